@@ -1,0 +1,3 @@
+from hexe.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""The one command-line front: ``hexe <command>``.
+
+Parses arguments, configures logging, builds the plugin manager and hands
+over to the module that does the work. No logic of its own beyond that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from hexe import __version__
+from hexe import log as hexe_log
+from hexe.errors import EXIT_SETUP_FAILED, HexeError
+from hexe.isolation import BUILTIN_PROFILES
+from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit with ``error_exit`` (125 for ``run``)."""
+
+    def __init__(self, *args: Any, error_exit: int = 2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_exit = error_exit
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.error_exit, f"hexe: {message}\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="hexe",
+        description="A terminal multiplexer whose panes can be sandboxes.",
+        epilog="Each command has --help. Docs: docs/isolation.md",
+    )
+    parser.add_argument("--version", action="version", version=f"hexe {__version__}")
+    parser.add_argument(
+        "--log-level",
+        choices=hexe_log.LEVELS,
+        default=os.environ.get("HEXE_LOG_LEVEL", "info"),
+        help="lowest level written to the log (default: info)",
+    )
+    parser.add_argument(
+        "--log-file",
+        metavar="PATH",
+        help="log file, or - for stderr (default: $XDG_STATE_HOME/hexe/hexe.log)",
+    )
+    parser.add_argument(
+        "--disable-plugin",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="do not load plugin NAME (repeatable; also HEXE_DISABLE_PLUGINS=a,b)",
+    )
+    sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
+
+    profiles = ", ".join(BUILTIN_PROFILES)
+    run = sub.add_parser(
+        "run",
+        help="run a command isolated, in the foreground",
+        description=(
+            "Run CMD in the foreground of this terminal, isolated by a profile and "
+            "limited by cgroups. Settings: built-in defaults < HEXE_* environment < flags. "
+            "Exit status: the command's own; 128+N for signal N; 125 when hexe or the "
+            "isolation failed before exec; 126 not executable; 127 not found."
+        ),
+        error_exit=EXIT_SETUP_FAILED,
+    )
+    run.add_argument(
+        "--profile", metavar="P", help=f"isolation profile: {profiles} (env HEXE_VOIDBOX_PROFILE)"
+    )
+    run.add_argument(
+        "--memory", metavar="M", help=f"memory limit: {MEMORY_FORMS} (env HEXE_CGROUP_MEM_MAX)"
+    )
+    run.add_argument("--pids", metavar="N", help=f"process limit: {PIDS_FORMS} (env HEXE_CGROUP_PIDS_MAX)")
+    run.add_argument("--cpu", metavar='"Q P"', help=f"CPU quota: {CPU_FORMS} (env HEXE_CGROUP_CPU_MAX)")
+    run.add_argument(
+        "--strict-limits",
+        action="store_const",
+        const=True,
+        default=None,
+        help="refuse to start when a limit cannot be applied (env HEXE_CGROUP_STRICT=1)",
+    )
+    run.add_argument("--tmp-size", metavar="SIZE", help="size of the fresh /tmp (default 128M)")
+    run.add_argument("--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)")
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="[--] CMD [ARGS...]")
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="what this machine supports, tried for real",
+        description=(
+            "Try every namespace, cgroup controller and profile for real and report "
+            "what works. Exit status 0 when every profile works, 1 otherwise."
+        ),
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    sub.add_parser(
+        "plugins",
+        help="list loaded plugins and the hooks each implements",
+        description="List loaded plugins (built-in and third-party) and their hooks.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.cmd is None:
+        parser.print_help()
+        return 0
+    hexe_log.configure(args.log_level, args.log_file)
+    from hexe.plugins import make_plugin_manager
+
+    try:
+        pm = make_plugin_manager(args.disable_plugin)
+    except HexeError as exc:
+        from hexe.run import report
+
+        report(exc)
+        return EXIT_SETUP_FAILED
+    if args.cmd == "run":
+        from hexe.run import run_command
+
+        command = list(args.command)
+        if command[:1] == ["--"]:
+            command = command[1:]
+        flags = {
+            "profile": args.profile,
+            "memory": args.memory,
+            "pids": args.pids,
+            "cpu": args.cpu,
+            "tmp_size": args.tmp_size,
+            "hostname": args.hostname,
+            "strict": args.strict_limits,
+        }
+        return run_command(command, flags, pm)
+    if args.cmd == "doctor":
+        from hexe import doctor
+
+        checks = doctor.run_checks(pm)
+        if args.json:
+            print(json.dumps(doctor.to_json(checks), indent=2))
+        else:
+            print(doctor.render(checks))
+        return 0 if doctor.all_profiles_work(checks) else 1
+    if args.cmd == "plugins":
+        from hexe.plugins import describe
+
+        for info in describe(pm):
+            origin = "built-in" if info.builtin else "third-party"
+            dist = f"{info.distribution} {info.version}".strip() or "registered directly"
+            print(f"{info.name}  ({info.module}; {dist}; {origin})")
+            for hook in info.hooks:
+                print(f"    {hook}")
+        return 0
+    parser.error(f"unknown command {args.cmd}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""``hexe doctor``: what this machine supports, tried for real.
+
+Plugins contribute checks through ``hexe_doctor_checks`` (the voidbox plugin
+unshares each namespace type in a throwaway child; the cgroups plugin makes
+and removes a probe cgroup). The core then spawns ``true`` under every
+profile through the real spawn path, and once more with every limit under
+strict limits: a profile is reported as working only if that spawn worked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pluggy
+
+from hexe import spawn as spawn_mod
+from hexe.errors import HexeError
+from hexe.isolation import BUILTIN_PROFILES, Layer, resolve
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding. ``ok`` None means information, not a pass or a failure."""
+
+    group: str
+    name: str
+    ok: bool | None
+    detail: str
+    hint: str = ""
+
+
+def _true_argv() -> tuple[str, ...]:
+    found = shutil.which("true")
+    return (found,) if found else (sys.executable, "-c", "")
+
+
+def try_spawn(pm: pluggy.PluginManager, values: dict[str, object]) -> tuple[bool, str, str]:
+    """Spawn ``true`` with ``values`` as settings; (worked, detail, hint)."""
+    layer = Layer("doctor", {k: (v, k) for k, v in values.items()})
+    try:
+        plan = spawn_mod.SpawnPlan(
+            argv=_true_argv(),
+            isolation=resolve([layer]),
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            cwd="/",
+        )
+        child = spawn_mod.run(plan, pm)
+        status = child.wait()
+    except HexeError as exc:
+        return False, exc.message, exc.hint or ""
+    code = spawn_mod.exit_code_of(status)
+    if code != 0:
+        return False, f"true exited with status {code}", ""
+    return True, f"setup {child.setup_ms:.1f} ms", ""
+
+
+def profile_checks(pm: pluggy.PluginManager) -> list[Check]:
+    checks = []
+    for name, profile in BUILTIN_PROFILES.items():
+        ok, detail, hint = try_spawn(pm, {"profile": name})
+        shown = " ".join(ns for ns in profile.namespaces) or "no namespaces"
+        checks.append(Check("profiles", name, ok, f"{shown}; {detail}" if ok else detail, hint))
+    return checks
+
+
+def limit_checks(pm: pluggy.PluginManager) -> list[Check]:
+    values = {"memory": "256M", "pids": 64, "cpu": "100000 100000", "strict": True, "profile": "none"}
+    ok, detail, hint = try_spawn(pm, values)
+    text = "memory, pids and cpu limits applied" if ok else detail
+    return [Check("limits", "memory+pids+cpu", ok, text, hint)]
+
+
+def run_checks(pm: pluggy.PluginManager) -> list[Check]:
+    checks: list[Check] = []
+    for result in pm.hook.hexe_doctor_checks():
+        checks.extend(result or ())
+    checks.extend(profile_checks(pm))
+    checks.extend(limit_checks(pm))
+    return checks
+
+
+def all_profiles_work(checks: list[Check]) -> bool:
+    return all(c.ok for c in checks if c.group == "profiles")
+
+
+def to_json(checks: list[Check]) -> dict[str, Any]:
+    return {
+        "ok": all_profiles_work(checks),
+        "profiles": {c.name: c.ok for c in checks if c.group == "profiles"},
+        "checks": [asdict(c) for c in checks],
+    }
+
+
+def render(checks: list[Check]) -> str:
+    lines = []
+    group = None
+    for check in checks:
+        if check.group != group:
+            group = check.group
+            lines.append(f"{group}")
+        mark = {True: "ok  ", False: "FAIL", None: "info"}[check.ok]
+        lines.append(f"  {mark}  {check.name:<24} {check.detail}")
+        if check.hint and check.ok is False:
+            lines.append(f"        {'':<24} hint: {check.hint}")
+    works = all_profiles_work(checks)
+    lines.append("")
+    lines.append(
+        "every profile works" if works else "some profiles do not work here (see FAIL above)"
+    )
+    return "\n".join(lines)

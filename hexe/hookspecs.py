@@ -1,0 +1,224 @@
+"""Every hook of hexe, grouped by the phase it runs in.
+
+This file is the whole extension surface. A plugin is a module (or object)
+with functions named like the hooks below, decorated with
+``hexe.hookimpl``; it is found through the ``hexe`` entry-point group, the same
+way the built-in ``voidbox`` (namespaces, mounts, no_new_privs) and
+``cgroups`` (limits) plugins are.
+
+The spawn protocol, in order (see ``hexe/spawn.py``)::
+
+    parent  hexe_spawn_features   which features loaded plugins implement
+    parent  hexe_spawn_check      refuse a plan before anything happens
+    parent  hexe_spawn_prepare    allocate resources (cgroup dir, limits)
+            -- fork --
+    parent  hexe_spawn_parent     place the held child (cgroup.procs)
+            -- release: the child may go on --
+    child   hexe_child_namespaces enter namespaces (unshare)
+    child   hexe_child_userns     write uid/gid maps
+    child   hexe_child_pid1       fork into the new pid namespace
+    child   hexe_child_mounts     private propagation, /tmp, /proc
+    child   hexe_child_network    bring up lo
+    child   hexe_child_hostname   set the hostname
+    child   hexe_child_security   no_new_privs (later capabilities, seccomp)
+    child   hexe_child_exec       run the command (an init may wrap it)
+    parent  hexe_spawn_started    exec succeeded
+    parent  hexe_spawn_failed     a step failed; undo what prepare did
+    parent  hexe_spawn_exited     the process tree ended; clean up
+
+Child hooks run after ``fork()`` in a single-threaded child, before the user's
+command executes. They must not start threads, must not log (the parent logs
+what they report), and report failure by raising ``hexe.errors.SetupError``
+with the step, the errno and a hint; anything else raised is reported as a
+failure of that phase. Within one phase, plugins run in pluggy's order:
+``tryfirst``/``trylast`` place an implementation before or after the
+built-ins.
+
+Every child hook receives ``spawn`` (a ``hexe.spawn.Spawn``): ``spawn.plan``
+is the immutable plan (``plan.isolation.namespaces``, ``plan.isolation.limits``,
+``plan.extra`` for plugin settings) and ``spawn.state`` a dict where a plugin
+keeps what it needs across phases under its own name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hexe.doctor import Check
+    from hexe.spawn import Spawn, SpawnPlan
+
+hookspec = pluggy.HookspecMarker("hexe")
+
+
+# --------------------------------------------------------------------------
+# Plan: parent process, before fork
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_spawn_features() -> list[str]:
+    """Return the isolation features this plugin implements.
+
+    Names are namespace names (``user``, ``pid``, ``mount``, ``net``, ``uts``,
+    ``ipc``, ``cgroup``), ``no_new_privs``, and limit names (``memory``,
+    ``pids``, ``cpu``). A plan whose namespaces or ``no_new_privs`` no loaded
+    plugin implements is refused: disabling a plugin never weakens a profile
+    silently. Limits nobody implements are treated like limits the kernel
+    cannot apply (a warning, or a refusal under strict limits).
+    """
+
+
+@hookspec
+def hexe_spawn_check(plan: SpawnPlan) -> list[str] | None:
+    """Return problems that make ``plan`` impossible, or None.
+
+    Called in the parent before anything is created. Each problem is a
+    complete sentence naming the setting and what is wrong; any problem
+    refuses the spawn with exit status 125. Must not have side effects.
+    """
+
+
+@hookspec
+def hexe_spawn_prepare(spawn: Spawn) -> None:
+    """Create what the process needs before it exists (parent, before fork).
+
+    The cgroups plugin creates the cgroup and writes the limits here. Record
+    what you made in ``spawn.state[<your name>]`` and anything worth logging in
+    ``spawn.facts``; call ``spawn.warn()`` for a degradation the user must
+    hear about. Raise ``hexe.errors.SpawnRefused`` to refuse: ``hexe_spawn_failed``
+    then runs for every plugin so partial work can be undone.
+    """
+
+
+# --------------------------------------------------------------------------
+# Parent phases: parent process, after fork, while the child is held
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_spawn_parent(spawn: Spawn) -> None:
+    """Act on the new child before it may do anything (parent, after fork).
+
+    ``spawn.pid`` is the child's pid. The child is blocked reading a pipe and
+    has not yet entered any namespace; it is released only after every
+    implementation returns, so a limit written here holds before the user's
+    command can run — and a cgroup namespace made later is rooted at the
+    cgroup placed here. Raise ``SpawnRefused`` to kill the child instead.
+    """
+
+
+# --------------------------------------------------------------------------
+# Child phases: the child process, after release, before exec. In this order.
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_child_namespaces(spawn: Spawn) -> None:
+    """Enter new namespaces (``unshare``). First child phase.
+
+    File descriptors other than stdio, the terminal and the status pipe are
+    already closed.
+    """
+
+
+@hookspec
+def hexe_child_userns(spawn: Spawn) -> None:
+    """Write the user-namespace mappings (``setgroups``, ``uid_map``, ``gid_map``)."""
+
+
+@hookspec(firstresult=True)
+def hexe_child_pid1(spawn: Spawn) -> int | None:
+    """Fork so that the next process is PID 1 of a new pid namespace.
+
+    Return None when no fork is needed. Otherwise fork and return what
+    ``fork()`` returned: the new child's pid (as seen by the caller) in the
+    outer process, which then reports it to the parent and exits, and 0 in the
+    new process, which runs every later phase. The first non-None result wins.
+    """
+
+
+@hookspec
+def hexe_child_mounts(spawn: Spawn) -> None:
+    """Set up the mount namespace: propagation, fresh ``/tmp`` and ``/proc``, binds.
+
+    Runs in the process that will become (or start) the command; when the plan
+    has a pid namespace, that process is already PID 1 of it.
+    """
+
+
+@hookspec
+def hexe_child_network(spawn: Spawn) -> None:
+    """Set up the network namespace (bring ``lo`` up)."""
+
+
+@hookspec
+def hexe_child_hostname(spawn: Spawn) -> None:
+    """Set the hostname in a new UTS namespace."""
+
+
+@hookspec
+def hexe_child_security(spawn: Spawn) -> None:
+    """Restrict the process: ``no_new_privs`` (later capabilities and seccomp).
+
+    The last setup phase; the terminal is attached before it. Anything done
+    here constrains the command and any init that runs beside it.
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_child_exec(spawn: Spawn, execute: Callable[[], Any]) -> object | None:
+    """Run the command. ``execute()`` changes directory, resets signals and execs.
+
+    Return None to let the core call ``execute()`` itself. The voidbox plugin
+    uses this to run an init as PID 1 that forks, calls ``execute()`` in its
+    child, reaps orphans and forwards signals. An implementation that takes
+    over never returns.
+    """
+
+
+# --------------------------------------------------------------------------
+# After exec: parent process
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_spawn_started(spawn: Spawn) -> None:
+    """The command was executed (the status pipe reached end of file)."""
+
+
+@hookspec
+def hexe_spawn_failed(spawn: Spawn, error: Exception) -> None:
+    """The spawn failed before or during setup; undo what ``prepare`` made.
+
+    Called once for every plugin whatever step failed, including when
+    ``hexe_spawn_prepare`` itself raised, so implementations must cope with
+    partial or missing state.
+    """
+
+
+@hookspec
+def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
+    """The process hexe waited on has ended with wait ``status``.
+
+    End the rest of its process tree and remove what ``prepare`` made (the
+    cgroups plugin kills what is left in the cgroup and removes it).
+    """
+
+
+# --------------------------------------------------------------------------
+# hexe doctor
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_doctor_checks() -> list[Check]:
+    """Return ``hexe.doctor.Check`` results for what this plugin needs.
+
+    Try things for real (a throwaway child that unshares, a probe cgroup that
+    is removed again) rather than guessing from files.
+    """

@@ -1,0 +1,283 @@
+"""Profiles and the resolution of a pane's isolation from layered settings.
+
+An :class:`Isolation` is what one pane (or one ``hexe run``) gets: its
+namespaces, its limits and the few knobs around them, each value remembered
+with the layer it came from so ``hexe config check`` can say why. Layers are
+applied lowest first::
+
+    built-in < init.lua defaults < HEXE_* environment < pane isolation < flags
+
+This module only computes; it never touches the kernel. Which plugin applies
+what is the spawn protocol's business (``hexe.spawn``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from hexe.errors import HexeError, SettingError
+from hexe.limits import (
+    CpuQuota,
+    format_bytes,
+    parse_bool,
+    parse_cpu,
+    parse_memory,
+    parse_pids,
+    parse_size,
+)
+
+#: Every namespace hexe knows, in the order they are listed to users.
+NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named set of namespaces.
+
+    ``no_new_privs`` is on for every profile that isolates anything: the seed
+    says "always enabled", and ``none`` is the one profile that promises
+    nothing.
+    """
+
+    name: str
+    namespaces: frozenset[str]
+    description: str
+    builtin: bool = True
+
+    @property
+    def no_new_privs(self) -> bool:
+        return bool(self.namespaces)
+
+
+def _profile(name: str, namespaces: Iterable[str], description: str) -> Profile:
+    return Profile(name, frozenset(namespaces), description)
+
+
+#: The seed's five profiles, plus ``sandbox`` from the upstream Zig hexe.
+BUILTIN_PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {
+        p.name: p
+        for p in (
+            _profile("none", (), "no isolation, no limits"),
+            _profile("minimal", ("user",), "user namespace only"),
+            _profile("default", ("user", "pid"), "user + pid namespaces"),
+            _profile("balanced", ("user", "pid", "mount"), "user + pid + mount (fresh /tmp)"),
+            _profile("full", NAMESPACES, "all namespaces; no network"),
+            _profile(
+                "sandbox",
+                ("user", "pid", "mount", "uts", "ipc"),
+                "all but net and cgroup: isolated, network kept",
+            ),
+        )
+    }
+)
+DEFAULT_PROFILE = "default"
+DEFAULT_TMP_SIZE = 128 << 20
+DEFAULT_HOSTNAME = "hexe"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """cgroup limits; None means no limit."""
+
+    memory: int | None = None
+    pids: int | None = None
+    cpu: CpuQuota | None = None
+
+    def requested(self) -> dict[str, object]:
+        """The limits that are actually set, by name (``memory``, ``pids``, ``cpu``)."""
+        out: dict[str, object] = {}
+        if self.memory is not None:
+            out["memory"] = self.memory
+        if self.pids is not None:
+            out["pids"] = self.pids
+        if self.cpu is not None and self.cpu.quota is not None:
+            out["cpu"] = self.cpu
+        return out
+
+    def summary(self) -> str:
+        """Short form for status bars and logs: ``512M/100p/50%``; empty when unlimited."""
+        parts = []
+        if self.memory is not None:
+            parts.append(format_bytes(self.memory))
+        if self.pids is not None:
+            parts.append(f"{self.pids}p")
+        if self.cpu is not None and self.cpu.cores is not None:
+            parts.append(f"{self.cpu.cores * 100:g}%")
+        return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The resolved isolation of one process tree. Immutable."""
+
+    profile: str
+    namespaces: frozenset[str]
+    no_new_privs: bool
+    limits: Limits = Limits()
+    tmp_size: int = DEFAULT_TMP_SIZE
+    hostname: str = DEFAULT_HOSTNAME
+    strict_limits: bool = False
+    #: setting name -> the layer its value came from ("built-in", "environment", ...)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def summary(self) -> str:
+        """``full 512M/100p`` — what a status bar shows."""
+        limits = self.limits.summary()
+        return f"{self.profile} {limits}" if limits else self.profile
+
+    def ordered_namespaces(self) -> list[str]:
+        return [ns for ns in NAMESPACES if ns in self.namespaces]
+
+
+# --------------------------------------------------------------------------
+# Settings and layers
+# --------------------------------------------------------------------------
+
+HOSTNAME_FORMS = "use 1-64 letters, digits, '-' and '.', not starting with '-' or '.'"
+_HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")
+
+
+def _parse_hostname(setting: str, value: object) -> str:
+    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
+        raise SettingError(setting, value, HOSTNAME_FORMS, problem="is not a hostname")
+    return value
+
+
+def _parse_tmp_size(setting: str, value: object) -> int:
+    return parse_size(setting, value)
+
+
+#: Setting name -> parser(setting_label, raw_value). ``profile`` is handled apart
+#: because it needs the profile table.
+PARSERS = {
+    "memory": parse_memory,
+    "pids": parse_pids,
+    "cpu": parse_cpu,
+    "tmp_size": _parse_tmp_size,
+    "hostname": _parse_hostname,
+    "strict": parse_bool,
+}
+SETTINGS: tuple[str, ...] = ("profile", *PARSERS)
+
+#: The environment variables of the seed (and ``HEXE_CGROUP_STRICT``), by setting.
+ENV_VARS: Mapping[str, str] = MappingProxyType(
+    {
+        "HEXE_VOIDBOX_PROFILE": "profile",
+        "HEXE_CGROUP_MEM_MAX": "memory",
+        "HEXE_CGROUP_PIDS_MAX": "pids",
+        "HEXE_CGROUP_CPU_MAX": "cpu",
+        "HEXE_CGROUP_STRICT": "strict",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings.
+
+    ``values`` maps a setting name to ``(raw value, label)`` where the label is
+    how the user wrote it (``HEXE_CGROUP_MEM_MAX``, ``--memory``), so an error
+    names the user's spelling, not ours.
+    """
+
+    name: str
+    values: Mapping[str, tuple[object, str]]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Layer:
+        """The ``HEXE_*`` variables that are set and not empty."""
+        values = {
+            setting: (environ[var], var)
+            for var, setting in ENV_VARS.items()
+            if environ.get(var, "").strip() != ""
+        }
+        return cls("environment", values)
+
+    @classmethod
+    def from_flags(cls, flags: Mapping[str, object], labels: Mapping[str, str]) -> Layer:
+        """Command-line flags that were given (value not None)."""
+        values = {k: (v, labels.get(k, f"--{k}")) for k, v in flags.items() if v is not None}
+        return cls("flags", values)
+
+
+class InvalidSettings(HexeError):
+    """One or more settings were refused. ``errors`` keeps each one."""
+
+    def __init__(self, errors: list[HexeError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(e.message for e in errors))
+
+
+def unknown_profile_error(label: str, name: object, profiles: Mapping[str, Profile]) -> SettingError:
+    names = ", ".join(profiles)
+    accepted = f"profiles: {names}"
+    if isinstance(name, str):
+        close = difflib.get_close_matches(name.lower(), list(profiles), n=1)
+        if close:
+            accepted = f"did you mean {close[0]}? {accepted}"
+    return SettingError(label, name, accepted, problem="is not a profile")
+
+
+def resolve(
+    layers: Iterable[Layer],
+    profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
+) -> Isolation:
+    """Fold ``layers`` (lowest precedence first) into an :class:`Isolation`.
+
+    Every value is parsed even when a higher layer overrides it: a typo in
+    ``HEXE_CGROUP_MEM_MAX`` is an error even under ``--memory``. All errors are
+    collected and raised together as :class:`InvalidSettings`.
+    """
+    chosen: dict[str, tuple[object, str]] = {}
+    sources: dict[str, str] = {}
+    errors: list[HexeError] = []
+    for layer in layers:
+        for setting, (raw, label) in layer.values.items():
+            if setting not in SETTINGS:
+                errors.append(
+                    SettingError(label, raw, f"settings: {', '.join(SETTINGS)}", problem="is not a setting")
+                )
+                continue
+            try:
+                if setting == "profile":
+                    if not isinstance(raw, str) or raw not in profiles:
+                        raise unknown_profile_error(label, raw, profiles)
+                    value: object = profiles[raw]
+                else:
+                    value = PARSERS[setting](label, raw)
+            except SettingError as exc:
+                errors.append(exc)
+                continue
+            chosen[setting] = (value, label)
+            sources[setting] = layer.name
+    if errors:
+        raise InvalidSettings(errors)
+
+    def get(setting: str, default: object) -> object:
+        if setting in chosen:
+            return chosen[setting][0]
+        sources.setdefault(setting, "built-in")
+        return default
+
+    profile = get("profile", profiles[DEFAULT_PROFILE])
+    assert isinstance(profile, Profile)
+    limits = Limits(
+        memory=get("memory", None),  # type: ignore[arg-type]
+        pids=get("pids", None),  # type: ignore[arg-type]
+        cpu=get("cpu", None),  # type: ignore[arg-type]
+    )
+    return Isolation(
+        profile=profile.name,
+        namespaces=profile.namespaces,
+        no_new_privs=profile.no_new_privs,
+        limits=limits,
+        tmp_size=get("tmp_size", DEFAULT_TMP_SIZE),  # type: ignore[arg-type]
+        hostname=get("hostname", DEFAULT_HOSTNAME),  # type: ignore[arg-type]
+        strict_limits=get("strict", False),  # type: ignore[arg-type]
+        sources=MappingProxyType(dict(sources)),
+    )

@@ -1,0 +1,511 @@
+"""The spawn protocol: plan -> fork -> parent phases -> release -> child phases -> exec.
+
+Every pane and every ``hexe run`` starts here. Each step is a hook (see
+:mod:`hexe.hookspecs`), so the built-in plugins have no privilege a
+third-party plugin lacks. This module knows the order of the steps, the two
+pipes between parent and child, and nothing about namespaces or cgroups.
+
+The pipes:
+
+- **release** (parent -> child): the child blocks on it right after fork,
+  before entering any namespace, until every ``hexe_spawn_parent`` hook has
+  returned — so the child's cgroup and limits hold before it does anything.
+- **status** (child -> parent, close-on-exec): newline-separated JSON messages:
+  ``{"pid": N}`` when a pid-namespace fork replaced the direct child,
+  ``{"warning": "..."}``, and ``{"error": {...}}`` for a failed step. End of
+  file with no error means the command was executed.
+
+The process that forks must be single-threaded: a child forked from a
+threaded process inherits locks held by threads that do not exist in it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import gc
+import json
+import os
+import signal
+import sys
+import termios
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import pluggy
+
+from hexe import log as hexe_log
+from hexe.errors import (
+    EXIT_NOT_EXECUTABLE,
+    EXIT_NOT_FOUND,
+    EXIT_SETUP_FAILED,
+    HexeError,
+    SetupError,
+    SpawnRefused,
+)
+from hexe.isolation import Isolation
+from hexe.plugins import features as plugin_features
+
+PR_SET_CHILD_SUBREAPER = 36
+
+#: Child phases in order, as (phase name, hook name). ``pid1`` and ``exec`` are
+#: handled apart because they change which process goes on.
+CHILD_PHASES_BEFORE_PID1 = (("namespaces", "hexe_child_namespaces"), ("userns", "hexe_child_userns"))
+CHILD_PHASES_AFTER_PID1 = (
+    ("mounts", "hexe_child_mounts"),
+    ("network", "hexe_child_network"),
+    ("hostname", "hexe_child_hostname"),
+)
+
+
+@dataclass(frozen=True)
+class SpawnPlan:
+    """Everything decided about one process tree before it exists. Immutable.
+
+    ``cwd`` None means "where the caller is", and falls back to ``$HOME`` then
+    ``/`` when that directory does not exist inside the sandbox (a fresh
+    ``/tmp`` hides it); an explicit ``cwd`` that is missing is an error.
+    ``extra`` carries settings for third-party plugins, by plugin name.
+    """
+
+    argv: tuple[str, ...]
+    isolation: Isolation
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(os.environ)))
+    cwd: str | None = None
+    name: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.argv:
+            raise SpawnRefused("no command to run")
+        if not self.name:
+            object.__setattr__(self, "name", f"spawn-{os.getpid()}-{next(_counter)}")
+
+
+def _count() -> Any:
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+_counter = _count()
+
+
+class Spawn:
+    """One spawn in progress: the plan, the process, and what plugins recorded.
+
+    ``pid`` is the process hexe waits on (after a pid-namespace fork, the PID 1
+    of the sandbox). ``state`` is scratch space for plugins, keyed by plugin
+    name; ``facts`` are logged with the spawn events (``cgroup``, ``driver``).
+    """
+
+    def __init__(
+        self,
+        plan: SpawnPlan,
+        pm: pluggy.PluginManager,
+        *,
+        terminal_fd: int | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.pm = pm
+        self.terminal_fd = terminal_fd
+        self.pid: int | None = None
+        self.state: dict[str, Any] = {}
+        self.facts: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self.status_fd: int | None = None
+        self.setup_ms: float | None = None
+        self.exit_status: int | None = None
+        self._direct_pid: int | None = None
+        self._t0 = time.perf_counter()
+        self._on_warning = on_warning
+        self._caller_cwd = _safe_getcwd()
+        self._failed_called = False
+        self.log = hexe_log.get_logger(spawn=plan.name)
+
+    # -- used by plugins in the parent -------------------------------------
+
+    def warn(self, message: str, **context: Any) -> None:
+        """Tell the user about a degradation (printed by the caller, and logged)."""
+        self.warnings.append(message)
+        self.log.warning("spawn_warning", message=message, **context)
+        if self._on_warning is not None:
+            self._on_warning(message)
+
+    # -- lifecycle (parent) ---------------------------------------------------
+
+    def wait_started(self) -> None:
+        """Block until the command was executed, or raise the child's :class:`SetupError`."""
+        assert self.status_fd is not None, "start() first"
+        error: SetupError | None = None
+        buf = b""
+        try:
+            while True:
+                chunk = os.read(self.status_fd, 4096)
+                if not chunk:
+                    break
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    error = self._on_status(line) or error
+        finally:
+            os.close(self.status_fd)
+            self.status_fd = None
+        if error is None and buf:
+            error = SetupError("setup", 0, "child sent a truncated status message")
+        if error is not None:
+            status = self._reap()
+            self.exit_status = status
+            self.log.error(
+                "spawn_failed",
+                **self._context(),
+                step=error.step,
+                errno=error.errno,
+                detail=error.detail,
+                exit_code=error.exit_code,
+            )
+            self._call_failed(error)
+            raise error
+        self.setup_ms = round((time.perf_counter() - self._t0) * 1000, 3)
+        self.pm.hook.hexe_spawn_started(spawn=self)
+        self.log.info("spawn_started", **self._context(), setup_ms=self.setup_ms)
+
+    def wait(self) -> int:
+        """Wait for the process tree to end; returns the wait status."""
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.finish(status)
+        return status
+
+    def finish(self, status: int) -> None:
+        """Record that the waited-on process ended with ``status`` and clean up."""
+        self.exit_status = status
+        try:
+            self.pm.hook.hexe_spawn_exited(spawn=self, status=status)
+        finally:
+            self.log.info("spawn_exited", pid=self.pid, exit_code=exit_code_of(status))
+
+    def send_signal(self, sig: int) -> None:
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    # -- internals -------------------------------------------------------------
+
+    def _context(self) -> dict[str, Any]:
+        iso = self.plan.isolation
+        return {
+            "argv": list(self.plan.argv),
+            "profile": iso.profile,
+            "namespaces": iso.ordered_namespaces(),
+            "limits": {k: str(v) for k, v in iso.limits.requested().items()},
+            "pid": self.pid,
+            **self.facts,
+        }
+
+    def _on_status(self, line: bytes) -> SetupError | None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return SetupError("setup", 0, f"child sent a malformed status message: {line[:80]!r}")
+        if "pid" in msg:
+            # The direct child forked the sandbox's PID 1 and exits now; once it
+            # is reaped, that PID 1 is our child (we are its subreaper).
+            os.waitpid(self._direct_pid, 0)  # type: ignore[arg-type]
+            self._direct_pid = None
+            self.pid = int(msg["pid"])
+            return None
+        if "warning" in msg:
+            self.warn(str(msg["warning"]))
+            return None
+        if "error" in msg:
+            return SetupError.from_dict(msg["error"])
+        return None
+
+    def _reap(self) -> int:
+        status = 0
+        for pid in (self._direct_pid, self.pid):
+            if pid is None:
+                continue
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self._direct_pid = None
+        return status
+
+    def _call_failed(self, error: Exception) -> None:
+        if not self._failed_called:
+            self._failed_called = True
+            self.pm.hook.hexe_spawn_failed(spawn=self, error=error)
+
+
+def _safe_getcwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "/"
+
+
+def exit_code_of(status: int) -> int:
+    """The shell's view of a wait status: the exit code, or 128+N for signal N."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return EXIT_SETUP_FAILED
+
+
+# --------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------
+
+
+def check(plan: SpawnPlan, pm: pluggy.PluginManager) -> tuple[list[str], list[str]]:
+    """Problems that refuse ``plan``, and warnings about limits nobody can apply."""
+    iso = plan.isolation
+    provided = plugin_features(pm)
+    problems: list[str] = []
+    for ns in iso.ordered_namespaces():
+        if ns not in provided:
+            problems.append(
+                f"profile {iso.profile} needs the {ns} namespace, which no loaded plugin "
+                "implements (is the voidbox plugin disabled?)"
+            )
+    if iso.no_new_privs and "no_new_privs" not in provided:
+        problems.append(
+            f"profile {iso.profile} needs no_new_privs, which no loaded plugin implements"
+        )
+    warnings: list[str] = []
+    for limit in iso.limits.requested():
+        if limit not in provided:
+            text = f"{limit} limit not applied: no loaded plugin implements it (is the cgroups plugin disabled?)"
+            (problems if iso.strict_limits else warnings).append(text)
+    for result in pm.hook.hexe_spawn_check(plan=plan):
+        problems.extend(result or ())
+    return problems, warnings
+
+
+_subreaper_set = False
+
+
+def _ensure_subreaper() -> None:
+    """Become the subreaper, so a sandbox's PID 1 is re-parented to us."""
+    global _subreaper_set
+    if _subreaper_set:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise SpawnRefused(f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
+    _subreaper_set = True
+
+
+def start(
+    plan: SpawnPlan,
+    pm: pluggy.PluginManager,
+    *,
+    terminal_fd: int | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> Spawn:
+    """Start ``plan``: check, prepare, fork, run parent phases, release the child.
+
+    Returns once the child is released; call :meth:`Spawn.wait_started` to
+    learn whether setup and exec succeeded (``status_fd`` can be watched by an
+    event loop instead). ``terminal_fd`` is a PTY slave that becomes the
+    child's controlling terminal and stdio; without it stdio is inherited.
+    Raises :class:`SpawnRefused` when the plan is refused before fork.
+    """
+    spawn = Spawn(plan, pm, terminal_fd=terminal_fd, on_warning=on_warning)
+    problems, warnings = check(plan, pm)
+    if problems:
+        error = SpawnRefused("; ".join(problems))
+        spawn.log.error("spawn_refused", **spawn._context(), problems=problems)
+        raise error
+    for text in warnings:
+        spawn.warn(text)
+    try:
+        pm.hook.hexe_spawn_prepare(spawn=spawn)
+    except BaseException as exc:
+        spawn.log.error("spawn_refused", **spawn._context(), problem=str(exc))
+        spawn._call_failed(exc)
+        raise
+
+    if "pid" in plan.isolation.namespaces:
+        _ensure_subreaper()
+    release_r, release_w = os.pipe2(os.O_CLOEXEC)
+    status_r, status_w = os.pipe2(os.O_CLOEXEC)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        _child_main(spawn, release_r, status_w)
+    os.close(release_r)
+    os.close(status_w)
+    spawn.pid = spawn._direct_pid = pid
+    spawn.status_fd = status_r
+    try:
+        pm.hook.hexe_spawn_parent(spawn=spawn)
+    except BaseException as exc:
+        os.close(release_w)  # the child reads EOF and exits without running anything
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(status_r)
+        spawn.status_fd = None
+        spawn.log.error("spawn_refused", **spawn._context(), problem=str(exc))
+        spawn._call_failed(exc)
+        raise
+    os.write(release_w, b"\x01")
+    os.close(release_w)
+    return spawn
+
+
+def run(plan: SpawnPlan, pm: pluggy.PluginManager, **kwargs: Any) -> Spawn:
+    """:func:`start` and :meth:`Spawn.wait_started` in one call."""
+    spawn = start(plan, pm, **kwargs)
+    spawn.wait_started()
+    return spawn
+
+
+# --------------------------------------------------------------------------
+# Child side: everything below runs between fork and exec
+# --------------------------------------------------------------------------
+
+
+def _send(fd: int, message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    try:
+        os.write(fd, data)
+    except OSError:
+        pass
+
+
+def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
+    """The child from fork to exec. Never returns; every path ends in exec or _exit."""
+    code = EXIT_SETUP_FAILED
+    try:
+        gc.disable()  # no collections touching the parent's pages, no finalizers
+        if os.read(release_r, 1) != b"\x01":
+            os._exit(EXIT_SETUP_FAILED)  # the parent refused us
+        os.close(release_r)
+        spawn.state["_status_fd"] = status_w
+        keep = {0, 1, 2, status_w}
+        if spawn.terminal_fd is not None:
+            keep.add(spawn.terminal_fd)
+        _close_fds_except(keep)
+        hook = spawn.pm.hook
+        for phase, name in CHILD_PHASES_BEFORE_PID1:
+            _phase(phase, getattr(hook, name), spawn=spawn)
+        forked = _phase("pid1", hook.hexe_child_pid1, spawn=spawn)
+        if forked:  # the outer process: hand over to the sandbox's PID 1
+            _send(status_w, {"pid": forked})
+            os._exit(0)
+        for phase, name in CHILD_PHASES_AFTER_PID1:
+            _phase(phase, getattr(hook, name), spawn=spawn)
+        if spawn.terminal_fd is not None:
+            _attach_terminal(spawn.terminal_fd)
+        _phase("security", hook.hexe_child_security, spawn=spawn)
+
+        def execute() -> NoReturn:
+            _execute(spawn, status_w)
+
+        _phase("exec", hook.hexe_child_exec, spawn=spawn, execute=execute)
+        execute()
+    except SetupError as exc:
+        _send(status_w, {"error": exc.to_dict()})
+        code = exc.exit_code
+    except BaseException as exc:  # a plugin bug must still reach the user
+        _send(status_w, {"error": SetupError("setup", 0, f"{type(exc).__name__}: {exc}").to_dict()})
+    finally:
+        os._exit(code)
+
+
+def _phase(phase: str, hook: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return hook(**kwargs)
+    except SetupError:
+        raise
+    except OSError as exc:
+        raise SetupError.from_oserror(f"{phase} phase", exc) from exc
+    except HexeError as exc:
+        raise SetupError(f"{phase} phase", 0, exc.message, hint=exc.hint) from exc
+    except Exception as exc:
+        raise SetupError(f"{phase} phase", 0, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _close_fds_except(keep: set[int]) -> None:
+    low = 0
+    for fd in sorted(keep):
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
+
+
+def _attach_terminal(fd: int) -> None:
+    """Make ``fd`` (a PTY slave) the controlling terminal and stdio of a new session."""
+    try:
+        os.setsid()
+        fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+        for target in (0, 1, 2):
+            os.dup2(fd, target)
+        if fd > 2:
+            os.close(fd)
+    except OSError as exc:
+        raise SetupError.from_oserror("attach terminal", exc) from exc
+
+
+def _reset_signals() -> None:
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def _execute(spawn: Spawn, status_w: int) -> NoReturn:
+    """Change directory, reset signals and exec the command. Raises SetupError on failure."""
+    plan = spawn.plan
+    # Always chdir by path after setup: a working directory inherited from
+    # before the mounts would still point into the host's /tmp.
+    target = plan.cwd or spawn._caller_cwd
+    try:
+        os.chdir(target)
+    except OSError as exc:
+        if plan.cwd is not None:
+            raise SetupError.from_oserror(f"chdir {target}", exc) from exc
+        fallback = "/"
+        home = plan.env.get("HOME")
+        if home and os.path.isdir(home):
+            fallback = home
+        os.chdir(fallback)
+        _send(
+            status_w,
+            {"warning": f"{target} does not exist inside the sandbox; starting in {fallback}"},
+        )
+    _reset_signals()
+    argv = list(plan.argv)
+    try:
+        os.execvpe(argv[0], argv, dict(plan.env))
+    except FileNotFoundError as exc:
+        raise SetupError(
+            f"exec {argv[0]}", errno.ENOENT, exc.strerror or "No such file or directory",
+            hint="check the command name and PATH", exit_code=EXIT_NOT_FOUND,
+        ) from exc
+    except OSError as exc:
+        raise SetupError(
+            f"exec {argv[0]}", exc.errno or 0, exc.strerror or str(exc),
+            exit_code=EXIT_NOT_EXECUTABLE,
+        ) from exc
+    raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""cgroups: limits (placeholder while the drivers are written)."""

@@ -1,0 +1,188 @@
+"""voidbox: namespaces, uid/gid maps, PID 1, mounts, loopback, hostname, no_new_privs.
+
+The built-in isolation plugin, after the seed's "voidbox". It only implements
+hooks of ``hexe.hookspecs``; removing it from the ``hexe`` entry points (or
+``HEXE_DISABLE_PLUGINS=voidbox``) makes every isolating profile refuse to
+start rather than run unisolated.
+
+What each phase does, for the namespaces in the plan:
+
+- namespaces: one ``unshare()`` of all of them. A pid namespace without a
+  mount namespace gets a private mount namespace anyway, used only to mount
+  its own ``/proc`` (otherwise ``ps`` would show the host).
+- userns: ``setgroups`` deny, then ``0 <uid> 1`` in ``uid_map`` and
+  ``gid_map``: the caller's ids become root inside.
+- pid1: fork; the child is PID 1 and runs :mod:`hexe_voidbox.init`, which
+  starts the command as PID 2.
+- mounts: propagation private (recursive), a fresh tmpfs ``/tmp`` (mount
+  namespace), fresh ``/dev/shm`` and ``/dev/mqueue`` (with an ipc namespace),
+  a fresh ``/proc`` (pid namespace).
+- network: ``lo`` up. Nothing else exists in the new namespace.
+- hostname: ``sethostname`` to the plan's hostname (``hexe``).
+- security: ``PR_SET_NO_NEW_PRIVS``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hexe import hookimpl
+from hexe.errors import SetupError
+from hexe_voidbox import syscalls
+from hexe_voidbox.syscalls import NAMESPACE_FLAGS
+
+COMPONENT = "voidbox isolation"
+NAME = "voidbox"
+
+HINT_USERNS = (
+    "user namespaces may be disabled or restricted: check `sysctl user.max_user_namespaces` "
+    "(must be above 0), kernel.unprivileged_userns_clone and "
+    "kernel.apparmor_restrict_unprivileged_userns; run `hexe doctor`, "
+    "or try a lower profile (HEXE_VOIDBOX_PROFILE=minimal)"
+)
+HINT_MOUNT = (
+    "the kernel refused a mount inside the sandbox (a container host may forbid it); "
+    "run `hexe doctor`, or try HEXE_VOIDBOX_PROFILE=minimal (no mount or pid namespace)"
+)
+HINT_NET = "run `hexe doctor`, or use a profile without a network namespace (balanced, sandbox)"
+
+
+def _fail(step: str, exc: OSError, hint: str | None = None) -> SetupError:
+    return SetupError.from_oserror(step, exc, hint=hint, component=COMPONENT)
+
+
+def _state(spawn: Any) -> dict[str, Any]:
+    return spawn.state.setdefault(NAME, {})
+
+
+def _mount_namespace(namespaces: frozenset[str]) -> bool:
+    return "mount" in namespaces or "pid" in namespaces
+
+
+@hookimpl
+def hexe_spawn_features() -> list[str]:
+    return [*NAMESPACE_FLAGS, "no_new_privs"]
+
+
+@hookimpl
+def hexe_child_namespaces(spawn: Any) -> None:
+    namespaces = spawn.plan.isolation.namespaces
+    if not namespaces:
+        return
+    state = _state(spawn)
+    state["uid"], state["gid"] = os.geteuid(), os.getegid()
+    flags = 0
+    for name in namespaces:
+        flags |= NAMESPACE_FLAGS[name]
+    if _mount_namespace(namespaces):
+        flags |= syscalls.CLONE_NEWNS
+    shown = ", ".join(spawn.plan.isolation.ordered_namespaces())
+    try:
+        syscalls.unshare(flags)
+    except OSError as exc:
+        raise _fail(f"unshare({shown})", exc, HINT_USERNS) from exc
+
+
+@hookimpl
+def hexe_child_userns(spawn: Any) -> None:
+    if "user" not in spawn.plan.isolation.namespaces:
+        return
+    state = _state(spawn)
+    for path, text in (
+        ("/proc/self/setgroups", "deny"),
+        ("/proc/self/uid_map", f"0 {state['uid']} 1\n"),
+        ("/proc/self/gid_map", f"0 {state['gid']} 1\n"),
+    ):
+        try:
+            syscalls.write_file(path, text)
+        except OSError as exc:
+            raise _fail(f"write {path}", exc, HINT_USERNS) from exc
+
+
+@hookimpl
+def hexe_child_pid1(spawn: Any) -> int | None:
+    if "pid" not in spawn.plan.isolation.namespaces:
+        return None
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        raise _fail("fork into the pid namespace", exc, HINT_USERNS) from exc
+    if pid == 0:
+        _state(spawn)["pid1"] = True
+    return pid
+
+
+@hookimpl
+def hexe_child_mounts(spawn: Any) -> None:
+    iso = spawn.plan.isolation
+    namespaces = iso.namespaces
+    if not _mount_namespace(namespaces):
+        return
+    _mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None, "make / private")
+    secure = syscalls.MS_NOSUID | syscalls.MS_NODEV
+    if "mount" in namespaces:
+        _mount("tmpfs", "/tmp", "tmpfs", secure, f"size={iso.tmp_size},mode=1777")
+        if "ipc" in namespaces:
+            if os.path.isdir("/dev/shm"):
+                _mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={iso.tmp_size},mode=1777")
+            if os.path.isdir("/dev/mqueue"):
+                _mount("mqueue", "/dev/mqueue", "mqueue", secure | syscalls.MS_NOEXEC, None)
+    if "pid" in namespaces:
+        _mount("proc", "/proc", "proc", secure | syscalls.MS_NOEXEC, None)
+
+
+def _mount(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None, step: str = ""
+) -> None:
+    try:
+        syscalls.mount(source, target, fstype, flags, data)
+    except OSError as exc:
+        raise _fail(step or f"mount {fstype} on {target}", exc, HINT_MOUNT) from exc
+
+
+@hookimpl
+def hexe_child_network(spawn: Any) -> None:
+    if "net" not in spawn.plan.isolation.namespaces:
+        return
+    try:
+        syscalls.interface_up("lo")
+    except OSError as exc:
+        raise _fail("bring up lo", exc, HINT_NET) from exc
+
+
+@hookimpl
+def hexe_child_hostname(spawn: Any) -> None:
+    iso = spawn.plan.isolation
+    if "uts" not in iso.namespaces:
+        return
+    try:
+        syscalls.sethostname(iso.hostname)
+    except OSError as exc:
+        raise _fail(f"sethostname {iso.hostname}", exc) from exc
+
+
+@hookimpl
+def hexe_child_security(spawn: Any) -> None:
+    if not spawn.plan.isolation.no_new_privs:
+        return
+    try:
+        syscalls.set_no_new_privs()
+    except OSError as exc:
+        raise _fail("prctl(PR_SET_NO_NEW_PRIVS)", exc) from exc
+
+
+@hookimpl
+def hexe_child_exec(spawn: Any, execute: Any) -> None:
+    if not _state(spawn).get("pid1"):
+        return None
+    from hexe_voidbox.init import run_init
+
+    run_init(execute, spawn.state.get("_status_fd"))
+
+
+@hookimpl
+def hexe_doctor_checks() -> list[Any]:
+    from hexe_voidbox.doctor import checks
+
+    return checks()

@@ -1,0 +1,67 @@
+"""voidbox's ``hexe doctor`` checks: each namespace type, tried in a throwaway child."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hexe.doctor import Check
+from hexe_voidbox import syscalls
+from hexe_voidbox.syscalls import NAMESPACE_FLAGS
+
+SYSCTLS = (
+    ("kernel.unprivileged_userns_clone", "1 allows unprivileged user namespaces (Debian/Ubuntu)"),
+    ("user.max_user_namespaces", "0 disables user namespaces"),
+    (
+        "kernel.apparmor_restrict_unprivileged_userns",
+        "1 lets AppArmor refuse unprivileged user namespaces (Ubuntu 24.04+)",
+    ),
+)
+
+
+def try_unshare(flags: int) -> int:
+    """Unshare ``flags`` in a forked child; 0 on success, else the errno."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(r)
+        err = 0
+        try:
+            syscalls.unshare(flags)
+        except OSError as exc:
+            err = exc.errno or 1
+        os.write(w, str(err).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return int(data or b"1")
+
+
+def checks() -> list[Check]:
+    out = []
+    for name, flag in NAMESPACE_FLAGS.items():
+        flags = syscalls.CLONE_NEWUSER | flag
+        err = try_unshare(flags)
+        how = "unshare(CLONE_NEWUSER)" if name == "user" else f"unshare(CLONE_NEWUSER|{name})"
+        if err == 0:
+            out.append(Check("namespaces", name, True, f"{how} works"))
+        else:
+            out.append(
+                Check(
+                    "namespaces",
+                    name,
+                    False,
+                    f"{how}: {os.strerror(err)}",
+                    "see the sysctls below and `docs/isolation.md` (troubleshooting)",
+                )
+            )
+    for key, meaning in SYSCTLS:
+        path = Path("/proc/sys") / key.replace(".", "/")
+        try:
+            value = path.read_text().strip()
+            out.append(Check("sysctls", key, None, f"= {value} ({meaning})"))
+        except OSError:
+            out.append(Check("sysctls", key, None, "not present on this kernel (no restriction)"))
+    return out
