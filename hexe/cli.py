@@ -7,6 +7,7 @@ over to the module that does the work. No logic of its own beyond that.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -108,9 +109,24 @@ def build_parser() -> Parser:
     return parser
 
 
+def _unknown_arguments(parser: Parser, cmd: str | None, unknown: list[str]) -> NoReturn:
+    """Refuse unknown options, with a did-you-mean, exiting as that command's parser does."""
+    target = parser
+    if cmd is not None:
+        for action in parser._subparsers._group_actions if parser._subparsers else []:
+            target = getattr(action, "choices", {}).get(cmd, parser)
+    known = [opt for action in target._actions for opt in action.option_strings]
+    first = unknown[0]
+    close = difflib.get_close_matches(first.split("=")[0], known, n=1)
+    suggestion = f"; did you mean {close[0]}?" if close else ""
+    target.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _unknown_arguments(parser, args.cmd, unknown)
     if args.cmd is None:
         parser.print_help()
         return 0

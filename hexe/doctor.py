@@ -19,7 +19,7 @@ import pluggy
 
 from hexe import spawn as spawn_mod
 from hexe.errors import HexeError
-from hexe.isolation import BUILTIN_PROFILES, Layer, resolve
+from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, resolve
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def profile_checks(pm: pluggy.PluginManager) -> list[Check]:
     checks = []
     for name, profile in BUILTIN_PROFILES.items():
         ok, detail, hint = try_spawn(pm, {"profile": name})
-        shown = " ".join(ns for ns in profile.namespaces) or "no namespaces"
+        shown = " ".join(ns for ns in NAMESPACES if ns in profile.namespaces) or "no namespaces"
         checks.append(Check("profiles", name, ok, f"{shown}; {detail}" if ok else detail, hint))
     return checks
 

@@ -124,7 +124,8 @@ def parse_cpu(setting: str, value: object) -> CpuQuota:
     if len(parts) == 1 and parts[0].lower() == "max":
         return CpuQuota(None, DEFAULT_CPU_PERIOD)
     if len(parts) != 2:
-        problem = "has no period" if len(parts) == 1 else "is not a CPU quota"
+        lone_number = len(parts) == 1 and parts[0].isdigit()
+        problem = "has no period" if lone_number else "is not a CPU quota"
         raise SettingError(setting, value, CPU_FORMS, problem=problem)
     quota_text, period_text = parts
     if not re.fullmatch(r"-?\d+", period_text):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hexe.doctor import Check
 from hexe_voidbox import syscalls
-from hexe_voidbox.syscalls import NAMESPACE_FLAGS
+from hexe_voidbox.syscalls import FLAG_NAMES, NAMESPACE_FLAGS
 
 SYSCTLS = (
     ("kernel.unprivileged_userns_clone", "1 allows unprivileged user namespaces (Debian/Ubuntu)"),
@@ -44,7 +44,7 @@ def checks() -> list[Check]:
     for name, flag in NAMESPACE_FLAGS.items():
         flags = syscalls.CLONE_NEWUSER | flag
         err = try_unshare(flags)
-        how = "unshare(CLONE_NEWUSER)" if name == "user" else f"unshare(CLONE_NEWUSER|{name})"
+        how = "unshare(CLONE_NEWUSER" + ("" if name == "user" else f"|{FLAG_NAMES[name]}") + ")"
         if err == 0:
             out.append(Check("namespaces", name, True, f"{how} works"))
         else:
@@ -61,7 +61,13 @@ def checks() -> list[Check]:
         path = Path("/proc/sys") / key.replace(".", "/")
         try:
             value = path.read_text().strip()
-            out.append(Check("sysctls", key, None, f"= {value} ({meaning})"))
         except OSError:
             out.append(Check("sysctls", key, None, "not present on this kernel (no restriction)"))
+            continue
+        blocks = (key == "user.max_user_namespaces" and value == "0") or (
+            os.geteuid() != 0 and key == "kernel.unprivileged_userns_clone" and value == "0"
+        )
+        ok = False if blocks else None
+        hint = f"sysctl -w {key}={'1' if key.startswith('kernel.unpriv') else '10000'}" if blocks else ""
+        out.append(Check("sysctls", key, ok, f"= {value} ({meaning})", hint))
     return out

@@ -44,6 +44,15 @@ NAMESPACE_FLAGS = {
     "ipc": CLONE_NEWIPC,
     "cgroup": CLONE_NEWCGROUP,
 }
+FLAG_NAMES = {
+    "user": "CLONE_NEWUSER",
+    "pid": "CLONE_NEWPID",
+    "mount": "CLONE_NEWNS",
+    "net": "CLONE_NEWNET",
+    "uts": "CLONE_NEWUTS",
+    "ipc": "CLONE_NEWIPC",
+    "cgroup": "CLONE_NEWCGROUP",
+}
 NAMESPACE_FILES = {
     "user": "user",
     "pid": "pid",

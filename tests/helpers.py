@@ -1,0 +1,126 @@
+"""Shared helpers for tests: run the real ``hexe`` command and the probe."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+TESTS = Path(__file__).resolve().parent
+PROBE = (TESTS / "probe.py").read_text()
+
+
+def clean_env(extra: Mapping[str, str] | None = None, **kw: str) -> dict[str, str]:
+    """The test process's environment without HEXE_* settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEXE_")}
+    env.update(extra or {})
+    env.update(kw)
+    return env
+
+
+def hexe(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+    cwd: str = "/",
+    preexec: list[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``hexe ARGS`` as a subprocess (optionally behind ``preexec``, e.g. setpriv)."""
+    argv = [*(preexec or []), sys.executable, "-m", "hexe", *args]
+    return subprocess.run(
+        argv,
+        env=clean_env() if env is None else dict(env),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+def probe(*run_args: str, marker: str = "", env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``hexe run RUN_ARGS -- python3 -c PROBE MARKER``; the facts the probe printed."""
+    result = hexe("run", *run_args, "--", sys.executable, "-c", PROBE, marker, env=env)
+    assert result.returncode == 0, f"probe failed ({result.returncode}):\n{result.stderr}"
+    return json.loads(result.stdout)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def host_ns(name: str) -> str:
+    return os.readlink(f"/proc/self/ns/{name}")
+
+
+NOBODY = 65534
+
+
+def portable_install(dest: Path) -> Path:
+    """Copy hexe, its built-in plugins and its dependencies into ``dest``, world-readable.
+
+    Used to run hexe as an unprivileged user who cannot read root's
+    site-packages. The ``hexe`` entry points are copied into a dist-info so
+    plugins are discovered exactly as in a real install.
+    """
+    import importlib
+    import shutil
+    from importlib import metadata
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("hexe", "hexe_voidbox", "hexe_cgroups", "pluggy", "structlog"):
+        module = importlib.import_module(name)
+        shutil.copytree(
+            Path(module.__file__).parent,
+            dest / name,
+            ignore=shutil.ignore_patterns("__pycache__"),
+            dirs_exist_ok=True,
+        )
+    dist = metadata.distribution("hexe")
+    info = dest / f"hexe-{dist.version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: hexe\nVersion: {dist.version}\n")
+    (info / "entry_points.txt").write_text(dist.read_text("entry_points.txt") or "")
+    for root, dirs, files in os.walk(dest):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    os.chmod(dest, 0o755)
+    return dest
+
+
+def as_nobody_argv(python: str) -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", python]
+
+
+def find_python_for_nobody(pythonpath: Path) -> str | None:
+    """A Python >= 3.11 that the unprivileged user can run with ``pythonpath``."""
+    import shutil
+
+    env = clean_env(PYTHONPATH=str(pythonpath), HOME="/")
+    for python in (sys.executable, shutil.which("python3.11"), "/usr/bin/python3"):
+        if not python or not os.path.exists(python):
+            continue
+        check = subprocess.run(
+            [*as_nobody_argv(python), "-c", "import sys, hexe, pluggy, structlog; assert sys.version_info >= (3, 11)"],
+            env=env,
+            capture_output=True,
+            cwd="/",
+        )
+        if check.returncode == 0:
+            return python
+    return None
