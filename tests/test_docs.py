@@ -1,0 +1,51 @@
+"""Documentation that must stay true of the code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from hexe import hookspecs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec_names() -> set[str]:
+    return {name for name in dir(hookspecs) if name.startswith("hexe_")}
+
+
+def test_plugins_doc_names_every_hook_and_no_other():
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    table = set(re.findall(r"^\| `(hexe_\w+)\(", doc, re.MULTILINE))
+    assert table == spec_names()
+
+
+def test_every_hookspec_has_a_docstring():
+    for name in spec_names():
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install -e '.[test]' && python3 -m pytest" in readme
+    assert "python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'" in ci
+    assert "python3 -m pytest" in ci
+
+
+def test_every_command_has_help():
+    for args in ([], ["run"], ["doctor"], ["plugins"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "hexe", *args, "--help"], capture_output=True, text=True
+        )
+        assert result.returncode == 0, args
+        assert "usage: hexe" in result.stdout
+
+
+def test_version():
+    from hexe import __version__
+
+    result = subprocess.run([sys.executable, "-m", "hexe", "--version"], capture_output=True, text=True)
+    assert result.stdout.strip() == f"hexe {__version__}"
