@@ -78,8 +78,12 @@ def build_parser() -> Parser:
     run.add_argument(
         "--memory", metavar="M", help=f"memory limit: {MEMORY_FORMS} (env HEXE_CGROUP_MEM_MAX)"
     )
-    run.add_argument("--pids", metavar="N", help=f"process limit: {PIDS_FORMS} (env HEXE_CGROUP_PIDS_MAX)")
-    run.add_argument("--cpu", metavar='"Q P"', help=f"CPU quota: {CPU_FORMS} (env HEXE_CGROUP_CPU_MAX)")
+    run.add_argument(
+        "--pids", metavar="N", help=f"process limit: {PIDS_FORMS} (env HEXE_CGROUP_PIDS_MAX)"
+    )
+    run.add_argument(
+        "--cpu", metavar='"Q P"', help=f"CPU quota: {CPU_FORMS} (env HEXE_CGROUP_CPU_MAX)"
+    )
     run.add_argument(
         "--strict-limits",
         action="store_const",
@@ -88,7 +92,9 @@ def build_parser() -> Parser:
         help="refuse to start when a limit cannot be applied (env HEXE_CGROUP_STRICT=1)",
     )
     run.add_argument("--tmp-size", metavar="SIZE", help="size of the fresh /tmp (default 128M)")
-    run.add_argument("--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)")
+    run.add_argument(
+        "--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)"
+    )
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="[--] CMD [ARGS...]")
 
     doctor = sub.add_parser(

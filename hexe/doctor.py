@@ -68,7 +68,13 @@ def profile_checks(pm: pluggy.PluginManager) -> list[Check]:
 
 
 def limit_checks(pm: pluggy.PluginManager) -> list[Check]:
-    values = {"memory": "256M", "pids": 64, "cpu": "100000 100000", "strict": True, "profile": "none"}
+    values = {
+        "memory": "256M",
+        "pids": 64,
+        "cpu": "100000 100000",
+        "strict": True,
+        "profile": "none",
+    }
     ok, detail, hint = try_spawn(pm, values)
     text = "memory, pids and cpu limits applied" if ok else detail
     return [Check("limits", "memory+pids+cpu", ok, text, hint)]

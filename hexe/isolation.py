@@ -213,7 +213,9 @@ class InvalidSettings(HexeError):
         super().__init__("\n".join(e.message for e in errors))
 
 
-def unknown_profile_error(label: str, name: object, profiles: Mapping[str, Profile]) -> SettingError:
+def unknown_profile_error(
+    label: str, name: object, profiles: Mapping[str, Profile]
+) -> SettingError:
     names = ", ".join(profiles)
     accepted = f"profiles: {names}"
     if isinstance(name, str):
@@ -240,7 +242,9 @@ def resolve(
         for setting, (raw, label) in layer.values.items():
             if setting not in SETTINGS:
                 errors.append(
-                    SettingError(label, raw, f"settings: {', '.join(SETTINGS)}", problem="is not a setting")
+                    SettingError(
+                        label, raw, f"settings: {', '.join(SETTINGS)}", problem="is not a setting"
+                    )
                 )
                 continue
             try:

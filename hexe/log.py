@@ -69,7 +69,7 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
 
 
 def get_logger(**context: Any) -> Any:
-    """A bound logger. Until :func:`configure` is called (library use, tests), events are dropped."""
+    """A bound logger; events are dropped until :func:`configure` is called."""
     if _configured_file is None:
         configure("error", os.devnull)
     return structlog.get_logger("hexe").bind(pid=os.getpid(), **context)

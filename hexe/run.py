@@ -58,7 +58,10 @@ def run_command(
         report(exc)
         return EXIT_SETUP_FAILED
     if not argv:
-        print("hexe: run: no command given; usage: hexe run [OPTIONS] [--] CMD [ARGS...]", file=sys.stderr)
+        print(
+            "hexe: run: no command given; usage: hexe run [OPTIONS] [--] CMD [ARGS...]",
+            file=sys.stderr,
+        )
         return EXIT_SETUP_FAILED
     plan = spawn_mod.SpawnPlan(
         argv=tuple(argv), isolation=isolation, env=dict(environ), name=f"run-{os.getpid()}"

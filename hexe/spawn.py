@@ -54,7 +54,10 @@ PR_SET_CHILD_SUBREAPER = 36
 
 #: Child phases in order, as (phase name, hook name). ``pid1`` and ``exec`` are
 #: handled apart because they change which process goes on.
-CHILD_PHASES_BEFORE_PID1 = (("namespaces", "hexe_child_namespaces"), ("userns", "hexe_child_userns"))
+CHILD_PHASES_BEFORE_PID1 = (
+    ("namespaces", "hexe_child_namespaces"),
+    ("userns", "hexe_child_userns"),
+)
 CHILD_PHASES_AFTER_PID1 = (
     ("mounts", "hexe_child_mounts"),
     ("network", "hexe_child_network"),
@@ -287,7 +290,10 @@ def check(plan: SpawnPlan, pm: pluggy.PluginManager) -> tuple[list[str], list[st
     warnings: list[str] = []
     for limit in iso.limits.requested():
         if limit not in provided:
-            text = f"{limit} limit not applied: no loaded plugin implements it (is the cgroups plugin disabled?)"
+            text = (
+                f"{limit} limit not applied: no loaded plugin implements it "
+                "(is the cgroups plugin disabled?)"
+            )
             (problems if iso.strict_limits else warnings).append(text)
     for result in pm.hook.hexe_spawn_check(plan=plan):
         problems.extend(result or ())
@@ -500,12 +506,17 @@ def _execute(spawn: Spawn, status_w: int) -> NoReturn:
         os.execvpe(argv[0], argv, dict(plan.env))
     except FileNotFoundError as exc:
         raise SetupError(
-            f"exec {argv[0]}", errno.ENOENT, exc.strerror or "No such file or directory",
-            hint="check the command name and PATH", exit_code=EXIT_NOT_FOUND,
+            f"exec {argv[0]}",
+            errno.ENOENT,
+            exc.strerror or "No such file or directory",
+            hint="check the command name and PATH",
+            exit_code=EXIT_NOT_FOUND,
         ) from exc
     except OSError as exc:
         raise SetupError(
-            f"exec {argv[0]}", exc.errno or 0, exc.strerror or str(exc),
+            f"exec {argv[0]}",
+            exc.errno or 0,
+            exc.strerror or str(exc),
             exit_code=EXIT_NOT_EXECUTABLE,
         ) from exc
     raise AssertionError("unreachable")

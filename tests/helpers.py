@@ -95,7 +95,7 @@ def portable_install(dest: Path) -> Path:
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: hexe\nVersion: {dist.version}\n")
     (info / "entry_points.txt").write_text(dist.read_text("entry_points.txt") or "")
-    for root, dirs, files in os.walk(dest):
+    for root, _dirs, files in os.walk(dest):
         os.chmod(root, 0o755)
         for f in files:
             os.chmod(os.path.join(root, f), 0o644)
@@ -116,7 +116,11 @@ def find_python_for_nobody(pythonpath: Path) -> str | None:
         if not python or not os.path.exists(python):
             continue
         check = subprocess.run(
-            [*as_nobody_argv(python), "-c", "import sys, hexe, pluggy, structlog; assert sys.version_info >= (3, 11)"],
+            [
+                *as_nobody_argv(python),
+                "-c",
+                "import sys, hexe, pluggy, structlog; assert sys.version_info >= (3, 11)",
+            ],
             env=env,
             capture_output=True,
             cwd="/",

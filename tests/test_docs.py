@@ -47,5 +47,7 @@ def test_every_command_has_help():
 def test_version():
     from hexe import __version__
 
-    result = subprocess.run([sys.executable, "-m", "hexe", "--version"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "hexe", "--version"], capture_output=True, text=True
+    )
     assert result.stdout.strip() == f"hexe {__version__}"

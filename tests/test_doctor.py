@@ -40,7 +40,11 @@ def test_doctor_reports_failing_profiles_and_exits_1_where_user_namespaces_are_o
     )
     result = subprocess.run(
         ["unshare", "-Ur", "sh", "-c", script],
-        capture_output=True, text=True, env=clean_env(), cwd="/", timeout=120,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd="/",
+        timeout=120,
     )
     assert result.returncode == 1
     report = json.loads(result.stdout)

@@ -53,12 +53,14 @@ PLUGIN = textwrap.dedent(
 
     @hookimpl(trylast=True)
     def hexe_child_mounts(spawn):
-        record("mounts", tmp=os.listdir("/tmp"), proc=sorted(p for p in os.listdir("/proc") if p.isdigit()))
+        procs = sorted(p for p in os.listdir("/proc") if p.isdigit())
+        record("mounts", tmp=os.listdir("/tmp"), proc=procs)
         if os.environ.get("THIRDPARTY_FAIL") == "mount":
             libc = ctypes.CDLL(None, use_errno=True)
             if libc.mount(b"tmpfs", b"/nonexistent-hexe-test", b"tmpfs", 0, None) != 0:
                 err = ctypes.get_errno()
-                raise SetupError("mount tmpfs on /nonexistent-hexe-test", err, component="thirdparty")
+                step = "mount tmpfs on /nonexistent-hexe-test"
+                raise SetupError(step, err, component="thirdparty")
         if os.environ.get("THIRDPARTY_FAIL") == "bug":
             raise ValueError("a bug in the plugin")
 
@@ -143,7 +145,9 @@ def test_third_party_child_hooks_run_inside_the_sandbox_in_phase_order(plugin_en
     assert by_phase["hostname"]["hostname"] == "hexe"
     assert by_phase["security-before-builtin"]["no_new_privs"] == "0"
     assert by_phase["security-after-builtin"]["no_new_privs"] == "1"
-    assert by_phase["parent"]["child"] > 0 and by_phase["parent"]["pid"] != by_phase["parent"]["child"]
+    assert (
+        by_phase["parent"]["child"] > 0 and by_phase["parent"]["pid"] != by_phase["parent"]["child"]
+    )
 
 
 def test_hexe_plugins_lists_builtin_and_third_party_with_their_hooks(plugin_env):
@@ -169,8 +173,13 @@ def test_disabled_plugin_is_not_loaded(plugin_env):
 def test_disabling_voidbox_refuses_isolating_profiles_instead_of_weakening_them():
     result = hexe("--disable-plugin", "voidbox", "run", "--profile", "full", "--", "true")
     assert result.returncode == 125
-    assert "profile full needs the user namespace, which no loaded plugin implements" in result.stderr
-    assert hexe("--disable-plugin", "voidbox", "run", "--profile", "none", "--", "true").returncode == 0
+    assert (
+        "profile full needs the user namespace, which no loaded plugin implements" in result.stderr
+    )
+    assert (
+        hexe("--disable-plugin", "voidbox", "run", "--profile", "none", "--", "true").returncode
+        == 0
+    )
 
 
 def test_plugin_setup_error_reaches_the_user_with_its_step(plugin_env):
@@ -196,4 +205,10 @@ def test_doctor_includes_third_party_checks(plugin_env):
     env, _ = plugin_env
     result = hexe("doctor", "--json", env=env)
     report = json.loads(result.stdout)
-    assert {"group": "thirdparty", "name": "marker", "ok": True, "detail": "the third-party check ran", "hint": ""} in report["checks"]
+    assert {
+        "group": "thirdparty",
+        "name": "marker",
+        "ok": True,
+        "detail": "the third-party check ran",
+        "hint": "",
+    } in report["checks"]

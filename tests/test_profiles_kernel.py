@@ -20,7 +20,15 @@ pytestmark = pytest.mark.kernel
 
 PROFILES = list(BUILTIN_PROFILES)
 WITH = {name: p.namespaces for name, p in BUILTIN_PROFILES.items()}
-NS_FILE = {"user": "user", "pid": "pid", "mount": "mnt", "net": "net", "uts": "uts", "ipc": "ipc", "cgroup": "cgroup"}
+NS_FILE = {
+    "user": "user",
+    "pid": "pid",
+    "mount": "mnt",
+    "net": "net",
+    "uts": "uts",
+    "ipc": "ipc",
+    "cgroup": "cgroup",
+}
 
 
 def profiles_with(ns: str, present: bool = True) -> list[str]:

@@ -77,15 +77,36 @@ def marker():
 
 
 BAD_INPUTS = [
-    ({"HEXE_VOIDBOX_PROFILE": "fulll"}, [], "HEXE_VOIDBOX_PROFILE=fulll is not a profile; did you mean full?"),
-    ({"HEXE_VOIDBOX_PROFILE": "paranoid"}, [], "HEXE_VOIDBOX_PROFILE=paranoid is not a profile; profiles: none, minimal, default, balanced, full, sandbox"),
+    (
+        {"HEXE_VOIDBOX_PROFILE": "fulll"},
+        [],
+        "HEXE_VOIDBOX_PROFILE=fulll is not a profile; did you mean full?",
+    ),
+    (
+        {"HEXE_VOIDBOX_PROFILE": "paranoid"},
+        [],
+        "HEXE_VOIDBOX_PROFILE=paranoid is not a profile; "
+        "profiles: none, minimal, default, balanced, full, sandbox",
+    ),
     ({"HEXE_CGROUP_MEM_MAX": "lots"}, [], "HEXE_CGROUP_MEM_MAX=lots is not a size; use bytes"),
     ({"HEXE_CGROUP_MEM_MAX": "-1G"}, [], "HEXE_CGROUP_MEM_MAX=-1G must be greater than zero"),
     ({"HEXE_CGROUP_MEM_MAX": "0"}, [], "HEXE_CGROUP_MEM_MAX=0 must be greater than zero"),
-    ({"HEXE_CGROUP_CPU_MAX": "50000"}, [], 'HEXE_CGROUP_CPU_MAX=50000 has no period; use "quota period"'),
-    ({"HEXE_CGROUP_CPU_MAX": "0 100000"}, [], "HEXE_CGROUP_CPU_MAX=0 100000 must have a quota above zero"),
+    (
+        {"HEXE_CGROUP_CPU_MAX": "50000"},
+        [],
+        'HEXE_CGROUP_CPU_MAX=50000 has no period; use "quota period"',
+    ),
+    (
+        {"HEXE_CGROUP_CPU_MAX": "0 100000"},
+        [],
+        "HEXE_CGROUP_CPU_MAX=0 100000 must have a quota above zero",
+    ),
     ({"HEXE_CGROUP_PIDS_MAX": "0"}, [], "HEXE_CGROUP_PIDS_MAX=0 must be greater than zero"),
-    ({"HEXE_CGROUP_PIDS_MAX": "many"}, [], "HEXE_CGROUP_PIDS_MAX=many is not a number; use a positive whole number (512) or max"),
+    (
+        {"HEXE_CGROUP_PIDS_MAX": "many"},
+        [],
+        "HEXE_CGROUP_PIDS_MAX=many is not a number; use a positive whole number (512) or max",
+    ),
     ({"HEXE_CGROUP_STRICT": "maybe"}, [], "HEXE_CGROUP_STRICT=maybe is not a yes/no value"),
     ({}, ["--pids", "abc"], "--pids=abc is not a number"),
     ({}, ["--pids", "-5"], "--pids=-5 must be greater than zero"),
@@ -99,7 +120,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("env,flags,message", BAD_INPUTS, ids=[m.split(" ")[0] for _, _, m in BAD_INPUTS])
+@pytest.mark.parametrize(
+    "env,flags,message", BAD_INPUTS, ids=[m.split(" ")[0] for _, _, m in BAD_INPUTS]
+)
 def test_bad_input_is_refused_with_its_name_and_nothing_starts(env, flags, message, marker):
     result = hexe("run", *flags, "--", "touch", str(marker), env=clean_env(env))
     assert result.returncode == 125, result.stderr
@@ -190,7 +213,9 @@ def test_orphans_inside_are_reaped_by_pid_1(profile):
 
 def test_processes_left_in_the_pid_namespace_end_with_the_command():
     token = uuid.uuid4().hex
-    result = hexe("run", "--profile", "full", "--", "sh", "-c", f"sleep 300 {token} >/dev/null 2>&1 & exit 0")
+    result = hexe(
+        "run", "--profile", "full", "--", "sh", "-c", f"sleep 300 {token} >/dev/null 2>&1 & exit 0"
+    )
     assert result.returncode == 0
 
     def leftover():
@@ -207,8 +232,22 @@ def test_processes_left_in_the_pid_namespace_end_with_the_command():
 
 def test_sigterm_to_hexe_run_is_forwarded_to_the_command():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hexe", "run", "--profile", "full", "--", "sh", "-c", "echo ready; exec sleep 300"],
-        stdout=subprocess.PIPE, env=clean_env(), cwd="/", text=True,
+        [
+            sys.executable,
+            "-m",
+            "hexe",
+            "run",
+            "--profile",
+            "full",
+            "--",
+            "sh",
+            "-c",
+            "echo ready; exec sleep 300",
+        ],
+        stdout=subprocess.PIPE,
+        env=clean_env(),
+        cwd="/",
+        text=True,
     )
     try:
         assert proc.stdout.readline() == "ready\n"
@@ -225,7 +264,18 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(profile):
         os.chdir("/")
         os.execve(
             sys.executable,
-            [sys.executable, "-m", "hexe", "run", "--profile", profile, "--", "sh", "-c", "echo ready; exec sleep 300"],
+            [
+                sys.executable,
+                "-m",
+                "hexe",
+                "run",
+                "--profile",
+                profile,
+                "--",
+                "sh",
+                "-c",
+                "echo ready; exec sleep 300",
+            ],
             clean_env(),
         )
     seen = b""
@@ -253,8 +303,23 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(profile):
 def test_mounts_made_inside_do_not_appear_outside():
     before = Path("/proc/self/mountinfo").read_text()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hexe", "run", "--profile", "balanced", "--", "sh", "-c", "echo ready; read x"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=clean_env(), cwd="/", text=True,
+        [
+            sys.executable,
+            "-m",
+            "hexe",
+            "run",
+            "--profile",
+            "balanced",
+            "--",
+            "sh",
+            "-c",
+            "echo ready; read x",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=clean_env(),
+        cwd="/",
+        text=True,
     )
     try:
         assert proc.stdout.readline() == "ready\n"
@@ -273,13 +338,20 @@ def test_cwd_hidden_by_fresh_tmp_falls_back_to_home_with_a_warning(tmp_path):
     try:
         result = subprocess.run(
             [sys.executable, "-m", "hexe", "run", "--profile", "balanced", "--", "pwd"],
-            capture_output=True, text=True, env=clean_env(HOME="/"), cwd=workdir, timeout=60,
+            capture_output=True,
+            text=True,
+            env=clean_env(HOME="/"),
+            cwd=workdir,
+            timeout=60,
         )
     finally:
         workdir.rmdir()
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "/"
-    assert f"hexe: warning: {workdir} does not exist inside the sandbox; starting in /" in result.stderr
+    assert (
+        f"hexe: warning: {workdir} does not exist inside the sandbox; starting in /"
+        in result.stderr
+    )
 
 
 # -- failures before exec reach the user with their step ---------------------------------
@@ -294,15 +366,24 @@ def test_kernel_refusing_user_namespaces_is_reported_with_the_step_and_a_hint():
     )
     result = subprocess.run(
         ["unshare", "--user", "--map-root-user", "sh", "-c", script],
-        capture_output=True, text=True, env=clean_env(), cwd="/", timeout=60,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd="/",
+        timeout=60,
     )
     assert result.returncode == 125
-    assert "hexe: voidbox isolation failed: unshare(user, pid): No space left on device" in result.stderr
+    assert (
+        "hexe: voidbox isolation failed: unshare(user, pid): No space left on device"
+        in result.stderr
+    )
     assert "hexe: hint: " in result.stderr and "max_user_namespaces" in result.stderr
 
 
 def test_unprivileged_user_becomes_root_inside(nobody):
-    result = nobody("run", "--profile", "full", "--", "sh", "-c", "id -u; cat /proc/self/uid_map; hostname")
+    result = nobody(
+        "run", "--profile", "full", "--", "sh", "-c", "id -u; cat /proc/self/uid_map; hostname"
+    )
     assert result.returncode == 0, result.stderr
     uid, uid_map, hostname = result.stdout.splitlines()
     assert uid == "0"

@@ -66,7 +66,9 @@ def test_memory_rejects_bad_values_naming_setting_and_forms(text, problem):
 # -- pids ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value,expected", [("512", 512), (100, 100), ("max", None), (" 7 ", 7), (3.0, 3)])
+@pytest.mark.parametrize(
+    "value,expected", [("512", 512), (100, 100), ("max", None), (" 7 ", 7), (3.0, 3)]
+)
 def test_pids_accepts_integers_and_max(value, expected):
     assert parse_pids("HEXE_CGROUP_PIDS_MAX", value) == expected
 
@@ -124,7 +126,10 @@ def test_cpu_quota_cores_and_text():
     assert str(CpuQuota(None, 100000)) == "max 100000"
 
 
-@pytest.mark.parametrize("value,expected", [("1", True), ("yes", True), ("On", True), ("0", False), ("false", False), (True, True)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [("1", True), ("yes", True), ("On", True), ("0", False), ("false", False), (True, True)],
+)
 def test_bool_forms(value, expected):
     assert parse_bool("HEXE_CGROUP_STRICT", value) is expected
 
@@ -153,7 +158,12 @@ def test_profiles_are_exactly_the_seeds_plus_sandbox():
 
 def test_no_new_privs_for_every_profile_but_none():
     assert {n: p.no_new_privs for n, p in BUILTIN_PROFILES.items()} == {
-        "none": False, "minimal": True, "default": True, "balanced": True, "full": True, "sandbox": True,
+        "none": False,
+        "minimal": True,
+        "default": True,
+        "balanced": True,
+        "full": True,
+        "sandbox": True,
     }
 
 
@@ -183,7 +193,12 @@ def test_environment_beats_builtin():
 
 
 def test_flags_beat_environment():
-    iso = resolve([env(HEXE_VOIDBOX_PROFILE="full", HEXE_CGROUP_PIDS_MAX="100"), flags(profile="none", pids="max")])
+    iso = resolve(
+        [
+            env(HEXE_VOIDBOX_PROFILE="full", HEXE_CGROUP_PIDS_MAX="100"),
+            flags(profile="none", pids="max"),
+        ]
+    )
     assert iso.profile == "none"
     assert iso.limits.pids is None
     assert iso.sources["profile"] == "flags" and iso.sources["pids"] == "flags"

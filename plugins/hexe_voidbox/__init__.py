@@ -133,7 +133,12 @@ def hexe_child_mounts(spawn: Any) -> None:
 
 
 def _mount(
-    source: str | None, target: str, fstype: str | None, flags: int, data: str | None, step: str = ""
+    source: str | None,
+    target: str,
+    fstype: str | None,
+    flags: int,
+    data: str | None,
+    step: str = "",
 ) -> None:
     try:
         syscalls.mount(source, target, fstype, flags, data)

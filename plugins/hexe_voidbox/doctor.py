@@ -68,6 +68,10 @@ def checks() -> list[Check]:
             os.geteuid() != 0 and key == "kernel.unprivileged_userns_clone" and value == "0"
         )
         ok = False if blocks else None
-        hint = f"sysctl -w {key}={'1' if key.startswith('kernel.unpriv') else '10000'}" if blocks else ""
+        hint = (
+            f"sysctl -w {key}={'1' if key.startswith('kernel.unpriv') else '10000'}"
+            if blocks
+            else ""
+        )
         out.append(Check("sysctls", key, ok, f"= {value} ({meaning})", hint))
     return out
