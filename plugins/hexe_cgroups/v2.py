@@ -1,0 +1,182 @@
+"""The cgroup v2 driver: one leaf in the unified hierarchy, limits in ``*.max`` files.
+
+Where: ``<own cgroup>/hexe/<name>``. cgroup v2 lets a cgroup hand a
+controller to its children only through ``cgroup.subtree_control``, and (the
+no-internal-processes rule) a non-root cgroup that has processes cannot
+enable controllers for its children. So for each controller a limit needs,
+this driver enables it in our own cgroup's ``cgroup.subtree_control``, then in
+``hexe/cgroup.subtree_control``, then makes the leaf. If our own cgroup is
+not the root and holds processes (hexe itself, usually), the first write
+fails with EBUSY; the reason says so and how to give hexe its own delegated
+scope. Processes are never moved out of the way.
+
+Files: ``memory.max`` (and ``memory.swap.max`` = 0 when it exists, so the
+limit cannot be escaped into swap), ``pids.max``, ``cpu.max`` (``quota
+period`` or ``max period``). ``cgroup.kill`` ends what is left at exit.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from hexe_cgroups.detect import LIMIT_CONTROLLERS, Hierarchy
+from hexe_cgroups.driver import (
+    KILL_TIMEOUT,
+    PARENT_NAME,
+    Driver,
+    reason,
+    safe_name,
+    sigkill_until_empty,
+    wait_until_empty,
+)
+
+DELEGATE_HINT = (
+    "run hexe in its own delegated scope, e.g. "
+    "`systemd-run --user --scope -p Delegate=yes hexe ...`"
+)
+
+
+def limit_writes(
+    limit: str, value: object, present: Callable[[str], bool] = lambda _: True
+) -> list[tuple[str, str]]:
+    """The (file, value) writes for one limit, in order. ``present(file)`` says if an
+    optional file exists. ``value`` None means no limit (``max``)."""
+    if limit == "memory":
+        writes = [("memory.max", "max" if value is None else str(value))]
+        if value is not None and present("memory.swap.max"):
+            writes.append(("memory.swap.max", "0"))
+        return writes
+    if limit == "pids":
+        return [("pids.max", "max" if value is None else str(value))]
+    if limit == "cpu":
+        quota = getattr(value, "quota", None)
+        period = getattr(value, "period", 100_000)
+        return [("cpu.max", f"{'max' if quota is None else quota} {period}")]
+    raise ValueError(f"unknown limit {limit}")
+
+
+def _enabled(directory: str) -> set[str]:
+    with open(os.path.join(directory, "cgroup.subtree_control")) as f:
+        return set(f.read().split())
+
+
+class V2Driver(Driver):
+    version = "v2"
+
+    def __init__(self, hierarchy: Hierarchy) -> None:
+        super().__init__()
+        self.hierarchy = hierarchy
+        self.leaf: str | None = None
+        self.controllers: set[str] = set()
+
+    @property
+    def parent(self) -> str:
+        return os.path.join(self.hierarchy.own_dir, PARENT_NAME)
+
+    def leaf_path(self, name: str) -> str:
+        return os.path.join(self.parent, safe_name(name))
+
+    def _enable(self, directory: str, controller: str) -> str | None:
+        """Enable ``controller`` for the children of ``directory``; a reason on failure."""
+        control = os.path.join(directory, "cgroup.subtree_control")
+        try:
+            if controller in _enabled(directory):
+                return None
+            self.write(control, f"+{controller}")
+        except OSError as exc:
+            text = reason(f"enable {controller} in", control, exc)
+            if exc.errno == errno.EBUSY and directory == self.hierarchy.own_dir:
+                text += (
+                    f" (processes live in {directory}, and cgroup v2 lets a cgroup with "
+                    f"processes enable no controllers for its children; {DELEGATE_HINT})"
+                )
+            return text
+        return None
+
+    def create(self, name: str, controllers: Iterable[str]) -> dict[str, str]:
+        """Enable ``controllers`` down to a new leaf and make it. The leaf is made even
+        when some controller cannot be enabled (``leaves`` is empty if it was not)."""
+        failed: dict[str, str] = {}
+        wanted = []
+        for controller in controllers:
+            if controller not in self.hierarchy.controllers:
+                failed[controller] = (
+                    f"the {controller} controller is not offered to {self.hierarchy.own_dir} "
+                    "(not in its cgroup.controllers)"
+                )
+            else:
+                wanted.append(controller)
+        for controller in wanted:
+            problem = self._enable(self.hierarchy.own_dir, controller)
+            if problem:
+                failed[controller] = problem
+        leaf = self.leaf_path(name)
+        try:
+            os.makedirs(self.parent, exist_ok=True)
+        except OSError as exc:
+            self.problem = reason("create", leaf, exc)
+            return {**{c: self.problem for c in wanted}, **failed}
+        for controller in wanted:
+            if controller not in failed:
+                problem = self._enable(self.parent, controller)
+                if problem:
+                    failed[controller] = problem
+        try:
+            self.leaf = self.make_leaf(self.parent, name)
+        except OSError as exc:
+            self.problem = reason("create", leaf, exc)
+            return {**{c: self.problem for c in wanted}, **failed}
+        self.controllers = {c for c in wanted if c not in failed}
+        return failed
+
+    def set_limits(self, limits: Mapping[str, object]) -> dict[str, str]:
+        failed: dict[str, str] = {}
+        leaf = self.leaf
+        assert leaf is not None, "create() first"
+        for limit, value in limits.items():
+            if LIMIT_CONTROLLERS[limit] not in self.controllers:
+                continue
+            for filename, text in limit_writes(
+                limit, value, lambda f: os.path.exists(os.path.join(leaf, f))
+            ):
+                path = os.path.join(leaf, filename)
+                try:
+                    self.write(path, text)
+                except OSError as exc:
+                    failed[limit] = reason(f"write {text} to", path, exc)
+                    break
+        return failed
+
+    def add_pid(self, pid: int) -> dict[str, str]:
+        assert self.leaf is not None, "create() first"
+        path = os.path.join(self.leaf, "cgroup.procs")
+        try:
+            self.write(path, str(pid))
+        except OSError as exc:
+            problem = reason(f"move pid {pid} into", path, exc)
+            return {c: problem for c in self.controllers} or {"": problem}
+        return {}
+
+    def kill(self, timeout: float = KILL_TIMEOUT) -> list[str]:
+        """``cgroup.kill`` when the kernel has it (5.14+), else a SIGKILL loop."""
+        problems = []
+        deadline = time.monotonic() + timeout
+        for leaf in self.leaves:
+            kill_file = os.path.join(leaf, "cgroup.kill")
+            if os.path.exists(kill_file):
+                try:
+                    self.write(kill_file, "1")
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    pass  # fall back to signalling one by one
+                else:
+                    if wait_until_empty(leaf, deadline):
+                        continue
+            problem = sigkill_until_empty(leaf, deadline)
+            if problem:
+                problems.append(problem)
+        return problems
