@@ -459,6 +459,22 @@ def test_strict_limits_refuse_with_the_same_sentence_and_a_hint(tmp_path):
     hexe_cgroups.hexe_spawn_failed(spawn, info.value)  # copes with no driver
 
 
+def test_strict_refusal_after_a_partial_create_is_undone_by_the_failed_hook(
+    tmp_path, recording_writes
+):
+    files, base = fake_hybrid(tmp_path, memory_own="/blocked")
+    (base / "memory" / "blocked").rmdir()
+    (base / "memory" / "blocked").write_text("")
+    spawn = fake_spawn(files, strict=True, memory=64 << 20, pids=50)
+    with pytest.raises(SpawnRefused, match="^memory limit not applied: cannot create "):
+        hexe_cgroups.hexe_spawn_prepare(spawn)
+    leaf = base / "pids" / "hexe" / "run-42"
+    (leaf / "pids.max").unlink()  # cgroupfs lets rmdir do this
+    hexe_cgroups.hexe_spawn_failed(spawn, RuntimeError("refused"))
+    assert not leaf.exists()
+    assert spawn.warnings == []
+
+
 def test_no_hierarchy_warns_for_every_requested_limit(tmp_path):
     files = write_fake(tmp_path, [], "0::/\n")
     spawn = fake_spawn(files, memory=1 << 30, cpu=CpuQuota(50_000, 100_000))

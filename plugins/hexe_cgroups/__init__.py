@@ -67,7 +67,7 @@ def _report(spawn: Any, unapplied: dict[str, str]) -> None:
     spawn.facts["cgroup_unapplied"] = sorted(state["unapplied"])
     sentences = [f"{limit} limit not applied: {why}" for limit, why in unapplied.items()]
     if spawn.plan.isolation.strict_limits:
-        raise SpawnRefused("; ".join(sentences), hint=STRICT_HINT)
+        raise SpawnRefused("\n".join(sentences), hint=STRICT_HINT)
     for sentence in sentences:
         spawn.warn(sentence)
 
