@@ -1,0 +1,282 @@
+"""cgroup limits, for real: run something inside and check that the kernel holds it.
+
+This machine is hybrid (memory, pids and cpu on cgroup v1; cgroup2 at
+/sys/fs/cgroup/unified with no limit controllers), so the enforcement tests
+exercise the v1 driver; the v2 driver is checked for creation, placement and
+removal in the unified hierarchy. Every test needs root (to write the host's
+cgroup tree), except the unprivileged one, which is the point.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from helpers import hexe, wait_for
+from hexe_cgroups.detect import detect
+from hexe_cgroups.v2 import V2Driver
+
+from hexe.isolation import Layer, resolve
+from hexe.plugins import make_plugin_manager
+from hexe.spawn import SpawnPlan, exit_code_of, run
+
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(os.geteuid() != 0, reason="writing the host's cgroup tree needs root"),
+]
+
+LAYOUT = detect()
+
+
+def needs_v1_controllers(*controllers: str):
+    missing = [c for c in controllers if c not in LAYOUT.v1]
+    return pytest.mark.skipif(
+        bool(missing), reason=f"no cgroup v1 hierarchy for {', '.join(missing)} here"
+    )
+
+
+def own_path(controller: str) -> str:
+    return LAYOUT.v1[controller].own_path
+
+
+def processes_with(token: str) -> list[int]:
+    """Live processes whose command line contains ``token``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if token.encode() in f.read():
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+def plan(*argv: str, name: str, **settings: object) -> SpawnPlan:
+    layer = Layer("test", {k: (v, k) for k, v in settings.items()})
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    return SpawnPlan(argv=argv, isolation=resolve([layer]), env=env, cwd="/", name=name)
+
+
+# -- memory -------------------------------------------------------------------------
+
+
+@needs_v1_controllers("memory")
+def test_memory_hog_is_killed_at_the_limit():
+    hog = "b = b'x' * (256 << 20); print('survived')"  # 4x the limit, every page touched
+    result = hexe("run", "--memory", "64M", "--", sys.executable, "-c", hog)
+    assert result.returncode == 137, result.stderr
+    assert "survived" not in result.stdout
+    assert "warning" not in result.stderr
+
+
+@needs_v1_controllers("memory")
+def test_memory_limit_also_bounds_swap():
+    read_own = (
+        "import re\n"
+        "path = re.search(r'^\\d+:memory:(.*)$', open('/proc/self/cgroup').read(), re.M)[1]\n"
+        "d = '/sys/fs/cgroup/memory' + path\n"
+        "import os\n"
+        "memsw = d + '/memory.memsw.limit_in_bytes'\n"
+        "print(open(d + '/memory.limit_in_bytes').read().strip(),"
+        " open(memsw).read().strip() if os.path.exists(memsw) else 'none')\n"
+    )
+    result = hexe(
+        "run", "--profile", "none", "--memory", "64M", "--", sys.executable, "-c", read_own
+    )
+    assert result.returncode == 0, result.stderr
+    limit, memsw = result.stdout.split()
+    assert limit == str(64 << 20)
+    if memsw == "none":
+        pytest.skip("no swap accounting (memory.memsw.*) on this kernel")
+    assert memsw == limit
+
+
+# -- pids -----------------------------------------------------------------------------
+
+FORK_BOMB = """
+import os, signal, sys
+made = 0
+try:
+    while made < 200:  # bounded: a broken limit must not take the host down
+        if os.fork() == 0:
+            signal.pause()
+            os._exit(0)
+        made += 1
+except OSError as exc:
+    print(made, exc.errno)
+else:
+    print(made, 0)
+"""
+
+
+@needs_v1_controllers("pids")
+def test_fork_bomb_is_stopped_at_the_pids_limit_and_nothing_is_left():
+    token = f"hexe-bomb-{uuid.uuid4().hex[:8]}"
+    result = hexe(
+        "run", "--profile", "none", "--pids", "50", "--", sys.executable, "-c", FORK_BOMB, token
+    )
+    assert result.returncode == 0, result.stderr
+    made, err = map(int, result.stdout.split())
+    assert err == errno.EAGAIN
+    assert 30 <= made < 50  # the bomb itself counts against the 50
+    # The children were orphaned while paused; the cgroup cleanup killed them.
+    wait_for(lambda: not processes_with(token), timeout=5, what="the bomb's children to be gone")
+    assert subprocess.run(["true"]).returncode == 0  # the host still forks
+
+
+@needs_v1_controllers("pids")
+def test_background_processes_are_killed_when_the_command_ends():
+    token = f"hexe-bg-{uuid.uuid4().hex[:8]}"
+    script = f"import os, signal; os.fork() or signal.pause()  # {token}"
+    result = hexe(
+        "run", "--profile", "none", "--pids", "10", "--", sys.executable, "-c", script, token
+    )
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: not processes_with(token), timeout=5, what="the background child to end")
+
+
+# -- cpu ----------------------------------------------------------------------------------
+
+BUSY = """
+import time
+wall0, cpu0 = time.monotonic(), time.process_time()
+while time.monotonic() - wall0 < 1.5:
+    pass
+print((time.process_time() - cpu0) / (time.monotonic() - wall0))
+"""
+
+
+@needs_v1_controllers("cpu")
+def test_cpu_quota_of_20_percent_gives_about_a_fifth_of_a_core():
+    limited = hexe("run", "--cpu", "20000 100000", "--", sys.executable, "-c", BUSY)
+    unlimited = hexe("run", "--", sys.executable, "-c", BUSY)
+    assert limited.returncode == 0 and unlimited.returncode == 0, limited.stderr
+    share, full = float(limited.stdout), float(unlimited.stdout)
+    assert 0.05 <= share <= 0.35, (share, full)
+    assert share < full / 2, (share, full)
+
+
+# -- where the cgroups go, and that they go away -----------------------------------------
+
+
+@needs_v1_controllers("memory", "pids", "cpu")
+def test_cgroup_directories_exist_while_running_and_are_gone_afterwards():
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    check = f'grep -q "^[0-9]*:pids:/.*hexe/{name}$" /proc/self/cgroup'
+    spawn = run(
+        plan("sh", "-c", check, name=name, memory="64M", pids=20, cpu="50000 100000"),
+        make_plugin_manager(),
+    )
+    paths = spawn.facts["cgroup"]
+    assert spawn.facts["cgroup_driver"] == "v1"
+    assert sorted(paths) == sorted(
+        {os.path.join(LAYOUT.v1[c].own_dir, "hexe", name) for c in ("memory", "pids", "cpu")}
+    )
+    assert all(os.path.isdir(p) for p in paths)
+    assert exit_code_of(spawn.wait()) == 0  # the child saw itself in hexe/<name>
+    assert not any(os.path.exists(p) for p in paths)
+    assert all(os.path.isdir(os.path.dirname(p)) for p in paths)  # hexe/ stays
+    assert spawn.warnings == []
+
+
+@needs_v1_controllers("memory")
+def test_full_profile_cgroup_namespace_is_rooted_at_the_pane_cgroup():
+    script = (
+        "grep ':memory:' /proc/self/cgroup; "
+        "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo | cut -d' ' -f4"
+    )
+    result = hexe("run", "--profile", "full", "--memory", "64M", "--", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    inside, mount_root = result.stdout.split()
+    assert inside.endswith(":memory:/")
+    # The host's memory hierarchy root, seen from the namespace, is as many
+    # levels up as the pane's cgroup <own>/hexe/run-N is deep.
+    depth = len([p for p in own_path("memory").split("/") if p]) + 2
+    assert mount_root == "/.." * depth
+
+
+def test_v2_driver_creates_places_into_and_removes_a_cgroup_in_the_unified_hierarchy():
+    if LAYOUT.v2 is None:
+        pytest.skip("no cgroup2 hierarchy is mounted here")
+    probe = Path(LAYOUT.v2.own_dir, "hexe", f"probe-{uuid.uuid4().hex[:8]}")
+    try:
+        probe.mkdir(parents=True)
+        probe.rmdir()
+    except OSError as exc:
+        reason = f"cannot mkdir in {LAYOUT.v2.own_dir}: {exc.strerror}"
+        print(reason)
+        pytest.skip(reason)
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    driver = V2Driver(LAYOUT.v2)
+    assert driver.create(name, []) == {}
+    leaf = driver.paths()[0]
+    assert leaf == os.path.join(LAYOUT.v2.own_dir, "hexe", name)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        assert driver.add_pid(child.pid) == {}
+        expected = "0::" + os.path.join(LAYOUT.v2.own_path, "hexe", name)
+        assert expected in Path(f"/proc/{child.pid}/cgroup").read_text().splitlines()
+        assert driver.kill() == []
+        assert child.wait(timeout=5) == -signal.SIGKILL
+        assert driver.remove() == []
+        assert not os.path.exists(leaf)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_cgroup_namespace_without_limits_gets_a_placement_cgroup_quietly():
+    script = "cat /proc/self/cgroup; echo; cat /proc/self/mountinfo"
+    result = hexe("run", "--profile", "full", "--", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    cgroups, mountinfo = result.stdout.split("\n\n", 1)
+    assert all(line.endswith(":/") for line in cgroups.splitlines())
+    if LAYOUT.mode == "hybrid" and LAYOUT.v2 is not None:
+        # the v2 driver placed the pane in <own>/hexe/run-N of the unified hierarchy
+        unified = [line for line in mountinfo.splitlines() if f" {LAYOUT.v2.mount_point} " in line]
+        depth = len([p for p in LAYOUT.v2.own_path.split("/") if p]) + 2
+        assert unified and unified[0].split()[3] == "/.." * depth
+
+
+# -- without permission -------------------------------------------------------------------
+
+
+def test_unprivileged_user_gets_a_warning_and_the_command_runs(nobody):
+    result = nobody("run", "--memory", "64M", "--", "true")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(lines) == 1, result.stderr
+    assert "memory limit not applied: cannot create " in lines[0]
+    assert "/hexe/run-" in lines[0] and "Permission denied" in lines[0]
+
+
+def test_unprivileged_user_with_strict_limits_is_refused_with_exit_125(nobody):
+    result = nobody("run", "--strict-limits", "--memory", "64M", "--", "true")
+    assert result.returncode == 125, result.stderr
+    assert "memory limit not applied: cannot create " in result.stderr
+    assert "Permission denied" in result.stderr
+    assert "hint:" in result.stderr
+
+
+def test_doctor_reports_the_cgroup_mode_and_a_working_probe():
+    result = hexe("doctor", "--json")
+    checks = [c for c in json.loads(result.stdout)["checks"] if c["group"] == "cgroups"]
+    by_name = {c["name"]: c for c in checks}
+    assert by_name["mode"]["detail"].startswith(LAYOUT.mode)
+    assert by_name["writable subtree"]["ok"] is True, by_name["writable subtree"]
+    leftovers = [p for h in LAYOUT.v1.values() for p in Path(h.own_dir, "hexe").glob("doctor-*")]
+    assert leftovers == []
