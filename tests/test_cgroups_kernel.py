@@ -238,6 +238,60 @@ def test_v2_driver_creates_places_into_and_removes_a_cgroup_in_the_unified_hiera
             child.wait()
 
 
+LEAVE_BASE = """
+import json, os, sys
+sys.stdin.readline()  # the test moves us into a cgroup of our own first
+from hexe_cgroups.detect import detect
+from hexe_cgroups.v2 import V2Driver
+driver = V2Driver(detect().v2)
+moved = driver._leave_base()
+line = [l for l in open("/proc/self/cgroup").read().splitlines() if l.startswith("0::")][0]
+print(json.dumps({"moved": moved, "line": line, "own_after": detect().v2.own_path}))
+"""
+
+
+def test_v2_hexe_alone_in_its_cgroup_steps_into_hexe_self_and_still_knows_its_base():
+    if LAYOUT.v2 is None:
+        pytest.skip("no cgroup2 hierarchy is mounted here")
+    base = Path(LAYOUT.v2.own_dir, f"hexe-test-{uuid.uuid4().hex[:8]}")
+    try:
+        base.mkdir()
+    except OSError as exc:
+        pytest.skip(f"cannot mkdir in {LAYOUT.v2.own_dir}: {exc.strerror}")
+    child = subprocess.Popen(
+        [sys.executable, "-c", LEAVE_BASE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        (base / "cgroup.procs").write_text(str(child.pid))
+        out, _ = child.communicate("go\n", timeout=30)
+        facts = json.loads(out)
+        base_path = os.path.join(LAYOUT.v2.own_path, base.name)
+        assert facts["moved"] is True
+        assert facts["line"] == f"0::{base_path}/hexe/.self"
+        assert facts["own_after"] == base_path
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for directory in (base / "hexe" / ".self", base / "hexe", base):
+            wait_for(lambda d=directory: _rmdir(d), timeout=5, what=f"rmdir {directory}")
+
+
+def _rmdir(directory: Path) -> bool:
+    try:
+        directory.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno != errno.EBUSY:
+            raise
+        return False
+    return True
+
+
 def test_cgroup_namespace_without_limits_gets_a_placement_cgroup_quietly():
     script = "cat /proc/self/cgroup; echo; cat /proc/self/mountinfo"
     result = hexe("run", "--profile", "full", "--", "sh", "-c", script)

@@ -253,6 +253,61 @@ def test_v2_ebusy_in_own_cgroup_explains_the_no_internal_processes_rule(tmp_path
     assert "systemd-run --user --scope -p Delegate=yes" in why
 
 
+def busy_until_hexe_moves(monkeypatch, own_dir: Path):
+    """Writes go to the fake files, but enabling a controller in ``own_dir`` fails
+    with EBUSY until some process was moved into ``hexe/.self``."""
+
+    def write(self, path, value):
+        moved = any(p.endswith("/hexe/.self/cgroup.procs") for p, _ in self.writes)
+        if path == str(own_dir / "cgroup.subtree_control") and not moved:
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), path)
+        self.writes.append((path, value))
+        Path(path).write_text(value)
+
+    monkeypatch.setattr(Driver, "write", write)
+
+
+def test_v2_hexe_alone_in_its_cgroup_moves_itself_into_hexe_self(tmp_path, monkeypatch):
+    files, root, own_dir = fake_v2(tmp_path)
+    (own_dir / "cgroup.procs").write_text(f"{os.getpid()}\n")
+    (own_dir / "hexe").mkdir()
+    (own_dir / "hexe" / "cgroup.subtree_control").write_text("")
+    busy_until_hexe_moves(monkeypatch, own_dir)
+    driver = V2Driver(detect(**files).v2)
+    assert driver.create("run-14", ["memory"]) == {}
+    assert driver.moved_self == str(own_dir / "hexe" / ".self")
+    assert driver.writes == [
+        (str(own_dir / "hexe" / ".self" / "cgroup.procs"), str(os.getpid())),
+        (str(own_dir / "cgroup.subtree_control"), "+memory"),
+        (str(own_dir / "hexe" / "cgroup.subtree_control"), "+memory"),
+    ]
+    assert driver.paths() == [str(own_dir / "hexe" / "run-14")]
+
+
+def test_v2_with_other_processes_in_own_cgroup_nothing_is_moved(tmp_path, monkeypatch):
+    files, root, own_dir = fake_v2(tmp_path)
+    (own_dir / "cgroup.procs").write_text(f"1234\n{os.getpid()}\n")
+    busy_until_hexe_moves(monkeypatch, own_dir)
+    driver = V2Driver(detect(**files).v2)
+    failed = driver.create("run-15", ["memory"])
+    assert driver.moved_self is None
+    assert not any(p.endswith("cgroup.procs") for p, _ in driver.writes)
+    assert "other processes live in" in failed["memory"]
+    assert "Delegate=yes" in failed["memory"]
+
+
+def test_a_hexe_that_moved_itself_counts_the_cgroup_it_left_as_its_own(tmp_path):
+    files, root, own_dir = fake_v2(tmp_path, own="/app.scope")
+    (own_dir / "hexe" / ".self").mkdir(parents=True)
+    (own_dir / "hexe" / ".self" / "cgroup.controllers").write_text("memory\n")
+    (tmp_path / "cgroup").write_text("0::/app.scope/hexe/.self\n")
+    layout = detect(**files)
+    assert layout.v2.own_path == "/app.scope"
+    assert layout.v2.own_dir == str(own_dir)
+    assert layout.v2.controllers == {"cpu", "memory", "pids"}
+    assert V2Driver(layout.v2).leaf_path("run-16") == str(own_dir / "hexe" / "run-16")
+
+
 # -- the files and values of each limit form -----------------------------------------
 
 

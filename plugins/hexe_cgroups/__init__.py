@@ -101,6 +101,10 @@ def hexe_spawn_prepare(spawn: Any) -> None:
         # Only the cgroup namespace wants a cgroup: root it in every limit hierarchy.
         controllers = [c for c in CONTROLLERS if layout.offers(1, c)]
     failed = driver.create(spawn.plan.name, controllers)
+    moved = getattr(driver, "moved_self", None)
+    if moved:
+        spawn.facts["cgroup_hexe_moved_to"] = moved
+        spawn.log.info("hexe_left_its_cgroup", cgroup=moved)
     if driver.leaves:
         paths = driver.paths()
         spawn.facts["cgroup"] = paths[0] if len(paths) == 1 else paths

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from hexe_cgroups.driver import PARENT_NAME, SELF_NAME
+
 MOUNTINFO = "/proc/self/mountinfo"
 PROC_CGROUP = "/proc/self/cgroup"
 
@@ -30,6 +32,7 @@ LIMIT_CONTROLLERS: Mapping[str, str] = MappingProxyType(
     {"memory": "memory", "pids": "pids", "cpu": "cpu"}
 )
 CONTROLLERS: tuple[str, ...] = ("memory", "pids", "cpu")
+SELF_SUFFIX = f"/{PARENT_NAME}/{SELF_NAME}"
 
 #: v1 mount options that are not controller names.
 _V1_NON_CONTROLLER_OPTIONS = frozenset(
@@ -228,7 +231,12 @@ def layout_from(mounts: list[CgroupMount], own: list[OwnCgroup]) -> Layout:
                     f"cgroup2 at {mount.mount_point} does not contain our cgroup {v2_line.path}"
                 )
                 continue
-            v2 = Hierarchy(2, mount.mount_point, v2_line.path, own_dir, _v2_controllers(own_dir))
+            own_path = v2_line.path
+            if own_path.rstrip("/").endswith(SELF_SUFFIX):
+                # hexe moved itself into <base>/hexe/.self (see v2.py): <base> is ours
+                own_path = own_path.rstrip("/")[: -len(SELF_SUFFIX)] or "/"
+                own_dir = os.path.dirname(os.path.dirname(own_dir))
+            v2 = Hierarchy(2, mount.mount_point, own_path, own_dir, _v2_controllers(own_dir))
             break
     v1: dict[str, Hierarchy] = {}
     for line in own:

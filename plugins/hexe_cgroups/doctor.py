@@ -3,7 +3,8 @@
 Reports the mode (v2, hybrid, v1), where each limit controller lives, and
 whether a writable subtree with memory, pids and cpu exists: it creates a
 probe cgroup the way a spawn would, writes one limit per controller and
-removes it again. No process is moved.
+removes it again. No other process is moved (on v2 the doctor process may
+step into ``hexe/.self`` itself, exactly as a spawn would).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterable, Mapping
 
 PARENT_NAME = "hexe"
+#: the leaf (under PARENT_NAME) hexe moves itself into on cgroup v2 to make room
+SELF_NAME = ".self"
 KILL_TIMEOUT = 5.0
 REMOVE_TIMEOUT = 2.0
 

@@ -5,10 +5,13 @@ controller to its children only through ``cgroup.subtree_control``, and (the
 no-internal-processes rule) a non-root cgroup that has processes cannot
 enable controllers for its children. So for each controller a limit needs,
 this driver enables it in our own cgroup's ``cgroup.subtree_control``, then in
-``hexe/cgroup.subtree_control``, then makes the leaf. If our own cgroup is
-not the root and holds processes (hexe itself, usually), the first write
-fails with EBUSY; the reason says so and how to give hexe its own delegated
-scope. Processes are never moved out of the way.
+``hexe/cgroup.subtree_control``, then makes the leaf. A non-root cgroup that
+holds processes cannot do that (EBUSY), and hexe itself is a process in its
+own cgroup: when it is the only one there (hexe started in a scope of its
+own), it moves itself into ``hexe/.self`` and tries again, and a later
+detection counts the cgroup it left as its own. When other processes live
+there, nothing is moved and the reason says how to give hexe a delegated
+scope of its own.
 
 Files: ``memory.max`` (and ``memory.swap.max`` = 0 when it exists, so the
 limit cannot be escaped into swap), ``pids.max``, ``cpu.max`` (``quota
@@ -26,6 +29,7 @@ from hexe_cgroups.detect import LIMIT_CONTROLLERS, Hierarchy
 from hexe_cgroups.driver import (
     KILL_TIMEOUT,
     PARENT_NAME,
+    SELF_NAME,
     Driver,
     reason,
     safe_name,
@@ -34,7 +38,7 @@ from hexe_cgroups.driver import (
 )
 
 DELEGATE_HINT = (
-    "run hexe in its own delegated scope, e.g. "
+    "run hexe in a delegated scope of its own, e.g. "
     "`systemd-run --user --scope -p Delegate=yes hexe ...`"
 )
 
@@ -69,32 +73,64 @@ class V2Driver(Driver):
     def __init__(self, hierarchy: Hierarchy) -> None:
         super().__init__()
         self.hierarchy = hierarchy
+        #: the cgroup under which hexe/ lives: our own, or the one we left (see below)
+        self.base = hierarchy.own_dir
         self.leaf: str | None = None
         self.controllers: set[str] = set()
+        #: where hexe moved itself to make room, if it did
+        self.moved_self: str | None = None
 
     @property
     def parent(self) -> str:
-        return os.path.join(self.hierarchy.own_dir, PARENT_NAME)
+        return os.path.join(self.base, PARENT_NAME)
 
     def leaf_path(self, name: str) -> str:
         return os.path.join(self.parent, safe_name(name))
 
-    def _enable(self, directory: str, controller: str) -> str | None:
-        """Enable ``controller`` for the children of ``directory``; a reason on failure."""
-        control = os.path.join(directory, "cgroup.subtree_control")
+    def _enable(self, directory: str, controller: str) -> OSError | None:
+        """Enable ``controller`` for the children of ``directory``."""
         try:
-            if controller in _enabled(directory):
-                return None
-            self.write(control, f"+{controller}")
+            if controller not in _enabled(directory):
+                self.write(os.path.join(directory, "cgroup.subtree_control"), f"+{controller}")
         except OSError as exc:
-            text = reason(f"enable {controller} in", control, exc)
-            if exc.errno == errno.EBUSY and directory == self.hierarchy.own_dir:
-                text += (
-                    f" (processes live in {directory}, and cgroup v2 lets a cgroup with "
-                    f"processes enable no controllers for its children; {DELEGATE_HINT})"
-                )
-            return text
+            return exc
         return None
+
+    def _leave_base(self) -> bool:
+        """Move hexe itself into ``hexe/.self`` when it is the only process in the base.
+
+        The no-internal-processes rule: a non-root cgroup with processes cannot
+        enable controllers for its children, and hexe is a process in its own
+        cgroup. When nothing else lives there (hexe started in a scope of its
+        own), hexe steps into a leaf below and the base is free. No other
+        process is ever moved.
+        """
+        try:
+            with open(os.path.join(self.base, "cgroup.procs")) as f:
+                pids = {int(w) for w in f.read().split()}
+        except OSError:
+            return False
+        if pids != {os.getpid()}:
+            return False
+        target = os.path.join(self.parent, SELF_NAME)
+        try:
+            os.makedirs(target, exist_ok=True)
+            self.write(os.path.join(target, "cgroup.procs"), str(os.getpid()))
+        except OSError:
+            return False
+        self.moved_self = target
+        return True
+
+    def _busy_reason(self, controller: str, exc: OSError) -> str:
+        control = os.path.join(self.base, "cgroup.subtree_control")
+        text = reason(f"enable {controller} in", control, exc)
+        if exc.errno == errno.EBUSY:
+            text += (
+                f" (other processes live in {self.base}, and cgroup v2 lets a non-root "
+                "cgroup that has processes enable no controllers for its children; "
+                f"hexe moves no process but itself: {DELEGATE_HINT})"
+            )
+        return text
 
     def create(self, name: str, controllers: Iterable[str]) -> dict[str, str]:
         """Enable ``controllers`` down to a new leaf and make it. The leaf is made even
@@ -104,15 +140,17 @@ class V2Driver(Driver):
         for controller in controllers:
             if controller not in self.hierarchy.controllers:
                 failed[controller] = (
-                    f"the {controller} controller is not offered to {self.hierarchy.own_dir} "
+                    f"the {controller} controller is not offered to {self.base} "
                     "(not in its cgroup.controllers)"
                 )
             else:
                 wanted.append(controller)
         for controller in wanted:
-            problem = self._enable(self.hierarchy.own_dir, controller)
-            if problem:
-                failed[controller] = problem
+            exc = self._enable(self.base, controller)
+            if exc is not None and exc.errno == errno.EBUSY and self._leave_base():
+                exc = self._enable(self.base, controller)
+            if exc is not None:
+                failed[controller] = self._busy_reason(controller, exc)
         leaf = self.leaf_path(name)
         try:
             os.makedirs(self.parent, exist_ok=True)
@@ -121,9 +159,10 @@ class V2Driver(Driver):
             return {**{c: self.problem for c in wanted}, **failed}
         for controller in wanted:
             if controller not in failed:
-                problem = self._enable(self.parent, controller)
-                if problem:
-                    failed[controller] = problem
+                exc = self._enable(self.parent, controller)
+                if exc is not None:
+                    control = os.path.join(self.parent, "cgroup.subtree_control")
+                    failed[controller] = reason(f"enable {controller} in", control, exc)
         try:
             self.leaf = self.make_leaf(self.parent, name)
         except OSError as exc:
