@@ -163,7 +163,7 @@ def test_cpu_quota_of_20_percent_gives_about_a_fifth_of_a_core():
     assert limited.returncode == 0 and unlimited.returncode == 0, limited.stderr
     share, full = float(limited.stdout), float(unlimited.stdout)
     assert 0.05 <= share <= 0.35, (share, full)
-    assert share < full / 2, (share, full)
+    assert share < 0.6 * full, (share, full)  # well below what the same loop gets unlimited
 
 
 # -- where the cgroups go, and that they go away -----------------------------------------
