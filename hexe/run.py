@@ -71,6 +71,11 @@ def run_command(
         print(f"hexe: warning: {message}", file=sys.stderr)
 
     old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGQUIT)}
+    # Signals to forward are held (blocked) from before the fork until the
+    # forwarding handlers are in place: one arriving in between is delivered
+    # then, instead of killing hexe and orphaning the sandbox. The child
+    # unblocks them just before exec.
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     try:
         try:
             child = spawn_mod.start(plan, pm, on_warning=warn)
@@ -84,7 +89,9 @@ def run_command(
 
         for sig in FORWARDED:
             old.setdefault(sig, signal.signal(sig, forward))
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         return spawn_mod.exit_code_of(child.wait())
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         for sig, handler in old.items():
             signal.signal(sig, handler)

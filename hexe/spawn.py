@@ -55,6 +55,7 @@ PR_SET_CHILD_SUBREAPER = 36
 #: Child phases in order, as (phase name, hook name). ``pid1`` and ``exec`` are
 #: handled apart because they change which process goes on.
 CHILD_PHASES_BEFORE_PID1 = (
+    ("join", "hexe_child_join"),
     ("namespaces", "hexe_child_namespaces"),
     ("userns", "hexe_child_userns"),
 )
@@ -104,7 +105,8 @@ class Spawn:
 
     ``pid`` is the process hexe waits on (after a pid-namespace fork, the PID 1
     of the sandbox). ``state`` is scratch space for plugins, keyed by plugin
-    name; ``facts`` are logged with the spawn events (``cgroup``, ``driver``).
+    name; ``facts`` are logged with the spawn events (``cgroup``,
+    ``cgroup_driver``).
     """
 
     def __init__(
@@ -130,12 +132,20 @@ class Spawn:
         self._on_warning = on_warning
         self._caller_cwd = _safe_getcwd()
         self._failed_called = False
+        #: the status pipe, set in the child between fork and exec
+        self.child_status_fd: int | None = None
         self.log = hexe_log.get_logger(spawn=plan.name)
 
     # -- used by plugins in the parent -------------------------------------
 
     def warn(self, message: str, **context: Any) -> None:
-        """Tell the user about a degradation (printed by the caller, and logged)."""
+        """Tell the user about a degradation (printed by the caller, and logged).
+
+        In a child phase the warning is sent to the parent over the status pipe.
+        """
+        if self.child_status_fd is not None:
+            _send(self.child_status_fd, {"warning": message})
+            return
         self.warnings.append(message)
         self.log.warning("spawn_warning", message=message, **context)
         if self._on_warning is not None:
@@ -402,7 +412,7 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         if os.read(release_r, 1) != b"\x01":
             os._exit(EXIT_SETUP_FAILED)  # the parent refused us
         os.close(release_r)
-        spawn.state["_status_fd"] = status_w
+        spawn.child_status_fd = status_w
         keep = {0, 1, 2, status_w}
         if spawn.terminal_fd is not None:
             keep.add(spawn.terminal_fd)

@@ -292,18 +292,45 @@ def _rmdir(directory: Path) -> bool:
     return True
 
 
-def test_cgroup_namespace_without_limits_gets_a_placement_cgroup_quietly():
-    script = "cat /proc/self/cgroup; echo; cat /proc/self/mountinfo"
-    result = hexe("run", "--profile", "full", "--", "sh", "-c", script)
+def test_cgroup_namespace_without_limits_makes_no_cgroup(tmp_path):
+    log = tmp_path / "hexe.log"
+    script = "cat /proc/self/cgroup"
+    result = hexe("--log-file", str(log), "run", "--profile", "full", "--", "sh", "-c", script)
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr
-    cgroups, mountinfo = result.stdout.split("\n\n", 1)
-    assert all(line.endswith(":/") for line in cgroups.splitlines())
-    if LAYOUT.mode == "hybrid" and LAYOUT.v2 is not None:
-        # the v2 driver placed the pane in <own>/hexe/run-N of the unified hierarchy
-        unified = [line for line in mountinfo.splitlines() if f" {LAYOUT.v2.mount_point} " in line]
-        depth = len([p for p in LAYOUT.v2.own_path.split("/") if p]) + 2
-        assert unified and unified[0].split()[3] == "/.." * depth
+    # rooted at hexe's own cgroup: every hierarchy reads "/" inside
+    assert all(line.endswith(":/") for line in result.stdout.splitlines())
+    started = [json.loads(line) for line in log.read_text().splitlines()]
+    started = [e for e in started if e["event"] == "spawn_started"]
+    assert len(started) == 1 and "cgroup" not in started[0]
+
+
+def test_v1_child_joins_its_cgroups_itself_before_the_namespaces(tmp_path):
+    if LAYOUT.choose(["memory", "pids"]) != "v1":
+        pytest.skip("the v1 driver is not the one chosen on this host")
+    log = tmp_path / "hexe.log"
+    result = hexe(
+        "--log-file",
+        str(log),
+        "run",
+        "--profile",
+        "full",
+        "--memory",
+        "64M",
+        "--pids",
+        "20",
+        "--",
+        "cat",
+        "/proc/self/cgroup",
+    )
+    assert result.returncode == 0, result.stderr
+    event = next(
+        json.loads(line) for line in log.read_text().splitlines() if "spawn_started" in line
+    )
+    assert event["cgroup_driver"] == "v1"
+    lines = result.stdout.splitlines()
+    assert any(":memory:/" in line for line in lines)
+    assert all(line.endswith(":/") for line in lines if ":memory:" in line or ":pids:" in line)
 
 
 # -- without permission -------------------------------------------------------------------

@@ -540,14 +540,60 @@ def test_no_hierarchy_warns_for_every_requested_limit(tmp_path):
     ]
 
 
-def test_a_cgroup_namespace_alone_that_gets_no_cgroup_is_quiet(tmp_path):
+def test_a_cgroup_namespace_alone_makes_no_cgroup(tmp_path):
     files, root, own_dir = fake_v2(tmp_path)
-    (own_dir / "hexe").write_text("")  # cannot mkdir hexe/run-42
     spawn = fake_spawn(files, namespaces=("cgroup",), strict=True)
     hexe_cgroups.hexe_spawn_prepare(spawn)
-    assert spawn.warnings == [] and "cgroup" not in spawn.facts
+    assert spawn.state == {} and spawn.warnings == [] and "cgroup" not in spawn.facts
+    assert not (own_dir / "hexe").exists()
+
+
+def test_v1_child_joins_by_writing_0_to_tasks_and_the_parent_does_nothing(
+    tmp_path, recording_writes
+):
+    files, base = fake_hybrid(tmp_path)
+    spawn = fake_spawn(files, memory=64 << 20, pids=50)
+    hexe_cgroups.hexe_spawn_prepare(spawn)
+    driver = spawn.state["cgroups"]["driver"]
+    spawn.pid = 4242
+    before = len(driver.writes)
     hexe_cgroups.hexe_spawn_parent(spawn)
-    hexe_cgroups.hexe_spawn_exited(spawn, 0)
+    assert len(driver.writes) == before
+    hexe_cgroups.hexe_child_join(spawn)
+    joined = driver.writes[before:]
+    assert joined == [
+        (str(base / "memory" / "process_api" / "abc" / "hexe" / "run-42" / "tasks"), "0"),
+        (str(base / "pids" / "hexe" / "run-42" / "tasks"), "0"),
+    ]
+    assert spawn.warnings == []
+
+
+def test_v1_join_failure_warns_or_refuses_under_strict(tmp_path, recording_writes):
+    from hexe.errors import SetupError
+
+    files, base = fake_hybrid(tmp_path)
+    for strict in (False, True):
+        spawn = fake_spawn(files, strict=strict, pids=50)
+        hexe_cgroups.hexe_spawn_prepare(spawn)
+        driver = spawn.state["cgroups"]["driver"]
+
+        def refuse(path, value, driver=driver):
+            raise PermissionError(errno.EACCES, "Permission denied")
+
+        driver.write = refuse
+        tasks = base / "pids" / "hexe" / "run-42" / "tasks"
+        why = f"cannot move this process into {tasks}: Permission denied"
+        if strict:
+            with pytest.raises(SetupError) as info:
+                hexe_cgroups.hexe_child_join(spawn)
+            assert str(info.value) == f"cgroups failed: pids limit not applied: {why}"
+        else:
+            hexe_cgroups.hexe_child_join(spawn)
+            assert spawn.warnings == [f"pids limit not applied: {why}"]
+        for leaf in list(driver.leaves):
+            for f in Path(leaf).iterdir():
+                f.unlink()
+        hexe_cgroups.hexe_spawn_exited(spawn, 0)
 
 
 def test_failed_hook_copes_with_missing_and_partial_state(tmp_path):

@@ -5,21 +5,28 @@ disabling it (``HEXE_DISABLE_PLUGINS=cgroups``) makes every requested limit a
 warning, or a refusal under strict limits, as the core does for any limit no
 plugin implements.
 
-What each hook does, when the plan asks for a limit or a cgroup namespace:
+What each hook does, when the plan asks for a limit:
 
 - prepare (parent, before fork): detect the layout (:mod:`hexe_cgroups.detect`),
   pick the driver that offers the requested controllers (v2 first), create
   ``<own cgroup>/hexe/<plan name>`` and write the limits.
-- parent (after fork, child held on the release pipe): write the child's pid
-  to ``cgroup.procs``, so the limits hold before anything runs and a cgroup
-  namespace the child makes is rooted at this cgroup.
+- parent (v2; after fork, child held on the release pipe): write the child's
+  pid to ``cgroup.procs``.
+- join (v1; the child's first phase, before any namespace): the child writes
+  ``0`` to each leaf's ``tasks`` file. A thread moving itself skips the
+  kernel's global threadgroup lock, which a pid written by the parent takes;
+  on this kind of host that is ~0.4 ms instead of ~5 ms for three
+  hierarchies. Either way the limits hold before the user's command runs, and
+  a cgroup namespace the child makes next is rooted at this cgroup.
 - exited / failed: kill what is left in the cgroup, then remove it. The
   shared ``hexe`` directory above it stays.
 
+No limit, no cgroup: a cgroup namespace alone is rooted at hexe's own cgroup
+(inside, ``/proc/self/cgroup`` reads ``/`` either way).
+
 A limit that cannot be applied is never dropped silently: ``spawn.warn`` says
 which limit and why, or, under strict limits, the spawn is refused with the
-same sentence. A cgroup wanted only for the cgroup namespace is best effort
-and quiet: without it the namespace is rooted at hexe's own cgroup.
+same sentence.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from hexe import hookimpl
-from hexe.errors import SpawnRefused
+from hexe.errors import SetupError, SpawnRefused
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
 from hexe_cgroups.driver import Driver
@@ -81,7 +88,7 @@ def hexe_spawn_features() -> list[str]:
 def hexe_spawn_prepare(spawn: Any) -> None:
     iso = spawn.plan.isolation
     limits = dict(iso.limits.requested())
-    if not limits and "cgroup" not in iso.namespaces:
+    if not limits:
         return
     layout = _layout(spawn)
     controllers = [LIMIT_CONTROLLERS[limit] for limit in limits]
@@ -97,9 +104,6 @@ def hexe_spawn_prepare(spawn: Any) -> None:
         return
     driver = make_driver(layout, version)
     state["driver"] = driver
-    if not limits and version == "v1":
-        # Only the cgroup namespace wants a cgroup: root it in every limit hierarchy.
-        controllers = [c for c in CONTROLLERS if layout.offers(1, c)]
     failed = driver.create(spawn.plan.name, controllers)
     moved = getattr(driver, "moved_self", None)
     if moved:
@@ -122,21 +126,44 @@ def hexe_spawn_prepare(spawn: Any) -> None:
     _report(spawn, unapplied)
 
 
-@hookimpl
-def hexe_spawn_parent(spawn: Any) -> None:
-    state = spawn.state.get(NAME) or {}
-    driver: Driver | None = state.get("driver")
-    if driver is None or not driver.leaves or spawn.pid is None:
-        return
-    failed = driver.add_pid(spawn.pid)
-    if not failed:
-        return
-    done = state.get("unapplied", {})
-    unapplied = {
+def _unplaced(spawn: Any, failed: dict[str, str]) -> dict[str, str]:
+    """The requested limits whose controller could not take the process."""
+    done = (spawn.state.get(NAME) or {}).get("unapplied", {})
+    return {
         limit: failed[LIMIT_CONTROLLERS[limit]]
         for limit in spawn.plan.isolation.limits.requested()
         if LIMIT_CONTROLLERS[limit] in failed and limit not in done
     }
+
+
+@hookimpl
+def hexe_child_join(spawn: Any) -> None:
+    driver: Driver | None = (spawn.state.get(NAME) or {}).get("driver")
+    if driver is None or not driver.leaves or driver.version != "v1":
+        return
+    failed = driver.join_self()
+    unapplied = _unplaced(spawn, failed)
+    if not unapplied:
+        return
+    if spawn.plan.isolation.strict_limits:
+        limit, why = next(iter(unapplied.items()))
+        raise SetupError(
+            f"{limit} limit not applied", 0, why, hint=STRICT_HINT, component="cgroups"
+        )
+    for limit, why in unapplied.items():
+        spawn.warn(f"{limit} limit not applied: {why}")
+
+
+@hookimpl
+def hexe_spawn_parent(spawn: Any) -> None:
+    state = spawn.state.get(NAME) or {}
+    driver: Driver | None = state.get("driver")
+    if driver is None or not driver.leaves or spawn.pid is None or driver.version == "v1":
+        return
+    failed = driver.add_pid(spawn.pid)
+    if not failed:
+        return
+    unapplied = _unplaced(spawn, failed)
     if not unapplied:
         spawn.log.debug("cgroup_not_placed", problems=sorted(set(failed.values())))
     _report(spawn, unapplied)

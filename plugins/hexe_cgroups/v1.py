@@ -109,14 +109,26 @@ class V1Driver(Driver):
                     break
         return failed
 
+    def join_self(self) -> dict[str, str]:
+        """Move the calling (single-threaded) process into every leaf: ``0`` to ``tasks``.
+
+        A thread that moves itself skips the kernel's global threadgroup lock
+        (``cgroup_procs_write_start``), which writing a pid to ``cgroup.procs``
+        takes; that lock's RCU grace period is most of the cost of a spawn.
+        """
+        return self._place("tasks", "0", "move this process into")
+
     def add_pid(self, pid: int) -> dict[str, str]:
+        return self._place("cgroup.procs", str(pid), f"move pid {pid} into")
+
+    def _place(self, filename: str, value: str, action: str) -> dict[str, str]:
         failed: dict[str, str] = {}
         for leaf in self.leaves:
-            path = os.path.join(leaf, "cgroup.procs")
+            path = os.path.join(leaf, filename)
             try:
-                self.write(path, str(pid))
+                self.write(path, value)
             except OSError as exc:
-                problem = reason(f"move pid {pid} into", path, exc)
+                problem = reason(action, path, exc)
                 for controller, its_leaf in self.leaf_of.items():
                     if its_leaf == leaf:
                         failed[controller] = problem

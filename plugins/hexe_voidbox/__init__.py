@@ -183,7 +183,7 @@ def hexe_child_exec(spawn: Any, execute: Any) -> None:
         return None
     from hexe_voidbox.init import run_init
 
-    run_init(execute, spawn.state.get("_status_fd"))
+    run_init(execute, spawn.child_status_fd)
 
 
 @hookimpl
