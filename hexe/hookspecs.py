@@ -43,15 +43,13 @@ keeps what it needs across phases under its own name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from hexe.doctor import Check
-    from hexe.spawn import Spawn, SpawnPlan
+    from hexe.spawn import Command, Spawn, SpawnPlan
 
 hookspec = pluggy.HookspecMarker("hexe")
 
@@ -184,13 +182,19 @@ def hexe_child_security(spawn: Spawn) -> None:
 
 
 @hookspec(firstresult=True)
-def hexe_child_exec(spawn: Spawn, execute: Callable[[], Any]) -> object | None:
-    """Run the command. ``execute()`` changes directory, resets signals and execs.
+def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
+    """Run the command, or let the core exec it.
 
-    Return None to let the core call ``execute()`` itself. The voidbox plugin
-    uses this to run an init as PID 1 that forks, calls ``execute()`` in its
-    child, reaps orphans and forwards signals. An implementation that takes
-    over never returns.
+    ``command`` (a ``hexe.spawn.Command``) is resolved already: the working
+    directory is entered and the executable found with the command's own
+    ``PATH``. ``command.exec()`` replaces the calling process;
+    ``command.spawn()`` starts it as a child and returns its pid. Both raise
+    ``SetupError`` (exit 127 not found, 126 not executable).
+
+    Return None to let the core call ``command.exec()``. The voidbox plugin
+    uses this hook to stay as PID 1: it spawns the command as PID 2, reaps
+    orphans and forwards signals. An implementation that takes over never
+    returns.
     """
 
 

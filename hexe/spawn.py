@@ -429,12 +429,9 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         if spawn.terminal_fd is not None:
             _attach_terminal(spawn.terminal_fd)
         _phase("security", hook.hexe_child_security, spawn=spawn)
-
-        def execute() -> NoReturn:
-            _execute(spawn, status_w)
-
-        _phase("exec", hook.hexe_child_exec, spawn=spawn, execute=execute)
-        execute()
+        command = Command.prepare(spawn)
+        _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
+        command.exec()
     except SetupError as exc:
         _send(status_w, {"error": exc.to_dict()})
         code = exc.exit_code
@@ -479,22 +476,111 @@ def _attach_terminal(fd: int) -> None:
         raise SetupError.from_oserror("attach terminal", exc) from exc
 
 
-def _reset_signals() -> None:
+def _ignored_signals() -> set[int]:
+    """Signals ignored here; exec keeps SIG_IGN, so these must be reset for the command.
+
+    Caught signals need nothing: exec resets them to the default by itself.
+    """
+    ignored = set()
     for sig in signal.valid_signals():
         if sig in (signal.SIGKILL, signal.SIGSTOP):
             continue
         try:
-            signal.signal(sig, signal.SIG_DFL)
+            if signal.getsignal(sig) == signal.SIG_IGN:
+                ignored.add(sig)
         except (OSError, ValueError):
             pass
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    return ignored
 
 
-def _execute(spawn: Spawn, status_w: int) -> NoReturn:
-    """Change directory, reset signals and exec the command. Raises SetupError on failure."""
+def _find_executable(name: str, env: Mapping[str, str]) -> str:
+    """Resolve ``name`` like execvp would, with the command's own ``PATH``."""
+    if "/" in name:
+        return name
+    found_but_denied = None
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(directory or ".", name)
+        if os.path.isfile(path):
+            if os.access(path, os.X_OK):
+                return path
+            found_but_denied = found_but_denied or path
+    if found_but_denied:
+        return found_but_denied  # exec then fails with EACCES, as execvp would
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+
+
+@dataclass(frozen=True)
+class Command:
+    """The user's command, resolved in the child just before it runs.
+
+    :meth:`prepare` changes into the working directory and resolves the
+    executable with the command's own ``PATH``. :meth:`exec` replaces the
+    calling process; :meth:`spawn` starts it as a child (``posix_spawn``:
+    no Python runs in between) and returns its pid. Both give the command
+    default signal dispositions and an empty signal mask, and raise
+    :class:`SetupError` with exit code 127 (not found) or 126 (cannot be
+    executed).
+    """
+
+    path: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+
+    @classmethod
+    def prepare(cls, spawn: Spawn) -> Command:
+        plan = spawn.plan
+        _enter_directory(spawn)
+        try:
+            path = _find_executable(plan.argv[0], plan.env)
+        except FileNotFoundError as exc:
+            raise _exec_error(plan.argv[0], exc) from exc
+        return cls(path, tuple(plan.argv), plan.env)
+
+    def exec(self) -> NoReturn:
+        for sig in _ignored_signals():
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        try:
+            os.execve(self.path, list(self.argv), dict(self.env))
+        except OSError as exc:
+            raise _exec_error(self.argv[0], exc) from exc
+        raise AssertionError("unreachable")
+
+    def spawn(self) -> int:
+        try:
+            return os.posix_spawn(
+                self.path,
+                list(self.argv),
+                dict(self.env),
+                setsigmask=(),
+                setsigdef=_ignored_signals() | _blocked_signals(),
+            )
+        except OSError as exc:
+            raise _exec_error(self.argv[0], exc) from exc
+
+
+def _blocked_signals() -> set[int]:
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, [])) - {signal.SIGKILL, signal.SIGSTOP}
+
+
+def _exec_error(name: str, exc: OSError) -> SetupError:
+    if exc.errno == errno.ENOENT:
+        return SetupError(
+            f"exec {name}",
+            errno.ENOENT,
+            exc.strerror or "No such file or directory",
+            hint="check the command name and PATH",
+            exit_code=EXIT_NOT_FOUND,
+        )
+    return SetupError(
+        f"exec {name}", exc.errno or 0, exc.strerror or str(exc), exit_code=EXIT_NOT_EXECUTABLE
+    )
+
+
+def _enter_directory(spawn: Spawn) -> None:
+    """chdir by path after setup: a directory inherited from before the mounts
+    would still point into the host's /tmp."""
     plan = spawn.plan
-    # Always chdir by path after setup: a working directory inherited from
-    # before the mounts would still point into the host's /tmp.
     target = plan.cwd or spawn._caller_cwd
     try:
         os.chdir(target)
@@ -506,27 +592,4 @@ def _execute(spawn: Spawn, status_w: int) -> NoReturn:
         if home and os.path.isdir(home):
             fallback = home
         os.chdir(fallback)
-        _send(
-            status_w,
-            {"warning": f"{target} does not exist inside the sandbox; starting in {fallback}"},
-        )
-    _reset_signals()
-    argv = list(plan.argv)
-    try:
-        os.execvpe(argv[0], argv, dict(plan.env))
-    except FileNotFoundError as exc:
-        raise SetupError(
-            f"exec {argv[0]}",
-            errno.ENOENT,
-            exc.strerror or "No such file or directory",
-            hint="check the command name and PATH",
-            exit_code=EXIT_NOT_FOUND,
-        ) from exc
-    except OSError as exc:
-        raise SetupError(
-            f"exec {argv[0]}",
-            exc.errno or 0,
-            exc.strerror or str(exc),
-            exit_code=EXIT_NOT_EXECUTABLE,
-        ) from exc
-    raise AssertionError("unreachable")
+        spawn.warn(f"{target} does not exist inside the sandbox; starting in {fallback}")

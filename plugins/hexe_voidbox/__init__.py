@@ -30,6 +30,7 @@ from typing import Any
 from hexe import hookimpl
 from hexe.errors import SetupError
 from hexe_voidbox import syscalls
+from hexe_voidbox.init import run_init
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 
 COMPONENT = "voidbox isolation"
@@ -178,12 +179,10 @@ def hexe_child_security(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_exec(spawn: Any, execute: Any) -> None:
+def hexe_child_exec(spawn: Any, command: Any) -> None:
     if not _state(spawn).get("pid1"):
         return None
-    from hexe_voidbox.init import run_init
-
-    run_init(execute, spawn.child_status_fd)
+    run_init(command, spawn.child_status_fd)
 
 
 @hookimpl

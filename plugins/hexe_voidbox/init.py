@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hexe_voidbox.syscalls import set_process_name
 
@@ -45,25 +44,28 @@ def exit_code(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
-def run_init(execute: Callable[[], NoReturn], status_fd: int | None) -> NoReturn:
-    """Fork the command (which calls ``execute``) and supervise it. Never returns."""
+def run_init(command: Any, status_fd: int | None) -> NoReturn:
+    """Start ``command`` (a ``hexe.spawn.Command``) as PID 2 and supervise it. Never returns.
+
+    The command is started with ``posix_spawn`` (no Python runs in the new
+    process) with default signal dispositions and an empty mask; a failure to
+    execute it raises ``SetupError`` here, before the status pipe is closed.
+    """
     waited = FORWARDED | {signal.SIGCHLD}
     signal.pthread_sigmask(signal.SIG_BLOCK, waited)
-    command = os.fork()
-    if command == 0:
-        execute()  # resets the signal mask, then execs; raises SetupError on failure
+    pid = command.spawn()
     if status_fd is not None:
-        os.close(status_fd)  # the command keeps its copy until exec closes it
+        os.close(status_fd)  # end of file: the parent learns the command runs
     set_process_name("hexe-init")
     while True:
         info = signal.sigwaitinfo(waited)
         if info.si_signo == signal.SIGCHLD:
-            status = _reap(command)
+            status = _reap(pid)
             if status is not None:
                 os._exit(exit_code(status))
         elif info.si_code != SI_KERNEL:
             try:
-                os.kill(command, info.si_signo)
+                os.kill(pid, info.si_signo)
             except ProcessLookupError:
                 pass
 
