@@ -52,6 +52,11 @@ def build_parser() -> Parser:
         help="log file, or - for stderr (default: $XDG_STATE_HOME/hexe/hexe.log)",
     )
     parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="init.lua to use (also HEXE_CONFIG; default: $XDG_CONFIG_HOME/hexe/init.lua)",
+    )
+    parser.add_argument(
         "--disable-plugin",
         metavar="NAME",
         action="append",
@@ -95,6 +100,12 @@ def build_parser() -> Parser:
     run.add_argument(
         "--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)"
     )
+    run.add_argument(
+        "--pane",
+        metavar="NAME",
+        help="run the pane NAME of init.lua's layout (its command, cwd, env and isolation); "
+        "a CMD given too replaces the pane's command",
+    )
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="[--] CMD [ARGS...]")
 
     doctor = sub.add_parser(
@@ -106,6 +117,25 @@ def build_parser() -> Parser:
         ),
     )
     doctor.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    config = sub.add_parser(
+        "config",
+        help="check init.lua",
+        description="Commands about the configuration (init.lua).",
+    )
+    config_sub = config.add_subparsers(dest="config_cmd", metavar="SUBCOMMAND", parser_class=Parser)
+    check = config_sub.add_parser(
+        "check",
+        help="print every pane's effective settings, or every error",
+        description=(
+            "Load init.lua (PATH, else --config, HEXE_CONFIG or $XDG_CONFIG_HOME/hexe/init.lua) "
+            "and print the effective settings of every pane with the layer each came from "
+            "(built-in < init.lua < HEXE_* environment < pane). Exit 0, or print every error "
+            "and exit 1."
+        ),
+    )
+    check.add_argument("path", nargs="?", metavar="PATH", help="the init.lua to check")
+    check.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     sub.add_parser(
         "plugins",
@@ -129,6 +159,16 @@ def _unknown_arguments(parser: Parser, cmd: str | None, unknown: list[str]) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (hexe config check | head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -161,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "hostname": args.hostname,
             "strict": args.strict_limits,
         }
-        return run_command(command, flags, pm)
+        return run_command(command, flags, pm, config_path=args.config, pane_name=args.pane)
     if args.cmd == "doctor":
         from hexe import doctor
 
@@ -171,6 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(doctor.render(checks))
         return 0 if doctor.all_profiles_work(checks) else 1
+    if args.cmd == "config":
+        if args.config_cmd != "check":
+            parser.parse_args(["config", "--help"])
+        from hexe.config.check import check_command
+
+        return check_command(args.path or args.config, pm, as_json=args.json)
     if args.cmd == "plugins":
         from hexe.plugins import describe
 

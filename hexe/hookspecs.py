@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from hexe.config.loader import ConfigAPI
     from hexe.doctor import Check
     from hexe.spawn import Command, Spawn, SpawnPlan
 
@@ -224,6 +225,25 @@ def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
 
     End the rest of its process tree and remove what ``prepare`` made (the
     cgroups plugin kills what is left in the cgroup and removes it).
+    """
+
+
+# --------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_config_api(api: ConfigAPI) -> None:
+    """Add Lua functions and isolation settings to ``init.lua``.
+
+    Called once per config load, before ``init.lua`` runs.
+    ``api.add_function(name, fn)`` makes ``hexe.<name>(...)`` call ``fn``;
+    ``api.add_setting(name, parse)`` accepts ``name = ...`` in
+    ``hexe.defaults``, a pane's ``isolation`` and custom profiles, parsed by
+    ``parse(label, value)`` (raise ``hexe.errors.SettingError`` to refuse),
+    and hands the parsed value to the spawn hooks as ``plan.extra[name]``.
+    A name that already exists is an error.
     """
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from hexe.errors import HexeError, SettingError
 from hexe.limits import (
@@ -36,25 +37,28 @@ NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgr
 
 @dataclass(frozen=True)
 class Profile:
-    """A named set of namespaces.
+    """A named set of namespaces, and optionally settings that come with it.
 
-    ``no_new_privs`` is on for every profile that isolates anything: the seed
-    says "always enabled", and ``none`` is the one profile that promises
-    nothing.
+    ``no_new_privs`` is on for every built-in profile that isolates anything
+    (the seed says "always enabled"); ``none`` is the one profile that promises
+    nothing. Custom profiles (``hexe.profile(...)`` in ``init.lua``) have it
+    on unless they say otherwise. ``settings`` maps a setting name to
+    ``(raw value, label)``, applied where the profile is chosen (see
+    :func:`resolve`).
     """
 
     name: str
     namespaces: frozenset[str]
     description: str
     builtin: bool = True
-
-    @property
-    def no_new_privs(self) -> bool:
-        return bool(self.namespaces)
+    no_new_privs: bool = True
+    settings: Mapping[str, tuple[object, str]] = field(default_factory=dict, compare=False)
+    where: str = ""
 
 
 def _profile(name: str, namespaces: Iterable[str], description: str) -> Profile:
-    return Profile(name, frozenset(namespaces), description)
+    found = frozenset(namespaces)
+    return Profile(name, found, description, no_new_privs=bool(found))
 
 
 #: The seed's five profiles, plus ``sandbox`` from the upstream Zig hexe.
@@ -122,8 +126,11 @@ class Isolation:
     tmp_size: int = DEFAULT_TMP_SIZE
     hostname: str = DEFAULT_HOSTNAME
     strict_limits: bool = False
-    #: setting name -> the layer its value came from ("built-in", "environment", ...)
+    #: setting name -> where its value came from: ``built-in``, or the layer
+    #: name with the user's spelling, ``environment (HEXE_CGROUP_MEM_MAX)``
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: settings added by plugins (``hexe_config_api``), parsed, by name
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
         """``full 512M/100p`` — what a status bar shows."""
@@ -225,46 +232,54 @@ def unknown_profile_error(
     return SettingError(label, name, accepted, problem="is not a profile")
 
 
+Parser = Callable[[str, object], Any]
+
+
 def resolve(
     layers: Iterable[Layer],
     profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
+    extra_settings: Mapping[str, Parser] | None = None,
 ) -> Isolation:
     """Fold ``layers`` (lowest precedence first) into an :class:`Isolation`.
+
+    A profile chosen in a layer brings its own settings into that layer, below
+    the layer's explicit values: ``profile = "build"`` in a pane acts as if the
+    pane had written the build profile's ``tmp_size``, unless it wrote its own.
 
     Every value is parsed even when a higher layer overrides it: a typo in
     ``HEXE_CGROUP_MEM_MAX`` is an error even under ``--memory``. All errors are
     collected and raised together as :class:`InvalidSettings`.
+    ``extra_settings`` are plugin settings (name -> parser); their parsed
+    values end up in :attr:`Isolation.extra`.
     """
-    chosen: dict[str, tuple[object, str]] = {}
+    extra_settings = extra_settings or {}
+    chosen: dict[str, object] = {}
     sources: dict[str, str] = {}
     errors: list[HexeError] = []
-    for layer in layers:
-        for setting, (raw, label) in layer.values.items():
-            if setting not in SETTINGS:
-                errors.append(
-                    SettingError(
-                        label, raw, f"settings: {', '.join(SETTINGS)}", problem="is not a setting"
-                    )
-                )
-                continue
+
+    def apply(layer_name: str, values: Mapping[str, tuple[object, str]]) -> None:
+        for setting, (raw, label) in values.items():
             try:
-                if setting == "profile":
-                    if not isinstance(raw, str) or raw not in profiles:
-                        raise unknown_profile_error(label, raw, profiles)
-                    value: object = profiles[raw]
-                else:
-                    value = PARSERS[setting](label, raw)
+                value = parse_setting(setting, raw, label, profiles, extra_settings)
             except SettingError as exc:
                 errors.append(exc)
                 continue
-            chosen[setting] = (value, label)
-            sources[setting] = layer.name
+            chosen[setting] = value
+            sources[setting] = f"{layer_name} ({label})"
+
+    for layer in layers:
+        picked = layer.values.get("profile")
+        if picked is not None and isinstance(picked[0], str) and picked[0] in profiles:
+            profile = profiles[picked[0]]
+            if profile.settings:
+                apply(f"{layer.name}, profile {profile.name}", profile.settings)
+        apply(layer.name, layer.values)
     if errors:
         raise InvalidSettings(errors)
 
     def get(setting: str, default: object) -> object:
         if setting in chosen:
-            return chosen[setting][0]
+            return chosen[setting]
         sources.setdefault(setting, "built-in")
         return default
 
@@ -275,6 +290,7 @@ def resolve(
         pids=get("pids", None),  # type: ignore[arg-type]
         cpu=get("cpu", None),  # type: ignore[arg-type]
     )
+    extra = {name: chosen[name] for name in extra_settings if name in chosen}
     return Isolation(
         profile=profile.name,
         namespaces=profile.namespaces,
@@ -284,4 +300,30 @@ def resolve(
         hostname=get("hostname", DEFAULT_HOSTNAME),  # type: ignore[arg-type]
         strict_limits=get("strict", False),  # type: ignore[arg-type]
         sources=MappingProxyType(dict(sources)),
+        extra=MappingProxyType(extra),
+    )
+
+
+def parse_setting(
+    setting: str,
+    raw: object,
+    label: str,
+    profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
+    extra_settings: Mapping[str, Parser] | None = None,
+) -> Any:
+    """Parse one isolation setting; raises :class:`SettingError` naming ``label``."""
+    extra_settings = extra_settings or {}
+    if setting == "profile":
+        if not isinstance(raw, str) or raw not in profiles:
+            raise unknown_profile_error(label, raw, profiles)
+        return profiles[raw]
+    if setting in PARSERS:
+        return PARSERS[setting](label, raw)
+    if setting in extra_settings:
+        return extra_settings[setting](label, raw)
+    known = [*SETTINGS, *extra_settings]
+    close = difflib.get_close_matches(setting, known, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise SettingError(
+        label, raw, f"{hint}settings: {', '.join(known)}", problem="is not a setting"
     )

@@ -14,12 +14,15 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pluggy
 
 from hexe import spawn as spawn_mod
+from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
+from hexe.config import load as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError
-from hexe.isolation import InvalidSettings, Isolation, Layer, resolve
+from hexe.isolation import InvalidSettings, Layer
 
 FLAG_LABELS = {
     "profile": "--profile",
@@ -40,33 +43,51 @@ def report(error: HexeError) -> None:
         print(f"hexe: hint: {error.hint}", file=sys.stderr)
 
 
-def isolation_from(flags: Mapping[str, object], environ: Mapping[str, str]) -> Isolation:
-    """built-in < HEXE_* environment < flags."""
-    return resolve([Layer.from_env(environ), Layer.from_flags(flags, FLAG_LABELS)])
-
-
 def run_command(
     argv: Sequence[str],
     flags: Mapping[str, object],
     pm: pluggy.PluginManager,
     environ: Mapping[str, str] | None = None,
+    *,
+    config_path: str | None = None,
+    pane_name: str | None = None,
 ) -> int:
+    """``hexe run``: settings are built-in < init.lua defaults < HEXE_* < pane < flags."""
     environ = os.environ if environ is None else environ
+    flag_layer = Layer.from_flags(flags, FLAG_LABELS)
     try:
-        isolation = isolation_from(flags, environ)
-    except InvalidSettings as exc:
+        config = load_config(config_path, environ=environ, pm=pm)
+    except ConfigError as exc:
         report(exc)
         return EXIT_SETUP_FAILED
-    if not argv:
-        print(
-            "hexe: run: no command given; usage: hexe run [OPTIONS] [--] CMD [ARGS...]",
-            file=sys.stderr,
-        )
+    kind = "run"
+    if pane_name is not None:
+        pane = config.find_pane(pane_name)
+        if pane is None:
+            names = ", ".join(p.label for p in config.panes())
+            print(f"hexe: run: --pane {pane_name}: no such pane; panes: {names}", file=sys.stderr)
+            return EXIT_SETUP_FAILED
+        kind = "pane"
+        if argv:
+            pane = replace(pane, command=tuple(argv))
+    elif not argv:
+        usage = "usage: hexe run [OPTIONS] [--] CMD [ARGS...]"
+        print(f"hexe: run: no command given; {usage}", file=sys.stderr)
         return EXIT_SETUP_FAILED
-    plan = spawn_mod.SpawnPlan(
-        argv=tuple(argv), isolation=isolation, env=dict(environ), name=f"run-{os.getpid()}"
-    )
+    else:
+        pane = run_pane(tuple(argv))
+    try:
+        plan = plan_for(config, pane, environ, flag_layer, kind=kind, name=f"run-{os.getpid()}")
+    except (ConfigError, InvalidSettings) as exc:
+        report(exc)
+        return EXIT_SETUP_FAILED
+    code = _run_plan(plan, pm)
+    for failure in run_exit_callbacks(config, pane, code, kind=kind):
+        print(f"hexe: warning: {failure}", file=sys.stderr)
+    return code
 
+
+def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
     def warn(message: str) -> None:
         print(f"hexe: warning: {message}", file=sys.stderr)
 

@@ -82,7 +82,7 @@ def portable_install(dest: Path) -> Path:
     from importlib import metadata
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("hexe", "hexe_voidbox", "hexe_cgroups", "pluggy", "structlog"):
+    for name in ("hexe", "hexe_voidbox", "hexe_cgroups", "pluggy", "structlog", "lupa"):
         module = importlib.import_module(name)
         shutil.copytree(
             Path(module.__file__).parent,
@@ -119,7 +119,8 @@ def find_python_for_nobody(pythonpath: Path) -> str | None:
             [
                 *as_nobody_argv(python),
                 "-c",
-                "import sys, hexe, pluggy, structlog; assert sys.version_info >= (3, 11)",
+                "import sys, hexe, pluggy, structlog, lupa.lua54; "
+                "assert sys.version_info >= (3, 11)",
             ],
             env=env,
             capture_output=True,
@@ -128,3 +129,19 @@ def find_python_for_nobody(pythonpath: Path) -> str | None:
         if check.returncode == 0:
             return python
     return None
+
+
+def plugin_site(base: Path, module: str, source: str, entry: str, dist: str) -> Path:
+    """A directory holding plugin ``module`` and a dist-info with its ``hexe`` entry point.
+
+    Put it on PYTHONPATH and hexe discovers the plugin as it would a
+    pip-installed one.
+    """
+    site = base / f"site-{module}"
+    site.mkdir(parents=True)
+    (site / f"{module}.py").write_text(source)
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[hexe]\n{entry} = {module}\n")
+    return site

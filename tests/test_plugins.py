@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import clean_env, hexe
+from helpers import clean_env, hexe, plugin_site
 
 pytestmark = pytest.mark.kernel
 
@@ -99,13 +99,7 @@ PLUGIN = textwrap.dedent(
 @pytest.fixture
 def plugin_env(tmp_path):
     """An environment whose PYTHONPATH holds the plugin and its entry point."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "hexe_thirdparty.py").write_text(PLUGIN)
-    info = site / "hexe_thirdparty-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hexe-thirdparty\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[hexe]\nthirdparty = hexe_thirdparty\n")
+    site = plugin_site(tmp_path, "hexe_thirdparty", PLUGIN, "thirdparty", "hexe-thirdparty")
     record = Path("/var/tmp") / f"hexe-thirdparty-{uuid.uuid4().hex[:8]}.jsonl"
     env = clean_env(PYTHONPATH=str(site), THIRDPARTY_RECORD=str(record))
     yield env, record

@@ -189,7 +189,8 @@ def test_nothing_set_gives_the_default_profile_without_limits():
 def test_environment_beats_builtin():
     iso = resolve([env(HEXE_VOIDBOX_PROFILE="full", HEXE_CGROUP_MEM_MAX="1G")])
     assert iso.profile == "full" and iso.limits.memory == 1 << 30
-    assert iso.sources["profile"] == "environment" and iso.sources["pids"] == "built-in"
+    assert iso.sources["profile"] == "environment (HEXE_VOIDBOX_PROFILE)"
+    assert iso.sources["pids"] == "built-in"
 
 
 def test_flags_beat_environment():
@@ -201,7 +202,7 @@ def test_flags_beat_environment():
     )
     assert iso.profile == "none"
     assert iso.limits.pids is None
-    assert iso.sources["profile"] == "flags" and iso.sources["pids"] == "flags"
+    assert iso.sources["profile"] == "flags (--profile)" and iso.sources["pids"] == "flags (--pids)"
 
 
 def test_a_bad_lower_layer_is_an_error_even_when_overridden():

@@ -1,0 +1,143 @@
+-- hexe's default configuration, and a tour of every setting.
+--
+-- Copy it to ~/.config/hexe/init.lua (or $XDG_CONFIG_HOME/hexe/init.lua) and
+-- edit. Every active line below sets exactly what hexe uses when there is no
+-- file at all, so a copy changes nothing until you change it. Check a config
+-- with `hexe config check [PATH]`: it prints every pane's settings and where
+-- each came from, or every error with its line.
+--
+-- Settings are layered, lowest first:
+--   built-in < hexe.defaults here < HEXE_* environment < a pane's isolation
+--   < command-line flags
+-- so HEXE_VOIDBOX_PROFILE=full still wins over `profile` below, and a pane's
+-- own `isolation = {...}` wins over both.
+--
+-- `require("name")` loads lua/name.lua next to this file; os.getenv works.
+-- The file runs with a budget (2 s of CPU, 64 MiB): an endless loop is a
+-- config error, not a hung hexe.
+
+------------------------------------------------------------------------------
+-- Isolation defaults for every pane and every `hexe run`.
+------------------------------------------------------------------------------
+hexe.defaults {
+  -- none | minimal | default | balanced | full | sandbox, or a profile of yours
+  --   none      no isolation, no limits
+  --   minimal   user namespace (you are root inside, nobody outside)
+  --   default   user + pid: the pane sees only its own processes
+  --   balanced  user + pid + mount: and a fresh, private /tmp
+  --   full      every namespace: no network but loopback, hostname "hexe"
+  --   sandbox   like full, but the network is kept
+  profile = "default",
+
+  -- cgroup limits; leave out (or "max") for no limit
+  -- memory = "2G",              -- bytes, or K/M/G/T: "512M", "1.5G"
+  -- pids = 1000,                -- how many processes at most
+  -- cpu = "200000 100000",      -- "quota period" in microseconds: 2 cores
+
+  tmp_size = "128M",             -- size of the fresh /tmp (mount namespace)
+  hostname = "hexe",             -- hostname inside a uts namespace
+  strict = false,                -- true: refuse to start when a limit cannot be applied
+}
+
+------------------------------------------------------------------------------
+-- Profiles of your own: a set of namespaces plus any isolation settings.
+-- Usable wherever a built-in profile name is.
+------------------------------------------------------------------------------
+-- hexe.profile("build", {
+--   namespaces = { "user", "pid", "mount" },
+--   tmp_size = "1G",
+--   memory = "8G",
+--   description = "builds: private /tmp, network kept",
+-- })
+
+------------------------------------------------------------------------------
+-- The multiplexer.
+------------------------------------------------------------------------------
+hexe.options {
+  shell = os.getenv("SHELL") or "/bin/sh",  -- what a pane runs with no command
+  scrollback = 10000,       -- lines kept per pane
+  prefix = "C-b",           -- the prefix key, as in tmux
+  remain_on_exit = false,   -- keep a pane on screen after its command ends
+  mouse = true,             -- click to focus, wheel to scroll
+}
+
+hexe.status {
+  -- segments: session, tabs, title, isolation, clock, host, or a function
+  -- returning text, e.g. function() return os.date("%H:%M") end
+  left = { "session", "tabs" },
+  right = { "title", "isolation", "clock" },
+  interval = 1,             -- seconds between refreshes
+}
+
+------------------------------------------------------------------------------
+-- Key bindings: hexe.key(keys, action, args...) or hexe.key(keys, function).
+-- Keys: a character or a name (Up, Down, Left, Right, Enter, Tab, Escape,
+-- Space, BSpace, Home, End, PageUp, PageDown, F1..F12) with C- (Ctrl),
+-- M- (Alt), S- (Shift); "prefix X" is the prefix key, then X.
+-- hexe.unbind("prefix z") removes one; hexe.unbind("all") every default.
+------------------------------------------------------------------------------
+hexe.key("prefix %", "split-right")
+hexe.key('prefix "', "split-down")
+hexe.key("prefix Left", "focus-left")
+hexe.key("prefix Right", "focus-right")
+hexe.key("prefix Up", "focus-up")
+hexe.key("prefix Down", "focus-down")
+hexe.key("prefix o", "focus-next")
+hexe.key("prefix ;", "focus-prev")
+hexe.key("prefix C-Left", "resize-left")
+hexe.key("prefix C-Right", "resize-right")
+hexe.key("prefix C-Up", "resize-up")
+hexe.key("prefix C-Down", "resize-down")
+hexe.key("prefix z", "zoom")
+hexe.key("prefix x", "close-pane")
+hexe.key("prefix c", "new-tab")
+hexe.key("prefix n", "next-tab")
+hexe.key("prefix p", "prev-tab")
+for n = 0, 9 do
+  hexe.key("prefix " .. n, "select-tab", n)
+end
+hexe.key("prefix ,", "rename-tab")
+hexe.key("prefix [", "copy-mode")
+hexe.key("prefix ]", "paste")
+hexe.key("prefix d", "detach")
+hexe.key("prefix ?", "help")
+hexe.key("prefix r", "reload-config")
+
+------------------------------------------------------------------------------
+-- Events.
+--   pane_spawn(pane): before a pane (or `hexe run`) spawns. pane.name,
+--     pane.title, pane.path, pane.kind ("pane" or "run"), pane.command,
+--     pane.cwd and pane.effective (what it would get) are for reading;
+--     change pane.isolation to change this pane's isolation.
+--   pane_exit(pane, exit_code): after a pane's command ended.
+------------------------------------------------------------------------------
+-- hexe.on("pane_spawn", function(pane)
+--   if pane.title == "untrusted" then
+--     pane.isolation.profile = "full"
+--     pane.isolation.memory = "512M"
+--   end
+-- end)
+
+------------------------------------------------------------------------------
+-- The layout hexe mux starts with: tabs, splits and panes. A pane has
+-- name, title, command (a string run by the shell, or a list), cwd, env,
+-- remain_on_exit and its own isolation. A split has direction ("right":
+-- side by side, "down": stacked), ratio (the first child's share) and two
+-- children. `hexe run --pane NAME` runs one pane of it in the foreground.
+------------------------------------------------------------------------------
+-- hexe.layout {
+--   hexe.tab { name = "code",
+--     hexe.split { direction = "right", ratio = 0.6,
+--       hexe.pane { name = "editor", command = "nvim", cwd = "~/src" },
+--       hexe.pane { name = "untrusted", command = "bash",
+--                   isolation = { profile = "full", memory = "512M", pids = 100 } },
+--     },
+--   },
+--   hexe.tab { name = "build",
+--     hexe.pane { name = "make", command = { "make", "-j4" },
+--                 env = { CC = "clang" }, isolation = { profile = "balanced" } },
+--   },
+-- }
+hexe.layout {
+  hexe.tab { hexe.pane {} },
+}

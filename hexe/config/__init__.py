@@ -1,0 +1,228 @@
+"""Configuration: ``init.lua``, loaded with lupa, validated, and turned into spawn plans.
+
+- :func:`load` runs ``init.lua`` (with a time and memory budget) and returns
+  a validated :class:`Config`, or raises :class:`ConfigError` listing every
+  problem with its file and line.
+- :func:`pane_isolation` folds the layers for one pane — built-in <
+  ``hexe.defaults`` < ``HEXE_*`` environment < the pane's ``isolation`` (after
+  ``pane_spawn`` callbacks) < command-line flags — and :func:`plan_for` makes
+  the :class:`hexe.spawn.SpawnPlan` that panes and ``hexe run`` spawn.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from hexe.config.loader import (
+    ConfigAPI,
+    ConfigError,
+    Problems,
+    Table,
+    find_config,
+    isolation_values,
+    load,
+    plain,
+)
+from hexe.config.lua import LuaFailure
+from hexe.config.model import Config, PaneSpec, TabSpec
+from hexe.isolation import Isolation, Layer, resolve
+from hexe.limits import format_bytes
+
+__all__ = [
+    "Config",
+    "ConfigAPI",
+    "ConfigError",
+    "PaneSpec",
+    "TabSpec",
+    "find_config",
+    "load",
+    "pane_isolation",
+    "plan_for",
+    "reload",
+    "run_exit_callbacks",
+    "run_pane",
+]
+
+
+def reload(
+    current: Config, *, environ: Mapping[str, str] | None = None, pm: Any = None
+) -> tuple[Config, ConfigError | None]:
+    """Load the running config's file again. A bad file keeps ``current``, and says why."""
+    try:
+        if current.file is not None:
+            return load(current.file, environ=environ, pm=pm, explicit=True), None
+        return load(environ=environ, pm=pm), None
+    except ConfigError as exc:
+        return current, exc
+
+
+def run_pane(argv: tuple[str, ...]) -> PaneSpec:
+    """The pane ``hexe run CMD`` stands for: no isolation of its own, ``kind`` run."""
+    return PaneSpec(path="run", where="command line", title=argv[0] if argv else None, command=argv)
+
+
+def _effective(iso: Isolation) -> dict[str, Any]:
+    cpu = iso.limits.cpu
+    return {
+        "profile": iso.profile,
+        "namespaces": iso.ordered_namespaces(),
+        "memory": iso.limits.memory,
+        "pids": iso.limits.pids,
+        "cpu": None if cpu is None or cpu.quota is None else str(cpu),
+        "tmp_size": iso.tmp_size,
+        "hostname": iso.hostname,
+        "strict": iso.strict_limits,
+    }
+
+
+def _layers(
+    config: Config, environ: Mapping[str, str], pane_layer: Layer, flags: Layer | None
+) -> list[Layer]:
+    layers = [config.defaults, Layer.from_env(environ), pane_layer]
+    if flags is not None:
+        layers.append(flags)
+    return layers
+
+
+def _resolve(config: Config, layers: list[Layer]) -> Isolation:
+    """Raises :class:`InvalidSettings` (each error names its source: a variable, a flag, a line)."""
+    return resolve(layers, config.profiles, config.extra_settings)
+
+
+def spawn_callbacks(
+    config: Config, pane: PaneSpec, environ: Mapping[str, str], kind: str = "pane"
+) -> Layer:
+    """Run the ``pane_spawn`` callbacks; the pane's isolation layer as they left it.
+
+    Each callback gets a table: ``name``, ``title``, ``path``, ``kind``
+    (``pane`` or ``run``), ``command``, ``cwd``, ``isolation`` (the pane's own
+    settings, as written; the callback may change them) and ``effective``
+    (what the pane would get without the callback). Only ``isolation`` is read
+    back. A callback that fails refuses the spawn: running the pane without
+    what the callback meant to set could weaken it.
+    """
+    layer = pane.isolation
+    callbacks = config.callbacks.get("pane_spawn", ())
+    if not callbacks:
+        return layer
+    runtime = config.runtime
+    for callback in callbacks:
+        before = {k: v for k, (v, _) in layer.values.items()}
+        effective = _effective(_resolve(config, _layers(config, environ, layer, None)))
+        table = runtime.table(
+            {
+                "name": pane.name,
+                "title": pane.title,
+                "path": pane.path,
+                "kind": kind,
+                "command": list(pane.command) if pane.command else None,
+                "cwd": pane.cwd,
+                "isolation": before,
+                "effective": effective,
+            }
+        )
+        label = f"pane_spawn callback ({callback.where})"
+        try:
+            runtime.call(callback.function, table)
+        except LuaFailure as exc:
+            raise ConfigError([f"{label}: {exc.message}"], config.path) from exc
+        problems = Problems()
+        after = plain(table.isolation, f"{pane.path}.isolation", label, problems)
+        if not isinstance(after, Table):
+            problems.add(label, f"{pane.path}.isolation must stay a table")
+            raise ConfigError(problems.items, config.path)
+        checked = isolation_values(
+            after, f"{pane.path}.isolation", label, config.profiles, config.extra_settings, problems
+        )
+        if problems.items:
+            raise ConfigError(problems.items, config.path)
+        values = {}
+        for key, (raw, new_label) in checked.items():
+            unchanged = key in layer.values and layer.values[key][0] == raw
+            values[key] = layer.values[key] if unchanged else (raw, new_label)
+        layer = Layer("pane", values)
+    return layer
+
+
+def pane_isolation(
+    config: Config,
+    pane: PaneSpec,
+    environ: Mapping[str, str] | None = None,
+    flags: Layer | None = None,
+    kind: str = "pane",
+) -> Isolation:
+    """The isolation ``pane`` gets: built-in < defaults < environment < pane < flags."""
+    environ = os.environ if environ is None else environ
+    pane_layer = spawn_callbacks(config, pane, environ, kind)
+    return _resolve(config, _layers(config, environ, pane_layer, flags))
+
+
+def plan_for(
+    config: Config,
+    pane: PaneSpec,
+    environ: Mapping[str, str] | None = None,
+    flags: Layer | None = None,
+    kind: str = "pane",
+    name: str = "",
+) -> Any:
+    """The :class:`hexe.spawn.SpawnPlan` for ``pane``."""
+    from hexe.spawn import SpawnPlan
+
+    environ = os.environ if environ is None else environ
+    isolation = pane_isolation(config, pane, environ, flags, kind)
+    argv = pane.command or (config.options.shell,)
+    env = {**environ, **pane.env}
+    return SpawnPlan(
+        argv=tuple(argv),
+        isolation=isolation,
+        env=env,
+        cwd=pane.cwd,
+        name=name,
+        extra=dict(isolation.extra),
+    )
+
+
+def run_exit_callbacks(
+    config: Config, pane: PaneSpec, exit_code: int, kind: str = "pane"
+) -> list[str]:
+    """Run the ``pane_exit`` callbacks; their failures, as sentences (the pane is gone)."""
+    failures = []
+    runtime = config.runtime
+    for callback in config.callbacks.get("pane_exit", ()):
+        table = runtime.table(
+            {"name": pane.name, "title": pane.title, "path": pane.path, "kind": kind}
+        )
+        try:
+            runtime.call(callback.function, table, exit_code)
+        except LuaFailure as exc:
+            failures.append(f"pane_exit callback ({callback.where}): {exc.message}")
+    return failures
+
+
+def describe_isolation(iso: Isolation) -> list[tuple[str, str, str]]:
+    """(setting, value, source) rows, as ``hexe config check`` prints them."""
+    cpu = iso.limits.cpu
+    rows = [
+        ("profile", iso.profile, iso.sources.get("profile", "built-in")),
+        ("namespaces", " ".join(iso.ordered_namespaces()) or "-", "from the profile"),
+        ("memory", format_bytes(iso.limits.memory), iso.sources.get("memory", "built-in")),
+        (
+            "pids",
+            "max" if iso.limits.pids is None else str(iso.limits.pids),
+            iso.sources.get("pids", "built-in"),
+        ),
+        (
+            "cpu",
+            "max" if cpu is None or cpu.quota is None else str(cpu),
+            iso.sources.get("cpu", "built-in"),
+        ),
+        ("tmp_size", format_bytes(iso.tmp_size), iso.sources.get("tmp_size", "built-in")),
+        ("hostname", iso.hostname, iso.sources.get("hostname", "built-in")),
+        ("strict", "yes" if iso.strict_limits else "no", iso.sources.get("strict", "built-in")),
+        ("no_new_privs", "yes" if iso.no_new_privs else "no", "from the profile"),
+    ]
+    for name, value in iso.extra.items():
+        rows.append((name, str(value), iso.sources.get(name, "built-in")))
+    return rows

@@ -1,0 +1,134 @@
+"""What a loaded ``init.lua`` says, as frozen dataclasses.
+
+Every piece remembers where it was written (``where``: ``init.lua:12``) and its
+path in the config (``tabs[1].panes[2]``), so later errors and ``hexe config
+check`` can point at it. Nothing here runs Lua or touches the kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hexe.isolation import Layer, Profile
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    """One pane of a layout."""
+
+    path: str  # tabs[1].panes[2]
+    where: str  # init.lua:14
+    name: str | None = None
+    title: str | None = None
+    #: argv; None means the user's shell (``options.shell``)
+    command: tuple[str, ...] | None = None
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: the pane's own ``isolation = {...}`` as a settings layer
+    isolation: Layer = field(default_factory=lambda: Layer("pane", {}))
+    remain_on_exit: bool | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.title or self.path
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Two children side by side (``right``) or stacked (``down``)."""
+
+    path: str
+    where: str
+    direction: str
+    ratio: float
+    children: tuple[Node, Node]
+
+
+Node = PaneSpec | SplitSpec
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    path: str
+    where: str
+    name: str | None
+    root: Node
+
+    def panes(self) -> list[PaneSpec]:
+        out: list[PaneSpec] = []
+        stack: list[Node] = [self.root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, PaneSpec):
+                out.append(node)
+            else:
+                stack.extend(reversed(node.children))
+        return out
+
+
+@dataclass(frozen=True)
+class Binding:
+    keys: tuple[str, ...]  # ("prefix", "%")
+    where: str
+    #: a built-in action name, or a Lua function
+    action: Any
+    args: tuple[Any, ...] = ()
+
+    @property
+    def is_lua(self) -> bool:
+        return not isinstance(self.action, str)
+
+
+@dataclass(frozen=True)
+class Callback:
+    event: str
+    where: str
+    function: Any
+
+
+@dataclass(frozen=True)
+class Options:
+    shell: str
+    scrollback: int = 10_000
+    prefix: str = "C-b"
+    remain_on_exit: bool = False
+    mouse: bool = True
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    #: segment names or Lua functions
+    left: tuple[Any, ...] = ("session", "tabs")
+    right: tuple[Any, ...] = ("title", "isolation", "clock")
+    interval: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated configuration."""
+
+    path: str | None  # as shown to the user (~ for home); None: no file, built-in defaults
+    defaults: Layer
+    profiles: Mapping[str, Profile]
+    options: Options
+    tabs: tuple[TabSpec, ...]
+    keys: Mapping[tuple[str, ...], Binding]
+    status: StatusSpec
+    callbacks: Mapping[str, tuple[Callback, ...]]
+    #: setting name -> parser, for settings plugins added (``hexe_config_api``)
+    extra_settings: Mapping[str, Any] = field(default_factory=dict)
+    #: keeps the Lua state alive for callbacks and Lua key actions
+    runtime: Any = field(default=None, compare=False, repr=False)
+    #: the file as opened (for reload); None when there was none
+    file: str | None = None
+
+    def panes(self) -> list[PaneSpec]:
+        return [pane for tab in self.tabs for pane in tab.panes()]
+
+    def find_pane(self, name: str) -> PaneSpec | None:
+        for pane in self.panes():
+            if name in (pane.name, pane.title, pane.path):
+                return pane
+        return None

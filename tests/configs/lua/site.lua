@@ -1,0 +1,1 @@
+return { cc = os.getenv("HEXE_TEST_CC") or "cc" }
