@@ -125,6 +125,8 @@ class Spawn:
         self.facts: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.status_fd: int | None = None
+        self._status_buf = b""
+        self._status_error: SetupError | None = None
         self.setup_ms: float | None = None
         self.exit_status: int | None = None
         self._direct_pid: int | None = None
@@ -156,22 +158,40 @@ class Spawn:
     def wait_started(self) -> None:
         """Block until the command was executed, or raise the child's :class:`SetupError`."""
         assert self.status_fd is not None, "start() first"
-        error: SetupError | None = None
-        buf = b""
-        try:
-            while True:
-                chunk = os.read(self.status_fd, 4096)
-                if not chunk:
-                    break
-                buf += chunk
-                *lines, buf = buf.split(b"\n")
-                for line in lines:
-                    error = self._on_status(line) or error
-        finally:
+        while not self.read_status():
+            pass
+        self.finish_start()
+
+    def read_status(self) -> bool:
+        """Read once from the status pipe; True when it reached end of file.
+
+        For event loops: call when ``status_fd`` is readable (one read, which
+        then does not block), and :meth:`finish_start` once this returns True.
+        """
+        assert self.status_fd is not None, "start() first"
+        chunk = os.read(self.status_fd, 4096)
+        if not chunk:
             os.close(self.status_fd)
             self.status_fd = None
-        if error is None and buf:
-            error = SetupError("setup", 0, "child sent a truncated status message")
+            if self._status_buf:
+                self._status_error = self._status_error or SetupError(
+                    "setup", 0, "child sent a truncated status message"
+                )
+            return True
+        self._status_buf += chunk
+        *lines, self._status_buf = self._status_buf.split(b"\n")
+        for line in lines:
+            self._status_error = self._on_status(line) or self._status_error
+        return False
+
+    @property
+    def starting(self) -> bool:
+        """True until the status pipe reached end of file."""
+        return self.status_fd is not None
+
+    def finish_start(self) -> None:
+        """After end of file on the status pipe: log and raise the setup error, if any."""
+        error = self._status_error
         if error is not None:
             status = self._reap()
             self.exit_status = status
@@ -188,6 +208,11 @@ class Spawn:
         self.setup_ms = round((time.perf_counter() - self._t0) * 1000, 3)
         self.pm.hook.hexe_spawn_started(spawn=self)
         self.log.info("spawn_started", **self._context(), setup_ms=self.setup_ms)
+
+    @property
+    def direct_pid(self) -> int | None:
+        """The first child, while it has not been reaped (it exits after a pid-namespace fork)."""
+        return self._direct_pid
 
     def wait(self) -> int:
         """Wait for the process tree to end; returns the wait status."""
@@ -232,7 +257,10 @@ class Spawn:
         if "pid" in msg:
             # The direct child forked the sandbox's PID 1 and exits now; once it
             # is reaped, that PID 1 is our child (we are its subreaper).
-            os.waitpid(self._direct_pid, 0)  # type: ignore[arg-type]
+            try:
+                os.waitpid(self._direct_pid, 0)  # type: ignore[arg-type]
+            except ChildProcessError:
+                pass  # an event loop's reaper was faster
             self._direct_pid = None
             self.pid = int(msg["pid"])
             return None
