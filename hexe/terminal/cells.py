@@ -1,0 +1,230 @@
+"""Character cells and their attributes: parsing SGR into a cell, and back into SGR.
+
+A :class:`Cell` is what one column of a screen row holds. Its first nine fields
+are those of ``pyte.screens.Char`` (pyte's own methods ``_replace`` them by
+name); ``dim`` and ``hidden`` are added. Colours are kept as the SGR parameters
+that set them, not as names or RGB: ``"31"``, ``"91"``, ``"38;5;196"``,
+``"38;2;1;2;3"`` (and ``"4…"``/``"10…"``/``"48;…"`` for the background), or
+``"default"``. So a 256-colour index stays an index (the user's palette still
+applies) and rendering back to SGR is a join.
+
+Cells are immutable and shared: the screen interns attribute sets and the
+glyphs drawn with them, so a screen full of text holds few distinct objects.
+Nothing here knows about rows, scrolling or the PTY.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import NamedTuple
+
+
+class Cell(NamedTuple):
+    """One styled character: ``data`` is one character plus any zero-width ones
+    combined with it, ``""`` for the right half of a wide character."""
+
+    data: str
+    fg: str = "default"
+    bg: str = "default"
+    bold: bool = False
+    italics: bool = False
+    underscore: bool = False
+    strikethrough: bool = False
+    reverse: bool = False
+    blink: bool = False
+    dim: bool = False
+    hidden: bool = False
+
+
+#: The attributes of a cell, without its character: the key runs are grouped by.
+attrs_of = itemgetter(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+data_of = itemgetter(0)
+
+BLANK = Cell(" ")
+DEFAULT_ATTRS = attrs_of(BLANK)
+
+# Index of each field in a Cell, for building one from a list.
+_FG, _BG, _BOLD, _ITALICS, _UNDERSCORE, _STRIKE, _REVERSE, _BLINK, _DIM, _HIDDEN = range(1, 11)
+
+_FLAGS_ON = {
+    1: _BOLD,
+    2: _DIM,
+    3: _ITALICS,
+    4: _UNDERSCORE,
+    5: _BLINK,
+    6: _BLINK,
+    7: _REVERSE,
+    8: _HIDDEN,
+    9: _STRIKE,
+    21: _UNDERSCORE,  # double underline: shown as underline
+}
+_FLAGS_OFF = {
+    23: (_ITALICS,),
+    24: (_UNDERSCORE,),
+    25: (_BLINK,),
+    27: (_REVERSE,),
+    28: (_HIDDEN,),
+    29: (_STRIKE,),
+    22: (_BOLD, _DIM),
+}
+
+_CACHE_LIMIT = 4096
+_GLYPHS_LIMIT = 65536
+_new_cell = tuple.__new__
+
+
+class Glyphs(dict):
+    """Character -> Cell for one set of attributes, filled as characters appear,
+    so every ``a`` drawn in the same colours is the same object."""
+
+    __slots__ = ("attrs", "_rest")
+
+    def __init__(self, attrs: Cell) -> None:
+        super().__init__()
+        self.attrs = attrs
+        self._rest = tuple(attrs[1:])
+        self[attrs.data] = attrs
+
+    def __missing__(self, char: str) -> Cell:
+        if len(self) >= _GLYPHS_LIMIT:
+            self.clear()
+            self[self.attrs.data] = self.attrs
+        cell = self[char] = _new_cell(Cell, (char, *self._rest))
+        return cell
+
+
+def _extended_colour(base: str, fields: list[str]) -> str | None:
+    """``38``/``48`` followed by ``5;N`` or ``2;R;G;B`` (fields after the base)."""
+    try:
+        kind = int(fields[0] or 0)
+        if kind == 5:
+            index = int(fields[1] or 0)
+            if 0 <= index <= 255:
+                return f"{base};5;{index}"
+        elif kind == 2:
+            red, green, blue = (int(f or 0) for f in fields[1:4])
+            if len(fields) >= 4 and all(0 <= c <= 255 for c in (red, green, blue)):
+                return f"{base};2;{red};{green};{blue}"
+    except (IndexError, ValueError):
+        pass
+    return None
+
+
+def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
+    if not params:
+        return reset
+    values = list(attrs)
+    fields = params.split(";")
+    i = 0
+    count = len(fields)
+    while i < count:
+        field = fields[i]
+        i += 1
+        if ":" in field:
+            # ITU T.416 sub-parameters: 38:5:N, 38:2:[colourspace:]R:G:B, 4:3 (curly) ...
+            sub = field.split(":")
+            head = sub[0]
+            if head in ("38", "48"):
+                rest = sub[1:]
+                if rest and rest[0] == "2" and len(rest) >= 5:
+                    rest = [rest[0], *rest[2:5]]  # drop the colour space id
+                colour = _extended_colour(head, rest)
+                if colour is not None:
+                    values[_FG if head == "38" else _BG] = colour
+            elif head == "4":
+                values[_UNDERSCORE] = sub[1] not in ("", "0")
+            continue  # 58:… (underline colour) and unknown ones are ignored
+        try:
+            code = int(field) if field else 0
+        except ValueError:
+            continue
+        if code == 0:
+            values = list(reset)
+        elif 30 <= code <= 37 or 90 <= code <= 97:
+            values[_FG] = field.lstrip("0")
+        elif 40 <= code <= 47 or 100 <= code <= 107:
+            values[_BG] = field.lstrip("0")
+        elif code == 39:
+            values[_FG] = "default"
+        elif code == 49:
+            values[_BG] = "default"
+        elif code in _FLAGS_ON:
+            values[_FLAGS_ON[code]] = True
+        elif code in _FLAGS_OFF:
+            for index in _FLAGS_OFF[code]:
+                values[index] = False
+        elif code in (38, 48, 58):
+            # Semicolon form: 38;5;N or 38;2;R;G;B; consume the fields either way.
+            kind = fields[i] if i < count else ""
+            width = 2 if kind == "5" else 4 if kind == "2" else 1
+            colour = _extended_colour(str(code), fields[i : i + width])
+            i += width
+            if colour is not None and code != 58:
+                values[_FG if code == 38 else _BG] = colour
+    return Cell(*values)
+
+
+_sgr_cache: dict[tuple[Cell, str, Cell], Cell] = {}
+
+
+def apply_sgr(attrs: Cell, params: str, reset: Cell = BLANK) -> Cell:
+    """The attributes after ``CSI params m`` is applied to ``attrs``.
+
+    ``params`` is the raw parameter string (``"1;38;5;196"``, ``"4:3"``, ``""``);
+    ``reset`` is what ``0`` resets to (reverse under DECSCNM). Results are cached:
+    colour-heavy output repeats the same few transitions.
+    """
+    key = (attrs, params, reset)
+    result = _sgr_cache.get(key)
+    if result is None:
+        if len(_sgr_cache) >= _CACHE_LIMIT:
+            _sgr_cache.clear()
+        result = _sgr_cache[key] = _apply(attrs, params, reset)
+    return result
+
+
+_escape_cache: dict[tuple, str] = {}
+
+
+def sgr_escape(attrs: tuple) -> str:
+    """The escape that sets ``attrs`` (an :data:`attrs_of` tuple) from scratch.
+
+    ``""`` for the default attributes, else ``"\\x1b[0;…m"``: each run of a
+    rendered row starts from a reset, so runs can be cut and joined freely.
+    """
+    escape = _escape_cache.get(attrs)
+    if escape is None:
+        fg, bg, bold, italics, underscore, strike, reverse, blink, dim, hidden = attrs
+        params = ["0"]
+        for on, code in (
+            (bold, "1"),
+            (dim, "2"),
+            (italics, "3"),
+            (underscore, "4"),
+            (blink, "5"),
+            (reverse, "7"),
+            (hidden, "8"),
+            (strike, "9"),
+        ):
+            if on:
+                params.append(code)
+        if fg != "default":
+            params.append(fg)
+        if bg != "default":
+            params.append(bg)
+        escape = "" if len(params) == 1 else "\x1b[" + ";".join(params) + "m"
+        if len(_escape_cache) >= _CACHE_LIMIT:
+            _escape_cache.clear()
+        _escape_cache[attrs] = escape
+    return escape
+
+
+def attrs_from_escape(escape: str) -> Cell:
+    """The blank cell an :func:`sgr_escape` result stands for (its inverse)."""
+    if not escape:
+        return BLANK
+    return apply_sgr(BLANK, escape[2:-1])
+
+
+#: The cells of text in the default attributes, shared by every screen.
+PLAIN_GLYPHS = Glyphs(BLANK)

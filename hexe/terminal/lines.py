@@ -1,0 +1,300 @@
+"""Compact lines: how a row is kept in scrollback, rendered, measured and searched.
+
+A :class:`Line` is a row reduced to its text and a run-length list of
+attributes, with no per-cell objects: ``Line("ls -l", None, False)`` for plain
+text, ``Line("ab", ("\\x1b[0;31m", 1, "", 1), False)`` for a red ``a`` and a
+plain ``b``. Wide characters appear once in the text (their right half is
+implied by their width), trailing blank cells are dropped, and ``wrapped`` says
+the row continued on the next one (the program wrote past the last column).
+
+Scrollback is a ring of these (:class:`Scrollback`); visible rows are compacted
+on demand, so rendering a row and rendering a history line are the same code.
+
+Widths follow pyte's ``wcwidth`` (the one the screen lays characters out with),
+so a rendered line is always exactly as wide as asked. Nothing here knows about
+escape parsing or the PTY.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from itertools import compress
+from operator import ne
+from typing import NamedTuple
+
+from pyte.screens import wcwidth
+
+from hexe.terminal.cells import (
+    BLANK,
+    PLAIN_GLYPHS,
+    Cell,
+    attrs_from_escape,
+    attrs_of,
+    data_of,
+    sgr_escape,
+)
+
+RESET = "\x1b[0m"
+
+# Zero-width joiners and emoji presentation selectors are kept in a line's text
+# (copying gives the exact characters) but not sent to the outer terminal: many
+# terminals would draw "👨‍👩" or "❤️" narrower or wider than the cells counted
+# here, and everything right of it on the row (a border) would shift.
+_NOT_RENDERED = str.maketrans({"\u200d": None, "\ufe0f": None})
+
+
+class Line(NamedTuple):
+    """A row without per-cell objects. ``runs`` is None when every character has
+    the default attributes, else a flat tuple ``(escape, length, escape, length,
+    …)`` where each length counts characters of ``text`` and each escape is the
+    :func:`~hexe.terminal.cells.sgr_escape` of the run (``""`` for default)."""
+
+    text: str
+    runs: tuple | None
+    wrapped: bool
+
+
+EMPTY = Line("", None, False)
+EMPTY_WRAPPED = Line("", None, True)
+
+
+def char_width(char: str) -> int:
+    """Cells taken by one code point: 0 for combining and other zero-width ones."""
+    width = wcwidth(char)
+    return width if width > 0 else 0
+
+
+def text_width(text: str) -> int:
+    """Cells taken by ``text`` as laid out on a screen."""
+    if text.isascii():
+        return len(text)
+    return sum(map(char_width, text))
+
+
+def index_to_column(text: str, index: int) -> int:
+    """The column where character ``index`` of a line's text starts."""
+    return text_width(text[:index])
+
+
+def column_to_index(text: str, column: int) -> int:
+    """The index in ``text`` of the character covering ``column`` (a column in the
+    right half of a wide character gives that character); ``len(text)`` past the end."""
+    if text.isascii():
+        return min(max(column, 0), len(text))
+    used = 0
+    for index, char in enumerate(text):
+        width = char_width(char)
+        if width and used + width > column:
+            return index
+        used += width
+    return len(text)
+
+
+def cut(text: str, start: int, end: int) -> str:
+    """The characters of ``text`` whose first cell is in columns ``[start, end)``."""
+    if text.isascii():
+        return text[max(start, 0) : max(end, 0)]
+    out = []
+    used = 0
+    keep = False
+    for char in text:
+        width = char_width(char)
+        if width:
+            keep = start <= used < end
+            used += width
+        if keep:
+            out.append(char)
+    return "".join(out)
+
+
+def _normalize(cells: list[Cell]) -> list[Cell]:
+    """Drop the right halves of wide characters and blank any half left alone
+    (overwritten by a narrow character, or cut by a resize)."""
+    out = []
+    count = len(cells)
+    i = 0
+    while i < count:
+        cell = cells[i]
+        data = cell[0]
+        if data == "":
+            out.append(cell._replace(data=" "))
+        elif not data.isascii() and wcwidth(data[0]) == 2:
+            if i + 1 < count and cells[i + 1][0] == "":
+                out.append(cell)
+                i += 2
+                continue
+            out.append(cell._replace(data=" "))
+        else:
+            out.append(cell)
+        i += 1
+    return out
+
+
+def compact(row: dict[int, Cell] | None, columns: int) -> Line:
+    """The :class:`Line` for a screen row (pyte's sparse column -> Cell mapping,
+    whose ``default`` fills missing columns) ``columns`` wide."""
+    if row is None:
+        return EMPTY
+    wrapped = getattr(row, "wrapped", False)
+    default = getattr(row, "default", BLANK)
+    if default is BLANK or default == BLANK:
+        if not row:
+            return EMPTY_WRAPPED if wrapped else EMPTY
+        end = min(columns, max(row) + 1)
+    else:
+        end = columns
+    cells = list(map(row.__getitem__, range(end)))
+    datas = list(map(data_of, cells))
+    text = "".join(datas)
+    if "" in datas or not text.isascii():
+        cells = _normalize(cells)
+        text = "".join(map(data_of, cells))
+    if list(map(PLAIN_GLYPHS.__getitem__, map(data_of, cells))) == cells:
+        # All default attributes (mostly the very same interned cells: fast).
+        return Line(text.rstrip(" "), None, wrapped)
+    keys = list(map(attrs_of, cells))
+    count = len(keys)
+    # Run boundaries, found without a Python-level loop over the cells.
+    starts = [0, *compress(range(1, count), map(ne, keys[1:], keys[:-1])), count]
+    one_char_cells = text.isascii()
+    runs: list = []
+    for i in range(len(starts) - 1):
+        begin, stop = starts[i], starts[i + 1]
+        runs.append(sgr_escape(keys[begin]))
+        if one_char_cells:
+            runs.append(stop - begin)
+        else:
+            runs.append(len("".join(map(data_of, cells[begin:stop]))))
+    if runs[-2] == "":
+        trailing = runs[-1]
+        kept = len(text[len(text) - trailing :].rstrip(" "))
+        text = text[: len(text) - trailing + kept]
+        runs[-1] = kept
+        if not kept:
+            del runs[-2:]
+    if len(runs) == 2 and runs[0] == "":
+        return Line(text, None, wrapped)
+    return Line(text, tuple(runs), wrapped)
+
+
+def segments(line: Line) -> Iterator[tuple[str, str]]:
+    """``(escape, text)`` pairs of a line, in order."""
+    if line.runs is None:
+        yield "", line.text
+        return
+    text = line.text
+    runs = line.runs
+    position = 0
+    for i in range(0, len(runs), 2):
+        length = runs[i + 1]
+        yield runs[i], text[position : position + length]
+        position += length
+
+
+def _clip(text: str, room: int) -> tuple[str, int]:
+    """The part of ``text`` that fits in ``room`` cells, and its width; a wide
+    character that does not fit becomes a space."""
+    out = []
+    used = 0
+    for char in text:
+        width = char_width(char)
+        if used + width > room:
+            if used < room:
+                out.append(" " * (room - used))
+                used = room
+            break
+        out.append(char)
+        used += width
+    return "".join(out), used
+
+
+def render(line: Line, width: int) -> str:
+    """The line as SGR-escaped text exactly ``width`` cells wide: it starts with
+    a reset and ends with one, and is padded with plain spaces."""
+    out = [RESET]
+    used = 0
+    current = ""
+    for escape, text in segments(line):
+        if used >= width:
+            break
+        if text.isascii():
+            size = len(text)
+            if used + size > width:
+                text = text[: width - used]
+                size = width - used
+        else:
+            size = text_width(text)
+            if used + size > width:
+                text, size = _clip(text, width - used)
+            text = text.translate(_NOT_RENDERED)
+        if escape != current:
+            out.append(escape or RESET)
+            current = escape
+        out.append(text)
+        used += size
+    if used < width:
+        if current:
+            out.append(RESET)
+        out.append(" " * (width - used))
+    out.append(RESET)
+    return "".join(out)
+
+
+def expand(line: Line, columns: int, row: dict[int, Cell]) -> None:
+    """Write a line's cells back into an empty screen row (``row``), cut at
+    ``columns``: the inverse of :func:`compact`, for lines brought back from
+    scrollback when a screen grows."""
+    x = 0
+    previous = None
+    for escape, text in segments(line):
+        attrs = attrs_from_escape(escape)
+        for char in text:
+            width = char_width(char)
+            if width == 0:
+                if previous is not None:
+                    cell = row[previous]
+                    row[previous] = cell._replace(data=cell.data + char)
+                continue
+            if x + width > columns:
+                return
+            row[x] = attrs._replace(data=char)
+            if width == 2:
+                row[x + 1] = attrs._replace(data="")
+            previous = x
+            x += width
+    row.wrapped = line.wrapped  # type: ignore[attr-defined]
+
+
+class Scrollback:
+    """Lines scrolled off the top of a screen, oldest first, at most ``limit``.
+
+    ``base`` counts the lines ever dropped from the front (by the bound or by
+    :meth:`clear`), so ``base + i`` is a stable number for line ``i`` while
+    output keeps arriving: copy mode can hold on to a position with it.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, limit)
+        self.lines: deque[Line] = deque(maxlen=self.limit)
+        self.base = 0
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index: int) -> Line:
+        return self.lines[index]
+
+    def push(self, line: Line) -> None:
+        lines = self.lines
+        if len(lines) == self.limit:
+            self.base += 1
+        lines.append(line)
+
+    def pop(self) -> Line:
+        """Take back the newest line (a screen growing pulls it down again)."""
+        return self.lines.pop()
+
+    def clear(self) -> None:
+        self.base += len(self.lines)
+        self.lines.clear()
