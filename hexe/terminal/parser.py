@@ -1,0 +1,231 @@
+"""Escape-sequence parsing: decoded PTY output -> calls on a :class:`~hexe.terminal.vt.VTScreen`.
+
+This replaces pyte's ``Stream``, which reads one character at a time through a
+generator and misreads sequences real programs send: ``CSI > 4 ; 2 m`` (vim's
+modifyOtherKeys) becomes SGR underline, a DCS query (neovim's XTGETTCAP) and
+``CSI 4:3 m`` are printed as text, ``ESC ( 0`` line drawing is ignored.
+
+Here one regular expression finds the next token: a run of printable text
+(drawn in one call), a CSI, OSC, string (DCS/APC/PM/SOS, skipped), a
+two-character escape, or a control. A sequence cut by the end of a read is
+kept until the next one. The grammar is ECMA-48's: CSI is parameters
+``0x30-0x3F`` (a leading ``? > = <`` selects the private variants),
+intermediates ``0x20-0x2F``, a final ``0x40-0x7E``.
+
+Nothing here holds screen state; the parser can be put in front of any object
+with the :class:`VTScreen` method names.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+_TOKEN = re.compile(
+    r"(?P<text>[^\x00-\x1f\x7f-\x9f]+)"
+    r"|(?P<ctl>\r\n|[\x00-\x1a\x1c-\x1f\x7f-\x9f])"
+    r"|\x1b\[(?P<csi>[\x30-\x3f\x08-\x0d]*)(?P<csi_i>[\x20-\x2f]*)(?P<csi_f>[\x40-\x7e])"
+    r"|\x1b\](?P<osc>[^\x07\x1b\x9c]*)(?:\x07|\x9c|\x1b\\|(?=\x1b[^\\]))"
+    r"|(?P<string>\x1b[P_^X][^\x1b\x9c]*(?:\x1b\x1b[^\x1b\x9c]*)*"
+    r"(?:\x1b\\|\x9c|(?=\x1b[^\\\x1b])))"
+    r"|\x1b(?![\[\]P_^X])(?P<esc_i>[\x20-\x2f]*)(?P<esc_f>[\x30-\x7e])"
+)
+
+# What may still become a sequence once more bytes arrive.
+_PARTIAL = re.compile(
+    r"\x1b(?:\[[\x08-\x0d\x20-\x3f]*"
+    r"|\][^\x07\x1b\x9c]*\x1b?"
+    r"|[P_^X][^\x1b\x9c]*(?:\x1b\x1b[^\x1b\x9c]*)*\x1b?"
+    r"|[\x20-\x2f]*)?\Z"
+)
+
+# A CSI broken by a character it may not hold: dropped up to that character.
+_BROKEN_CSI = re.compile(r"\x1b\[[\x08-\x0d\x20-\x3f]*[\x40-\x7e]?")
+
+_UNPRINTABLE_IN_TITLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+#: A sequence still open after this many characters is dropped (a runaway OSC).
+PENDING_LIMIT = 1 << 20
+TITLE_LIMIT = 1024
+PARAMETER_LIMIT = 65535
+
+
+def _arity(handler: Callable[..., Any]) -> int:
+    """How many positional parameters ``handler`` takes (a large number for ``*args``)."""
+    count = 0
+    for parameter in inspect.signature(handler).parameters.values():
+        if parameter.kind == parameter.VAR_POSITIONAL:
+            return PARAMETER_LIMIT
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+class Parser:
+    """Feed it text (already decoded from UTF-8); it calls the screen's methods."""
+
+    def __init__(self, screen: Any) -> None:
+        self.screen = screen
+        self.pending = ""
+        s = screen
+        self.controls: dict[str, Callable[[], Any]] = {
+            "\x07": s.bell,
+            "\x08": s.backspace,
+            "\x09": s.tab,
+            "\x0a": s.linefeed,
+            "\x0b": s.linefeed,
+            "\x0c": s.linefeed,
+            "\x0d": s.carriage_return,
+            "\x0e": s.shift_out,
+            "\x0f": s.shift_in,
+            "\r\n": self._carriage_return_linefeed,
+        }
+        self.escapes: dict[str, Callable[[], Any]] = {
+            "7": s.save_cursor,
+            "8": s.restore_cursor,
+            "D": s.index,
+            "E": s.next_line,
+            "M": s.reverse_index,
+            "H": s.set_tab_stop,
+            "c": s.reset,
+            "Z": s.report_device_attributes,
+            "=": lambda: setattr(s, "application_keypad", True),
+            ">": lambda: setattr(s, "application_keypad", False),
+        }
+        self.csi: dict[str, Callable[..., Any]] = {
+            "@": s.insert_characters,
+            "A": s.cursor_up,
+            "B": s.cursor_down,
+            "C": s.cursor_forward,
+            "D": s.cursor_back,
+            "E": s.cursor_down1,
+            "F": s.cursor_up1,
+            "G": s.cursor_to_column,
+            "H": s.cursor_position,
+            "I": s.tab_forward,
+            "J": s.erase_in_display,
+            "K": s.erase_in_line,
+            "L": s.insert_lines,
+            "M": s.delete_lines,
+            "P": s.delete_characters,
+            "S": s.scroll_up,
+            "T": lambda *a: s.scroll_down(*a) if len(a) <= 1 else None,  # 5 params: mouse
+            "X": s.erase_characters,
+            "Z": s.tab_backward,
+            "`": s.cursor_to_column,
+            "a": s.cursor_forward,
+            "b": s.repeat,
+            "c": s.report_device_attributes,
+            "d": s.cursor_to_line,
+            "e": s.cursor_down,
+            "f": s.cursor_position,
+            "g": s.clear_tab_stop,
+            "h": s.set_mode,
+            "l": s.reset_mode,
+            "n": s.report_device_status,
+            "r": s.set_margins,
+            "s": lambda *a: None if a else s.save_cursor(),  # with params: DECSLRM
+            "u": lambda *a: None if a else s.restore_cursor(),
+            "t": s.window_operation,
+            "?h": lambda *a: s.set_mode(*a, private=True),
+            "?l": lambda *a: s.reset_mode(*a, private=True),
+            "?J": s.erase_in_display,
+            "?K": s.erase_in_line,
+            "?n": lambda *a: s.report_device_status(*a, private=True),
+            "?$p": lambda *a: s.request_mode(*a[:1], private=True),
+            "$p": lambda *a: s.request_mode(*a[:1]),
+            ">c": s.report_secondary_attributes,
+            " q": s.set_cursor_style,
+            "!p": s.soft_reset,
+        }
+
+        # Extra parameters are dropped (xterm ignores them; pyte would raise).
+        self.csi_arity = {key: _arity(handler) for key, handler in self.csi.items()}
+
+    def _carriage_return_linefeed(self) -> None:
+        self.screen.carriage_return()
+        self.screen.linefeed()
+
+    def feed(self, data: str) -> None:
+        if self.pending:
+            data = self.pending + data
+            self.pending = ""
+        match = _TOKEN.match
+        draw = self.screen.draw
+        controls = self.controls
+        position = 0
+        end = len(data)
+        while position < end:
+            token = match(data, position)
+            if token is None:  # ESC that starts no complete sequence
+                if _PARTIAL.match(data, position):
+                    if end - position <= PENDING_LIMIT:
+                        self.pending = data[position:]
+                    return
+                broken = _BROKEN_CSI.match(data, position)
+                position = broken.end() if broken else position + 1
+                continue
+            kind = token.lastgroup
+            if kind == "text":
+                draw(token[0])
+            elif kind == "ctl":
+                control = controls.get(token[0])
+                if control is not None:
+                    control()
+            elif kind == "csi_f":
+                self._csi(token["csi"], token["csi_i"], token["csi_f"])
+            elif kind == "osc":
+                self._osc(token["osc"])
+            elif kind == "esc_f":
+                self._escape(token["esc_i"], token["esc_f"])
+            position = token.end()
+
+    def _csi(self, params: str, intermediates: str, final: str) -> None:
+        if not params.isprintable():
+            # C0 controls inside a CSI act as if they came before it.
+            for char in params:
+                if char < " ":
+                    control = self.controls.get(char)
+                    if control is not None:
+                        control()
+            params = "".join(char for char in params if char >= " ")
+        prefix = ""
+        if params and params[0] in "<=>?":
+            prefix = params[0]
+            params = params[1:]
+        if final == "m" and not prefix and not intermediates:
+            self.screen.sgr(params)
+            return
+        key = prefix + intermediates + final
+        handler = self.csi.get(key)
+        if handler is None:
+            return
+        if params:
+            try:
+                args = [min(int(p), PARAMETER_LIMIT) if p else 0 for p in params.split(";")]
+            except ValueError:  # sub-parameters or a stray marker: not for us
+                return
+            handler(*args[: self.csi_arity[key]])
+        else:
+            handler()
+
+    def _osc(self, body: str) -> None:
+        code, _, text = body.partition(";")
+        if code in ("0", "1", "2"):
+            text = _UNPRINTABLE_IN_TITLE.sub("", text)[:TITLE_LIMIT]
+            if code in ("0", "1"):
+                self.screen.set_icon_name(text)
+            if code in ("0", "2"):
+                self.screen.set_title(text)
+
+    def _escape(self, intermediates: str, final: str) -> None:
+        if not intermediates:
+            handler = self.escapes.get(final)
+            if handler is not None:
+                handler()
+        elif intermediates == "#" and final == "8":
+            self.screen.alignment_display()
+        elif intermediates in ("(", ")"):
+            self.screen.define_charset(final, intermediates)

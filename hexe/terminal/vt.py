@@ -1,0 +1,733 @@
+"""The cell model of one pane: pyte's ``Screen`` with what a multiplexer needs.
+
+pyte (pinned, 0.8.2) keeps the grid and most VT100 operations: cursor motion,
+margins, tabs, charsets, insert/delete characters. :class:`VTScreen` overrides
+what a multiplexer cannot do without, or what pyte gets wrong for real programs:
+
+- scrollback: lines leaving the top of the main screen (full-screen scroll
+  region only, as in tmux) are compacted into a bounded ring; a full-screen
+  erase keeps what it erases there too (tmux's ``scroll-on-clear``);
+- the alternate screen (DECSET 47/1047/1049), with the main screen and its
+  cursor put aside and restored;
+- the modes a multiplexer acts on (bracketed paste, mouse, DECCKM, focus,
+  keypad, synchronized output, cursor style) and the replies a program waits
+  for (DA, DSR, DECRQM, window size);
+- drawing: an interned-cell fast path for ASCII, wide characters that wrap
+  instead of being cut at the margin, zero-width characters (ZWJ, variation
+  selectors) that join the previous cell instead of stopping the draw;
+- erasing with the background colour only (BCE), as xterm and tmux do;
+- SGR with 256 and true colour kept as indexes/values, dim, hidden, and
+  colon sub-parameters;
+- resize that pushes rows into scrollback when the screen shrinks and pulls
+  them back when it grows, instead of losing the top rows.
+
+Escape sequences are parsed by :mod:`hexe.terminal.parser`, which calls the
+methods here; the public face is :class:`hexe.terminal.screen.PaneScreen`.
+Nothing here reads a PTY or draws to a terminal.
+"""
+
+from __future__ import annotations
+
+import copy
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pyte
+from pyte import charsets as cs
+from pyte import modes as mo
+from pyte.screens import Margins, Savepoint, StaticDefaultDict, wcwidth
+
+from hexe.terminal.cells import BLANK, PLAIN_GLYPHS, Cell, Glyphs, apply_sgr
+from hexe.terminal.lines import EMPTY, Scrollback, compact, expand
+
+# Private (DECSET) modes, numbered as the programs write them.
+DECCKM = 1
+DECCOLM = 3
+MOUSE_X10 = 9
+ALT_SCREEN_47 = 47
+ALT_SCREEN_1047 = 1047
+SAVE_CURSOR_1048 = 1048
+ALT_SCREEN_1049 = 1049
+MOUSE_NORMAL = 1000
+MOUSE_BUTTON_EVENT = 1002
+MOUSE_ANY_EVENT = 1003
+FOCUS_EVENTS = 1004
+MOUSE_UTF8 = 1005
+MOUSE_SGR = 1006
+MOUSE_URXVT = 1015
+BRACKETED_PASTE = 2004
+SYNCHRONIZED_OUTPUT = 2026
+
+ALT_SCREENS = (ALT_SCREEN_47, ALT_SCREEN_1047, ALT_SCREEN_1049)
+MOUSE_TRACKING = (MOUSE_X10, MOUSE_NORMAL, MOUSE_BUTTON_EVENT, MOUSE_ANY_EVENT)
+MOUSE_ENCODINGS = (MOUSE_UTF8, MOUSE_SGR, MOUSE_URXVT)
+# Private modes DECRQM can report on (1 set / 2 reset); others answer 0.
+KNOWN_PRIVATE_MODES = frozenset(
+    {DECCKM, DECCOLM, 5, 6, 7, 12, 25, *ALT_SCREENS, *MOUSE_TRACKING, FOCUS_EVENTS}
+    | {*MOUSE_ENCODINGS, BRACKETED_PASTE, SYNCHRONIZED_OUTPUT}
+)
+
+_BLANK_REVERSE = BLANK._replace(reverse=True)
+_TITLE_STACK_LIMIT = 10
+_GLYPH_TABLES_LIMIT = 512
+REPEAT_LIMIT = 65535
+
+
+def _private(mode: int) -> int:
+    """pyte keeps private modes shifted left by 5 in ``Screen.mode``."""
+    return mode << 5
+
+
+class Row(StaticDefaultDict):
+    """A screen row: column -> :class:`Cell`, sparse; missing columns are ``default``.
+
+    ``wrapped`` is True when the program's text ran past the last column into
+    the next row (a soft wrap, not a newline): copy mode joins such rows.
+    """
+
+    wrapped = False
+
+
+@dataclass
+class _PutAside:
+    """The main screen while the alternate one is shown."""
+
+    buffer: defaultdict
+    cursor: Savepoint
+
+
+def _is_blank(row: Row | None, columns: int) -> bool:
+    return row is None or compact(row, columns) == EMPTY
+
+
+class VTScreen(pyte.Screen):
+    """One pane's screen state. See the module docstring for what differs from pyte."""
+
+    def __init__(self, columns: int, lines: int, scrollback: Scrollback) -> None:
+        self.scrollback = scrollback
+        self.put_aside: _PutAside | None = None
+        self.responses: list[str] = []
+        self.title_stack: list[str] = []
+        self.bell_rung = False
+        self.application_keypad = False
+        self.cursor_style = 0
+        self.last_char = ""
+        self._glyphs: Glyphs | None = None
+        self._glyph_tables: dict[Cell, Glyphs] = {}
+        super().__init__(columns, lines)
+        self.buffer = defaultdict(self.new_row)
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def default_char(self) -> Cell:
+        return _BLANK_REVERSE if mo.DECSCNM in self.mode else BLANK
+
+    def new_row(self, default: Cell | None = None) -> Row:
+        return Row(self.default_char if default is None else default)
+
+    def reset(self) -> None:
+        """RIS: back to the main screen, cleared, modes and attributes at their
+        defaults. Scrollback is kept (as xterm and tmux do)."""
+        self.put_aside = None
+        super().reset()
+        self.cursor.attrs = self.default_char
+        self.savepoints = []
+        self.title_stack = []
+        self.application_keypad = False
+        self.cursor_style = 0
+        self.last_char = ""
+
+    def soft_reset(self) -> None:
+        """DECSTR (``CSI ! p``): modes, margins, attributes and saved cursor reset;
+        the screen's contents and the cursor position stay."""
+        self.mode.difference_update({mo.IRM, mo.DECOM, _private(DECCKM)})
+        self.mode.update({mo.DECAWM, mo.DECTCEM})
+        self.margins = None
+        self.cursor.attrs = self.default_char
+        self.charset = 0
+        self.g0_charset = cs.LAT1_MAP
+        self.g1_charset = cs.VT100_MAP
+        self.savepoints = []
+        self.application_keypad = False
+
+    def private_mode(self, mode: int) -> bool:
+        return _private(mode) in self.mode
+
+    def write_process_input(self, data: str) -> None:
+        self.responses.append(data)
+
+    def bell(self, *args: Any) -> None:
+        self.bell_rung = True
+
+    def _settle_x(self) -> None:
+        """Leave the pending-wrap position (one past the last column) as xterm
+        does when the cursor moves vertically."""
+        if self.cursor.x >= self.columns:
+            self.cursor.x = self.columns - 1
+
+    # -- drawing -------------------------------------------------------------
+
+    def _glyphs_for(self, attrs: Cell) -> Glyphs:
+        glyphs = PLAIN_GLYPHS if attrs == BLANK else self._glyph_tables.get(attrs)
+        if glyphs is None:
+            if len(self._glyph_tables) >= _GLYPH_TABLES_LIMIT:
+                self._glyph_tables.clear()
+            glyphs = self._glyph_tables[attrs] = Glyphs(attrs)
+        self._glyphs = glyphs
+        return glyphs
+
+    def draw(self, data: str) -> None:
+        """Put printable text at the cursor, wrapping at the right margin (DECAWM)."""
+        if not data:
+            return
+        self.last_char = data[-1]
+        charset = self.g1_charset if self.charset else self.g0_charset
+        if charset is not cs.LAT1_MAP:
+            data = data.translate(charset)
+        attrs = self.cursor.attrs
+        glyphs = self._glyphs
+        if glyphs is None or glyphs.attrs is not attrs:
+            glyphs = self._glyphs_for(attrs)
+        if data.isascii() and mo.IRM not in self.mode:
+            self._draw_narrow(data, glyphs)
+        else:
+            self._draw_any(data, glyphs)
+
+    def _wrap(self) -> None:
+        self.buffer[self.cursor.y].wrapped = True
+        self.cursor.x = 0
+        self.index()
+
+    def _draw_narrow(self, data: str, glyphs: Glyphs) -> None:
+        """Runs of one-cell characters: whole slices of a row at a time."""
+        columns = self.columns
+        cursor = self.cursor
+        buffer = self.buffer
+        dirty = self.dirty
+        autowrap = mo.DECAWM in self.mode
+        glyph = glyphs.__getitem__
+        position = 0
+        length = len(data)
+        while position < length:
+            x = cursor.x
+            if x >= columns:
+                if autowrap:
+                    self._wrap()
+                    x = 0
+                else:  # each further character replaces the one in the last column
+                    position = length - 1
+                    x = columns - 1
+            end = min(length, position + columns - x)
+            row = buffer[cursor.y]
+            if end - position == 1:
+                row[x] = glyph(data[position])
+            else:
+                cells = map(glyph, data[position:end])
+                row.update(zip(range(x, x + end - position), cells, strict=True))
+            cursor.x = x + end - position
+            dirty.add(cursor.y)
+            position = end
+
+    def _draw_any(self, data: str, glyphs: Glyphs) -> None:
+        """Character by character: wide, zero-width, insert mode."""
+        columns = self.columns
+        cursor = self.cursor
+        autowrap = mo.DECAWM in self.mode
+        insert = mo.IRM in self.mode
+        for char in data:
+            width = wcwidth(char)
+            if width <= 0:
+                if width == 0:
+                    self._combine(char)
+                continue  # not printable
+            x = cursor.x
+            if x + width > columns:
+                if autowrap:
+                    self._wrap()
+                    x = 0
+                else:
+                    x = columns - width
+                    if x < 0:
+                        continue
+            if insert:
+                cursor.x = x
+                self.insert_characters(width)
+            row = self.buffer[cursor.y]
+            row[x] = glyphs[char]
+            if width == 2:
+                row[x + 1] = glyphs[""]
+            cursor.x = x + width
+            self.dirty.add(cursor.y)
+
+    def _combine(self, char: str) -> None:
+        """Attach a zero-width character to the cell before the cursor."""
+        y = self.cursor.y
+        x = min(self.cursor.x, self.columns) - 1
+        if x < 0:
+            above = self.buffer.get(y - 1) if y > 0 else None
+            if above is None or not above.wrapped:
+                return
+            y -= 1
+            x = self.columns - 1
+        row = self.buffer[y]
+        if x > 0 and row[x].data == "":
+            x -= 1
+        cell = row[x]
+        data = cell.data + char
+        if unicodedata.combining(char):
+            data = unicodedata.normalize("NFC", data)
+        row[x] = cell._replace(data=data)
+        self.dirty.add(y)
+
+    def repeat(self, count: int | None = None) -> None:
+        """REP (``CSI n b``): the last printed character again, n times."""
+        if self.last_char:
+            self.draw(self.last_char * min(count or 1, REPEAT_LIMIT))
+
+    def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
+        self.sgr(";".join(map(str, attrs)))
+
+    def sgr(self, params: str) -> None:
+        """SGR from its raw parameter string (keeps ``:`` sub-parameters)."""
+        self.cursor.attrs = apply_sgr(self.cursor.attrs, params, self.default_char)
+
+    # -- scrolling and scrollback ----------------------------------------------
+
+    def _shift_up(self, top: int, bottom: int, count: int) -> None:
+        buffer = self.buffer
+        for y in range(top, bottom + 1):
+            source = y + count
+            if source <= bottom and source in buffer:
+                buffer[y] = buffer.pop(source)
+            else:
+                buffer.pop(y, None)
+        self.dirty.update(range(top, bottom + 1))
+
+    def _shift_down(self, top: int, bottom: int, count: int) -> None:
+        buffer = self.buffer
+        for y in range(bottom, top - 1, -1):
+            source = y - count
+            if source >= top and source in buffer:
+                buffer[y] = buffer.pop(source)
+            else:
+                buffer.pop(y, None)
+        self.dirty.update(range(top, bottom + 1))
+
+    def _keeps_history(self, top: int, bottom: int) -> bool:
+        return (
+            self.put_aside is None
+            and top == 0
+            and bottom == self.lines - 1
+            and self.scrollback.limit > 0
+        )
+
+    def _scroll_up(self, count: int) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        count = min(count, bottom - top + 1)
+        if self._keeps_history(top, bottom):
+            push = self.scrollback.push
+            buffer = self.buffer
+            columns = self.columns
+            for y in range(count):
+                push(compact(buffer.get(y), columns))
+        self._shift_up(top, bottom, count)
+
+    def index(self) -> None:
+        """IND / LF: down one row; at the bottom margin the region scrolls up."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        y = self.cursor.y
+        if y == bottom:
+            self._scroll_up(1)
+        elif y < self.lines - 1:
+            self.cursor.y = y + 1
+        self._settle_x()
+
+    def reverse_index(self) -> None:
+        """RI: up one row; at the top margin the region scrolls down."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        y = self.cursor.y
+        if y == top:
+            self._shift_down(top, bottom, 1)
+        elif y > 0:
+            self.cursor.y = y - 1
+        self._settle_x()
+
+    def next_line(self) -> None:
+        """NEL (``ESC E``): carriage return and index."""
+        self.carriage_return()
+        self.index()
+
+    def scroll_up(self, count: int | None = None) -> None:
+        """SU (``CSI n S``): the region scrolls up; the cursor stays."""
+        self._scroll_up(count or 1)
+
+    def scroll_down(self, count: int | None = None) -> None:
+        """SD (``CSI n T``): the region scrolls down; the cursor stays."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        self._shift_down(top, bottom, min(count or 1, bottom - top + 1))
+
+    def insert_lines(self, count: int | None = None) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if top <= self.cursor.y <= bottom:
+            self._shift_down(self.cursor.y, bottom, min(count or 1, bottom - self.cursor.y + 1))
+            self.carriage_return()
+
+    def delete_lines(self, count: int | None = None) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if top <= self.cursor.y <= bottom:
+            self._shift_up(self.cursor.y, bottom, min(count or 1, bottom - self.cursor.y + 1))
+            self.carriage_return()
+
+    def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
+        if (top is None or top == 0) and bottom is None:
+            self.margins = None
+            self.cursor_position()
+            return
+        super().set_margins(top, bottom)
+
+    # -- erasing -------------------------------------------------------------
+
+    def _blank(self) -> Cell:
+        """What erased cells become: the default cell with the current background."""
+        default = self.default_char
+        background = self.cursor.attrs.bg
+        return default if background == "default" else default._replace(bg=background)
+
+    def erase_in_line(self, how: int = 0, private: bool = False) -> None:
+        y = self.cursor.y
+        x = min(self.cursor.x, self.columns)
+        if how == 0:
+            columns = range(x, self.columns)
+        elif how == 1:
+            columns = range(0, min(x + 1, self.columns))
+        elif how == 2:
+            columns = range(self.columns)
+        else:
+            return
+        self.dirty.add(y)
+        blank = self._blank()
+        if how == 2:
+            if blank is self.default_char:
+                self.buffer.pop(y, None)
+            else:
+                self.buffer[y] = self.new_row(blank)
+            return
+        row = self.buffer[y]
+        if blank is row.default:
+            for column in columns:
+                row.pop(column, None)
+        else:
+            row.update(dict.fromkeys(columns, blank))
+        if how == 0:
+            row.wrapped = False
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        if how == 3:  # xterm: the scrollback only
+            if self.put_aside is None:
+                self.scrollback.clear()
+            return
+        if how == 0:
+            rows = range(self.cursor.y + 1, self.lines)
+        elif how == 1:
+            rows = range(self.cursor.y)
+        elif how == 2:
+            rows = range(self.lines)
+            if self._keeps_history(0, self.lines - 1):
+                self._keep_screen_in_history()
+        else:
+            return
+        blank = self._blank()
+        buffer = self.buffer
+        for y in rows:
+            if blank is self.default_char:
+                buffer.pop(y, None)
+            else:
+                buffer[y] = self.new_row(blank)
+        self.dirty.update(rows)
+        if how in (0, 1):
+            self.erase_in_line(how)
+
+    def _keep_screen_in_history(self) -> None:
+        lines = [compact(self.buffer.get(y), self.columns) for y in range(self.lines)]
+        while lines and lines[-1] == EMPTY:
+            lines.pop()
+        for line in lines:
+            self.scrollback.push(line)
+
+    def erase_characters(self, count: int | None = None) -> None:
+        x = self.cursor.x
+        if x >= self.columns:
+            return
+        row = self.buffer[self.cursor.y]
+        row.update(dict.fromkeys(range(x, min(x + (count or 1), self.columns)), self._blank()))
+        self.dirty.add(self.cursor.y)
+
+    def insert_characters(self, count: int | None = None) -> None:
+        count = count or 1
+        x = self.cursor.x
+        row = self.buffer[self.cursor.y]
+        for column in range(self.columns - 1, x - 1, -1):
+            source = column - count
+            if source >= x and source in row:
+                row[column] = row[source]
+            else:
+                row.pop(column, None)
+        self.dirty.add(self.cursor.y)
+
+    # -- cursor ----------------------------------------------------------------
+
+    def cursor_up(self, count: int | None = None) -> None:
+        margins = self.margins
+        top = margins.top if margins and self.cursor.y >= margins.top else 0
+        self.cursor.y = max(self.cursor.y - (count or 1), top)
+        self._settle_x()
+
+    def cursor_down(self, count: int | None = None) -> None:
+        margins = self.margins
+        bottom = margins.bottom if margins and self.cursor.y <= margins.bottom else self.lines - 1
+        self.cursor.y = min(self.cursor.y + (count or 1), bottom)
+        self._settle_x()
+
+    def cursor_to_line(self, line: int | None = None) -> None:
+        """VPA; in origin mode relative to the top margin (pyte asserts there is one)."""
+        self.cursor.y = (line or 1) - 1
+        if mo.DECOM in self.mode and self.margins is not None:
+            self.cursor.y += self.margins.top
+        self.ensure_vbounds()
+        self._settle_x()
+
+    def tab(self) -> None:
+        super().tab()
+        self.cursor.x = min(self.cursor.x, self.columns - 1)
+
+    def tab_forward(self, count: int | None = None) -> None:
+        """CHT (``CSI n I``)."""
+        for _ in range(min(count or 1, self.columns)):
+            self.tab()
+
+    def tab_backward(self, count: int | None = None) -> None:
+        """CBT (``CSI n Z``)."""
+        for _ in range(min(count or 1, self.columns)):
+            x = min(self.cursor.x, self.columns - 1)
+            self.cursor.x = max((stop for stop in self.tabstops if stop < x), default=0)
+
+    def _savepoint(self) -> Savepoint:
+        return Savepoint(
+            copy.copy(self.cursor),
+            self.g0_charset,
+            self.g1_charset,
+            self.charset,
+            mo.DECOM in self.mode,
+            mo.DECAWM in self.mode,
+        )
+
+    def save_cursor(self) -> None:
+        """DECSC: one slot (pyte keeps a stack, which grows without end when a
+        program saves and never restores)."""
+        self.savepoints = [self._savepoint()]
+
+    def restore_cursor(self) -> None:
+        """DECRC: the slot stays, so restoring twice gives the same position."""
+        if not self.savepoints:
+            super().restore_cursor()
+            return
+        saved = self.savepoints[-1]
+        keep = saved._replace(cursor=copy.copy(saved.cursor))
+        super().restore_cursor()
+        self.savepoints = [keep]
+
+    # -- modes -----------------------------------------------------------------
+
+    def set_mode(self, *modes: int, **kwargs: Any) -> None:
+        if not kwargs.get("private"):
+            super().set_mode(*modes)
+            return
+        others = []
+        for mode in modes:
+            if mode in ALT_SCREENS:
+                self._enter_alternate(mode)
+            elif mode == SAVE_CURSOR_1048:
+                self.save_cursor()
+            elif mode == DECCOLM:
+                self._column_mode()
+            elif mode in MOUSE_TRACKING or mode in MOUSE_ENCODINGS:
+                group = MOUSE_TRACKING if mode in MOUSE_TRACKING else MOUSE_ENCODINGS
+                self.mode.difference_update(_private(m) for m in group)
+                self.mode.add(_private(mode))
+            else:
+                others.append(mode)
+        if others:
+            super().set_mode(*others, private=True)
+
+    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+        if not kwargs.get("private"):
+            super().reset_mode(*modes)
+            return
+        others = []
+        for mode in modes:
+            if mode in ALT_SCREENS:
+                self._exit_alternate(restore_cursor=mode == ALT_SCREEN_1049)
+            elif mode == SAVE_CURSOR_1048:
+                self.restore_cursor()
+            elif mode == DECCOLM:
+                self._column_mode()
+            elif mode in MOUSE_TRACKING:
+                # Turning off any tracking mode turns mouse reporting off (xterm, tmux).
+                self.mode.difference_update(_private(m) for m in MOUSE_TRACKING)
+            else:
+                others.append(mode)
+        if others:
+            super().reset_mode(*others, private=True)
+
+    def _column_mode(self) -> None:
+        """DECCOLM would switch between 80 and 132 columns; a pane's size is the
+        multiplexer's, so only the side effects happen (as in tmux)."""
+        self.margins = None
+        self.erase_in_display(2)
+        self.cursor_position()
+
+    def _enter_alternate(self, mode: int) -> None:
+        if self.put_aside is None:
+            self.put_aside = _PutAside(self.buffer, self._savepoint())
+            self.buffer = defaultdict(self.new_row)
+            self.dirty.update(range(self.lines))
+        self.mode.add(_private(mode))
+
+    def _exit_alternate(self, restore_cursor: bool) -> None:
+        self.mode.difference_update(_private(m) for m in ALT_SCREENS)
+        main = self.put_aside
+        if main is None:
+            return
+        self.put_aside = None
+        self.buffer = main.buffer
+        if restore_cursor:
+            saved = main.cursor
+            self.cursor = saved.cursor
+            self.g0_charset, self.g1_charset = saved.g0_charset, saved.g1_charset
+            self.charset = saved.charset
+            for mode, on in ((mo.DECOM, saved.origin), (mo.DECAWM, saved.wrap)):
+                if on:
+                    self.mode.add(mode)
+                else:
+                    self.mode.discard(mode)
+            self.ensure_hbounds()
+            self.ensure_vbounds()
+        self.dirty.update(range(self.lines))
+
+    # -- replies -----------------------------------------------------------------
+
+    def report_device_status(self, mode: int = 0, **kwargs: Any) -> None:
+        """DSR: 5 -> "OK", 6 -> the cursor position (1-based; never one past the
+        last column, where pyte would put a cursor waiting to wrap)."""
+        if mode == 6:
+            x = min(self.cursor.x, self.columns - 1) + 1
+            y = self.cursor.y + 1
+            if mo.DECOM in self.mode and self.margins is not None:
+                y -= self.margins.top
+            prefix = "?" if kwargs.get("private") else ""
+            self.write_process_input(f"\x1b[{prefix}{y};{x}R")
+        elif mode == 5 and not kwargs.get("private"):
+            self.write_process_input("\x1b[0n")
+
+    def report_secondary_attributes(self, *params: int) -> None:
+        """Secondary DA (``CSI > c``): a plain VT100, firmware 0."""
+        if not params or params[0] == 0:
+            self.write_process_input("\x1b[>0;0;0c")
+
+    def request_mode(self, mode: int = 0, private: bool = False) -> None:
+        """DECRQM (``CSI ? n $ p``): 1 set, 2 reset, 0 not recognised."""
+        if private:
+            state = 1 if _private(mode) in self.mode else 2 if mode in KNOWN_PRIVATE_MODES else 0
+            self.write_process_input(f"\x1b[?{mode};{state}$y")
+        else:
+            state = 1 if mode in self.mode else 2 if mode in (mo.IRM, mo.LNM) else 0
+            self.write_process_input(f"\x1b[{mode};{state}$y")
+
+    def window_operation(self, *params: int) -> None:
+        """XTWINOPS (``CSI n t``): 18 reports the size in characters, 22/23 push
+        and pop the title (vim and less do that around the alternate screen)."""
+        operation = params[0] if params else 0
+        if operation == 18:
+            self.write_process_input(f"\x1b[8;{self.lines};{self.columns}t")
+        elif operation == 22:
+            self.title_stack.append(self.title)
+            del self.title_stack[:-_TITLE_STACK_LIMIT]
+        elif operation == 23 and self.title_stack:
+            self.title = self.title_stack.pop()
+
+    def set_cursor_style(self, style: int | None = None) -> None:
+        """DECSCUSR (``CSI n SP q``): 0/1 blinking block ... 6 steady bar."""
+        self.cursor_style = style or 0
+
+    # -- resize ------------------------------------------------------------------
+
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Resize to ``lines`` x ``columns``. Rows leave through the top into
+        scrollback (blank rows below the cursor go first) and come back from it
+        when the screen grows; columns are cut on the right (no reflow)."""
+        lines = max(1, lines or self.lines)
+        columns = max(1, columns or self.columns)
+        old_lines, old_columns = self.lines, self.columns
+        if (lines, columns) == (old_lines, old_columns):
+            return
+        keep = min(columns, old_columns)
+        main = self.put_aside
+        self._cut_columns(self.buffer, keep)
+        if main is not None:
+            self._cut_columns(main.buffer, keep)
+            self._resize_rows(self.buffer, self.cursor, old_lines, lines, columns, history=False)
+            self._resize_rows(main.buffer, main.cursor.cursor, old_lines, lines, columns, True)
+        else:
+            self._resize_rows(self.buffer, self.cursor, old_lines, lines, columns, history=True)
+        self.lines, self.columns = lines, columns
+        self.margins = None
+        if columns > old_columns:
+            self.tabstops.update(t for t in range(8, columns, 8) if t >= old_columns)
+        cursors = [self.cursor] + [s.cursor for s in self.savepoints]
+        if main is not None:
+            cursors.append(main.cursor.cursor)
+        for cursor in cursors:
+            cursor.x = min(cursor.x, columns - 1)
+            cursor.y = min(cursor.y, lines - 1)
+        self.dirty = set(range(lines))
+
+    def _resize_rows(self, buffer, cursor, old: int, new: int, columns: int, history: bool) -> None:
+        """Rows ``old`` -> ``new`` of one buffer (its columns already cut)."""
+        if new < old:
+            excess = old - new
+            y = old - 1
+            while excess and y > cursor.y and _is_blank(buffer.get(y), columns):
+                buffer.pop(y, None)
+                y -= 1
+                excess -= 1
+            if excess:
+                if history and self.scrollback.limit > 0:
+                    for y in range(excess):
+                        self.scrollback.push(compact(buffer.get(y), columns))
+                for y in range(old):
+                    source = y + excess
+                    if source < old and source in buffer:
+                        buffer[y] = buffer.pop(source)
+                    else:
+                        buffer.pop(y, None)
+                cursor.y = max(0, cursor.y - excess)
+        elif new > old and history:
+            pulled = min(new - old, len(self.scrollback))
+            if pulled:
+                for y in range(old - 1, -1, -1):
+                    if y in buffer:
+                        buffer[y + pulled] = buffer.pop(y)
+                for y in range(pulled - 1, -1, -1):
+                    row = buffer[y] = self.new_row()
+                    expand(self.scrollback.pop(), columns, row)
+                cursor.y += pulled
+
+    @staticmethod
+    def _cut_columns(buffer, keep: int) -> None:
+        for row in buffer.values():
+            if row and max(row) >= keep:
+                for x in [x for x in row if x >= keep]:
+                    del row[x]
