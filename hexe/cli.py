@@ -65,6 +65,27 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
 
+    mux = sub.add_parser(
+        "mux",
+        help="start a session, or attach to it, in this terminal",
+        description=(
+            "Attach this terminal to session NAME, starting its server in the background "
+            "when it does not exist yet. The server spawns the layout of init.lua, each pane "
+            "with its own isolation; panes keep running when the terminal goes away."
+        ),
+    )
+    mux.add_argument(
+        "-s", "--session", metavar="NAME", default="main", help="the session (default: main)"
+    )
+    attach = sub.add_parser(
+        "attach",
+        help="attach this terminal to a running session",
+        description="Attach to session NAME, which must be running (see hexe mux).",
+    )
+    attach.add_argument(
+        "session", nargs="?", metavar="NAME", default="main", help="the session (default: main)"
+    )
+
     profiles = ", ".join(BUILTIN_PROFILES)
     run = sub.add_parser(
         "run",
@@ -211,6 +232,17 @@ def _main(argv: Sequence[str] | None = None) -> int:
         else:
             print(doctor.render(checks))
         return 0 if doctor.all_profiles_work(checks) else 1
+    if args.cmd in ("mux", "attach"):
+        from hexe.mux import mux_command
+
+        return mux_command(
+            args.session,
+            pm,
+            config_path=args.config,
+            create=args.cmd == "mux",
+            log_level=args.log_level,
+            log_file=args.log_file,
+        )
     if args.cmd == "config":
         if args.config_cmd != "check":
             parser.parse_args(["config", "--help"])

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from hexe.config.loader import ConfigAPI
     from hexe.doctor import Check
     from hexe.spawn import Command, Spawn, SpawnPlan
+    from hexe.view import View
 
 hookspec = pluggy.HookspecMarker("hexe")
 
@@ -245,6 +246,39 @@ def hexe_config_api(api: ConfigAPI) -> None:
     and hands the parsed value to the spawn hooks as ``plan.extra[name]``.
     A name that already exists is an error.
     """
+
+
+# --------------------------------------------------------------------------
+# Drawing: the server process, once per frame and client
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def hexe_render(view: View, previous: object) -> tuple[bytes, object] | None:
+    """Draw one frame for one client.
+
+    ``view`` (a ``hexe.view.View``) is the session as that client sees it;
+    ``previous`` is the state this hook returned last time for this client,
+    or None for a full redraw (first frame, resize, new client). Return the
+    bytes that bring the client's terminal from ``previous`` to ``view`` and
+    the state to keep. The built-in ``hexe_render`` plugin draws panes,
+    borders and the status line and sends only the rows that changed. Called
+    in the server's event loop: must not block.
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_status_segment(name: str, view: View) -> str | None:
+    """The text of status segment ``name`` (``session``, ``clock``, ...), or None.
+
+    A plugin adds a segment by answering for a new name and listing it in
+    ``hexe_status_segments``; users then put the name in ``hexe.status``.
+    """
+
+
+@hookspec
+def hexe_status_segments() -> list[str]:
+    """Names of the status segments this plugin draws (for config validation)."""
 
 
 # --------------------------------------------------------------------------

@@ -227,7 +227,7 @@ class Spawn:
         try:
             self.pm.hook.hexe_spawn_exited(spawn=self, status=status)
         finally:
-            self.log.info("spawn_exited", pid=self.pid, exit_code=exit_code_of(status))
+            self.log.info("spawn_exited", child_pid=self.pid, exit_code=exit_code_of(status))
 
     def send_signal(self, sig: int) -> None:
         if self.pid is not None:
@@ -245,7 +245,7 @@ class Spawn:
             "profile": iso.profile,
             "namespaces": iso.ordered_namespaces(),
             "limits": {k: str(v) for k, v in iso.limits.requested().items()},
-            "pid": self.pid,
+            "child_pid": self.pid,
             **self.facts,
         }
 

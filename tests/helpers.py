@@ -82,7 +82,17 @@ def portable_install(dest: Path) -> Path:
     from importlib import metadata
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("hexe", "hexe_voidbox", "hexe_cgroups", "pluggy", "structlog", "lupa"):
+    for name in (
+        "hexe",
+        "hexe_voidbox",
+        "hexe_cgroups",
+        "hexe_render",
+        "pluggy",
+        "structlog",
+        "lupa",
+        "pyte",
+        "wcwidth",
+    ):
         module = importlib.import_module(name)
         shutil.copytree(
             Path(module.__file__).parent,

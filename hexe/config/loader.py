@@ -306,6 +306,10 @@ class Loader:
         self.problems = Problems()
         self.api = plugin_api(pm)
         self.extra_settings: dict[str, Callable[[str, object], Any]] = dict(self.api.settings)
+        self.segments = list(SEGMENTS)
+        if pm is not None:
+            for names in pm.hook.hexe_status_segments():
+                self.segments.extend(n for n in names or () if n not in self.segments)
         self.profiles: dict[str, Profile] = dict(BUILTIN_PROFILES)
 
     # -- entry --------------------------------------------------------------
@@ -571,15 +575,15 @@ class Loader:
                         continue
                     segments = []
                     for i, seg in enumerate(value.items, start=1):
-                        if lua_type(seg) == "function" or seg in SEGMENTS:
+                        if lua_type(seg) == "function" or seg in self.segments:
                             segments.append(seg)
                         else:
-                            close = difflib.get_close_matches(str(seg), SEGMENTS, n=1)
+                            close = difflib.get_close_matches(str(seg), self.segments, n=1)
                             hint = f"did you mean {close[0]}? " if close else ""
                             self.problems.add(
                                 where,
                                 f"{label}[{i}]={describe(seg)} is not a "
-                                f"segment; {hint}segments: {', '.join(SEGMENTS)}",
+                                f"segment; {hint}segments: {', '.join(self.segments)}",
                             )
                     values[key] = tuple(segments)
                 elif key == "interval":

@@ -1,0 +1,211 @@
+"""``hexe mux``: the client. Puts the terminal in raw mode and relays it to a session server.
+
+The server owns the panes and draws; the client sends what is typed and the
+terminal's size, writes what the server draws, and restores the terminal
+however it ends (detach, the session ending, the server dying, a signal).
+When the session does not exist yet, ``hexe mux`` starts its server in the
+background first, under a lock so that two clients starting at once end up
+in one server.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import selectors
+import signal
+import socket
+import sys
+import termios
+import time
+import tty
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from hexe import log as hexe_log
+from hexe.errors import HexeError
+from hexe.server import protocol
+from hexe.server.paths import socket_path
+
+RESTORE = (
+    "\x1b[?2026l\x1b[0m\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l"
+)
+START_TIMEOUT = 10.0
+
+
+def connect(path: Path) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+    except (FileNotFoundError, ConnectionRefusedError):
+        sock.close()
+        return None
+    return sock
+
+
+def ensure_server(
+    session: str, environ: Mapping[str, str], start: Callable[[Path], None] | None
+) -> socket.socket:
+    """Connect to the session's server, starting it (``start``) when there is none.
+
+    A stale socket (no server behind it) is replaced. The check and the start
+    happen under a lock, so concurrent ``hexe mux`` share one server.
+    """
+    path = socket_path(session, environ)
+    sock = connect(path)
+    if sock is not None:
+        return sock
+    if start is None:
+        raise HexeError(f"no session {session}", hint="hexe mux --session NAME starts one")
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sock = connect(path)
+        if sock is not None:
+            return sock
+        start(path)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            sock = connect(path)
+            if sock is not None:
+                return sock
+            time.sleep(0.02)
+    raise HexeError(
+        f"the server of session {session} did not start",
+        hint=f"see the log ({hexe_log.default_log_file()})",
+    )
+
+
+def daemonize(run: Callable[[], None], keep: set[int] = frozenset()) -> None:
+    """Run ``run`` in a detached grandchild (new session, stdio on /dev/null); return at once."""
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)
+        return
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        run()
+    finally:
+        os._exit(0)
+
+
+class Terminal:
+    """The user's terminal in raw mode, restored on exit."""
+
+    def __init__(self, fd: int = 0) -> None:
+        self.fd = fd
+        self.saved = termios.tcgetattr(fd)
+
+    def __enter__(self) -> Terminal:
+        tty.setraw(self.fd)
+        os.write(1, b"\x1b[?1049h")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.write(1, RESTORE.encode())
+        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    def size(self) -> tuple[int, int]:
+        size = os.get_terminal_size(self.fd)
+        return max(size.columns, 1), max(size.lines, 2)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            selectors.DefaultSelector().select(0.05)
+            continue
+        except InterruptedError:
+            continue
+        view = view[n:]
+
+
+def attach(sock: socket.socket, term: str) -> tuple[str, str]:
+    """Relay the terminal and ``sock`` until the server says bye; (reason, message)."""
+    if not os.isatty(0) or not os.isatty(1):
+        raise HexeError("hexe mux needs a terminal on stdin and stdout")
+    with Terminal() as terminal:
+        cols, rows = terminal.size()
+        sock.sendall(
+            protocol.encode_json(
+                protocol.HELLO,
+                {
+                    "version": protocol.PROTOCOL_VERSION,
+                    "cols": cols,
+                    "rows": rows,
+                    "term": term,
+                },
+            )
+        )
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        old_wakeup = signal.set_wakeup_fd(wake_w)
+        handlers = {
+            sig: signal.signal(sig, lambda *_: None)
+            for sig in (signal.SIGWINCH, signal.SIGTERM, signal.SIGHUP)
+        }
+        sel = selectors.DefaultSelector()
+        sel.register(0, selectors.EVENT_READ, "stdin")
+        sel.register(sock, selectors.EVENT_READ, "server")
+        sel.register(wake_r, selectors.EVENT_READ, "signal")
+        decoder = protocol.Decoder()
+        try:
+            while True:
+                for key, _ in sel.select():
+                    if key.data == "stdin":
+                        data = os.read(0, 65536)
+                        if not data:
+                            return "gone", "the terminal went away"
+                        sock.sendall(protocol.encode(protocol.INPUT, data))
+                    elif key.data == "signal":
+                        signals = os.read(wake_r, 64)
+                        if signal.SIGTERM in signals or signal.SIGHUP in signals:
+                            return "killed", "the client was told to stop; the session goes on"
+                        cols, rows = terminal.size()
+                        sock.sendall(
+                            protocol.encode_json(protocol.RESIZE, {"cols": cols, "rows": rows})
+                        )
+                    else:
+                        try:
+                            data = sock.recv(1 << 16)
+                        except ConnectionResetError:
+                            data = b""
+                        if not data:
+                            return "lost", "lost the server (it died?)"
+                        for frame in decoder.feed(data):
+                            if frame.kind == protocol.OUTPUT:
+                                write_all(1, frame.payload)
+                            elif frame.kind == protocol.BYE:
+                                bye = frame.json()
+                                return str(bye.get("reason")), str(bye.get("message", ""))
+        finally:
+            signal.set_wakeup_fd(old_wakeup)
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            os.close(wake_r)
+            os.close(wake_w)
+
+
+def run_client(
+    session: str,
+    environ: Mapping[str, str],
+    start: Callable[[Path], None] | None,
+) -> int:
+    try:
+        sock = ensure_server(session, environ, start)
+    except OSError as exc:
+        if exc.errno == errno.EACCES:
+            raise HexeError(f"cannot connect to session {session}: {exc.strerror}") from exc
+        raise
+    with sock:
+        reason, message = attach(sock, environ.get("TERM", "xterm"))
+    print(f"[{message or reason}]", file=sys.stderr)
+    return 0 if reason in ("detached", "exited") else 1

@@ -1,0 +1,59 @@
+"""``hexe mux`` and ``hexe attach``: the glue between the client and the session server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from hexe import log as hexe_log
+from hexe.errors import HexeError
+from hexe.run import report
+
+
+def mux_command(
+    session: str,
+    pm: Any,
+    *,
+    config_path: str | None,
+    create: bool,
+    log_level: str,
+    log_file: str | None,
+) -> int:
+    from hexe.client import daemonize, run_client
+    from hexe.config import ConfigError
+    from hexe.config import load as load_config
+    from hexe.server.paths import check_session_name
+
+    environ = dict(os.environ)
+    try:
+        check_session_name(session)
+    except HexeError as exc:
+        report(exc)
+        return 2
+
+    def start(path: Path) -> None:
+        config = load_config(config_path, environ=environ, pm=pm)  # errors reach this terminal
+
+        def serve() -> None:
+            from hexe.server.server import Server
+
+            hexe_log.configure(log_level, log_file)
+            server = Server(session, config, pm, path, environ)
+            server.listen()
+            server.serve()
+
+        daemonize(serve)
+
+    try:
+        return run_client(session, environ, start if create else None)
+    except ConfigError as exc:
+        report(exc)
+        return 1
+    except HexeError as exc:
+        report(exc)
+        return 1
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 130

@@ -1,0 +1,87 @@
+"""The wire between ``hexe mux`` (the client) and the server: length-prefixed binary frames.
+
+A frame is one type byte, a 4-byte big-endian payload length, and the
+payload. Terminal bytes travel as they are (they are not text); control
+messages are JSON. The first frame each way is HELLO, carrying the protocol
+version; a mismatch ends the connection with a BYE that says what to do.
+A malformed or oversized frame ends that one connection only.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+PROTOCOL_VERSION = 1
+HEADER = struct.Struct(">BI")
+MAX_FRAME = 4 << 20
+
+HELLO = 1  # both ways, JSON: {"version", "cols", "rows", "term"} / {"version", "session"}
+INPUT = 2  # client -> server: bytes typed
+RESIZE = 3  # client -> server: JSON {"cols", "rows"}
+OUTPUT = 4  # server -> client: bytes to write to the terminal
+BYE = 5  # both ways, JSON {"reason": "detached" | "exited" | ..., "message": "..."}
+COMMAND = 6  # client -> server: JSON {"action": name, "args": [...]}
+REPLY = 7  # server -> client: JSON
+
+NAMES = {
+    HELLO: "hello",
+    INPUT: "input",
+    RESIZE: "resize",
+    OUTPUT: "output",
+    BYE: "bye",
+    COMMAND: "command",
+    REPLY: "reply",
+}
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a frame of this protocol."""
+
+
+def encode(kind: int, payload: bytes) -> bytes:
+    return HEADER.pack(kind, len(payload)) + payload
+
+
+def encode_json(kind: int, data: dict[str, Any]) -> bytes:
+    return encode(kind, json.dumps(data).encode())
+
+
+@dataclass
+class Frame:
+    kind: int
+    payload: bytes
+
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.payload)
+        except ValueError as exc:
+            raise ProtocolError(f"{NAMES.get(self.kind, self.kind)} frame is not JSON") from exc
+        if not isinstance(data, dict):
+            raise ProtocolError(f"{NAMES.get(self.kind, self.kind)} frame is not a JSON object")
+        return data
+
+
+class Decoder:
+    """Accumulates bytes and yields whole frames."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self.buffer += data
+        frames = []
+        while len(self.buffer) >= HEADER.size:
+            kind, length = HEADER.unpack_from(self.buffer)
+            if kind not in NAMES:
+                raise ProtocolError(f"unknown frame type {kind}")
+            if length > MAX_FRAME:
+                raise ProtocolError(f"frame of {length} bytes is larger than {MAX_FRAME}")
+            end = HEADER.size + length
+            if len(self.buffer) < end:
+                break
+            frames.append(Frame(kind, bytes(self.buffer[HEADER.size : end])))
+            del self.buffer[:end]
+        return frames

@@ -1,0 +1,1128 @@
+"""The session server: owns the panes, reads their PTYs, draws for its clients.
+
+One process per session, single-threaded (it forks every pane through the
+spawn protocol, and a process that forks must not run threads), around one
+``selectors`` loop:
+
+- each pane's PTY master is read in large batches into its
+  :class:`hexe.terminal.PaneScreen`; drawing is coalesced into frames at most
+  every ``FRAME_INTERVAL`` and never blocks reading;
+- each pane's spawn status pipe is watched until the command runs (or its
+  isolation failed, which the pane then shows);
+- SIGCHLD wakes the loop; panes whose process ended are reaped, and orphans
+  re-parented to the server (it is their subreaper) are collected;
+- clients speak :mod:`hexe.server.protocol` over a Unix socket; their input
+  goes through the key bindings (prefix, actions) or to the focused pane.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import selectors
+import signal
+import socket
+import struct
+import termios
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hexe import __version__
+from hexe import log as hexe_log
+from hexe import spawn as spawn_mod
+from hexe.actions import ACTIONS
+from hexe.config import Config, ConfigError, plan_for, reload, run_exit_callbacks
+from hexe.config.model import PaneSpec
+from hexe.errors import HexeError, SetupError
+from hexe.input import InputParser, Key, Mouse, Paste, encode_mouse
+from hexe.isolation import InvalidSettings
+from hexe.layout import Tab, Tabs
+from hexe.server import protocol
+from hexe.server.copymode import CopyMode
+from hexe.terminal import PaneScreen
+from hexe.view import PaneView, View
+
+FRAME_INTERVAL = 1 / 60
+READ_SIZE = 1 << 16
+CLIENT_BUFFER_LIMIT = 8 << 20  # a client that stops reading is dropped past this
+PANE_INPUT_LIMIT = 1 << 20
+TERM = "xterm-256color"
+SO_PEERCRED_FORMAT = "3i"
+
+
+class Pane:
+    """One pane: its spec, PTY, spawn and screen."""
+
+    def __init__(self, pane_id: int, spec: PaneSpec, cols: int, rows: int, scrollback: int) -> None:
+        self.id = pane_id
+        self.spec = spec
+        self.screen = PaneScreen(cols, rows, scrollback)
+        self.master: int | None = None
+        self.spawn: spawn_mod.Spawn | None = None
+        self.state = "new"  # new | starting | running | exited | failed
+        self.exit_code: int | None = None
+        self.notice: str | None = None
+        self.isolation = ""
+        self.pending_input = bytearray()
+        self.copy: CopyMode | None = None
+        self.size = (cols, rows)
+
+    @property
+    def title(self) -> str:
+        spec = self.spec
+        if spec.title or spec.name:
+            return spec.title or spec.name or ""
+        if self.screen.title:
+            return self.screen.title
+        argv = self.spawn.plan.argv if self.spawn else spec.command or ("shell",)
+        return os.path.basename(argv[0]) if argv else "pane"
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ("starting", "running")
+
+
+class Client:
+    """One attached ``hexe mux``."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.decoder = protocol.Decoder()
+        self.out = bytearray()
+        self.cols = 80
+        self.rows = 24
+        self.ready = False
+        self.parser = InputParser()
+        self.prefix_pending = False
+        self.render_state: Any = None
+        self.closing = False
+        self.attached_at = time.time()
+
+    def send(self, kind: int, payload: bytes) -> None:
+        self.out += protocol.encode(kind, payload)
+
+    def send_json(self, kind: int, data: dict[str, Any]) -> None:
+        self.out += protocol.encode_json(kind, data)
+
+
+class Server:
+    def __init__(
+        self,
+        session: str,
+        config: Config,
+        pm: Any,
+        sock_path: Path,
+        environ: dict[str, str],
+    ) -> None:
+        self.session = session
+        self.config = config
+        self.pm = pm
+        self.sock_path = sock_path
+        self.environ = environ
+        self.sel = selectors.DefaultSelector()
+        self.panes: dict[int, Pane] = {}
+        self.clients: list[Client] = []
+        self.tabs = Tabs()
+        self.next_pane_id = 1
+        self.cols, self.rows = 80, 24
+        self.dirty = True
+        self.last_frame = 0.0
+        self.running = True
+        self.message: str | None = None
+        self.message_until = 0.0
+        self.prompt: dict[str, Any] | None = None
+        self.overlay: list[str] | None = None
+        self.paste_buffer = b""
+        self.log = hexe_log.get_logger(session=session)
+        self.listener: socket.socket | None = None
+
+    # -- geometry -------------------------------------------------------------
+
+    @property
+    def pid_path(self) -> Path:
+        return self.sock_path.with_suffix(".pid")
+
+    @property
+    def area(self) -> tuple[int, int]:
+        """The space for panes: the whole terminal but the status line."""
+        return self.cols, max(self.rows - 1, 1)
+
+    def layout_panes(self) -> None:
+        """Give every pane its rectangle, resizing screens and PTYs (SIGWINCH) that changed.
+
+        Panes of tabs in the background are sized too, so their programs
+        already have the right size when the tab is shown; hidden panes (a
+        zoomed tab, a window too small) keep the size they had.
+        """
+        for tab in self.tabs:
+            for pane_id, rect in tab.geometry(*self.area).panes.items():
+                pane = self.panes.get(pane_id)
+                if pane is not None:
+                    self.resize_pane(pane, rect.cols, rect.rows)
+        self.dirty = True
+
+    def resize_pane(self, pane: Pane, cols: int, rows: int) -> None:
+        if pane.size == (cols, rows):
+            return
+        pane.size = (cols, rows)
+        pane.screen.resize(cols, rows)
+        if pane.master is not None:
+            winsize = struct.pack("HHHH", rows, cols, 0, 0)
+            try:
+                fcntl.ioctl(pane.master, termios.TIOCSWINSZ, winsize)
+            except OSError:
+                pass
+
+    # -- panes ----------------------------------------------------------------
+
+    def new_pane_id(self) -> int:
+        pane_id = self.next_pane_id
+        self.next_pane_id += 1
+        return pane_id
+
+    def start_pane(self, pane_id: int, spec: PaneSpec, cols: int, rows: int) -> Pane:
+        pane = Pane(pane_id, spec, max(cols, 1), max(rows, 1), self.config.options.scrollback)
+        self.panes[pane_id] = pane
+        log = self.log.bind(pane=pane_id)
+        try:
+            plan = plan_for(
+                self.config,
+                spec,
+                self.environ,
+                kind="pane",
+                name=f"{self.session}-{pane_id}-{os.getpid()}",
+            )
+        except (ConfigError, InvalidSettings) as exc:
+            self.pane_failed(pane, exc.message, None)
+            return pane
+        env = dict(plan.env)
+        env.update(
+            {
+                "TERM": TERM,
+                "COLORTERM": "truecolor",
+                "HEXE_SESSION": self.session,
+                "HEXE_PANE": str(pane_id),
+            }
+        )
+        env.pop("TMUX", None)
+        plan = replace(plan, env=env)
+        pane.isolation = plan.isolation.summary()
+        master, slave = os.openpty()
+        fcntl.ioctl(
+            slave, termios.TIOCSWINSZ, struct.pack("HHHH", pane.size[1], pane.size[0], 0, 0)
+        )
+        warnings: list[str] = []
+        try:
+            spawn = spawn_mod.start(plan, self.pm, terminal_fd=slave, on_warning=warnings.append)
+        except HexeError as exc:
+            os.close(master)
+            os.close(slave)
+            self.pane_failed(pane, exc.message, exc.hint)
+            return pane
+        os.close(slave)
+        os.set_blocking(master, False)
+        assert spawn.status_fd is not None
+        os.set_blocking(spawn.status_fd, False)
+        pane.master = master
+        pane.spawn = spawn
+        pane.state = "starting"
+        for warning in warnings:
+            self.show_message(f"pane {pane_id}: {warning}")
+        self.sel.register(master, selectors.EVENT_READ, ("pty", pane))
+        assert spawn.status_fd is not None
+        self.sel.register(spawn.status_fd, selectors.EVENT_READ, ("status", pane))
+        log.info("pane_spawning", profile=plan.isolation.profile, argv=list(plan.argv))
+        return pane
+
+    def pane_failed(self, pane: Pane, message: str, hint: str | None) -> None:
+        pane.state = "failed"
+        pane.notice = "isolation failed" if "isolation" in message else "failed to start"
+        text = f"\x1b[31mhexe: {message}\x1b[0m\r\n"
+        if hint:
+            text += f"hexe: hint: {hint}\r\n"
+        text += "\r\n(prefix x closes this pane)\r\n"
+        pane.screen.feed(text.encode())
+        self.log.error("pane_failed", pane=pane.id, message=message)
+        self.dirty = True
+
+    def on_status(self, pane: Pane) -> None:
+        """Read what the pane's status pipe holds (it is non-blocking); finish at its end."""
+        spawn = pane.spawn
+        assert spawn is not None and spawn.status_fd is not None
+        fd = spawn.status_fd
+        warnings_before = len(spawn.warnings)
+        done = False
+        while not done:
+            try:
+                done = spawn.read_status()
+            except BlockingIOError:
+                break
+        if not done:
+            for warning in spawn.warnings[warnings_before:]:
+                self.show_message(f"pane {pane.id}: {warning}")
+            return
+        self.sel.unregister(fd)
+        try:
+            spawn.finish_start()
+        except SetupError as exc:
+            self.close_pty(pane)
+            pane.exit_code = exc.exit_code
+            self.pane_failed(pane, exc.message, exc.hint)
+            return
+        for warning in spawn.warnings[warnings_before:]:
+            self.show_message(f"pane {pane.id}: {warning}")
+        pane.state = "running"
+        self.log.info("pane_spawned", pane=pane.id, child_pid=spawn.pid, setup_ms=spawn.setup_ms)
+        self.reap()
+
+    def on_pty(self, pane: Pane) -> None:
+        assert pane.master is not None
+        try:
+            data = os.read(pane.master, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+            data = b""
+        if not data:
+            # every slave end is closed: the process tree is (almost) gone
+            self.close_pty(pane)
+            return
+        pane.screen.feed(data)
+        responses = pane.screen.take_responses()
+        if responses:
+            self.write_pane(pane, responses)
+        self.dirty = True
+
+    def close_pty(self, pane: Pane) -> None:
+        if pane.master is None:
+            return
+        try:
+            self.sel.unregister(pane.master)
+        except (KeyError, ValueError):
+            pass
+        os.close(pane.master)
+        pane.master = None
+
+    def write_pane(self, pane: Pane, data: bytes) -> None:
+        if pane.master is None or not pane.alive:
+            return
+        if pane.pending_input:
+            if len(pane.pending_input) + len(data) <= PANE_INPUT_LIMIT:
+                pane.pending_input += data
+            return
+        try:
+            written = os.write(pane.master, data)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            return
+        if written < len(data):
+            pane.pending_input += data[written:]
+            self.sel.modify(
+                pane.master, selectors.EVENT_READ | selectors.EVENT_WRITE, ("pty", pane)
+            )
+
+    def flush_pane_input(self, pane: Pane) -> None:
+        assert pane.master is not None
+        try:
+            written = os.write(pane.master, bytes(pane.pending_input))
+        except BlockingIOError:
+            return
+        except OSError:
+            written = len(pane.pending_input)
+        del pane.pending_input[:written]
+        if not pane.pending_input:
+            self.sel.modify(pane.master, selectors.EVENT_READ, ("pty", pane))
+
+    def reap(self) -> None:
+        """Collect ended panes and orphans.
+
+        Starting spawns' status pipes are read first: a sandbox's PID 1 is
+        only waitable here once the process that forked it exited, after it
+        wrote that pid, so every pid that can be waited for is known.
+        """
+        for pane in list(self.panes.values()):
+            if pane.spawn is not None and pane.spawn.starting:
+                self.on_status(pane)
+        for pane in list(self.panes.values()):
+            spawn = pane.spawn
+            if spawn is not None and spawn.starting:
+                pass  # their status pipe tells us first
+            elif pane.alive and spawn is not None and spawn.pid is not None:
+                try:
+                    pid, status = os.waitpid(spawn.pid, os.WNOHANG)
+                except ChildProcessError:
+                    pid, status = spawn.pid, 0
+                if pid:
+                    self.pane_exited(pane, status)
+        known = set()
+        for pane in self.panes.values():
+            if pane.spawn is not None and pane.alive:
+                known.update(p for p in (pane.spawn.pid, pane.spawn.direct_pid) if p)
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None or info.si_pid in known:
+                return
+            try:
+                os.waitpid(info.si_pid, os.WNOHANG)  # an orphan re-parented to us
+            except ChildProcessError:
+                return
+
+    def pane_exited(self, pane: Pane, status: int) -> None:
+        assert pane.spawn is not None
+        pane.exit_code = spawn_mod.exit_code_of(status)
+        pane.state = "exited"
+        try:
+            pane.spawn.finish(status)
+        except Exception as exc:  # a plugin's cleanup must not take the server down
+            self.log.error("pane_cleanup_failed", pane=pane.id, error=str(exc))
+        for failure in run_exit_callbacks(self.config, pane.spec, pane.exit_code):
+            self.show_message(failure)
+        self.log.info("pane_exited", pane=pane.id, exit_code=pane.exit_code)
+        remain = pane.spec.remain_on_exit
+        if remain is None:
+            remain = self.config.options.remain_on_exit
+        if remain:
+            pane.notice = f"exited {pane.exit_code}"
+            self.dirty = True
+        else:
+            self.remove_pane(pane)
+
+    def kill_pane(self, pane: Pane) -> None:
+        """End the pane's process tree (the sandbox's PID 1 takes the rest with it)."""
+        if pane.spawn is not None and pane.alive:
+            pane.spawn.send_signal(signal.SIGHUP)
+            pane.spawn.send_signal(signal.SIGKILL)
+
+    def remove_pane(self, pane: Pane) -> None:
+        self.close_pty(pane)
+        if pane.spawn is not None and pane.spawn.status_fd is not None:
+            try:
+                self.sel.unregister(pane.spawn.status_fd)
+            except (KeyError, ValueError):
+                pass
+        self.panes.pop(pane.id, None)
+        tab = self.tabs.find(pane.id)
+        if tab is not None and tab.remove(pane.id):
+            self.tabs.close(tab)
+        if not len(self.tabs):
+            self.running = False  # the last pane is gone: the session ends
+            return
+        self.layout_panes()
+
+    # -- the session ------------------------------------------------------------
+
+    def build_layout(self) -> None:
+        self.tabs, specs = Tabs.from_specs(self.config.tabs, self.new_pane_id)
+        for tab in self.tabs:
+            geometry = tab.geometry(*self.area)
+            for pane_id in tab.panes():
+                rect = geometry.panes.get(pane_id)
+                cols, rows = (rect.cols, rect.rows) if rect else self.area
+                self.start_pane(pane_id, specs[pane_id], cols, rows)
+        self.layout_panes()
+
+    def default_spec(self, like: Pane | None = None) -> PaneSpec:
+        """A new pane: the shell, with the isolation of the pane it splits."""
+        if like is not None:
+            return replace(
+                like.spec,
+                name=None,
+                title=None,
+                command=None,
+                path=f"{like.spec.path}+",
+                where="split",
+            )
+        return PaneSpec(path="new", where="new pane")
+
+    # -- clients -----------------------------------------------------------------
+
+    def accept(self) -> None:
+        assert self.listener is not None
+        try:
+            sock, _ = self.listener.accept()
+        except BlockingIOError:
+            return
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid, uid, gid = struct.unpack("3i", creds)
+        if uid != os.getuid():
+            self.log.warning("client_refused", uid=uid, client_pid=pid)
+            sock.close()
+            return
+        sock.setblocking(False)
+        client = Client(sock)
+        self.clients.append(client)
+        self.sel.register(sock, selectors.EVENT_READ, ("client", client))
+        self.log.info("client_connected", client_pid=pid)
+
+    def on_client(self, client: Client, events: int) -> None:
+        if events & selectors.EVENT_WRITE:
+            self.flush_client(client)
+        if not events & selectors.EVENT_READ:
+            return
+        try:
+            data = client.sock.recv(READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.drop_client(client, "gone")
+            return
+        try:
+            frames = client.decoder.feed(data)
+        except protocol.ProtocolError as exc:
+            self.log.warning("client_protocol_error", error=str(exc))
+            self.drop_client(client, str(exc))
+            return
+        for frame in frames:
+            try:
+                self.on_frame(client, frame)
+            except protocol.ProtocolError as exc:
+                self.log.warning("client_protocol_error", error=str(exc))
+                self.drop_client(client, str(exc))
+                return
+
+    def on_frame(self, client: Client, frame: protocol.Frame) -> None:
+        if frame.kind == protocol.HELLO:
+            hello = frame.json()
+            if hello.get("version") != protocol.PROTOCOL_VERSION:
+                client.send_json(
+                    protocol.BYE,
+                    {
+                        "reason": "version",
+                        "message": f"this hexe server speaks protocol {protocol.PROTOCOL_VERSION} "
+                        f"(hexe {__version__}); the client speaks {hello.get('version')}: "
+                        "use the same hexe for both, or end the old session",
+                    },
+                )
+                client.closing = True
+                self.flush_client(client)
+                return
+            client.cols, client.rows = _size(hello)
+            client.ready = True
+            client.send_json(
+                protocol.HELLO,
+                {
+                    "version": protocol.PROTOCOL_VERSION,
+                    "session": self.session,
+                    "server": __version__,
+                },
+            )
+            self.set_size(client.cols, client.rows)
+            client.render_state = None
+            self.dirty = True
+            return
+        if not client.ready:
+            raise protocol.ProtocolError("the first frame must be hello")
+        if frame.kind == protocol.RESIZE:
+            client.cols, client.rows = _size(frame.json())
+            client.render_state = None
+            self.set_size(client.cols, client.rows)
+        elif frame.kind == protocol.INPUT:
+            self.on_input(client, frame.payload)
+        elif frame.kind == protocol.COMMAND:
+            command = frame.json()
+            self.run_action(client, str(command.get("action")), list(command.get("args") or []))
+        elif frame.kind == protocol.BYE:
+            self.drop_client(client, "detached")
+        else:
+            raise protocol.ProtocolError(f"unexpected {protocol.NAMES[frame.kind]} frame")
+
+    def set_size(self, cols: int, rows: int) -> None:
+        if (cols, rows) != (self.cols, self.rows):
+            self.cols, self.rows = cols, rows
+            for client in self.clients:
+                client.render_state = None
+            self.layout_panes()
+
+    def drop_client(self, client: Client, reason: str) -> None:
+        if client not in self.clients:
+            return
+        self.clients.remove(client)
+        try:
+            self.sel.unregister(client.sock)
+        except (KeyError, ValueError):
+            pass
+        client.sock.close()
+        self.log.info("client_disconnected", reason=reason)
+
+    def flush_client(self, client: Client) -> None:
+        if client.out:
+            try:
+                sent = client.sock.send(client.out)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self.drop_client(client, "write failed")
+                return
+            del client.out[:sent]
+        want = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.out else 0)
+        try:
+            self.sel.modify(client.sock, want, ("client", client))
+        except (KeyError, ValueError):
+            return
+        if not client.out and client.closing:
+            self.drop_client(client, "closed")
+        elif len(client.out) > CLIENT_BUFFER_LIMIT:
+            self.drop_client(client, "not reading")
+
+    # -- input ---------------------------------------------------------------------
+
+    def focused(self) -> Pane | None:
+        tab = self.tabs.active
+        return self.panes.get(tab.focused) if tab is not None else None
+
+    def on_input(self, client: Client, data: bytes) -> None:
+        passthrough = bytearray()
+        pane = self.focused()
+
+        def flush() -> None:
+            if passthrough and pane is not None:
+                self.write_pane(pane, bytes(passthrough))
+            passthrough.clear()
+
+        for event in client.parser.feed(data):
+            if self.prompt is not None or self.overlay is not None or (pane and pane.copy):
+                flush()
+                self.modal_input(client, event)
+                pane = self.focused()
+                continue
+            if isinstance(event, Mouse):
+                flush()
+                self.on_mouse(event)
+                pane = self.focused()
+            elif isinstance(event, Paste):
+                flush()
+                if pane is not None:
+                    text = event.text
+                    if pane.screen.bracketed_paste:
+                        text = b"\x1b[200~" + text + b"\x1b[201~"
+                    self.write_pane(pane, text)
+            elif client.prefix_pending:
+                client.prefix_pending = False
+                binding = self.config.keys.get(("prefix", event.name))
+                if binding is not None:
+                    flush()
+                    self.run_binding(client, binding)
+                    pane = self.focused()
+                elif event.name == self.config.options.prefix:
+                    passthrough += event.raw  # prefix twice sends it
+            elif event.name == self.config.options.prefix:
+                client.prefix_pending = True
+            elif (event.name,) in self.config.keys:
+                flush()
+                self.run_binding(client, self.config.keys[(event.name,)])
+                pane = self.focused()
+            else:
+                passthrough += event.raw
+        flush()
+
+    def run_binding(self, client: Client, binding: Any) -> None:
+        if binding.is_lua:
+            pane = self.focused()
+            ctx = self.config.runtime.table(
+                {
+                    "session": self.session,
+                    "pane": {"id": pane.id, "title": pane.title} if pane else None,
+                }
+            )
+            try:
+                result = self.config.runtime.call(binding.action, ctx)
+            except HexeError as exc:
+                self.show_message(f"key {' '.join(binding.keys)} ({binding.where}): {exc.message}")
+                return
+            if isinstance(result, str):
+                self.run_action(client, result, [])
+            return
+        self.run_action(client, binding.action, list(binding.args))
+
+    def on_mouse(self, event: Mouse) -> None:
+        tab = self.tabs.active
+        if tab is None:
+            return
+        geometry = tab.geometry(*self.area).panes
+        for pane_id, rect in geometry.items():
+            if rect.contains(event.x, event.y):
+                pane = self.panes.get(pane_id)
+                if pane is None:
+                    return
+                if pane.screen.mouse_mode is not None and pane_id == tab.focused:
+                    self.write_pane(pane, encode_mouse(event, event.x - rect.x, event.y - rect.y))
+                    return
+                if event.wheel:
+                    if pane.copy is None and event.wheel < 0:
+                        pane.copy = CopyMode(pane.screen)
+                    if pane.copy is not None:
+                        pane.copy.scroll(event.wheel * 3)
+                        if pane.copy.at_bottom and event.wheel > 0:
+                            pane.copy = None
+                    self.dirty = True
+                elif event.pressed and not event.motion and event.button & 3 == 0:
+                    tab.focus(pane_id)
+                    self.dirty = True
+                return
+
+    def modal_input(self, client: Client, event: Key | Mouse | Paste) -> None:
+        if self.overlay is not None:
+            if isinstance(event, Key):
+                self.overlay = None
+                self.dirty = True
+            return
+        if self.prompt is not None:
+            if isinstance(event, Paste):
+                self.prompt["text"] += event.text.decode(errors="replace")
+            elif isinstance(event, Key):
+                self.prompt_key(event)
+            self.dirty = True
+            return
+        pane = self.focused()
+        if pane is None or pane.copy is None:
+            return
+        if isinstance(event, Mouse):
+            if event.wheel:
+                pane.copy.scroll(event.wheel * 3)
+            self.dirty = True
+            return
+        if isinstance(event, Key):
+            result = pane.copy.key(event.name)
+            if result is not None:
+                kind, value = result
+                if kind == "copy":
+                    self.paste_buffer = value.encode()
+                    self.copy_to_clipboard(value)
+                    pane.copy = None
+                elif kind == "exit":
+                    pane.copy = None
+                elif kind == "search":
+                    self.start_prompt(
+                        "search" if value == "forward" else "search back",
+                        lambda text, p=pane, d=value: self.search(p, text, d),
+                    )
+            self.dirty = True
+
+    def search(self, pane: Pane, text: str, direction: str) -> None:
+        if pane.copy is not None and text and not pane.copy.search(text, direction == "backward"):
+            self.show_message(f"not found: {text}")
+
+    def copy_to_clipboard(self, text: str) -> None:
+        import base64
+
+        osc = b"\x1b]52;c;" + base64.b64encode(text.encode()) + b"\x07"
+        for client in self.clients:
+            client.send(protocol.OUTPUT, osc)
+        self.show_message(f"copied {len(text)} characters")
+
+    def start_prompt(self, label: str, done: Callable[[str], None], text: str = "") -> None:
+        self.prompt = {"label": label, "text": text, "done": done}
+        self.dirty = True
+
+    def prompt_key(self, event: Key) -> None:
+        assert self.prompt is not None
+        if event.name == "Enter":
+            prompt, self.prompt = self.prompt, None
+            prompt["done"](prompt["text"])
+        elif event.name in ("Escape", "C-c", "C-g"):
+            self.prompt = None
+        elif event.name == "BSpace":
+            self.prompt["text"] = self.prompt["text"][:-1]
+        elif event.name == "Space":
+            self.prompt["text"] += " "
+        elif len(event.name) == 1:
+            self.prompt["text"] += event.name
+
+    def show_message(self, text: str, seconds: float = 4.0) -> None:
+        self.message = text
+        self.message_until = time.monotonic() + seconds
+        self.dirty = True
+        self.log.info("message", text=text)
+
+    # -- actions ---------------------------------------------------------------------
+
+    def run_action(self, client: Client | None, name: str, args: list[Any]) -> None:
+        if name not in ACTIONS:
+            self.show_message(f"{name}: not an action")
+            return
+        handler = getattr(self, "do_" + name.replace("-", "_"))
+        handler(client, *args)
+        self.dirty = True
+
+    def do_split_right(self, client: Client | None) -> None:
+        self.split("right")
+
+    def do_split_down(self, client: Client | None) -> None:
+        self.split("down")
+
+    def split(self, direction: str) -> None:
+        tab = self.tabs.active
+        pane = self.focused()
+        if tab is None or pane is None:
+            return
+        new_id = self.new_pane_id()
+        tab.split(direction, new_id, pane=pane.id)
+        rect = tab.geometry(*self.area).panes.get(new_id)
+        cols, rows = (rect.cols, rect.rows) if rect else self.area
+        self.start_pane(new_id, self.default_spec(pane), cols, rows)
+        self.layout_panes()
+
+    def _focus(self, side: str) -> None:
+        tab = self.tabs.active
+        pane = self.focused()
+        if tab is None or pane is None:
+            return
+        rect = tab.geometry(*self.area).panes.get(pane.id)
+        cursor = None
+        if rect is not None:
+            cx, cy = pane.screen.cursor
+            cursor = (rect.x + cx, rect.y + cy)
+        if tab.focus_toward(side, *self.area, cursor=cursor):
+            self.layout_panes()
+
+    def do_focus_left(self, client: Client | None) -> None:
+        self._focus("left")
+
+    def do_focus_right(self, client: Client | None) -> None:
+        self._focus("right")
+
+    def do_focus_up(self, client: Client | None) -> None:
+        self._focus("up")
+
+    def do_focus_down(self, client: Client | None) -> None:
+        self._focus("down")
+
+    def do_focus_next(self, client: Client | None) -> None:
+        tab = self.tabs.active
+        if tab is not None and tab.focus_next():
+            self.layout_panes()
+
+    def do_focus_prev(self, client: Client | None) -> None:
+        tab = self.tabs.active
+        if tab is not None and tab.focus_prev():
+            self.layout_panes()
+
+    def _resize(self, direction: str, cells: int = 5) -> None:
+        tab = self.tabs.active
+        if tab is not None and tab.resize(direction, cells, *self.area):
+            self.layout_panes()
+
+    def do_resize_left(self, client: Client | None, cells: int = 5) -> None:
+        self._resize("left", cells)
+
+    def do_resize_right(self, client: Client | None, cells: int = 5) -> None:
+        self._resize("right", cells)
+
+    def do_resize_up(self, client: Client | None, cells: int = 2) -> None:
+        self._resize("up", cells)
+
+    def do_resize_down(self, client: Client | None, cells: int = 2) -> None:
+        self._resize("down", cells)
+
+    def do_zoom(self, client: Client | None) -> None:
+        tab = self.tabs.active
+        if tab is not None:
+            tab.toggle_zoom()
+            self.layout_panes()
+
+    def do_close_pane(self, client: Client | None) -> None:
+        pane = self.focused()
+        if pane is None:
+            return
+        if pane.alive:
+            self.kill_pane(pane)  # its exit removes it
+        else:
+            self.remove_pane(pane)
+
+    def do_new_tab(self, client: Client | None) -> None:
+        pane_id = self.new_pane_id()
+        self.tabs.new(Tab.single(pane_id))
+        self.start_pane(pane_id, self.default_spec(), *self.area)
+        self.layout_panes()
+
+    def do_next_tab(self, client: Client | None) -> None:
+        self.tabs.next()
+        self.layout_panes()
+
+    def do_prev_tab(self, client: Client | None) -> None:
+        self.tabs.prev()
+        self.layout_panes()
+
+    def do_select_tab(self, client: Client | None, n: int) -> None:
+        if self.tabs.select(n):
+            self.layout_panes()
+
+    def do_rename_tab(self, client: Client | None, name: str | None = None) -> None:
+        tab = self.tabs.active
+        if tab is None:
+            return
+        if name is not None:
+            self.tabs.rename(name, tab)
+            return
+        self.start_prompt(
+            "rename tab", lambda text, t=tab: self.tabs.rename(text or t.name, t), tab.name or ""
+        )
+
+    def do_copy_mode(self, client: Client | None) -> None:
+        pane = self.focused()
+        if pane is not None and pane.copy is None:
+            pane.copy = CopyMode(pane.screen)
+
+    def do_paste(self, client: Client | None) -> None:
+        pane = self.focused()
+        if pane is not None and self.paste_buffer:
+            text = self.paste_buffer
+            if pane.screen.bracketed_paste:
+                text = b"\x1b[200~" + text + b"\x1b[201~"
+            self.write_pane(pane, text)
+
+    def do_detach(self, client: Client | None) -> None:
+        if client is not None:
+            client.send_json(
+                protocol.BYE,
+                {"reason": "detached", "message": f"detached (from session {self.session})"},
+            )
+            client.closing = True
+
+    def do_help(self, client: Client | None) -> None:
+        lines = ["key bindings (any key closes this)", ""]
+        for keys, binding in sorted(self.config.keys.items(), key=lambda kv: " ".join(kv[0])):
+            shown = " ".join(keys).replace("prefix", self.config.options.prefix)
+            what = (
+                "<lua function>"
+                if binding.is_lua
+                else " ".join(str(x) for x in (binding.action, *binding.args))
+            )
+            lines.append(f"{shown:<14} {what}")
+        self.overlay = lines
+
+    def do_reload_config(self, client: Client | None) -> None:
+        config, error = reload(self.config, environ=self.environ, pm=self.pm)
+        if error is not None:
+            self.show_message(f"config not reloaded: {error.errors[0]}", 8)
+            self.log.warning("config_reload_failed", errors=error.errors)
+            return
+        self.config = config
+        self.show_message("config reloaded")
+
+    def do_send_prefix(self, client: Client | None) -> None:
+        pane = self.focused()
+        if pane is not None:
+            from hexe.actions import parse_key
+
+            key = parse_key(self.config.options.prefix)
+            if key.startswith("C-") and len(key) == 3:
+                self.write_pane(pane, bytes([ord(key[2]) & 0x1F]))
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def view(self) -> View:
+        tab = self.tabs.active
+        panes = []
+        geometry = tab.geometry(*self.area) if tab is not None else None
+        for pane_id, rect in geometry.panes.items() if geometry else ():
+            pane = self.panes.get(pane_id)
+            if pane is None:
+                continue
+            panes.append(
+                PaneView(
+                    id=pane_id,
+                    rect=rect,
+                    screen=pane.screen,
+                    focused=pane_id == tab.focused,
+                    title=pane.title,
+                    isolation=pane.isolation,
+                    notice=pane.notice,
+                    copy=pane.copy.view() if pane.copy else None,
+                )
+            )
+        message = self.message if self.message and time.monotonic() < self.message_until else None
+        focused = self.focused()
+        return View(
+            cols=self.cols,
+            rows=self.rows,
+            session=self.session,
+            tabs=tuple(
+                (self.tabs.number(t), t.name or self._tab_title(t), t is tab) for t in self.tabs
+            ),
+            panes=tuple(panes),
+            borders=geometry,
+            zoomed=bool(tab and tab.zoomed is not None),
+            status_left=self.config.status.left,
+            status_right=self.config.status.right,
+            message=message,
+            prompt=(self.prompt["label"], self.prompt["text"]) if self.prompt else None,
+            overlay=tuple(self.overlay) if self.overlay else None,
+            focused_title=focused.title if focused else "",
+            focused_isolation=focused.isolation if focused else "",
+            mouse=self.config.options.mouse,
+            runtime=self.config.runtime,
+            hooks=self.pm.hook,
+            known_panes=tuple(self.panes),
+        )
+
+    def _tab_title(self, tab: Tab) -> str:
+        pane = self.panes.get(tab.focused) if tab.focused is not None else None
+        return pane.title if pane is not None else ""
+
+    def render(self) -> None:
+        self.dirty = False
+        self.last_frame = time.monotonic()
+        if not any(c.ready for c in self.clients):
+            return
+        view = self.view()
+        for client in self.clients:
+            if not client.ready or client.closing:
+                continue
+            result = self.pm.hook.hexe_render(view=view, previous=client.render_state)
+            if result is None:
+                continue
+            data, client.render_state = result
+            if data:
+                client.send(protocol.OUTPUT, data)
+        for client in list(self.clients):
+            self.flush_client(client)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def listen(self) -> None:
+        try:
+            self.sock_path.unlink()
+        except FileNotFoundError:
+            pass
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            listener.bind(str(self.sock_path))
+        finally:
+            os.umask(old)
+        listener.listen(16)
+        listener.setblocking(False)
+        self.listener = listener
+        self.pid_path.write_text(f"{os.getpid()}\n")
+        self.sel.register(listener, selectors.EVENT_READ, ("listen", None))
+
+    def serve(self) -> None:
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
+        self.sel.register(wake_r, selectors.EVENT_READ, ("wake", None))
+        if self.listener is None:
+            self.listen()
+        self.build_layout()
+        self.log.info("server_started", socket=str(self.sock_path), pid=os.getpid())
+        try:
+            while self.running:
+                timeout = None
+                if self.dirty:
+                    timeout = max(0.0, self.last_frame + FRAME_INTERVAL - time.monotonic())
+                elif self.message is not None:
+                    timeout = max(0.0, self.message_until - time.monotonic())
+                for key, events in self.sel.select(timeout):
+                    kind, obj = key.data
+                    if not self.still_registered(key.fd, kind, obj):
+                        continue  # closed by an earlier event of this round
+                    if kind == "pty":
+                        if events & selectors.EVENT_READ:
+                            self.on_pty(obj)
+                        if events & selectors.EVENT_WRITE and obj.master is not None:
+                            self.flush_pane_input(obj)
+                    elif kind == "status":
+                        self.on_status(obj)
+                    elif kind == "client":
+                        self.on_client(obj, events)
+                    elif kind == "listen":
+                        self.accept()
+                    elif kind == "wake":
+                        self.on_wake(wake_r)
+                if self.message is not None and time.monotonic() >= self.message_until:
+                    self.message = None
+                    self.dirty = True
+                if self.dirty and time.monotonic() - self.last_frame >= FRAME_INTERVAL:
+                    self.render()
+        except Exception:
+            self.log.exception("server_crashed")
+            raise
+        finally:
+            self.shutdown()
+
+    def still_registered(self, fd: int, kind: str, obj: Any) -> bool:
+        if kind == "pty":
+            return obj.master == fd
+        if kind == "status":
+            return obj.spawn is not None and obj.spawn.status_fd == fd
+        if kind == "client":
+            return obj in self.clients
+        return True
+
+    def on_wake(self, fd: int) -> None:
+        try:
+            signals = os.read(fd, 512)
+        except BlockingIOError:
+            return
+        if any(s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT) for s in signals):
+            self.running = False
+        self.reap()
+
+    def shutdown(self) -> None:
+        for client in list(self.clients):
+            client.send_json(
+                protocol.BYE, {"reason": "exited", "message": f"session {self.session} ended"}
+            )
+            try:
+                client.sock.setblocking(True)
+                client.sock.settimeout(1)
+                client.sock.sendall(client.out)
+            except OSError:
+                pass
+            self.drop_client(client, "server exiting")
+        for pane in list(self.panes.values()):
+            self.kill_pane(pane)
+        deadline = time.monotonic() + 5
+        for pane in list(self.panes.values()):
+            spawn = pane.spawn
+            if spawn is None:
+                continue
+            if spawn.starting:
+                try:
+                    while not spawn.read_status():
+                        pass
+                    spawn.finish_start()
+                except (HexeError, OSError):
+                    continue
+            if pane.alive and spawn.pid is not None:
+                while time.monotonic() < deadline:
+                    try:
+                        pid, status = os.waitpid(spawn.pid, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if pid:
+                        spawn.finish(status)
+                        break
+                    time.sleep(0.01)
+        for path in (self.sock_path, self.pid_path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        self.log.info("server_stopped")
+
+
+def _size(data: dict[str, Any]) -> tuple[int, int]:
+    try:
+        cols, rows = int(data.get("cols", 80)), int(data.get("rows", 24))
+    except (TypeError, ValueError) as exc:
+        raise protocol.ProtocolError("size is not a number") from exc
+    if not (1 <= cols <= 10000 and 2 <= rows <= 10000):
+        raise protocol.ProtocolError(f"size {cols}x{rows} is out of range")
+    return cols, rows

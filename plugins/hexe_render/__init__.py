@@ -1,0 +1,281 @@
+"""hexe_render: the built-in compositor — panes, borders, status line, overlays.
+
+It implements ``hexe_render`` (one frame for one client) and the built-in
+status segments. A frame is a list of terminal rows, each a string of
+absolutely positioned pieces (a pane's row, a border run, the status line);
+only rows that differ from the client's previous frame are sent. A pane's
+rows are rendered again only when its screen reports them dirty, once per
+frame whatever the number of clients. The whole frame is wrapped in
+synchronized-output marks (DECSET 2026) so terminals that know them show it
+at once.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from hexe import hookimpl
+from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
+
+NAME = "render"
+RESET = "\x1b[0m"
+STATUS_STYLE = "\x1b[30;42m"
+MESSAGE_STYLE = "\x1b[30;43m"
+BORDER_STYLE = ""
+FOCUS_BORDER_STYLE = "\x1b[32m"
+NOTICE_STYLE = "\x1b[30;43m"
+SELECT_STYLE = "\x1b[7m"
+GLYPHS = {
+    "ud": "│",
+    "lr": "─",
+    "u": "│",
+    "d": "│",
+    "l": "─",
+    "r": "─",
+    "udl": "┤",
+    "udr": "├",
+    "dlr": "┬",
+    "ulr": "┴",
+    "udlr": "┼",
+    "dr": "┌",
+    "dl": "┐",
+    "ur": "└",
+    "ul": "┘",
+}
+
+
+@dataclass
+class PaneRows:
+    """Rendered rows of one pane's screen, refreshed from its dirty rows."""
+
+    screen: Any
+    cols: int
+    rows: list[str] = field(default_factory=list)
+    frame: int = -1
+
+
+@dataclass
+class ClientState:
+    cols: int
+    rows: int
+    lines: list[str]
+    modes: str
+
+
+_cache: dict[int, PaneRows] = {}
+_frame = {"view": None, "n": 0}
+
+
+def _pane_rows(pane: Any) -> list[str]:
+    """The pane's rows as SGR strings, re-rendering only dirty rows (once per frame)."""
+    screen = pane.screen
+    cols = pane.rect.cols
+    entry = _cache.get(pane.id)
+    if (
+        entry is None
+        or entry.screen is not screen
+        or entry.cols != cols
+        or len(entry.rows) != screen.rows
+    ):
+        entry = PaneRows(screen, cols, [""] * screen.rows)
+        _cache[pane.id] = entry
+        screen.take_dirty()
+        dirty: set[int] = set(range(screen.rows))
+    elif entry.frame == _frame["n"]:
+        return entry.rows
+    else:
+        dirty = screen.take_dirty()
+    for y in dirty:
+        if 0 <= y < screen.rows:
+            entry.rows[y] = screen.render_row(y, cols)
+    entry.frame = _frame["n"]
+    return entry.rows
+
+
+def _copy_rows(pane: Any) -> list[str]:
+    """A pane in copy mode: history and screen from ``copy.top``, selection reversed."""
+    screen = pane.screen
+    copy = pane.copy
+    cols = pane.rect.cols
+    history = screen.history_size
+    out = []
+    sel = copy.selection
+    for i in range(pane.rect.rows):
+        line = copy.top + i
+        if sel is not None and sel[0][1] <= line <= sel[1][1]:
+            text = screen.history_text(line) if line < history else screen.row_text(line - history)
+            text = text.ljust(cols)[:cols]
+            start = sel[0][0] if line == sel[0][1] else 0
+            end = sel[1][0] + 1 if line == sel[1][1] else cols
+            out.append(RESET + text[:start] + SELECT_STYLE + text[start:end] + RESET + text[end:])
+        elif line < history:
+            out.append(screen.history_row(line, cols))
+        elif line - history < screen.rows:
+            out.append(screen.render_row(line - history, cols))
+        else:
+            out.append(RESET + " " * cols)
+    return out
+
+
+def _segment(name: Any, view: Any) -> str:
+    if not isinstance(name, str):  # a Lua function
+        try:
+            value = view.runtime.call(name)
+        except Exception as exc:  # noqa: BLE001 - a user's function must not break drawing
+            return f"<{exc}>"
+        return "" if value is None else str(value)
+    text = view.hooks.hexe_status_segment(name=name, view=view)
+    return "" if text is None else text
+
+
+def _status_line(view: Any) -> tuple[str, int | None]:
+    """The last row, and the cursor column when a prompt is open."""
+    cols = view.cols
+    if view.prompt is not None:
+        label, text = view.prompt
+        line = f"{label}: {text}"
+        shown = line[-(cols - 1) :] if len(line) >= cols else line
+        return MESSAGE_STYLE + shown.ljust(cols)[:cols] + RESET, len(shown)
+    if view.message:
+        return MESSAGE_STYLE + view.message.ljust(cols)[:cols] + RESET, None
+    left = " ".join(s for s in (_segment(n, view) for n in view.status_left) if s)
+    right = " ".join(s for s in (_segment(n, view) for n in view.status_right) if s)
+    space = cols - len(left) - len(right)
+    if space < 1:
+        right = right[: max(cols - len(left) - 1, 0)]
+        space = cols - len(left) - len(right)
+    line = (left + " " * max(space, 0) + right)[:cols]
+    return STATUS_STYLE + line.ljust(cols) + RESET, None
+
+
+def _overlay(view: Any, lines: list[str]) -> None:
+    """Draw the help box centred over the panes (pieces appended to the rows)."""
+    body = list(view.overlay)
+    area = max(view.rows - 1, 1)
+    width = min(max(len(line) for line in body) + 4, view.cols)
+    height = min(len(body) + 2, area)
+    x0 = max((view.cols - width) // 2, 0)
+    y0 = max((area - height) // 2, 0)
+    shown = body[: height - 2]
+    for i in range(height):
+        if i == 0 or i == height - 1:
+            text = "+" + "-" * (width - 2) + "+"
+        else:
+            text = "| " + shown[i - 1].ljust(width - 4)[: width - 4] + " |"
+        lines[y0 + i] += f"\x1b[{y0 + i + 1};{x0 + 1}H" + "\x1b[0;7m" + text + RESET
+
+
+@hookimpl
+def hexe_render(view: Any, previous: Any) -> tuple[bytes, Any]:
+    if _frame["view"] is not view:
+        _frame["view"] = view
+        _frame["n"] += 1
+    area = max(view.rows - 1, 1)
+    lines = [""] * view.rows
+    for pane in view.panes:
+        rect = pane.rect
+        rows = _copy_rows(pane) if pane.copy is not None else _pane_rows(pane)
+        for i in range(min(rect.rows, len(rows), area - rect.y)):
+            lines[rect.y + i] += f"\x1b[{rect.y + i + 1};{rect.x + 1}H" + rows[i]
+        tag = None
+        if pane.copy is not None:
+            tag = pane.copy.position
+            ty = rect.y
+        elif pane.notice:
+            tag = f"[{pane.notice}]"
+            ty = rect.y + rect.rows - 1
+        if tag and len(tag) <= rect.cols:
+            x = rect.x + rect.cols - len(tag)
+            lines[ty] += f"\x1b[{ty + 1};{x + 1}H" + NOTICE_STYLE + tag + RESET
+    for gone in set(_cache) - set(view.known_panes):
+        del _cache[gone]  # closed panes; background tabs' panes keep their rows
+    geometry = view.borders
+    if geometry is not None and geometry.borders:
+        focused = next((p.id for p in view.panes if p.focused), None)
+        highlight = geometry.border_around(focused) if focused is not None else frozenset()
+        runs: dict[int, list[tuple[int, str]]] = {}
+        for (x, y), arms in geometry.border_cells().items():
+            style = FOCUS_BORDER_STYLE if (x, y) in highlight else BORDER_STYLE
+            runs.setdefault(y, []).append((x, style + GLYPHS.get(arms, "┼") + RESET))
+        for y, cells in runs.items():
+            if 0 <= y < area:
+                for x, glyph in sorted(cells):
+                    lines[y] += f"\x1b[{y + 1};{x + 1}H" + glyph
+    if view.overlay:
+        _overlay(view, lines)
+    status, prompt_x = _status_line(view)
+    lines[view.rows - 1] = f"\x1b[{view.rows};1H" + status
+
+    out: list[str] = []
+    full = previous is None or (previous.cols, previous.rows) != (view.cols, view.rows)
+    modes = _modes(view)
+    if full:
+        out.append("\x1b[0m\x1b[H\x1b[2J")
+        out.append(modes)
+        changed = range(view.rows)
+    else:
+        if modes != previous.modes:
+            out.append(modes)
+        changed = [y for y in range(view.rows) if lines[y] != previous.lines[y]]
+    for y in changed:
+        # clear the row first: pieces from a previous layout must not linger
+        out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[2K" + lines[y])
+    out.append(_cursor(view, prompt_x))
+    data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
+    return data.encode(), ClientState(view.cols, view.rows, lines, modes)
+
+
+def _modes(view: Any) -> str:
+    """Terminal modes mirrored from the focused pane (cursor keys), and ours (mouse, paste)."""
+    focused = next((p for p in view.panes if p.focused), None)
+    app_cursor = bool(focused and focused.screen.application_cursor)
+    mouse = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" if view.mouse else "\x1b[?1002l\x1b[?1000l"
+    return mouse + "\x1b[?2004h" + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+
+
+def _cursor(view: Any, prompt_x: int | None) -> str:
+    if prompt_x is not None:
+        return f"\x1b[{view.rows};{prompt_x + 1}H\x1b[?25h"
+    if view.overlay:
+        return ""
+    focused = next((p for p in view.panes if p.focused), None)
+    if focused is None:
+        return ""
+    rect = focused.rect
+    if focused.copy is not None:
+        cx, line = focused.copy.cursor
+        y = line - focused.copy.top
+        return f"\x1b[{rect.y + y + 1};{rect.x + cx + 1}H\x1b[?25h"
+    screen = focused.screen
+    if not screen.cursor_visible:
+        return ""
+    cx, cy = screen.cursor
+    cx = min(cx, rect.cols - 1)
+    return f"\x1b[{rect.y + cy + 1};{rect.x + cx + 1}H\x1b[?25h"
+
+
+@hookimpl
+def hexe_status_segments() -> list[str]:
+    return list(SEGMENTS)
+
+
+@hookimpl
+def hexe_status_segment(name: str, view: Any) -> str | None:
+    if name == "session":
+        return f"[{view.session}]"
+    if name == "tabs":
+        return " ".join(f"{n}:{title}{'*' if active else ''}" for n, title, active in view.tabs) + (
+            " (zoomed)" if view.zoomed else ""
+        )
+    if name == "title":
+        return f'"{view.focused_title}"' if view.focused_title else ""
+    if name == "isolation":
+        return view.focused_isolation
+    if name == "clock":
+        return time.strftime("%H:%M")
+    if name == "host":
+        return socket.gethostname()
+    return None

@@ -1,0 +1,190 @@
+"""Driving ``hexe mux`` from outside, in a private tmux server, as a user would.
+
+Every test gets its own tmux socket, runtime dir (hexe's sockets), state dir
+(hexe's log) and config. Conditions are waited for with a deadline, never a
+bare sleep; a failure shows the captured screen and the tail of hexe's log.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers import clean_env
+
+SHELL_CONFIG = """
+hexe.options { shell = "/bin/sh" }
+"""
+
+
+class Mux:
+    def __init__(
+        self,
+        base: Path,
+        config: str = "",
+        *,
+        cols: int = 120,
+        rows: int = 40,
+        session: str = "t",
+        wrap: str = "",
+    ) -> None:
+        self.base = base
+        self.session = session
+        self.tmux = f"hexe-test-{uuid.uuid4().hex[:8]}"
+        self.run_dir = base / "run"
+        base.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(mode=0o700)
+        self.state = base / "state"
+        self.state.mkdir()
+        self.log = base / "hexe.log"
+        self.config = base / "init.lua"
+        self.config.write_text(SHELL_CONFIG + config)
+        self.env = clean_env(
+            XDG_RUNTIME_DIR=str(self.run_dir),
+            XDG_STATE_HOME=str(self.state),
+            HEXE_CONFIG=str(self.config),
+            HOME=str(base),
+            PS1="$ ",
+            ENV="",
+        )
+        command = " ".join(
+            shlex.quote(a)
+            for a in [
+                "env",
+                *(
+                    f"{k}={v}"
+                    for k, v in self.env.items()
+                    if k
+                    in ("XDG_RUNTIME_DIR", "XDG_STATE_HOME", "HEXE_CONFIG", "HOME", "PS1", "PATH")
+                ),
+                sys.executable,
+                "-m",
+                "hexe",
+                "--log-file",
+                str(self.log),
+                "--log-level",
+                "debug",
+                "mux",
+                "--session",
+                session,
+            ]
+        )
+        # the client's last words stay on screen: the pane lives on after it exits
+        script = base / "run.sh"
+        script.write_text(f'{command}\necho "[client exit $?]"\nexec sleep 600\n')
+        command = f"sh {shlex.quote(str(script))}"
+        if wrap:
+            command = wrap.replace("{}", command)
+        subprocess.run(
+            [
+                "tmux",
+                "-L",
+                self.tmux,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                str(cols),
+                "-y",
+                str(rows),
+                command,
+            ],
+            check=True,
+            env=self.env,
+            cwd=str(base),
+        )
+
+    # -- looking -----------------------------------------------------------------
+
+    def screen(self) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.tmux, "capture-pane", "-p", "-t", "0"],
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    def lines(self) -> list[str]:
+        return self.screen().split("\n")
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text().splitlines()[-n:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def wait_for(
+        self, condition: Callable[[str], object] | str, timeout: float = 15, what: str = ""
+    ) -> str:
+        if isinstance(condition, str):
+            text = condition
+            condition = lambda screen: text in screen  # noqa: E731
+            what = what or repr(text)
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out waiting for {what or 'the screen'}\n--- screen ---\n{screen}"
+                    f"\n--- hexe log ---\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
+
+    # -- typing ------------------------------------------------------------------
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "-L", self.tmux, "send-keys", "-t", "0", *keys], check=True)
+
+    def type(self, text: str, enter: bool = True) -> None:
+        subprocess.run(["tmux", "-L", self.tmux, "send-keys", "-t", "0", "-l", text], check=True)
+        if enter:
+            self.keys("Enter")
+
+    def prefix(self, key: str) -> None:
+        self.keys("C-b")
+        self.keys(key)
+
+    # -- the end -------------------------------------------------------------------
+
+    def server_pid(self) -> int | None:
+        try:
+            return int((self.run_dir / "hexe" / f"{self.session}.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def close(self) -> None:
+        pid = self.server_pid()
+        subprocess.run(["tmux", "-L", self.tmux, "kill-server"], capture_output=True)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.05)
+            os.kill(pid, signal.SIGKILL)
+
+
+def columns(screen: str, text: str) -> list[int]:
+    """The columns where ``text`` starts, on every line it appears."""
+    out = []
+    for line in screen.split("\n"):
+        at = line.find(text)
+        if at >= 0:
+            out.append(at)
+    return out

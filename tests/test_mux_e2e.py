@@ -1,0 +1,265 @@
+"""``hexe mux`` end to end: a real terminal (tmux), real keys, real panes, the screen read back."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sys
+
+import pytest
+from mux import Mux, columns
+
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+HOST = socket.gethostname()
+# dash's prompt is "# " or "$ " (it ignores PS1 from the environment for root)
+PROMPT_RE = re.compile(r"(?:^|│)[#$](?: |$)", re.MULTILINE)
+
+
+@pytest.fixture
+def mux(tmp_path):
+    made = []
+
+    def start(config: str = "", **kw):
+        m = Mux(tmp_path / f"m{len(made)}", config, **kw)
+        made.append(m)
+        m.wait_for("[t]", what="the status line")
+        return m
+
+    yield start
+    for m in made:
+        m.close()
+
+
+def prompt_ready(m: Mux, count: int = 1) -> str:
+    def ready(screen: str) -> bool:
+        panes = "\n".join(screen.rstrip("\n").split("\n")[:-1])  # not the status line
+        return len(PROMPT_RE.findall(panes)) >= count
+
+    return m.wait_for(ready, what=f"{count} shell prompt(s)")
+
+
+def test_status_line_shows_session_tab_title_and_isolation(mux):
+    m = mux('hexe.defaults { profile = "full", memory = "512M", pids = 100 }')
+    screen = prompt_ready(m)
+    status = screen.rstrip("\n").split("\n")[-1]
+    assert status.startswith("[t] 0:")
+    assert "full 512M/100p" in status
+
+
+def test_two_splits_show_each_commands_output_side_by_side(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("echo left-$((40+2))")
+    m.wait_for("left-42")
+    m.prefix("%")
+    prompt_ready(m, 2)
+    m.type("echo right-$((40+3))")
+    screen = m.wait_for("right-43")
+    (left,) = [c for c in columns(screen, "left-42")]
+    (right,) = [c for c in columns(screen, "right-43")]
+    assert left == 0 and right > 55  # 120 columns: 60 + border + 59
+    assert "│" in screen
+
+
+def test_focus_moves_with_the_keys(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("%")
+    prompt_ready(m, 2)
+    m.prefix("Left")
+    m.type("echo typed-$((1+1))-left")
+    screen = m.wait_for("typed-2-left")
+    assert columns(screen, "typed-2-left") == [0] * len(columns(screen, "typed-2-left"))
+    m.prefix("o")
+    m.type("echo typed-$((2+1))-right")
+    screen = m.wait_for("typed-3-right")
+    assert all(c > 55 for c in columns(screen, "typed-3-right"))
+
+
+def test_a_zoomed_pane_fills_the_window_and_comes_back(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("%")
+    prompt_ready(m, 2)
+    m.prefix("z")
+    screen = m.wait_for("(zoomed)")
+    assert "│" not in screen
+    m.type("echo " + "w" * 100)
+    screen = m.wait_for("w" * 100)
+    assert columns(screen, "w" * 100)[-1] == 0
+    m.prefix("z")
+    m.wait_for(lambda s: "(zoomed)" not in s and "│" in s, what="unzoomed")
+
+
+def test_a_closed_panes_processes_are_gone(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("%")
+    prompt_ready(m, 2)
+    m.type("sleep 1000 & echo bg=$!")
+    screen = m.wait_for(lambda s: re.search(r"bg=\d+", s), what="the background pid")
+    pid = int(re.search(r"bg=(\d+)", screen).group(1))
+    # the pane is in a pid namespace: find the sleep on the host by its cmdline
+    host_pids = [
+        p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == "sleep\x001000\x00"
+    ]
+    assert host_pids, f"no sleep 1000 running (pid {pid} inside)"
+    m.prefix("x")
+    m.wait_for(lambda s: "│" not in s, what="the pane to close")
+    for p in host_pids:
+        assert _gone(p), f"process {p} survived its pane"
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _gone(pid: str, timeout: float = 10) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not os.path.exists(f"/proc/{pid}") or _state(pid) == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _state(pid: str) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def test_a_new_tab_appears_in_the_status_line(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("c")
+    m.wait_for(lambda s: re.search(r"0:\S+ 1:\S+\*", s), what="tab 1 active")
+    m.prefix("0")
+    m.wait_for(lambda s: re.search(r"0:\S+\* 1:\S+", s), what="tab 0 active")
+
+
+def test_full_pane_is_isolated_while_the_none_pane_beside_it_is_not(mux):
+    m = mux(
+        """
+        local probe = "echo host=$(hostname) procs=$(ls /proc | grep -c '^[0-9]'); exec sh"
+        hexe.layout { hexe.tab { hexe.split {
+          hexe.pane { name = "open", isolation = { profile = "none" }, command = probe },
+          hexe.pane { name = "boxed", isolation = { profile = "full" }, command = probe },
+        } } }
+        """
+    )
+    screen = m.wait_for(lambda s: s.count("procs=") == 2, what="both panes' output")
+    found = dict(re.findall(r"host=(\S+) procs=(\d+)", screen))
+    assert set(found) == {HOST, "hexe"}
+    assert int(found["hexe"]) <= 5  # init, the shell, its $(...) subshell, ls, grep
+    assert int(found[HOST]) > 20
+    left = columns(screen, f"host={HOST}")
+    right = columns(screen, "host=hexe")
+    assert left == [0] and right[0] > 55
+
+
+def test_a_pane_whose_isolation_fails_shows_the_reason(mux):
+    # user.max_user_namespaces is per user namespace: 0 in a throwaway one
+    wrap = "unshare -Ur sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec {}'"
+    m = mux(
+        """
+        hexe.layout { hexe.tab { hexe.split {
+          hexe.pane { name = "works", isolation = { profile = "none" } },
+          hexe.pane { name = "fails", isolation = { profile = "default" } },
+        } } }
+        """,
+        wrap=wrap,
+    )
+    screen = m.wait_for("isolation failed", what="the failure")
+    right = "".join(line.partition("│")[2].rstrip() for line in screen.split("\n"))
+    assert "voidbox isolation failed: unshare(user, pid): No space left on device" in right
+    assert PROMPT_RE.search(screen)  # the other pane runs
+
+
+def test_help_overlay_lists_the_bindings(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("?")
+    screen = m.wait_for("key bindings")
+    assert "split-right" in screen and "detach" in screen
+    m.keys("q")
+    m.wait_for(lambda s: "key bindings" not in s, what="the overlay to close")
+
+
+def test_copy_mode_scrolls_back_through_history(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("for i in $(seq 1 200); do echo line-$i; done")
+    m.wait_for("line-200")
+    m.prefix("[")
+    m.wait_for(lambda s: re.search(r"\[0/\d+\]", s), what="copy mode at the bottom")
+    m.keys("PageUp", "PageUp", "PageUp")
+    # three pages of 39 rows up
+    screen = m.wait_for(lambda s: re.search(r"\[117/\d+\]", s), what="three pages up")
+    assert "line-200" not in screen
+    shown = sorted(int(n) for n in re.findall(r"line-(\d+)", screen))
+    assert shown and shown[-1] < 100  # 117 lines above the bottom
+    m.keys("q")
+    m.wait_for(lambda s: "line-200" in s and not re.search(r"\[\d+/\d+\]", s), what="the end")
+
+
+def test_exiting_the_last_pane_ends_the_session(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("exit")
+    m.wait_for(lambda s: "[session t ended]" in s or "[t]" not in s, what="the client to exit")
+
+
+def test_detach_leaves_the_server_running(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("d")
+    m.wait_for("[detached (from session t)]")
+    pid = m.server_pid()
+    assert pid is not None and os.path.exists(f"/proc/{pid}")
+
+
+def test_resizing_the_terminal_reaches_the_pane(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("stty size")
+    m.wait_for("39 120")
+    import subprocess
+
+    subprocess.run(
+        ["tmux", "-L", m.tmux, "resize-window", "-t", "0", "-x", "100", "-y", "30"], check=True
+    )
+    m.type("stty size")
+    m.wait_for("29 100")
+
+
+def test_bad_config_refuses_to_start_and_says_why(tmp_path):
+    import subprocess
+
+    from helpers import clean_env
+
+    config = tmp_path / "init.lua"
+    config.write_text('hexe.defaults { profile = "fulll" }\n')
+    env = clean_env(HEXE_CONFIG=str(config), XDG_RUNTIME_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "hexe", "mux", "--session", "bad"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "defaults.profile=fulll is not a profile; did you mean full?" in result.stderr
