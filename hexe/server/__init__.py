@@ -1,0 +1,1 @@
+"""The session server: panes, PTYs, clients; see server.py."""
