@@ -274,7 +274,17 @@ def _partial_suffix(data: bytes, marker: bytes) -> int:
     return 0
 
 
-def encode_mouse(event: Mouse, x: int, y: int) -> bytes:
-    """The SGR mouse sequence for ``event`` at pane-relative ``x``, ``y`` (0-based)."""
-    final = "M" if event.pressed else "m"
-    return f"\x1b[<{event.button};{x + 1};{y + 1}{final}".encode()
+def encode_mouse(event: Mouse, x: int, y: int, sgr: bool = True) -> bytes:
+    """``event`` at pane-relative ``x``, ``y`` (0-based), as the pane asked for it.
+
+    SGR (1006) when ``sgr``, else the legacy X10 form (``ESC [ M`` and three
+    bytes), which cannot say which button was released nor reach past column
+    or row 223: such events give ``b""``.
+    """
+    if sgr:
+        final = "M" if event.pressed else "m"
+        return f"\x1b[<{event.button};{x + 1};{y + 1}{final}".encode()
+    if x > 222 or y > 222:
+        return b""
+    button = event.button if event.pressed else 3 | (event.button & ~3)
+    return b"\x1b[M" + bytes([32 + button, 33 + x, 33 + y])

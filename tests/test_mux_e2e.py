@@ -263,3 +263,91 @@ def test_bad_config_refuses_to_start_and_says_why(tmp_path):
     )
     assert result.returncode == 1
     assert "defaults.profile=fulll is not a profile; did you mean full?" in result.stderr
+
+
+def capture_escapes(m: Mux) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["tmux", "-L", m.tmux, "capture-pane", "-p", "-e", "-t", "0"],
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_colours_and_wide_characters_reach_the_terminal(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type(r"printf '\033[31mRED\033[0m \033[38;2;10;200;30mRGB\033[0m 日本語 '; echo end-$((2*2))")
+    screen = m.wait_for("end-4")
+    assert "RED RGB 日本語 end-4" in screen
+    escaped = capture_escapes(m)
+    assert re.search(r"\x1b\[[0-9;]*31m[^\x1b]*RED", escaped), escaped
+    assert re.search(r"\x1b\[[0-9;]*38;2;10;200;30m[^\x1b]*RGB", escaped), escaped
+
+
+def send_hex(m: Mux, data: bytes) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["tmux", "-L", m.tmux, "send-keys", "-t", "0", "-H", *(f"{b:02x}" for b in data)],
+        check=True,
+    )
+
+
+def test_a_click_focuses_the_pane_under_it(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("%")
+    prompt_ready(m, 2)
+    send_hex(m, b"\x1b[<0;10;5M\x1b[<0;10;5m")  # a click in the left pane
+    m.type("echo clicked-$((3*3))")
+    screen = m.wait_for("clicked-9")
+    assert columns(screen, "clicked-9") == [0]
+
+
+def test_an_app_that_asks_for_the_mouse_gets_it_in_its_own_coordinates(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix("%")
+    prompt_ready(m, 2)
+    m.type(r"printf '\033[?1000h\033[?1006h'; cat -v")
+    m.wait_for(lambda s: s.count("cat -v") >= 1, what="cat running")
+    send_hex(m, b"\x1b[<0;70;5M")  # column 70 of the terminal: column 9 of the right pane
+    screen = m.wait_for("^[[<0;")
+    assert "^[[<0;9;5M" in screen
+
+
+def test_rename_tab_through_the_prompt(mux):
+    m = mux()
+    prompt_ready(m)
+    m.prefix(",")
+    m.wait_for("rename tab:")
+    m.keys("C-u")  # not an editing key: ignored
+    for _ in range(5):
+        m.keys("BSpace")
+    m.type("logs", enter=True)
+    m.wait_for(lambda s: re.search(r"0:logs\*", s), what="the renamed tab")
+
+
+def test_a_pane_that_exits_stays_with_remain_on_exit(mux):
+    m = mux(
+        """
+        hexe.layout { hexe.tab { hexe.split {
+          hexe.pane { name = "stay", command = "echo bye-bye; exit 3", remain_on_exit = true },
+          hexe.pane { name = "shell" },
+        } } }
+        """
+    )
+    screen = m.wait_for("[exited 3]")
+    assert "bye-bye" in screen
+
+
+def test_a_split_inherits_the_isolation_of_the_pane_it_splits(mux):
+    m = mux('hexe.layout { hexe.tab { hexe.pane { isolation = { profile = "full" } } } }')
+    prompt_ready(m)
+    m.prefix('"')
+    prompt_ready(m, 2)
+    m.type("echo host-$(hostname)-$((1+1))")
+    screen = m.wait_for(lambda s: re.search(r"host-(\S+)-2", s), what="the hostname")
+    assert re.search(r"host-(\S+)-2", screen).group(1) == "hexe"

@@ -43,7 +43,7 @@ from hexe.isolation import InvalidSettings
 from hexe.layout import Tab, Tabs
 from hexe.server import protocol
 from hexe.server.copymode import CopyMode
-from hexe.terminal import PaneScreen
+from hexe.terminal import MouseEncoding, MouseMode, PaneScreen
 from hexe.view import PaneView, View
 
 FRAME_INTERVAL = 1 / 60
@@ -656,8 +656,16 @@ class Server:
                 pane = self.panes.get(pane_id)
                 if pane is None:
                     return
-                if pane.screen.mouse_mode is not None and pane_id == tab.focused:
-                    self.write_pane(pane, encode_mouse(event, event.x - rect.x, event.y - rect.y))
+                mode = pane.screen.mouse_mode
+                if mode is not None and pane_id == tab.focused:
+                    wants_motion = mode in (MouseMode.BUTTON_EVENT, MouseMode.ANY_EVENT)
+                    if event.motion and not wants_motion:
+                        return
+                    if mode == MouseMode.X10 and not event.pressed:
+                        return  # X10 reports presses only
+                    sgr = pane.screen.mouse_encoding == MouseEncoding.SGR
+                    data = encode_mouse(event, event.x - rect.x, event.y - rect.y, sgr)
+                    self.write_pane(pane, data)
                     return
                 if event.wheel:
                     if pane.copy is None and event.wheel < 0:
