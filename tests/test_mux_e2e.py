@@ -351,3 +351,60 @@ def test_a_split_inherits_the_isolation_of_the_pane_it_splits(mux):
     m.type("echo host-$(hostname)-$((1+1))")
     screen = m.wait_for(lambda s: re.search(r"host-(\S+)-2", s), what="the hostname")
     assert re.search(r"host-(\S+)-2", screen).group(1) == "hexe"
+
+
+def test_the_alternate_screen_comes_and_goes_with_the_main_screen_kept(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("echo main-$((6*7))")
+    m.wait_for("main-42")
+    m.type(
+        r"printf '\033[?1049h\033[2J\033[Halt-%d' 99; sleep 1; "
+        r"printf '\033[?1049l'; echo back-$((1+2))"
+    )
+    screen = m.wait_for("alt-99")
+    assert "main-42" not in screen
+    screen = m.wait_for("back-3")
+    assert "main-42" in screen
+
+
+def test_copy_then_paste_with_the_prefix(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("echo copy-$((5+5))-me")
+    m.wait_for("copy-10-me")
+    m.prefix("[")
+    m.wait_for(lambda s: re.search(r"\[0/\d+\]", s), what="copy mode")
+    m.keys("?")
+    m.wait_for("search back:")
+    m.type("copy-10", enter=True)
+    m.keys("Space")
+    for _ in range(len("copy-10-me") - 1):
+        m.keys("l")
+    m.keys("Enter")
+    m.wait_for("copied 10 characters")
+    m.type("echo ", enter=False)
+    m.prefix("]")
+    m.keys("Enter")
+    screen = m.wait_for(lambda s: s.count("copy-10-me") >= 3, what="the pasted text echoed")
+    assert screen.count("copy-10-me") >= 3
+
+
+def test_bracketed_paste_reaches_a_program_that_asked_for_it(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type(r"printf '\033[?2004h'; cat -v")
+    m.wait_for(lambda s: "cat -v" in s, what="cat")
+    send_hex(m, b"\x1b[200~pasted\x1b[201~\r")
+    m.wait_for("^[[200~pasted^[[201~")
+
+
+def test_the_wheel_scrolls_back(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("for i in $(seq 1 100); do echo wheel-$i; done")
+    m.wait_for("wheel-100")
+    for _ in range(10):
+        send_hex(m, b"\x1b[<64;10;10M")
+    screen = m.wait_for(lambda s: re.search(r"\[30/\d+\]", s), what="scrolled 30 lines")
+    assert "wheel-100" not in screen
