@@ -71,6 +71,9 @@ marker = sys.argv[1] if len(sys.argv) > 1 else None
 if marker:
     with open(os.path.join("/tmp", marker), "w") as f:
         f.write("inside")
+    # a file on a directory shared with the host: who owns it out there?
+    with open(os.path.join("/var/tmp", marker + ".owner"), "w") as f:
+        f.write("inside")
 
 facts = {
     "pid": os.getpid(),

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import host_ns, probe
+from helpers import hexe, host_ns, probe
 
 from hexe.isolation import BUILTIN_PROFILES
 
@@ -47,6 +47,7 @@ def seen() -> dict[str, dict]:
     yield out
     for facts in out.values():
         Path("/tmp", facts["marker"]).unlink(missing_ok=True)
+        Path("/var/tmp", facts["marker"] + ".owner").unlink(missing_ok=True)
 
 
 # -- pid ----------------------------------------------------------------------
@@ -79,9 +80,28 @@ def test_without_pid_namespace_the_host_processes_are_visible(seen, profile):
 def test_user_namespace_maps_the_caller_to_root(seen, profile):
     facts = seen[profile]
     assert facts["uid"] == 0 and facts["gid"] == 0
-    assert facts["uid_map"] == ["0", str(os.geteuid()), "1"]
-    assert facts["gid_map"] == ["0", str(os.getegid()), "1"]
+    owner = Path("/var/tmp", facts["marker"] + ".owner").stat()
+    assert (owner.st_uid, owner.st_gid) == (os.geteuid(), os.getegid())
     assert facts["setgroups"] == "deny"
+    if "pid" in WITH[profile]:  # a mount namespace: nested, locking the mounts
+        assert facts["uid_map"] == ["0", "0", "1"]
+    else:
+        assert facts["uid_map"] == ["0", str(os.geteuid()), "1"]
+        assert facts["gid_map"] == ["0", str(os.getegid()), "1"]
+
+
+@pytest.mark.parametrize("profile", profiles_with("pid"))
+def test_the_sandbox_cannot_unlock_read_only_proc_sys_and_sys(profile):
+    script = (
+        "umount /proc/sys 2>/dev/null && echo unmounted-proc-sys; "
+        "mount -o remount,rw,bind /sys 2>/dev/null && echo sys-rw; "
+        "umount -l /sys 2>/dev/null && echo unmounted-sys; "
+        "(echo x > /proc/sys/kernel/core_pattern) 2>/dev/null && echo wrote-core-pattern; "
+        "(echo 1 > /sys/fs/cgroup/pids/pids.max) 2>/dev/null && echo wrote-cgroup; "
+        "echo done"
+    )
+    result = hexe("run", "--profile", profile, "--", "sh", "-c", script)
+    assert result.stdout == "done\n", result.stdout
 
 
 # -- mount ----------------------------------------------------------------------

@@ -131,6 +131,82 @@ def hexe_child_mounts(spawn: Any) -> None:
                 _mount("mqueue", "/dev/mqueue", "mqueue", secure | syscalls.MS_NOEXEC, None)
     if "pid" in namespaces:
         _mount("proc", "/proc", "proc", secure | syscalls.MS_NOEXEC, None)
+    # The kernel's knobs are not namespaced: a sandbox whose root is the host's
+    # root could otherwise write /proc/sys/kernel/core_pattern, or raise its own
+    # cgroup limits through /sys/fs/cgroup. Read-only, as bwrap does.
+    for path in PROC_READONLY:
+        if os.path.exists(path):
+            _bind_readonly(path)
+    if os.path.isdir("/sys"):
+        _bind_readonly("/sys", recursive=True)
+
+
+#: Parts of a fresh /proc that change the host, made read-only (bwrap's list).
+PROC_READONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
+_LOCKABLE = {
+    "nosuid": syscalls.MS_NOSUID,
+    "nodev": syscalls.MS_NODEV,
+    "noexec": syscalls.MS_NOEXEC,
+    "noatime": 0x400,
+    "nodiratime": 0x800,
+    "relatime": 0x200000,
+}
+
+
+def _bind_readonly(path: str, recursive: bool = False) -> None:
+    """Bind ``path`` onto itself and remount it (and every mount below it) read-only.
+
+    A remount inside a user namespace must keep the flags the mount was
+    locked with (nosuid, nodev, noexec, atime): they are read from mountinfo.
+    """
+    flags = syscalls.MS_BIND | (syscalls.MS_REC if recursive else 0)
+    _mount(path, path, None, flags, None, f"bind {path} read-only")
+    prefix = path.rstrip("/") + "/"
+    for target, options in _mounts():
+        if target == path or (recursive and target.startswith(prefix)):
+            keep = 0
+            for option in options:
+                keep |= _LOCKABLE.get(option, 0)
+            remount = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | keep
+            _mount(None, target, None, remount, None, f"remount {target} read-only")
+
+
+def _lock_mounts() -> None:
+    """Enter a nested user and mount namespace, so the sandbox cannot undo the setup.
+
+    Root in the sandbox holds CAP_SYS_ADMIN over the mount namespace its user
+    namespace owns, so it could unmount the read-only /proc/sys or remount
+    /sys read-write. Mounts copied into a mount namespace owned by a less
+    privileged (nested) user namespace are locked by the kernel: they can no
+    longer be unmounted one by one nor have read-only, nosuid, nodev or
+    noexec removed. Root inside the nested namespace is the same uid; it
+    keeps creating mounts of its own, but no longer administers the pid,
+    network and uts namespaces (lo is already up, the hostname already set).
+    """
+    try:
+        syscalls.unshare(syscalls.CLONE_NEWUSER | syscalls.CLONE_NEWNS)
+    except OSError as exc:
+        raise _fail("unshare(user, mount) to lock the mounts", exc, HINT_USERNS) from exc
+    for path, text in (
+        ("/proc/self/setgroups", "deny"),
+        ("/proc/self/uid_map", "0 0 1\n"),
+        ("/proc/self/gid_map", "0 0 1\n"),
+    ):
+        try:
+            syscalls.write_file(path, text)
+        except OSError as exc:
+            raise _fail(f"write {path} (nested user namespace)", exc, HINT_USERNS) from exc
+
+
+def _mounts() -> list[tuple[str, list[str]]]:
+    """(mount point, per-mount options) of the calling process's mounts, last one wins."""
+    found: dict[str, list[str]] = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            target = fields[4].replace("\\040", " ")
+            found[target] = fields[5].split(",")
+    return list(found.items())
 
 
 def _mount(
@@ -170,6 +246,9 @@ def hexe_child_hostname(spawn: Any) -> None:
 
 @hookimpl
 def hexe_child_security(spawn: Any) -> None:
+    namespaces = spawn.plan.isolation.namespaces
+    if "user" in namespaces and _mount_namespace(namespaces):
+        _lock_mounts()
     if not spawn.plan.isolation.no_new_privs:
         return
     try:
