@@ -31,6 +31,11 @@ CPU_FORMS = (
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
+#: Largest values the kernel takes (memory: far below its page-counter limit;
+#: pids: PID_MAX_LIMIT on 64-bit; cpu quota: well below the CFS bandwidth maximum).
+MEMORY_MAX = 1 << 60
+PIDS_MAX = 4_194_304
+CPU_QUOTA_MAX = 1_000_000_000_000
 CPU_PERIOD_MIN = 1_000
 CPU_PERIOD_MAX = 1_000_000
 CPU_QUOTA_MIN = 1_000
@@ -58,11 +63,13 @@ def _size(setting: str, value: object, forms: str, *, allow_max: bool) -> int | 
     if isinstance(value, int):
         if value <= 0:
             raise SettingError(setting, value, forms, problem="must be greater than zero")
-        return value
+        return _at_most(setting, value, forms, value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SettingError(setting, value, forms, problem="is not a size")
         if value != int(value) or value <= 0:
             raise SettingError(setting, value, forms, problem="must be a whole number above zero")
-        return int(value)
+        return _at_most(setting, int(value), forms, value)
     if not isinstance(value, str):
         raise SettingError(setting, value, forms, problem="is not a size")
     text = value.strip()
@@ -79,6 +86,12 @@ def _size(setting: str, value: object, forms: str, *, allow_max: bool) -> int | 
     size = int(float(number) * _UNITS[unit]) if "." in number else int(number) * _UNITS[unit]
     if size <= 0:
         raise SettingError(setting, value, forms, problem="must be greater than zero")
+    return _at_most(setting, size, forms, value)
+
+
+def _at_most(setting: str, size: int, forms: str, shown: object) -> int:
+    if size > MEMORY_MAX:
+        raise SettingError(setting, shown, forms, problem="is larger than 1 EiB")
     return size
 
 
@@ -101,8 +114,9 @@ def parse_pids(setting: str, value: object) -> int | None:
         pass
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, float) and value == int(value):
-        number = int(value)
+    elif isinstance(value, float) and value == value and abs(value) != float("inf"):
+        if value == int(value):
+            number = int(value)
     elif isinstance(value, str):
         text = value.strip()
         if text.lower() == "max":
@@ -113,6 +127,8 @@ def parse_pids(setting: str, value: object) -> int | None:
         raise SettingError(setting, value, PIDS_FORMS, problem="is not a number")
     if number <= 0:
         raise SettingError(setting, value, PIDS_FORMS, problem="must be greater than zero")
+    if number > PIDS_MAX:
+        raise SettingError(setting, value, PIDS_FORMS, problem=f"is larger than {PIDS_MAX}")
     return number
 
 
@@ -142,6 +158,8 @@ def parse_cpu(setting: str, value: object) -> CpuQuota:
         raise SettingError(setting, value, CPU_FORMS, problem="must have a quota above zero")
     if quota < CPU_QUOTA_MIN:
         raise SettingError(setting, value, CPU_FORMS, problem="has a quota below 1000")
+    if quota > CPU_QUOTA_MAX:
+        raise SettingError(setting, value, CPU_FORMS, problem=f"has a quota above {CPU_QUOTA_MAX}")
     return CpuQuota(quota, period)
 
 

@@ -547,3 +547,42 @@ def test_bad_environment_is_reported_with_the_variable_not_as_a_config_error():
 
 def test_pane_defaults_are_pane_specs():
     assert isinstance(lua("").panes()[0], PaneSpec)
+
+
+# -- what a config cannot do to hexe --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("debug.sethook() while true do end", "attempt to call a nil value (field 'sethook')"),
+        ("os.exit(3)", "os.exit is not allowed in init.lua"),
+        (
+            "setmetatable({}, {__gc = function() while true do end end})",
+            "__gc finalizers are not allowed in init.lua",
+        ),
+        ("error({})", "a Lua error without a message"),
+        ("hexe.defaults { memory = 1/0 }", "defaults.memory=inf is not a size"),
+        ("hexe.defaults { memory = 0/0 }", "defaults.memory=nan is not a size"),
+        ("hexe.defaults { pids = 1e300 }", "defaults.pids=1e+300 is larger than 4194304"),
+        ("hexe.defaults(setmetatable({}, {__index = function() while true do end end}))", None),
+        ("hexe.defaults(setmetatable({}, {__tostring = function() while true do end end}))", None),
+    ],
+)
+def test_a_config_cannot_hang_kill_or_crash_hexe(text, message):
+    if message is None:
+        lua(text)  # loads: metamethods are not run while checking
+        return
+    errors = errors_of(text)
+    assert any(message in e for e in errors), errors
+
+
+def test_lua_print_goes_to_stderr_not_stdout(capfd):
+    lua('print("from init.lua")')
+    out, err = capfd.readouterr()
+    assert out == "" and "from init.lua" in err
+
+
+def test_python_module_is_not_loadable_from_lua():
+    config = lua('hexe.defaults { profile = package.loaded.python and "full" or "none" }')
+    assert pane_isolation(config, config.panes()[0], {}).profile == "none"

@@ -80,6 +80,17 @@ scalars = st.one_of(
     st.sampled_from(WORDS).map(lua_string),
     st.text(max_size=12).map(lua_string),
     st.just("function() end"),
+    # numbers Lua has and JSON does not
+    st.sampled_from(["(1/0)", "(-1/0)", "(0/0)", "1e400", "math.huge", "math.mininteger"]),
+    # tables with metamethods that misbehave when read
+    st.sampled_from(
+        [
+            "setmetatable({}, {__index = function() error('boom') end})",
+            "setmetatable({}, {__index = function() while true do end end})",
+            "setmetatable({}, {__tostring = function() error('boom') end})",
+            "setmetatable({}, {__len = function() return -1 end})",
+        ]
+    ),
 )
 
 

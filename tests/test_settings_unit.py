@@ -231,3 +231,19 @@ def test_summary_shows_profile_and_limits():
     iso = resolve([flags(profile="full", memory="512M", pids=100, cpu="50000 100000")])
     assert iso.summary() == "full 512M/100p/50%"
     assert resolve([flags(profile="balanced")]).summary() == "balanced"
+
+
+@pytest.mark.parametrize(
+    "parse,value,problem",
+    [
+        (parse_memory, float("inf"), "is not a size"),
+        (parse_memory, float("nan"), "is not a size"),
+        (parse_memory, "2000000T", "is larger than 1 EiB"),
+        (parse_pids, "99999999999999999999", "is larger than 4194304"),
+        (parse_pids, float("nan"), "is not a number"),
+        (parse_cpu, "999999999999999999 100000", "has a quota above 1000000000000"),
+    ],
+)
+def test_values_the_kernel_would_refuse_are_refused_here(parse, value, problem):
+    with pytest.raises(SettingError, match=problem):
+        parse("--x", value)

@@ -124,12 +124,22 @@ def spawn_callbacks(
             }
         )
         label = f"pane_spawn callback ({callback.where})"
+        problems = Problems()
+
+        def run_and_read(
+            callback: Any = callback,
+            table: Any = table,
+            label: str = label,
+            problems: Problems = problems,
+        ) -> Any:
+            callback.function(table)
+            isolation = runtime.rawget(table, "isolation")
+            return plain(isolation, f"{pane.path}.isolation", label, problems, runtime)
+
         try:
-            runtime.call(callback.function, table)
+            after = runtime.guarded(run_and_read, 0.5)
         except LuaFailure as exc:
             raise ConfigError([f"{label}: {exc.message}"], config.path) from exc
-        problems = Problems()
-        after = plain(table.isolation, f"{pane.path}.isolation", label, problems)
         if not isinstance(after, Table):
             problems.add(label, f"{pane.path}.isolation must stay a table")
             raise ConfigError(problems.items, config.path)

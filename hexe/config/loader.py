@@ -186,6 +186,7 @@ def plain(
     path: str,
     where: str,
     problems: Problems,
+    raw: Any,
     depth: int = 0,
     seen: frozenset[str] = frozenset(),
 ) -> Any:
@@ -195,8 +196,8 @@ def plain(
         if depth > MAX_DEPTH:
             problems.add(where, f"{path} is nested more than {MAX_DEPTH} levels deep")
             return Table({}, [])
-        ident = str(value)  # "<Lua table at 0x...>": wrappers differ, the table does not
-        marker = value[NODE_KEY]
+        ident = raw.ident(value)  # wrappers differ, the table does not; no __tostring
+        marker = raw.rawget(value, NODE_KEY)
         if marker is not None:
             return value  # a layout node: converted by the layout code
         if ident in seen:
@@ -222,11 +223,11 @@ def plain(
         if numbered and sorted(numbered) != list(range(1, len(numbered) + 1)):
             problems.add(where, f"{path} has a gap in its list (keys {sorted(numbered)[:8]})")
         items = [
-            plain(numbered[k], f"{path}[{k}]", where, problems, depth + 1, seen | {ident})
+            plain(numbered[k], f"{path}[{k}]", where, problems, raw, depth + 1, seen | {ident})
             for k in sorted(numbered)
         ]
         converted = {
-            k: plain(v, f"{path}.{k}", where, problems, depth + 1, seen | {ident})
+            k: plain(v, f"{path}.{k}", where, problems, raw, depth + 1, seen | {ident})
             for k, v in named.items()
         }
         return Table(converted, items)
@@ -329,7 +330,15 @@ class Loader:
                     runtime.run_file(path)
             except LuaFailure as exc:
                 raise ConfigError([exc.message], shown) from exc
-        config = self.build(runtime.calls, shown, runtime)
+        self.raw = runtime
+        # checking reads Lua tables, which may run metamethods (__index, __gc):
+        # under the same budget as the file itself
+        try:
+            config = runtime.guarded(lambda: self.build(runtime.calls, shown, runtime), 2.0)
+        except LuaFailure as exc:
+            raise ConfigError(
+                [f"{shown or 'init.lua'}: while checking: {exc.message}"], shown
+            ) from exc
         if path is not None and source is None:
             config = replace(config, file=str(path))
         if self.problems.items:
@@ -366,11 +375,14 @@ class Loader:
 
     # -- helpers ---------------------------------------------------------------
 
+    def where_of(self, node: Any) -> str:
+        return f"{self.raw.rawget(node, 'src')}:{self.raw.rawget(node, 'line')}"
+
     def one_table(self, where: str, name: str, args: list[Any], path: str) -> Table | None:
         if len(args) != 1 or lua_type(args[0]) != "table":
             self.problems.add(where, f"{name} takes one table, like {name} {{ ... }}")
             return None
-        value = plain(args[0], path, where, self.problems)
+        value = plain(args[0], path, where, self.problems, self.raw)
         if not isinstance(value, Table):
             self.problems.add(where, f"{name} takes a table, not a layout node")
             return None
@@ -451,7 +463,7 @@ class Loader:
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             self.problems.add(where, f"{path}: a profile name is letters, digits, - and _")
             return
-        table = plain(args[1], path, where, self.problems)
+        table = plain(args[1], path, where, self.problems, self.raw)
         if not isinstance(table, Table):
             return
         special = ("namespaces", "no_new_privs", "description")
@@ -637,14 +649,18 @@ class Loader:
                 "one layout describes every tab",
             )
         where, args = calls[0]
-        if len(args) != 1 or lua_type(args[0]) != "table" or args[0][NODE_KEY] is not None:
+        if (
+            len(args) != 1
+            or lua_type(args[0]) != "table"
+            or self.raw.rawget(args[0], NODE_KEY) is not None
+        ):
             self.problems.add(
                 where,
                 "hexe.layout takes a list of tabs: "
                 "hexe.layout { hexe.tab { ... }, hexe.tab { ... } }",
             )
             return ()
-        table = plain(args[0], "layout", where, self.problems)
+        table = plain(args[0], "layout", where, self.problems, self.raw)
         if not isinstance(table, Table):
             return ()
         for key in table.named:
@@ -652,19 +668,19 @@ class Loader:
         tabs = []
         for i, item in enumerate(table.items, start=1):
             path = f"tabs[{i}]"
-            if lua_type(item) != "table" or item[NODE_KEY] is None:
+            if lua_type(item) != "table" or self.raw.rawget(item, NODE_KEY) is None:
                 self.problems.add(
                     where,
                     f"layout[{i}] is {describe(item)}; use hexe.tab {{ ... }}, "
                     "hexe.split { ... } or hexe.pane { ... }",
                 )
                 continue
-            if item[NODE_KEY] == "tab":
+            if self.raw.rawget(item, NODE_KEY) == "tab":
                 tab = self.tab(item, path, options)
             else:  # a bare pane or split is a tab of its own
                 counter = [0]
                 root = self.node(item, path, options, counter)
-                tab = TabSpec(path, f"{item.src}:{item.line}", None, root) if root else None
+                tab = TabSpec(path, self.where_of(item), None, root) if root else None
             if tab is not None:
                 tabs.append(tab)
         if not table.items:
@@ -672,12 +688,12 @@ class Loader:
         return tuple(tabs)
 
     def tab(self, node: Any, path: str, options: Options) -> TabSpec | None:
-        where = f"{node.src}:{node.line}"
-        spec = node.spec
+        where = self.where_of(node)
+        spec = self.raw.rawget(node, "spec")
         if lua_type(spec) != "table":
             self.problems.add(where, f"{path}: hexe.tab takes a table")
             return None
-        table = plain(spec, path, where, self.problems)
+        table = plain(spec, path, where, self.problems, self.raw)
         if not isinstance(table, Table):
             return None
         name = None
@@ -699,27 +715,28 @@ class Loader:
         return TabSpec(path, where, name, root) if root is not None else None
 
     def node(self, node: Any, tab_path: str, options: Options, counter: list[int]) -> Node | None:
-        if lua_type(node) != "table" or node[NODE_KEY] is None:
+        if lua_type(node) != "table" or self.raw.rawget(node, NODE_KEY) is None:
             self.problems.add("", f"{tab_path}: {describe(node)} is not a pane or split")
             return None
-        kind = node[NODE_KEY]
-        where = f"{node.src}:{node.line}"
+        kind = self.raw.rawget(node, NODE_KEY)
+        where = self.where_of(node)
+        spec = self.raw.rawget(node, "spec")
         if kind == "tab":
             self.problems.add(where, f"{tab_path}: a tab cannot hold another tab")
             return None
-        if lua_type(node.spec) != "table":
+        if lua_type(spec) != "table":
             self.problems.add(where, f"{tab_path}: hexe.{kind} takes a table")
             return None
         if kind == "pane":
             counter[0] += 1
-            return self.pane(node.spec, f"{tab_path}.panes[{counter[0]}]", where, options)
-        return self.split(node.spec, tab_path, where, options, counter)
+            return self.pane(spec, f"{tab_path}.panes[{counter[0]}]", where, options)
+        return self.split(spec, tab_path, where, options, counter)
 
     def split(
         self, spec: Any, tab_path: str, where: str, options: Options, counter: list[int]
     ) -> SplitSpec | None:
         path = f"{tab_path}.split"
-        table = plain(spec, path, where, self.problems)
+        table = plain(spec, path, where, self.problems, self.raw)
         if not isinstance(table, Table):
             return None
         direction, ratio = "right", 0.5
@@ -759,7 +776,7 @@ class Loader:
         return SplitSpec(path, where, direction, ratio, (children[0], children[1]))
 
     def pane(self, spec: Any, path: str, where: str, options: Options) -> PaneSpec | None:
-        table = plain(spec, path, where, self.problems)
+        table = plain(spec, path, where, self.problems, self.raw)
         if not isinstance(table, Table):
             return None
         known = ("name", "title", "command", "cwd", "env", "isolation", "remain_on_exit")

@@ -35,6 +35,7 @@ local budget = { armed = false, deadline = math.huge, exceeded = false }
 local clock = os.clock
 local getinfo = debug.getinfo
 local sethook = debug.sethook
+local rawget, format, stderr = rawget, string.format, io.stderr
 
 local function guard()
   if not budget.armed then
@@ -125,9 +126,28 @@ end
 
 package.loaded["hexe"] = hexe
 _G.hexe = hexe
+-- nothing that could switch the budget off, end hexe, or reach Python
 _G.python = nil
+package.loaded.python = nil
+_G.debug = { traceback = debug.traceback, getinfo = debug.getinfo }
+package.loaded.debug = _G.debug
+os.exit = function() error("os.exit is not allowed in init.lua", 2) end
+-- a finalizer would run when the Lua state closes, outside any budget
+local real_setmetatable = setmetatable
+_G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc finalizers are not allowed in init.lua", 2)
+  end
+  return real_setmetatable(t, mt)
+end
+_G.print = function(...)
+  local parts = table.pack(...)
+  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  stderr:write(table.concat(parts, "\t"), "\n")
+end
 return { calls = calls, set_deadline = set_deadline, budget = budget,
-         add_function = add_function, hexe = hexe }
+         add_function = add_function, hexe = hexe,
+         rawget = rawget, ident = function(t) return format("%p", t) end }
 """
 
 
@@ -179,6 +199,14 @@ class LuaConfigRuntime:
     @property
     def calls(self) -> list[Any]:
         return list(self._api.calls.values())
+
+    def rawget(self, table: Any, key: Any) -> Any:
+        """``table[key]`` without running the table's metamethods."""
+        return self._api.rawget(table, key)
+
+    def ident(self, table: Any) -> str:
+        """A table's identity (its address), without ``__tostring``."""
+        return str(self._api.ident(table))
 
     def run_file(self, path: Path, seconds: float = DEFAULT_LOAD_SECONDS) -> None:
         """Run ``path`` as the config chunk, within the budget."""
@@ -234,6 +262,8 @@ class LuaConfigRuntime:
 
 def _lua_message(exc: Exception) -> str:
     text = str(exc).strip()
+    if text in ("", "error"):
+        return "a Lua error without a message (error() was given a non-string)"
     # lupa appends a Lua traceback to runtime errors; the first line says it all
     first = text.splitlines()[0] if text else "error"
     return first.replace("error loading code: ", "")
