@@ -10,6 +10,7 @@ import argparse
 import difflib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -40,10 +41,11 @@ def build_parser() -> Parser:
         epilog="Each command has --help. Docs: docs/isolation.md",
     )
     parser.add_argument("--version", action="version", version=f"hexe {__version__}")
+    env_level = os.environ.get("HEXE_LOG_LEVEL", "info").lower()
     parser.add_argument(
         "--log-level",
         choices=hexe_log.LEVELS,
-        default=os.environ.get("HEXE_LOG_LEVEL", "info"),
+        default=env_level if env_level in hexe_log.LEVELS else "info",
         help="lowest level written to the log (default: info)",
     )
     parser.add_argument(
@@ -190,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
+    # An ignored SIGCHLD (inherited from a careless parent) makes the kernel
+    # reap children itself: hexe could no longer wait for its sandboxes.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:

@@ -43,7 +43,8 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
     else:
         path = Path(log_file) if log_file else default_log_file()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not log_file:  # our own state directory; a path given is taken as it is
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             stream = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             print(f"hexe: warning: cannot open log {path}: {exc.strerror}", file=sys.stderr)
@@ -62,10 +63,26 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
         wrapper_class=structlog.make_filtering_bound_logger(
             getattr(logging, level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        logger_factory=lambda *_: _SafeWriter(stream),
         cache_logger_on_first_use=False,
     )
     return path
+
+
+class _SafeWriter:
+    """Writes rendered events; a log that cannot be written (disk full) never stops hexe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        try:
+            self._stream.write(message + "\n")
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    log = debug = info = warn = warning = err = error = critical = exception = fatal = msg
 
 
 def get_logger(**context: Any) -> Any:

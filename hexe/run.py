@@ -11,6 +11,7 @@ before exec, 126 when the command cannot be executed, 127 when it is not found.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -77,7 +78,14 @@ def run_command(
     else:
         pane = run_pane(tuple(argv))
     try:
-        plan = plan_for(config, pane, environ, flag_layer, kind=kind, name=f"run-{os.getpid()}")
+        plan = plan_for(
+            config,
+            pane,
+            environ,
+            flag_layer,
+            kind=kind,
+            name=f"run-{os.getpid()}-{secrets.token_hex(3)}",
+        )
     except (ConfigError, InvalidSettings) as exc:
         report(exc)
         return EXIT_SETUP_FAILED
@@ -109,7 +117,8 @@ def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
             child.send_signal(sig)
 
         for sig in FORWARDED:
-            old.setdefault(sig, signal.signal(sig, forward))
+            if sig not in spawn_mod.INHERITED_IGNORED:  # under nohup, SIGHUP stays ignored
+                old.setdefault(sig, signal.signal(sig, forward))
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         return spawn_mod.exit_code_of(child.wait())
     finally:

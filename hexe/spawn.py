@@ -12,8 +12,10 @@ The pipes:
   returned — so the child's cgroup and limits hold before it does anything.
 - **status** (child -> parent, close-on-exec): newline-separated JSON messages:
   ``{"pid": N}`` when a pid-namespace fork replaced the direct child,
+  ``{"spawned": N}`` from that PID 1 once the command runs,
   ``{"warning": "..."}``, and ``{"error": {...}}`` for a failed step. End of
-  file with no error means the command was executed.
+  file with no error means the command was executed — after a pid-namespace
+  fork, only together with ``spawned`` (else PID 1 was killed first).
 
 The process that forks must be single-threaded: a child forked from a
 threaded process inherits locks held by threads that do not exist in it.
@@ -127,6 +129,8 @@ class Spawn:
         self.status_fd: int | None = None
         self._status_buf = b""
         self._status_error: SetupError | None = None
+        self._handed_over = False  # a pid-namespace fork replaced the direct child
+        self._spawned = False  # that PID 1 reported the command running
         self.setup_ms: float | None = None
         self.exit_status: int | None = None
         self._direct_pid: int | None = None
@@ -192,6 +196,17 @@ class Spawn:
     def finish_start(self) -> None:
         """After end of file on the status pipe: log and raise the setup error, if any."""
         error = self._status_error
+        pid_namespace = "pid" in self.plan.isolation.namespaces
+        if error is None and pid_namespace and not (self._handed_over and self._spawned):
+            # end of file, but PID 1 never said the command runs: it was killed
+            error = SetupError(
+                "start the command",
+                0,
+                "the sandbox's PID 1 was killed before the command started",
+                hint="a memory limit that small leaves no room for hexe's init (about 10 MiB); "
+                "raise --memory / HEXE_CGROUP_MEM_MAX",
+                component="voidbox isolation",
+            )
         if error is not None:
             status = self._reap()
             self.exit_status = status
@@ -263,6 +278,10 @@ class Spawn:
                 pass  # an event loop's reaper was faster
             self._direct_pid = None
             self.pid = int(msg["pid"])
+            self._handed_over = True
+            return None
+        if "spawned" in msg:
+            self._spawned = True
             return None
         if "warning" in msg:
             self.warn(str(msg["warning"]))
@@ -387,9 +406,21 @@ def start(
         _ensure_subreaper()
     release_r, release_w = os.pipe2(os.O_CLOEXEC)
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None when the fd was closed at start
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in (release_r, release_w, status_r, status_w):
+            os.close(fd)
+        error = SpawnRefused(f"fork: {exc.strerror}", hint="is a pids limit around hexe full?")
+        spawn.log.error("spawn_refused", **spawn._context(), problem=str(error))
+        spawn._call_failed(error)
+        raise error from exc
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
         _child_main(spawn, release_r, status_w)
     os.close(release_r)
@@ -504,11 +535,7 @@ def _attach_terminal(fd: int) -> None:
         raise SetupError.from_oserror("attach terminal", exc) from exc
 
 
-def _ignored_signals() -> set[int]:
-    """Signals ignored here; exec keeps SIG_IGN, so these must be reset for the command.
-
-    Caught signals need nothing: exec resets them to the default by itself.
-    """
+def _currently_ignored() -> set[int]:
     ignored = set()
     for sig in signal.valid_signals():
         if sig in (signal.SIGKILL, signal.SIGSTOP):
@@ -519,6 +546,23 @@ def _ignored_signals() -> set[int]:
         except (OSError, ValueError):
             pass
     return ignored
+
+
+#: Signals this process was started with ignored (``nohup``, a background job
+#: of a non-interactive shell): the command inherits them ignored, as it would
+#: without hexe. Python ignores SIGPIPE and SIGXFSZ itself, so those two are
+#: not counted (subprocess resets them the same way).
+INHERITED_IGNORED = frozenset(_currently_ignored() - {signal.SIGPIPE, signal.SIGXFSZ})
+
+
+def _ignored_signals() -> set[int]:
+    """Signals hexe ignores that the command must get back at their default.
+
+    exec keeps SIG_IGN (caught signals it resets by itself), so the ones hexe
+    (or Python) chose to ignore are reset; the ones hexe was started with
+    ignored stay ignored.
+    """
+    return _currently_ignored() - INHERITED_IGNORED
 
 
 def _find_executable(name: str, env: Mapping[str, str]) -> str:
@@ -581,7 +625,7 @@ class Command:
                 list(self.argv),
                 dict(self.env),
                 setsigmask=(),
-                setsigdef=_ignored_signals() | _blocked_signals(),
+                setsigdef=_ignored_signals() | (_blocked_signals() - INHERITED_IGNORED),
             )
         except OSError as exc:
             raise _exec_error(self.argv[0], exc) from exc

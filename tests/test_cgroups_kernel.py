@@ -193,7 +193,7 @@ def test_cgroup_directories_exist_while_running_and_are_gone_afterwards():
 def test_full_profile_cgroup_namespace_is_rooted_at_the_pane_cgroup():
     script = (
         "grep ':memory:' /proc/self/cgroup; "
-        "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo | cut -d' ' -f4"
+        "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo | tail -1 | cut -d' ' -f4"
     )
     result = hexe("run", "--profile", "full", "--memory", "64M", "--", "sh", "-c", script)
     assert result.returncode == 0, result.stderr

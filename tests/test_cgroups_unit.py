@@ -187,18 +187,16 @@ def test_v2_driver_leaf_is_own_cgroup_hexe_name(tmp_path):
     assert driver.leaf_path("../escape") == str(own_dir / "hexe" / "_escape")
 
 
-def test_a_stale_empty_leaf_is_replaced_and_a_busy_one_avoided(tmp_path):
+def test_an_existing_leaf_is_never_taken_over(tmp_path):
     files, base = fake_hybrid(tmp_path)
     pids_hexe = base / "pids" / "hexe"
-    (pids_hexe / "run-3").mkdir(parents=True)  # stale and empty: reused
-    (pids_hexe / "run-4").mkdir()
-    (pids_hexe / "run-4" / "cgroup.procs").write_text("123\n")  # "busy": avoided
+    (pids_hexe / "run-3").mkdir(parents=True)  # empty: maybe a spawn whose child has not joined
     driver = V1Driver(detect(**files).v1)
     driver.create("run-3", ["pids"])
     other = V1Driver(detect(**files).v1)
-    other.create("run-4", ["pids"])
-    assert driver.paths() == [str(pids_hexe / "run-3")]
-    assert other.paths() == [str(pids_hexe / "run-4-1")]
+    other.create("run-3", ["pids"])
+    assert driver.paths() == [str(pids_hexe / "run-3-1")]
+    assert other.paths() == [str(pids_hexe / "run-3-2")]
 
 
 # -- v2 subtree_control --------------------------------------------------------------

@@ -426,3 +426,77 @@ def test_setup_failure_is_logged_with_step_and_errno(tmp_path):
     failed = [json.loads(line) for line in log.read_text().splitlines()]
     failed = [e for e in failed if e["event"] == "spawn_failed"]
     assert failed and failed[0]["step"].startswith("unshare(") and failed[0]["errno"] == 28
+
+
+# -- the caller's environment, as it comes --------------------------------------------------
+
+
+def test_under_nohup_the_command_keeps_sighup_ignored_and_survives_it():
+    script = (
+        "nohup {exe} -m hexe run --profile default -- "
+        "sh -c 'sleep 1; grep SigIgn /proc/self/status' > {out} 2>&1 & "
+        "pid=$!; sleep 0.3; kill -HUP $pid; wait $pid; echo rc=$?"
+    )
+    out = Path("/var/tmp") / f"hexe-nohup-{uuid.uuid4().hex[:8]}"
+    try:
+        result = subprocess.run(
+            ["sh", "-c", script.format(exe=sys.executable, out=out)],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            cwd="/",
+            timeout=60,
+        )
+        assert result.stdout.strip() == "rc=0"
+        sig_ign = int(out.read_text().split("SigIgn:")[1].split()[0], 16)
+        assert sig_ign & (1 << (signal.SIGHUP - 1))
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def test_a_closed_stdout_does_not_crash_hexe():
+    result = subprocess.run(
+        [sys.executable, "-m", "hexe", "run", "--", "sh", "-c", "exit 4"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+        cwd="/",
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 4, result.stderr
+
+
+def test_an_inherited_ignored_sigchld_does_not_lose_the_exit_status():
+    code = (
+        "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+        "os.execv(sys.executable, "
+        "[sys.executable, '-m', 'hexe', 'run', '--', 'sh', '-c', 'exit 3'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd="/",
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+
+
+def test_a_memory_limit_too_small_for_the_init_is_a_setup_error_not_the_commands_exit():
+    result = hexe("run", "--memory", "1M", "--", "true")
+    assert result.returncode == 125
+    assert "the sandbox's PID 1 was killed before the command started" in result.stderr
+    assert "raise --memory" in result.stderr
+
+
+def test_a_pids_limit_of_one_explains_the_init():
+    result = hexe("run", "--pids", "1", "--", "true")
+    assert result.returncode == 125
+    assert "hexe's init (PID 1) counts as one process; use at least 2" in result.stderr
+
+
+def test_an_unwritable_log_does_not_stop_hexe():
+    result = hexe("--log-file", "/dev/full", "run", "--memory", "64M", "--", "echo", "ran")
+    assert result.returncode == 0 and result.stdout == "ran\n"

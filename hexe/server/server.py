@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -194,7 +195,7 @@ class Server:
                 spec,
                 self.environ,
                 kind="pane",
-                name=f"{self.session}-{pane_id}-{os.getpid()}",
+                name=f"{self.session}-{pane_id}-{os.getpid()}-{secrets.token_hex(3)}",
             )
         except (ConfigError, InvalidSettings) as exc:
             self.pane_failed(pane, exc.message, None)

@@ -87,9 +87,10 @@ class Driver:
     def make_leaf(self, parent: str, name: str) -> str:
         """mkdir ``parent`` (kept) and a fresh ``parent/name``; returns the leaf path.
 
-        A leaf left behind by an earlier hexe with the same name is removed if
-        it is empty, else the new one gets a numbered suffix. Raises OSError
-        naming nothing: the caller words the reason.
+        An existing leaf is never taken over, even an empty one: it may belong
+        to another spawn whose child has not joined yet. The new leaf then gets
+        a numbered suffix. Raises OSError naming nothing: the caller words the
+        reason.
         """
         os.makedirs(parent, exist_ok=True)
         base = safe_name(name)
@@ -98,11 +99,7 @@ class Driver:
             try:
                 os.mkdir(leaf)
             except FileExistsError:
-                try:
-                    os.rmdir(leaf)  # a stale, empty leaf
-                    os.mkdir(leaf)
-                except OSError:
-                    continue
+                continue
             self.leaves.append(leaf)
             return leaf
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), leaf)

@@ -62,6 +62,17 @@ def _mount_namespace(namespaces: frozenset[str]) -> bool:
 
 
 @hookimpl
+def hexe_spawn_check(plan: Any) -> list[str]:
+    iso = plan.isolation
+    if "pid" in iso.namespaces and iso.limits.pids is not None and iso.limits.pids < 2:
+        return [
+            f"pids={iso.limits.pids} leaves no room for the command: in a pid namespace "
+            "hexe's init (PID 1) counts as one process; use at least 2"
+        ]
+    return []
+
+
+@hookimpl
 def hexe_spawn_features() -> list[str]:
     return [*NAMESPACE_FLAGS, "no_new_privs"]
 

@@ -52,9 +52,12 @@ def run_init(command: Any, status_fd: int | None) -> NoReturn:
     execute it raises ``SetupError`` here, before the status pipe is closed.
     """
     waited = FORWARDED | {signal.SIGCHLD}
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ignored, children would vanish unseen
     signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     pid = command.spawn()
     if status_fd is not None:
+        # say so explicitly: end of file alone could also mean we were killed
+        os.write(status_fd, b'{"spawned": %d}\n' % pid)
         os.close(status_fd)  # end of file: the parent learns the command runs
     set_process_name("hexe-init")
     while True:
