@@ -22,7 +22,7 @@
 hexe.defaults {
   -- none | minimal | default | balanced | full | sandbox, or a profile of yours
   --   none      no isolation, no limits
-  --   minimal   user namespace (you are root inside, nobody outside)
+  --   minimal   user namespace (root inside; outside you stay who you are)
   --   default   user + pid: the pane sees only its own processes
   --   balanced  user + pid + mount: and a fresh, private /tmp
   --   full      every namespace: no network but loopback, hostname "hexe"

@@ -94,7 +94,8 @@ def build_parser() -> Parser:
         help="run a command isolated, in the foreground",
         description=(
             "Run CMD in the foreground of this terminal, isolated by a profile and "
-            "limited by cgroups. Settings: built-in defaults < HEXE_* environment < flags. "
+            "limited by cgroups. Settings: built-in defaults < init.lua defaults < HEXE_* "
+            "environment < the pane's isolation (with --pane) < flags. "
             "Exit status: the command's own; 128+N for signal N; 125 when hexe or the "
             "isolation failed before exec; 126 not executable; 127 not found."
         ),

@@ -109,7 +109,8 @@ def render(checks: list[Check]) -> str:
             group = check.group
             lines.append(f"{group}")
         mark = {True: "ok  ", False: "FAIL", None: "info"}[check.ok]
-        lines.append(f"  {mark}  {check.name:<24} {check.detail}")
+        detail = check.detail.replace("\n", "\n" + " " * 32)
+        lines.append(f"  {mark}  {check.name:<24} {detail}")
         if check.hint and check.ok is False:
             lines.append(f"        {'':<24} hint: {check.hint}")
     works = all_profiles_work(checks)

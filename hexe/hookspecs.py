@@ -179,7 +179,11 @@ def hexe_child_security(spawn: Spawn) -> None:
     """Restrict the process: ``no_new_privs`` (later capabilities and seccomp).
 
     The last setup phase; the terminal is attached before it. Anything done
-    here constrains the command and any init that runs beside it.
+    here constrains the command and any init that runs beside it. With a
+    mount namespace, the voidbox plugin first moves the process into a
+    nested user namespace that locks the mounts: implementations that run
+    after it (the default for third-party plugins) no longer administer the
+    pid, uts and network namespaces; use ``tryfirst`` to run before it.
     """
 
 

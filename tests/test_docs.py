@@ -36,7 +36,16 @@ def test_readme_test_command_is_what_ci_runs():
 
 
 def test_every_command_has_help():
-    for args in ([], ["run"], ["doctor"], ["plugins"]):
+    for args in (
+        [],
+        ["run"],
+        ["doctor"],
+        ["plugins"],
+        ["mux"],
+        ["attach"],
+        ["config"],
+        ["config", "check"],
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "hexe", *args, "--help"], capture_output=True, text=True
         )
