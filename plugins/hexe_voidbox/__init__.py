@@ -145,11 +145,9 @@ def hexe_child_mounts(spawn: Any) -> None:
     # The kernel's knobs are not namespaced: a sandbox whose root is the host's
     # root could otherwise write /proc/sys/kernel/core_pattern, or raise its own
     # cgroup limits through /sys/fs/cgroup. Read-only, as bwrap does.
-    for path in PROC_READONLY:
-        if os.path.exists(path):
-            _bind_readonly(path)
-    if os.path.isdir("/sys"):
-        _bind_readonly("/sys", recursive=True)
+    _bind_readonly(
+        [p for p in PROC_READONLY if os.path.exists(p)], ["/sys"] if os.path.isdir("/sys") else []
+    )
 
 
 #: Parts of a fresh /proc that change the host, made read-only (bwrap's list).
@@ -164,17 +162,21 @@ _LOCKABLE = {
 }
 
 
-def _bind_readonly(path: str, recursive: bool = False) -> None:
-    """Bind ``path`` onto itself and remount it (and every mount below it) read-only.
+def _bind_readonly(paths: list[str], trees: list[str]) -> None:
+    """Bind each path onto itself, each tree recursively, and remount all read-only.
 
     A remount inside a user namespace must keep the flags the mount was
-    locked with (nosuid, nodev, noexec, atime): they are read from mountinfo.
+    locked with (nosuid, nodev, noexec, atime): they are read from mountinfo
+    (once, after all the binds).
     """
-    flags = syscalls.MS_BIND | (syscalls.MS_REC if recursive else 0)
-    _mount(path, path, None, flags, None, f"bind {path} read-only")
-    prefix = path.rstrip("/") + "/"
+    for path in paths:
+        _mount(path, path, None, syscalls.MS_BIND, None, f"bind {path} read-only")
+    for tree in trees:
+        _mount(tree, tree, None, syscalls.MS_BIND | syscalls.MS_REC, None, f"bind {tree} read-only")
+    prefixes = tuple(t.rstrip("/") + "/" for t in trees)
+    wanted = set(paths) | set(trees)
     for target, options in _mounts():
-        if target == path or (recursive and target.startswith(prefix)):
+        if target in wanted or target.startswith(prefixes):
             keep = 0
             for option in options:
                 keep |= _LOCKABLE.get(option, 0)
