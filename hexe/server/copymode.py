@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hexe.terminal.lines import text_width
+
 
 @dataclass(frozen=True)
 class CopyView:
@@ -98,7 +100,7 @@ class CopyMode:
         elif name == "0":
             self.cx = 0
         elif name == "$":
-            self.cx = max(len(self.text(self.cy).rstrip()) - 1, 0)
+            self.cx = max(text_width(self.text(self.cy).rstrip()) - 1, 0)
         elif name in ("Space", "v"):
             self.anchor = (self.cx, self.cy)
         elif name in ("Enter", "y"):
@@ -119,8 +121,7 @@ class CopyMode:
 
     def search(self, needle: str, backwards: bool) -> bool:
         self.last_search = (needle, backwards)
-        start = (self.cx, self.cy)
-        found = self.screen.search(needle, backwards=backwards, start=start)
+        found = self.screen.search(needle, backwards=backwards, start=(self.cy, self.cx))
         if found is None:
             return False
         self.cy, self.cx = found
@@ -136,17 +137,12 @@ class CopyMode:
         return (first[1], first[0]), (last[1], last[0])
 
     def selected_text(self) -> str:
+        """The selection, by screen columns (wide characters count two), soft wraps joined."""
         sel = self.selection()
         if sel is None:
             return ""
         (x0, y0), (x1, y1) = sel
-        lines = []
-        for line in range(y0, y1 + 1):
-            text = self.text(line)
-            start = x0 if line == y0 else 0
-            end = x1 + 1 if line == y1 else len(text)
-            lines.append(text[start:end].rstrip())
-        return "\n".join(lines)
+        return self.screen.copy_text((y0, x0), (y1, x1))
 
     def view(self) -> CopyView:
         above = self.bottom_top - self.top

@@ -19,6 +19,7 @@ from typing import Any
 
 from hexe import hookimpl
 from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
+from hexe.terminal.lines import cut, text_width
 
 NAME = "render"
 RESET = "\x1b[0m"
@@ -107,10 +108,18 @@ def _copy_rows(pane: Any) -> list[str]:
         line = copy.top + i
         if sel is not None and sel[0][1] <= line <= sel[1][1]:
             text = screen.history_text(line) if line < history else screen.row_text(line - history)
-            text = text.ljust(cols)[:cols]
+            text = cut(text, 0, cols)
+            text += " " * (cols - text_width(text))
             start = sel[0][0] if line == sel[0][1] else 0
             end = sel[1][0] + 1 if line == sel[1][1] else cols
-            out.append(RESET + text[:start] + SELECT_STYLE + text[start:end] + RESET + text[end:])
+            out.append(
+                RESET
+                + cut(text, 0, start)
+                + SELECT_STYLE
+                + cut(text, start, end)
+                + RESET
+                + cut(text, end, cols)
+            )
         elif line < history:
             out.append(screen.history_row(line, cols))
         elif line - history < screen.rows:
