@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hexe.config import ConfigError, load, pane_isolation
+from hexe.config.lua import API_FUNCTIONS
 from hexe.isolation import InvalidSettings
 
 KEYS = [
@@ -124,19 +125,7 @@ values = st.recursive(
     scalars, lambda children: st.one_of(tables(children), nodes(children)), max_leaves=12
 )
 
-CALLS = [
-    "defaults",
-    "options",
-    "profile",
-    "key",
-    "unbind",
-    "status",
-    "on",
-    "layout",
-    "tab",
-    "split",
-    "pane",
-]
+CALLS = list(API_FUNCTIONS)
 statements = st.tuples(st.sampled_from(CALLS), st.lists(values, max_size=3)).map(
     lambda call: f"hexe.{call[0]}({', '.join(call[1])})"
 )

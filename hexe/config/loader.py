@@ -22,7 +22,7 @@ import lupa.lua54 as lupa
 
 from hexe import __version__
 from hexe.actions import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
-from hexe.config.lua import NODE_KEY, LuaConfigRuntime, LuaFailure, display_path
+from hexe.config.lua import API_FUNCTIONS, NODE_KEY, LuaConfigRuntime, LuaFailure, display_path
 from hexe.config.model import (
     Binding,
     Callback,
@@ -98,20 +98,7 @@ class ConfigAPI:
         self.settings[name] = parse
 
     def _claim(self, what: str, name: str) -> None:
-        builtin = {
-            "version",
-            "defaults",
-            "options",
-            "profile",
-            "key",
-            "unbind",
-            "status",
-            "on",
-            "layout",
-            "tab",
-            "split",
-            "pane",
-        }
+        builtin = {"version", *API_FUNCTIONS}
         if name in builtin or what in self.owners:
             owner = self.owners.get(what, "hexe")
             raise HexeError(f"plugin {self.plugin}: {what} already exists (from {owner})")

@@ -28,6 +28,20 @@ DEFAULT_LOAD_SECONDS = 2.0
 DEFAULT_CALLBACK_SECONDS = 0.5
 
 NODE_KEY = "__hexe_node"
+#: the functions of the ``hexe`` table (the prelude defines them)
+API_FUNCTIONS = (
+    "defaults",
+    "options",
+    "profile",
+    "key",
+    "unbind",
+    "status",
+    "on",
+    "layout",
+    "tab",
+    "split",
+    "pane",
+)
 
 PRELUDE = r"""
 local calls = {}

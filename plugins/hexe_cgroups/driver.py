@@ -24,7 +24,7 @@ import errno
 import os
 import signal
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 PARENT_NAME = "hexe"
 #: the leaf (under PARENT_NAME) hexe moves itself into on cgroup v2 to make room
@@ -103,6 +103,25 @@ class Driver:
             self.leaves.append(leaf)
             return leaf
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), leaf)
+
+    def write_limit(
+        self,
+        leaf: str,
+        limit: str,
+        value: object,
+        writes: Callable[[str, object, Callable[[str], bool]], list[tuple[str, str]]],
+    ) -> str | None:
+        """Write one limit's files (``writes`` gives them, in order) into ``leaf``.
+
+        Returns why it failed, or None. Stops at the first failed write.
+        """
+        for filename, text in writes(limit, value, lambda f: os.path.exists(os.path.join(leaf, f))):
+            path = os.path.join(leaf, filename)
+            try:
+                self.write(path, text)
+            except OSError as exc:
+                return reason(f"write {text} to", path, exc)
+        return None
 
     # -- cleanup -----------------------------------------------------------
 

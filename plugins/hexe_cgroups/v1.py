@@ -98,15 +98,9 @@ class V1Driver(Driver):
             leaf = self.leaf_of.get(LIMIT_CONTROLLERS[limit])
             if leaf is None:
                 continue
-            for filename, text in limit_writes(
-                limit, value, lambda f, leaf=leaf: os.path.exists(os.path.join(leaf, f))
-            ):
-                path = os.path.join(leaf, filename)
-                try:
-                    self.write(path, text)
-                except OSError as exc:
-                    failed[limit] = reason(f"write {text} to", path, exc)
-                    break
+            problem = self.write_limit(leaf, limit, value, limit_writes)
+            if problem:
+                failed[limit] = problem
         return failed
 
     def join_self(self) -> dict[str, str]:

@@ -178,15 +178,9 @@ class V2Driver(Driver):
         for limit, value in limits.items():
             if LIMIT_CONTROLLERS[limit] not in self.controllers:
                 continue
-            for filename, text in limit_writes(
-                limit, value, lambda f: os.path.exists(os.path.join(leaf, f))
-            ):
-                path = os.path.join(leaf, filename)
-                try:
-                    self.write(path, text)
-                except OSError as exc:
-                    failed[limit] = reason(f"write {text} to", path, exc)
-                    break
+            problem = self.write_limit(leaf, limit, value, limit_writes)
+            if problem:
+                failed[limit] = problem
         return failed
 
     def add_pid(self, pid: int) -> dict[str, str]:
