@@ -213,6 +213,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         report(exc)
         return EXIT_SETUP_FAILED
+    for name in getattr(pm, "_hexe_unknown_disabled", ()):
+        print(f"hexe: warning: no plugin named {name} to disable", file=sys.stderr)
+    level = os.environ.get("HEXE_LOG_LEVEL")
+    if level and level.lower() not in hexe_log.LEVELS:
+        print(
+            f"hexe: warning: HEXE_LOG_LEVEL={level} is not a level; "
+            f"levels: {', '.join(hexe_log.LEVELS)}; using info",
+            file=sys.stderr,
+        )
     if args.cmd == "run":
         from hexe.run import run_command
 

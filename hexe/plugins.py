@@ -77,6 +77,8 @@ def make_plugin_manager(
     for name, plugin in extra:
         if not pm.is_blocked(name):
             pm.register(plugin, name=name)
+    known = {ep.name for ep in eps} | {name for name, _ in extra}
+    pm._hexe_unknown_disabled = sorted(blocked - known)  # type: ignore[attr-defined]
     return pm
 
 

@@ -586,3 +586,9 @@ def test_lua_print_goes_to_stderr_not_stdout(capfd):
 def test_python_module_is_not_loadable_from_lua():
     config = lua('hexe.defaults { profile = package.loaded.python and "full" or "none" }')
     assert pane_isolation(config, config.panes()[0], {}).profile == "none"
+
+
+def test_a_nul_byte_in_a_command_or_the_environment_is_a_config_error():
+    errors = errors_of('hexe.layout { hexe.pane { command = "a\\0b", env = { A = "x\\0y" } } }')
+    assert any("command contains a NUL byte" in e for e in errors), errors
+    assert any("env.A contains a NUL byte" in e for e in errors), errors

@@ -500,3 +500,25 @@ def test_a_pids_limit_of_one_explains_the_init():
 def test_an_unwritable_log_does_not_stop_hexe():
     result = hexe("--log-file", "/dev/full", "run", "--memory", "64M", "--", "echo", "ran")
     assert result.returncode == 0 and result.stdout == "ran\n"
+
+
+def test_settings_a_profile_has_no_namespace_for_are_said_not_dropped_silently():
+    result = hexe(
+        "run", "--profile", "minimal", "--hostname", "box", "--tmp-size", "1G", "--", "true"
+    )
+    assert result.returncode == 0
+    assert (
+        "hostname from flags (--hostname) has no effect: profile minimal has no uts namespace"
+    ) in result.stderr
+    assert "tmp_size from flags (--tmp-size) has no effect" in result.stderr
+
+
+def test_disabling_a_plugin_that_does_not_exist_is_said():
+    result = hexe("--disable-plugin", "nosuch", "run", "--profile", "none", "--", "true")
+    assert result.returncode == 0
+    assert "hexe: warning: no plugin named nosuch to disable" in result.stderr
+
+
+def test_a_bad_log_level_variable_is_said():
+    result = hexe("run", "--profile", "none", "--", "true", env=clean_env(HEXE_LOG_LEVEL="loud"))
+    assert "HEXE_LOG_LEVEL=loud is not a level" in result.stderr

@@ -807,6 +807,10 @@ class Loader:
     def command(
         self, value: Any, label: str, where: str, options: Options
     ) -> tuple[str, ...] | None:
+        parts = [value] if isinstance(value, str) else getattr(value, "items", [])
+        if any(isinstance(p, str) and "\0" in p for p in parts):
+            self.problems.add(where, f"{label} contains a NUL byte, which no command can take")
+            return None
         if isinstance(value, str):
             if not value.strip():
                 self.problems.add(where, f"{label} is empty")
@@ -836,8 +840,10 @@ class Loader:
         for key, item in value.named.items():
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 self.problems.add(where, f"{label}.{key} is {describe(item)}; use a string")
-            elif "=" in key or not key:
+            elif "=" in key or not key or "\0" in key:
                 self.problems.add(where, f"{label}: {key!r} is not a variable name")
+            elif "\0" in str(item):
+                self.problems.add(where, f"{label}.{key} contains a NUL byte")
             else:
                 env[key] = str(item)
         return env
