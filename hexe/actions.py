@@ -11,6 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from hexe.errors import did_you_mean
+
 
 @dataclass(frozen=True)
 class Action:
@@ -106,8 +108,7 @@ def parse_keys(text: str) -> tuple[str, ...]:
 def check_action(name: object, args: list[object]) -> str | None:
     """None when ``name`` with ``args`` is a valid action, else the reason."""
     if not isinstance(name, str) or name not in ACTIONS:
-        close = difflib.get_close_matches(str(name), list(ACTIONS), n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
+        hint = did_you_mean(str(name), list(ACTIONS))
         return f"{name!r} is not an action; {hint}actions: {', '.join(ACTIONS)}"
     action = ACTIONS[name]
     if not action.required <= len(args) <= len(action.args):

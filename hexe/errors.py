@@ -8,13 +8,21 @@ exit codes and log events. Nothing here touches the kernel.
 
 from __future__ import annotations
 
+import difflib
 import errno as errno_mod
 import os
+from collections.abc import Iterable
 
 #: Exit codes of ``hexe run`` (the docker/podman convention).
 EXIT_SETUP_FAILED = 125
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
+
+
+def did_you_mean(value: object, choices: Iterable[str]) -> str:
+    """``"did you mean full? "`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(str(value), list(choices), n=1)
+    return f"did you mean {close[0]}? " if close else ""
 
 
 class HexeError(Exception):

@@ -85,18 +85,7 @@ _TILDE_KEYS = {
     23: "F11",
     24: "F12",
 }
-_SS3_KEYS = {
-    "A": "Up",
-    "B": "Down",
-    "C": "Right",
-    "D": "Left",
-    "H": "Home",
-    "F": "End",
-    "P": "F1",
-    "Q": "F2",
-    "R": "F3",
-    "S": "F4",
-}
+_SS3_KEYS = {k: v for k, v in _CSI_KEYS.items() if k != "Z"}  # ESC O A ... ESC O S
 _CSI_RE = re.compile(rb"\x1b\[([0-9;<?]*)([\x40-\x7e])")
 _PASTE_START = b"\x1b[200~"
 _PASTE_END = b"\x1b[201~"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from hexe.errors import HexeError, SettingError
+from hexe.errors import HexeError, SettingError, did_you_mean
 from hexe.limits import (
     CpuQuota,
     format_bytes,
@@ -322,8 +322,7 @@ def parse_setting(
     if setting in extra_settings:
         return extra_settings[setting](label, raw)
     known = [*SETTINGS, *extra_settings]
-    close = difflib.get_close_matches(setting, known, n=1)
-    hint = f"did you mean {close[0]}? " if close else ""
+    hint = did_you_mean(setting, known)
     raise SettingError(
         label, raw, f"{hint}settings: {', '.join(known)}", problem="is not a setting"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import hexe, host_ns, probe
+from hexe_voidbox.syscalls import NAMESPACE_FILES
 
 from hexe.isolation import BUILTIN_PROFILES
 
@@ -20,15 +21,7 @@ pytestmark = pytest.mark.kernel
 
 PROFILES = list(BUILTIN_PROFILES)
 WITH = {name: p.namespaces for name, p in BUILTIN_PROFILES.items()}
-NS_FILE = {
-    "user": "user",
-    "pid": "pid",
-    "mount": "mnt",
-    "net": "net",
-    "uts": "uts",
-    "ipc": "ipc",
-    "cgroup": "cgroup",
-}
+NS_FILE = NAMESPACE_FILES
 
 
 def profiles_with(ns: str, present: bool = True) -> list[str]:

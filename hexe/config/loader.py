@@ -34,7 +34,7 @@ from hexe.config.model import (
     StatusSpec,
     TabSpec,
 )
-from hexe.errors import HexeError, SettingError
+from hexe.errors import HexeError, SettingError, did_you_mean
 from hexe.isolation import (
     BUILTIN_PROFILES,
     NAMESPACES,
@@ -470,8 +470,7 @@ class Loader:
         else:
             for i, ns in enumerate(raw_ns.items, start=1):
                 if ns not in NAMESPACES:
-                    close = difflib.get_close_matches(str(ns), NAMESPACES, n=1)
-                    hint = f"did you mean {close[0]}? " if close else ""
+                    hint = did_you_mean(str(ns), NAMESPACES)
                     self.problems.add(
                         where,
                         f"{path}.namespaces[{i}]={describe(ns)} is not a "
@@ -577,8 +576,7 @@ class Loader:
                         if lua_type(seg) == "function" or seg in self.segments:
                             segments.append(seg)
                         else:
-                            close = difflib.get_close_matches(str(seg), self.segments, n=1)
-                            hint = f"did you mean {close[0]}? " if close else ""
+                            hint = did_you_mean(str(seg), self.segments)
                             self.problems.add(
                                 where,
                                 f"{label}[{i}]={describe(seg)} is not a "
@@ -614,8 +612,7 @@ class Loader:
                 continue
             event = args[0]
             if event not in EVENTS:
-                close = difflib.get_close_matches(event, list(EVENTS), n=1)
-                hint = f"did you mean {close[0]}? " if close else ""
+                hint = did_you_mean(event, list(EVENTS))
                 self.problems.add(
                     where, f"hexe.on: {event!r} is not an event; {hint}events: {', '.join(EVENTS)}"
                 )
@@ -732,8 +729,7 @@ class Loader:
                 if value in DIRECTIONS:
                     direction = value
                 else:
-                    close = difflib.get_close_matches(str(value), DIRECTIONS, n=1)
-                    hint = f"did you mean {close[0]}? " if close else ""
+                    hint = did_you_mean(str(value), DIRECTIONS)
                     self.problems.add(
                         where,
                         f"{path}.direction={describe(value)} is not a direction; "
