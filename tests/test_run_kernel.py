@@ -197,7 +197,8 @@ deadline = time.monotonic() + 10
 while time.monotonic() < deadline:
     try:
         state = open(f"/proc/{orphan}/stat").read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # ESRCH while the kernel is tearing the process down: gone too.
         print("reaped"); sys.exit(0)
     time.sleep(0.02)
 print("zombie" if state == "Z" else "still running " + state)
