@@ -18,48 +18,85 @@ from hexe.errors import did_you_mean
 class Action:
     name: str
     description: str
-    #: (name, type) of each argument; optional ones end with "?"
+    #: (name, type) of each argument; optional ones end with "?", and a
+    #: last one ending with "*" takes any number (one or more)
     args: tuple[tuple[str, type], ...] = ()
+    #: it acts on a pane (``-t PANE`` on the command line; default the focused one)
+    targets_pane: bool = False
 
     @property
     def required(self) -> int:
         return sum(1 for name, _ in self.args if not name.endswith("?"))
 
+    @property
+    def variadic(self) -> bool:
+        return bool(self.args) and self.args[-1][0].endswith("*")
 
-def _a(name: str, description: str, *args: tuple[str, type]) -> Action:
-    return Action(name, description, tuple(args))
+    def usage(self) -> str:
+        """``send-keys KEY...`` — the action and its arguments, as help shows them."""
+        parts = [self.name]
+        for name, _ in self.args:
+            if name.endswith("?"):
+                parts.append(f"[{name[:-1].upper()}]")
+            elif name.endswith("*"):
+                parts.append(f"{name[:-1].upper()}...")
+            else:
+                parts.append(name.upper())
+        return " ".join(parts)
+
+
+def _a(name: str, description: str, *args: tuple[str, type], pane: bool = False) -> Action:
+    return Action(name, description, tuple(args), pane)
 
 
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in (
-        _a("split-right", "split the pane, the new one to the right"),
-        _a("split-down", "split the pane, the new one below"),
-        _a("focus-left", "focus the pane to the left"),
-        _a("focus-right", "focus the pane to the right"),
-        _a("focus-up", "focus the pane above"),
-        _a("focus-down", "focus the pane below"),
+        _a("split-right", "split the pane, the new one to the right", pane=True),
+        _a("split-down", "split the pane, the new one below", pane=True),
+        _a("focus-left", "focus the pane to the left", pane=True),
+        _a("focus-right", "focus the pane to the right", pane=True),
+        _a("focus-up", "focus the pane above", pane=True),
+        _a("focus-down", "focus the pane below", pane=True),
         _a("focus-next", "focus the next pane"),
         _a("focus-prev", "focus the previous pane"),
-        _a("resize-left", "move the pane's edge left", ("cells?", int)),
-        _a("resize-right", "move the pane's edge right", ("cells?", int)),
-        _a("resize-up", "move the pane's edge up", ("cells?", int)),
-        _a("resize-down", "move the pane's edge down", ("cells?", int)),
-        _a("zoom", "zoom the pane to the whole window, or back"),
-        _a("close-pane", "close the pane; its process tree ends"),
+        _a("select-pane", "focus pane ID (and show its tab)", ("id", int)),
+        _a("resize-left", "move the pane's edge left", ("cells?", int), pane=True),
+        _a("resize-right", "move the pane's edge right", ("cells?", int), pane=True),
+        _a("resize-up", "move the pane's edge up", ("cells?", int), pane=True),
+        _a("resize-down", "move the pane's edge down", ("cells?", int), pane=True),
+        _a("zoom", "zoom the pane to the whole window, or back", pane=True),
+        _a("close-pane", "close the pane; its process tree ends", pane=True),
         _a("new-tab", "open a new tab"),
         _a("next-tab", "go to the next tab"),
         _a("prev-tab", "go to the previous tab"),
         _a("select-tab", "go to tab N (0-9)", ("n", int)),
-        _a("rename-tab", "rename the current tab"),
-        _a("copy-mode", "scroll back, search and copy"),
-        _a("paste", "paste the last copied text"),
+        _a("rename-tab", "rename the current tab (a prompt without NAME)", ("name?", str)),
+        _a(
+            "send-keys",
+            "type keys into the pane: key names (Enter, C-c) or text",
+            ("key*", str),
+            pane=True,
+        ),
+        _a("send-text", "type TEXT into the pane, as it is", ("text", str), pane=True),
+        _a("copy-mode", "scroll back, search and copy", pane=True),
+        _a("paste", "paste the last copied text", pane=True),
         _a("detach", "detach from the session; panes keep running"),
         _a("help", "show the active key bindings"),
         _a("reload-config", "reload init.lua; a bad one keeps the running config"),
-        _a("send-prefix", "send the prefix key to the pane"),
+        _a("send-prefix", "send the prefix key to the pane", pane=True),
+        _a("kill-session", "end the session: every pane's process tree and cgroup"),
     )
 }
+
+#: Other names accepted for an action (tmux's words).
+ALIASES = {"kill-pane": "close-pane"}
+
+
+def canonical(name: object) -> object:
+    """The action a name stands for (``kill-pane`` -> ``close-pane``)."""
+    return ALIASES.get(name, name) if isinstance(name, str) else name
+
 
 NAMED_KEYS = (
     "Up Down Left Right Enter Tab BTab Escape Space BSpace Home End PageUp PageDown "
@@ -107,17 +144,44 @@ def parse_keys(text: str) -> tuple[str, ...]:
 
 def check_action(name: object, args: list[object]) -> str | None:
     """None when ``name`` with ``args`` is a valid action, else the reason."""
+    name = canonical(name)
     if not isinstance(name, str) or name not in ACTIONS:
-        hint = did_you_mean(str(name), list(ACTIONS))
+        hint = did_you_mean(str(name), [*ACTIONS, *ALIASES])
         return f"{name!r} is not an action; {hint}actions: {', '.join(ACTIONS)}"
     action = ACTIONS[name]
-    if not action.required <= len(args) <= len(action.args):
-        shown = " ".join(n for n, _ in action.args) or "no arguments"
+    most = None if action.variadic else len(action.args)
+    if len(args) < action.required or (most is not None and len(args) > most):
+        shown = " ".join(action.usage().split()[1:]) or "no arguments"
         return f"{name} takes {shown}, got {len(args)} argument(s)"
-    for (arg_name, kind), value in zip(action.args, args, strict=False):
+    kinds = list(action.args)
+    if action.variadic:
+        kinds += [action.args[-1]] * (len(args) - len(kinds))
+    for (arg_name, kind), value in zip(kinds, args, strict=False):
+        shown = arg_name.rstrip("?*")
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            return f"{name}: {arg_name.rstrip('?')} must be a whole number, got {value!r}"
+            return f"{name}: {shown} must be a whole number, got {value!r}"
+        if kind is str and not isinstance(value, str):
+            return f"{name}: {shown} must be a string, got {value!r}"
     return None
+
+
+def coerce_args(name: str, args: list[str]) -> list[object]:
+    """Command-line words as the action's argument types (``"3"`` -> 3 where a number goes)."""
+    action = ACTIONS[canonical(name)]  # type: ignore[index]
+    kinds = [kind for _, kind in action.args]
+    if action.variadic:
+        kinds += [kinds[-1]] * (len(args) - len(kinds))
+    out: list[object] = []
+    for kind, word in zip(kinds, args, strict=False):
+        if kind is int:
+            try:
+                out.append(int(word))
+                continue
+            except ValueError:
+                pass
+        out.append(word)
+    out.extend(args[len(kinds) :])
+    return out
 
 
 #: The default bindings, as a tmux user would guess them.

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from hexe import __version__
 from hexe import log as hexe_log
+from hexe.actions import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED, HexeError
 from hexe.isolation import BUILTIN_PROFILES
 from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS
@@ -79,14 +80,66 @@ def build_parser() -> Parser:
     mux.add_argument(
         "-s", "--session", metavar="NAME", default="main", help="the session (default: main)"
     )
+    mux.add_argument(
+        "-d", dest="detach_others", action="store_true", help="detach the session's other clients"
+    )
     attach = sub.add_parser(
         "attach",
         help="attach this terminal to a running session",
-        description="Attach to session NAME, which must be running (see hexe mux).",
+        description=(
+            "Attach to session NAME, which must be running (see hexe mux); without NAME, "
+            "the most recently used session."
+        ),
     )
     attach.add_argument(
-        "session", nargs="?", metavar="NAME", default="main", help="the session (default: main)"
+        "session", nargs="?", metavar="NAME", help="the session (default: the last used one)"
     )
+    attach.add_argument(
+        "-d", dest="detach_others", action="store_true", help="detach the session's other clients"
+    )
+    ls = sub.add_parser(
+        "ls",
+        help="list the running sessions",
+        description=(
+            "List running sessions: name, tabs, panes, attached clients, when it was created "
+            "and the server's pid. Exit 1 when there is none. Sockets of dead servers are removed."
+        ),
+    )
+    ls.add_argument("--json", action="store_true", help="print JSON for scripts")
+    kill = sub.add_parser(
+        "kill",
+        aliases=["kill-session"],
+        help="end a session: every pane's process tree and cgroup",
+        description=(
+            "End session NAME (default: this pane's session, else the only one running, else "
+            "main): every pane's process tree ends, its cgroups and its socket are removed. "
+            "Returns once the server is gone."
+        ),
+    )
+    kill.add_argument("session", nargs="?", metavar="NAME", help="the session")
+    kill.add_argument("-s", dest="session_opt", metavar="NAME", help=argparse.SUPPRESS)
+    kill.add_argument("--all", action="store_true", help="every running session")
+    detach = sub.add_parser(
+        "detach",
+        help="detach a client from a session",
+        description=(
+            "Detach the session's most recently active client (the one you typed in last), "
+            "or every client with --all. The panes keep running."
+        ),
+    )
+    _session_option(detach)
+    detach.add_argument("--all", action="store_true", help="detach every client")
+    panes = sub.add_parser(
+        "list-panes",
+        help="the session's panes: pid, cwd, command, isolation",
+        description=(
+            "Print the session's panes: id, tab, state, pid (the command, not the sandbox's "
+            "PID 1), isolation, the working directory and command of the program in the "
+            "foreground. --json prints everything, including namespaces, limits and cgroup."
+        ),
+    )
+    _session_option(panes)
+    panes.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     profiles = ", ".join(BUILTIN_PROFILES)
     run = sub.add_parser(
@@ -166,7 +219,46 @@ def build_parser() -> Parser:
         help="list loaded plugins and the hooks each implements",
         description="List loaded plugins (built-in and third-party) and their hooks.",
     )
+    # every action of the vocabulary is a command too: hexe split-right -t 3
+    for action in ACTIONS.values():
+        if action.name in ("detach", "kill-session"):
+            continue
+        aliases = [a for a, target in ALIASES.items() if target == action.name]
+        cmd = sub.add_parser(
+            action.name,
+            aliases=aliases,
+            help=action.description,
+            description=f"{action.description[0].upper()}{action.description[1:]}. "
+            "An action of the vocabulary shared with key bindings and init.lua "
+            "(docs/cli.md).",
+        )
+        _session_option(cmd)
+        if action.targets_pane:
+            cmd.add_argument(
+                "-t",
+                "--pane",
+                metavar="ID",
+                type=int,
+                help="the pane (default: this shell's pane, $HEXE_PANE, else the focused one)",
+            )
+        if action.name in ("split-right", "split-down", "new-tab"):
+            cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
+        for arg_name, kind in action.args:
+            nargs = "?" if arg_name.endswith("?") else "+" if arg_name.endswith("*") else None
+            cmd.add_argument(
+                "action_args", metavar=arg_name.rstrip("?*").upper(), nargs=nargs, type=kind
+            )
+        cmd.set_defaults(action=action.name)
     return parser
+
+
+def _session_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-s",
+        "--session",
+        metavar="NAME",
+        help="the session (default: this pane's, $HEXE_SESSION, else the only one, else main)",
+    )
 
 
 def _unknown_arguments(parser: Parser, cmd: str | None, unknown: list[str]) -> NoReturn:
@@ -257,7 +349,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
             create=args.cmd == "mux",
             log_level=args.log_level,
             log_file=args.log_file,
+            detach_others=args.detach_others,
         )
+    if args.cmd in ("ls", "kill", "kill-session", "detach", "list-panes") or hasattr(
+        args, "action"
+    ):
+        return _session_command(args)
     if args.cmd == "config":
         if args.config_cmd != "check":
             parser.parse_args(["config", "--help"])
@@ -275,6 +372,51 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 print(f"    {hook}")
         return 0
     parser.error(f"unknown command {args.cmd}")
+
+
+def _session_command(args: argparse.Namespace) -> int:
+    from hexe import sessions
+    from hexe.run import report
+
+    environ = dict(os.environ)
+    try:
+        if args.cmd == "ls":
+            return sessions.ls_command(environ, args.json)
+        if args.cmd in ("kill", "kill-session"):
+            return sessions.kill_command(args.session or args.session_opt, args.all, environ)
+        if args.cmd == "detach":
+            sessions.action_command(
+                "detach",
+                ["all"] if args.all else [],
+                session=args.session,
+                pane=None,
+                environ=environ,
+            )
+            return 0
+        if args.cmd == "list-panes":
+            panes = sessions.action_command(
+                "list-panes", [], session=args.session, pane=None, environ=environ
+            )
+            print(json.dumps(panes, indent=2) if args.json else sessions.format_panes(panes))
+            return 0
+        values = getattr(args, "action_args", None)
+        if values is None:
+            values = []
+        elif not isinstance(values, list):
+            values = [values]
+        result = sessions.action_command(
+            args.action,
+            values,
+            session=args.session,
+            pane=getattr(args, "pane", None),
+            environ=environ,
+        )
+        if getattr(args, "print", False) and result is not None:
+            print(result)
+        return 0
+    except HexeError as exc:
+        report(exc)
+        return 1
 
 
 if __name__ == "__main__":

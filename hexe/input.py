@@ -277,3 +277,63 @@ def encode_mouse(event: Mouse, x: int, y: int, sgr: bool = True) -> bytes:
         return b""
     button = event.button if event.pressed else 3 | (event.button & ~3)
     return b"\x1b[M" + bytes([32 + button, 33 + x, 33 + y])
+
+
+# -- the other way: key names to the bytes a terminal would send (send-keys) -----
+
+_NAMED_BYTES = {
+    "Enter": b"\r",
+    "Tab": b"\t",
+    "BTab": b"\x1b[Z",
+    "Escape": b"\x1b",
+    "Space": b" ",
+    "BSpace": b"\x7f",
+}
+_CSI_FINAL = {name: final for final, name in _CSI_KEYS.items() if name not in ("BTab",)}
+_TILDE_CODE = {
+    name: code for code, name in sorted(_TILDE_KEYS.items(), reverse=True) if code not in (1, 4)
+}
+_CTRL_SYMBOLS = {"@": 0, " ": 0, "[": 0x1B, "\\": 0x1C, "]": 0x1D, "^": 0x1E, "_": 0x1F, "?": 0x7F}
+
+
+def encode_key(name: str, app_cursor: bool = False) -> bytes:
+    """The bytes for a key named as :func:`hexe.actions.parse_key` names it (``C-c``, ``M-Up``).
+
+    Arrow keys honour the pane's application-cursor mode; modified special
+    keys use xterm's ``CSI 1;m X`` / ``CSI n;m ~`` forms.
+    """
+    mods = ""
+    while len(name) > 2 and name[1] == "-" and name[0] in "CMS":
+        mods += name[0]
+        name = name[2:]
+    param = 1 + ("S" in mods) + 2 * ("M" in mods) + 4 * ("C" in mods)
+    if len(name) == 1:
+        if "C" in mods:
+            low = name.lower()
+            if "a" <= low <= "z":
+                data = bytes([ord(low) & 0x1F])
+            elif name in _CTRL_SYMBOLS:
+                data = bytes([_CTRL_SYMBOLS[name]])
+            else:
+                data = name.encode()
+        else:
+            data = (name.upper() if "S" in mods else name).encode()
+        return b"\x1b" + data if "M" in mods else data
+    if name == "Space" and "C" in mods:
+        return b"\x1b\x00" if "M" in mods else b"\x00"
+    if name in _NAMED_BYTES:
+        data = _NAMED_BYTES[name]
+        if name == "Tab" and "S" in mods:
+            data = b"\x1b[Z"
+        return b"\x1b" + data if "M" in mods else data
+    if name in _CSI_FINAL:
+        final = _CSI_FINAL[name]
+        if param > 1:
+            return f"\x1b[1;{param}{final}".encode()
+        if final in "PQRS" or (app_cursor and final in "ABCDHF"):
+            return f"\x1bO{final}".encode()
+        return f"\x1b[{final}".encode()
+    if name in _TILDE_CODE:
+        code = _TILDE_CODE[name]
+        return (f"\x1b[{code};{param}~" if param > 1 else f"\x1b[{code}~").encode()
+    raise ValueError(f"{name!r} is not a key name")

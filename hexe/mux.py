@@ -13,27 +13,33 @@ from hexe.run import report
 
 
 def mux_command(
-    session: str,
+    session: str | None,
     pm: Any,
     *,
     config_path: str | None,
     create: bool,
     log_level: str,
     log_file: str | None,
+    detach_others: bool = False,
 ) -> int:
     from hexe.client import daemonize, run_client
     from hexe.config import ConfigError
     from hexe.config import load as load_config
     from hexe.server.paths import check_session_name
+    from hexe.sessions import attach_target, refuse_nesting
 
     environ = dict(os.environ)
     try:
-        check_session_name(session)
+        if create:
+            session = check_session_name(session or "main")
+        else:
+            session = attach_target(session, environ)
+        refuse_nesting(session, environ)
     except HexeError as exc:
         report(exc)
-        return 2
+        return 1
 
-    def start(path: Path) -> None:
+    def start(path: Path, lock_fd: int) -> None:
         config = load_config(config_path, environ=environ, pm=pm)  # errors reach this terminal
 
         def serve() -> None:
@@ -44,10 +50,10 @@ def mux_command(
             server.listen()
             server.serve()
 
-        daemonize(serve)
+        daemonize(serve, close=(lock_fd,))
 
     try:
-        return run_client(session, environ, start if create else None)
+        return run_client(session, environ, start if create else None, detach_others)
     except ConfigError as exc:
         report(exc)
         return 1

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from helpers import clean_env
 
@@ -34,18 +35,26 @@ class Mux:
         rows: int = 40,
         session: str = "t",
         wrap: str = "",
+        args: list[str] | None = None,
+        share: Mux | None = None,
     ) -> None:
+        """``args`` replace ``mux --session t`` (``["attach", "t"]``); ``share`` is a Mux
+        whose runtime dir, state, config and log this one uses (a second client)."""
         self.base = base
         self.session = session
         self.tmux = f"hexe-test-{uuid.uuid4().hex[:8]}"
-        self.run_dir = base / "run"
         base.mkdir(parents=True, exist_ok=True)
-        self.run_dir.mkdir(mode=0o700)
-        self.state = base / "state"
-        self.state.mkdir()
-        self.log = base / "hexe.log"
-        self.config = base / "init.lua"
-        self.config.write_text(SHELL_CONFIG + config)
+        if share is not None:
+            self.run_dir, self.state, self.log = share.run_dir, share.state, share.log
+            self.config = share.config
+        else:
+            self.run_dir = base / "run"
+            self.run_dir.mkdir(mode=0o700)
+            self.state = base / "state"
+            self.state.mkdir()
+            self.log = base / "hexe.log"
+            self.config = base / "init.lua"
+            self.config.write_text(SHELL_CONFIG + config)
         self.env = clean_env(
             XDG_RUNTIME_DIR=str(self.run_dir),
             XDG_STATE_HOME=str(self.state),
@@ -71,9 +80,7 @@ class Mux:
                 str(self.log),
                 "--log-level",
                 "debug",
-                "mux",
-                "--session",
-                session,
+                *(args or ["mux", "--session", session]),
             ]
         )
         # the client's last words stay on screen: the pane lives on after it exits
@@ -155,6 +162,12 @@ class Mux:
         self.keys(key)
 
     # -- the end -------------------------------------------------------------------
+
+    def hexe(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        """``hexe ARGS`` from outside, with this session's runtime dir and config."""
+        from helpers import hexe
+
+        return hexe(*args, env=self.env, **kw)
 
     def server_pid(self) -> int | None:
         try:

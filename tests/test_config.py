@@ -284,7 +284,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         ),
         (
             'hexe.key("prefix 1", "select-tab")',
-            "hexe.key prefix 1: select-tab takes n, got 0 argument(s)",
+            "hexe.key prefix 1: select-tab takes N, got 0 argument(s)",
         ),
         (
             'hexe.key("prefix 1", "select-tab", "one")',

@@ -86,3 +86,44 @@ def test_bracketed_paste_is_one_event_even_across_chunks():
     (paste, key) = parser.feed(b"ld\x1b[20") + parser.feed(b"1~x")
     assert paste == Paste(b"hello \x02 world")
     assert key.name == "x"
+
+
+# -- send-keys: key names back to bytes ---------------------------------------------
+
+from hexe.actions import NAMED_KEYS  # noqa: E402
+from hexe.input import encode_key  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *NAMED_KEYS,
+        "a",
+        "Z",
+        "%",
+        "C-c",
+        "C-a",
+        "M-x",
+        "M-Enter",
+        "C-Left",
+        "M-Up",
+        "S-F5",
+        "C-M-Right",
+        "C-Delete",
+        "C-Space",
+    ],
+)
+def test_encoded_keys_parse_back_to_their_name(name):
+    events = InputParser().feed(encode_key(name))
+    assert [e.name for e in events] == [name]
+
+
+def test_arrow_keys_follow_application_cursor_mode():
+    assert encode_key("Up") == b"\x1b[A"
+    assert encode_key("Up", app_cursor=True) == b"\x1bOA"
+    assert encode_key("C-Up", app_cursor=True) == b"\x1b[1;5A"
+
+
+def test_ctrl_letters_are_control_bytes():
+    assert encode_key("C-c") == b"\x03" and encode_key("C-[") == b"\x1b"
+    assert encode_key("M-a") == b"\x1ba" and encode_key("Enter") == b"\r"

@@ -81,3 +81,28 @@ def test_the_prefix_split_across_two_reads_still_works(server):
     server.on_input(client, b"\x02")
     server.on_input(client, b"z")
     assert server.actions == [("zoom", [])]
+
+
+# -- the vocabulary: one check for keys, Lua and the command line ----------------------
+
+from hexe.actions import ACTIONS, check_action, coerce_args  # noqa: E402
+
+
+def test_variadic_and_typed_arguments_are_checked():
+    assert check_action("send-keys", ["ls", "Enter"]) is None
+    assert "takes KEY..." in check_action("send-keys", [])
+    assert "must be a string" in check_action("send-keys", [3])
+    assert "must be a whole number" in check_action("select-pane", ["x"])
+    assert check_action("kill-pane", []) is None  # tmux's name for close-pane
+    assert "did you mean" in check_action("splt-right", [])
+
+
+def test_command_line_words_become_the_argument_types():
+    assert coerce_args("select-pane", ["3"]) == [3]
+    assert coerce_args("send-keys", ["3", "Enter"]) == ["3", "Enter"]
+    assert coerce_args("resize-left", []) == []
+
+
+def test_every_action_has_a_handler_in_the_server():
+    for name in ACTIONS:
+        assert callable(getattr(Server, "do_" + name.replace("-", "_"), None)), name

@@ -22,6 +22,7 @@ import time
 import tty
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from hexe import log as hexe_log
 from hexe.errors import HexeError
@@ -45,7 +46,7 @@ def connect(path: Path) -> socket.socket | None:
 
 
 def ensure_server(
-    session: str, environ: Mapping[str, str], start: Callable[[Path], None] | None
+    session: str, environ: Mapping[str, str], start: Callable[[Path, int], None] | None
 ) -> socket.socket:
     """Connect to the session's server, starting it (``start``) when there is none.
 
@@ -63,7 +64,7 @@ def ensure_server(
         sock = connect(path)
         if sock is not None:
             return sock
-        start(path)
+        start(path, lock.fileno())
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             sock = connect(path)
@@ -76,8 +77,14 @@ def ensure_server(
     )
 
 
-def daemonize(run: Callable[[], None], keep: set[int] = frozenset()) -> None:
-    """Run ``run`` in a detached grandchild (new session, stdio on /dev/null); return at once."""
+def daemonize(run: Callable[[], None], close: tuple[int, ...] = ()) -> None:
+    """Run ``run`` in a detached grandchild (new session, stdio on /dev/null); return at once.
+
+    ``close`` are descriptors the grandchild must not keep: the start lock
+    above all, or the server would hold it for its whole life (flock locks
+    belong to the open file, which fork shares) and the next ``hexe mux``
+    that finds no server yet would wait for it forever.
+    """
     pid = os.fork()
     if pid:
         os.waitpid(pid, 0)
@@ -86,6 +93,8 @@ def daemonize(run: Callable[[], None], keep: set[int] = frozenset()) -> None:
         os.setsid()
         if os.fork():
             os._exit(0)
+        for fd in close:
+            os.close(fd)
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
@@ -128,7 +137,81 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def attach(sock: socket.socket, term: str) -> tuple[str, str]:
+class Connection:
+    """A command connection to a session server: requests and their replies, no terminal."""
+
+    def __init__(self, sock: socket.socket, session: str, timeout: float = 10.0) -> None:
+        self.sock = sock
+        self.session = session
+        self.decoder = protocol.Decoder()
+        self.frames: list[protocol.Frame] = []
+        sock.settimeout(timeout)
+        sock.sendall(
+            protocol.encode_json(
+                protocol.HELLO, {"version": protocol.PROTOCOL_VERSION, "mode": "command"}
+            )
+        )
+        frame = self._next()
+        if frame.kind == protocol.BYE:
+            raise HexeError(f"session {session}: {frame.json().get('message', 'refused')}")
+        if frame.kind != protocol.HELLO:
+            raise HexeError(f"session {session}: the server did not say hello")
+        self.server = frame.json()
+
+    def _next(self) -> protocol.Frame:
+        while not self.frames:
+            try:
+                data = self.sock.recv(1 << 16)
+            except TimeoutError as exc:
+                raise HexeError(f"session {self.session}: the server did not answer") from exc
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                raise HexeError(f"session {self.session}: the server closed the connection")
+            try:
+                self.frames += self.decoder.feed(data)
+            except protocol.ProtocolError as exc:
+                raise HexeError(f"session {self.session}: {exc}") from exc
+        return self.frames.pop(0)
+
+    def request(self, action: str, args: list[Any] | None = None, pane: int | None = None) -> Any:
+        """Run ``action`` in the session; its result, or HexeError with the server's reason."""
+        message: dict[str, Any] = {"action": action, "args": list(args or [])}
+        if pane is not None:
+            message["pane"] = pane
+        self.sock.sendall(protocol.encode_json(protocol.COMMAND, message))
+        while True:
+            frame = self._next()
+            if frame.kind == protocol.REPLY:
+                reply = frame.json()
+                if not reply.get("ok"):
+                    raise HexeError(str(reply.get("error", "failed")))
+                return reply.get("result")
+            if frame.kind == protocol.BYE:
+                raise HexeError(f"session {self.session}: {frame.json().get('message', 'ended')}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_session(session: str, environ: Mapping[str, str], timeout: float = 10.0) -> Connection:
+    """A command connection to ``session``; HexeError when it is not running."""
+    try:
+        sock = connect(socket_path(session, environ))
+    except PermissionError as exc:
+        raise HexeError(f"cannot connect to session {session}: {exc.strerror}") from exc
+    if sock is None:
+        raise HexeError(f"no session {session}", hint="hexe ls lists the running sessions")
+    return Connection(sock, session, timeout)
+
+
+def attach(sock: socket.socket, term: str, detach_others: bool = False) -> tuple[str, str]:
     """Relay the terminal and ``sock`` until the server says bye; (reason, message)."""
     if not os.isatty(0) or not os.isatty(1):
         raise HexeError("hexe mux needs a terminal on stdin and stdout")
@@ -142,6 +225,7 @@ def attach(sock: socket.socket, term: str) -> tuple[str, str]:
                     "cols": cols,
                     "rows": rows,
                     "term": term,
+                    "detach_others": detach_others,
                 },
             )
         )
@@ -197,7 +281,8 @@ def attach(sock: socket.socket, term: str) -> tuple[str, str]:
 def run_client(
     session: str,
     environ: Mapping[str, str],
-    start: Callable[[Path], None] | None,
+    start: Callable[[Path, int], None] | None,
+    detach_others: bool = False,
 ) -> int:
     try:
         sock = ensure_server(session, environ, start)
@@ -206,6 +291,6 @@ def run_client(
             raise HexeError(f"cannot connect to session {session}: {exc.strerror}") from exc
         raise
     with sock:
-        reason, message = attach(sock, environ.get("TERM", "xterm"))
+        reason, message = attach(sock, environ.get("TERM", "xterm"), detach_others)
     print(f"[{message or reason}]", file=sys.stderr)
     return 0 if reason in ("detached", "exited") else 1

@@ -14,17 +14,18 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 HEADER = struct.Struct(">BI")
 MAX_FRAME = 4 << 20
 
-HELLO = 1  # both ways, JSON: {"version", "cols", "rows", "term"} / {"version", "session"}
+HELLO = 1  # both ways, JSON: {"version", "mode": "attach"|"command", "cols", "rows", "term",
+#   "detach_others"} / {"version", "session", "server"}
 INPUT = 2  # client -> server: bytes typed
 RESIZE = 3  # client -> server: JSON {"cols", "rows"}
 OUTPUT = 4  # server -> client: bytes to write to the terminal
 BYE = 5  # both ways, JSON {"reason": "detached" | "exited" | ..., "message": "..."}
-COMMAND = 6  # client -> server: JSON {"action": name, "args": [...]}
-REPLY = 7  # server -> client: JSON
+COMMAND = 6  # client -> server: JSON {"action": name, "args": [...], "pane": id or absent}
+REPLY = 7  # server -> client: JSON {"ok": true, "result": ...} / {"ok": false, "error": "..."}
 
 NAMES = {
     HELLO: "hello",

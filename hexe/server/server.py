@@ -35,11 +35,11 @@ from typing import Any
 from hexe import __version__
 from hexe import log as hexe_log
 from hexe import spawn as spawn_mod
-from hexe.actions import ACTIONS
+from hexe.actions import ACTIONS, canonical, check_action
 from hexe.config import Config, ConfigError, plan_for, reload, run_exit_callbacks
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError, SetupError
-from hexe.input import InputParser, Key, Mouse, Paste, encode_mouse
+from hexe.input import InputParser, Key, Mouse, Paste, encode_key, encode_mouse
 from hexe.isolation import InvalidSettings
 from hexe.layout import Tab, Tabs
 from hexe.server import protocol
@@ -50,9 +50,19 @@ from hexe.view import PaneView, View
 FRAME_INTERVAL = 1 / 60
 READ_SIZE = 1 << 16
 CLIENT_BUFFER_LIMIT = 8 << 20  # a client that stops reading is dropped past this
+CLIENT_BACKLOG = 256 << 10  # past this, a client gets no new frames until it drains
+CLIENT_STALL_SECONDS = 5.0  # a client that takes nothing for this long is dropped
 PANE_INPUT_LIMIT = 1 << 20
 TERM = "xterm-256color"
 SO_PEERCRED_FORMAT = "3i"
+#: What the command line may ask besides actions: answers, no changes.
+QUERIES = ("list-panes", "session-info")
+#: A peer in any namespace of its own is inside a sandboxed pane.
+PEER_NAMESPACES = ("user", "pid", "mnt", "net", "uts", "ipc")
+
+
+class ActionError(Exception):
+    """An action could not be done (no such pane or tab): shown, or replied to a command."""
 
 
 class Pane:
@@ -71,6 +81,8 @@ class Pane:
         self.pending_input = bytearray()
         self.copy: CopyMode | None = None
         self.size = (cols, rows)
+        self.plan: Any = None
+        self.created = time.time()
 
     @property
     def title(self) -> str:
@@ -88,10 +100,16 @@ class Pane:
 
 
 class Client:
-    """One attached ``hexe mux``."""
+    """One connection: an attached ``hexe mux``, or a command (``hexe split-right``)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, pid: int = 0) -> None:
         self.sock = sock
+        self.pid = pid
+        #: an attached terminal (False: a command connection, which never draws)
+        self.attached = False
+        #: connected from inside a sandbox (namespaces of its own), and from which pane
+        self.sandboxed = False
+        self.pane: int | None = None
         self.decoder = protocol.Decoder()
         self.out = bytearray()
         self.cols = 80
@@ -102,6 +120,10 @@ class Client:
         self.render_state: Any = None
         self.closing = False
         self.attached_at = time.time()
+        self.active_at = time.monotonic()
+        self.term = ""
+        #: when the client last took bytes from us (while we had some for it)
+        self.progress_at = time.monotonic()
 
     def send(self, kind: int, payload: bytes) -> None:
         self.out += protocol.encode(kind, payload)
@@ -140,6 +162,10 @@ class Server:
         self.paste_buffer = b""
         self.log = hexe_log.get_logger(session=session)
         self.listener: socket.socket | None = None
+        self.created = time.time()
+        self.activity = time.time()
+        #: the pane a command names (``-t``); the focused pane otherwise
+        self._target: Pane | None = None
 
     # -- geometry -------------------------------------------------------------
 
@@ -211,6 +237,7 @@ class Server:
         )
         env.pop("TMUX", None)
         plan = replace(plan, env=env)
+        pane.plan = plan
         pane.isolation = plan.isolation.summary()
         master, slave = os.openpty()
         fcntl.ioctl(
@@ -460,10 +487,63 @@ class Server:
             sock.close()
             return
         sock.setblocking(False)
-        client = Client(sock)
+        client = Client(sock, pid)
+        client.sandboxed, client.pane = self.peer_pane(pid)
         self.clients.append(client)
         self.sel.register(sock, selectors.EVENT_READ, ("client", client))
-        self.log.info("client_connected", client_pid=pid)
+        self.log.info(
+            "client_connected", client_pid=pid, sandboxed=client.sandboxed, pane=client.pane
+        )
+
+    def peer_pane(self, pid: int) -> tuple[bool, int | None]:
+        """Is the peer inside a sandbox (a namespace of its own), and in which pane?
+
+        The pane is found by walking the peer's parents up to a pane's
+        process (inside a pid namespace, orphans stay below its PID 1).
+        """
+        sandboxed = any(
+            _readlink(f"/proc/{pid}/ns/{ns}") != _readlink(f"/proc/self/ns/{ns}")
+            for ns in PEER_NAMESPACES
+        )
+        roots = {
+            p.spawn.pid: p.id
+            for p in self.panes.values()
+            if p.spawn is not None and p.spawn.pid is not None and p.alive
+        }
+        current = pid
+        for _ in range(256):
+            if current in roots:
+                return sandboxed, roots[current]
+            parent = _ppid(current)
+            if parent is None or parent <= 1 or parent == os.getpid():
+                break
+            current = parent
+        return sandboxed, None
+
+    def sandbox_refusal(self, client: Client, name: str, target: Pane | None) -> str | None:
+        """Why a client inside a sandboxed pane may not run this, or None.
+
+        From inside a sandbox, commands may only act on that pane itself
+        (split it — the new pane inherits its isolation —, type into it,
+        resize, zoom or close it) and ask questions; anything that could
+        reach another pane, start a pane with other isolation, reload the
+        config or end the session is refused.
+        """
+        if not client.sandboxed or name in QUERIES:
+            return None
+        where = f"pane {client.pane}" if client.pane is not None else "a sandbox"
+        action = ACTIONS.get(name)
+        if client.pane is None or action is None or not action.targets_pane:
+            return (
+                f"{name} is refused from inside {where}: a sandboxed pane may only act "
+                "on itself (split, send-keys, resize, zoom, close-pane) and list panes"
+            )
+        if target is not None and target.id != client.pane:
+            return (
+                f"{name} -t {target.id} is refused from inside pane {client.pane}: a sandboxed "
+                "pane may only act on itself"
+            )
+        return None
 
     def on_client(self, client: Client, events: int) -> None:
         if events & selectors.EVENT_WRITE:
@@ -509,7 +589,9 @@ class Server:
                 client.closing = True
                 self.flush_client(client)
                 return
-            client.cols, client.rows = _size(hello)
+            mode = hello.get("mode", "attach")
+            if mode not in ("attach", "command"):
+                raise protocol.ProtocolError(f"hello: mode {mode!r} is not attach or command")
             client.ready = True
             client.send_json(
                 protocol.HELLO,
@@ -519,25 +601,64 @@ class Server:
                     "server": __version__,
                 },
             )
-            self.set_size(client.cols, client.rows)
+            if mode == "command":
+                self.flush_client(client)
+                return
+            if client.sandboxed:
+                where = f"pane {client.pane}" if client.pane is not None else "a sandbox"
+                self.log.warning("attach_refused", pane=client.pane, client_pid=client.pid)
+                client.send_json(
+                    protocol.BYE,
+                    {
+                        "reason": "refused",
+                        "message": f"attaching from inside {where} is refused: a sandboxed "
+                        "pane must not see or type into the other panes",
+                    },
+                )
+                client.closing = True
+                self.flush_client(client)
+                return
+            client.cols, client.rows = _size(hello)
+            client.attached = True
+            client.term = str(hello.get("term", ""))[:64]
             client.render_state = None
+            self.activity = time.time()
+            if hello.get("detach_others"):
+                for other in list(self.clients):
+                    if other is not client and other.attached:
+                        self.detach_client(other, "detached by another client (attach -d)")
+            self.update_size()
+            self.log.info(
+                "client_attached", client_pid=client.pid, cols=client.cols, rows=client.rows
+            )
             self.dirty = True
             return
         if not client.ready:
             raise protocol.ProtocolError("the first frame must be hello")
-        if frame.kind == protocol.RESIZE:
+        if frame.kind == protocol.RESIZE and client.attached:
             client.cols, client.rows = _size(frame.json())
             client.render_state = None
-            self.set_size(client.cols, client.rows)
-        elif frame.kind == protocol.INPUT:
+            self.update_size()
+        elif frame.kind == protocol.INPUT and client.attached:
+            client.active_at = time.monotonic()
+            self.activity = time.time()
             self.on_input(client, frame.payload)
         elif frame.kind == protocol.COMMAND:
-            command = frame.json()
-            self.run_action(client, str(command.get("action")), list(command.get("args") or []))
+            client.send_json(protocol.REPLY, self.command(client, frame.json()))
+            self.flush_client(client)
         elif frame.kind == protocol.BYE:
             self.drop_client(client, "detached")
         else:
             raise protocol.ProtocolError(f"unexpected {protocol.NAMES[frame.kind]} frame")
+
+    def update_size(self) -> None:
+        """The session takes the size of its smallest attached client (tmux's
+        ``window-size smallest``): every client sees all of it; larger
+        terminals show it in their top-left corner, the rest dotted."""
+        attached = [c for c in self.clients if c.attached and not c.closing]
+        if not attached:
+            return
+        self.set_size(min(c.cols for c in attached), min(c.rows for c in attached))
 
     def set_size(self, cols: int, rows: int) -> None:
         if (cols, rows) != (self.cols, self.rows):
@@ -545,6 +666,11 @@ class Server:
             for client in self.clients:
                 client.render_state = None
             self.layout_panes()
+
+    def detach_client(self, client: Client, message: str) -> None:
+        client.send_json(protocol.BYE, {"reason": "detached", "message": message})
+        client.closing = True
+        self.flush_client(client)
 
     def drop_client(self, client: Client, reason: str) -> None:
         if client not in self.clients:
@@ -555,10 +681,14 @@ class Server:
         except (KeyError, ValueError):
             pass
         client.sock.close()
-        self.log.info("client_disconnected", reason=reason)
+        self.log.info("client_disconnected", reason=reason, client_pid=client.pid)
+        if client.attached:
+            self.update_size()
 
     def flush_client(self, client: Client) -> None:
-        if client.out:
+        if not client.out:
+            client.progress_at = time.monotonic()
+        else:
             try:
                 sent = client.sock.send(client.out)
             except BlockingIOError:
@@ -567,6 +697,8 @@ class Server:
                 self.drop_client(client, "write failed")
                 return
             del client.out[:sent]
+            if sent:
+                client.progress_at = time.monotonic()
         want = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.out else 0)
         try:
             self.sel.modify(client.sock, want, ("client", client))
@@ -643,9 +775,15 @@ class Server:
                 self.show_message(f"key {' '.join(binding.keys)} ({binding.where}): {exc.message}")
                 return
             if isinstance(result, str):
-                self.run_action(client, result, [])
+                self.act(client, result, [])
+            elif isinstance(result, tuple) and result and isinstance(result[0], str):
+                self.act(client, result[0], list(result[1:]))  # return "send-keys", "ls", "Enter"
+            elif result is not None and not isinstance(result, (str, tuple)):
+                items = _lua_list(self.config.runtime, result)
+                if items and isinstance(items[0], str):
+                    self.act(client, items[0], items[1:])  # return {"select-tab", 2}
             return
-        self.run_action(client, binding.action, list(binding.args))
+        self.act(client, binding.action, list(binding.args))
 
     def on_mouse(self, event: Mouse) -> None:
         tab = self.tabs.active
@@ -728,7 +866,8 @@ class Server:
 
         osc = b"\x1b]52;c;" + base64.b64encode(text.encode()) + b"\x07"
         for client in self.clients:
-            client.send(protocol.OUTPUT, osc)
+            if client.attached:
+                client.send(protocol.OUTPUT, osc)
         self.show_message(f"copied {len(text)} characters")
 
     def start_prompt(self, label: str, done: Callable[[str], None], text: str = "") -> None:
@@ -757,37 +896,217 @@ class Server:
 
     # -- actions ---------------------------------------------------------------------
 
-    def run_action(self, client: Client | None, name: str, args: list[Any]) -> None:
-        if name not in ACTIONS:
-            self.show_message(f"{name}: not an action")
-            return
+    def run_action(
+        self, client: Client | None, name: str, args: list[Any], target: Pane | None = None
+    ) -> Any:
+        """Run an action (a key binding, a Lua function's answer, a command); its result.
+
+        From a key, what goes wrong is shown on the status line; from a
+        command (``target`` may name its pane) it is raised as
+        :class:`ActionError` for the reply.
+        """
+        name = str(canonical(name))
+        problem = check_action(name, args)
+        if problem is not None:
+            raise ActionError(problem)
         handler = getattr(self, "do_" + name.replace("-", "_"))
-        handler(client, *args)
+        self._target = target
+        try:
+            result = handler(client, *args)
+        finally:
+            self._target = None
         self.dirty = True
+        return result
 
-    def do_split_right(self, client: Client | None) -> None:
-        self.split("right")
+    def act(self, client: Client | None, name: str, args: list[Any]) -> None:
+        """:meth:`run_action` from a key or Lua: problems go to the status line."""
+        try:
+            self.run_action(client, name, args)
+        except ActionError as exc:
+            self.show_message(str(exc))
 
-    def do_split_down(self, client: Client | None) -> None:
-        self.split("down")
+    def target(self) -> Pane | None:
+        """The pane an action is about: the command's ``-t``, else the focused one."""
+        return self._target if self._target is not None else self.focused()
 
-    def split(self, direction: str) -> None:
-        tab = self.tabs.active
-        pane = self.focused()
+    def target_tab(self) -> tuple[Tab | None, Pane | None]:
+        pane = self.target()
+        if pane is None:
+            return self.tabs.active, None
+        return self.tabs.find(pane.id), pane
+
+    # -- commands (hexe split-right, hexe list-panes, ...) ------------------------------
+
+    def command(self, client: Client, request: dict[str, Any]) -> dict[str, Any]:
+        """One COMMAND frame: an action or a query; the REPLY to send."""
+        name = canonical(request.get("action"))
+        args = request.get("args") or []
+        if not isinstance(args, list):
+            return {"ok": False, "error": "args must be a list"}
+        pane_id = request.get("pane")
+        self.log.info("command", action=name, args=args, pane=pane_id, client_pid=client.pid)
+        try:
+            target = None
+            if pane_id is not None:
+                target = self.find_pane(pane_id)
+            elif client.sandboxed and client.pane is not None:
+                target = self.panes.get(client.pane)
+            refusal = self.sandbox_refusal(client, str(name), target)
+            if refusal is not None:
+                self.log.warning(
+                    "command_refused", action=name, pane=client.pane, client_pid=client.pid
+                )
+                return {"ok": False, "error": refusal}
+            if name == "list-panes":
+                return {"ok": True, "result": self.list_panes()}
+            if name == "session-info":
+                return {"ok": True, "result": self.session_info()}
+            if name == "detach":
+                return {"ok": True, "result": self.detach_command(client, args)}
+            if name == "reload-config":
+                error = self.reload_config()
+                if error is not None:
+                    return {"ok": False, "error": error}
+                return {"ok": True, "result": None}
+            if not isinstance(name, str) or name not in ACTIONS:
+                check = check_action(name, args) or f"{name!r} is not an action"
+                queries = ", ".join(QUERIES)
+                return {"ok": False, "error": f"{check}; queries: {queries}"}
+            result = self.run_action(client, name, args, target)
+        except ActionError as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True, "result": result}
+
+    def find_pane(self, pane_id: Any) -> Pane:
+        try:
+            pane = self.panes.get(int(pane_id))
+        except (TypeError, ValueError):
+            pane = None
+        if pane is None:
+            known = ", ".join(str(p) for p in self.panes) or "none"
+            raise ActionError(f"no pane {pane_id} in session {self.session}; panes: {known}")
+        return pane
+
+    def detach_command(self, client: Client, args: list[Any]) -> int:
+        """``hexe detach``: the most recently active client, or every one (``all``)."""
+        attached = [c for c in self.clients if c.attached and not c.closing]
+        if args == ["all"]:
+            chosen = attached
+        elif args:
+            raise ActionError(f"detach takes nothing, or all; got {' '.join(map(str, args))}")
+        else:
+            chosen = sorted(attached, key=lambda c: c.active_at)[-1:]
+        if not chosen:
+            raise ActionError(f"no client is attached to session {self.session}")
+        for other in chosen:
+            self.detach_client(other, f"detached (from session {self.session})")
+        return len(chosen)
+
+    def list_panes(self) -> list[dict[str, Any]]:
+        out = []
+        active = self.tabs.active
+        for tab in self.tabs:
+            for pane_id in tab.panes():
+                pane = self.panes.get(pane_id)
+                if pane is not None:
+                    out.append(self.describe_pane(pane, tab, tab is active))
+        return out
+
+    def describe_pane(self, pane: Pane, tab: Tab, tab_active: bool) -> dict[str, Any]:
+        spawn, plan = pane.spawn, pane.plan
+        pid = spawn.pid if spawn is not None and pane.alive else None
+        fg = None
+        if pane.master is not None and pane.alive:
+            try:
+                fg = os.tcgetpgrp(pane.master)
+            except OSError:
+                fg = None
+        command_pid = _command_pid(pid) if pid else None
+        cwd = _readlink(f"/proc/{fg or command_pid or pid}/cwd") if pid else None
+        isolation = None
+        if plan is not None:
+            iso = plan.isolation
+            limits = iso.limits
+            isolation = {
+                "profile": iso.profile,
+                "summary": iso.summary(),
+                "namespaces": iso.ordered_namespaces(),
+                "no_new_privs": iso.no_new_privs,
+                "memory_max": limits.memory,
+                "pids_max": limits.pids,
+                "cpu_max": str(limits.cpu) if limits.cpu is not None else None,
+                "cgroups": _as_list(spawn.facts.get("cgroup") if spawn is not None else None),
+            }
+        return {
+            "id": pane.id,
+            "name": pane.spec.name,
+            "tab": self.tabs.number(tab),
+            "tab_name": tab.name or self._tab_title(tab),
+            "active": tab_active and tab.focused == pane.id,
+            "focused": tab.focused == pane.id,
+            "title": pane.title,
+            "state": pane.state,
+            "exit_code": pane.exit_code,
+            "cols": pane.size[0],
+            "rows": pane.size[1],
+            "pid": command_pid or pid,
+            "init_pid": pid if command_pid else None,
+            "foreground_pid": fg,
+            "command": list(plan.argv) if plan is not None else None,
+            "current_command": _comm(fg) if fg else None,
+            "cwd": cwd,
+            "isolation": isolation,
+            "created": pane.created,
+        }
+
+    def session_info(self) -> dict[str, Any]:
+        attached = [c for c in self.clients if c.attached and not c.closing]
+        return {
+            "name": self.session,
+            "pid": os.getpid(),
+            "tabs": len(self.tabs),
+            "panes": len(self.panes),
+            "clients": [
+                {
+                    "pid": c.pid,
+                    "cols": c.cols,
+                    "rows": c.rows,
+                    "term": c.term,
+                    "attached": c.attached_at,
+                }
+                for c in attached
+            ],
+            "cols": self.cols,
+            "rows": self.rows,
+            "created": self.created,
+            "activity": self.activity,
+            "version": __version__,
+        }
+
+    def do_split_right(self, client: Client | None) -> int:
+        return self.split("right")
+
+    def do_split_down(self, client: Client | None) -> int:
+        return self.split("down")
+
+    def split(self, direction: str) -> int:
+        """Split the target pane; the new pane's id."""
+        tab, pane = self.target_tab()
         if tab is None or pane is None:
-            return
+            raise ActionError("there is no pane to split")
         new_id = self.new_pane_id()
         tab.split(direction, new_id, pane=pane.id)
         rect = tab.geometry(*self.area).panes.get(new_id)
         cols, rows = (rect.cols, rect.rows) if rect else self.area
         self.start_pane(new_id, self.default_spec(pane), cols, rows)
         self.layout_panes()
+        return new_id
 
     def _focus(self, side: str) -> None:
-        tab = self.tabs.active
-        pane = self.focused()
+        tab, pane = self.target_tab()
         if tab is None or pane is None:
             return
+        tab.focus(pane.id)
         rect = tab.geometry(*self.area).panes.get(pane.id)
         cursor = None
         if rect is not None:
@@ -819,8 +1138,14 @@ class Server:
             self.layout_panes()
 
     def _resize(self, direction: str, cells: int = 5) -> None:
-        tab = self.tabs.active
-        if tab is not None and tab.resize(direction, cells, *self.area):
+        if cells < 1:
+            raise ActionError(f"resize-{direction}: cells must be 1 or more, got {cells}")
+        tab, pane = self.target_tab()
+        if (
+            tab is not None
+            and pane is not None
+            and tab.resize(direction, cells, *self.area, pane=pane.id)
+        ):
             self.layout_panes()
 
     def do_resize_left(self, client: Client | None, cells: int = 5) -> None:
@@ -835,14 +1160,24 @@ class Server:
     def do_resize_down(self, client: Client | None, cells: int = 2) -> None:
         self._resize("down", cells)
 
-    def do_zoom(self, client: Client | None) -> None:
-        tab = self.tabs.active
+    def do_select_pane(self, client: Client | None, pane_id: int) -> None:
+        pane = self.find_pane(pane_id)
+        tab = self.tabs.find(pane.id)
         if tab is not None:
+            self.tabs.select(self.tabs.number(tab))
+            tab.focus(pane.id)
+            self.layout_panes()
+
+    def do_zoom(self, client: Client | None) -> None:
+        tab, pane = self.target_tab()
+        if tab is not None and pane is not None:
+            if tab.zoomed is None:
+                tab.focus(pane.id)
             tab.toggle_zoom()
             self.layout_panes()
 
     def do_close_pane(self, client: Client | None) -> None:
-        pane = self.focused()
+        pane = self.target()
         if pane is None:
             return
         if pane.alive:
@@ -850,11 +1185,12 @@ class Server:
         else:
             self.remove_pane(pane)
 
-    def do_new_tab(self, client: Client | None) -> None:
+    def do_new_tab(self, client: Client | None) -> int:
         pane_id = self.new_pane_id()
         self.tabs.new(Tab.single(pane_id))
         self.start_pane(pane_id, self.default_spec(), *self.area)
         self.layout_panes()
+        return pane_id
 
     def do_next_tab(self, client: Client | None) -> None:
         self.tabs.next()
@@ -865,11 +1201,16 @@ class Server:
         self.layout_panes()
 
     def do_select_tab(self, client: Client | None, n: int) -> None:
+        if not self.tabs.base <= n < self.tabs.base + len(self.tabs):
+            last = self.tabs.base + len(self.tabs) - 1
+            raise ActionError(f"no tab {n}; tabs are {self.tabs.base}..{last}")
         if self.tabs.select(n):
             self.layout_panes()
 
     def do_rename_tab(self, client: Client | None, name: str | None = None) -> None:
         tab = self.tabs.active
+        if client is not None and not client.attached and name is None:
+            raise ActionError("rename-tab needs a NAME from the command line")
         if tab is None:
             return
         if name is not None:
@@ -879,13 +1220,45 @@ class Server:
             "rename tab", lambda text, t=tab: self.tabs.rename(text or t.name, t), tab.name or ""
         )
 
+    def do_send_keys(self, client: Client | None, *keys: str) -> None:
+        """tmux's send-keys: a word that names a key is that key, any other is text."""
+        from hexe.actions import parse_key
+
+        pane = self.target()
+        if pane is None:
+            raise ActionError("there is no pane to send keys to")
+        data = bytearray()
+        for word in keys:
+            try:
+                name = parse_key(word)
+            except ValueError:
+                data += word.encode()
+                continue
+            data += encode_key(name, pane.screen.application_cursor)
+        self.send_to(pane, bytes(data))
+
+    def do_send_text(self, client: Client | None, text: str) -> None:
+        pane = self.target()
+        if pane is None:
+            raise ActionError("there is no pane to send text to")
+        self.send_to(pane, text.encode())
+
+    def send_to(self, pane: Pane, data: bytes) -> None:
+        if not pane.alive:
+            raise ActionError(f"pane {pane.id} is not running ({pane.notice or pane.state})")
+        self.write_pane(pane, data)
+
+    def do_kill_session(self, client: Client | None) -> None:
+        self.log.info("session_killed", client_pid=client.pid if client else None)
+        self.running = False
+
     def do_copy_mode(self, client: Client | None) -> None:
-        pane = self.focused()
+        pane = self.target()
         if pane is not None and pane.copy is None:
             pane.copy = CopyMode(pane.screen)
 
     def do_paste(self, client: Client | None) -> None:
-        pane = self.focused()
+        pane = self.target()
         if pane is not None and self.paste_buffer:
             text = self.paste_buffer
             if pane.screen.bracketed_paste:
@@ -893,12 +1266,8 @@ class Server:
             self.write_pane(pane, text)
 
     def do_detach(self, client: Client | None) -> None:
-        if client is not None:
-            client.send_json(
-                protocol.BYE,
-                {"reason": "detached", "message": f"detached (from session {self.session})"},
-            )
-            client.closing = True
+        if client is not None and client.attached:
+            self.detach_client(client, f"detached (from session {self.session})")
 
     def do_help(self, client: Client | None) -> None:
         lines = ["key bindings (any key closes this)", ""]
@@ -913,16 +1282,47 @@ class Server:
         self.overlay = lines
 
     def do_reload_config(self, client: Client | None) -> None:
+        self.reload_config()
+
+    def reload_config(self) -> str | None:
+        """Reload init.lua; None, or every error (the running config is kept)."""
         config, error = reload(self.config, environ=self.environ, pm=self.pm)
         if error is not None:
             self.show_message(f"config not reloaded: {error.errors[0]}", 8)
             self.log.warning("config_reload_failed", errors=error.errors)
-            return
+            return "config not reloaded (the running one is kept):\n" + "\n".join(error.errors)
         self.config = config
-        self.show_message("config reloaded")
+        added = self.add_new_layout_tabs()
+        self.show_message("config reloaded" + (f"; new tabs: {', '.join(added)}" if added else ""))
+        return None
+
+    def add_new_layout_tabs(self) -> list[str]:
+        """Tabs of the reloaded layout whose name no open tab has are opened.
+
+        Running panes are never touched: open tabs keep their panes and
+        shape (a changed split in init.lua applies to new tabs, or after
+        closing the tab).
+        """
+        names = {tab.name for tab in self.tabs if tab.name}
+        added = []
+        for spec in self.config.tabs:
+            if not spec.name or spec.name in names:
+                continue
+            tab, specs = Tab.from_spec(spec, self.new_pane_id)
+            self.tabs.new(tab, select=False)
+            geometry = tab.geometry(*self.area)
+            for pane_id in tab.panes():
+                rect = geometry.panes.get(pane_id)
+                cols, rows = (rect.cols, rect.rows) if rect else self.area
+                self.start_pane(pane_id, specs[pane_id], cols, rows)
+            added.append(spec.name)
+            names.add(spec.name)
+        if added:
+            self.layout_panes()
+        return added
 
     def do_send_prefix(self, client: Client | None) -> None:
-        pane = self.focused()
+        pane = self.target()
         if pane is not None:
             from hexe.actions import parse_key
 
@@ -984,20 +1384,42 @@ class Server:
     def render(self) -> None:
         self.dirty = False
         self.last_frame = time.monotonic()
-        if not any(c.ready for c in self.clients):
+        if not any(c.attached for c in self.clients):
             return
         view = self.view()
         for client in self.clients:
-            if not client.ready or client.closing:
+            if not client.attached or client.closing:
                 continue
+            if len(client.out) > CLIENT_BACKLOG:
+                # a slow terminal: skip frames; it gets a whole one once it drains
+                client.render_state = None
+                continue
+            full = client.render_state is None
             result = self.pm.hook.hexe_render(view=view, previous=client.render_state)
             if result is None:
                 continue
             data, client.render_state = result
+            if full:
+                data += self.outside(client)
             if data:
                 client.send(protocol.OUTPUT, data)
         for client in list(self.clients):
             self.flush_client(client)
+
+    def outside(self, client: Client) -> bytes:
+        """For a terminal larger than the session: dots where the session does not reach."""
+        if client.cols <= self.cols and client.rows <= self.rows:
+            return b""
+        out = ["\x1b7\x1b[0;2m"]
+        if client.cols > self.cols:
+            dots = "\u00b7" * (client.cols - self.cols)
+            out += (
+                f"\x1b[{y + 1};{self.cols + 1}H{dots}" for y in range(min(self.rows, client.rows))
+            )
+        dots = "\u00b7" * client.cols
+        out += (f"\x1b[{y + 1};1H{dots}" for y in range(self.rows, client.rows))
+        out.append("\x1b[0m\x1b8")
+        return "".join(out).encode()
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -1037,6 +1459,8 @@ class Server:
                     timeout = max(0.0, self.last_frame + FRAME_INTERVAL - time.monotonic())
                 elif self.message is not None:
                     timeout = max(0.0, self.message_until - time.monotonic())
+                if any(c.out for c in self.clients):
+                    timeout = 1.0 if timeout is None else min(timeout, 1.0)
                 for key, events in self.sel.select(timeout):
                     kind, obj = key.data
                     if not self.still_registered(key.fd, kind, obj):
@@ -1059,11 +1483,19 @@ class Server:
                     self.dirty = True
                 if self.dirty and time.monotonic() - self.last_frame >= FRAME_INTERVAL:
                     self.render()
+                self.drop_stalled_clients()
         except Exception:
             self.log.exception("server_crashed")
             raise
         finally:
             self.shutdown()
+
+    def drop_stalled_clients(self) -> None:
+        now = time.monotonic()
+        for client in list(self.clients):
+            if client.out and now - client.progress_at > CLIENT_STALL_SECONDS:
+                self.log.warning("client_stalled", client_pid=client.pid, backlog=len(client.out))
+                self.drop_client(client, "not reading")
 
     def still_registered(self, fd: int, kind: str, obj: Any) -> bool:
         if kind == "pty":
@@ -1135,3 +1567,58 @@ def _size(data: dict[str, Any]) -> tuple[int, int]:
     if not (1 <= cols <= 10000 and 2 <= rows <= 10000):
         raise protocol.ProtocolError(f"size {cols}x{rows} is out of range")
     return cols, rows
+
+
+def _readlink(path: str) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def _comm(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _command_pid(pid: int) -> int | None:
+    """The pane's command when ``pid`` is the sandbox's PID 1 (hexe-init): its first child."""
+    if _comm(pid) != "hexe-init":
+        return None
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = f.read().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def _lua_list(runtime: Any, table: Any) -> list[Any]:
+    """A Lua sequence as a Python list (empty for anything else)."""
+    out = []
+    try:
+        for i in range(1, 64):
+            value = runtime.rawget(table, i)
+            if value is None:
+                break
+            out.append(value)
+    except Exception:  # noqa: BLE001 - not a table
+        return []
+    return out
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]

@@ -231,7 +231,8 @@ def hexe_render(view: Any, previous: Any) -> tuple[bytes, Any]:
         changed = [y for y in range(view.rows) if lines[y] != previous.lines[y]]
     for y in changed:
         # clear the row first: pieces from a previous layout must not linger
-        out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[2K" + lines[y])
+        # (ECH, the session's width only: a larger terminal keeps what is beyond)
+        out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[{view.cols}X" + lines[y])
     out.append(_cursor(view, prompt_x))
     data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
     return data.encode(), ClientState(view.cols, view.rows, lines, modes)
