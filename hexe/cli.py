@@ -10,6 +10,7 @@ import argparse
 import difflib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 from hexe import __version__
 from hexe import log as hexe_log
 from hexe.actions import ACTIONS, ALIASES
-from hexe.errors import EXIT_SETUP_FAILED, HexeError
+from hexe.errors import EXIT_SETUP_FAILED, HexeError, did_you_mean
 from hexe.isolation import BUILTIN_PROFILES
 from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS
 
@@ -32,6 +33,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
+        bad = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        if bad:
+            choices = [c for a in self._actions for c in (getattr(a, "choices", None) or ())]
+            hint = did_you_mean(bad.group(1), choices)
+            message = f"{bad.group(1)!r} is not a command; {hint}see hexe --help"
         self.exit(self.error_exit, f"hexe: {message}\n")
 
 

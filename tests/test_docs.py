@@ -53,6 +53,28 @@ def test_every_command_has_help():
         assert "usage: hexe" in result.stdout
 
 
+def _commands() -> list[str]:
+    from hexe.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    return list(sub.choices)
+
+
+def test_cli_doc_names_every_command():
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    missing = [c for c in _commands() if f"`hexe {c}" not in doc and f"`{c}`" not in doc]
+    assert missing == []
+
+
+def test_every_session_command_has_help():
+    for name in _commands():
+        result = subprocess.run(
+            [sys.executable, "-m", "hexe", name, "--help"], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "usage: hexe" in result.stdout, name
+
+
 def test_version():
     from hexe import __version__
 
