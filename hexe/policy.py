@@ -246,7 +246,16 @@ class Seccomp:
     def __str__(self) -> str:
         if not self.deny:
             return "off"
-        return f"{len(self.deny)} rules, {self.action}: " + " ".join(self.deny)
+        default = [n for n in DEFAULT_DENY if n in self.deny]
+        extra = [n for n in self.deny if n not in DEFAULT_DENY]
+        if len(default) * 2 > len(DEFAULT_DENY):
+            missing = [n for n in DEFAULT_DENY if n not in self.deny]
+            text = "default filter"
+            text += f" without {' '.join(missing)}" if missing else ""
+            text += f" + {' '.join(extra)}" if extra else ""
+        else:
+            text = "deny " + " ".join(self.deny)
+        return f"{text} ({len(self.deny)} rules, {self.action})"
 
 
 @functools.lru_cache(maxsize=1)
