@@ -37,6 +37,29 @@ hexe.defaults {
   tmp_size = "128M",             -- size of the fresh /tmp (mount namespace)
   hostname = "hexe",             -- hostname inside a uts namespace
   strict = false,                -- true: refuse to start when a limit cannot be applied
+
+  -- Capabilities kept inside (every other one is dropped, from all five sets).
+  -- By profile: full and sandbox keep none; minimal, default and balanced the
+  -- ordinary set (chown dac_override fowner fsetid kill setgid setuid setpcap
+  -- net_bind_service net_raw sys_chroot mknod audit_write setfcap); none all.
+  -- caps = { keep = { "net_bind_service" } },   -- or keep = {} / keep = "all"
+
+  -- The seccomp filter. full and sandbox load the default one (kernel modules,
+  -- kexec, reboot, bpf, perf_event_open, userfaultfd, keyctl, io_uring,
+  -- TIOCSTI, new user namespaces...: EPERM); the others none.
+  -- seccomp = { deny = { "ptrace" }, allow = { "userns" }, action = "errno" },
+  -- seccomp = true,             -- the default filter in any profile; false: none
+
+  -- Filesystem actions, in order (profiles with a pid or mount namespace).
+  -- mounts = {
+  --   { ro = "~" },                               -- a read-only home
+  --   { rw = "~/src/project", to = "/work" },     -- a read-write bind
+  --   { tmpfs = "/var/cache/build", size = "512M" },
+  --   { mask = "~/.ssh" },                        -- empty and unreadable
+  -- },
+
+  -- A root of its own: pivot_root into a tree with proc, dev and tmp in it.
+  -- rootfs = "/srv/roots/debian",
 }
 
 ------------------------------------------------------------------------------

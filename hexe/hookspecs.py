@@ -21,7 +21,8 @@ The spawn protocol, in order (see ``hexe/spawn.py``)::
     child   hexe_child_mounts     private propagation, /tmp, /proc
     child   hexe_child_network    bring up lo
     child   hexe_child_hostname   set the hostname
-    child   hexe_child_security   no_new_privs (later capabilities, seccomp)
+    child   hexe_child_security   no_new_privs, locked mounts, capabilities (trylast)
+    child   hexe_child_seccomp    load syscall filters: the last step before exec
     child   hexe_child_exec       run the command (an init may wrap it)
     parent  hexe_spawn_started    exec succeeded
     parent  hexe_spawn_failed     a step failed; undo what prepare did
@@ -176,14 +177,36 @@ def hexe_child_hostname(spawn: Spawn) -> None:
 
 @hookspec
 def hexe_child_security(spawn: Spawn) -> None:
-    """Restrict the process: ``no_new_privs`` (later capabilities and seccomp).
+    """Restrict the process: locked mounts, ``no_new_privs``, Landlock, capabilities.
 
-    The last setup phase; the terminal is attached before it. Anything done
-    here constrains the command and any init that runs beside it. With a
-    mount namespace, the voidbox plugin first moves the process into a
-    nested user namespace that locks the mounts: implementations that run
-    after it (the default for third-party plugins) no longer administer the
-    pid, uts and network namespaces; use ``tryfirst`` to run before it.
+    The terminal is attached before it. Anything done here constrains the
+    command and any init that runs beside it. In order, for the built-in
+    voidbox plugin: with a mount namespace, its ordinary implementation first
+    moves the process into a nested user namespace that locks the mounts,
+    then sets ``no_new_privs``; implementations that run after it (the
+    default for third-party plugins) no longer administer the pid, uts and
+    network namespaces (use ``tryfirst`` to run before it), but still hold
+    the capabilities root has in the nested namespace. Voidbox's ``trylast``
+    implementation then drops the capabilities the plan does not keep
+    (``plan.isolation.caps``); a third-party ``trylast`` implementation runs
+    after that drop.
+    """
+
+
+@hookspec
+def hexe_child_seccomp(spawn: Spawn) -> None:
+    """Load syscall filters: the last setup step, just before the command runs.
+
+    Runs after every ``hexe_child_security`` implementation, so the filter
+    cannot get in the way of setup; what runs after it is only the
+    resolution of the command (``chdir``, the ``PATH`` lookup) and its
+    execution, with hexe's init beside it when there is a pid namespace
+    (the filter constrains that init too). The voidbox plugin loads the
+    filter of ``plan.isolation.seccomp`` here, built in the parent by its
+    ``hexe_spawn_prepare``. Filters stack: a plugin may load one of its own;
+    for each syscall the kernel applies the strictest answer of them all.
+    Build filters before fork (in ``hexe_spawn_prepare``); do not load
+    libraries here.
     """
 
 

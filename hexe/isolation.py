@@ -30,6 +30,17 @@ from hexe.limits import (
     parse_pids,
     parse_size,
 )
+from hexe.policy import (
+    ORDINARY_CAPS,
+    Caps,
+    MountSpec,
+    Seccomp,
+    parse_caps,
+    parse_mounts,
+    parse_rootfs,
+    parse_seccomp,
+    resolve_seccomp,
+)
 
 #: Every namespace hexe knows, in the order they are listed to users.
 NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")
@@ -52,13 +63,23 @@ class Profile:
     description: str
     builtin: bool = True
     no_new_privs: bool = True
+    #: capabilities kept when the pane does not say (None: none dropped)
+    caps: frozenset[str] | None = ORDINARY_CAPS
+    #: whether the default seccomp filter applies when the pane does not say
+    seccomp: bool = False
     settings: Mapping[str, tuple[object, str]] = field(default_factory=dict, compare=False)
     where: str = ""
 
 
-def _profile(name: str, namespaces: Iterable[str], description: str) -> Profile:
+def _profile(
+    name: str, namespaces: Iterable[str], description: str, *, locked: bool = False
+) -> Profile:
+    """A built-in profile. ``locked`` ones drop every capability and get the seccomp filter."""
     found = frozenset(namespaces)
-    return Profile(name, found, description, no_new_privs=bool(found))
+    caps: frozenset[str] | None = ORDINARY_CAPS if found else None
+    if locked:
+        caps = frozenset()
+    return Profile(name, found, description, no_new_privs=bool(found), caps=caps, seccomp=locked)
 
 
 #: The seed's five profiles, plus ``sandbox`` from the upstream Zig hexe.
@@ -70,11 +91,12 @@ BUILTIN_PROFILES: Mapping[str, Profile] = MappingProxyType(
             _profile("minimal", ("user",), "user namespace only"),
             _profile("default", ("user", "pid"), "user + pid namespaces"),
             _profile("balanced", ("user", "pid", "mount"), "user + pid + mount (fresh /tmp)"),
-            _profile("full", NAMESPACES, "all namespaces; no network"),
+            _profile("full", NAMESPACES, "all namespaces; no network", locked=True),
             _profile(
                 "sandbox",
                 ("user", "pid", "mount", "uts", "ipc"),
                 "all but net and cgroup: isolated, network kept",
+                locked=True,
             ),
         )
     }
@@ -126,6 +148,14 @@ class Isolation:
     tmp_size: int = DEFAULT_TMP_SIZE
     hostname: str = DEFAULT_HOSTNAME
     strict_limits: bool = False
+    #: capabilities kept (``Caps(None)``: none dropped)
+    caps: Caps = Caps(None)
+    #: the seccomp filter (empty: none)
+    seccomp: Seccomp = Seccomp()
+    #: filesystem actions, in order
+    mounts: tuple[MountSpec, ...] = ()
+    #: the root of the sandbox's file system (None: the host's)
+    rootfs: str | None = None
     #: setting name -> where its value came from: ``built-in``, or the layer
     #: name with the user's spelling, ``environment (HEXE_CGROUP_MEM_MAX)``
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -168,6 +198,10 @@ PARSERS = {
     "tmp_size": _parse_tmp_size,
     "hostname": _parse_hostname,
     "strict": parse_bool,
+    "caps": parse_caps,
+    "seccomp": parse_seccomp,
+    "mounts": parse_mounts,
+    "rootfs": parse_rootfs,
 }
 SETTINGS: tuple[str, ...] = ("profile", *PARSERS)
 
@@ -291,6 +325,14 @@ def resolve(
         cpu=get("cpu", None),  # type: ignore[arg-type]
     )
     extra = {name: chosen[name] for name in extra_settings if name in chosen}
+    caps = get("caps", None)
+    if caps is None:
+        caps = Caps(profile.caps)
+    seccomp = resolve_seccomp(
+        get("seccomp", None),  # type: ignore[arg-type]
+        profile.seccomp,
+        "pid" in profile.namespaces,
+    )
     return Isolation(
         profile=profile.name,
         namespaces=profile.namespaces,
@@ -299,6 +341,10 @@ def resolve(
         tmp_size=get("tmp_size", DEFAULT_TMP_SIZE),  # type: ignore[arg-type]
         hostname=get("hostname", DEFAULT_HOSTNAME),  # type: ignore[arg-type]
         strict_limits=get("strict", False),  # type: ignore[arg-type]
+        caps=caps,  # type: ignore[arg-type]
+        seccomp=seccomp,
+        mounts=get("mounts", ()),  # type: ignore[arg-type]
+        rootfs=get("rootfs", None),  # type: ignore[arg-type]
         sources=MappingProxyType(dict(sources)),
         extra=MappingProxyType(extra),
     )

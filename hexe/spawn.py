@@ -344,6 +344,19 @@ def check(plan: SpawnPlan, pm: pluggy.PluginManager) -> tuple[list[str], list[st
         problems.append(
             f"profile {iso.profile} needs no_new_privs, which no loaded plugin implements"
         )
+    asked = {
+        "caps": iso.caps.keep is not None,
+        "seccomp": bool(iso.seccomp),
+        "mounts": bool(iso.mounts),
+        "rootfs": iso.rootfs is not None,
+    }
+    for feature, wanted in asked.items():
+        if wanted and feature not in provided:
+            problems.append(
+                f"{feature} (from {iso.sources.get(feature, 'profile ' + iso.profile)}) "
+                "is asked for, but no loaded plugin implements it (is the voidbox plugin "
+                "disabled?)"
+            )
     warnings: list[str] = []
     for limit in iso.limits.requested():
         if limit not in provided:
@@ -488,6 +501,7 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         if spawn.terminal_fd is not None:
             _attach_terminal(spawn.terminal_fd)
         _phase("security", hook.hexe_child_security, spawn=spawn)
+        _phase("seccomp", hook.hexe_child_seccomp, spawn=spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
         command.exec()

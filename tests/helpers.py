@@ -92,10 +92,15 @@ def portable_install(dest: Path) -> Path:
         "lupa",
         "pyte",
         "wcwidth",
+        "pyseccomp",
     ):
         module = importlib.import_module(name)
+        origin = Path(module.__file__)
+        if origin.name != "__init__.py":  # a single-file module
+            shutil.copy(origin, dest / origin.name)
+            continue
         shutil.copytree(
-            Path(module.__file__).parent,
+            origin.parent,
             dest / name,
             ignore=shutil.ignore_patterns("__pycache__"),
             dirs_exist_ok=True,

@@ -22,6 +22,23 @@ def test_plugins_doc_names_every_hook_and_no_other():
     assert table == spec_names()
 
 
+def test_plugins_doc_hook_table_follows_hookspecs_order_arguments_and_firstresult():
+    import inspect
+
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    rows = re.findall(r"^\| `(hexe_\w+)\(([^)]*)\)` \|([^\n]*)$", doc, re.MULTILINE)
+    specs = sorted(
+        (getattr(hookspecs, name) for name in spec_names()),
+        key=lambda fn: fn.__code__.co_firstlineno,
+    )
+    assert [name for name, _, _ in rows] == [fn.__name__ for fn in specs]
+    for (name, args, rest), fn in zip(rows, specs, strict=True):
+        params = [p for p in inspect.signature(fn).parameters]
+        assert [a.strip() for a in args.split(",") if a.strip()] == params, name
+        firstresult = bool(fn.hexe_spec.get("firstresult"))
+        assert ("firstresult" in rest) == firstresult, name
+
+
 def test_every_hookspec_has_a_docstring():
     for name in spec_names():
         assert (getattr(hookspecs, name).__doc__ or "").strip(), name

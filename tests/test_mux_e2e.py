@@ -188,6 +188,26 @@ def test_a_pane_whose_isolation_fails_shows_the_reason(mux):
     assert PROMPT_RE.search(screen)  # the other pane runs
 
 
+def test_a_full_pane_has_no_capabilities_and_a_refused_rootfs_pane_shows_why(mux):
+    m = mux(
+        """
+        local probe = "grep -E 'CapEff|Seccomp:' /proc/self/status; exec sh"
+        hexe.layout { hexe.tab { hexe.split {
+          hexe.pane { name = "boxed", isolation = { profile = "full" }, command = probe },
+          hexe.pane { name = "bad", isolation = { profile = "full", rootfs = "/nonexistent/r" } },
+        } } }
+        """
+    )
+    screen = m.wait_for("does not exist", what="the refusal")
+    screen = m.wait_for("CapEff", what="the boxed pane's capabilities")
+    left = "".join(line.partition("│")[0] for line in screen.split("\n"))
+    right = "".join(line.partition("│")[2].rstrip() for line in screen.split("\n"))
+    assert re.search(r"CapEff:\s+0{16}", left), left
+    assert re.search(r"Seccomp:\s+2", left), left
+    squeezed = "".join(right.split())  # wrapped lines may break at a space
+    assert "rootfs=/nonexistent/r" in squeezed and "doesnotexist" in squeezed
+
+
 def test_help_overlay_lists_the_bindings(mux):
     m = mux()
     prompt_ready(m)

@@ -29,6 +29,7 @@ from hexe.config.lua import LuaFailure
 from hexe.config.model import Config, PaneSpec, TabSpec
 from hexe.isolation import Isolation, Layer, resolve
 from hexe.limits import format_bytes
+from hexe.policy import summary_of
 
 __all__ = [
     "Config",
@@ -74,6 +75,9 @@ def _effective(iso: Isolation) -> dict[str, Any]:
         "tmp_size": iso.tmp_size,
         "hostname": iso.hostname,
         "strict": iso.strict_limits,
+        "caps": None if iso.caps.keep is None else sorted(iso.caps.keep),
+        "seccomp": list(iso.seccomp.deny),
+        "rootfs": iso.rootfs,
     }
 
 
@@ -211,6 +215,11 @@ def run_exit_callbacks(
     return failures
 
 
+def _or_profile(iso: Isolation, setting: str) -> str:
+    source = iso.sources.get(setting, "built-in")
+    return f"from the profile ({iso.profile})" if source == "built-in" else source
+
+
 def describe_isolation(iso: Isolation) -> list[tuple[str, str, str]]:
     """(setting, value, source) rows, as ``hexe config check`` prints them."""
     cpu = iso.limits.cpu
@@ -232,6 +241,10 @@ def describe_isolation(iso: Isolation) -> list[tuple[str, str, str]]:
         ("hostname", iso.hostname, iso.sources.get("hostname", "built-in")),
         ("strict", "yes" if iso.strict_limits else "no", iso.sources.get("strict", "built-in")),
         ("no_new_privs", "yes" if iso.no_new_privs else "no", "from the profile"),
+        ("caps", str(iso.caps), _or_profile(iso, "caps")),
+        ("seccomp", str(iso.seccomp), _or_profile(iso, "seccomp")),
+        ("mounts", summary_of(iso.mounts), iso.sources.get("mounts", "built-in")),
+        ("rootfs", iso.rootfs or "-", iso.sources.get("rootfs", "built-in")),
     ]
     for name, value in iso.extra.items():
         rows.append((name, str(value), iso.sources.get(name, "built-in")))

@@ -45,6 +45,7 @@ from hexe.isolation import (
     parse_setting,
 )
 from hexe.limits import parse_bool
+from hexe.policy import ORDINARY_CAPS
 
 EVENTS = {
     "pane_spawn": "before a pane (or hexe run) spawns; may change pane.isolation",
@@ -499,6 +500,7 @@ class Loader:
             description=description,
             builtin=False,
             no_new_privs=nnp,
+            caps=ORDINARY_CAPS if namespaces else None,
             settings=MappingProxyType(dict(layer.values)),
             where=where,
         )

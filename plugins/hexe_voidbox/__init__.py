@@ -19,7 +19,14 @@ What each phase does, for the namespaces in the plan:
   a fresh ``/proc`` (pid namespace).
 - network: ``lo`` up. Nothing else exists in the new namespace.
 - hostname: ``sethostname`` to the plan's hostname (``hexe``).
-- security: ``PR_SET_NO_NEW_PRIVS``.
+- security: a nested user and mount namespace that locks the mounts,
+  ``PR_SET_NO_NEW_PRIVS``, then (``trylast``, after other plugins' security
+  hooks) the capability drop (:mod:`hexe_voidbox.caps`).
+- seccomp: the filter built in the parent (:mod:`hexe_voidbox.seccomp`) is
+  loaded, the last thing before the command is executed.
+
+Filesystem actions (``mounts``) and ``rootfs`` are part of the mounts phase
+(:mod:`hexe_voidbox.fsactions`).
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from typing import Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError
-from hexe_voidbox import syscalls
+from hexe_voidbox import caps, fsactions, syscalls
+from hexe_voidbox import seccomp as seccomp_filter
 from hexe_voidbox.init import run_init
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 
@@ -64,17 +72,37 @@ def _mount_namespace(namespaces: frozenset[str]) -> bool:
 @hookimpl
 def hexe_spawn_check(plan: Any) -> list[str]:
     iso = plan.isolation
+    problems = []
     if "pid" in iso.namespaces and iso.limits.pids is not None and iso.limits.pids < 2:
-        return [
+        problems.append(
             f"pids={iso.limits.pids} leaves no room for the command: in a pid namespace "
             "hexe's init (PID 1) counts as one process; use at least 2"
-        ]
-    return []
+        )
+    if (iso.mounts or iso.rootfs) and not _mount_namespace(iso.namespaces):
+        what = "mounts" if iso.mounts else "rootfs"
+        source = iso.sources.get(what, "built-in")
+        problems.append(
+            f"{what} (from {source}) needs a mount namespace, which profile {iso.profile} "
+            "does not have; use a profile with a pid or mount namespace (default, balanced, "
+            "full, sandbox)"
+        )
+    if iso.rootfs:
+        problems.extend(fsactions.rootfs_problems(iso.rootfs, iso.sources.get("rootfs", "")))
+    problems.extend(fsactions.source_problems(iso.mounts))
+    return problems
 
 
 @hookimpl
 def hexe_spawn_features() -> list[str]:
-    return [*NAMESPACE_FLAGS, "no_new_privs"]
+    return [*NAMESPACE_FLAGS, "no_new_privs", "caps", "seccomp", "mounts", "rootfs"]
+
+
+@hookimpl
+def hexe_spawn_prepare(spawn: Any) -> None:
+    policy = spawn.plan.isolation.seccomp
+    if policy:
+        _state(spawn)["seccomp"] = seccomp_filter.build(policy)
+        spawn.facts["seccomp"] = f"{len(policy.deny)} rules, {policy.action}"
 
 
 @hookimpl
@@ -133,21 +161,38 @@ def hexe_child_mounts(spawn: Any) -> None:
         return
     _mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None, "make / private")
     secure = syscalls.MS_NOSUID | syscalls.MS_NODEV
-    if "mount" in namespaces:
-        _mount("tmpfs", "/tmp", "tmpfs", secure, f"size={iso.tmp_size},mode=1777")
-        if "ipc" in namespaces:
-            if os.path.isdir("/dev/shm"):
-                _mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={iso.tmp_size},mode=1777")
-            if os.path.isdir("/dev/mqueue"):
-                _mount("mqueue", "/dev/mqueue", "mqueue", secure | syscalls.MS_NOEXEC, None)
+    sources = fsactions.open_sources(iso.mounts)
+    root = fsactions.bind_rootfs(iso.rootfs) if iso.rootfs else ""
+    if "mount" in namespaces or root:
+        tmp = f"{root}/tmp"
+        _mount(
+            "tmpfs", tmp, "tmpfs", secure, f"size={iso.tmp_size},mode=1777", f"mount tmpfs on {tmp}"
+        )
+    if root:
+        fsactions.make_dev(root, "ipc" in namespaces, iso.tmp_size)
+    elif "mount" in namespaces and "ipc" in namespaces:
+        if os.path.isdir("/dev/shm"):
+            _mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={iso.tmp_size},mode=1777")
+        if os.path.isdir("/dev/mqueue"):
+            _mount("mqueue", "/dev/mqueue", "mqueue", secure | syscalls.MS_NOEXEC, None)
+    proc = f"{root}/proc"
     if "pid" in namespaces:
-        _mount("proc", "/proc", "proc", secure | syscalls.MS_NOEXEC, None)
+        _mount("proc", proc, "proc", secure | syscalls.MS_NOEXEC, None, f"mount proc on {proc}")
+    elif root:
+        _mount(
+            "/proc", proc, None, syscalls.MS_BIND | syscalls.MS_REC, None, f"bind /proc on {proc}"
+        )
+    fsactions.apply(iso.mounts, root, _bind_readonly, sources)
+    for fd in sources.values():
+        os.close(fd)
+    if root:
+        fsactions.pivot(root)
     # The kernel's knobs are not namespaced: a sandbox whose root is the host's
     # root could otherwise write /proc/sys/kernel/core_pattern, or raise its own
-    # cgroup limits through /sys/fs/cgroup. Read-only, as bwrap does.
-    _bind_readonly(
-        [p for p in PROC_READONLY if os.path.exists(p)], ["/sys"] if os.path.isdir("/sys") else []
-    )
+    # cgroup limits through /sys/fs/cgroup. Read-only, as bwrap does. A rootfs
+    # has no /sys of the host at all.
+    sys_tree = ["/sys"] if os.path.isdir("/sys") and not root else []
+    _bind_readonly([p for p in PROC_READONLY if os.path.exists(p)], sys_tree)
 
 
 #: Parts of a fresh /proc that change the host, made read-only (bwrap's list).
@@ -173,15 +218,39 @@ def _bind_readonly(paths: list[str], trees: list[str]) -> None:
         _mount(path, path, None, syscalls.MS_BIND, None, f"bind {path} read-only")
     for tree in trees:
         _mount(tree, tree, None, syscalls.MS_BIND | syscalls.MS_REC, None, f"bind {tree} read-only")
-    prefixes = tuple(t.rstrip("/") + "/" for t in trees)
-    wanted = set(paths) | set(trees)
-    for target, options in _mounts():
-        if target in wanted or target.startswith(prefixes):
-            keep = 0
-            for option in options:
-                keep |= _LOCKABLE.get(option, 0)
-            remount = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | keep
-            _mount(None, target, None, remount, None, f"remount {target} read-only")
+    chosen = {path: None for path in paths}
+    for tree in trees:
+        chosen.update(_subtree(tree))
+    found = dict(_mounts())
+    for target in chosen:
+        keep = 0
+        for option in found.get(target, ()):
+            keep |= _LOCKABLE.get(option, 0)
+        remount = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | keep
+        _mount(None, target, None, remount, None, f"remount {target} read-only")
+
+
+def _subtree(top: str) -> dict[str, None]:
+    """Mount points of the topmost mount at ``top`` and of every mount below it.
+
+    Mounts that the new one covers (shadowed, still listed in mountinfo) are
+    not in its subtree: found by mount and parent ids, not by path prefix.
+    """
+    entries = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            entries.append((fields[0], fields[1], fields[4].replace("\\040", " ")))
+    tops = [mount_id for mount_id, _parent, point in entries if point == top]
+    if not tops:
+        return {}
+    ids = {tops[-1]}
+    out = {top: None}
+    for mount_id, parent, point in entries:  # children are listed after their parents
+        if parent in ids and mount_id not in ids:
+            ids.add(mount_id)
+            out[point] = None
+    return out
 
 
 def _lock_mounts() -> None:
@@ -268,6 +337,36 @@ def hexe_child_security(spawn: Any) -> None:
         syscalls.set_no_new_privs()
     except OSError as exc:
         raise _fail("prctl(PR_SET_NO_NEW_PRIVS)", exc) from exc
+
+
+@hookimpl(trylast=True, specname="hexe_child_security")
+def drop_capabilities(spawn: Any) -> None:
+    """After every other security hook: cut the capabilities to the kept ones."""
+    kept = spawn.plan.isolation.caps
+    if kept.keep is None:
+        return
+    try:
+        caps.drop(kept.mask())
+    except caps.CapFailure as exc:
+        raise SetupError(
+            f"drop capabilities: {exc.step}",
+            exc.errno or 0,
+            exc.strerror or "",
+            hint="dropping the bounding set needs CAP_SETPCAP: outside a user namespace "
+            "(profile none) only root can; use a profile with a user namespace",
+            component=COMPONENT,
+        ) from exc
+
+
+@hookimpl
+def hexe_child_seccomp(spawn: Any) -> None:
+    flt = _state(spawn).get("seccomp")
+    if flt is None:
+        return
+    try:
+        seccomp_filter.load(flt)
+    except OSError as exc:
+        raise _fail("load the seccomp filter", exc) from exc
 
 
 @hookimpl

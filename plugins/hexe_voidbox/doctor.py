@@ -57,6 +57,7 @@ def checks() -> list[Check]:
                     "see the sysctls below and `docs/isolation.md` (troubleshooting)",
                 )
             )
+    out.append(_seccomp_check())
     for key, meaning in SYSCTLS:
         path = Path("/proc/sys") / key.replace(".", "/")
         try:
@@ -75,3 +76,18 @@ def checks() -> list[Check]:
         )
         out.append(Check("sysctls", key, ok, f"= {value} ({meaning})", hint))
     return out
+
+
+def _seccomp_check() -> Check:
+    """Build (not load) the default filter: what full and sandbox need."""
+    from hexe.errors import SpawnRefused
+    from hexe.policy import resolve_seccomp
+    from hexe_voidbox import seccomp
+
+    try:
+        seccomp.build(resolve_seccomp(None, True, True))
+    except SpawnRefused as exc:
+        return Check("security", "seccomp", False, exc.message, exc.hint or "")
+    return Check(
+        "security", "seccomp", True, "libseccomp builds the default filter of full and sandbox"
+    )

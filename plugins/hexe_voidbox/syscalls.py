@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import platform
 import socket
 import struct
 
@@ -112,6 +113,26 @@ def mount(
 
 def umount2(target: str, flags: int = 0) -> None:
     _check(_libc.umount2(_b(target), flags))
+
+
+#: pivot_root has no libc wrapper: its number, by machine
+_PIVOT_ROOT = {
+    "x86_64": 155,
+    "aarch64": 41,
+    "riscv64": 41,
+    "ppc64le": 203,
+    "s390x": 217,
+    "armv7l": 218,
+    "i686": 217,
+}
+MNT_DETACH = 2
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    number = _PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(38, f"pivot_root: unknown syscall number on {platform.machine()}")
+    _check(_libc.syscall(number, _b(new_root), _b(put_old)))
 
 
 def sethostname(name: str) -> None:

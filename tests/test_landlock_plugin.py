@@ -1,0 +1,133 @@
+"""The third-party Landlock plugin (plugins/hexe-landlock), installed with pip.
+
+It is installed once per module with ``pip install --target`` into a
+temporary directory (from a copy of its source, so no build files land in
+the tree) and found through its ``hexe`` entry point with PYTHONPATH: exactly
+how hexe finds any pip-installed plugin, without touching the machine's
+site-packages. Then each test runs a pane with Landlock rules and checks, from
+inside, what may be written and read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from helpers import clean_env, hexe
+
+pytestmark = pytest.mark.kernel
+
+SOURCE = Path(__file__).resolve().parent.parent / "plugins" / "hexe-landlock"
+
+
+def landlock_abi() -> int:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return max(int(libc.syscall(444, None, ctypes.c_size_t(0), 1)), 0)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    if landlock_abi() < 1:
+        pytest.skip("this kernel has no Landlock (Linux 5.13+, landlock in lsm=)")
+    base = tmp_path_factory.mktemp("landlock")
+    shutil.copytree(SOURCE, base / "src", ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    target = base / "site"
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(base / "src"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+    assert (target / "hexe_landlock-0.1.0.dist-info" / "entry_points.txt").exists()
+    path = os.pathsep.join(p for p in (str(target), os.environ.get("PYTHONPATH", "")) if p)
+    return clean_env(PYTHONPATH=path)
+
+
+@pytest.fixture
+def outside():
+    """A file path outside the allowed trees (and outside /tmp, which balanced replaces)."""
+    path = Path("/var/tmp") / f"hexe-landlock-{uuid.uuid4().hex[:8]}"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def pane_config(tmp_path: Path, landlock: str) -> Path:
+    config = tmp_path / "init.lua"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            hexe.layout {{ hexe.tab {{ hexe.pane {{ name = "boxed",
+              isolation = {{ profile = "balanced", landlock = {landlock} }} }} }} }}
+            """
+        )
+    )
+    return config
+
+
+def test_a_write_outside_the_allowed_paths_is_refused_inside_the_pane(env, tmp_path, outside):
+    config = pane_config(tmp_path, '{ write = { "/tmp" } }')
+    script = f"echo in > /tmp/allowed && cat /tmp/allowed; echo out > {outside}; echo > /dev/null"
+    result = hexe(
+        "--config", str(config), "run", "--pane", "boxed", "--", "sh", "-c", script, env=env
+    )
+    assert result.stdout == "in\n"
+    assert f"cannot create {outside}: Permission denied" in result.stderr
+    assert not outside.exists()
+    # the control: the same pane without the plugin's rule writes there
+    plain = tmp_path / "plain.lua"
+    plain.write_text('hexe.layout { hexe.tab { hexe.pane { name = "boxed" } } }')
+    result = hexe(
+        "--config", str(plain), "run", "--pane", "boxed", "--", "sh", "-c", script, env=env
+    )
+    assert outside.read_text() == "out\n"
+
+
+def test_read_rules_restrict_reading_too(env, tmp_path, outside):
+    outside.write_text("host secret\n")
+    config = pane_config(
+        tmp_path, '{ write = { "/tmp" }, read = { "/usr", "/bin", "/lib", "/lib64", "/etc" } }'
+    )
+    script = f"cat /etc/hostname >/dev/null && echo etc-ok; cat {outside}"
+    result = hexe(
+        "--config", str(config), "run", "--pane", "boxed", "--", "sh", "-c", script, env=env
+    )
+    assert result.stdout == "etc-ok\n"
+    assert f"{outside}: Permission denied" in result.stderr
+
+
+def test_hexe_plugins_lists_it_and_doctor_reports_its_check(env):
+    listed = hexe("plugins", env=env).stdout
+    assert "landlock  (hexe_landlock; hexe-landlock 0.1.0; third-party)" in listed
+    report = json.loads(hexe("doctor", "--json", env=env).stdout)
+    check = next(c for c in report["checks"] if c["group"] == "landlock")
+    assert check["ok"] is True and check["detail"].startswith("Landlock ABI ")
+
+
+def test_a_bad_landlock_setting_names_it(env, tmp_path):
+    config = pane_config(tmp_path, '{ wirte = { "/tmp" } }')
+    result = hexe("--config", str(config), "config", "check", env=env)
+    assert result.returncode == 1
+    assert "tabs[1].panes[1].isolation.landlock.wirte" in result.stderr
+    assert "is not a setting" in result.stderr

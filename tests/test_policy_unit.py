@@ -1,0 +1,56 @@
+"""The caps/seccomp/mounts/rootfs settings as computed, before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from hexe.errors import SettingError
+from hexe.isolation import Layer, resolve
+from hexe.policy import DEFAULT_DENY, ORDINARY_CAPS, PTRACE_RULES, parse_mounts, resolve_seccomp
+
+
+def iso(**values):
+    return resolve([Layer("pane", {k: (v, f"pane.{k}") for k, v in values.items()})])
+
+
+def test_profiles_carry_their_capability_and_filter_defaults():
+    assert iso(profile="none").caps.keep is None and not iso(profile="none").seccomp
+    assert iso(profile="balanced").caps.keep == ORDINARY_CAPS
+    assert not iso(profile="balanced").seccomp
+    for profile in ("full", "sandbox"):
+        assert iso(profile=profile).caps.keep == frozenset()
+        assert iso(profile=profile).seccomp.deny == tuple(DEFAULT_DENY)
+
+
+def test_ptrace_is_denied_only_without_a_pid_namespace():
+    assert set(PTRACE_RULES) <= set(resolve_seccomp(None, True, pid_namespace=False).deny)
+    assert not set(PTRACE_RULES) & set(resolve_seccomp(None, True, pid_namespace=True).deny)
+
+
+def test_deny_and_allow_change_the_default_list_and_action_applies_to_all():
+    got = iso(profile="full", seccomp={"deny": ["uname"], "allow": ["userns"], "action": "kill"})
+    assert "uname" in got.seccomp.deny and "userns" not in got.seccomp.deny
+    assert got.seccomp.action == "kill"
+    assert iso(profile="balanced", seccomp=True).seccomp.deny == tuple(DEFAULT_DENY)
+    assert not iso(profile="full", seccomp=False).seccomp
+
+
+def test_home_is_expanded_and_targets_default_to_the_source(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/someone")
+    (spec,) = parse_mounts("m", [{"ro": "~/src"}])
+    assert (spec.kind, spec.source, spec.target) == ("ro", "/home/someone/src", "/home/someone/src")
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ([{"ro": "/a", "rw": "/b"}], "names 2 actions"),
+        ([{"tmpfs": "/x", "size": "lots"}], "m[1].size=lots"),
+        ([{"mask": "/"}], "the root cannot be replaced here"),
+        ([{"ro": "/a", "too": "/b"}], 'm[1].too="/b" is not a setting; did you mean to?'),
+    ],
+)
+def test_bad_mount_specs_name_the_entry(value, fragment):
+    with pytest.raises(SettingError) as err:
+        parse_mounts("m", value)
+    assert fragment in err.value.message
