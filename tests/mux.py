@@ -122,6 +122,26 @@ class Mux:
     def lines(self) -> list[str]:
         return self.screen().split("\n")
 
+    def cursor(self) -> tuple[int, int]:
+        """Where the outer terminal's cursor is: (x, y), from 0."""
+        result = subprocess.run(
+            [
+                "tmux",
+                "-L",
+                self.tmux,
+                "display-message",
+                "-p",
+                "-t",
+                "0",
+                "#{cursor_x} #{cursor_y}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        x, y = result.stdout.split()
+        return int(x), int(y)
+
     def log_tail(self, n: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text().splitlines()[-n:])

@@ -88,7 +88,8 @@ def test_output_made_while_detached_is_there_on_reattach(mux, tmp_path):
     prompt_ready(m)
     m.type("seq 1 300")
     m.wait_for(lambda s: "\n300\n" in s, what="seq to finish")
-    before = m.lines()[:-2]
+    x0, y0 = m.cursor()
+    assert m.lines()[y0].rstrip() in ("#", "$") and x0 == 2  # after the prompt
     m.prefix("d")
     m.wait_for("[detached (from session t)]")
     assert info(m)["clients"] == []
@@ -96,8 +97,12 @@ def test_output_made_while_detached_is_there_on_reattach(mux, tmp_path):
     ok(m.hexe("send-keys", "-s", "t", "echo made-$((6*7))-while-away", "Enter"))
     c = second_client(m, tmp_path, "again")
     screen = c.wait_for("made-42-while-away")
-    # the screen it left is still there, scrolled up by what came since
-    assert "300" in screen and before[-1] in screen
+    # the screen it left is still there, scrolled up by what came since, the
+    # cursor where the shell left it (after the prompt below the output)
+    assert "\n300\n" in screen
+    # ... and the cursor after the new prompt: two lines further (command, output)
+    x, y = c.cursor()
+    assert (x, y) == (2, min(y0 + 2, 38)), (x, y, x0, y0, screen)  # 38: the last pane row
     # and the scrollback: copy mode goes back to the first line of seq
     c.prefix("[")
     c.keys("g")
@@ -515,11 +520,14 @@ def test_two_muxes_started_at_once_end_up_in_one_server(tmp_path):
         second.wait_for("[t]")
         sessions = json.loads(ok(first.hexe("ls", "--json")))
         assert len(sessions) == 1 and len(sessions[0]["clients"]) == 2
-        # one server process (daemonized: its parent is init), not two
+        # one server process (daemonized: a Python process without a terminal), not two
         servers = [
             p
             for p in os.listdir("/proc")
-            if p.isdigit() and f"\0{first.log}\0" in _cmdline_of(p) and _ppid(p) == 1
+            if p.isdigit()
+            and f"\0{first.log}\0" in _cmdline_of(p)
+            and _stat(p)[0].startswith("python")
+            and _stat(p)[5] == "0"
         ]
         assert servers == [str(first.server_pid())]
     finally:
@@ -581,9 +589,42 @@ def _cmdline_has(needle: bytes) -> bool:
     return False
 
 
+def _stat(pid: str) -> list[str]:
+    """comm, state, ppid, pgrp, session, tty_nr, ... of /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            head, rest = f.read().rsplit(")", 1)
+    except OSError:
+        return ["", "", "", "", ""]
+    return [head.split("(", 1)[1], *rest.split()]
+
+
 def _ppid(pid: str) -> int:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError):
         return -1
+
+
+def test_a_flooding_pane_and_an_instantly_exiting_one_do_not_stall_the_others(mux):
+    m = mux(
+        NONE_CONFIG
+        + "hexe.layout { hexe.tab { hexe.split { direction = 'right',"
+        + " hexe.pane { name = 'shell' },"
+        + " hexe.split { direction = 'down',"
+        + "   hexe.pane { name = 'flood', command = { 'sh', '-c', 'yes flood-flood-flood' } },"
+        + "   hexe.pane { name = 'gone', command = { 'true' } } } } } }\n"
+    )
+    wait_for(lambda: len(panes(m)) == 2, what="the pane running true to go")
+    shell = next(p for p in panes(m) if p["name"] == "shell")
+    # the flood runs flat out; the shell beside it still answers at once
+    for n in range(3):
+        ok(
+            m.hexe(
+                "send-keys", "-s", "t", "-t", str(shell["id"]), f"echo answer-$((100+{n}))", "Enter"
+            )
+        )
+        m.wait_for(f"answer-10{n}", timeout=20)
+    flood = next(p for p in panes(m) if p["name"] == "flood")
+    assert flood["state"] == "running"

@@ -1,0 +1,54 @@
+"""The socket directory: created 0700, and refused when it is not safe."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hexe.errors import HexeError
+from hexe.server.paths import check_session_name, socket_dir, socket_path
+
+
+def test_created_private_under_xdg_runtime_dir(tmp_path):
+    path = socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert path == tmp_path / "hexe"
+    assert os.stat(path).st_mode & 0o777 == 0o700
+
+
+def test_without_a_runtime_dir_it_is_tmp_hexe_uid(tmp_path):
+    path = socket_dir({"XDG_RUNTIME_DIR": str(tmp_path / "missing")})
+    assert path == type(path)(f"/tmp/hexe-{os.getuid()}")
+
+
+def test_a_loose_mode_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "hexe").mkdir(mode=0o755)
+    os.chmod(tmp_path / "hexe", 0o755)
+    with pytest.raises(HexeError) as err:
+        socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert "has mode 755; it must be 700" in err.value.message
+    assert err.value.hint == f"chmod 700 {tmp_path / 'hexe'}"
+
+
+def test_a_symlink_is_refused(tmp_path):
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    (tmp_path / "hexe").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(HexeError, match="not a directory"):
+        socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+
+
+def test_another_users_directory_is_refused(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the directory to another user")
+    (tmp_path / "hexe").mkdir(mode=0o700)
+    os.chown(tmp_path / "hexe", 65534, 65534)
+    with pytest.raises(HexeError, match="belongs to uid 65534"):
+        socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "..x/", "a b", "x" * 65, "é"])
+def test_session_names_are_checked(name, tmp_path):
+    with pytest.raises(HexeError, match="session name"):
+        check_session_name(name)
+    with pytest.raises(HexeError):
+        socket_path(name, {"XDG_RUNTIME_DIR": str(tmp_path)})
