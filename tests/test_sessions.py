@@ -326,6 +326,8 @@ def test_a_sandboxed_pane_may_only_act_on_itself(mux):
     m.wait_for("a sandboxed pane may only act on itself")
     m.type(f"{hexe} new-tab; echo tab-rc-$?")
     m.wait_for("tab-rc-1")
+    m.type(f"{hexe} kill; echo kill-rc-$?")
+    m.wait_for("kill-rc-1")
     m.type(f"HEXE_SESSION= {hexe} attach t; echo attach-rc-$?")
     m.wait_for("attach-rc-1")
     m.wait_for("attaching from inside pane 2 is refused")
@@ -336,6 +338,9 @@ def test_a_sandboxed_pane_may_only_act_on_itself(mux):
     m.wait_for("own-16")
     listed = panes(m)
     assert len(listed) == 3 and {p["isolation"]["profile"] for p in listed} == {"default"}
+    # and it may detach you (a nuisance at worst)
+    m.type(f"{hexe} detach")
+    m.wait_for("[detached (from session t)]")
 
 
 def test_unknown_action_pane_and_session_are_clear_errors(mux):

@@ -525,12 +525,13 @@ class Server:
 
         From inside a sandbox, commands may only act on that pane itself
         (split it — the new pane inherits its isolation —, type into it,
-        resize, zoom or close it) and ask questions; anything that could
+        resize, zoom or close it), ask questions and detach the client;
+        anything that could
         reach another pane, start a pane with other isolation, reload the
         config or end the session is refused.
         """
-        if not client.sandboxed or name in QUERIES:
-            return None
+        if not client.sandboxed or name in QUERIES or name == "detach":
+            return None  # detaching you is a nuisance at worst, never a way out
         where = f"pane {client.pane}" if client.pane is not None else "a sandbox"
         action = ACTIONS.get(name)
         if client.pane is None or action is None or not action.targets_pane:
