@@ -633,3 +633,28 @@ def test_a_flooding_pane_and_an_instantly_exiting_one_do_not_stall_the_others(mu
         m.wait_for(f"answer-10{n}", timeout=20)
     flood = next(p for p in panes(m) if p["name"] == "flood")
     assert flood["state"] == "running"
+
+
+def test_attach_without_a_name_takes_the_last_used_session(mux, tmp_path):
+    m = mux()
+    prompt_ready(m)
+    other = Mux(tmp_path / "u", share=m, args=["mux", "--session", "u"], session="u")
+    try:
+        other.wait_for("[u]")
+        # two sessions, neither called main: a command must say which
+        result = m.hexe("list-panes")
+        assert result.returncode == 1 and "several sessions are running (t, u)" in result.stderr
+        assert ok(m.hexe("list-panes", "-s", "u"))
+        m.prefix("d")
+        m.wait_for("[detached (from session t)]")
+        other.type("echo used-last")  # typing (and detaching) makes u the last used
+        other.wait_for("used-last")
+        other.prefix("d")
+        other.wait_for("[detached (from session u)]")
+        again = Mux(tmp_path / "again", share=m, args=["attach"], session="u")
+        try:
+            again.wait_for("[u]", what="attach to the last used session, u")
+        finally:
+            again.close()
+    finally:
+        other.close()
