@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from pyte import graphics
 
 from hexe.terminal import PaneScreen
+from hexe.terminal.cells import BLANK, _apply, _apply_one_colour
 
 COLS, ROWS = 20, 6
 
@@ -344,3 +345,23 @@ def test_line_fast_path_matches_the_slow_path_on_random_output(tokens, data, col
     fast.feed(stream[:cut])
     fast.feed(stream[cut:])
     assert state(fast) == state(slow)
+
+
+_COLOUR_FIELD = st.one_of(
+    st.integers(min_value=0, max_value=300).map(str),
+    st.sampled_from(["", "007", "x", "²", "-1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["38", "48", "58", "3"]),
+    st.sampled_from(["5", "2", "1"]),
+    st.lists(_COLOUR_FIELD, min_size=1, max_size=4),
+    st.sampled_from([BLANK, BLANK._replace(bold=True, fg="31")]),
+)
+def test_one_colour_sgr_fast_path_matches_the_general_one(head, kind, fields, attrs):
+    params = ";".join([head, kind, *fields])
+    quick = _apply_one_colour(attrs, params)
+    if quick is not None:
+        assert quick == _apply(attrs, params, BLANK)
