@@ -298,7 +298,7 @@ class Server:
         if not pane.typed_at and any(
             now - p.typed_at < ECHO_WINDOW for p in self.panes.values() if p.typed_at
         ):
-            batch = READ_SIZE  # another pane owes an echo: take a small bite
+            batch = 1  # another pane owes an echo: one read (at most 4 KiB)
         while size < batch:
             try:
                 data = os.read(pane.master, READ_SIZE)
