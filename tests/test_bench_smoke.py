@@ -1,13 +1,15 @@
-"""The spawn benchmark still runs: ``bench/spawn.py --quick`` exits 0 and prints its table.
+"""The benchmarks still run: ``bench/spawn.py --quick`` and ``bench/run.py --quick``
+exit 0 and print their tables.
 
-A smoke test only. It never looks at the numbers: wall-clock times depend on
-the machine and its load, and a test that asserts them fails for the wrong
-reasons.
+A smoke test only. It never compares the numbers (only that there are some):
+wall-clock times depend on the machine and its load, and a test that asserts
+them fails for the wrong reasons.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,36 @@ def test_quick_bench_json_has_every_profile():
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     report = json.loads(result.stdout)
     assert [row["profile"] for row in report["rows"]] == ROWS
+
+
+SUITE = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+SUITE_ROWS = [
+    "throughput plain (MB/s)",
+    "throughput colour (MB/s)",
+    "echo p50 idle (ms)",
+    "echo p99 idle (ms)",
+    "echo p50 load (ms)",
+    "echo p99 load (ms)",
+    "spawn full+limits (ms)",
+]
+
+
+@pytest.mark.skipif(not shutil.which("tmux"), reason="the suite compares with tmux")
+def test_quick_suite_runs_every_row_against_tmux():
+    """``bench/run.py --quick``: every row ran, hexe and tmux each gave a number."""
+    result = subprocess.run(
+        [sys.executable, str(SUITE), "--quick", "--json"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd="/",
+    )
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    report = json.loads(result.stdout)
+    assert report["failed"] == {}
+    rows = {row[0]: row for row in report["table"]}
+    for name in SUITE_ROWS:
+        assert name in rows, f"no row {name!r}: {sorted(rows)}"
+        assert float(rows[name][1]) > 0 and float(rows[name][2]) > 0, rows[name]
+    assert any(name.startswith("memory ") for name in rows)

@@ -90,7 +90,8 @@ def test_a_zoomed_pane_fills_the_window_and_comes_back(mux):
     screen = m.wait_for("(zoomed)")
     assert "│" not in screen
     m.type("echo " + "w" * 100)
-    screen = m.wait_for("w" * 100)
+    # the typed command shows first (echoes are drawn at once): wait for its output too
+    screen = m.wait_for(lambda s: s.count("w" * 100) >= 2, what="the output of echo")
     assert columns(screen, "w" * 100)[-1] == 0
     m.prefix("z")
     m.wait_for(lambda s: "(zoomed)" not in s and "│" in s, what="unzoomed")

@@ -49,6 +49,12 @@ from hexe.view import PaneView, View
 
 FRAME_INTERVAL = 1 / 60
 READ_SIZE = 1 << 16
+# A PTY read returns at most 4 KiB; one wake-up reads up to this much before
+# parsing it in one batch (lines scrolled off within a batch cost no cells).
+READ_BATCH = 1 << 18
+# Output from a pane within this long after a key was written to it is an
+# echo: it is drawn at once instead of waiting for the next frame slot.
+ECHO_WINDOW = 0.25
 CLIENT_BUFFER_LIMIT = 8 << 20  # a client that stops reading is dropped past this
 CLIENT_BACKLOG = 256 << 10  # past this, a client gets no new frames until it drains
 CLIENT_STALL_SECONDS = 5.0  # a client that takes nothing for this long is dropped
@@ -83,6 +89,7 @@ class Pane:
         self.size = (cols, rows)
         self.plan: Any = None
         self.created = time.time()
+        self.typed_at = 0.0  # when input was last written to the pane (echo frames)
 
     @property
     def title(self) -> str:
@@ -153,6 +160,7 @@ class Server:
         self.next_pane_id = 1
         self.cols, self.rows = 80, 24
         self.dirty = True
+        self.echo = False  # a pane answered input: draw now, not at the next frame slot
         self.last_frame = 0.0
         self.running = True
         self.message: str | None = None
@@ -309,19 +317,41 @@ class Server:
 
     def on_pty(self, pane: Pane) -> None:
         assert pane.master is not None
-        try:
-            data = os.read(pane.master, READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            if exc.errno != errno.EIO:
-                raise
-            data = b""
-        if not data:
+        chunks = []
+        size = 0
+        ended = False
+        batch = READ_BATCH
+        now = time.monotonic()
+        if not pane.typed_at and any(
+            now - p.typed_at < ECHO_WINDOW for p in self.panes.values() if p.typed_at
+        ):
+            batch = 1  # another pane owes an echo: one read (at most 4 KiB)
+        while size < batch:
+            try:
+                data = os.read(pane.master, READ_SIZE)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno != errno.EIO:
+                    raise
+                data = b""
+            if not data:
+                ended = True
+                break
+            chunks.append(data)
+            size += len(data)
+        if chunks:
+            pane.screen.feed(b"".join(chunks))
+        if ended:
             # every slave end is closed: the process tree is (almost) gone
             self.close_pty(pane)
+            self.dirty = True
             return
-        pane.screen.feed(data)
+        if not chunks:
+            return
+        if pane.typed_at and time.monotonic() - pane.typed_at < ECHO_WINDOW:
+            self.echo = True  # once per key: what follows is paced again
+            pane.typed_at = 0.0
         responses = pane.screen.take_responses()
         if responses:
             self.write_pane(pane, responses)
@@ -722,6 +752,7 @@ class Server:
 
         def flush() -> None:
             if passthrough and pane is not None:
+                pane.typed_at = time.monotonic()
                 self.write_pane(pane, bytes(passthrough))
             passthrough.clear()
 
@@ -1384,6 +1415,7 @@ class Server:
 
     def render(self) -> None:
         self.dirty = False
+        self.echo = False
         self.last_frame = time.monotonic()
         if not any(c.attached for c in self.clients):
             return
@@ -1456,13 +1488,19 @@ class Server:
         try:
             while self.running:
                 timeout = None
-                if self.dirty:
+                if self.dirty and self.echo:
+                    timeout = 0.0
+                elif self.dirty:
                     timeout = max(0.0, self.last_frame + FRAME_INTERVAL - time.monotonic())
                 elif self.message is not None:
                     timeout = max(0.0, self.message_until - time.monotonic())
                 if any(c.out for c in self.clients):
                     timeout = 1.0 if timeout is None else min(timeout, 1.0)
-                for key, events in self.sel.select(timeout):
+                # clients first, then panes that owe an echo, then the others
+                ready = sorted(self.sel.select(timeout), key=_priority)
+                for key, events in ready:
+                    if self.echo and self.dirty:
+                        self.render()  # an echo is drawn before more output is parsed
                     kind, obj = key.data
                     if not self.still_registered(key.fd, kind, obj):
                         continue  # closed by an earlier event of this round
@@ -1482,7 +1520,9 @@ class Server:
                 if self.message is not None and time.monotonic() >= self.message_until:
                     self.message = None
                     self.dirty = True
-                if self.dirty and time.monotonic() - self.last_frame >= FRAME_INTERVAL:
+                if self.dirty and (
+                    self.echo or time.monotonic() - self.last_frame >= FRAME_INTERVAL
+                ):
                     self.render()
                 self.drop_stalled_clients()
         except Exception:
@@ -1558,6 +1598,13 @@ class Server:
             except FileNotFoundError:
                 pass
         self.log.info("server_stopped")
+
+
+def _priority(event: tuple[selectors.SelectorKey, int]) -> int:
+    kind, obj = event[0].data
+    if kind != "pty":
+        return 0
+    return 1 if obj.typed_at else 2
 
 
 def _size(data: dict[str, Any]) -> tuple[int, int]:

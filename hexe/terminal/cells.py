@@ -164,6 +164,32 @@ def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
     return Cell(*values)
 
 
+def _apply_one_colour(attrs: Cell, params: str) -> Cell | None:
+    """``38;5;N``, ``48;5;N``, ``38;2;R;G;B`` or ``48;2;R;G;B`` alone, quickly
+    (colour-heavy output is mostly these, and too varied for the cache);
+    None for anything else."""
+    fields = params.split(";")
+    count = len(fields)
+    head = fields[0]
+    if head not in ("38", "48") or count not in (3, 5):
+        return None
+    numbers = fields[2:]
+    if not all(f.isascii() and f.isdigit() for f in numbers):
+        return None
+    values = [int(f) for f in numbers]
+    if max(values) > 255:
+        return None
+    if count == 3 and fields[1] == "5":
+        colour = f"{head};5;{values[0]}"
+    elif count == 5 and fields[1] == "2":
+        colour = f"{head};2;{values[0]};{values[1]};{values[2]}"
+    else:
+        return None
+    cell = list(attrs)
+    cell[_FG if head == "38" else _BG] = colour
+    return _new_cell(Cell, cell)
+
+
 _sgr_cache: dict[tuple[Cell, str, Cell], Cell] = {}
 
 
@@ -179,7 +205,8 @@ def apply_sgr(attrs: Cell, params: str, reset: Cell = BLANK) -> Cell:
     if result is None:
         if len(_sgr_cache) >= _CACHE_LIMIT:
             _sgr_cache.clear()
-        result = _sgr_cache[key] = _apply(attrs, params, reset)
+        result = _apply_one_colour(attrs, params) or _apply(attrs, params, reset)
+        _sgr_cache[key] = result
     return result
 
 

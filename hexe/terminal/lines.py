@@ -178,6 +178,53 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
     return Line(text, tuple(runs), wrapped)
 
 
+_escapes: dict[Cell, str] = {}
+
+
+def escape_of(attrs: Cell) -> str:
+    """:func:`~hexe.terminal.cells.sgr_escape` of a cell's attributes, cached per cell."""
+    escape = _escapes.get(attrs)
+    if escape is None:
+        if len(_escapes) >= 4096:
+            _escapes.clear()
+        escape = _escapes[attrs] = sgr_escape(attrs_of(attrs))
+    return escape
+
+
+def line_of_pieces(pieces: list[tuple[Cell, str]], wrapped: bool) -> Line:
+    """The :class:`Line` :func:`compact` would make of a row holding ``pieces``
+    (``(attrs, text)`` of one-cell characters, from column 0, the rest of the
+    row blank), without making the cells: the fast path's way into scrollback."""
+    if not pieces:
+        return EMPTY_WRAPPED if wrapped else EMPTY
+    if len(pieces) == 1:
+        attrs, text = pieces[0]
+        escape = escape_of(attrs)
+        if not escape:
+            return Line(text.rstrip(" "), None, wrapped)
+        return Line(text, (escape, len(text)), wrapped)
+    runs: list = []
+    for attrs, text in pieces:
+        escape = escape_of(attrs)
+        if runs and runs[-2] == escape:
+            runs[-1] += len(text)
+        else:
+            runs += (escape, len(text))
+    text = "".join([piece[1] for piece in pieces])
+    if len(runs) == 2 and not runs[0]:
+        return Line(text.rstrip(" "), None, wrapped)
+    if runs[-2] == "":
+        trailing = runs[-1]
+        kept = len(text[len(text) - trailing :].rstrip(" "))
+        text = text[: len(text) - trailing + kept]
+        runs[-1] = kept
+        if not kept:
+            del runs[-2:]
+    if len(runs) == 2 and runs[0] == "":
+        return Line(text, None, wrapped)
+    return Line(text, tuple(runs), wrapped)
+
+
 def segments(line: Line) -> Iterator[tuple[str, str]]:
     """``(escape, text)`` pairs of a line, in order."""
     if line.runs is None:
@@ -290,6 +337,21 @@ class Scrollback:
         if len(lines) == self.limit:
             self.base += 1
         lines.append(line)
+
+    def extend(self, lines: list[Line], skipped: int = 0) -> None:
+        """Push ``skipped`` lines that are not given (they would not survive
+        the bound anyway), then ``lines``: only valid when ``lines`` alone
+        fill the ring, or nothing is skipped."""
+        if skipped:
+            assert len(lines) >= self.limit
+            self.base += len(self.lines) + skipped + len(lines) - self.limit
+            self.lines.clear()
+            self.lines.extend(lines)
+            return
+        overflow = len(self.lines) + len(lines) - self.limit
+        if overflow > 0:
+            self.base += overflow
+        self.lines.extend(lines)
 
     def pop(self) -> Line:
         """Take back the newest line (a screen growing pulls it down again)."""

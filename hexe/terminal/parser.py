@@ -33,6 +33,10 @@ _TOKEN = re.compile(
     r"|\x1b(?![\[\]P_^X])(?P<esc_i>[\x20-\x2f]*)(?P<esc_f>[\x30-\x7e])"
 )
 
+# Whole lines of printable ASCII and SGR, each ended by CR LF: what `cat` of a
+# log gives. When the screen allows it, they are drawn in one call.
+_LINES = re.compile(r"(?:(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+\r\n)++")
+
 # What may still become a sequence once more bytes arrive.
 _PARTIAL = re.compile(
     r"\x1b(?:\[[\x08-\x0d\x20-\x3f]*"
@@ -69,6 +73,9 @@ class Parser:
     def __init__(self, screen: Any) -> None:
         self.screen = screen
         self.pending = ""
+        #: Draw runs of whole lines in one call when the screen can (see
+        #: ``VTScreen.draw_lines``); off, every character goes the slow way.
+        self.fast_lines = hasattr(screen, "draw_lines")
         s = screen
         self.controls: dict[str, Callable[[], Any]] = {
             "\x07": s.bell,
@@ -153,11 +160,20 @@ class Parser:
             data = self.pending + data
             self.pending = ""
         match = _TOKEN.match
-        draw = self.screen.draw
+        screen = self.screen
+        draw = screen.draw
         controls = self.controls
         position = 0
         end = len(data)
+        lines = self.fast_lines and screen.can_draw_lines()
         while position < end:
+            if lines:
+                lines = False
+                run = _LINES.match(data, position)
+                if run is not None:
+                    position = run.end()
+                    screen.draw_lines(data[run.start() : position - 2].split("\r\n"))
+                    continue
             token = match(data, position)
             if token is None:  # ESC that starts no complete sequence
                 if _PARTIAL.match(data, position):
@@ -174,6 +190,7 @@ class Parser:
                 control = controls.get(token[0])
                 if control is not None:
                     control()
+                    lines = self.fast_lines and screen.can_draw_lines()
             elif kind == "csi_f":
                 self._csi(token["csi"], token["csi_i"], token["csi_f"])
             elif kind == "osc":

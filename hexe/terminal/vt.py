@@ -29,6 +29,7 @@ Nothing here reads a PTY or draws to a terminal.
 from __future__ import annotations
 
 import copy
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from pyte import modes as mo
 from pyte.screens import Margins, Savepoint, StaticDefaultDict, wcwidth
 
 from hexe.terminal.cells import BLANK, PLAIN_GLYPHS, Cell, Glyphs, apply_sgr
-from hexe.terminal.lines import EMPTY, Scrollback, compact, expand
+from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_pieces
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -73,6 +74,7 @@ _BLANK_REVERSE = BLANK._replace(reverse=True)
 _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
+_SGR_IN_LINE = re.compile(r"\x1b\[([0-9;]*)m")
 
 
 def _private(mode: int) -> int:
@@ -281,6 +283,125 @@ class VTScreen(pyte.Screen):
             data = unicodedata.normalize("NFC", data)
         row[x] = cell._replace(data=data)
         self.dirty.add(y)
+
+    # -- the fast path: whole lines scrolling up from the bottom row ---------------
+
+    def can_draw_lines(self) -> bool:
+        """Whether :meth:`draw_lines` may be used now: the cursor at the start
+        of a blank bottom row of the main screen, scrolling the whole screen
+        into scrollback, wrapping on, no insert mode, reverse video or charset."""
+        cursor = self.cursor
+        y = self.lines - 1
+        if cursor.x or cursor.y != y or self.put_aside is not None:
+            return False
+        margins = self.margins
+        if margins is not None and (margins.top or margins.bottom != y):
+            return False
+        mode = self.mode
+        if mo.DECAWM not in mode or mo.IRM in mode or mo.DECSCNM in mode:
+            return False
+        if self.charset or self.g0_charset is not cs.LAT1_MAP or self.scrollback.limit <= 0:
+            return False
+        row = self.buffer.get(y)
+        return row is None or (not row and not row.wrapped and row.default is BLANK)
+
+    def draw_lines(self, lines: list[str]) -> None:
+        """Each of ``lines`` (printable ASCII and SGR sequences) drawn, then CR LF.
+
+        The same screen, scrollback and cursor as drawing them one character
+        at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
+        within the batch go to scrollback as compact lines, without cells,
+        and the screen is shifted once.
+        """
+        columns = self.columns
+        attrs = self.cursor.attrs
+        produced: list[tuple[list[tuple[Cell, str]], bool]] = []
+        add = produced.append
+        last_text = ""
+        for line in lines:
+            if "\x1b" in line:
+                parts = _SGR_IN_LINE.split(line)
+                pieces = []
+                for i, part in enumerate(parts):
+                    if i & 1:
+                        attrs = apply_sgr(attrs, part, BLANK)
+                    elif part:
+                        pieces.append((attrs, part))
+                        last_text = part
+                length = sum(len(text) for _, text in pieces)
+            else:
+                length = len(line)
+                pieces = [(attrs, line)] if line else []
+                if line:
+                    last_text = line
+            if length <= columns:
+                add((pieces, False))
+            elif len(pieces) == 1:
+                piece_attrs, text = pieces[0]
+                for start in range(0, length, columns):
+                    add(([(piece_attrs, text[start : start + columns])], start + columns < length))
+            else:
+                row: list[tuple[Cell, str]] = []
+                used = 0
+                for piece_attrs, text in pieces:
+                    while text:
+                        if used == columns:
+                            add((row, True))
+                            row, used = [], 0
+                        take = text[: columns - used]
+                        row.append((piece_attrs, take))
+                        used += len(take)
+                        text = text[len(take) :]
+                add((row, False))
+        if last_text:
+            self.last_char = last_text[-1]
+        self.cursor.attrs = attrs
+        self._place_lines(produced)
+
+    def _place_lines(self, produced: list[tuple[list[tuple[Cell, str]], bool]]) -> None:
+        """Scroll ``produced`` rows up through the screen, from its bottom row."""
+        count = len(produced)
+        if not count:
+            return
+        keep = self.lines - 1  # rows above the (blank) bottom one
+        buffer = self.buffer
+        columns = self.columns
+        scrollback = self.scrollback
+        old = [buffer.get(y) for y in range(keep)]
+        off_old = min(count, keep)  # old rows that leave the top
+        off_new = count - keep if count > keep else 0  # new rows that never stay
+        total = off_old + off_new
+        skipped = max(0, total - scrollback.limit)
+        history = []
+        for i in range(min(skipped, off_old), off_old):
+            history.append(compact(old[i], columns))
+        for i in range(max(0, skipped - off_old), off_new):
+            pieces, wrapped = produced[i]
+            history.append(line_of_pieces(pieces, wrapped))
+        scrollback.extend(history, skipped)
+        buffer.clear()
+        for y in range(keep):
+            source = count + y
+            if source < keep:
+                row = old[source]
+                if row is not None:
+                    buffer[y] = row
+            else:
+                pieces, wrapped = produced[source - keep]
+                row = Row(BLANK)
+                x = 0
+                for piece_attrs, text in pieces:
+                    glyphs = self._glyphs
+                    if glyphs is None or glyphs.attrs is not piece_attrs:
+                        glyphs = self._glyphs_for(piece_attrs)
+                    end = x + len(text)
+                    row.update(zip(range(x, end), map(glyphs.__getitem__, text), strict=False))
+                    x = end
+                if wrapped:
+                    row.wrapped = True
+                if row or wrapped:
+                    buffer[y] = row
+        self.dirty.update(range(self.lines))
 
     def repeat(self, count: int | None = None) -> None:
         """REP (``CSI n b``): the last printed character again, n times."""

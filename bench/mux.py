@@ -1,0 +1,590 @@
+#!/usr/bin/env python3
+"""hexe mux against tmux, end to end: output throughput, echo latency, memory, pane spawn.
+
+Both multiplexers run the same work in the same run, each with a real client
+attached in a PTY of 200x50 that this script opens and drains:
+
+- **hexe**: ``python3 -m hexe mux --session bench`` (the client, which starts
+  the server), with ``XDG_RUNTIME_DIR``/``XDG_STATE_HOME``/``HOME`` in a
+  scratch directory and a generated ``init.lua``;
+- **tmux**: a server on a private socket (``tmux -L hexe-bench-… -f
+  /dev/null``, ``TMUX_TMPDIR`` in the scratch directory) and ``tmux attach``.
+
+Panes run ``/bin/sh`` with ``PS1='P${HEXE_PANE}${TMUX_PANE}> '``, so each
+pane's prompt names it (``P3> `` in hexe, ``P%2> `` in tmux) and a new pane's
+prompt can be told from an old one's. hexe's panes use the ``none`` profile
+(tmux isolates nothing), except in the spawn row; scrollback is 10,000 lines
+on both sides (``history-limit``).
+
+Rows (see ``bench/README.md`` for what each one times):
+
+- ``throughput plain`` / ``throughput colour``: ``cat`` of a corpus in the
+  focused pane, from the Enter key to the moment a marker printed after the
+  corpus reaches the client;
+- ``echo p50/p99 idle`` / ``… load``: a key written to the client until its
+  echo comes back, idle and while the other half of the window floods output;
+- ``memory``: server RSS with 10 panes (tabs/windows) of 10,000 lines of 200
+  columns in scrollback;
+- ``spawn``: ``prefix %`` until the new pane's prompt: hexe with ``full``
+  isolation and limits, tmux without isolation, and tmux running the shell
+  under bwrap.
+
+This module only measures; everything it starts is killed and its scratch
+directory removed at the end. ``bench/run.py`` is the command to use.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import select
+import shlex
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+COLS, ROWS = 200, 50
+HISTORY = 10_000
+PROMPT = "P${HEXE_PANE}${TMUX_PANE}> "
+ECHO_KEY = b"z"  # never in the status lines, escapes or the flood (digits only)
+KILL_LINE = b"\x15"
+PREFIX = b"\x02"
+LIMITS = {"memory": "256M", "pids": "128", "cpu": "100000 100000"}
+BWRAP_ARGS = "--unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --"
+
+
+class BenchError(Exception):
+    """A multiplexer did not do what the benchmark waited for; the message says what."""
+
+
+# --------------------------------------------------------------------------
+# Corpora
+# --------------------------------------------------------------------------
+
+_WORDS = (
+    "gcc -O2 -Wall -c src/net/socket.c -o build/net/socket.o warning: unused variable "
+    "'len' [-Wunused-variable] error note: in expansion of macro 'ASSERT' CC LD AR "
+    "Compiling serde_json v1.0.108 test result: ok. 42 passed; 0 failed; finished in "
+    "0.31s [INFO] Downloading https://repo.maven.apache.org/maven2/org/apache/"
+).split()
+
+
+def plain_corpus(size: int, seed: int = 1) -> bytes:
+    """Build-log-like text: short and long lines, a quarter of them wider than 200 columns."""
+    rnd = random.Random(seed)
+    out = []
+    total = 0
+    while total < size:
+        count = rnd.choice((3, 6, 10, 14, 20, 40, 60))
+        line = " ".join(rnd.choice(_WORDS) for _ in range(count)) + "\n"
+        out.append(line)
+        total += len(line)
+    return "".join(out).encode()
+
+
+def colour_corpus(size: int, seed: int = 2) -> bytes:
+    """SGR every few bytes: 16, 256 and true colour, bold/underline, resets."""
+    rnd = random.Random(seed)
+    out = []
+    total = 0
+    while total < size:
+        parts = []
+        for _ in range(rnd.randint(4, 24)):
+            pick = rnd.random()
+            if pick < 0.3:
+                parts.append(f"\x1b[38;5;{rnd.randint(0, 255)}m")
+            elif pick < 0.5:
+                rgb = ";".join(str(rnd.randint(0, 255)) for _ in range(3))
+                parts.append(f"\x1b[{rnd.choice((38, 48))};2;{rgb}m")
+            elif pick < 0.6:
+                parts.append(f"\x1b[1;4{rnd.randint(0, 7)}m")
+            elif pick < 0.7:
+                parts.append("\x1b[0m")
+            else:
+                parts.append(f"\x1b[{rnd.choice((3, 9))}{rnd.randint(0, 7)}m")
+            parts.append(rnd.choice(_WORDS)[: rnd.randint(1, 9)] + rnd.choice(("", " ")))
+        line = "".join(parts) + "\x1b[0m\n"
+        out.append(line)
+        total += len(line)
+    return "".join(out).encode()  # whole lines: a cut escape would eat the marker
+
+
+def history_lines(count: int, width: int = COLS, seed: int = 3) -> bytes:
+    """``count`` lines of exactly ``width`` characters (they fill a row, no wrap)."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(count):
+        line = ""
+        while len(line) < width:
+            line += rnd.choice(_WORDS) + " "
+        out.append(line[:width] + "\n")
+    return "".join(out).encode()
+
+
+# --------------------------------------------------------------------------
+# A terminal for a client: a PTY we hold the master of
+# --------------------------------------------------------------------------
+
+
+class Terminal:
+    """A client process on a PTY of ``COLS`` x ``ROWS``; its output is read and dropped."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            try:
+                os.close(master)
+                os.chdir(cwd)
+                os.login_tty(slave)
+                os.execvpe(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        os.close(slave)
+        os.set_blocking(master, False)
+        self.fd = master
+        self.pid = pid
+        self.received = 0
+        self.tail = b""  # the last bytes read, for error messages
+
+    def write(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def _read(self, timeout: float) -> bytes | None:
+        ready, _, _ = select.select([self.fd], [], [], max(timeout, 0))
+        if not ready:
+            return None
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return None
+        except OSError:  # EIO: the client is gone
+            data = b""
+        if not data:
+            raise BenchError(f"the client exited; it last wrote {self.tail[-300:]!r}")
+        self.received += len(data)
+        self.tail = (self.tail + data)[-4096:]
+        return data
+
+    def drain(self, seconds: float = 0.0) -> None:
+        """Read whatever arrives for ``seconds`` (0: only what is there now)."""
+        deadline = time.perf_counter() + seconds
+        while True:
+            left = deadline - time.perf_counter()
+            if self._read(max(left, 0)) is None and left <= 0:
+                return
+
+    def wait_for(self, pattern: bytes, timeout: float = 60.0) -> float:
+        """Read until ``pattern`` arrives; the ``perf_counter`` time of the read that had it."""
+        deadline = time.perf_counter() + timeout
+        keep = b""
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise BenchError(
+                    f"timed out after {timeout:.0f}s waiting for {pattern!r}; "
+                    f"last output {self.tail[-300:]!r}"
+                )
+            data = self._read(min(left, 0.5))
+            if data is None:
+                continue
+            now = time.perf_counter()
+            keep += data
+            if pattern in keep:
+                return now
+            keep = keep[-len(pattern) :]
+
+    def close(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.fd)
+
+
+# --------------------------------------------------------------------------
+# The two multiplexers
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Mux:
+    """One session of one multiplexer with a client attached. Subclasses say how."""
+
+    name: str
+    scratch: Path
+    term: Terminal | None = None
+    panes: int = 0  # panes created so far: the next one's number
+    started: list[Callable[[], None]] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        keep = ("PATH", "PYTHONPATH", "LANG", "LC_ALL")
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        env.update(
+            TERM="xterm-256color",
+            HOME=str(self.scratch),
+            SHELL="/bin/sh",
+            PS1=PROMPT,
+            ENV="",
+            XDG_RUNTIME_DIR=str(self.scratch / "run"),
+            XDG_STATE_HOME=str(self.scratch / "state"),
+            TMUX_TMPDIR=str(self.scratch / "tmux"),
+        )
+        return env
+
+    def prompt(self, pane: int) -> bytes:
+        raise NotImplementedError
+
+    def server_pid(self) -> int:
+        raise NotImplementedError
+
+    def wait_prompt(self, pane: int, timeout: float = 30) -> float:
+        assert self.term is not None
+        return self.term.wait_for(self.prompt(pane), timeout)
+
+    def keys(self, *keys: bytes) -> None:
+        """Write keys one at a time, a few ms apart (a prefix, then its key)."""
+        assert self.term is not None
+        for i, key in enumerate(keys):
+            if i:
+                self.term.drain(0.01)
+            self.term.write(key)
+
+    def type(self, text: str) -> None:
+        assert self.term is not None
+        self.term.write(text.encode())
+
+    def rss_kib(self) -> int:
+        with open(f"/proc/{self.server_pid()}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise BenchError("no VmRSS")
+
+    def close(self) -> None:
+        if self.term is not None:
+            self.term.close()
+            self.term = None
+
+
+class Hexe(Mux):
+    def __init__(self, scratch: Path, config: str = "") -> None:
+        super().__init__("hexe", scratch)
+        for sub in ("run", "state"):
+            (scratch / sub).mkdir(mode=0o700, parents=True)
+        init = scratch / "init.lua"
+        init.write_text(
+            f'hexe.options {{ shell = "/bin/sh", scrollback = {HISTORY} }}\n'
+            'hexe.defaults { profile = "none" }\n' + config
+        )
+        env = self.env()
+        env["HEXE_CONFIG"] = str(init)
+        argv = [sys.executable, "-m", "hexe", "--log-level", "warning", "mux", "--session", "bench"]
+        self.term = Terminal(argv, env, str(scratch))
+
+    def prompt(self, pane: int) -> bytes:
+        return f"P{pane + 1}> ".encode()
+
+    def server_pid(self) -> int:
+        return int((self.scratch / "run" / "hexe" / "bench.pid").read_text())
+
+    def new_tab(self) -> None:
+        self.keys(PREFIX, b"c")
+
+    def close_pane(self) -> None:
+        self.keys(PREFIX, b"x")
+
+    def close(self) -> None:
+        try:
+            pid = self.server_pid()
+        except (OSError, ValueError):
+            pid = None
+        super().close()
+        if pid is not None:
+            _kill_and_wait(pid)
+
+
+class Tmux(Mux):
+    def __init__(self, scratch: Path, setup: list[str] | None = None) -> None:
+        super().__init__("tmux", scratch)
+        (scratch / "tmux").mkdir(mode=0o700, parents=True)
+        self.socket = f"hexe-bench-{uuid.uuid4().hex[:8]}"
+        env = self.env()
+        self.env_ = env
+        commands = [
+            "set -g default-shell /bin/sh",
+            "set -g default-command 'exec /bin/sh'",  # not a login shell: /etc/profile sets PS1
+            f"set -g history-limit {HISTORY}",
+            "set -g escape-time 0",
+            "set -g assume-paste-time 0",  # keys written together are keys, not a paste
+            *(setup or []),
+            "new-session -d -s bench",
+        ]
+        argv = ["tmux", "-L", self.socket, "-f", "/dev/null", "start-server"]
+        for command in commands:
+            argv += [";", *shlex.split(command)]
+        subprocess.run(argv, env=env, check=True, cwd=str(scratch))
+        self.term = Terminal(
+            ["tmux", "-L", self.socket, "attach", "-t", "bench"], env, str(scratch)
+        )
+
+    def tmux(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            env=self.env_,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    def prompt(self, pane: int) -> bytes:
+        return f"P%{pane}> ".encode()
+
+    def server_pid(self) -> int:
+        return int(self.tmux("display", "-p", "#{pid}").strip())
+
+    def new_tab(self) -> None:
+        self.keys(PREFIX, b"c")
+
+    def close_pane(self) -> None:
+        self.keys(PREFIX, b"x")
+        self.term.drain(0.1)  # type: ignore[union-attr]
+        self.keys(b"y")  # tmux asks "kill-pane? (y/n)"
+
+    def close(self) -> None:
+        try:
+            pid = self.server_pid()
+        except (subprocess.CalledProcessError, ValueError, OSError):
+            pid = None
+        super().close()
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        if pid is not None:
+            _kill_and_wait(pid)
+
+
+def _kill_and_wait(pid: int, grace: float = 5.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# --------------------------------------------------------------------------
+# Rows
+# --------------------------------------------------------------------------
+
+
+def _open(kind: str, scratch: Path, **kwargs) -> Mux:
+    where = scratch / f"{kind}-{uuid.uuid4().hex[:6]}"
+    where.mkdir()
+    mux = Hexe(where, **kwargs) if kind == "hexe" else Tmux(where, **kwargs)
+    try:
+        mux.wait_prompt(0)
+        mux.panes = 1
+    except Exception:
+        mux.close()
+        raise
+    return mux
+
+
+def throughput(scratch: Path, size: int, repeats: int, log: Callable[[str], None]) -> dict:
+    """Seconds to ``cat`` each corpus, per multiplexer: every sample, rotating the order."""
+    corpora = {"plain": plain_corpus(size), "colour": colour_corpus(size)}
+    script = scratch / "cat.sh"
+    for name, data in corpora.items():
+        (scratch / f"{name}.txt").write_bytes(data)
+    script.write_text('cat "$1.txt"; echo "@@$(basename "$1")-done@@"\n')
+    samples: dict[str, dict[str, list[float]]] = {c: {"hexe": [], "tmux": []} for c in corpora}
+    muxes: dict[str, Mux] = {}
+    try:
+        for kind in ("hexe", "tmux"):
+            muxes[kind] = _open(kind, scratch)
+        for round_ in range(repeats):
+            order = ["hexe", "tmux"] if round_ % 2 == 0 else ["tmux", "hexe"]
+            for corpus in corpora:
+                for kind in order:
+                    mux = muxes[kind]
+                    assert mux.term is not None
+                    mux.term.drain()
+                    mux.type(f"sh {shlex.quote(str(script))} {shlex.quote(str(scratch / corpus))}")
+                    start = time.perf_counter()
+                    mux.type("\r")
+                    end = mux.term.wait_for(f"@@{corpus}-done@@".encode(), timeout=600)
+                    samples[corpus][kind].append(end - start)
+                    log(f"throughput {corpus} {kind}: {end - start:.2f}s")
+                    mux.term.drain(0.2)
+    finally:
+        for mux in muxes.values():
+            mux.close()
+    return {
+        "size": len(corpora["plain"]),
+        "sizes": {c: len(d) for c, d in corpora.items()},
+        "samples": samples,
+    }
+
+
+def _echo_samples(mux: Mux, keys: int, rnd: random.Random) -> list[float]:
+    term = mux.term
+    assert term is not None
+    out = []
+    for i in range(keys):
+        if i and i % 40 == 0:
+            term.write(KILL_LINE)
+            term.drain(0.05)
+        term.drain()
+        start = time.perf_counter()
+        term.write(ECHO_KEY)
+        out.append(term.wait_for(ECHO_KEY, timeout=10) - start)
+        term.drain(rnd.uniform(0.005, 0.02))  # a typist's pace, not a pipeline
+    term.write(KILL_LINE)
+    term.drain(0.05)
+    return out
+
+
+def latency(scratch: Path, keys: int, log: Callable[[str], None]) -> dict:
+    """Key-to-echo seconds, idle and while the other pane floods, per multiplexer."""
+    flood = scratch / "flood.sh"
+    go = scratch / "flood.go"
+    stop = scratch / "flood.stop"
+    chunk = scratch / "flood.txt"
+    chunk.write_bytes((b"0123456789 " * 18 + b"\n") * 512)
+    flood.write_text(
+        f"while [ ! -e {go} ]; do sleep 0.05; done\nwhile [ ! -e {stop} ]; do cat {chunk}; done\n"
+    )
+    hexe_layout = (
+        "hexe.layout { hexe.tab { hexe.split { direction = 'right',\n"
+        "  hexe.pane { },\n"
+        f"  hexe.pane {{ command = {{ '/bin/sh', '{flood}' }} }} }} }} }}\n"
+    )
+    samples: dict[str, dict[str, list[float]]] = {"idle": {}, "load": {}}
+    rnd = random.Random(4)
+    for kind in ("hexe", "tmux"):
+        for path in (go, stop):
+            path.unlink(missing_ok=True)
+        if kind == "hexe":
+            mux = _open("hexe", scratch, config=hexe_layout)
+        else:
+            mux = _open("tmux", scratch)
+            assert isinstance(mux, Tmux)
+            mux.tmux("split-window", "-d", "-h", "-t", "bench", f"/bin/sh {flood}")
+        try:
+            assert mux.term is not None
+            mux.term.drain(0.3)
+            samples["idle"][kind] = _echo_samples(mux, keys, rnd)
+            log(f"echo idle {kind}: p50 {statistics.median(samples['idle'][kind]) * 1000:.2f} ms")
+            go.touch()
+            mux.term.drain(0.5)
+            samples["load"][kind] = _echo_samples(mux, keys, rnd)
+            log(f"echo load {kind}: p50 {statistics.median(samples['load'][kind]) * 1000:.2f} ms")
+        finally:
+            stop.touch()
+            mux.close()
+    return {"keys": keys, "samples": samples}
+
+
+def memory(scratch: Path, panes: int, lines: int, log: Callable[[str], None]) -> dict:
+    """Server RSS (KiB) with ``panes`` panes of ``lines`` lines of scrollback each."""
+    text = scratch / "history.txt"
+    text.write_bytes(history_lines(lines + ROWS))
+    result: dict[str, dict[str, int]] = {}
+    for kind in ("hexe", "tmux"):
+        mux = _open(kind, scratch)
+        try:
+            assert mux.term is not None
+            empty = mux.rss_kib()
+            for pane in range(panes):
+                if pane:
+                    mux.new_tab()  # type: ignore[attr-defined]
+                    mux.wait_prompt(mux.panes)
+                    mux.panes += 1
+                mux.type(f"cat {text}; echo @@filled-{pane}@@\r")
+                mux.term.wait_for(f"@@filled-{pane}@@".encode(), timeout=300)
+            mux.term.drain(1.0)
+            result[kind] = {"empty": empty, "full": mux.rss_kib()}
+            log(f"memory {kind}: {result[kind]['full'] / 1024:.1f} MiB")
+        finally:
+            mux.close()
+    return {"panes": panes, "lines": lines, "rss_kib": result}
+
+
+def spawn(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
+    """Seconds from the split key to the new pane's prompt: hexe (full + limits),
+    tmux, and tmux with the shell under bwrap."""
+    limits = ", ".join(f'{k} = "{v}"' for k, v in LIMITS.items())
+    hexe_layout = (
+        f'hexe.layout {{ hexe.pane {{ isolation = {{ profile = "full", {limits} }} }} }}\n'
+    )
+    bwrap = shutil.which("bwrap")
+    variants: dict[str, Callable[[], Mux]] = {
+        "hexe": lambda: _open("hexe", scratch, config=hexe_layout),
+        "tmux": lambda: _open("tmux", scratch),
+    }
+    keys = {"hexe": b"%", "tmux": b"%"}
+    if bwrap:
+        variants["tmux+bwrap"] = lambda: _open(
+            "tmux", scratch, setup=[f"bind-key B split-window '{bwrap} {BWRAP_ARGS} /bin/sh'"]
+        )
+        keys["tmux+bwrap"] = b"B"
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    muxes: dict[str, Mux] = {}
+    try:
+        for name, make in variants.items():
+            muxes[name] = make()
+        for round_ in range(rounds + 1):  # the first round warms up and is dropped
+            names = list(muxes)
+            names = names[round_ % len(names) :] + names[: round_ % len(names)]
+            for name in names:
+                mux = muxes[name]
+                assert mux.term is not None
+                mux.term.drain(0.1)
+                mux.term.write(PREFIX)
+                mux.term.drain(0.02)
+                start = time.perf_counter()
+                mux.term.write(keys[name])
+                end = mux.wait_prompt(mux.panes, timeout=30)
+                mux.panes += 1
+                if round_:
+                    samples[name].append(end - start)
+                mux.term.drain(0.1)
+                mux.close_pane()  # type: ignore[attr-defined]
+                mux.term.drain(0.3)
+        for name in samples:
+            log(f"spawn {name}: {statistics.median(samples[name]) * 1000:.1f} ms")
+    finally:
+        for mux in muxes.values():
+            mux.close()
+    return {"samples": samples, "bwrap": bwrap}
+
+
+def scratch_dir() -> Path:
+    # Not under /tmp: the spawn row's sandboxes get a fresh /tmp; the others
+    # need nothing from the scratch directory inside a sandbox anyway.
+    return Path(tempfile.mkdtemp(prefix="hexe-bench-"))

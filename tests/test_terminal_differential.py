@@ -1,0 +1,367 @@
+"""hexe's pane screen against stock pyte 0.8.2, and its fast paths against its slow ones.
+
+Two guards for every fast path in :mod:`hexe.terminal`:
+
+1. **Against pyte.** The same bytes go to stock ``pyte.Screen`` (through
+   ``pyte.ByteStream``, fed whole) and to :class:`PaneScreen` (cut in two at
+   every byte boundary); characters, attributes and the cursor must match on
+   every cell, and for scrolling-only output the scrollback must match
+   ``pyte.HistoryScreen``'s. The corpus keeps to what both are meant to do
+   alike. Where hexe differs on purpose (see ``docs/performance.md``, "Where
+   hexe's screen differs from pyte"), a test below pins hexe's behaviour.
+2. **Against itself.** The line fast path (``VTScreen.draw_lines``) and the
+   character-by-character path must give the same rows, attributes, wrap
+   flags, scrollback and cursor, for the corpus and for random output
+   (hypothesis), however the input is cut.
+"""
+
+from __future__ import annotations
+
+import pyte
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyte import graphics
+
+from hexe.terminal import PaneScreen
+from hexe.terminal.cells import BLANK, _apply, _apply_one_colour
+
+COLS, ROWS = 20, 6
+
+# -- the corpus: what both screens are meant to agree on ---------------------------
+
+LOG = "".join(
+    f"[{i:02d}] cc -c src/file{i}.c -o obj/file{i}.o" + (" -Wall" * (i % 5)) + "\r\n"
+    for i in range(14)
+)
+
+CORPUS: dict[str, str] = {
+    "plain lines scrolling and wrapping": LOG + "last line, no newline",
+    "exact-width lines": ("x" * COLS + "\r\n") * 8 + "y" * (2 * COLS) + "\r\nz",
+    "empty lines": "a\r\n\r\n\r\nb\r\n" * 4,
+    "sgr 16 colours and flags": (
+        "\x1b[31mred\x1b[1mbold\x1b[0m \x1b[42mgreen bg\x1b[0m\r\n"
+        "\x1b[3mit\x1b[23m\x1b[4mul\x1b[24m\x1b[7mrev\x1b[27m\x1b[9mstrike\x1b[29m\r\n"
+        "\x1b[91mbright\x1b[39m \x1b[1;4;33mmany\x1b[22;24m only yellow\x1b[m\r\n"
+    )
+    * 3,
+    "sgr 256 and true colour": "".join(
+        f"\x1b[38;5;{n}m{n:03d}\x1b[48;5;{255 - n}m#\x1b[38;2;{n};{255 - n};7mrgb"
+        f"\x1b[48;2;1;{n};3m \x1b[0m" + ("\r\n" if n % 3 == 2 else "")
+        for n in range(0, 256, 17)
+    ),
+    "sgr every few bytes over long wrapping lines": "".join(
+        f"\x1b[3{i % 8}m{'ab' * (i % 4 + 1)}\x1b[4{(i + 3) % 8}m{i}"
+        + ("\x1b[0m\r\n" if i % 7 == 6 else "")
+        for i in range(60)
+    ),
+    "wide characters": "日本語 text\r\n漢字と😀 mixed\r\nab日本cd\r\n" * 3,
+    "combining characters": "e\u0301 a\u0308 n\u0303\r\ncafe\u0301\r\n",
+    "cursor movement and erase": (
+        "0123456789abcdefghij\r\n" * 4
+        + "\x1b[2;5HXY\x1b[3A\x1b[2Bq\x1b[4Cr\x1b[2Ds"
+        + "\x1b[1;1H\x1b[K\x1b[3;10H\x1b[1K\x1b[4;3H\x1b[2K"
+        + "\x1b[5;1H\x1b[3X\x1b[2;2H\x1b[2@\x1b[4;5H\x1b[3P"
+        + "\x1b7\x1b[6;6Hsaved\x1b8here"
+        + "\x1b[10G|\x1b[4d^\tT\tT"
+    ),
+    "insert and delete lines": ("line %d\r\n" * 5) % (1, 2, 3, 4, 5)
+    + "\x1b[2;1H\x1b[2L\x1b[4;1H\x1b[M\x1b[1;1H\x1b[3M",
+    "erase display": "fill\r\n" * 5 + "\x1b[3;3H\x1b[J\x1b[2;2H\x1b[1J",
+    "erase with a background colour": "\x1b[44mblue\x1b[K\r\n\x1b[0mplain\x1b[43m\x1b[2K\x1b[0m",
+    "scrolling region": (
+        "top\r\nr1\r\nr2\r\nr3\r\nbottom\r\n"
+        + "\x1b[2;4r\x1b[4;1H"
+        + "in region 1\r\nin region 2\r\nin region 3\r\n"
+        + "\x1b[2;1H\x1bM\x1bMback\x1b[4;1H\x1bD\x1bDdown"
+    ),
+    "index": "a\x1bDb\r\x1bDc\x1bD\x1bD\x1bD\x1bD\x1bDd",
+    "alternate screen, cleared and drawn": (
+        LOG + "\x1b[?1049h\x1b[H\x1b[2J" + "\x1b[1;1Hvim-like\x1b[3;4H\x1b[7m status \x1b[0m"
+    ),
+    "carriage return overwrites (progress bars)": "".join(
+        f"\r[{'#' * i}{'.' * (10 - i)}] {i * 10}%" for i in range(11)
+    )
+    + "\r\ndone\r\n",
+    "backspace and tab": "abc\x08\x08X\tY\x08Z\r\n\tq\r\n",
+    "lines mixing ascii, utf-8 and tabs": (
+        "ascii line\r\ncaf\u00e9 line\r\n\ttabbed\r\nplain again\r\n" * 4
+    ),
+}
+
+# Output that only scrolls the whole screen: pyte.HistoryScreen's history must
+# hold the same lines as hexe's scrollback.
+SCROLLING_ONLY = [
+    "plain lines scrolling and wrapping",
+    "exact-width lines",
+    "empty lines",
+    "sgr 16 colours and flags",
+    "sgr every few bytes over long wrapping lines",
+    "wide characters",
+    "lines mixing ascii, utf-8 and tabs",
+]
+
+
+# -- reading both screens the same way -----------------------------------------------
+
+
+def _pyte_colour(value: str, base: int) -> str:
+    """hexe keeps the SGR that set a colour ("31", "38;5;9", "48;2;1;2;3");
+    pyte keeps a name or a hex string: hexe's value as pyte writes it."""
+    if value == "default":
+        return "default"
+    fields = value.split(";")
+    if len(fields) == 3:
+        return graphics.FG_BG_256[int(fields[2])]
+    if len(fields) == 5:
+        return "{:02x}{:02x}{:02x}".format(*map(int, fields[2:]))
+    code = int(value)
+    table = (
+        {**graphics.FG_ANSI, **graphics.FG_AIXTERM}
+        if base == 38
+        else {**graphics.BG_ANSI, **graphics.BG_AIXTERM}
+    )
+    return table[code]
+
+
+def hexe_cells(s: PaneScreen) -> list[list[tuple]]:
+    vt = s._vt
+    out = []
+    for y in range(vt.lines):
+        row = vt.buffer.get(y)
+        cells = []
+        for x in range(vt.columns):
+            cell = row[x] if row is not None else vt.default_char
+            cells.append(
+                (
+                    cell.data,
+                    _pyte_colour(cell.fg, 38),
+                    _pyte_colour(cell.bg, 48),
+                    cell.bold,
+                    cell.italics,
+                    cell.underscore,
+                    cell.strikethrough,
+                    cell.reverse,
+                )
+            )
+        out.append(cells)
+    return out
+
+
+def pyte_cells(screen: pyte.Screen) -> list[list[tuple]]:
+    return [
+        [
+            (c.data, c.fg, c.bg, c.bold, c.italics, c.underscore, c.strikethrough, c.reverse)
+            for c in (screen.buffer[y][x] for x in range(screen.columns))
+        ]
+        for y in range(screen.lines)
+    ]
+
+
+def pyte_screen(data: bytes, history: int = 0) -> pyte.Screen:
+    screen = pyte.HistoryScreen(COLS, ROWS, history=history) if history else pyte.Screen(COLS, ROWS)
+    pyte.ByteStream(screen).feed(data)
+    return screen
+
+
+def fed(data: bytes, *cuts: int, fast: bool = True, cols: int = COLS, rows: int = ROWS):
+    s = PaneScreen(cols, rows, 1000)
+    s._parser.fast_lines = fast
+    start = 0
+    for cut in (*cuts, len(data)):
+        s.feed(data[start:cut])
+        start = cut
+    return s
+
+
+def state(s: PaneScreen) -> tuple:
+    """Everything a fast path could get wrong, at the cell level."""
+    vt = s._vt
+    return (
+        hexe_cells(s),
+        [(vt.buffer.get(y).wrapped if y in vt.buffer else False) for y in range(vt.lines)],
+        [s.render_row(y) for y in range(s.rows)],
+        list(s.history.lines),
+        s.history.base,
+        (vt.cursor.x, vt.cursor.y),
+        vt.cursor.attrs,
+        vt.last_char,
+    )
+
+
+# -- 1. against pyte ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_same_cells_and_cursor_as_pyte_at_every_chunk_boundary(name):
+    data = CORPUS[name].encode()
+    reference = pyte_screen(data)
+    expected = pyte_cells(reference)
+    expected_cursor = (reference.cursor.x, reference.cursor.y)
+    for cut in range(len(data) + 1):
+        s = fed(data, cut)
+        assert hexe_cells(s) == expected, f"{name}: cut at {cut}"
+        assert (s._vt.cursor.x, s._vt.cursor.y) == expected_cursor, f"{name}: cut at {cut}"
+
+
+@pytest.mark.parametrize("name", SCROLLING_ONLY)
+def test_same_scrollback_as_pyte_history_screen(name):
+    data = CORPUS[name].encode()
+    reference = pyte_screen(data, history=1000)
+    expected = [
+        "".join(row[x].data for x in range(COLS)).rstrip(" ") for row in reference.history.top
+    ]
+    s = fed(data)
+    assert [s.history_text(i) for i in range(s.history_size)] == expected
+    assert len(expected) > 0
+
+
+def test_the_corpus_takes_the_fast_path():
+    """The guard is only worth something if the fast path runs on the corpus."""
+    calls = []
+    s = PaneScreen(COLS, ROWS, 1000)
+    draw_lines = s._vt.draw_lines
+    s._vt.draw_lines = lambda lines: (calls.append(len(lines)), draw_lines(lines))
+    for name in SCROLLING_ONLY:
+        s.feed(CORPUS[name].encode())
+    assert sum(calls) >= 20
+
+
+# -- where hexe differs from pyte on purpose --------------------------------------------
+
+
+def test_differs_a_wide_character_at_the_last_column_wraps_whole():
+    data = ("x" * (COLS - 1) + "日").encode()
+    assert pyte_screen(data).buffer[0][COLS - 1].data == "日"  # pyte: cut at the margin
+    s = fed(data)
+    assert s.row_text(1) == "日" and s.row_text(0) == "x" * (COLS - 1)
+
+
+def test_differs_erase_keeps_only_the_background_colour():
+    data = b"\x1b[1;7;31;44m\x1b[2K"
+    cell = pyte_screen(data).buffer[0][0]
+    assert (cell.bold, cell.reverse, cell.fg, cell.bg) == (True, True, "red", "blue")
+    hexe = fed(data)._vt.buffer[0][0]
+    assert (hexe.bold, hexe.reverse, hexe.fg, hexe.bg) == (False, False, "default", "44")
+
+
+def test_differs_a_zero_width_joiner_joins_instead_of_stopping_the_draw():
+    data = "a\u200db".encode()
+    assert pyte_screen(data).buffer[0][1].data == " "  # pyte stops drawing at the ZWJ
+    assert fed(data).row_text(0) == "a\u200db"
+
+
+def test_differs_vertical_motion_leaves_the_pending_wrap():
+    data = ("x" * COLS + "\x1b[Ay").encode()
+    assert pyte_screen(data).cursor.x == 1  # pyte wrapped: y went to the next row
+    s = fed(data)
+    assert s.row_text(0) == "x" * (COLS - 1) + "y"  # xterm/tmux: overwrite the last column
+
+
+def test_differs_characters_inserted_past_the_margin_are_gone():
+    data = b"0123456789abcdefghij\x1b[1;2H\x1b[2@\x1b[3P"
+    # pyte keeps the cell pushed past the last column, and DCH pulls it back
+    assert "".join(pyte_screen(data).buffer[0][x].data for x in range(COLS)).rstrip() == (
+        "023456789abcdefghi"
+    )
+    assert fed(data).row_text(0) == "023456789abcdefgh"
+
+
+def test_differs_scroll_up_and_down_are_implemented():
+    data = b"a\r\nb\r\nc\x1b[S"
+    assert pyte_screen(data).buffer[0][0].data == "a"  # pyte 0.8.2 ignores SU and SD
+    assert fed(data).row_text(0) == "b"
+
+
+def test_differs_resetting_the_margins_homes_the_cursor():
+    data = b"\x1b[2;4r\x1b[5;5Hx\x1b[r"
+    assert (pyte_screen(data).cursor.x, pyte_screen(data).cursor.y) == (5, 4)
+    assert fed(data).cursor == (0, 0)  # DECSTBM homes the cursor, as in xterm
+
+
+def test_differs_the_alternate_screen_gives_the_main_screen_back():
+    data = b"main\x1b[?1049h\x1b[2J\x1b[Halt\x1b[?1049l"
+    assert pyte_screen(data).buffer[0][0].data == "a"  # pyte 0.8.2 has no alternate screen
+    assert fed(data).row_text(0) == "main"
+
+
+def test_differs_next_line_returns_the_carriage():
+    data = b"ab\x1bEc"
+    assert pyte_screen(data).buffer[1][2].data == "c"  # pyte: ESC E is a bare line feed
+    assert fed(data).row_text(1) == "c"  # NEL: CR and LF (VT100, xterm)
+
+
+# -- 2. the fast path against the slow one ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_line_fast_path_gives_the_same_screen_at_every_chunk_boundary(name):
+    data = CORPUS[name].encode()
+    expected = state(fed(data, fast=False))
+    for cut in range(len(data) + 1):
+        assert state(fed(data, cut)) == expected, f"{name}: cut at {cut}"
+
+
+def test_line_fast_path_keeps_a_bounded_scrollback_and_counts_what_it_dropped():
+    data = "".join(f"\x1b[3{i % 8}mline {i}\x1b[0m {'w' * (i % 45)}\r\n" for i in range(3000))
+    data = data.encode()
+    for limit in (1, 7, 100, 5000):
+        slow = PaneScreen(COLS, ROWS, limit)
+        slow._parser.fast_lines = False
+        slow.feed(data)
+        fast = PaneScreen(COLS, ROWS, limit)
+        fast.feed(data)
+        assert list(fast.history.lines) == list(slow.history.lines), limit
+        assert fast.history_base == slow.history_base, limit
+        assert [fast.render_row(y) for y in range(ROWS)] == [
+            slow.render_row(y) for y in range(ROWS)
+        ]
+
+
+_LINE_TOKENS = st.sampled_from(
+    ["a", "bcd ", "x" * 7, " " * 3, "\r\n", "\r\n", "\r\n", "\r", "\n", "\t", "é", "日"]
+    + ["\x1b[31m", "\x1b[0m", "\x1b[m", "\x1b[1;44m", "\x1b[38;5;200m", "\x1b[48;2;1;2;3m"]
+    + ["\x1b[7m", "\x1b[27m", "\x1b[K", "\x1b[2J", "\x1b[H", "\x1b[2;3r", "\x1b[r", "\x1b[?7l"]
+    + ["\x1b[?7h", "\x1b[4h", "\x1b[4l", "\x1b[?1049h", "\x1b[?1049l", "\x1b(0", "\x1b(B"]
+    + ["\x1b[?5h", "\x1b[?5l", "\x1b[3A", "\x1b[S", "\x1b[44m\x1b[K", "\x0e", "\x0f"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_LINE_TOKENS, max_size=120),
+    st.data(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=12),
+)
+def test_line_fast_path_matches_the_slow_path_on_random_output(tokens, data, cols, rows, limit):
+    stream = "".join(tokens).encode()
+    cut = data.draw(st.integers(min_value=0, max_value=len(stream)))
+    slow = PaneScreen(cols, rows, limit)
+    slow._parser.fast_lines = False
+    slow.feed(stream)
+    fast = PaneScreen(cols, rows, limit)
+    fast.feed(stream[:cut])
+    fast.feed(stream[cut:])
+    assert state(fast) == state(slow)
+
+
+_COLOUR_FIELD = st.one_of(
+    st.integers(min_value=0, max_value=300).map(str),
+    st.sampled_from(["", "007", "x", "²", "-1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["38", "48", "58", "3"]),
+    st.sampled_from(["5", "2", "1"]),
+    st.lists(_COLOUR_FIELD, min_size=1, max_size=4),
+    st.sampled_from([BLANK, BLANK._replace(bold=True, fg="31")]),
+)
+def test_one_colour_sgr_fast_path_matches_the_general_one(head, kind, fields, attrs):
+    params = ";".join([head, kind, *fields])
+    quick = _apply_one_colour(attrs, params)
+    if quick is not None:
+        assert quick == _apply(attrs, params, BLANK)
