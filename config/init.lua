@@ -82,6 +82,7 @@ hexe.options {
   prefix = "C-b",           -- the prefix key, as in tmux
   remain_on_exit = false,   -- keep a pane on screen after its command ends
   mouse = true,             -- click to focus, wheel to scroll
+  client_timeout = 30,      -- drop a client that takes no output for this long
 }
 
 hexe.status {

@@ -420,7 +420,7 @@ def test_a_version_mismatch_is_explained(mux):
 
 
 def test_a_client_that_stops_reading_is_dropped_and_the_session_goes_on(mux):
-    m = mux(NONE_CONFIG)
+    m = mux(NONE_CONFIG + "hexe.options { client_timeout = 2 }\n")
     prompt_ready(m)
     s = raw_client(m)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -263,7 +263,7 @@ def attach(sock: socket.socket, term: str, detach_others: bool = False) -> tuple
                         except ConnectionResetError:
                             data = b""
                         if not data:
-                            return "lost", "lost the server (it died?)"
+                            return "lost", _lost(sock)
                         for frame in decoder.feed(data):
                             if frame.kind == protocol.OUTPUT:
                                 write_all(1, frame.payload)
@@ -276,6 +276,22 @@ def attach(sock: socket.socket, term: str, detach_others: bool = False) -> tuple
                 signal.signal(sig, handler)
             os.close(wake_r)
             os.close(wake_w)
+
+
+def _lost(sock: socket.socket) -> str:
+    """Why the server's end closed: it is gone, or it dropped this client."""
+    try:
+        path = sock.getpeername()
+    except OSError:
+        path = ""
+    alive = connect(Path(path)) if path else None
+    if alive is None:
+        return "lost the server (it died?)"
+    alive.close()
+    return (
+        "the server disconnected this client (the terminal took no output for too long?); "
+        "the session goes on: hexe attach"
+    )
 
 
 def run_client(

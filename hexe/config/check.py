@@ -54,6 +54,7 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
             "prefix": config.options.prefix,
             "remain_on_exit": config.options.remain_on_exit,
             "mouse": config.options.mouse,
+            "client_timeout": config.options.client_timeout,
         },
         "profiles": {
             name: {

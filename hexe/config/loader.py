@@ -402,7 +402,7 @@ class Loader:
     def options(self, calls: list[tuple[str, list[Any]]]) -> Options:
         shell = self.environ.get("SHELL") or "/bin/sh"
         values: dict[str, Any] = {"shell": shell}
-        known = ("shell", "scrollback", "prefix", "remain_on_exit", "mouse")
+        known = ("shell", "scrollback", "prefix", "remain_on_exit", "mouse", "client_timeout")
         for where, args in calls:
             table = self.one_table(where, "hexe.options", args, "options")
             if table is None:
@@ -418,6 +418,12 @@ class Loader:
                     if self.expect(where, label, value, int, "use a number of lines (0..1000000)"):
                         if not 0 <= value <= 1_000_000:
                             self.problems.add(where, f"{label}={value} is out of range 0..1000000")
+                        else:
+                            values[key] = value
+                elif key == "client_timeout":
+                    if self.expect(where, label, value, int, "use a number of seconds (1..3600)"):
+                        if not 1 <= value <= 3600:
+                            self.problems.add(where, f"{label}={value} is out of range 1..3600")
                         else:
                             values[key] = value
                 elif key == "prefix":

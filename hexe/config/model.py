@@ -95,6 +95,8 @@ class Options:
     prefix: str = "C-b"
     remain_on_exit: bool = False
     mouse: bool = True
+    #: seconds a client may take nothing while output waits for it, then it is dropped
+    client_timeout: int = 30
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,6 @@ READ_BATCH = 1 << 18
 ECHO_WINDOW = 0.25
 CLIENT_BUFFER_LIMIT = 8 << 20  # a client that stops reading is dropped past this
 CLIENT_BACKLOG = 256 << 10  # past this, a client gets no new frames until it drains
-CLIENT_STALL_SECONDS = 5.0  # a client that takes nothing for this long is dropped
 PANE_INPUT_LIMIT = 1 << 20
 TERM = "xterm-256color"
 SO_PEERCRED_FORMAT = "3i"
@@ -1534,7 +1533,7 @@ class Server:
     def drop_stalled_clients(self) -> None:
         now = time.monotonic()
         for client in list(self.clients):
-            if client.out and now - client.progress_at > CLIENT_STALL_SECONDS:
+            if client.out and now - client.progress_at > self.config.options.client_timeout:
                 self.log.warning("client_stalled", client_pid=client.pid, backlog=len(client.out))
                 self.drop_client(client, "not reading")
 
