@@ -178,34 +178,21 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
     return Line(text, tuple(runs), wrapped)
 
 
-_escapes: dict[Cell, str] = {}
-
-
-def escape_of(attrs: Cell) -> str:
-    """:func:`~hexe.terminal.cells.sgr_escape` of a cell's attributes, cached per cell."""
-    escape = _escapes.get(attrs)
-    if escape is None:
-        if len(_escapes) >= 4096:
-            _escapes.clear()
-        escape = _escapes[attrs] = sgr_escape(attrs_of(attrs))
-    return escape
-
-
-def line_of_pieces(pieces: list[tuple[Cell, str]], wrapped: bool) -> Line:
+def line_of_pieces(pieces: list[tuple[str, str]], wrapped: bool) -> Line:
     """The :class:`Line` :func:`compact` would make of a row holding ``pieces``
-    (``(attrs, text)`` of one-cell characters, from column 0, the rest of the
-    row blank), without making the cells: the fast path's way into scrollback."""
+    (``(escape, text)``: one-cell characters in the attributes the
+    :func:`~hexe.terminal.cells.sgr_escape` ``escape`` sets, from column 0,
+    the rest of the row blank), without making the cells: the fast path's
+    way into scrollback."""
     if not pieces:
         return EMPTY_WRAPPED if wrapped else EMPTY
     if len(pieces) == 1:
-        attrs, text = pieces[0]
-        escape = escape_of(attrs)
+        escape, text = pieces[0]
         if not escape:
             return Line(text.rstrip(" "), None, wrapped)
         return Line(text, (escape, len(text)), wrapped)
     runs: list = []
-    for attrs, text in pieces:
-        escape = escape_of(attrs)
+    for escape, text in pieces:
         if runs and runs[-2] == escape:
             runs[-1] += len(text)
         else:

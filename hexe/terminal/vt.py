@@ -40,7 +40,19 @@ from pyte import charsets as cs
 from pyte import modes as mo
 from pyte.screens import Margins, Savepoint, StaticDefaultDict, wcwidth
 
-from hexe.terminal.cells import BLANK, PLAIN_GLYPHS, Cell, Glyphs, apply_sgr
+from hexe.terminal.cells import (
+    BLANK,
+    FLAG_PREFIX,
+    PLAIN_GLYPHS,
+    SGR_EFFECTS,
+    Cell,
+    Glyphs,
+    apply_sgr,
+    cell_of_escape,
+    escape_of_state,
+    sgr_effect,
+    state_of,
+)
 from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_pieces
 
 # Private (DECSET) modes, numbered as the programs write them.
@@ -311,55 +323,77 @@ class VTScreen(pyte.Screen):
         The same screen, scrollback and cursor as drawing them one character
         at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
         within the batch go to scrollback as compact lines, without cells,
-        and the screen is shifted once.
+        and the screen is shifted once. The attributes are followed as a
+        ``(mask, fg, bg)`` state and each SGR as a cached effect on it
+        (:func:`~hexe.terminal.cells.sgr_effect`): a run of text needs only
+        its escape, built by joining strings, not a cell.
         """
         columns = self.columns
-        attrs = self.cursor.attrs
-        produced: list[tuple[list[tuple[Cell, str]], bool]] = []
+        start_attrs = self.cursor.attrs
+        mask, fg, bg = state_of(start_attrs)
+        escape = start_escape = escape_of_state(mask, fg, bg)
+        effects = SGR_EFFECTS
+        split = _SGR_IN_LINE.split
+        prefix = FLAG_PREFIX
+        produced: list[tuple[list[tuple[str, str]], bool]] = []
         add = produced.append
         last_text = ""
         for line in lines:
             if "\x1b" in line:
-                parts = _SGR_IN_LINE.split(line)
-                pieces = []
-                for i, part in enumerate(parts):
-                    if i & 1:
-                        attrs = apply_sgr(attrs, part, BLANK)
-                    elif part:
-                        pieces.append((attrs, part))
-                        last_text = part
-                length = sum(len(text) for _, text in pieces)
+                parts = split(line)
+                text = parts[0]
+                pieces = [(escape, text)] if text else []
+                length = len(text)
+                for i in range(1, len(parts), 2):
+                    params = parts[i]
+                    keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
+                    mask = mask & keep | on
+                    if new_fg is not None:
+                        fg = new_fg
+                    if new_bg is not None:
+                        bg = new_bg
+                    text = parts[i + 1]
+                    if text:
+                        escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
+                        pieces.append((escape, text))
+                        length += len(text)
+                if not parts[-1]:  # the line ends with an SGR: the next starts with it
+                    escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
+                if pieces:
+                    last_text = pieces[-1][1]
             else:
                 length = len(line)
-                pieces = [(attrs, line)] if line else []
+                pieces = [(escape, line)] if line else []
                 if line:
                     last_text = line
             if length <= columns:
                 add((pieces, False))
             elif len(pieces) == 1:
-                piece_attrs, text = pieces[0]
+                piece_escape, text = pieces[0]
                 for start in range(0, length, columns):
-                    add(([(piece_attrs, text[start : start + columns])], start + columns < length))
+                    add(([(piece_escape, text[start : start + columns])], start + columns < length))
             else:
-                row: list[tuple[Cell, str]] = []
+                row: list[tuple[str, str]] = []
                 used = 0
-                for piece_attrs, text in pieces:
+                for piece_escape, text in pieces:
                     while text:
                         if used == columns:
                             add((row, True))
                             row, used = [], 0
                         take = text[: columns - used]
-                        row.append((piece_attrs, take))
+                        row.append((piece_escape, take))
                         used += len(take)
                         text = text[len(take) :]
                 add((row, False))
         if last_text:
             self.last_char = last_text[-1]
-        self.cursor.attrs = attrs
+        if escape != start_escape:
+            self.cursor.attrs = cell_of_escape(escape)
         self._place_lines(produced)
 
-    def _place_lines(self, produced: list[tuple[list[tuple[Cell, str]], bool]]) -> None:
-        """Scroll ``produced`` rows up through the screen, from its bottom row."""
+    def _place_lines(self, produced: list[tuple[list[tuple[str, str]], bool]]) -> None:
+        """Scroll ``produced`` rows (``(escape, text)`` pieces, wrapped) up
+        through the screen, from its bottom row."""
         count = len(produced)
         if not count:
             return
@@ -390,9 +424,10 @@ class VTScreen(pyte.Screen):
                 pieces, wrapped = produced[source - keep]
                 row = Row(BLANK)
                 x = 0
-                for piece_attrs, text in pieces:
+                for piece_escape, text in pieces:
+                    piece_attrs = cell_of_escape(piece_escape)
                     glyphs = self._glyphs
-                    if glyphs is None or glyphs.attrs is not piece_attrs:
+                    if glyphs is None or glyphs.attrs != piece_attrs:
                         glyphs = self._glyphs_for(piece_attrs)
                     end = x + len(text)
                     row.update(zip(range(x, end), map(glyphs.__getitem__, text), strict=False))
