@@ -370,6 +370,14 @@ def test_line_fast_path_follows_odd_sgr_like_the_slow_path():
         assert state(fed(data, cut)) == expected, f"cut at {cut}"
 
 
+@pytest.mark.parametrize(
+    "data", ["a\r\nbc\x1b[1m\r\n", "\x1b[1mb\x1b[0mc\x1b[31m\r\n", "d\x1b[m\r\n\x1b[m\r\n"]
+)
+def test_line_fast_path_remembers_the_last_character_for_rep(data):
+    data = ("\r\n" * ROWS + data + "\x1b[3b").encode()  # REP: the last character, again
+    assert state(fed(data)) == state(fed(data, fast=False))
+
+
 _LINE_TOKENS = st.sampled_from(
     ["a", "bcd ", "x" * 7, " " * 3, "\r\n", "\r\n", "\r\n", "\r", "\n", "\t", "é", "日"]
     + ["\x1b[31m", "\x1b[0m", "\x1b[m", "\x1b[1;44m", "\x1b[38;5;200m", "\x1b[48;2;1;2;3m"]

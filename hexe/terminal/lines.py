@@ -178,36 +178,22 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
     return Line(text, tuple(runs), wrapped)
 
 
-def line_of_pieces(pieces: list[tuple[str, str]], wrapped: bool) -> Line:
-    """The :class:`Line` :func:`compact` would make of a row holding ``pieces``
-    (``(escape, text)``: one-cell characters in the attributes the
-    :func:`~hexe.terminal.cells.sgr_escape` ``escape`` sets, from column 0,
-    the rest of the row blank), without making the cells: the fast path's
-    way into scrollback."""
-    if not pieces:
+def line_of_runs(text: str, runs: list, wrapped: bool) -> Line:
+    """The :class:`Line` :func:`compact` would make of a row holding ``text``
+    (one-cell characters from column 0, the rest of the row blank) in the
+    attributes of ``runs`` (flat ``[escape, length, …]``, adjacent escapes
+    differing; it is changed), without making the cells: the fast path's way
+    into scrollback."""
+    if not runs:
         return EMPTY_WRAPPED if wrapped else EMPTY
-    if len(pieces) == 1:
-        escape, text = pieces[0]
-        if not escape:
-            return Line(text.rstrip(" "), None, wrapped)
-        return Line(text, (escape, len(text)), wrapped)
-    runs: list = []
-    for escape, text in pieces:
-        if runs and runs[-2] == escape:
-            runs[-1] += len(text)
-        else:
-            runs += (escape, len(text))
-    text = "".join([piece[1] for piece in pieces])
-    if len(runs) == 2 and not runs[0]:
-        return Line(text.rstrip(" "), None, wrapped)
-    if runs[-2] == "":
+    if runs[-2] == "":  # trailing blanks in the default attributes are dropped
         trailing = runs[-1]
         kept = len(text[len(text) - trailing :].rstrip(" "))
         text = text[: len(text) - trailing + kept]
         runs[-1] = kept
         if not kept:
             del runs[-2:]
-    if len(runs) == 2 and runs[0] == "":
+    if not runs or (len(runs) == 2 and runs[0] == ""):
         return Line(text, None, wrapped)
     return Line(text, tuple(runs), wrapped)
 
