@@ -1414,12 +1414,19 @@ class Server:
         return pane.title if pane is not None else ""
 
     def render(self) -> None:
-        self.dirty = False
+        echo = self.echo
         self.echo = False
-        self.last_frame = time.monotonic()
+        # An echo frame draws the focused pane only (the compositor shows the
+        # others as they were): the frame that follows at the usual pace,
+        # whose slot it does not take, draws the rest.
+        self.dirty = False
+        if not echo:
+            self.last_frame = time.monotonic()
         if not any(c.attached for c in self.clients):
             return
         view = self.view()
+        if echo:
+            view = replace(view, echo=True)
         for client in self.clients:
             if not client.attached or client.closing:
                 continue
@@ -1436,6 +1443,8 @@ class Server:
                 data += self.outside(client)
             if data:
                 client.send(protocol.OUTPUT, data)
+        if echo:
+            self.dirty = any(p.screen.has_dirty_rows for p in view.panes)
         for client in list(self.clients):
             self.flush_client(client)
 
