@@ -52,6 +52,9 @@ READ_SIZE = 1 << 16
 # A PTY read returns at most 4 KiB; one wake-up reads up to this much before
 # parsing it in one batch (lines scrolled off within a batch cost no cells).
 READ_BATCH = 1 << 18
+# An unfocused pane's batch is smaller: a key typed while it floods waits for
+# at most this much parsing (well under a millisecond of plain text).
+UNFOCUSED_BATCH = 1 << 14
 # Output from a pane within this long after a key was written to it is an
 # echo: it is drawn at once instead of waiting for the next frame slot.
 ECHO_WINDOW = 0.25
@@ -326,6 +329,8 @@ class Server:
             now - p.typed_at < ECHO_WINDOW for p in self.panes.values() if p.typed_at
         ):
             batch = 1  # another pane owes an echo: one read (at most 4 KiB)
+        elif pane is not self.focused():
+            batch = UNFOCUSED_BATCH
         while size < batch:
             try:
                 data = os.read(pane.master, READ_SIZE)
