@@ -24,7 +24,18 @@ from hypothesis import strategies as st
 from pyte import graphics
 
 from hexe.terminal import PaneScreen
-from hexe.terminal.cells import BLANK, _apply, _apply_one_colour
+from hexe.terminal.cells import (
+    BLANK,
+    _apply,
+    _apply_one_colour,
+    apply_sgr,
+    attrs_of,
+    cell_of_escape,
+    escape_of_state,
+    sgr_effect,
+    sgr_escape,
+    state_of,
+)
 
 COLS, ROWS = 20, 6
 
@@ -318,12 +329,67 @@ def test_line_fast_path_keeps_a_bounded_scrollback_and_counts_what_it_dropped():
         ]
 
 
+# SGR forms the line path's state machine must follow exactly, beyond what
+# pyte can be compared on (values out of range, cut extended colours).
+ODD_SGR = [
+    "38;2;255;0;10",
+    "48;2;007;1;2",
+    "38;2;1;256;3",
+    "38;5;07",
+    "48;5;256",
+    "38;5",
+    "38;2;1",
+    "1;38;2;9;8;7;4",
+    "22",
+    "2;5;8;9",
+    "21",
+    "0;3",
+    "",
+    ";1",
+    "25;28;29",
+    "097",
+    "39;49",
+    "58;5;3",
+    "7;27;7",
+    "103",
+    "38;6;1",
+    "48;2;0;00;255",
+    "38;2;10;20;30",
+]
+
+
+def test_line_fast_path_follows_odd_sgr_like_the_slow_path():
+    data = "".join(
+        f"w{i}\x1b[{params}m{'ab' * (i % 13)}\x1b[{ODD_SGR[-1 - i % len(ODD_SGR)]}m"
+        + ("x" * (i % 3))
+        + "\r\n"
+        for i, params in enumerate(ODD_SGR * 2)
+    ).encode()
+    expected = state(fed(data, fast=False))
+    for cut in range(0, len(data) + 1, 7):
+        assert state(fed(data, cut)) == expected, f"cut at {cut}"
+
+
+@pytest.mark.parametrize(
+    "data", ["a\r\nbc\x1b[1m\r\n", "\x1b[1mb\x1b[0mc\x1b[31m\r\n", "d\x1b[m\r\n\x1b[m\r\n"]
+)
+def test_line_fast_path_remembers_the_last_character_for_rep(data):
+    data = ("\r\n" * ROWS + data + "\x1b[3b").encode()  # REP: the last character, again
+    assert state(fed(data)) == state(fed(data, fast=False))
+
+
 _LINE_TOKENS = st.sampled_from(
     ["a", "bcd ", "x" * 7, " " * 3, "\r\n", "\r\n", "\r\n", "\r", "\n", "\t", "é", "日"]
     + ["\x1b[31m", "\x1b[0m", "\x1b[m", "\x1b[1;44m", "\x1b[38;5;200m", "\x1b[48;2;1;2;3m"]
     + ["\x1b[7m", "\x1b[27m", "\x1b[K", "\x1b[2J", "\x1b[H", "\x1b[2;3r", "\x1b[r", "\x1b[?7l"]
     + ["\x1b[?7h", "\x1b[4h", "\x1b[4l", "\x1b[?1049h", "\x1b[?1049l", "\x1b(0", "\x1b(B"]
     + ["\x1b[?5h", "\x1b[?5l", "\x1b[3A", "\x1b[S", "\x1b[44m\x1b[K", "\x0e", "\x0f"]
+    # SGR the line path's state machine must follow exactly (sgr_effect):
+    # leading zeros, values out of range, cut extended colours, flags on and off
+    + ["\x1b[38;2;255;0;10m", "\x1b[48;2;007;1;2m", "\x1b[38;2;1;256;3m", "\x1b[38;5;07m"]
+    + ["\x1b[48;5;256m", "\x1b[38;5m", "\x1b[38;2;1m", "\x1b[1;38;2;9;8;7;4m", "\x1b[22m"]
+    + ["\x1b[2;5;8;9m", "\x1b[21m", "\x1b[0;3m", "\x1b[;1m", "\x1b[25;28;29m", "\x1b[097m"]
+    + ["\x1b[39;49m", "\x1b[58;5;3m", "\x1b[7;27;7m", "\x1b[103m", "\x1b[38;6;1m"]
 )
 
 
@@ -365,3 +431,52 @@ def test_one_colour_sgr_fast_path_matches_the_general_one(head, kind, fields, at
     quick = _apply_one_colour(attrs, params)
     if quick is not None:
         assert quick == _apply(attrs, params, BLANK)
+
+
+_SGR_FIELD = st.one_of(
+    st.integers(min_value=0, max_value=300).map(str),
+    st.sampled_from(["", "0", "00", "007", "38", "48", "58", "5", "2", "1", "22", "27", "39"]),
+)
+_ATTRS = st.builds(
+    lambda fg, bg, flags: BLANK._replace(
+        fg=fg,
+        bg=bg,
+        **dict(
+            zip(
+                (
+                    "bold",
+                    "italics",
+                    "underscore",
+                    "strikethrough",
+                    "reverse",
+                    "blink",
+                    "dim",
+                    "hidden",
+                ),
+                flags,
+                strict=True,
+            )
+        ),
+    ),
+    st.sampled_from(["default", "31", "97", "38;5;200", "38;2;1;2;3"]),
+    st.sampled_from(["default", "44", "107", "48;5;0", "48;2;255;255;255"]),
+    st.lists(st.booleans(), min_size=8, max_size=8),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ATTRS, st.lists(st.lists(_SGR_FIELD, max_size=6).map(";".join), min_size=1, max_size=4))
+def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
+    """The line path follows SGR as (mask, fg, bg) and effects; the escapes it
+    gives must be those of the cells the general parser makes."""
+    mask, fg, bg = state_of(attrs)
+    assert escape_of_state(mask, fg, bg) == sgr_escape(attrs_of(attrs))
+    for params in sgrs:
+        keep, on, new_fg, new_bg = sgr_effect(params)
+        mask = mask & keep | on
+        fg = fg if new_fg is None else new_fg
+        bg = bg if new_bg is None else new_bg
+        attrs = apply_sgr(attrs, params, BLANK)
+        escape = escape_of_state(mask, fg, bg)
+        assert escape == sgr_escape(attrs_of(attrs)), params
+        assert cell_of_escape(escape) == attrs, params

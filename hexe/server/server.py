@@ -52,6 +52,9 @@ READ_SIZE = 1 << 16
 # A PTY read returns at most 4 KiB; one wake-up reads up to this much before
 # parsing it in one batch (lines scrolled off within a batch cost no cells).
 READ_BATCH = 1 << 18
+# An unfocused pane's batch is smaller: a key typed while it floods waits for
+# at most this much parsing (well under a millisecond of plain text).
+UNFOCUSED_BATCH = 1 << 14
 # Output from a pane within this long after a key was written to it is an
 # echo: it is drawn at once instead of waiting for the next frame slot.
 ECHO_WINDOW = 0.25
@@ -325,6 +328,8 @@ class Server:
             now - p.typed_at < ECHO_WINDOW for p in self.panes.values() if p.typed_at
         ):
             batch = 1  # another pane owes an echo: one read (at most 4 KiB)
+        elif pane is not self.focused():
+            batch = UNFOCUSED_BATCH
         while size < batch:
             try:
                 data = os.read(pane.master, READ_SIZE)
@@ -1413,12 +1418,19 @@ class Server:
         return pane.title if pane is not None else ""
 
     def render(self) -> None:
-        self.dirty = False
+        echo = self.echo
         self.echo = False
-        self.last_frame = time.monotonic()
+        # An echo frame draws the focused pane only (the compositor shows the
+        # others as they were): the frame that follows at the usual pace,
+        # whose slot it does not take, draws the rest.
+        self.dirty = False
+        if not echo:
+            self.last_frame = time.monotonic()
         if not any(c.attached for c in self.clients):
             return
         view = self.view()
+        if echo:
+            view = replace(view, echo=True)
         for client in self.clients:
             if not client.attached or client.closing:
                 continue
@@ -1435,6 +1447,8 @@ class Server:
                 data += self.outside(client)
             if data:
                 client.send(protocol.OUTPUT, data)
+        if echo:
+            self.dirty = any(p.screen.has_dirty_rows for p in view.panes)
         for client in list(self.clients):
             self.flush_client(client)
 

@@ -15,6 +15,7 @@ Nothing here knows about rows, scrolling or the PTY.
 
 from __future__ import annotations
 
+import re
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -164,10 +165,9 @@ def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
     return Cell(*values)
 
 
-def _apply_one_colour(attrs: Cell, params: str) -> Cell | None:
-    """``38;5;N``, ``48;5;N``, ``38;2;R;G;B`` or ``48;2;R;G;B`` alone, quickly
-    (colour-heavy output is mostly these, and too varied for the cache);
-    None for anything else."""
+def _one_colour(params: str) -> tuple[int, str] | None:
+    """``38;5;N``, ``48;5;N``, ``38;2;R;G;B`` or ``48;2;R;G;B`` alone: the field
+    it sets (``_FG`` or ``_BG``) and the colour as kept; None for anything else."""
     fields = params.split(";")
     count = len(fields)
     head = fields[0]
@@ -185,8 +185,17 @@ def _apply_one_colour(attrs: Cell, params: str) -> Cell | None:
         colour = f"{head};2;{values[0]};{values[1]};{values[2]}"
     else:
         return None
+    return (_FG if head == "38" else _BG), colour
+
+
+def _apply_one_colour(attrs: Cell, params: str) -> Cell | None:
+    """A lone 256 or true colour SGR, quickly (colour-heavy output is mostly
+    these, and too varied for the cache); None for anything else."""
+    one = _one_colour(params)
+    if one is None:
+        return None
     cell = list(attrs)
-    cell[_FG if head == "38" else _BG] = colour
+    cell[one[0]] = one[1]
     return _new_cell(Cell, cell)
 
 
@@ -255,3 +264,108 @@ def attrs_from_escape(escape: str) -> Cell:
 
 #: The cells of text in the default attributes, shared by every screen.
 PLAIN_GLYPHS = Glyphs(BLANK)
+
+
+# -- SGR as a state of three values, for the line fast path ----------------------------
+#
+# Whole lines going to scrollback need only the escape of each run of text, not
+# cells. There, the attributes are kept as ``(mask, fg, bg)``: the flags as bits
+# (in :func:`sgr_escape`'s order), each colour as ``";" + colour`` or ``""`` for
+# the default. An SGR is then an *effect*: flags kept, flags set, a colour set
+# or left alone. Whatever its parameters, every field an SGR changes it sets
+# regardless of what was there (``_apply`` never reads the old values), so one
+# effect per parameter string is exact.
+
+_FLAG_FIELDS = (_BOLD, _DIM, _ITALICS, _UNDERSCORE, _BLINK, _REVERSE, _HIDDEN, _STRIKE)
+_FLAG_CODES = ("1", "2", "3", "4", "5", "7", "8", "9")
+ALL_FLAGS = (1 << len(_FLAG_FIELDS)) - 1
+#: The start of the escape of each flag mask: ``"\x1b[0;1;4"`` for bold underline.
+FLAG_PREFIX = tuple(
+    "\x1b[0" + "".join(";" + code for bit, code in enumerate(_FLAG_CODES) if mask >> bit & 1)
+    for mask in range(ALL_FLAGS + 1)
+)
+
+SgrEffect = tuple  # (flags kept, flags set, fg or None, bg or None)
+
+_UNSET = "\x00unset"
+_PROBE_OFF = Cell(" ", _UNSET, _UNSET)
+_PROBE_ON = Cell(" ", _UNSET, _UNSET, *([True] * 8))
+_BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+# A lone true colour exactly as _one_colour would write it back (no leading zeros).
+_CANONICAL_TRUE_COLOUR = re.compile(rf"[34]8;2;{_BYTE};{_BYTE};{_BYTE}\Z")
+#: Parameter string -> effect, filled as they appear (not lone true colours:
+#: too many, and quick to work out again).
+SGR_EFFECTS: dict[str, SgrEffect] = {}
+
+
+def sgr_effect(params: str) -> SgrEffect:
+    """What ``CSI params m`` does to a ``(mask, fg, bg)`` state (reset: ``BLANK``)."""
+    effect = SGR_EFFECTS.get(params)
+    if effect is not None:
+        return effect
+    if _CANONICAL_TRUE_COLOUR.match(params):  # kept as it is written
+        return (
+            (ALL_FLAGS, 0, ";" + params, None)
+            if params[0] == "3"
+            else (ALL_FLAGS, 0, None, ";" + params)
+        )
+    one = _one_colour(params)
+    if one is not None:
+        field, colour = one
+        if field == _FG:
+            effect = (ALL_FLAGS, 0, ";" + colour, None)
+        else:
+            effect = (ALL_FLAGS, 0, None, ";" + colour)
+        if colour[3] == "2":
+            return effect
+    else:
+        # Apply it to two probes, one with every flag off and one with every
+        # flag on, both with colours no SGR can set: what differs was kept.
+        off = _apply(_PROBE_OFF, params, BLANK)
+        on = _apply(_PROBE_ON, params, BLANK)
+        keep = set_ = 0
+        for bit, field in enumerate(_FLAG_FIELDS):
+            if off[field]:
+                set_ |= 1 << bit
+            elif on[field]:
+                keep |= 1 << bit
+        colours = []
+        for field in (_FG, _BG):
+            value = off[field]
+            colours.append(None if value == _UNSET else "" if value == "default" else ";" + value)
+        effect = (keep, set_, colours[0], colours[1])
+    if len(SGR_EFFECTS) >= _CACHE_LIMIT:
+        SGR_EFFECTS.clear()
+    SGR_EFFECTS[params] = effect
+    return effect
+
+
+def state_of(attrs: Cell) -> tuple[int, str, str]:
+    """The ``(mask, fg, bg)`` state of a cell's attributes."""
+    mask = 0
+    for bit, field in enumerate(_FLAG_FIELDS):
+        if attrs[field]:
+            mask |= 1 << bit
+    fg, bg = attrs[_FG], attrs[_BG]
+    return mask, "" if fg == "default" else ";" + fg, "" if bg == "default" else ";" + bg
+
+
+def escape_of_state(mask: int, fg: str, bg: str) -> str:
+    """:func:`sgr_escape` of a state: ``FLAG_PREFIX[mask] + fg + bg + "m"``, or ``""``."""
+    if mask or fg or bg:
+        return FLAG_PREFIX[mask] + fg + bg + "m"
+    return ""
+
+
+_cells_of_escapes: dict[str, Cell] = {"": BLANK}
+
+
+def cell_of_escape(escape: str) -> Cell:
+    """The blank cell with the attributes an :func:`sgr_escape` result sets, cached."""
+    cell = _cells_of_escapes.get(escape)
+    if cell is None:
+        if len(_cells_of_escapes) >= _CACHE_LIMIT:
+            _cells_of_escapes.clear()
+            _cells_of_escapes[""] = BLANK
+        cell = _cells_of_escapes[escape] = _apply(BLANK, escape[2:-1], BLANK)
+    return cell

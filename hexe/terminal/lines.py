@@ -178,49 +178,22 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
     return Line(text, tuple(runs), wrapped)
 
 
-_escapes: dict[Cell, str] = {}
-
-
-def escape_of(attrs: Cell) -> str:
-    """:func:`~hexe.terminal.cells.sgr_escape` of a cell's attributes, cached per cell."""
-    escape = _escapes.get(attrs)
-    if escape is None:
-        if len(_escapes) >= 4096:
-            _escapes.clear()
-        escape = _escapes[attrs] = sgr_escape(attrs_of(attrs))
-    return escape
-
-
-def line_of_pieces(pieces: list[tuple[Cell, str]], wrapped: bool) -> Line:
-    """The :class:`Line` :func:`compact` would make of a row holding ``pieces``
-    (``(attrs, text)`` of one-cell characters, from column 0, the rest of the
-    row blank), without making the cells: the fast path's way into scrollback."""
-    if not pieces:
+def line_of_runs(text: str, runs: list, wrapped: bool) -> Line:
+    """The :class:`Line` :func:`compact` would make of a row holding ``text``
+    (one-cell characters from column 0, the rest of the row blank) in the
+    attributes of ``runs`` (flat ``[escape, length, …]``, adjacent escapes
+    differing; it is changed), without making the cells: the fast path's way
+    into scrollback."""
+    if not runs:
         return EMPTY_WRAPPED if wrapped else EMPTY
-    if len(pieces) == 1:
-        attrs, text = pieces[0]
-        escape = escape_of(attrs)
-        if not escape:
-            return Line(text.rstrip(" "), None, wrapped)
-        return Line(text, (escape, len(text)), wrapped)
-    runs: list = []
-    for attrs, text in pieces:
-        escape = escape_of(attrs)
-        if runs and runs[-2] == escape:
-            runs[-1] += len(text)
-        else:
-            runs += (escape, len(text))
-    text = "".join([piece[1] for piece in pieces])
-    if len(runs) == 2 and not runs[0]:
-        return Line(text.rstrip(" "), None, wrapped)
-    if runs[-2] == "":
+    if runs[-2] == "":  # trailing blanks in the default attributes are dropped
         trailing = runs[-1]
         kept = len(text[len(text) - trailing :].rstrip(" "))
         text = text[: len(text) - trailing + kept]
         runs[-1] = kept
         if not kept:
             del runs[-2:]
-    if len(runs) == 2 and runs[0] == "":
+    if not runs or (len(runs) == 2 and runs[0] == ""):
         return Line(text, None, wrapped)
     return Line(text, tuple(runs), wrapped)
 

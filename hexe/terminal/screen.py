@@ -115,6 +115,11 @@ class PaneScreen:
             return {y for y in dirty if y < rows}
         return dirty
 
+    @property
+    def has_dirty_rows(self) -> bool:
+        """Whether rows changed since the last :meth:`take_dirty` (without taking them)."""
+        return bool(self._vt.dirty)
+
     # -- state -----------------------------------------------------------------
 
     @property

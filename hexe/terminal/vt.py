@@ -40,8 +40,20 @@ from pyte import charsets as cs
 from pyte import modes as mo
 from pyte.screens import Margins, Savepoint, StaticDefaultDict, wcwidth
 
-from hexe.terminal.cells import BLANK, PLAIN_GLYPHS, Cell, Glyphs, apply_sgr
-from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_pieces
+from hexe.terminal.cells import (
+    BLANK,
+    FLAG_PREFIX,
+    PLAIN_GLYPHS,
+    SGR_EFFECTS,
+    Cell,
+    Glyphs,
+    apply_sgr,
+    cell_of_escape,
+    escape_of_state,
+    sgr_effect,
+    state_of,
+)
+from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_runs
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -102,6 +114,27 @@ class _PutAside:
 
 def _is_blank(row: Row | None, columns: int) -> bool:
     return row is None or compact(row, columns) == EMPTY
+
+
+def _cut_rows(text: str, runs: list, columns: int, add) -> None:
+    """A line of one-cell characters wider than the screen, as the rows it
+    wraps into: ``add((text, runs, wrapped))`` for each."""
+    start = 0
+    row: list = []
+    used = 0
+    for i in range(0, len(runs), 2):
+        escape = runs[i]
+        length = runs[i + 1]
+        while length:
+            if used == columns:
+                add((text[start : start + columns], row, True))
+                start += columns
+                row, used = [], 0
+            take = min(length, columns - used)
+            row += (escape, take)
+            used += take
+            length -= take
+    add((text[start:], row, False))
 
 
 class VTScreen(pyte.Screen):
@@ -311,55 +344,66 @@ class VTScreen(pyte.Screen):
         The same screen, scrollback and cursor as drawing them one character
         at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
         within the batch go to scrollback as compact lines, without cells,
-        and the screen is shifted once.
+        and the screen is shifted once. The attributes are followed as a
+        ``(mask, fg, bg)`` state and each SGR as a cached effect on it
+        (:func:`~hexe.terminal.cells.sgr_effect`): a run of text needs only
+        its escape, built by joining strings, not a cell.
         """
         columns = self.columns
-        attrs = self.cursor.attrs
-        produced: list[tuple[list[tuple[Cell, str]], bool]] = []
+        start_attrs = self.cursor.attrs
+        mask, fg, bg = state_of(start_attrs)
+        escape = start_escape = escape_of_state(mask, fg, bg)
+        effects = SGR_EFFECTS
+        split = _SGR_IN_LINE.split
+        prefix = FLAG_PREFIX
+        produced: list[tuple[str, list, bool]] = []
         add = produced.append
         last_text = ""
         for line in lines:
             if "\x1b" in line:
-                parts = _SGR_IN_LINE.split(line)
-                pieces = []
-                for i, part in enumerate(parts):
-                    if i & 1:
-                        attrs = apply_sgr(attrs, part, BLANK)
-                    elif part:
-                        pieces.append((attrs, part))
-                        last_text = part
-                length = sum(len(text) for _, text in pieces)
+                parts = split(line)
+                text = parts[0]
+                runs: list = []
+                if text:
+                    runs += (escape, len(text))
+                    last_text = text
+                for i in range(1, len(parts), 2):
+                    params = parts[i]
+                    keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
+                    mask = mask & keep | on
+                    if new_fg is not None:
+                        fg = new_fg
+                    if new_bg is not None:
+                        bg = new_bg
+                    text = parts[i + 1]
+                    if text:
+                        escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
+                        if runs and runs[-2] == escape:
+                            runs[-1] += len(text)
+                        else:
+                            runs += (escape, len(text))
+                        last_text = text
+                if not text:  # the line ends with an SGR: the next starts with it
+                    escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
+                text = "".join(parts[::2])
             else:
-                length = len(line)
-                pieces = [(attrs, line)] if line else []
+                text = line
+                runs = [escape, len(line)] if line else []
                 if line:
                     last_text = line
-            if length <= columns:
-                add((pieces, False))
-            elif len(pieces) == 1:
-                piece_attrs, text = pieces[0]
-                for start in range(0, length, columns):
-                    add(([(piece_attrs, text[start : start + columns])], start + columns < length))
+            if len(text) <= columns:
+                add((text, runs, False))
             else:
-                row: list[tuple[Cell, str]] = []
-                used = 0
-                for piece_attrs, text in pieces:
-                    while text:
-                        if used == columns:
-                            add((row, True))
-                            row, used = [], 0
-                        take = text[: columns - used]
-                        row.append((piece_attrs, take))
-                        used += len(take)
-                        text = text[len(take) :]
-                add((row, False))
+                _cut_rows(text, runs, columns, add)
         if last_text:
             self.last_char = last_text[-1]
-        self.cursor.attrs = attrs
+        if escape != start_escape:
+            self.cursor.attrs = cell_of_escape(escape)
         self._place_lines(produced)
 
-    def _place_lines(self, produced: list[tuple[list[tuple[Cell, str]], bool]]) -> None:
-        """Scroll ``produced`` rows up through the screen, from its bottom row."""
+    def _place_lines(self, produced: list[tuple[str, list, bool]]) -> None:
+        """Scroll ``produced`` rows (text, flat ``[escape, length, …]`` runs,
+        wrapped) up through the screen, from its bottom row."""
         count = len(produced)
         if not count:
             return
@@ -376,8 +420,7 @@ class VTScreen(pyte.Screen):
         for i in range(min(skipped, off_old), off_old):
             history.append(compact(old[i], columns))
         for i in range(max(0, skipped - off_old), off_new):
-            pieces, wrapped = produced[i]
-            history.append(line_of_pieces(pieces, wrapped))
+            history.append(line_of_runs(*produced[i]))
         scrollback.extend(history, skipped)
         buffer.clear()
         for y in range(keep):
@@ -387,15 +430,18 @@ class VTScreen(pyte.Screen):
                 if row is not None:
                     buffer[y] = row
             else:
-                pieces, wrapped = produced[source - keep]
+                text, runs, wrapped = produced[source - keep]
                 row = Row(BLANK)
                 x = 0
-                for piece_attrs, text in pieces:
+                for i in range(0, len(runs), 2):
+                    piece_attrs = cell_of_escape(runs[i])
                     glyphs = self._glyphs
-                    if glyphs is None or glyphs.attrs is not piece_attrs:
+                    if glyphs is None or glyphs.attrs != piece_attrs:
                         glyphs = self._glyphs_for(piece_attrs)
-                    end = x + len(text)
-                    row.update(zip(range(x, end), map(glyphs.__getitem__, text), strict=False))
+                    end = x + runs[i + 1]
+                    row.update(
+                        zip(range(x, end), map(glyphs.__getitem__, text[x:end]), strict=True)
+                    )
                     x = end
                 if wrapped:
                     row.wrapped = True

@@ -70,8 +70,9 @@ _cache: dict[int, PaneRows] = {}
 _frame = {"view": None, "n": 0}
 
 
-def _pane_rows(pane: Any) -> list[str]:
-    """The pane's rows as SGR strings, re-rendering only dirty rows (once per frame)."""
+def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
+    """The pane's rows as SGR strings, re-rendering only dirty rows (once per
+    frame); in an echo frame, an unfocused pane's rows as they were."""
     screen = pane.screen
     cols = pane.rect.cols
     entry = _cache.get(pane.id)
@@ -85,8 +86,8 @@ def _pane_rows(pane: Any) -> list[str]:
         _cache[pane.id] = entry
         screen.take_dirty()
         dirty: set[int] = set(range(screen.rows))
-    elif entry.frame == _frame["n"]:
-        return entry.rows
+    elif entry.frame == _frame["n"] or (echo and not pane.focused):
+        return entry.rows  # an echo frame: its dirty rows wait for the next frame
     else:
         dirty = screen.take_dirty()
     for y in dirty:
@@ -186,7 +187,7 @@ def hexe_render(view: Any, previous: Any) -> tuple[bytes, Any]:
     lines = [""] * view.rows
     for pane in view.panes:
         rect = pane.rect
-        rows = _copy_rows(pane) if pane.copy is not None else _pane_rows(pane)
+        rows = _copy_rows(pane) if pane.copy is not None else _pane_rows(pane, view.echo)
         for i in range(min(rect.rows, len(rows), area - rect.y)):
             lines[rect.y + i] += f"\x1b[{rect.y + i + 1};{rect.x + 1}H" + rows[i]
         tag = None
