@@ -266,6 +266,8 @@ class Server:
         pane.master = master
         pane.spawn = spawn
         pane.state = "starting"
+        # its first output (the prompt) is drawn at once, as an echo is, not at the next slot
+        pane.typed_at = time.monotonic()
         for warning in warnings:
             self.show_message(f"pane {pane_id}: {warning}")
         self.sel.register(master, selectors.EVENT_READ, ("pty", pane))
