@@ -22,8 +22,9 @@ What each phase does, for the namespaces in the plan:
 - security: a nested user and mount namespace that locks the mounts,
   ``PR_SET_NO_NEW_PRIVS``, then (``trylast``, after other plugins' security
   hooks) the capability drop (:mod:`hexe_voidbox.caps`).
-- seccomp: the filter built in the parent (:mod:`hexe_voidbox.seccomp`) is
-  loaded, the last thing before the command is executed.
+- seccomp: the BPF program generated in the parent (:mod:`hexe_voidbox.seccomp`,
+  once per distinct policy) is loaded, the last thing before the command is
+  executed.
 
 Filesystem actions (``mounts``) and ``rootfs`` are part of the mounts phase
 (:mod:`hexe_voidbox.fsactions`).
@@ -101,7 +102,7 @@ def hexe_spawn_features() -> list[str]:
 def hexe_spawn_prepare(spawn: Any) -> None:
     policy = spawn.plan.isolation.seccomp
     if policy:
-        _state(spawn)["seccomp"] = seccomp_filter.build(policy)
+        _state(spawn)["seccomp"] = seccomp_filter.compile(policy)
         spawn.facts["seccomp"] = f"{len(policy.deny)} rules, {policy.action}"
 
 
