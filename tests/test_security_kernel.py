@@ -300,8 +300,9 @@ def test_a_program_generated_once_is_shared_and_still_denies():
     import ctypes
     import errno
 
-    from hexe.policy import resolve_seccomp
     from hexe_voidbox import seccomp
+
+    from hexe.policy import resolve_seccomp
 
     policy = resolve_seccomp(None, True, True)
     program = seccomp.compile(policy)
