@@ -292,3 +292,37 @@ def test_tiocsti_control_without_the_filter():
     if not legacy:
         pytest.skip("dev.tty.legacy_tiocsti=0: this kernel refuses TIOCSTI by itself")
     assert run_on_a_terminal("balanced") == "injected"
+
+
+def test_a_program_generated_once_is_shared_and_still_denies():
+    """The BPF program is generated once per policy in the parent; every child that
+    loads the shared copy is filtered, and a different policy gets its own program."""
+    import ctypes
+    import errno
+
+    from hexe_voidbox import seccomp
+
+    from hexe.policy import resolve_seccomp
+
+    policy = resolve_seccomp(None, True, True)
+    program = seccomp.compile(policy)
+    assert seccomp.compile(resolve_seccomp(None, True, True)) is program
+    assert seccomp.compile(resolve_seccomp(None, True, False)) is not program
+    for _ in range(2):  # the same program, loaded by two children in turn
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                seccomp.load(program)
+                answers = []
+                for args in ((250, 0, -3, 0), (272, 0x10000000), (39,)):  # keyctl, unshare, getpid
+                    answers.append(libc.syscall(*args) >= 0 or ctypes.get_errno())
+                os.write(write, json.dumps(answers).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        answer = json.loads(os.read(read, 1024) or b"null")
+        os.close(read)
+        os.waitpid(pid, 0)
+        assert answer == [errno.EPERM, errno.EPERM, True]

@@ -222,8 +222,17 @@ class Server:
         return pane_id
 
     def start_pane(self, pane_id: int, spec: PaneSpec, cols: int, rows: int) -> Pane:
-        pane = Pane(pane_id, spec, max(cols, 1), max(rows, 1), self.config.options.scrollback)
-        self.panes[pane_id] = pane
+        # The pane (and its screen) is made after the fork: the child sets itself up meanwhile.
+        cols, rows = max(cols, 1), max(rows, 1)
+
+        def make_pane(plan: Any = None) -> Pane:
+            pane = Pane(pane_id, spec, cols, rows, self.config.options.scrollback)
+            self.panes[pane_id] = pane
+            if plan is not None:
+                pane.plan = plan
+                pane.isolation = plan.isolation.summary()
+            return pane
+
         log = self.log.bind(pane=pane_id)
         try:
             plan = plan_for(
@@ -234,6 +243,7 @@ class Server:
                 name=f"{self.session}-{pane_id}-{os.getpid()}-{secrets.token_hex(3)}",
             )
         except (ConfigError, InvalidSettings) as exc:
+            pane = make_pane()
             self.pane_failed(pane, exc.message, None)
             return pane
         env = dict(plan.env)
@@ -247,20 +257,18 @@ class Server:
         )
         env.pop("TMUX", None)
         plan = replace(plan, env=env)
-        pane.plan = plan
-        pane.isolation = plan.isolation.summary()
         master, slave = os.openpty()
-        fcntl.ioctl(
-            slave, termios.TIOCSWINSZ, struct.pack("HHHH", pane.size[1], pane.size[0], 0, 0)
-        )
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         warnings: list[str] = []
         try:
             spawn = spawn_mod.start(plan, self.pm, terminal_fd=slave, on_warning=warnings.append)
         except HexeError as exc:
             os.close(master)
             os.close(slave)
+            pane = make_pane(plan)
             self.pane_failed(pane, exc.message, exc.hint)
             return pane
+        pane = make_pane(plan)
         os.close(slave)
         os.set_blocking(master, False)
         assert spawn.status_fd is not None
@@ -268,6 +276,8 @@ class Server:
         pane.master = master
         pane.spawn = spawn
         pane.state = "starting"
+        # its first output (the prompt) is drawn at once, as an echo is, not at the next slot
+        pane.typed_at = time.monotonic()
         for warning in warnings:
             self.show_message(f"pane {pane_id}: {warning}")
         self.sel.register(master, selectors.EVENT_READ, ("pty", pane))

@@ -22,8 +22,9 @@ What each phase does, for the namespaces in the plan:
 - security: a nested user and mount namespace that locks the mounts,
   ``PR_SET_NO_NEW_PRIVS``, then (``trylast``, after other plugins' security
   hooks) the capability drop (:mod:`hexe_voidbox.caps`).
-- seccomp: the filter built in the parent (:mod:`hexe_voidbox.seccomp`) is
-  loaded, the last thing before the command is executed.
+- seccomp: the BPF program generated in the parent (:mod:`hexe_voidbox.seccomp`,
+  once per distinct policy) is loaded, the last thing before the command is
+  executed.
 
 Filesystem actions (``mounts``) and ``rootfs`` are part of the mounts phase
 (:mod:`hexe_voidbox.fsactions`).
@@ -101,7 +102,7 @@ def hexe_spawn_features() -> list[str]:
 def hexe_spawn_prepare(spawn: Any) -> None:
     policy = spawn.plan.isolation.seccomp
     if policy:
-        _state(spawn)["seccomp"] = seccomp_filter.build(policy)
+        _state(spawn)["seccomp"] = seccomp_filter.compile(policy)
         spawn.facts["seccomp"] = f"{len(policy.deny)} rules, {policy.action}"
 
 
@@ -218,10 +219,11 @@ def _bind_readonly(paths: list[str], trees: list[str]) -> None:
         _mount(path, path, None, syscalls.MS_BIND, None, f"bind {path} read-only")
     for tree in trees:
         _mount(tree, tree, None, syscalls.MS_BIND | syscalls.MS_REC, None, f"bind {tree} read-only")
+    entries = _mountinfo()  # read once, after all the binds
     chosen = {path: None for path in paths}
     for tree in trees:
-        chosen.update(_subtree(tree))
-    found = dict(_mounts())
+        chosen.update(_subtree(tree, entries))
+    found = {point: options for _id, _parent, point, options in entries}  # last one wins
     for target in chosen:
         keep = 0
         for option in found.get(target, ()):
@@ -230,23 +232,29 @@ def _bind_readonly(paths: list[str], trees: list[str]) -> None:
         _mount(None, target, None, remount, None, f"remount {target} read-only")
 
 
-def _subtree(top: str) -> dict[str, None]:
+def _mountinfo() -> list[tuple[str, str, str, list[str]]]:
+    """(mount id, parent id, mount point, per-mount options) of the calling process's mounts."""
+    entries = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4].replace("\\040", " ")
+            entries.append((fields[0], fields[1], point, fields[5].split(",")))
+    return entries
+
+
+def _subtree(top: str, entries: list[tuple[str, str, str, list[str]]]) -> dict[str, None]:
     """Mount points of the topmost mount at ``top`` and of every mount below it.
 
     Mounts that the new one covers (shadowed, still listed in mountinfo) are
     not in its subtree: found by mount and parent ids, not by path prefix.
     """
-    entries = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            entries.append((fields[0], fields[1], fields[4].replace("\\040", " ")))
-    tops = [mount_id for mount_id, _parent, point in entries if point == top]
+    tops = [mount_id for mount_id, _parent, point, _options in entries if point == top]
     if not tops:
         return {}
     ids = {tops[-1]}
     out = {top: None}
-    for mount_id, parent, point in entries:  # children are listed after their parents
+    for mount_id, parent, point, _options in entries:  # children are listed after their parents
         if parent in ids and mount_id not in ids:
             ids.add(mount_id)
             out[point] = None
@@ -278,17 +286,6 @@ def _lock_mounts() -> None:
             syscalls.write_file(path, text)
         except OSError as exc:
             raise _fail(f"write {path} (nested user namespace)", exc, HINT_USERNS) from exc
-
-
-def _mounts() -> list[tuple[str, list[str]]]:
-    """(mount point, per-mount options) of the calling process's mounts, last one wins."""
-    found: dict[str, list[str]] = {}
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            target = fields[4].replace("\\040", " ")
-            found[target] = fields[5].split(",")
-    return list(found.items())
 
 
 def _mount(

@@ -1,12 +1,16 @@
 """The seccomp filter: built with libseccomp (pyseccomp) in the parent, loaded in the child.
 
-:func:`build` runs before fork, in ``hexe_spawn_prepare``: importing
+:func:`compile` runs before fork, in ``hexe_spawn_prepare``: importing
 pyseccomp looks for libseccomp (which may run ``ldconfig``), something a
 child between fork and exec must not do, and a rootfs would not have the
-library anyway. The child only calls :meth:`load`, in the last setup phase
-(``hexe_child_seccomp``), just before the command is executed. libseccomp
-sets ``no_new_privs`` itself when loading, as the kernel requires for an
-unprivileged filter.
+library anyway. It has libseccomp generate the BPF program once per distinct
+policy (the result is cached: every pane with the same policy shares it) and
+keeps it as bytes. The child only calls :func:`load`, in the last setup phase
+(``hexe_child_seccomp``), just before the command is executed: it sets
+``no_new_privs`` (as libseccomp's own loader does; the kernel requires it for
+an unprivileged filter) and hands the ready program to
+``prctl(PR_SET_SECCOMP)``, so no library code and no BPF generation run
+between fork and exec.
 
 Rules (see ``hexe.policy``): each denied syscall answers EPERM (``errno``),
 kills the process with SIGSYS (``kill``) or is only logged (``log``).
@@ -20,7 +24,10 @@ around them.
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
+import os
 from typing import Any
 
 from hexe.errors import SpawnRefused
@@ -90,6 +97,81 @@ def build(policy: Any) -> Any:
     return flt
 
 
-def load(flt: Any) -> None:
-    """Install the filter in the calling process (and everything it starts). Raises OSError."""
-    flt.load()
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+_BPF_INSTRUCTION = 8  # struct sock_filter: u16 code, u8 jt, u8 jf, u32 k
+
+
+class Program:
+    """A generated BPF filter program, ready for the kernel (built in the parent)."""
+
+    def __init__(self, bpf: bytes) -> None:
+        if not bpf or len(bpf) % _BPF_INSTRUCTION:
+            raise SpawnRefused(
+                f"seccomp: libseccomp exported a malformed program ({len(bpf)} bytes)",
+                hint=HINT_LIBRARY,
+            )
+        self.bpf = bpf
+        self._buffer = ctypes.create_string_buffer(bpf, len(bpf))
+        self._fprog = _SockFprog(len(bpf) // _BPF_INSTRUCTION, ctypes.addressof(self._buffer))
+        self.address = ctypes.addressof(self._fprog)
+
+    def __len__(self) -> int:
+        """The number of BPF instructions."""
+        return len(self.bpf) // _BPF_INSTRUCTION
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
+
+
+@functools.lru_cache(maxsize=16)
+def compile(policy: Any) -> Program:  # noqa: A001 - the module's verb
+    """The BPF program of ``policy`` (a ``hexe.policy.Seccomp``), once per distinct policy."""
+    flt = build(policy)
+    fd = os.memfd_create("hexe-seccomp", os.MFD_CLOEXEC)
+    try:
+        try:
+            flt.export_bpf(_Fd(fd))
+        except OSError as exc:
+            raise SpawnRefused(
+                f"seccomp: cannot export the filter: {exc.strerror}", hint=HINT_LIBRARY
+            ) from exc
+        size = os.lseek(fd, 0, os.SEEK_END)
+        bpf = os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+    return Program(bpf)
+
+
+class _Fd:
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+def load(program: Program) -> None:
+    """Install the program in the calling process (and everything it starts). Raises OSError.
+
+    Only system calls: safe between fork and exec.
+    """
+    for args in (
+        (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+        (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program.address, 0, 0),
+    ):
+        if _libc.prctl(*args) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
