@@ -427,8 +427,9 @@ def test_a_client_that_stops_reading_is_dropped_and_the_session_goes_on(mux):
     s.sendall(protocol.encode_json(protocol.HELLO, {"version": 2, "cols": 120, "rows": 40}))
     # never read again; make the pane draw for a few seconds: more frames than
     # the socket's kernel buffer holds
+    # (full-width lines: every frame redraws every row, several KiB each)
     m.type(
-        "end=$(($(date +%s)+4)); while [ $(date +%s) -lt $end ]; do seq 1 2000; done; "
+        "end=$(($(date +%s)+4)); while [ $(date +%s) -lt $end ]; do seq -f %0110g 1 2000; done; "
         "echo flood-$((1+1))-done"
     )
     # meanwhile the attached client is served: its screen keeps changing
