@@ -205,12 +205,26 @@ class Mux:
                 return
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
+                if not _running(pid):
                     return
                 time.sleep(0.05)
             os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie. A zombie server is reaped when it is ours: the
+    test process may be a child subreaper (in-process spawns make it one), and
+    then daemonized servers are re-parented to it."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def columns(screen: str, text: str) -> list[int]:

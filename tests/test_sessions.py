@@ -88,8 +88,12 @@ def test_output_made_while_detached_is_there_on_reattach(mux, tmp_path):
     prompt_ready(m)
     m.type("seq 1 300")
     m.wait_for(lambda s: "\n300\n" in s, what="seq to finish")
-    x0, y0 = m.cursor()
-    assert m.lines()[y0].rstrip() in ("#", "$") and x0 == 2  # after the prompt
+
+    def at_prompt():
+        x, y = m.cursor()
+        return (x, y) if x == 2 and m.lines()[y].rstrip() in ("#", "$") else None
+
+    x0, y0 = wait_for(at_prompt, what="the cursor after the next prompt")
     m.prefix("d")
     m.wait_for("[detached (from session t)]")
     assert info(m)["clients"] == []
@@ -564,6 +568,11 @@ def test_fifty_panes_and_one_that_exits_at_once(mux):
 def _alive(pid: int | None) -> bool:
     if pid is None:
         return False
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False  # a server re-parented to this (subreaper) test process
+    except ChildProcessError:
+        pass
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
