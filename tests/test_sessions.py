@@ -87,7 +87,11 @@ def test_output_made_while_detached_is_there_on_reattach(mux, tmp_path):
     m = mux()
     prompt_ready(m)
     m.type("seq 1 300")
-    m.wait_for(lambda s: "\n300\n" in s, what="seq to finish")
+    # seq's last line and the prompt after it may come in different frames
+    m.wait_for(
+        lambda s: "\n300\n" in s and s.split("\n")[m.cursor()[1]].rstrip() in ("#", "$"),
+        what="seq to finish and the prompt after it",
+    )
     x0, y0 = m.cursor()
     assert m.lines()[y0].rstrip() in ("#", "$") and x0 == 2  # after the prompt
     m.prefix("d")
