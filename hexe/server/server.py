@@ -441,7 +441,8 @@ class Server:
             self.sel.register(pane.master, events, ("pty", pane))
 
     def wake_rested(self, now: float) -> float | None:
-        """Read again the panes whose rest is over (or that got the focus); the next end of a rest."""
+        """Read the panes whose rest is over (or that got the focus) again; returns
+        when the next rest ends."""
         focused = self.focused()
         soonest = None
         for pane in self.resting:
