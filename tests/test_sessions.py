@@ -645,6 +645,25 @@ def test_a_flooding_pane_and_an_instantly_exiting_one_do_not_stall_the_others(mu
     assert flood["state"] == "running"
 
 
+def test_an_unfocused_flood_is_read_to_its_end_while_the_focused_shell_answers(mux):
+    # the unfocused flood is left unread for a while after each batch (its time
+    # share); it still reaches the end of its output and shows it
+    m = mux(
+        NONE_CONFIG
+        + "hexe.layout { hexe.tab { hexe.split { direction = 'right',"
+        + " hexe.pane { name = 'shell' },"
+        + " hexe.pane { name = 'flood', command = { 'sh', '-c',"
+        + "   'seq 1 150000; echo flood-$((2+3))-done; exec sleep 600' } } } } }\n"
+    )
+    listed = {p["name"]: p for p in panes(m)}
+    assert listed["shell"]["focused"] and not listed["flood"]["focused"]
+    for n in range(3):
+        m.type(f"echo typed-$((200+{n}))")
+        m.wait_for(f"typed-20{n}", timeout=20)
+    m.wait_for("flood-5-done", timeout=60)
+    assert "150000" in m.screen()
+
+
 def test_attach_without_a_name_takes_the_last_used_session(mux, tmp_path):
     m = mux()
     prompt_ready(m)

@@ -378,6 +378,50 @@ def test_line_fast_path_remembers_the_last_character_for_rep(data):
     assert state(fed(data)) == state(fed(data, fast=False))
 
 
+_ROW_CHANGES = [
+    "\x1b[2;1Hxyz",
+    "\x1b[2;1Hq",
+    "\x1b[2;2H\x1b[K",
+    "\x1b[2;2H\x1b[1K",
+    "\x1b[2;4H\x1b[2K",
+    "\x1b[2;1H\x1b[2P",
+    "\x1b[2;1H\x1b[3@",
+    "\x1b[2;1H\x1b[2X",
+    "\x1b[2;3H\x1b[31mab",
+    "\x1b[2;1H\x1b[L",
+    "\x1b[2;1H\x1b[M",
+    "\x1b[3;1H" + "w" * 30,
+    "\x1b[2;8H\u00e9\u65e5",
+    "\x1b[2;20Hz",
+    "\x1b[2;1H\x1b[4hab\x1b[4l",
+    "\x1b[2;19H\u65e5",
+    "\x1b[1;1H\x1b[J",
+    "\x1b[2;1H\x1b[1J",
+    "\x1b[2J",
+    "\x1b[2;3H\x1b[3b",
+    "\x1b[2;5r\x1b[2;1H\x1b[S\x1b[r",
+]
+
+
+@pytest.mark.parametrize("change", _ROW_CHANGES)
+def test_rows_left_on_screen_by_the_line_path_show_later_changes(change):
+    """Rows the line path leaves on screen keep their compact line for rendering and
+    scrollback (``_CachedRow``); any change to such a row must be seen in both."""
+    lines = "".join(
+        f"\x1b[3{n % 8}mline {n} \x1b[0mtail\x1b[44m{'-' * (n % 25)}\x1b[m\r\n" for n in range(30)
+    )
+    head = lines.encode()
+    s = fed(head)
+    assert any(type(s._vt.buffer.get(y)).__name__ == "_CachedRow" for y in range(ROWS))
+    data = head + (change + "\r\n" * (ROWS + 2)).encode()
+    expected = state(fed(data, fast=False))
+    for cut in (len(head), len(head) + 3, len(data) - 2):
+        assert state(fed(data, cut)) == expected, (change, cut)
+    # and before the changed rows scroll off
+    partial = head + change.encode()
+    assert state(fed(partial, len(head))) == state(fed(partial, fast=False))
+
+
 _LINE_TOKENS = st.sampled_from(
     ["a", "bcd ", "x" * 7, " " * 3, "\r\n", "\r\n", "\r\n", "\r", "\n", "\t", "é", "日"]
     + ["\x1b[31m", "\x1b[0m", "\x1b[m", "\x1b[1;44m", "\x1b[38;5;200m", "\x1b[48;2;1;2;3m"]

@@ -58,6 +58,11 @@ UNFOCUSED_BATCH = 1 << 14
 # Output from a pane within this long after a key was written to it is an
 # echo: it is drawn at once instead of waiting for the next frame slot.
 ECHO_WINDOW = 0.25
+# An unfocused pane that fills its batch (a flood) is left unread for this
+# many times as long as reading and parsing the batch took: it gets a share
+# of the server's time, and keys and echoes never wait behind a long run of
+# its batches. The focused pane is never left unread.
+UNFOCUSED_REST = 2.0
 CLIENT_BUFFER_LIMIT = 8 << 20  # a client that stops reading is dropped past this
 CLIENT_BACKLOG = 256 << 10  # past this, a client gets no new frames until it drains
 PANE_INPUT_LIMIT = 1 << 20
@@ -92,6 +97,7 @@ class Pane:
         self.plan: Any = None
         self.created = time.time()
         self.typed_at = 0.0  # when input was last written to the pane (echo frames)
+        self.rest_until = 0.0  # an unfocused flood: its output is not read until then
 
     @property
     def title(self) -> str:
@@ -163,6 +169,7 @@ class Server:
         self.cols, self.rows = 80, 24
         self.dirty = True
         self.echo = False  # a pane answered input: draw now, not at the next frame slot
+        self.resting: set[Pane] = set()  # unfocused floods left unread for a while
         self.last_frame = 0.0
         self.running = True
         self.message: str | None = None
@@ -334,11 +341,12 @@ class Server:
         ended = False
         batch = READ_BATCH
         now = time.monotonic()
+        focused = pane is self.focused()
         if not pane.typed_at and any(
             now - p.typed_at < ECHO_WINDOW for p in self.panes.values() if p.typed_at
         ):
             batch = 1  # another pane owes an echo: one read (at most 4 KiB)
-        elif pane is not self.focused():
+        elif not focused:
             batch = UNFOCUSED_BATCH
         while size < batch:
             try:
@@ -363,6 +371,12 @@ class Server:
             return
         if not chunks:
             return
+        if size >= batch and not focused and UNFOCUSED_REST > 0:
+            # a flood beside the focused pane: leave it unread as long as it took
+            done = time.monotonic()
+            pane.rest_until = done + (done - now) * UNFOCUSED_REST
+            self.resting.add(pane)
+            self.watch_pty(pane)
         if pane.typed_at and time.monotonic() - pane.typed_at < ECHO_WINDOW:
             self.echo = True  # once per key: what follows is paced again
             pane.typed_at = 0.0
@@ -396,9 +410,7 @@ class Server:
             return
         if written < len(data):
             pane.pending_input += data[written:]
-            self.sel.modify(
-                pane.master, selectors.EVENT_READ | selectors.EVENT_WRITE, ("pty", pane)
-            )
+            self.watch_pty(pane)
 
     def flush_pane_input(self, pane: Pane) -> None:
         assert pane.master is not None
@@ -410,7 +422,39 @@ class Server:
             written = len(pane.pending_input)
         del pane.pending_input[:written]
         if not pane.pending_input:
-            self.sel.modify(pane.master, selectors.EVENT_READ, ("pty", pane))
+            self.watch_pty(pane)
+
+    def watch_pty(self, pane: Pane) -> None:
+        """(Re)register the pane's PTY: read unless it rests, write while input is pending."""
+        if pane.master is None:
+            return
+        events = 0 if pane.rest_until else selectors.EVENT_READ
+        if pane.pending_input:
+            events |= selectors.EVENT_WRITE
+        registered = pane.master in self.sel.get_map()
+        if not events:
+            if registered:
+                self.sel.unregister(pane.master)
+        elif registered:
+            self.sel.modify(pane.master, events, ("pty", pane))
+        else:
+            self.sel.register(pane.master, events, ("pty", pane))
+
+    def wake_rested(self, now: float) -> float | None:
+        """Read the panes whose rest is over (or that got the focus) again; returns
+        when the next rest ends."""
+        focused = self.focused()
+        soonest = None
+        for pane in self.resting:
+            if pane.rest_until <= now or pane is focused or pane.master is None:
+                pane.rest_until = 0.0
+            elif soonest is None or pane.rest_until < soonest:
+                soonest = pane.rest_until
+        woken = [p for p in self.resting if not p.rest_until]
+        for pane in woken:
+            self.resting.discard(pane)
+            self.watch_pty(pane)
+        return soonest
 
     def reap(self) -> None:
         """Collect ended panes and orphans.
@@ -1511,6 +1555,7 @@ class Server:
         try:
             while self.running:
                 timeout = None
+                rest_end = self.wake_rested(time.monotonic()) if self.resting else None
                 if self.dirty and self.echo:
                     timeout = 0.0
                 elif self.dirty:
@@ -1519,6 +1564,9 @@ class Server:
                     timeout = max(0.0, self.message_until - time.monotonic())
                 if any(c.out for c in self.clients):
                     timeout = 1.0 if timeout is None else min(timeout, 1.0)
+                if rest_end is not None:
+                    wait = max(0.0, rest_end - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
                 # clients first, then panes that owe an echo, then the others
                 ready = sorted(self.sel.select(timeout), key=_priority)
                 for key, events in ready:

@@ -138,6 +138,10 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
         return EMPTY
     wrapped = getattr(row, "wrapped", False)
     default = getattr(row, "default", BLANK)
+    cached = getattr(row, "cached", None)  # a row drawn by the line path, unchanged since
+    if cached is not None and cached[0] == columns and cached[1].wrapped == wrapped:
+        if default is BLANK:
+            return cached[1]
     if default is BLANK or default == BLANK:
         if not row:
             return EMPTY_WRAPPED if wrapped else EMPTY

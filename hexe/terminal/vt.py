@@ -87,6 +87,9 @@ _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
 _SGR_IN_LINE = re.compile(r"\x1b\[([0-9;]*)m")
+# Rows the line path leaves on screen keep the compact line they were made
+# from (:class:`_CachedRow`); off only to compare with the cells' own.
+CACHE_LINES = True
 
 
 def _private(mode: int) -> int:
@@ -102,6 +105,50 @@ class Row(StaticDefaultDict):
     """
 
     wrapped = False
+
+
+class _CachedRow(Row):
+    """A row drawn by the line path, carrying the :class:`Line` it was made
+    from as ``cached`` (``(columns, line)``): rendering it and scrolling it
+    off reuse that instead of compacting the cells again. Its first change
+    makes it a plain :class:`Row` again, without the cache."""
+
+    def _forget(self) -> None:
+        self.__class__ = Row
+        self.__dict__.pop("cached", None)
+
+    def __setitem__(self, key, value) -> None:
+        self._forget()
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        self._forget()
+        dict.__delitem__(self, key)
+
+    def update(self, *args, **kwargs) -> None:
+        self._forget()
+        dict.update(self, *args, **kwargs)
+
+    def pop(self, *args):
+        self._forget()
+        return dict.pop(self, *args)
+
+    def popitem(self):
+        self._forget()
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        self._forget()
+        dict.clear(self)
+
+    def setdefault(self, key, default=None):
+        self._forget()
+        return dict.setdefault(self, key, default)
+
+    def __ior__(self, other):
+        self._forget()
+        dict.update(self, other)
+        return self
 
 
 @dataclass
@@ -446,6 +493,9 @@ class VTScreen(pyte.Screen):
                 if wrapped:
                     row.wrapped = True
                 if row or wrapped:
+                    if CACHE_LINES:
+                        row.__class__ = _CachedRow
+                        row.cached = (columns, line_of_runs(text, runs, wrapped))
                     buffer[y] = row
         self.dirty.update(range(self.lines))
 
