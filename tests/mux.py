@@ -43,6 +43,9 @@ class Mux:
         self.base = base
         self.session = session
         self.tmux = f"hexe-test-{uuid.uuid4().hex[:8]}"
+        self.followers: list[Mux] = []  # other clients of this session, closed with it
+        if share is not None:
+            share.followers.append(self)
         base.mkdir(parents=True, exist_ok=True)
         if share is not None:
             self.run_dir, self.state, self.log = share.run_dir, share.state, share.log
@@ -197,6 +200,8 @@ class Mux:
 
     def close(self) -> None:
         pid = self.server_pid()
+        for follower in self.followers:
+            subprocess.run(["tmux", "-L", follower.tmux, "kill-server"], capture_output=True)
         subprocess.run(["tmux", "-L", self.tmux, "kill-server"], capture_output=True)
         if pid:
             try:
