@@ -149,9 +149,7 @@ def ls_command(environ: Mapping[str, str], as_json: bool) -> int:
                     str(info["pid"]),
                 )
             )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        print(_table(rows))
     for name in silent:
         print(f"hexe: session {name} did not answer (busy or hung?)", file=sys.stderr)
     if not infos and not silent and not as_json:
@@ -241,6 +239,11 @@ def format_panes(panes: list[dict[str, Any]]) -> str:
                 command,
             )
         )
+    return _table(rows)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Rows of cells as aligned columns, two spaces apart."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()

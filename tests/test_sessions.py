@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from helpers import NOBODY, wait_for
-from mux import Mux
+from mux import Mux, _running
 from test_mux_e2e import prompt_ready
 
 from hexe.server import protocol
@@ -566,18 +566,7 @@ def test_fifty_panes_and_one_that_exits_at_once(mux):
 
 
 def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False  # a server re-parented to this (subreaper) test process
-    except ChildProcessError:
-        pass
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return pid is not None and _running(pid)
 
 
 def _comm(pid: int) -> str:
@@ -612,15 +601,6 @@ def _stat(pid: str) -> list[str]:
     except OSError:
         return ["", "", "", "", ""]
     return [head.split("(", 1)[1], *rest.split()]
-
-
-def _ppid(pid: str) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError):
-        return -1
-
 
 def test_a_flooding_pane_and_an_instantly_exiting_one_do_not_stall_the_others(mux):
     m = mux(

@@ -403,6 +403,8 @@ class Loader:
         shell = self.environ.get("SHELL") or "/bin/sh"
         values: dict[str, Any] = {"shell": shell}
         known = ("shell", "scrollback", "prefix", "remain_on_exit", "mouse", "client_timeout")
+        #: whole-number options: (lowest, highest, unit)
+        ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}
         for where, args in calls:
             table = self.one_table(where, "hexe.options", args, "options")
             if table is None:
@@ -414,16 +416,13 @@ class Loader:
                 elif key == "shell":
                     if self.expect(where, label, value, str, "use a path to a shell"):
                         values[key] = value
-                elif key == "scrollback":
-                    if self.expect(where, label, value, int, "use a number of lines (0..1000000)"):
-                        if not 0 <= value <= 1_000_000:
-                            self.problems.add(where, f"{label}={value} is out of range 0..1000000")
-                        else:
-                            values[key] = value
-                elif key == "client_timeout":
-                    if self.expect(where, label, value, int, "use a number of seconds (1..3600)"):
-                        if not 1 <= value <= 3600:
-                            self.problems.add(where, f"{label}={value} is out of range 1..3600")
+                elif key in ranges:
+                    low, high, unit = ranges[key]
+                    forms = f"use a number of {unit} ({low}..{high})"
+                    if self.expect(where, label, value, int, forms):
+                        if not low <= value <= high:
+                            wrong = f"{label}={value} is out of range {low}..{high}"
+                            self.problems.add(where, wrong)
                         else:
                             values[key] = value
                 elif key == "prefix":

@@ -37,6 +37,7 @@ from hexe import log as hexe_log
 from hexe import spawn as spawn_mod
 from hexe.actions import ACTIONS, canonical, check_action
 from hexe.config import Config, ConfigError, plan_for, reload, run_exit_callbacks
+from hexe.config.loader import Problems, Table, plain
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError, SetupError
 from hexe.input import InputParser, Key, Mouse, Paste, encode_key, encode_mouse
@@ -869,7 +870,8 @@ class Server:
             elif isinstance(result, tuple) and result and isinstance(result[0], str):
                 self.act(client, result[0], list(result[1:]))  # return "send-keys", "ls", "Enter"
             elif result is not None and not isinstance(result, (str, tuple)):
-                items = _lua_list(self.config.runtime, result)
+                table = plain(result, "result", binding.where, Problems(), self.config.runtime)
+                items = list(table.items) if isinstance(table, Table) else []
                 if items and isinstance(items[0], str):
                     self.act(client, items[0], items[1:])  # return {"select-tab", 2}
             return
@@ -1713,20 +1715,6 @@ def _command_pid(pid: int) -> int | None:
     except OSError:
         return None
     return int(children[0]) if children else None
-
-
-def _lua_list(runtime: Any, table: Any) -> list[Any]:
-    """A Lua sequence as a Python list (empty for anything else)."""
-    out = []
-    try:
-        for i in range(1, 64):
-            value = runtime.rawget(table, i)
-            if value is None:
-                break
-            out.append(value)
-    except Exception:  # noqa: BLE001 - not a table
-        return []
-    return out
 
 
 def _ppid(pid: int) -> int | None:

@@ -171,15 +171,21 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
         else:
             runs.append(len("".join(map(data_of, cells[begin:stop]))))
     if runs[-2] == "":
-        trailing = runs[-1]
-        kept = len(text[len(text) - trailing :].rstrip(" "))
-        text = text[: len(text) - trailing + kept]
-        runs[-1] = kept
-        if not kept:
-            del runs[-2:]
+        text = _trim_trailing_blanks(text, runs)
     if len(runs) == 2 and runs[0] == "":
         return Line(text, None, wrapped)
     return Line(text, tuple(runs), wrapped)
+
+
+def _trim_trailing_blanks(text: str, runs: list) -> str:
+    """Drop the blanks that end ``text`` from its last run (in the default
+    attributes; ``runs`` is changed, and loses that run when nothing is left)."""
+    trailing = runs[-1]
+    kept = len(text[len(text) - trailing :].rstrip(" "))
+    runs[-1] = kept
+    if not kept:
+        del runs[-2:]
+    return text[: len(text) - trailing + kept]
 
 
 def line_of_runs(text: str, runs: list, wrapped: bool) -> Line:
@@ -191,12 +197,7 @@ def line_of_runs(text: str, runs: list, wrapped: bool) -> Line:
     if not runs:
         return EMPTY_WRAPPED if wrapped else EMPTY
     if runs[-2] == "":  # trailing blanks in the default attributes are dropped
-        trailing = runs[-1]
-        kept = len(text[len(text) - trailing :].rstrip(" "))
-        text = text[: len(text) - trailing + kept]
-        runs[-1] = kept
-        if not kept:
-            del runs[-2:]
+        text = _trim_trailing_blanks(text, runs)
     if not runs or (len(runs) == 2 and runs[0] == ""):
         return Line(text, None, wrapped)
     return Line(text, tuple(runs), wrapped)

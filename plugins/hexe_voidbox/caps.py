@@ -14,6 +14,8 @@ from __future__ import annotations
 import ctypes
 import os
 
+from hexe_voidbox.syscalls import _libc
+
 PR_CAPBSET_DROP = 24
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -32,14 +34,6 @@ class _Data(ctypes.Structure):
     ]
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.prctl.argtypes = [
-    ctypes.c_int,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-]
 _libc.capget.argtypes = [ctypes.POINTER(_Header), ctypes.POINTER(_Data)]
 _libc.capset.argtypes = [ctypes.POINTER(_Header), ctypes.POINTER(_Data)]
 

@@ -31,6 +31,7 @@ import os
 from typing import Any
 
 from hexe.errors import SpawnRefused
+from hexe_voidbox.syscalls import PR_SET_NO_NEW_PRIVS, prctl
 
 TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
@@ -101,7 +102,6 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 _BPF_INSTRUCTION = 8  # struct sock_filter: u16 code, u8 jt, u8 jf, u32 k
@@ -124,16 +124,6 @@ class Program:
     def __len__(self) -> int:
         """The number of BPF instructions."""
         return len(self.bpf) // _BPF_INSTRUCTION
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.prctl.argtypes = [
-    ctypes.c_int,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-]
 
 
 @functools.lru_cache(maxsize=16)
@@ -168,10 +158,5 @@ def load(program: Program) -> None:
 
     Only system calls: safe between fork and exec.
     """
-    for args in (
-        (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
-        (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program.address, 0, 0),
-    ):
-        if _libc.prctl(*args) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
+    prctl(PR_SET_NO_NEW_PRIVS, 1)  # a filter needs it (or CAP_SYS_ADMIN)
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program.address)
