@@ -56,8 +56,26 @@ TITLE_LIMIT = 1024
 PARAMETER_LIMIT = 65535
 
 
+_ARITIES: dict[Any, int] = {}
+
+
 def _arity(handler: Callable[..., Any]) -> int:
-    """How many positional parameters ``handler`` takes (a large number for ``*args``)."""
+    """How many positional parameters ``handler`` takes (a large number for ``*args``).
+
+    Worked out once per function (``inspect.signature`` is slow, and every new
+    pane's parser asks for each of its handlers): a bound method by its
+    function, a lambda by its code.
+    """
+    key = getattr(handler, "__func__", None) or getattr(handler, "__code__", None)
+    if key is None:
+        return _signature_arity(handler)
+    arity = _ARITIES.get(key)
+    if arity is None:
+        arity = _ARITIES[key] = _signature_arity(handler)
+    return arity
+
+
+def _signature_arity(handler: Callable[..., Any]) -> int:
     count = 0
     for parameter in inspect.signature(handler).parameters.values():
         if parameter.kind == parameter.VAR_POSITIONAL:
