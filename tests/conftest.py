@@ -20,6 +20,29 @@ def _private_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
 
 
+@pytest.fixture
+def mux(tmp_path):
+    """Start ``hexe mux`` in a private tmux: ``m = mux(config)`` (see ``tests/mux.py``).
+
+    Waits for the status line unless ``wait=False``; every session started is
+    closed after the test.
+    """
+    from mux import Mux
+
+    made: list[Mux] = []
+
+    def start(config: str = "", wait: bool = True, **kw):
+        m = Mux(tmp_path / f"m{len(made)}", config, **kw)
+        made.append(m)
+        if wait:
+            m.wait_for("[t]", what="the status line")
+        return m
+
+    yield start
+    for m in made:
+        m.close()
+
+
 @pytest.fixture(scope="session")
 def nobody():
     """Run ``hexe ARGS`` as the unprivileged user 65534: ``nobody("run", "--", "id")``.

@@ -20,21 +20,6 @@ HOST = socket.gethostname()
 PROMPT_RE = re.compile(r"(?:^|│)[#$](?: |$)", re.MULTILINE)
 
 
-@pytest.fixture
-def mux(tmp_path):
-    made = []
-
-    def start(config: str = "", **kw):
-        m = Mux(tmp_path / f"m{len(made)}", config, **kw)
-        made.append(m)
-        m.wait_for("[t]", what="the status line")
-        return m
-
-    yield start
-    for m in made:
-        m.close()
-
-
 def prompt_ready(m: Mux, count: int = 1) -> str:
     def ready(screen: str) -> bool:
         panes = "\n".join(screen.rstrip("\n").split("\n")[:-1])  # not the status line

@@ -33,22 +33,6 @@ pytestmark = [
 NONE_CONFIG = 'hexe.defaults { profile = "none" }\n'
 
 
-@pytest.fixture
-def mux(tmp_path):
-    made: list[Mux] = []
-
-    def start(config: str = "", wait: bool = True, **kw):
-        m = Mux(tmp_path / f"m{len(made)}", config, **kw)
-        made.append(m)
-        if wait:
-            m.wait_for("[t]", what="the status line")
-        return m
-
-    yield start
-    for m in made:
-        m.close()
-
-
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result.stdout
