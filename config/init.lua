@@ -83,6 +83,7 @@ hexe.options {
   remain_on_exit = false,   -- keep a pane on screen after its command ends
   mouse = true,             -- click to focus, wheel to scroll
   client_timeout = 30,      -- drop a client that takes no output for this long
+  spawn_ahead = true,       -- prepare the next split's sandbox in advance (fast splits)
 }
 
 hexe.status {

@@ -40,6 +40,12 @@ Every child hook receives ``spawn`` (a ``hexe.spawn.Spawn``): ``spawn.plan``
 is the immutable plan (``plan.isolation.namespaces``, ``plan.isolation.limits``,
 ``plan.extra`` for plugin settings) and ``spawn.state`` a dict where a plugin
 keeps what it needs across phases under its own name.
+
+A pane server may run every hook up to ``hexe_child_seccomp`` before the
+pane's command is known (a sandbox prepared ahead, ``hexe.spawn.start_ahead``):
+``plan.argv``, ``plan.env`` and ``plan.cwd`` are then placeholders. It does
+so only when each plugin implementing one of those hooks has
+``HEXE_SPAWN_AHEAD = True`` in its module, saying its hooks do not read them.
 """
 
 from __future__ import annotations

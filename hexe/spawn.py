@@ -19,6 +19,19 @@ The pipes:
 
 The process that forks must be single-threaded: a child forked from a
 threaded process inherits locks held by threads that do not exist in it.
+
+**Spawning ahead** (:func:`start_ahead`, :func:`adopt`): a pane server may
+prepare the sandbox of its next pane, on a PTY of its own, before anyone asks
+for it. Every phase runs as usual, the seccomp filter included; then, instead
+of resolving and executing the command, the child reports ``{"ready": true}``
+and reads its command (argv, environment, working directory) from a third
+channel, the **go** socket. Only the directory change and the exec run after
+that, with the final plan. A prepared sandbox is only used for a plan with
+the same isolation, when the host's mount table has not changed since it was
+made (its mount namespace is a copy of the host's at that time), and only
+when every plugin that implements a hook that runs before the command is
+known says its hooks do not read the command, environment or directory
+(``HEXE_SPAWN_AHEAD = True`` in the plugin's module): see :func:`ahead_refused`.
 """
 
 from __future__ import annotations
@@ -29,12 +42,14 @@ import fcntl
 import gc
 import json
 import os
+import select
 import signal
+import socket
 import sys
 import termios
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, NoReturn
 
@@ -53,6 +68,25 @@ from hexe.isolation import Isolation
 from hexe.plugins import features as plugin_features
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NAME = 15
+
+#: Hooks that run before a spawn prepared ahead learns its command: each
+#: plugin implementing one must declare ``HEXE_SPAWN_AHEAD = True``.
+EARLY_HOOKS = (
+    "hexe_spawn_prepare",
+    "hexe_spawn_parent",
+    "hexe_child_join",
+    "hexe_child_namespaces",
+    "hexe_child_userns",
+    "hexe_child_pid1",
+    "hexe_child_mounts",
+    "hexe_child_network",
+    "hexe_child_hostname",
+    "hexe_child_security",
+    "hexe_child_seccomp",
+)
+#: The name a sandbox prepared ahead shows in ``ps`` while it waits.
+AHEAD_PROCESS_NAME = b"hexe-ahead"
 
 #: Child phases in order, as (phase name, hook name). ``pid1`` and ``exec`` are
 #: handled apart because they change which process goes on.
@@ -140,6 +174,12 @@ class Spawn:
         self._failed_called = False
         #: the status pipe, set in the child between fork and exec
         self.child_status_fd: int | None = None
+        #: spawned ahead: the go socket (parent end; in the child, its end)
+        self.go_socket: socket.socket | None = None
+        #: spawned ahead: the child waits for its command (``{"ready"}`` came)
+        self.ready = False
+        #: spawned ahead: /proc/self/mountinfo, open since the fork (see :func:`adopt`)
+        self.mounts_fd: int | None = None
         self.log = hexe_log.get_logger(spawn=plan.name)
 
     # -- used by plugins in the parent -------------------------------------
@@ -187,6 +227,11 @@ class Spawn:
         for line in lines:
             self._status_error = self._on_status(line) or self._status_error
         return False
+
+    @property
+    def setup_error(self) -> SetupError | None:
+        """The error a child phase reported so far, if any."""
+        return self._status_error
 
     @property
     def starting(self) -> bool:
@@ -244,6 +289,15 @@ class Spawn:
         finally:
             self.log.info("spawn_exited", child_pid=self.pid, exit_code=exit_code_of(status))
 
+    def close_go(self) -> None:
+        """Close the go socket: a child still waiting on it exits without running anything."""
+        if self.go_socket is not None:
+            self.go_socket.close()
+            self.go_socket = None
+        if self.mounts_fd is not None:
+            os.close(self.mounts_fd)
+            self.mounts_fd = None
+
     def send_signal(self, sig: int) -> None:
         if self.pid is not None:
             try:
@@ -282,6 +336,9 @@ class Spawn:
             return None
         if "spawned" in msg:
             self._spawned = True
+            return None
+        if "ready" in msg:
+            self.ready = True
             return None
         if "warning" in msg:
             self.warn(str(msg["warning"]))
@@ -391,6 +448,7 @@ def start(
     *,
     terminal_fd: int | None = None,
     on_warning: Callable[[str], None] | None = None,
+    ahead: bool = False,
 ) -> Spawn:
     """Start ``plan``: check, prepare, fork, run parent phases, release the child.
 
@@ -399,6 +457,10 @@ def start(
     event loop instead). ``terminal_fd`` is a PTY slave that becomes the
     child's controlling terminal and stdio; without it stdio is inherited.
     Raises :class:`SpawnRefused` when the plan is refused before fork.
+
+    ``ahead``: the child stops after the seccomp phase and waits for
+    :func:`adopt` to give it its command (``plan``'s argv, env and cwd are
+    then placeholders); see :func:`start_ahead`.
     """
     spawn = Spawn(plan, pm, terminal_fd=terminal_fd, on_warning=on_warning)
     problems, warnings = check(plan, pm)
@@ -419,6 +481,10 @@ def start(
         _ensure_subreaper()
     release_r, release_w = os.pipe2(os.O_CLOEXEC)
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
+    go_child = None
+    if ahead:
+        spawn.go_socket, go_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        spawn.mounts_fd = _open_mountinfo()
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:  # None when the fd was closed at start
             try:
@@ -430,14 +496,22 @@ def start(
     except OSError as exc:
         for fd in (release_r, release_w, status_r, status_w):
             os.close(fd)
+        spawn.close_go()
+        if go_child is not None:
+            go_child.close()
         error = SpawnRefused(f"fork: {exc.strerror}", hint="is a pids limit around hexe full?")
         spawn.log.error("spawn_refused", **spawn._context(), problem=str(error))
         spawn._call_failed(error)
         raise error from exc
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        if go_child is not None:
+            spawn.close_go()
+            spawn.go_socket = go_child
         _child_main(spawn, release_r, status_w)
     os.close(release_r)
     os.close(status_w)
+    if go_child is not None:
+        go_child.close()
     spawn.pid = spawn._direct_pid = pid
     spawn.status_fd = status_r
     try:
@@ -448,12 +522,148 @@ def start(
         os.waitpid(pid, 0)
         os.close(status_r)
         spawn.status_fd = None
+        spawn.close_go()
         spawn.log.error("spawn_refused", **spawn._context(), problem=str(exc))
         spawn._call_failed(exc)
         raise
     os.write(release_w, b"\x01")
     os.close(release_w)
     return spawn
+
+
+def ahead_refused(pm: pluggy.PluginManager) -> str | None:
+    """Why sandboxes may not be prepared ahead with these plugins (None: they may).
+
+    A hook that runs before the command is known sees a placeholder command,
+    environment and directory; only plugins that say they do not look at them
+    (``HEXE_SPAWN_AHEAD = True`` in the plugin's module) may run early.
+    """
+    for name in EARLY_HOOKS:
+        for impl in getattr(pm.hook, name).get_hookimpls():
+            if not getattr(impl.plugin, "HEXE_SPAWN_AHEAD", False):
+                return f"plugin {impl.plugin_name} implements {name} without HEXE_SPAWN_AHEAD"
+    return None
+
+
+def _open_mountinfo() -> int | None:
+    """/proc/self/mountinfo, opened now: polling it later says whether the mount
+    table changed since (the kernel flags it with POLLPRI)."""
+    try:
+        return os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def mounts_changed(fd: int | None) -> bool:
+    """Whether this process's mount table changed since ``fd`` was opened
+    (:func:`_open_mountinfo`); True when that cannot be told."""
+    if fd is None:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def same_sandbox(a: SpawnPlan, b: SpawnPlan) -> bool:
+    """Whether a sandbox prepared for ``a`` can run ``b``'s command: the same
+    isolation and plugin settings (command, environment and directory aside)."""
+    return a.isolation == b.isolation and dict(a.extra) == dict(b.extra)
+
+
+def start_ahead(
+    plan: SpawnPlan, pm: pluggy.PluginManager, *, terminal_fd: int | None = None
+) -> Spawn:
+    """Prepare a sandbox for ``plan``'s isolation before its command is known.
+
+    The child goes through every phase, seccomp included, on ``terminal_fd``
+    (a PTY slave, as for :func:`start`), and reports ``ready`` on the status
+    pipe (``Spawn.ready``, once read); :func:`adopt` gives it a command.
+    Closing the go socket (:meth:`Spawn.close_go`) or killing it ends it
+    without running anything. Raises like :func:`start`.
+    """
+    return start(plan, pm, terminal_fd=terminal_fd, ahead=True)
+
+
+def adopt(
+    spawn: Spawn, plan: SpawnPlan, *, on_warning: Callable[[str], None] | None = None
+) -> bool:
+    """Give a ready sandbox prepared ahead the command of ``plan`` (it runs on
+    the terminal the sandbox was made with).
+
+    False when it cannot take it — another isolation, the host's mounts
+    changed, the plan is refused now, or the child is gone; the caller then
+    discards it and starts ``plan`` the usual way, which reports any problem.
+    On True the spawn goes on like one from :func:`start`: watch its status.
+    """
+    if not spawn.ready or spawn.go_socket is None or not same_sandbox(spawn.plan, plan):
+        return False
+    if mounts_changed(spawn.mounts_fd):
+        spawn.log.info("spawn_ahead_stale", reason="the host's mounts changed")
+        return False
+    problems, _warnings = check(plan, spawn.pm)  # its warnings were given when it was made
+    if problems:
+        return False
+    message = json.dumps({"argv": list(plan.argv), "env": dict(plan.env), "cwd": plan.cwd})
+    sock = spawn.go_socket
+    try:
+        sock.settimeout(2)
+        sock.sendall(message.encode())
+    except OSError as exc:
+        spawn.log.info("spawn_ahead_gone", error=str(exc))
+        return False
+    spawn.close_go()
+    spawn.plan = replace(plan, name=spawn.plan.name)  # its cgroup has the prepared name
+    spawn.log = hexe_log.get_logger(spawn=spawn.plan.name)
+    spawn._on_warning = on_warning
+    spawn._t0 = time.perf_counter()
+    for text in spawn.warnings:  # what the preparation said
+        if on_warning is not None:
+            on_warning(text)
+    spawn.log.info("spawn_adopted", **spawn._context())
+    return True
+
+
+def discard(spawn: Spawn, timeout: float = 2.0) -> None:
+    """End a sandbox prepared ahead that will not be used, and clean up after it.
+
+    Closing the go socket makes a waiting child exit without running
+    anything; one still setting up is killed after ``timeout`` seconds.
+    Blocks until it is reaped and the plugins' exit hooks (cgroup removal)
+    have run.
+    """
+    spawn.close_go()
+    if spawn.status_fd is not None:
+        os.set_blocking(spawn.status_fd, True)
+        for last in (False, True):
+            if _read_to_end(spawn, timeout):
+                break
+            if not last:  # still setting up, or stuck: end it
+                for pid in (spawn.direct_pid, spawn.pid):
+                    if pid is not None:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+        if spawn.status_fd is not None:
+            os.close(spawn.status_fd)
+            spawn.status_fd = None
+    status = spawn._reap()
+    spawn.finish(status)
+
+
+def _read_to_end(spawn: Spawn, timeout: float) -> bool:
+    """Read the status pipe until its end, for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    try:
+        while spawn.status_fd is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([spawn.status_fd], [], [], left)[0]:
+                return False
+            if spawn.read_status():
+                return True
+    except OSError:
+        pass
+    return True
 
 
 def run(plan: SpawnPlan, pm: pluggy.PluginManager, **kwargs: Any) -> Spawn:
@@ -488,6 +698,8 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         keep = {0, 1, 2, status_w}
         if spawn.terminal_fd is not None:
             keep.add(spawn.terminal_fd)
+        if spawn.go_socket is not None:
+            keep.add(spawn.go_socket.fileno())
         _close_fds_except(keep)
         hook = spawn.pm.hook
         for phase, name in CHILD_PHASES_BEFORE_PID1:
@@ -498,10 +710,15 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             os._exit(0)
         for phase, name in CHILD_PHASES_AFTER_PID1:
             _phase(phase, getattr(hook, name), spawn=spawn)
+        if spawn.go_socket is not None:
+            _set_process_name(AHEAD_PROCESS_NAME)
         if spawn.terminal_fd is not None:
             _attach_terminal(spawn.terminal_fd)
         _phase("security", hook.hexe_child_security, spawn=spawn)
         _phase("seccomp", hook.hexe_child_seccomp, spawn=spawn)
+        if spawn.go_socket is not None:
+            _send(status_w, {"ready": True})
+            _await_command(spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
         command.exec()
@@ -512,6 +729,32 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         _send(status_w, {"error": SetupError("setup", 0, f"{type(exc).__name__}: {exc}").to_dict()})
     finally:
         os._exit(code)
+
+
+def _set_process_name(name: bytes) -> None:
+    ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)  # best effort: only ps shows it
+
+
+def _await_command(spawn: Spawn) -> None:
+    """Spawned ahead: wait for :func:`adopt`'s command and make it the plan's.
+    The parent closing the socket instead ends the child. Only ``read`` is
+    used: the seccomp filter is already loaded."""
+    sock = spawn.go_socket
+    assert sock is not None
+    chunks = []
+    try:
+        while chunk := os.read(sock.fileno(), 1 << 16):
+            chunks.append(chunk)
+    except OSError:
+        os._exit(0)
+    sock.close()
+    spawn.go_socket = None
+    if not chunks:
+        os._exit(0)  # discarded: nothing was run
+    message = json.loads(b"".join(chunks))
+    spawn.plan = replace(
+        spawn.plan, argv=tuple(message["argv"]), env=message["env"], cwd=message["cwd"]
+    )
 
 
 def _phase(phase: str, hook: Callable[..., Any], **kwargs: Any) -> Any:

@@ -180,12 +180,15 @@ def plan_for(
     flags: Layer | None = None,
     kind: str = "pane",
     name: str = "",
+    isolation: Isolation | None = None,
 ) -> Any:
-    """The :class:`hexe.spawn.SpawnPlan` for ``pane``."""
+    """The :class:`hexe.spawn.SpawnPlan` for ``pane``; ``isolation``, when
+    given, is what :func:`pane_isolation` returned for the same arguments."""
     from hexe.spawn import SpawnPlan
 
     environ = os.environ if environ is None else environ
-    isolation = pane_isolation(config, pane, environ, flags, kind)
+    if isolation is None:
+        isolation = pane_isolation(config, pane, environ, flags, kind)
     argv = pane.command or (config.options.shell,)
     env = {**environ, **pane.env}
     return SpawnPlan(

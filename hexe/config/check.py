@@ -55,6 +55,7 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
             "remain_on_exit": config.options.remain_on_exit,
             "mouse": config.options.mouse,
             "client_timeout": config.options.client_timeout,
+            "spawn_ahead": config.options.spawn_ahead,
         },
         "profiles": {
             name: {

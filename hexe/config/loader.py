@@ -402,7 +402,15 @@ class Loader:
     def options(self, calls: list[tuple[str, list[Any]]]) -> Options:
         shell = self.environ.get("SHELL") or "/bin/sh"
         values: dict[str, Any] = {"shell": shell}
-        known = ("shell", "scrollback", "prefix", "remain_on_exit", "mouse", "client_timeout")
+        known = (
+            "shell",
+            "scrollback",
+            "prefix",
+            "remain_on_exit",
+            "mouse",
+            "client_timeout",
+            "spawn_ahead",
+        )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}
         for where, args in calls:

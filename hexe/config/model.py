@@ -97,6 +97,8 @@ class Options:
     mouse: bool = True
     #: seconds a client may take nothing while output waits for it, then it is dropped
     client_timeout: int = 30
+    #: prepare the sandbox of the next split before it is asked for
+    spawn_ahead: bool = True
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,12 @@ READ_BATCH = 1 << 18
 # An unfocused pane's batch is smaller: a key typed while it floods waits for
 # at most this much parsing (well under a millisecond of plain text).
 UNFOCUSED_BATCH = 1 << 14
+#: Seconds after a pane starts (or the focus moves) before the sandbox of the
+#: next split is prepared ahead: a burst of spawns is not slowed by it.
+AHEAD_DELAY = 0.1
+#: Preparing ahead stops after this many failures in a row (until a reload):
+#: the pane started the usual way reports the problem.
+AHEAD_FAILURES = 3
 # Output from a pane within this long after a key was written to it is an
 # echo: it is drawn at once instead of waiting for the next frame slot.
 ECHO_WINDOW = 0.25
@@ -184,6 +190,14 @@ class Server:
         self.activity = time.time()
         #: the pane a command names (``-t``); the focused pane otherwise
         self._target: Pane | None = None
+        #: the sandbox prepared for the next split (``options.spawn_ahead``)
+        self.ahead: spawn_mod.Spawn | None = None
+        self.ahead_master: int | None = None  # its PTY
+        self.ahead_spec: PaneSpec | None = None  # the pane it was prepared for
+        self.ahead_focus: int | None = None  # the focused pane when it was last looked at
+        self.ahead_due: float | None = None
+        self.ahead_failures = 0
+        self.ahead_refusal = spawn_mod.ahead_refused(pm)
 
     # -- geometry -------------------------------------------------------------
 
@@ -249,6 +263,7 @@ class Server:
                 self.environ,
                 kind="pane",
                 name=f"{self.session}-{pane_id}-{os.getpid()}-{secrets.token_hex(3)}",
+                isolation=self.known_isolation(spec),
             )
         except (ConfigError, InvalidSettings) as exc:
             pane = make_pane()
@@ -265,19 +280,26 @@ class Server:
         )
         env.pop("TMUX", None)
         plan = replace(plan, env=env)
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         warnings: list[str] = []
-        try:
-            spawn = spawn_mod.start(plan, self.pm, terminal_fd=slave, on_warning=warnings.append)
-        except HexeError as exc:
-            os.close(master)
+        self.schedule_ahead()
+        adopted = self.adopt_ahead(plan, cols, rows, warnings)
+        if adopted is not None:
+            spawn, master = adopted
+        else:
+            master, slave = os.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            try:
+                spawn = spawn_mod.start(
+                    plan, self.pm, terminal_fd=slave, on_warning=warnings.append
+                )
+            except HexeError as exc:
+                os.close(master)
+                os.close(slave)
+                pane = make_pane(plan)
+                self.pane_failed(pane, exc.message, exc.hint)
+                return pane
             os.close(slave)
-            pane = make_pane(plan)
-            self.pane_failed(pane, exc.message, exc.hint)
-            return pane
         pane = make_pane(plan)
-        os.close(slave)
         os.set_blocking(master, False)
         assert spawn.status_fd is not None
         os.set_blocking(spawn.status_fd, False)
@@ -293,6 +315,136 @@ class Server:
         self.sel.register(spawn.status_fd, selectors.EVENT_READ, ("status", pane))
         log.info("pane_spawning", profile=plan.isolation.profile, argv=list(plan.argv))
         return pane
+
+    # -- the sandbox of the next split, prepared ahead ------------------------------
+
+    def schedule_ahead(self, delay: float = AHEAD_DELAY) -> None:
+        """Prepare the next split's sandbox in ``delay`` seconds (if it is wanted)."""
+        if (
+            self.config.options.spawn_ahead
+            and self.ahead_refusal is None
+            and self.ahead_failures < AHEAD_FAILURES
+            and self.running
+        ):
+            self.ahead_due = time.monotonic() + delay
+
+    def prepare_ahead(self) -> None:
+        """Fork the sandbox a split of the focused pane would get, up to its
+        hostname phase; :meth:`adopt_ahead` gives it the pane's command."""
+        self.ahead_due = None
+        spec = self.default_spec(self.focused())
+        try:
+            plan = plan_for(
+                self.config,
+                spec,
+                self.environ,
+                kind="pane",
+                name=f"{self.session}-ahead-{os.getpid()}-{secrets.token_hex(3)}",
+            )
+        except (ConfigError, InvalidSettings):
+            return  # the split will say what is wrong
+        if self.ahead is not None:
+            if spawn_mod.same_sandbox(self.ahead.plan, plan):
+                self.ahead_spec = spec
+                return
+            self.discard_ahead()
+        master, slave = os.openpty()
+        try:
+            ahead = spawn_mod.start_ahead(plan, self.pm, terminal_fd=slave)
+        except HexeError as exc:
+            os.close(master)
+            self.ahead_failures += 1
+            self.log.info("spawn_ahead_refused", problem=exc.message)
+            return
+        finally:
+            os.close(slave)
+        assert ahead.status_fd is not None
+        os.set_blocking(ahead.status_fd, False)
+        self.sel.register(ahead.status_fd, selectors.EVENT_READ, ("ahead", ahead))
+        self.ahead, self.ahead_master, self.ahead_spec = ahead, master, spec
+
+    def follow_focus(self) -> None:
+        """The next split is of the focused pane: when the focus moves, check
+        (soon) that the prepared sandbox still fits a split of it."""
+        focused = self.focused()
+        focus = focused.id if focused is not None else None
+        if focus != self.ahead_focus:
+            self.ahead_focus = focus
+            if self.ahead_due is None:
+                self.schedule_ahead()
+
+    def known_isolation(self, spec: PaneSpec) -> Any:
+        """The isolation worked out for the prepared sandbox, when ``spec`` is
+        the pane it was prepared for (its place in the layout aside) and no
+        ``pane_spawn`` callback could make it differ this time; None: work
+        it out."""
+        known = self.ahead_spec
+        if self.ahead is None or known is None or self.config.callbacks.get("pane_spawn"):
+            return None
+        if replace(spec, path="", where="") != replace(known, path="", where=""):
+            return None
+        return self.ahead.plan.isolation
+
+    def on_ahead_status(self, ahead: spawn_mod.Spawn) -> None:
+        """Read the prepared sandbox's status pipe; its end means it is gone."""
+        fd = ahead.status_fd
+        done = False
+        while not done:
+            try:
+                done = ahead.read_status()
+            except BlockingIOError:
+                return
+        # it ended before it was used: a setup error, or it was killed
+        self.sel.unregister(fd)
+        _, master = self.take_ahead()
+        if master is not None:
+            os.close(master)
+        self.ahead_failures += 1
+        error = ahead.setup_error
+        self.log.info("spawn_ahead_ended", problem=error.message if error else "killed")
+        self.schedule_ahead(AHEAD_DELAY * 10)
+        spawn_mod.discard(ahead)
+
+    def take_ahead(self) -> tuple[spawn_mod.Spawn | None, int | None]:
+        """The prepared sandbox and its PTY's master, no longer kept here."""
+        taken = self.ahead, self.ahead_master
+        self.ahead = self.ahead_master = self.ahead_spec = None
+        return taken
+
+    def adopt_ahead(
+        self, plan: Any, cols: int, rows: int, warnings: list[str]
+    ) -> tuple[spawn_mod.Spawn, int] | None:
+        """The prepared sandbox, now running ``plan``'s command on its PTY
+        (sized ``cols`` x ``rows``), and that PTY's master; None when there
+        is none that fits (the pane is started the usual way)."""
+        ahead = self.ahead
+        if ahead is None or not ahead.ready or not spawn_mod.same_sandbox(ahead.plan, plan):
+            return None
+        ahead, master = self.take_ahead()
+        assert ahead is not None and master is not None and ahead.status_fd is not None
+        self.sel.unregister(ahead.status_fd)
+        # the size first: the command reads it when it starts
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        if spawn_mod.adopt(ahead, plan, on_warning=warnings.append):
+            self.ahead_failures = 0
+            return ahead, master
+        os.close(master)
+        spawn_mod.discard(ahead)
+        return None
+
+    def discard_ahead(self) -> None:
+        ahead, master = self.take_ahead()
+        self.ahead_due = None
+        if master is not None:
+            os.close(master)
+        if ahead is None:
+            return
+        if ahead.status_fd is not None:
+            self.sel.unregister(ahead.status_fd)
+        try:
+            spawn_mod.discard(ahead)
+        except Exception as exc:  # a plugin's cleanup must not take the server down
+            self.log.error("spawn_ahead_cleanup_failed", error=str(exc))
 
     def pane_failed(self, pane: Pane, message: str, hint: str | None) -> None:
         pane.state = "failed"
@@ -478,10 +630,14 @@ class Server:
                     pid, status = spawn.pid, 0
                 if pid:
                     self.pane_exited(pane, status)
+        if self.ahead is not None and self.ahead.starting:
+            self.on_ahead_status(self.ahead)  # the pid of its PID 1, or its end
         known = set()
         for pane in self.panes.values():
             if pane.spawn is not None and pane.alive:
                 known.update(p for p in (pane.spawn.pid, pane.spawn.direct_pid) if p)
+        if self.ahead is not None:
+            known.update(p for p in (self.ahead.pid, self.ahead.direct_pid) if p)
         while True:
             try:
                 info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -1384,6 +1540,9 @@ class Server:
             self.log.warning("config_reload_failed", errors=error.errors)
             return "config not reloaded (the running one is kept):\n" + "\n".join(error.errors)
         self.config = config
+        self.discard_ahead()  # made with the old settings
+        self.ahead_failures = 0
+        self.schedule_ahead()
         added = self.add_new_layout_tabs()
         self.show_message("config reloaded" + (f"; new tabs: {', '.join(added)}" if added else ""))
         return None
@@ -1569,6 +1728,9 @@ class Server:
                 if rest_end is not None:
                     wait = max(0.0, rest_end - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
+                if self.ahead_due is not None:
+                    wait = max(0.0, self.ahead_due - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
                 # clients first, then panes that owe an echo, then the others
                 ready = sorted(self.sel.select(timeout), key=_priority)
                 for key, events in ready:
@@ -1584,6 +1746,8 @@ class Server:
                             self.flush_pane_input(obj)
                     elif kind == "status":
                         self.on_status(obj)
+                    elif kind == "ahead":
+                        self.on_ahead_status(obj)
                     elif kind == "client":
                         self.on_client(obj, events)
                     elif kind == "listen":
@@ -1598,6 +1762,9 @@ class Server:
                 ):
                     self.render()
                 self.drop_stalled_clients()
+                self.follow_focus()
+                if self.ahead_due is not None and time.monotonic() >= self.ahead_due:
+                    self.prepare_ahead()
         except Exception:
             self.log.exception("server_crashed")
             raise
@@ -1616,6 +1783,8 @@ class Server:
             return obj.master == fd
         if kind == "status":
             return obj.spawn is not None and obj.spawn.status_fd == fd
+        if kind == "ahead":
+            return obj is self.ahead and obj.status_fd == fd
         if kind == "client":
             return obj in self.clients
         return True
@@ -1630,6 +1799,7 @@ class Server:
         self.reap()
 
     def shutdown(self) -> None:
+        self.discard_ahead()
         for client in list(self.clients):
             client.send_json(
                 protocol.BYE, {"reason": "exited", "message": f"session {self.session} ended"}

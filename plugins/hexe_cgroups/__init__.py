@@ -43,6 +43,11 @@ from hexe_cgroups.v2 import V2Driver
 
 NAME = "cgroups"
 
+#: The early hooks here read only the plan's isolation and name, never its
+#: command, environment or directory: a pane server may run them before a
+#: pane is asked for (sandboxes prepared ahead, see ``hexe.spawn``).
+HEXE_SPAWN_AHEAD = True
+
 STRICT_HINT = (
     "hexe needs a cgroup it may write: run it as root, or on a cgroup v2 host in a "
     "delegated scope (`systemd-run --user --scope -p Delegate=yes hexe ...`); "

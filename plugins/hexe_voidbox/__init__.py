@@ -45,6 +45,11 @@ from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 COMPONENT = "voidbox isolation"
 NAME = "voidbox"
 
+#: The early hooks here read only the plan's isolation and name, never its
+#: command, environment or directory: a pane server may run them before a
+#: pane is asked for (sandboxes prepared ahead, see ``hexe.spawn``).
+HEXE_SPAWN_AHEAD = True
+
 HINT_USERNS = (
     "user namespaces may be disabled or restricted: check `sysctl user.max_user_namespaces` "
     "(must be above 0), kernel.unprivileged_userns_clone and "

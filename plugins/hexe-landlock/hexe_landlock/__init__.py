@@ -35,6 +35,11 @@ from hexe import hookimpl
 from hexe.errors import SettingError, SetupError
 
 NAME = "landlock"
+
+#: Its hooks read only ``plan.extra["landlock"]``, never the command, its
+#: environment or directory: hexe may run them in a sandbox prepared before
+#: the pane is asked for (``hexe.spawn.ahead_refused``).
+HEXE_SPAWN_AHEAD = True
 COMPONENT = "landlock"
 
 SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
