@@ -160,3 +160,27 @@ def test_the_prepared_sandbox_ends_with_the_session(mux):
     ok(m.hexe("kill", "t"))
     assert not _alive(ahead)
     assert not any(d.exists() for d in dirs), dirs
+
+
+def test_pane_spawn_callbacks_run_only_for_real_panes(mux):
+    """A callback is the user's code: it is not run for a sandbox prepared
+    ahead (a pane that may never exist). When it changes the isolation, the
+    split does not fit the prepared sandbox and is started the usual way."""
+    m = mux(
+        'hexe.defaults { profile = "full" }\n'
+        "spawned = 0\n"
+        'hexe.on("pane_spawn", function(pane)\n'
+        "  spawned = spawned + 1\n"
+        '  pane.isolation.hostname = "cb" .. spawned\n'
+        "end)\n"
+    )
+    prompt_ready(m)
+    ahead = one_prepared(m)
+    m.type("echo first=$(hostname)")
+    m.wait_for("first=cb1")
+    ok(m.hexe("split-down", "-s", "t"))
+    prompt_ready(m, 2)
+    m.type("echo second=$(hostname)")
+    m.wait_for("second=cb2")  # cb3 if the prepared sandbox had run the callback
+    new = max(panes(m), key=lambda p: p["id"])
+    assert new["init_pid"] != ahead

@@ -166,10 +166,15 @@ def pane_isolation(
     environ: Mapping[str, str] | None = None,
     flags: Layer | None = None,
     kind: str = "pane",
+    callbacks: bool = True,
 ) -> Isolation:
-    """The isolation ``pane`` gets: built-in < defaults < environment < pane < flags."""
+    """The isolation ``pane`` gets: built-in < defaults < environment < pane < flags.
+
+    ``callbacks=False``: without running the ``pane_spawn`` callbacks (for a
+    sandbox prepared ahead, which must not run the user's code for a pane
+    that may never exist; the pane's own plan runs them)."""
     environ = os.environ if environ is None else environ
-    pane_layer = spawn_callbacks(config, pane, environ, kind)
+    pane_layer = spawn_callbacks(config, pane, environ, kind) if callbacks else pane.isolation
     return _resolve(config, _layers(config, environ, pane_layer, flags))
 
 

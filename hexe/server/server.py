@@ -36,7 +36,14 @@ from hexe import __version__
 from hexe import log as hexe_log
 from hexe import spawn as spawn_mod
 from hexe.actions import ACTIONS, canonical, check_action
-from hexe.config import Config, ConfigError, plan_for, reload, run_exit_callbacks
+from hexe.config import (
+    Config,
+    ConfigError,
+    pane_isolation,
+    plan_for,
+    reload,
+    run_exit_callbacks,
+)
 from hexe.config.loader import Problems, Table, plain
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError, SetupError
@@ -340,6 +347,7 @@ class Server:
                 self.environ,
                 kind="pane",
                 name=f"{self.session}-ahead-{os.getpid()}-{secrets.token_hex(3)}",
+                isolation=pane_isolation(self.config, spec, self.environ, callbacks=False),
             )
         except (ConfigError, InvalidSettings):
             return  # the split will say what is wrong
