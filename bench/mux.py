@@ -537,17 +537,20 @@ def memory(scratch: Path, panes: int, lines: int, log: Callable[[str], None]) ->
 
 def spawn(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
     """Seconds from the split key to the new pane's prompt: hexe (full + limits),
-    tmux, and tmux with the shell under bwrap."""
+    the same with ``spawn_ahead`` off (every split set up from scratch), tmux,
+    and tmux with the shell under bwrap."""
     limits = ", ".join(f'{k} = "{v}"' for k, v in LIMITS.items())
     hexe_layout = (
         f'hexe.layout {{ hexe.pane {{ isolation = {{ profile = "full", {limits} }} }} }}\n'
     )
     bwrap = shutil.which("bwrap")
+    cold = "hexe.options { spawn_ahead = false }\n"
     variants: dict[str, Callable[[], Mux]] = {
         "hexe": lambda: _open("hexe", scratch, config=hexe_layout),
+        "hexe-cold": lambda: _open("hexe", scratch, config=cold + hexe_layout),
         "tmux": lambda: _open("tmux", scratch),
     }
-    keys = {"hexe": b"%", "tmux": b"%"}
+    keys = {"hexe": b"%", "hexe-cold": b"%", "tmux": b"%"}
     if bwrap:
         variants["tmux+bwrap"] = lambda: _open(
             "tmux", scratch, setup=[f"bind-key B split-window '{bwrap} {BWRAP_ARGS} /bin/sh'"]

@@ -136,6 +136,9 @@ def table(results: dict[str, Any]) -> list[list[str]]:
             "<= 1.5x",
             h <= 1.5 * t,
         )
+        if "hexe-cold" in r:
+            c = statistics.median(r["hexe-cold"]) * 1000
+            rows.append(["  hexe, spawn_ahead off (ms)", f"{c:.1f}", "", f"{c / t:.2f}x", "", ""])
         if "tmux+bwrap" in r:
             b = statistics.median(r["tmux+bwrap"]) * 1000
             rows.append(["  tmux + bwrap shell (ms)", "", f"{b:.1f}", f"{h / b:.2f}x", "", ""])
