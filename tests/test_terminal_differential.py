@@ -9,10 +9,11 @@ Two guards for every fast path in :mod:`hexe.terminal`:
    ``pyte.HistoryScreen``'s. The corpus keeps to what both are meant to do
    alike. Where hexe differs on purpose (see ``docs/performance.md``, "Where
    hexe's screen differs from pyte"), a test below pins hexe's behaviour.
-2. **Against itself.** The line fast path (``VTScreen.draw_lines``) and the
+2. **Against itself.** The line fast path (``VTScreen.draw_lines``), its
+   plain-text variant (``VTScreen.draw_plain_lines``) and the
    character-by-character path must give the same rows, attributes, wrap
-   flags, scrollback and cursor, for the corpus and for random output
-   (hypothesis), however the input is cut.
+   flags, scrollback, cursor and dirty rows, for the corpus and for random
+   output (hypothesis), however the input is cut.
 """
 
 from __future__ import annotations
@@ -50,6 +51,25 @@ CORPUS: dict[str, str] = {
     "plain lines scrolling and wrapping": LOG + "last line, no newline",
     "exact-width lines": ("x" * COLS + "\r\n") * 8 + "y" * (2 * COLS) + "\r\nz",
     "empty lines": "a\r\n\r\n\r\nb\r\n" * 4,
+    "plain lines cut in pieces, with blank pieces and trailing spaces": (
+        "a" * COLS
+        + " " * COLS
+        + "b\r\n"  # a blank piece in the middle
+        + "c" * (COLS + 1)
+        + "\r\n"
+        + "d" * COLS
+        + " " * (COLS + 3)
+        + "\r\n"  # blank last pieces
+        + " " * (3 * COLS)
+        + "\r\n"
+        + ("e" * (COLS - 1) + "  ") * 3
+        + "\r\n"
+        + "f   \r\n\r\n   \r\n"
+        + "g" * (2 * COLS)
+        + "\r\n"
+        + "h" * (COLS + 2)
+        + "\r\nend"
+    ),
     "sgr 16 colours and flags": (
         "\x1b[31mred\x1b[1mbold\x1b[0m \x1b[42mgreen bg\x1b[0m\r\n"
         "\x1b[3mit\x1b[23m\x1b[4mul\x1b[24m\x1b[7mrev\x1b[27m\x1b[9mstrike\x1b[29m\r\n"
@@ -106,6 +126,7 @@ SCROLLING_ONLY = [
     "plain lines scrolling and wrapping",
     "exact-width lines",
     "empty lines",
+    "plain lines cut in pieces, with blank pieces and trailing spaces",
     "sgr 16 colours and flags",
     "sgr every few bytes over long wrapping lines",
     "wide characters",
@@ -175,9 +196,20 @@ def pyte_screen(data: bytes, history: int = 0) -> pyte.Screen:
     return screen
 
 
-def fed(data: bytes, *cuts: int, fast: bool = True, cols: int = COLS, rows: int = ROWS):
-    s = PaneScreen(cols, rows, 1000)
+def fed(
+    data: bytes,
+    *cuts: int,
+    fast: bool = True,
+    plain: bool = True,
+    cols: int = COLS,
+    rows: int = ROWS,
+    limit: int = 1000,
+):
+    """``data`` fed to a new screen in pieces cut at ``cuts``: by the line fast
+    paths (``fast``; ``plain`` for the plain-text one) or character by character."""
+    s = PaneScreen(cols, rows, limit)
     s._parser.fast_lines = fast
+    s._parser.plain_lines = plain
     start = 0
     for cut in (*cuts, len(data)):
         s.feed(data[start:cut])
@@ -193,10 +225,12 @@ def state(s: PaneScreen) -> tuple:
         [(vt.buffer.get(y).wrapped if y in vt.buffer else False) for y in range(vt.lines)],
         [s.render_row(y) for y in range(s.rows)],
         list(s.history.lines),
+        {type(line) for line in s.history.lines},  # Line, not a tuple that equals one
         s.history.base,
         (vt.cursor.x, vt.cursor.y),
         vt.cursor.attrs,
         vt.last_char,
+        sorted(vt.dirty),
     )
 
 
@@ -227,15 +261,29 @@ def test_same_scrollback_as_pyte_history_screen(name):
     assert len(expected) > 0
 
 
-def test_the_corpus_takes_the_fast_path():
-    """The guard is only worth something if the fast path runs on the corpus."""
-    calls = []
+def _counting_calls(s: PaneScreen) -> dict[str, list[int]]:
+    """Lines given to ``draw_lines`` and to ``draw_plain_lines`` by each call."""
+    calls: dict[str, list[int]] = {"draw_lines": [], "draw_plain_lines": []}
+    vt = s._vt
+    for name, lines_of_call in calls.items():
+        method = getattr(vt, name)
+
+        def counted(lines, method=method, lines_of_call=lines_of_call):
+            lines_of_call.append(len(lines))
+            return method(lines)
+
+        setattr(vt, name, counted)
+    return calls
+
+
+def test_the_corpus_takes_the_fast_paths():
+    """The guard is only worth something if the fast paths run on the corpus."""
     s = PaneScreen(COLS, ROWS, 1000)
-    draw_lines = s._vt.draw_lines
-    s._vt.draw_lines = lambda lines: (calls.append(len(lines)), draw_lines(lines))
+    calls = _counting_calls(s)
     for name in SCROLLING_ONLY:
         s.feed(CORPUS[name].encode())
-    assert sum(calls) >= 20
+    assert sum(calls["draw_lines"]) >= 20
+    assert sum(calls["draw_plain_lines"]) >= 20
 
 
 # -- where hexe differs from pyte on purpose --------------------------------------------
@@ -403,14 +451,20 @@ _ROW_CHANGES = [
 ]
 
 
+_HEADS = {
+    "coloured": "".join(
+        f"\x1b[3{n % 8}mline {n} \x1b[0mtail\x1b[44m{'-' * (n % 25)}\x1b[m\r\n" for n in range(30)
+    ),
+    "plain": "".join(f"line {n} tail{'-' * (n % 25)}{' ' * (n % 3)}\r\n" for n in range(30)),
+}
+
+
+@pytest.mark.parametrize("head", list(_HEADS))
 @pytest.mark.parametrize("change", _ROW_CHANGES)
-def test_rows_left_on_screen_by_the_line_path_show_later_changes(change):
+def test_rows_left_on_screen_by_the_line_path_show_later_changes(change, head):
     """Rows the line path leaves on screen keep their compact line for rendering and
     scrollback (``_CachedRow``); any change to such a row must be seen in both."""
-    lines = "".join(
-        f"\x1b[3{n % 8}mline {n} \x1b[0mtail\x1b[44m{'-' * (n % 25)}\x1b[m\r\n" for n in range(30)
-    )
-    head = lines.encode()
+    head = _HEADS[head].encode()
     s = fed(head)
     assert any(type(s._vt.buffer.get(y)).__name__ == "_CachedRow" for y in range(ROWS))
     data = head + (change + "\r\n" * (ROWS + 2)).encode()
@@ -420,6 +474,126 @@ def test_rows_left_on_screen_by_the_line_path_show_later_changes(change):
     # and before the changed rows scroll off
     partial = head + change.encode()
     assert state(fed(partial, len(head))) == state(fed(partial, fast=False))
+
+
+# Plain text (printable ASCII lines, CR LF) around everything that must keep
+# it from ``draw_plain_lines`` or make that hand over to ``draw_lines``.
+_PLAIN = "".join(
+    f"{'w' * (n % 7)} line {n}{' ' * (n % 4)}" + "x" * (n * 5 % (3 * COLS)) + "\r\n"
+    for n in range(40)
+)
+PLAIN_CASES: dict[str, str] = {
+    "plain only": _PLAIN,
+    "wide, exact, blank and empty lines": CORPUS[
+        "plain lines cut in pieces, with blank pieces and trailing spaces"
+    ]
+    * 3,
+    "after coloured text, attributes left on": "\x1b[31mred\r\n" + _PLAIN + "\x1b[0m" + _PLAIN,
+    "after an SGR ending a line": "a\x1b[1;44m\r\n" + _PLAIN + "b\x1b[m\r\n" + _PLAIN,
+    "after an SGR back to the default colours": "\x1b[31m\x1b[39mx\r\n" + _PLAIN,
+    "after reverse and underline turned off": "\x1b[7;4m\x1b[27;24m\r\n" + _PLAIN,
+    "plain then coloured lines": _PLAIN + "\x1b[32mgreen\x1b[0m\r\n" * 3 + _PLAIN,
+    "a coloured line in the middle": _PLAIN[:200] + "pre\x1b[1mbold\x1b[0m\r\n" + _PLAIN,
+    "a tab in the middle": _PLAIN[:150] + "a\tb\r\n" + _PLAIN,
+    "utf-8 in the middle": _PLAIN[:150] + "caf\u00e9 \u65e5\r\n" + _PLAIN,
+    "a bare line feed in the middle": _PLAIN[:150] + "lf\nonly\r\n" + _PLAIN,
+    "a bare carriage return in the middle": _PLAIN[:150] + "over\rOV\r\n" + _PLAIN,
+    "DEL and C1 in the middle": _PLAIN[:150] + "a\x7fb\r\nc\u0085d\r\n" + _PLAIN,
+    "a bell at the end of a line": _PLAIN[:150] + "ding\x07\r\n" + _PLAIN,
+    "repeat after plain lines": _PLAIN + "abc\r\n\r\n\r\n\x1b[3b\r\n" + _PLAIN + "\x1b[2b",
+    "reverse video screen": "\x1b[?5h" + _PLAIN + "\x1b[?5l" + _PLAIN,
+    "alternate screen": "\x1b[?1049h" + _PLAIN + "\x1b[?1049l" + _PLAIN,
+    "no autowrap": "\x1b[?7l" + _PLAIN + "\x1b[?7h" + _PLAIN,
+    "scrolling region": "\x1b[2;4r" + _PLAIN + "\x1b[r" + _PLAIN,
+    "line drawing charset": "\x1b(0" + _PLAIN + "\x1b(B" + _PLAIN,
+}
+
+
+def _three_ways(data: bytes, *cuts: int, **screen) -> tuple:
+    """The states after the plain path, the line path alone and the slow path."""
+    return (
+        state(fed(data, *cuts, **screen)),
+        state(fed(data, *cuts, plain=False, **screen)),
+        state(fed(data, *cuts, fast=False, **screen)),
+    )
+
+
+@pytest.mark.parametrize("name", list(PLAIN_CASES))
+def test_plain_line_path_gives_the_same_screen_at_chunk_boundaries(name):
+    data = PLAIN_CASES[name].encode()
+    expected = state(fed(data, fast=False))
+    assert state(fed(data, plain=False)) == expected
+    for cut in range(0, len(data) + 1, 11):
+        assert state(fed(data, cut, cut + 37)) == expected, f"{name}: cuts at {cut}, {cut + 37}"
+
+
+@pytest.mark.parametrize("name", list(PLAIN_CASES))
+@pytest.mark.parametrize(("cols", "rows", "limit"), [(1, 1, 1), (7, 1, 3), (5, 3, 2), (9, 4, 40)])
+def test_plain_line_path_on_small_screens_and_scrollbacks(name, cols, rows, limit):
+    """Batches far past the scrollback's bound (what is dropped still counts in
+    ``history_base``), one-row screens, every line cut in pieces."""
+    data = PLAIN_CASES[name].encode()
+    fast, lines_only, slow = _three_ways(data, cols=cols, rows=rows, limit=limit)
+    assert fast == slow
+    assert lines_only == slow
+    for cut in range(0, len(data) + 1, 97):
+        assert state(fed(data, cut, cols=cols, rows=rows, limit=limit)) == slow, cut
+
+
+def test_plain_lines_take_the_plain_path():
+    s = PaneScreen(COLS, ROWS, 7)
+    calls = _counting_calls(s)
+    data = _PLAIN * 3 + PLAIN_CASES["wide, exact, blank and empty lines"]
+    # down to the bottom row first: the line paths start there
+    s.feed(b"\r\n" * (ROWS - 1) + data.encode())
+    # one batch, drawn without handing over to draw_lines
+    assert calls["draw_plain_lines"] == [data.count("\r\n")]
+    assert calls["draw_lines"] == []
+    # in attributes other than the default ones, draw_lines does the work
+    s.feed(b"\x1b[31m\r\n" + _PLAIN.encode())
+    assert calls["draw_plain_lines"][1:] == [40]
+    assert calls["draw_lines"] == [40]
+
+
+def test_plain_line_path_rows_wrap_and_history_lines_trim_like_the_slow_path():
+    """Spelled out for one case: pieces, wrap flags, trimmed and empty lines."""
+    data = "a" * 5 + " " * 5 + "b" + "\r\n" + "c  \r\n\r\n" + " " * 12 + "\r\n" + "d" * 10 + "\r\n"
+    s = fed(data.encode(), cols=5, rows=2)
+    assert [tuple(line) for line in s.history.lines] == [
+        ("aaaaa", None, True),
+        ("", None, True),
+        ("b", None, False),
+        ("c", None, False),
+        ("", None, False),
+        ("", None, True),
+        ("", None, True),
+        ("", None, False),
+        ("ddddd", None, True),
+    ]
+    assert s.row_text(0) == "ddddd" and s._vt.buffer[0].wrapped is False
+    assert state(s) == state(fed(data.encode(), fast=False, cols=5, rows=2))
+
+
+_PLAIN_TOKENS = st.sampled_from(
+    ["a", "bcd ", "x" * 7, "y" * 9, " ", " " * 4, "\r\n", "\r\n", "\r\n", "\r\n\r\n"]
+    + ["\x1b[31m", "\x1b[0m", "\x1b[m", "\x1b[1;44m", "\x1b[3b", "\t", "\r", "\n", "é"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_PLAIN_TOKENS, max_size=150),
+    st.data(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=1, max_value=12),
+)
+def test_plain_line_path_matches_the_slow_path_on_random_text(tokens, data, cols, rows, limit):
+    stream = "".join(tokens).encode()
+    cut = data.draw(st.integers(min_value=0, max_value=len(stream)))
+    fast, lines_only, slow = _three_ways(stream, cut, cols=cols, rows=rows, limit=limit)
+    assert fast == slow
+    assert lines_only == slow
 
 
 _LINE_TOKENS = st.sampled_from(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from functools import partial
 from itertools import compress
 from operator import ne
 from typing import NamedTuple
@@ -57,6 +58,11 @@ class Line(NamedTuple):
 
 EMPTY = Line("", None, False)
 EMPTY_WRAPPED = Line("", None, True)
+
+#: ``new_line((text, runs, wrapped))`` is ``Line(text, runs, wrapped)`` made
+#: without the Python-level ``__new__`` of a NamedTuple: for hot paths, and
+#: for ``map`` over tuples of fields.
+new_line = partial(tuple.__new__, Line)
 
 
 def char_width(char: str) -> int:
@@ -156,7 +162,7 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
         text = "".join(map(data_of, cells))
     if list(map(PLAIN_GLYPHS.__getitem__, map(data_of, cells))) == cells:
         # All default attributes (mostly the very same interned cells: fast).
-        return Line(text.rstrip(" "), None, wrapped)
+        return new_line((text.rstrip(" "), None, wrapped))
     keys = list(map(attrs_of, cells))
     count = len(keys)
     # Run boundaries, found without a Python-level loop over the cells.
@@ -173,8 +179,8 @@ def compact(row: dict[int, Cell] | None, columns: int) -> Line:
     if runs[-2] == "":
         text = _trim_trailing_blanks(text, runs)
     if len(runs) == 2 and runs[0] == "":
-        return Line(text, None, wrapped)
-    return Line(text, tuple(runs), wrapped)
+        return new_line((text, None, wrapped))
+    return new_line((text, tuple(runs), wrapped))
 
 
 def _trim_trailing_blanks(text: str, runs: list) -> str:
@@ -199,8 +205,8 @@ def line_of_runs(text: str, runs: list, wrapped: bool) -> Line:
     if runs[-2] == "":  # trailing blanks in the default attributes are dropped
         text = _trim_trailing_blanks(text, runs)
     if not runs or (len(runs) == 2 and runs[0] == ""):
-        return Line(text, None, wrapped)
-    return Line(text, tuple(runs), wrapped)
+        return new_line((text, None, wrapped))
+    return new_line((text, tuple(runs), wrapped))
 
 
 def segments(line: Line) -> Iterator[tuple[str, str]]:

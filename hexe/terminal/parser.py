@@ -7,10 +7,12 @@ modifyOtherKeys) becomes SGR underline, a DCS query (neovim's XTGETTCAP) and
 
 Here one regular expression finds the next token: a run of printable text
 (drawn in one call), a CSI, OSC, string (DCS/APC/PM/SOS, skipped), a
-two-character escape, or a control. A sequence cut by the end of a read is
-kept until the next one. The grammar is ECMA-48's: CSI is parameters
-``0x30-0x3F`` (a leading ``? > = <`` selects the private variants),
-intermediates ``0x20-0x2F``, a final ``0x40-0x7E``.
+two-character escape, or a control. Where the screen allows it, whole lines
+(printable ASCII and SGR, each ended by CR LF) are drawn a batch at a time,
+and lines of printable ASCII alone (``cat`` of a log) by a leaner call still.
+A sequence cut by the end of a read is kept until the next one. The grammar
+is ECMA-48's: CSI is parameters ``0x30-0x3F`` (a leading ``? > = <`` selects
+the private variants), intermediates ``0x20-0x2F``, a final ``0x40-0x7E``.
 
 Nothing here holds screen state; the parser can be put in front of any object
 with the :class:`VTScreen` method names.
@@ -36,6 +38,10 @@ _TOKEN = re.compile(
 # Whole lines of printable ASCII and SGR, each ended by CR LF: what `cat` of a
 # log gives. When the screen allows it, they are drawn in one call.
 _LINES = re.compile(r"(?:(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+\r\n)++")
+
+# The characters a line of plain text holds (``bytes.translate`` deletes them:
+# what is left of a run of such lines is its CR LF pairs).
+_PRINTABLE = bytes(range(0x20, 0x7F))
 
 # What may still become a sequence once more bytes arrive.
 _PARTIAL = re.compile(
@@ -94,6 +100,9 @@ class Parser:
         #: Draw runs of whole lines in one call when the screen can (see
         #: ``VTScreen.draw_lines``); off, every character goes the slow way.
         self.fast_lines = hasattr(screen, "draw_lines")
+        #: Runs of whole lines of printable ASCII alone (no escape at all) go
+        #: to ``VTScreen.draw_plain_lines``; off, to ``draw_lines`` like others.
+        self.plain_lines = hasattr(screen, "draw_plain_lines")
         s = screen
         self.controls: dict[str, Callable[[], Any]] = {
             "\x07": s.bell,
@@ -184,9 +193,21 @@ class Parser:
         position = 0
         end = len(data)
         lines = self.fast_lines and screen.can_draw_lines()
+        plain = self.plain_lines
         while position < end:
             if lines:
                 lines = False
+                if plain:
+                    stop = data.find("\x1b", position)
+                    if stop != position:  # else the line starts with an escape: cheap to see
+                        found = self._plain_lines(data, position, end if stop < 0 else stop)
+                        if found:
+                            position = found
+                            lines = screen.can_draw_lines()
+                            continue
+                        # Not plain text: not looked for again in this call, so
+                        # that looking costs at most one pass over the data.
+                        plain = False
                 run = _LINES.match(data, position)
                 if run is not None:
                     position = run.end()
@@ -216,6 +237,24 @@ class Parser:
             elif kind == "esc_f":
                 self._escape(token["esc_i"], token["esc_f"])
             position = token.end()
+
+    def _plain_lines(self, data: str, position: int, stop: int) -> int:
+        """Draw the whole lines from ``position`` to the last CR LF before ``stop``
+        (no escape in between) with ``draw_plain_lines``, if they hold printable
+        ASCII only: where they end, or 0 if they were not drawn."""
+        last = data.rfind("\r\n", position, stop)
+        if last < 0:
+            return 0
+        block = data[position:last]
+        if not block.isascii():
+            return 0
+        texts = block.split("\r\n")
+        # Everything but the CR LF pairs between the lines is printable: no
+        # control (or escape) in a line.
+        if len(block.encode().translate(None, _PRINTABLE)) != 2 * len(texts) - 2:
+            return 0
+        self.screen.draw_plain_lines(texts)
+        return last + 2
 
     def _csi(self, params: str, intermediates: str, final: str) -> None:
         if not params.isprintable():

@@ -33,6 +33,8 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import compress, count, repeat
+from operator import itemgetter
 from typing import Any
 
 import pyte
@@ -53,7 +55,7 @@ from hexe.terminal.cells import (
     sgr_effect,
     state_of,
 )
-from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_runs
+from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_runs, new_line
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -182,6 +184,33 @@ def _cut_rows(text: str, runs: list, columns: int, add) -> None:
             used += take
             length -= take
     add((text[start:], row, False))
+
+
+def _cut_plain(lines: list[str], lengths: list[int], columns: int) -> tuple[list[str], list[bool]]:
+    """Lines of one-cell characters in the default attributes as the rows they
+    take on a screen ``columns`` wide: their texts (a line wider than the screen
+    cut in ``columns``-wide pieces) and whether each row wraps into the next
+    (all but a cut line's last piece). ``lengths`` are the lines' lengths."""
+    texts: list[str] = []
+    wrapped: list[bool] = []
+    # By number of rows: an itemgetter of the pieces' slices, and their flags.
+    cutters: dict[int, tuple[itemgetter, tuple[bool, ...]]] = {}
+    start = 0
+    for i in compress(count(), map(columns.__lt__, lengths)):  # the lines that do not fit
+        if i > start:
+            texts += lines[start:i]
+            wrapped += repeat(False, i - start)
+        rows = (lengths[i] - 1) // columns + 1  # at least 2: the getter gives a tuple
+        cutter = cutters.get(rows)
+        if cutter is None:
+            slices = [slice(x, x + columns) for x in range(0, rows * columns, columns)]
+            cutter = cutters[rows] = (itemgetter(*slices), (True,) * (rows - 1) + (False,))
+        texts += cutter[0](lines[i])
+        wrapped += cutter[1]
+        start = i + 1
+    texts += lines[start:]
+    wrapped += repeat(False, len(lines) - start)
+    return texts, wrapped
 
 
 class VTScreen(pyte.Screen):
@@ -448,10 +477,57 @@ class VTScreen(pyte.Screen):
             self.cursor.attrs = cell_of_escape(escape)
         self._place_lines(produced)
 
+    def draw_plain_lines(self, lines: list[str]) -> None:
+        """:meth:`draw_lines` for lines of printable ASCII only (``" "`` to
+        ``"~"``: no SGR, no controls), with the same result.
+
+        In the default attributes such a line is its own text, so rows going
+        to scrollback are made without a Python loop over them: ``str.rstrip``
+        trims them (only spaces can trail) and each becomes a :class:`Line`
+        by ``tuple.__new__``. Lines wider than the screen are cut in pieces
+        first. In other attributes, :meth:`draw_lines` does the work.
+        """
+        attrs = self.cursor.attrs
+        if attrs is not BLANK and escape_of_state(*state_of(attrs)):
+            self.draw_lines(lines)
+            return
+        columns = self.columns
+        lengths = list(map(len, lines))
+        if max(lengths, default=0) > columns:
+            texts, wrapped = _cut_plain(lines, lengths, columns)
+        else:
+            texts, wrapped = lines, None
+        for text in reversed(lines):
+            if text:
+                self.last_char = text[-1]
+                break
+
+        def history_of(start: int, stop: int) -> list:
+            flags = repeat(False) if wrapped is None else wrapped[start:stop]
+            trimmed = map(str.rstrip, texts[start:stop])
+            return list(map(new_line, zip(trimmed, repeat(None), flags)))
+
+        def row_of(i: int) -> tuple[str, list, bool]:
+            text = texts[i]
+            return text, ["", len(text)] if text else [], wrapped is not None and wrapped[i]
+
+        self._place_rows(len(texts), history_of, row_of)
+
     def _place_lines(self, produced: list[tuple[str, list, bool]]) -> None:
         """Scroll ``produced`` rows (text, flat ``[escape, length, …]`` runs,
         wrapped) up through the screen, from its bottom row."""
-        count = len(produced)
+        self._place_rows(
+            len(produced),
+            lambda start, stop: [line_of_runs(*produced[i]) for i in range(start, stop)],
+            produced.__getitem__,
+        )
+
+    def _place_rows(self, count: int, history_of, row_of) -> None:
+        """Scroll ``count`` new rows up through the screen, from its bottom row:
+        ``history_of(start, stop)`` gives the :class:`Line` of each of the new
+        rows ``start`` to ``stop`` (excluded) that go to scrollback,
+        ``row_of(i)`` the text, flat ``[escape, length, …]`` runs and wrapped
+        flag of new row ``i``, one that stays on screen (it may change the runs)."""
         if not count:
             return
         keep = self.lines - 1  # rows above the (blank) bottom one
@@ -463,11 +539,8 @@ class VTScreen(pyte.Screen):
         off_new = count - keep if count > keep else 0  # new rows that never stay
         total = off_old + off_new
         skipped = max(0, total - scrollback.limit)
-        history = []
-        for i in range(min(skipped, off_old), off_old):
-            history.append(compact(old[i], columns))
-        for i in range(max(0, skipped - off_old), off_new):
-            history.append(line_of_runs(*produced[i]))
+        history = [compact(old[i], columns) for i in range(min(skipped, off_old), off_old)]
+        history += history_of(max(0, skipped - off_old), off_new)
         scrollback.extend(history, skipped)
         buffer.clear()
         for y in range(keep):
@@ -477,7 +550,7 @@ class VTScreen(pyte.Screen):
                 if row is not None:
                     buffer[y] = row
             else:
-                text, runs, wrapped = produced[source - keep]
+                text, runs, wrapped = row_of(source - keep)
                 row = Row(BLANK)
                 x = 0
                 for i in range(0, len(runs), 2):
