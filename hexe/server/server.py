@@ -267,14 +267,7 @@ class Server:
 
         log = self.log.bind(pane=pane_id)
         try:
-            plan = plan_for(
-                self.config,
-                spec,
-                self.environ,
-                kind="pane",
-                name=f"{self.session}-{pane_id}-{os.getpid()}-{secrets.token_hex(3)}",
-                isolation=self.known_isolation(spec),
-            )
+            plan = self.pane_plan(spec, str(pane_id), self.known_isolation(spec))
         except (ConfigError, InvalidSettings) as exc:
             pane = make_pane()
             self.pane_failed(pane, exc.message, None)
@@ -339,19 +332,13 @@ class Server:
             self.ahead_due = time.monotonic() + delay
 
     def prepare_ahead(self) -> None:
-        """Fork the sandbox a split of the focused pane would get, up to its
-        hostname phase; :meth:`adopt_ahead` gives it the pane's command."""
+        """Fork the sandbox a split of the focused pane would get, through its
+        seccomp phase; :meth:`adopt_ahead` gives it the pane's command."""
         self.ahead_due = None
         spec = self.default_spec(self.focused())
         try:
-            plan = plan_for(
-                self.config,
-                spec,
-                self.environ,
-                kind="pane",
-                name=f"{self.session}-ahead-{os.getpid()}-{secrets.token_hex(3)}",
-                isolation=pane_isolation(self.config, spec, self.environ, callbacks=False),
-            )
+            isolation = pane_isolation(self.config, spec, self.environ, callbacks=False)
+            plan = self.pane_plan(spec, "ahead", isolation)
         except (ConfigError, InvalidSettings):
             return  # the split will say what is wrong
         if self.ahead is not None:
@@ -456,6 +443,13 @@ class Server:
             spawn_mod.discard(ahead)
         except Exception as exc:  # a plugin's cleanup must not take the server down
             self.log.error("spawn_ahead_cleanup_failed", error=str(exc))
+
+    def pane_plan(self, spec: PaneSpec, label: str, isolation: Any = None) -> Any:
+        """The spawn plan of a pane; its unique name (and cgroup) says ``label``."""
+        name = f"{self.session}-{label}-{os.getpid()}-{secrets.token_hex(3)}"
+        return plan_for(
+            self.config, spec, self.environ, kind="pane", name=name, isolation=isolation
+        )
 
     def pane_failed(self, pane: Pane, message: str, hint: str | None) -> None:
         pane.state = "failed"
