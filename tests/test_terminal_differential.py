@@ -18,13 +18,16 @@ Two guards for every fast path in :mod:`hexe.terminal`:
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pyte
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyte import graphics
 
-from hexe.terminal import PaneScreen
+from hexe.terminal import PaneScreen, vt
 from hexe.terminal.cells import (
     BLANK,
     _apply,
@@ -466,7 +469,7 @@ def test_rows_left_on_screen_by_the_line_path_show_later_changes(change, head):
     scrollback (``_CachedRow``); any change to such a row must be seen in both."""
     head = _HEADS[head].encode()
     s = fed(head)
-    assert any(type(s._vt.buffer.get(y)).__name__ == "_CachedRow" for y in range(ROWS))
+    assert any(type(s._vt.buffer.get(y)).__name__ == "_LazyRow" for y in range(ROWS))
     data = head + (change + "\r\n" * (ROWS + 2)).encode()
     expected = state(fed(data, fast=False))
     for cut in (len(head), len(head) + 3, len(data) - 2):
@@ -474,6 +477,67 @@ def test_rows_left_on_screen_by_the_line_path_show_later_changes(change, head):
     # and before the changed rows scroll off
     partial = head + change.encode()
     assert state(fed(partial, len(head))) == state(fed(partial, fast=False))
+
+
+_ROW_CALLS = {
+    "getitem": lambda row: (row[0], row[3], row[12], row[999]),
+    "contains": lambda row: (0 in row, 8 in row, 9 in row, 999 in row),
+    "iter": list,
+    "len": len,
+    "bool": bool,
+    "max": max,
+    "reversed": lambda row: list(reversed(row)),
+    "eq": lambda row: (row == {}, {} == row, row == dict(row.items())),
+    "ne": lambda row: (row != {}, {} != row),
+    "or": lambda row: (row | {0: BLANK}, {0: BLANK} | row),
+    "repr": repr,
+    "copy": lambda row: row.copy(),
+    "dict": dict,
+    "dict.update": lambda row: {**row},
+    "get": lambda row: (row.get(1), row.get(999), row.get(999, "x")),
+    "items": lambda row: list(row.items()),
+    "keys": lambda row: list(row.keys()),
+    "values": lambda row: list(row.values()),
+    "sizeof": lambda row: row.__sizeof__() > 0,
+    "copy.copy": lambda row: (type(copy.copy(row)), dict(copy.copy(row))),
+    "deepcopy": lambda row: dict(copy.deepcopy(row)),
+    "pickle": lambda row: dict(pickle.loads(pickle.dumps(row))),
+    "a method bound before": lambda row: (row.get, row[0], row.get(1))[0](2),
+    "setitem": lambda row: row.__setitem__(1, BLANK),
+    "delitem": lambda row: row.__delitem__(1),
+    "pop": lambda row: (row.pop(1), row.pop(999, None)),
+    "popitem": lambda row: row.popitem(),
+    "setdefault": lambda row: (row.setdefault(1, BLANK), row.setdefault(15, BLANK)),
+    "update": lambda row: row.update({2: BLANK}),
+    "ior": lambda row: row.__ior__({2: BLANK}),
+    "clear": lambda row: row.clear(),
+    "wrapped": lambda row: setattr(row, "wrapped", True),
+}
+
+
+@pytest.mark.parametrize("call", list(_ROW_CALLS))
+def test_rows_left_on_screen_make_their_cells_on_any_use(call, monkeypatch):
+    """Rows the line path leaves on screen get their cells when first used
+    (``_LazyRow``): every dict method, and whatever reads a dict from C,
+    must see the row the cells would have made."""
+    data = (
+        "\r\n" * ROWS + "\x1b[31mab\x1b[0m  \x1b[1mc\x1b[0md   \r\n" + "\x1b[44mx\r\n" * 2
+    ).encode()
+    use = _ROW_CALLS[call]
+    lazy = fed(data)
+    row = lazy._vt.buffer[ROWS - 4]
+    assert type(row).__name__ == "_LazyRow"
+    monkeypatch.setattr(vt, "CACHE_LINES", False)
+    eager = fed(data)
+    eager_row = eager._vt.buffer[ROWS - 4]
+    assert type(eager_row) is vt.Row
+    assert use(row) == use(eager_row)
+    assert state(lazy) == state(eager)
+    assert dict.copy(row) == dict.copy(eager_row)  # the cells themselves, once made
+    # and the rows, used or not, scroll into scrollback alike
+    lazy.feed(b"\r\n" * ROWS)
+    eager.feed(b"\r\n" * ROWS)
+    assert state(lazy) == state(eager)
 
 
 # Plain text (printable ASCII lines, CR LF) around everything that must keep

@@ -153,6 +153,69 @@ class _CachedRow(Row):
         return self
 
 
+class _LazyRow(_CachedRow):
+    """A row the line path left on screen whose cells are not made yet: it
+    holds only ``cached`` and ``length`` (the columns its text took, blanks
+    the compact line drops included). Rendering it and scrolling it off need
+    only the line; the first call of any ``dict`` method (a read or a write)
+    makes the cells, and the row is a :class:`_CachedRow` from then on."""
+
+    def _make_cells(self) -> None:
+        if type(self) is not _LazyRow:  # made already (a method bound before)
+            return
+        self.__class__ = _CachedRow
+        line = self.cached[1]
+        text = line.text
+        _fill_row(self, text, line.runs or ("", len(text)))
+        length = self.__dict__.pop("length")
+        if length > len(text):  # the trailing blanks, as the line path drew them
+            dict.update(self, dict.fromkeys(range(len(text), length), BLANK))
+
+
+def _making_cells(name: str):
+    def method(self, *args, **kwargs):
+        _LazyRow._make_cells(self)
+        return getattr(self, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    *("__getitem__", "__setitem__", "__delitem__", "__contains__", "__iter__", "__len__"),
+    *("__reversed__", "__eq__", "__ne__", "__or__", "__ror__", "__ior__", "__repr__"),
+    *("__sizeof__", "clear", "copy", "get", "items", "keys", "pop", "popitem"),
+    *("setdefault", "update", "values", "__reduce__", "__reduce_ex__"),
+):
+    setattr(_LazyRow, _name, _making_cells(_name))
+
+
+_GLYPHS_OF_ESCAPES: dict[str, Glyphs] = {"": PLAIN_GLYPHS}
+
+
+def _glyphs_of_escape(escape: str) -> Glyphs:
+    """The interned cells of the attributes an escape of a run sets."""
+    glyphs = _GLYPHS_OF_ESCAPES.get(escape)
+    if glyphs is None:
+        if len(_GLYPHS_OF_ESCAPES) >= _GLYPH_TABLES_LIMIT:
+            _GLYPHS_OF_ESCAPES.clear()
+            _GLYPHS_OF_ESCAPES[""] = PLAIN_GLYPHS
+        glyphs = _GLYPHS_OF_ESCAPES[escape] = Glyphs(cell_of_escape(escape))
+    return glyphs
+
+
+def _fill_row(row: dict, text: str, runs) -> None:
+    """Put the cells of ``text`` (one-cell characters from column 0) in the
+    attributes of ``runs`` (flat ``(escape, length, …)``) into ``row``,
+    through ``dict``'s own methods."""
+    x = 0
+    for i in range(0, len(runs), 2):
+        glyph = _glyphs_of_escape(runs[i]).__getitem__
+        end = x + runs[i + 1]
+        dict.update(row, zip(range(x, end), map(glyph, text[x:end]), strict=True))
+        x = end
+
+
 @dataclass
 class _PutAside:
     """The main screen while the alternate one is shown."""
@@ -551,25 +614,18 @@ class VTScreen(pyte.Screen):
                     buffer[y] = row
             else:
                 text, runs, wrapped = row_of(source - keep)
-                row = Row(BLANK)
-                x = 0
-                for i in range(0, len(runs), 2):
-                    piece_attrs = cell_of_escape(runs[i])
-                    glyphs = self._glyphs
-                    if glyphs is None or glyphs.attrs != piece_attrs:
-                        glyphs = self._glyphs_for(piece_attrs)
-                    end = x + runs[i + 1]
-                    row.update(
-                        zip(range(x, end), map(glyphs.__getitem__, text[x:end]), strict=True)
-                    )
-                    x = end
+                if not text and not wrapped:
+                    continue
+                if CACHE_LINES:  # the cells are made when first asked for
+                    row = _LazyRow(BLANK)
+                    row.length = len(text)
+                    row.cached = (columns, line_of_runs(text, runs, wrapped))
+                else:
+                    row = Row(BLANK)
+                    _fill_row(row, text, runs)
                 if wrapped:
                     row.wrapped = True
-                if row or wrapped:
-                    if CACHE_LINES:
-                        row.__class__ = _CachedRow
-                        row.cached = (columns, line_of_runs(text, runs, wrapped))
-                    buffer[y] = row
+                buffer[y] = row
         self.dirty.update(range(self.lines))
 
     def repeat(self, count: int | None = None) -> None:
