@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import random
 
 import pyte
 import pytest
@@ -29,6 +30,7 @@ from pyte import graphics
 
 from hexe.terminal import PaneScreen, vt
 from hexe.terminal.cells import (
+    ALL_FLAGS,
     BLANK,
     _apply,
     _apply_one_colour,
@@ -427,6 +429,187 @@ def test_line_fast_path_follows_odd_sgr_like_the_slow_path():
 def test_line_fast_path_remembers_the_last_character_for_rep(data):
     data = ("\r\n" * ROWS + data + "\x1b[3b").encode()  # REP: the last character, again
     assert state(fed(data)) == state(fed(data, fast=False))
+
+
+# -- colour-heavy output: the line path's SGR state machine ----------------------------
+
+# Every attribute set and reset, 16/256/true colour for fg and bg, empty and
+# odd parameter lists, very long ones, the lone true colours the line path
+# tells apart by its regular expression and forms it must not take for one.
+COLOUR_SGR = [
+    *"1 2 3 4 5 6 7 8 9 21 22 23 24 25 27 28 29 39 49 0".split(),
+    *(f"{base}{n}" for base in ("3", "9", "4", "10") for n in range(8)),
+    *["", ";", ";1", "1;", "0;;1", "00", "01", "031", "0;1;2;3;4;5;7;8;9", "7;27", "4;21;24"],
+    *["22;23;24;25;27;28;29", "1;2;3;4;5;7;8;9;31;42", "99999999999999999999", "65536"],
+    *["38;5;0", "38;5;255", "48;5;16", "48;5;231", "38;5;256", "38;5;007", "48;5", "38;5;"],
+    *["38;2;0;0;0", "38;2;255;255;255", "48;2;1;22;133", "48;2;250;251;249", "38;2;199;200;9"],
+    *["38;2;10;100;249", "48;2;0;0;0", "48;2;255;255;255", "38;2;9;99;200"],
+    *["38;2;256;0;0", "38;2;1;2;300", "48;2;01;2;3", "38;2;00;1;1", "38;2;1;2", "38;2;1;2;3;"],
+    *["38;2;;;", "48;2;1;2;3;4", "1;38;2;1;2;3", "38;2;1;2;3;1", "38;2;1;2;3;48;2;4;5;6"],
+    *["38;2;1;2;3;0", "58;2;1;2;3", "28;2;1;2;3", "138;2;1;2;3", "38;22;1;2;3", "3;8;2;1;2;3"],
+    *["38;2;1;2;3;48;5;9", "38;5;1;38;2;4;5;6;48;5;2", "38;2;2555;1;1", "48;2;1;2;25"],
+    ";".join(["1", "0"] * 150),
+    ";".join(str(n % 110) for n in range(300)),
+    ";".join(["38;2;1;2;3"] * 40),
+]
+
+
+def _colour_stream(seed: int, count: int = 60, cols: int = COLS) -> str:
+    """Lines of words with an SGR every few characters (from ``COLOUR_SGR``),
+    among them lines ending with an SGR, lines of SGRs only, empty lines,
+    blank coloured lines, lines exactly as wide as the screen and lines that
+    wrap with an SGR at the wrap. Now and then a line the line path does not
+    take (a tab, a bare LF, UTF-8, a colon sub-parameter) ends a batch, so the
+    attributes are carried into the next one."""
+    rnd = random.Random(seed)
+
+    def sgr() -> str:
+        return f"\x1b[{rnd.choice(COLOUR_SGR)}m"
+
+    out = []
+    for n in range(count):
+        kind = n % 11
+        if kind == 0:
+            line = sgr() + sgr()  # SGRs only
+        elif kind == 1:
+            line = ""
+        elif kind == 2:
+            line = sgr() + " " * rnd.randint(1, 2 * cols) + sgr() + "  "  # blanks
+        elif kind == 3:  # exactly as wide as the screen, SGR last
+            line = sgr() + "w" * (cols - 3) + sgr() + "xyz" + sgr()
+        elif kind == 4:  # wraps with an SGR exactly at the wrap
+            line = "a" * cols + sgr() + "b" * (cols - 1) + sgr() + "c" + sgr() + "d" * 3
+        elif kind == 5:
+            line = rnd.choice(
+                ["a\tb", "lf\nonly", "caf\u00e9", "\x1b[4:3mcurly", "\x1b[38:2::1:2:3mc"]
+            )
+        else:
+            line = "".join(
+                sgr() + rnd.choice(["ab", "cd ", "e", "fgh ij", " ", "k" * 9])
+                for _ in range(rnd.randint(1, 12))
+            )
+            if rnd.random() < 0.5:
+                line += sgr()
+        out.append(line + "\r\n")
+    return "".join(out) + sgr() + "tail" + sgr()
+
+
+COLOUR_STREAMS = {seed: _colour_stream(seed).encode() for seed in range(6)}
+
+
+def test_colour_streams_take_the_line_path():
+    s = PaneScreen(COLS, ROWS, 1000)
+    calls = _counting_calls(s)
+    s.feed(b"\r\n" * ROWS + COLOUR_STREAMS[0])
+    assert sum(calls["draw_lines"]) >= 40 and len(calls["draw_lines"]) >= 4
+
+
+@pytest.mark.parametrize("seed", list(COLOUR_STREAMS))
+def test_line_fast_path_follows_colour_heavy_output_at_chunk_boundaries(seed):
+    data = COLOUR_STREAMS[seed]
+    expected = state(fed(data, fast=False))
+    assert state(fed(data, plain=False)) == expected
+    for cut in range(seed, len(data) + 1, 5):
+        assert state(fed(data, cut)) == expected, f"cut at {cut}"
+    for cut in range(seed, len(data) + 1, 97):
+        assert state(fed(data, cut, cut + 13, cut + 200)) == expected, f"cuts at {cut}"
+
+
+@pytest.mark.parametrize("seed", list(COLOUR_STREAMS))
+@pytest.mark.parametrize(("cols", "rows", "limit"), [(1, 1, 1), (7, 1, 3), (5, 3, 2), (9, 4, 40)])
+def test_line_fast_path_follows_colour_heavy_output_on_small_screens(seed, cols, rows, limit):
+    data = _colour_stream(seed, cols=cols).encode()
+    fast, lines_only, slow = _three_ways(data, cols=cols, rows=rows, limit=limit)
+    assert fast == slow
+    assert lines_only == slow
+    for cut in range(seed, len(data) + 1, 61):
+        assert state(fed(data, cut, cols=cols, rows=rows, limit=limit)) == slow, cut
+
+
+@pytest.mark.parametrize(
+    ("params", "lone"),
+    [
+        ("38;2;1;2;3", True),
+        ("48;2;255;0;9", True),
+        ("38;2;0;0;0", True),
+        ("48;2;250;199;100", True),
+        ("38;2;01;2;3", False),
+        ("38;2;256;1;1", False),
+        ("38;2;1;2;2555", False),
+        ("1;38;2;1;2;3", False),
+        ("38;2;1;2;3;1", False),
+        ("38;2;1;2;3;", False),
+        ("58;2;1;2;3", False),
+        ("138;2;1;2;3", False),
+        ("38;5;1", False),
+        ("38;2;1;2", False),
+        ("", False),
+    ],
+)
+def test_lone_true_colours_are_told_apart_by_the_line_regex(params, lone):
+    true_colour, other = vt._SGR_IN_LINE.fullmatch(f"\x1b[{params}m").groups()
+    assert (true_colour, other) == ((params, None) if lone else (None, params))
+
+
+_PARAM_FIELD = st.one_of(
+    st.integers(min_value=0, max_value=300).map(str),
+    st.sampled_from(["", "0", "00", "007", "38", "48", "58", "5", "2", "1", "22", "39", "255"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PARAM_FIELD, max_size=7).map(";".join))
+def test_lone_true_colours_split_out_by_the_line_regex_set_their_colour(params):
+    """What the line path's regular expression takes for a lone true colour
+    must set that colour as kept (``";" + params``) and nothing else."""
+    true_colour, other = vt._SGR_IN_LINE.fullmatch(f"\x1b[{params}m").groups()
+    if true_colour is None:
+        assert other == params
+        return
+    assert other is None and true_colour == params
+    colour = ";" + params
+    assert sgr_effect(params) == (
+        (ALL_FLAGS, 0, colour, None) if params[0] == "3" else (ALL_FLAGS, 0, None, colour)
+    )
+
+
+_COLOUR_SGR_PARAMS = st.one_of(
+    st.sampled_from(COLOUR_SGR),
+    st.lists(_PARAM_FIELD, max_size=8).map(";".join),
+    st.tuples(
+        st.sampled_from(["38", "48"]),
+        st.sampled_from(["2", "5"]),
+        st.lists(
+            st.one_of(
+                st.integers(min_value=0, max_value=300).map(str), st.sampled_from(["", "00"])
+            ),
+            max_size=4,
+        ),
+    ).map(lambda t: ";".join([t[0], t[1], *t[2]])),
+)
+_COLOUR_TOKENS = st.one_of(
+    _COLOUR_SGR_PARAMS.map(lambda params: f"\x1b[{params}m"),
+    st.sampled_from(["a", "bcd ", "x" * 7, " " * 3, "\r\n", "\r\n", "\r\n", "\r\n\r\n"]),
+    st.sampled_from(["\t", "\u00e9", "\n", "\r", "\x1b[4:3m", "\x1b[38:5:9m", "\x1b[2J"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_COLOUR_TOKENS, max_size=100),
+    st.data(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=12),
+)
+def test_line_fast_path_matches_the_slow_path_on_random_colour_output(
+    tokens, data, cols, rows, limit
+):
+    stream = "".join(["\r\n" * rows, *tokens]).encode()  # from the bottom row
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=3)))
+    fast, lines_only, slow = _three_ways(stream, *cuts, cols=cols, rows=rows, limit=limit)
+    assert fast == slow
+    assert lines_only == slow
 
 
 _ROW_CHANGES = [

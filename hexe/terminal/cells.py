@@ -291,8 +291,10 @@ _UNSET = "\x00unset"
 _PROBE_OFF = Cell(" ", _UNSET, _UNSET)
 _PROBE_ON = Cell(" ", _UNSET, _UNSET, *([True] * 8))
 _BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
-# A lone true colour exactly as _one_colour would write it back (no leading zeros).
-_CANONICAL_TRUE_COLOUR = re.compile(rf"[34]8;2;{_BYTE};{_BYTE};{_BYTE}\Z")
+#: A lone true colour exactly as _one_colour would write it back (no leading
+#: zeros): such an SGR sets its colour to ``";" + params``.
+TRUE_COLOUR = rf"[34]8;2;{_BYTE};{_BYTE};{_BYTE}"
+_CANONICAL_TRUE_COLOUR = re.compile(TRUE_COLOUR + r"\Z")
 #: Parameter string -> effect, filled as they appear (not lone true colours:
 #: too many, and quick to work out again).
 SGR_EFFECTS: dict[str, SgrEffect] = {}

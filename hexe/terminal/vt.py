@@ -47,6 +47,7 @@ from hexe.terminal.cells import (
     FLAG_PREFIX,
     PLAIN_GLYPHS,
     SGR_EFFECTS,
+    TRUE_COLOUR,
     Cell,
     Glyphs,
     apply_sgr,
@@ -88,7 +89,8 @@ _BLANK_REVERSE = BLANK._replace(reverse=True)
 _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
-_SGR_IN_LINE = re.compile(r"\x1b\[([0-9;]*)m")
+# An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
+_SGR_IN_LINE = re.compile(rf"\x1b\[(?:({TRUE_COLOUR})|([0-9;]*))m")
 # Rows the line path leaves on screen keep the compact line they were made
 # from (:class:`_CachedRow`); off only to compare with the cells' own.
 CACHE_LINES = True
@@ -486,7 +488,9 @@ class VTScreen(pyte.Screen):
         and the screen is shifted once. The attributes are followed as a
         ``(mask, fg, bg)`` state and each SGR as a cached effect on it
         (:func:`~hexe.terminal.cells.sgr_effect`): a run of text needs only
-        its escape, built by joining strings, not a cell.
+        its escape, built by joining strings, not a cell. A lone true colour
+        in the form it is kept in is told apart by the regular expression
+        that splits the line, and sets its colour without a look-up.
         """
         columns = self.columns
         start_attrs = self.cursor.attrs
@@ -497,45 +501,53 @@ class VTScreen(pyte.Screen):
         prefix = FLAG_PREFIX
         produced: list[tuple[str, list, bool]] = []
         add = produced.append
-        last_text = ""
         for line in lines:
             if "\x1b" in line:
+                # text, then for each SGR: its parameters if a lone true
+                # colour (else None), its parameters if not (else None), the
+                # text after it
                 parts = split(line)
-                text = parts[0]
-                runs: list = []
+                it = iter(parts)
+                text = next(it)
                 if text:
-                    runs += (escape, len(text))
-                    last_text = text
-                for i in range(1, len(parts), 2):
-                    params = parts[i]
-                    keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
-                    mask = mask & keep | on
-                    if new_fg is not None:
-                        fg = new_fg
-                    if new_bg is not None:
-                        bg = new_bg
-                    text = parts[i + 1]
+                    runs: list = [escape, len(text)]
+                    last = escape  # the escape of the last run
+                else:
+                    runs = []
+                    last = None
+                for true_colour, params, text in zip(it, it, it, strict=True):
+                    if true_colour is None:
+                        keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
+                        mask = mask & keep | on
+                        if new_fg is not None:
+                            fg = new_fg
+                        if new_bg is not None:
+                            bg = new_bg
+                    elif true_colour[0] == "3":
+                        fg = ";" + true_colour
+                    else:
+                        bg = ";" + true_colour
                     if text:
-                        escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
-                        if runs and runs[-2] == escape:
+                        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+                        if escape == last:
                             runs[-1] += len(text)
                         else:
                             runs += (escape, len(text))
-                        last_text = text
+                            last = escape
                 if not text:  # the line ends with an SGR: the next starts with it
-                    escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
-                text = "".join(parts[::2])
+                    escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+                text = "".join(parts[::3])
             else:
                 text = line
                 runs = [escape, len(line)] if line else []
-                if line:
-                    last_text = line
             if len(text) <= columns:
                 add((text, runs, False))
             else:
                 _cut_rows(text, runs, columns, add)
-        if last_text:
-            self.last_char = last_text[-1]
+        for text, _, _ in reversed(produced):
+            if text:
+                self.last_char = text[-1]
+                break
         if escape != start_escape:
             self.cursor.attrs = cell_of_escape(escape)
         self._place_lines(produced)
