@@ -206,15 +206,18 @@ def fed(
     *cuts: int,
     fast: bool = True,
     plain: bool = True,
+    tails: bool = True,
     cols: int = COLS,
     rows: int = ROWS,
     limit: int = 1000,
 ):
     """``data`` fed to a new screen in pieces cut at ``cuts``: by the line fast
-    paths (``fast``; ``plain`` for the plain-text one) or character by character."""
+    paths (``fast``; ``plain`` for the plain-text one, ``tails`` for lines cut
+    by the end of a piece) or character by character."""
     s = PaneScreen(cols, rows, limit)
     s._parser.fast_lines = fast
     s._parser.plain_lines = plain
+    s._parser.line_tails = tails
     start = 0
     for cut in (*cuts, len(data)):
         s.feed(data[start:cut])
@@ -273,9 +276,9 @@ def _counting_calls(s: PaneScreen) -> dict[str, list[int]]:
     for name, lines_of_call in calls.items():
         method = getattr(vt, name)
 
-        def counted(lines, method=method, lines_of_call=lines_of_call):
+        def counted(lines, *tail, method=method, lines_of_call=lines_of_call):
             lines_of_call.append(len(lines))
-            return method(lines)
+            return method(lines, *tail)
 
         setattr(vt, name, counted)
     return calls
@@ -612,6 +615,28 @@ def test_line_fast_path_matches_the_slow_path_on_random_colour_output(
     assert lines_only == slow
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_COLOUR_TOKENS, max_size=60),
+    st.data(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=12),
+)
+def test_lines_cut_by_reads_match_the_slow_path_on_random_colour_output(
+    tokens, data, cols, rows, limit
+):
+    """Random output in many reads: the screen must read the same as the
+    slow path's after every one of them."""
+    stream = "".join(["\r\n" * rows, *tokens]).encode()
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(stream)), max_size=8))))
+    pieces = _pieces(stream, *cuts)
+    screen = {"cols": cols, "rows": rows, "limit": limit}
+    expected = read_by_read(pieces, fast=False, **screen)
+    assert read_by_read(pieces, **screen) == expected
+    assert read_by_read(pieces, plain=False, **screen) == expected
+
+
 _ROW_CHANGES = [
     "\x1b[2;1Hxyz",
     "\x1b[2;1Hq",
@@ -790,14 +815,14 @@ def test_plain_line_path_on_small_screens_and_scrollbacks(name, cols, rows, limi
 def test_plain_lines_take_the_plain_path():
     s = PaneScreen(COLS, ROWS, 7)
     calls = _counting_calls(s)
-    data = _PLAIN * 3 + PLAIN_CASES["wide, exact, blank and empty lines"]
+    data = _PLAIN * 3 + PLAIN_CASES["wide, exact, blank and empty lines"] + "\r\n"
     # down to the bottom row first: the line paths start there
     s.feed(b"\r\n" * (ROWS - 1) + data.encode())
     # one batch, drawn without handing over to draw_lines
     assert calls["draw_plain_lines"] == [data.count("\r\n")]
     assert calls["draw_lines"] == []
     # in attributes other than the default ones, draw_lines does the work
-    s.feed(b"\x1b[31m\r\n" + _PLAIN.encode())
+    s.feed(b"\x1b[31m\r" + _PLAIN.encode())
     assert calls["draw_plain_lines"][1:] == [40]
     assert calls["draw_lines"] == [40]
 
@@ -819,6 +844,157 @@ def test_plain_line_path_rows_wrap_and_history_lines_trim_like_the_slow_path():
     ]
     assert s.row_text(0) == "ddddd" and s._vt.buffer[0].wrapped is False
     assert state(s) == state(fed(data.encode(), fast=False, cols=5, rows=2))
+
+
+# -- lines cut by the end of a read: left unfinished, continued by the next ---------------
+
+
+def light_state(s: PaneScreen) -> tuple:
+    """What can be read between two reads without making a row's cells (a row
+    left unfinished keeps only its compact line, and the next read continues it
+    only if nothing used it since)."""
+    vt = s._vt
+    return (
+        [s.render_row(y) for y in range(s.rows)],
+        [s.row_wrapped(y) for y in range(s.rows)],
+        list(s.history.lines),
+        s.history.base,
+        (vt.cursor.x, vt.cursor.y),
+        vt.cursor.attrs,
+        vt.last_char,
+        sorted(s.take_dirty()),  # those of this read only
+    )
+
+
+def read_by_read(pieces: list[bytes], **screen) -> list[tuple]:
+    """``light_state`` after each piece is fed, then the full ``state``."""
+    fast = screen.pop("fast", True)
+    s = fed(b"", fast=fast, **screen)
+    states = []
+    for piece in pieces:
+        s.feed(piece)
+        states.append(light_state(s))
+    states.append(state(s))
+    return states
+
+
+def _pieces(data: bytes, *cuts: int) -> list[bytes]:
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+_CUT_STREAMS = {
+    "colour": COLOUR_STREAMS[1],
+    "plain": PLAIN_CASES["plain only"].encode(),
+    "wide plain": PLAIN_CASES["wide, exact, blank and empty lines"].encode(),
+    "sgr every few bytes": CORPUS["sgr every few bytes over long wrapping lines"].encode(),
+    "plain then coloured": PLAIN_CASES["plain then coloured lines"].encode(),
+}
+
+
+@pytest.mark.parametrize("name", list(_CUT_STREAMS))
+@pytest.mark.parametrize("step", [3, 7, 16, 61])
+def test_lines_cut_by_reads_are_continued_like_the_slow_path(name, step):
+    """Cut every ``step`` bytes: most reads end inside a line, which the line
+    path leaves unfinished on the bottom row and the next read continues. The
+    screen must read the same as the slow path's after every read."""
+    data = b"\r\n" * ROWS + _CUT_STREAMS[name]
+    pieces = _pieces(data, *range(step, len(data), step))
+    expected = read_by_read(pieces, fast=False)
+    assert read_by_read(pieces) == expected
+    assert read_by_read(pieces, tails=False) == expected
+    assert read_by_read(pieces, plain=False) == expected
+
+
+# A read ending inside a line, something between, and the rest of the line.
+_UNFINISHED = {
+    "plain": "abc",
+    "coloured": "a\x1b[31mbc\x1b[44m",
+    "true colour": "\x1b[38;2;1;2;3mab\x1b[48;5;9mc",
+    "trailing blanks": "ab  ",
+    "coloured blanks": "\x1b[41mab  \x1b[0m",
+    "sgr only": "\x1b[1;33m",
+    "exactly the width": "\x1b[35m" + "w" * COLS,
+    "wrapping": "v" * (COLS + 3) + "\x1b[7m",
+    "twice the width": "u" * (2 * COLS),
+    "cut in an sgr": "ab\x1b[38;5",
+}
+_BETWEEN = [
+    "",
+    "\x1b[A\x1b[B",
+    "\x1b[2;1Hzz\x1b[6;4H",
+    "\x1b[2;1Hzz\x1b[6;21H",
+    "\x1b[31m",
+    "\x1b[m",
+    "\x08",
+    "\x08\x1b[C",
+    "\r",
+    "\x1b[K",
+    "\x1b[2K",
+    "\x1b[1K",
+    "\x1b7\x1b[H\x1b8",
+    "\x1b[?1049hX\x1b[?1049l",
+    "\x1b[?5h",
+    "\x1b[?7l",
+    "\x1b(0",
+    "\x1b[4h",
+    "\x1b[2;3r",
+    "\x1b[2b",
+    "\x1b[S",
+    "\x07",
+    "\t",
+]
+_REST = ["def\r\n", "\r\n", "\x1b[0m\r\nxyz\r\n", "gh", "\x1b[32m", "m\r\nq" + "r" * COLS]
+_REST += ["x\r\ny", "\r\nz", "\x1b[m"]
+
+
+@pytest.mark.parametrize("unfinished", list(_UNFINISHED))
+@pytest.mark.parametrize("between", _BETWEEN)
+def test_a_line_left_unfinished_is_continued_only_when_nothing_changed_it(unfinished, between):
+    head = ("".join(f"line {n} \x1b[3{n % 8}mcol\x1b[m\r\n" for n in range(ROWS + 2))).encode()
+    for rest in _REST:
+        pieces = [head + _UNFINISHED[unfinished].encode(), between.encode(), rest.encode()]
+        pieces.append(b"more\r\n")
+        assert read_by_read(pieces) == read_by_read(pieces, fast=False), rest
+
+
+def test_lines_cut_by_reads_take_the_line_paths():
+    """A read ending inside a line hands that line's start to the line paths
+    as their ``tail``; the next read continues it there, not the slow way."""
+    s = PaneScreen(COLS, ROWS, 100)
+    vt_screen = s._vt
+    tails = []
+    for name in ("draw_lines", "draw_plain_lines"):
+        method = getattr(vt_screen, name)
+
+        def spy(lines, tail=None, method=method, name=name):
+            tails.append((name, len(lines), tail))
+            return method(lines, tail)
+
+        setattr(vt_screen, name, spy)
+    slow = []
+    draw = vt_screen.draw
+    vt_screen.draw = lambda text: (slow.append(text), draw(text))
+    s.feed(b"\r\n" * (ROWS - 1))  # down to the bottom row, the slow way
+    s.feed(b"a\x1b[31mb\r\ncd\x1b[1")
+    s.feed(b"mef\x1b[m\r\nplain\r\nplai")
+    s.feed(b"n two\r\nthree\r\nfo")
+    s.feed(b"ur\r\n")
+    assert tails == [
+        ("draw_lines", 1, "cd"),
+        ("draw_lines", 2, "plai"),
+        ("draw_plain_lines", 2, "fo"),
+        ("draw_plain_lines", 1, None),
+    ]
+    assert slow == []
+    assert [s.row_text(y) for y in range(ROWS)] == [
+        "cdef",
+        "plain",
+        "plain two",
+        "three",
+        "four",
+        "",
+    ]
 
 
 _PLAIN_TOKENS = st.sampled_from(

@@ -56,7 +56,17 @@ from hexe.terminal.cells import (
     sgr_effect,
     state_of,
 )
-from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_runs, new_line
+from hexe.terminal.lines import (
+    EMPTY,
+    RESET,
+    Line,
+    Scrollback,
+    compact,
+    expand,
+    line_of_runs,
+    new_line,
+    segments,
+)
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -190,6 +200,21 @@ for _name in (
     *("setdefault", "update", "values", "__reduce__", "__reduce_ex__"),
 ):
     setattr(_LazyRow, _name, _making_cells(_name))
+
+
+def _row_of(text: str, runs: list, wrapped: bool, columns: int) -> Row:
+    """The screen row for ``text`` (one-cell characters from column 0) in the
+    attributes of ``runs`` (flat ``[escape, length, …]``; it may be changed)."""
+    if CACHE_LINES:  # the cells are made when first asked for
+        row = _LazyRow(BLANK)
+        row.length = len(text)
+        row.cached = (columns, line_of_runs(text, runs, wrapped))
+    else:
+        row = Row(BLANK)
+        _fill_row(row, text, runs)
+    if wrapped:
+        row.wrapped = True
+    return row
 
 
 _GLYPHS_OF_ESCAPES: dict[str, Glyphs] = {"": PLAIN_GLYPHS}
@@ -463,11 +488,22 @@ class VTScreen(pyte.Screen):
     def can_draw_lines(self) -> bool:
         """Whether :meth:`draw_lines` may be used now: the cursor at the start
         of a blank bottom row of the main screen, scrolling the whole screen
-        into scrollback, wrapping on, no insert mode, reverse video or charset."""
+        into scrollback, wrapping on, no insert mode, reverse video or charset.
+        Or the cursor at the end of the bottom row, which :meth:`draw_lines`
+        left unfinished (a line cut by the end of a read), untouched since."""
         cursor = self.cursor
         y = self.lines - 1
-        if cursor.x or cursor.y != y or self.put_aside is not None:
+        if cursor.y != y or self.put_aside is not None:
             return False
+        if cursor.x:
+            row = self.buffer.get(y)
+            if (
+                type(row) is not _LazyRow
+                or row.length != cursor.x
+                or row.wrapped
+                or row.cached[0] != self.columns
+            ):
+                return False
         margins = self.margins
         if margins is not None and (margins.top or margins.bottom != y):
             return False
@@ -476,11 +512,23 @@ class VTScreen(pyte.Screen):
             return False
         if self.charset or self.g0_charset is not cs.LAT1_MAP or self.scrollback.limit <= 0:
             return False
+        if cursor.x:
+            return True
         row = self.buffer.get(y)
         return row is None or (not row and not row.wrapped and row.default is BLANK)
 
-    def draw_lines(self, lines: list[str]) -> None:
-        """Each of ``lines`` (printable ASCII and SGR sequences) drawn, then CR LF.
+    def _unfinished(self) -> tuple[int, Line | None]:
+        """The columns and line of the row :meth:`draw_lines` left unfinished
+        at the bottom, the cursor at its end (see :meth:`can_draw_lines`); 0
+        and None when the cursor is at the start of a blank bottom row."""
+        if not self.cursor.x:
+            return 0, None
+        row = self.buffer[self.lines - 1]
+        return row.length, row.cached[1]
+
+    def draw_lines(self, lines: list[str], tail: str | None = None) -> None:
+        """Each of ``lines`` (printable ASCII and SGR sequences) drawn, then CR LF;
+        then ``tail`` (the same, cut by the end of the read), left unfinished.
 
         The same screen, scrollback and cursor as drawing them one character
         at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
@@ -491,11 +539,30 @@ class VTScreen(pyte.Screen):
         its escape, built by joining strings, not a cell. A lone true colour
         in the form it is kept in is told apart by the regular expression
         that splits the line, and sets its colour without a look-up.
+
+        The tail's last row stays on the bottom row with the cursor at its
+        end, and the next call continues it: the row is drawn again from its
+        start with what follows, as one line (its runs written back as SGR,
+        each from a reset, then the current attributes').
         """
         columns = self.columns
         start_attrs = self.cursor.attrs
         mask, fg, bg = state_of(start_attrs)
         escape = start_escape = escape_of_state(mask, fg, bg)
+        head, unfinished = self._unfinished()
+        if unfinished is not None:
+            again = []
+            for run_escape, piece in segments(unfinished):
+                again += (run_escape or RESET, piece)
+            if head > len(unfinished.text):  # blanks the line dropped
+                again += (RESET, " " * (head - len(unfinished.text)))
+            again.append(escape or RESET)
+            if lines:
+                lines = ["".join(again) + lines[0], *lines[1:]]
+            else:
+                tail = "".join(again) + (tail or "")
+        if tail is not None:
+            lines = [*lines, tail]
         effects = SGR_EFFECTS
         split = _SGR_IN_LINE.split
         prefix = FLAG_PREFIX
@@ -544,15 +611,42 @@ class VTScreen(pyte.Screen):
                 add((text, runs, False))
             else:
                 _cut_rows(text, runs, columns, add)
-        for text, _, _ in reversed(produced):
-            if text:
-                self.last_char = text[-1]
-                break
         if escape != start_escape:
             self.cursor.attrs = cell_of_escape(escape)
-        self._place_lines(produced)
+        self._finish_lines(produced, tail is not None, head)
 
-    def draw_plain_lines(self, lines: list[str]) -> None:
+    def _finish_lines(self, produced: list[tuple[str, list, bool]], tail: bool, head: int) -> None:
+        """Scroll ``produced`` rows up through the screen (text, flat runs,
+        wrapped), all but the last if it is a ``tail``'s: that one is put on
+        the bottom row, the cursor at its end. ``head`` is the columns of the
+        row left unfinished before, drawn again as the start of the first."""
+        for text, _, _ in reversed(produced):
+            if text:
+                # (unless nothing was drawn but the unfinished row again)
+                if not head or sum(len(row[0]) for row in produced) > head:
+                    self.last_char = text[-1]
+                break
+        last = produced.pop() if tail else None
+        if produced:
+            self._place_lines(produced)
+        if last is not None:
+            self._leave_unfinished(last[0], last[1], bool(produced), head)
+        else:
+            self.cursor.x = 0
+
+    def _leave_unfinished(self, text: str, runs: list, placed: bool, head: int) -> None:
+        """Put ``text`` (a tail's last row) on the bottom row, the cursor at its
+        end; ``placed``: rows were scrolled up before it (the bottom row is
+        blank), else it is the row of ``head`` columns left unfinished before,
+        continued, or a new one."""
+        if placed or len(text) > head:
+            y = self.lines - 1
+            if text:
+                self.buffer[y] = _row_of(text, runs, False, self.columns)
+            self.cursor.x = len(text)
+            self.dirty.add(y)
+
+    def draw_plain_lines(self, lines: list[str], tail: str | None = None) -> None:
         """:meth:`draw_lines` for lines of printable ASCII only (``" "`` to
         ``"~"``: no SGR, no controls), with the same result.
 
@@ -560,22 +654,52 @@ class VTScreen(pyte.Screen):
         to scrollback are made without a Python loop over them: ``str.rstrip``
         trims them (only spaces can trail) and each becomes a :class:`Line`
         by ``tuple.__new__``. Lines wider than the screen are cut in pieces
-        first. In other attributes, :meth:`draw_lines` does the work.
+        first. In other attributes, :meth:`draw_lines` does the work, and for
+        an unfinished row in colour it draws the first line.
         """
         attrs = self.cursor.attrs
         if attrs is not BLANK and escape_of_state(*state_of(attrs)):
-            self.draw_lines(lines)
+            self.draw_lines(lines, tail)
+            return
+        head, unfinished = self._unfinished()
+        if unfinished is not None:
+            if unfinished.runs is not None:
+                if not lines:
+                    self.draw_lines(lines, tail)
+                    return
+                self.draw_lines(lines[:1])
+                lines = lines[1:]
+                head = 0
+            else:
+                again = unfinished.text + " " * (head - len(unfinished.text))
+                if lines:
+                    lines = [again + lines[0], *lines[1:]]
+                else:
+                    tail = again + (tail or "")
+        if tail is not None:
+            lines = [*lines, tail]
+        if not lines:
             return
         columns = self.columns
         lengths = list(map(len, lines))
-        if max(lengths, default=0) > columns:
+        if max(lengths) > columns:
             texts, wrapped = _cut_plain(lines, lengths, columns)
         else:
             texts, wrapped = lines, None
         for text in reversed(lines):
             if text:
-                self.last_char = text[-1]
+                # (unless nothing was drawn but the unfinished row again)
+                if not head or sum(lengths) > head:
+                    self.last_char = text[-1]
                 break
+        last = None
+        if tail is not None:
+            if texts is lines:
+                texts = lines[:-1]
+                last = lines[-1]
+            else:
+                last = texts.pop()
+                wrapped.pop()
 
         def history_of(start: int, stop: int) -> list:
             flags = repeat(False) if wrapped is None else wrapped[start:stop]
@@ -587,6 +711,10 @@ class VTScreen(pyte.Screen):
             return text, ["", len(text)] if text else [], wrapped is not None and wrapped[i]
 
         self._place_rows(len(texts), history_of, row_of)
+        if last is not None:
+            self._leave_unfinished(last, ["", len(last)] if last else [], bool(texts), head)
+        else:
+            self.cursor.x = 0
 
     def _place_lines(self, produced: list[tuple[str, list, bool]]) -> None:
         """Scroll ``produced`` rows (text, flat ``[escape, length, …]`` runs,
@@ -626,18 +754,8 @@ class VTScreen(pyte.Screen):
                     buffer[y] = row
             else:
                 text, runs, wrapped = row_of(source - keep)
-                if not text and not wrapped:
-                    continue
-                if CACHE_LINES:  # the cells are made when first asked for
-                    row = _LazyRow(BLANK)
-                    row.length = len(text)
-                    row.cached = (columns, line_of_runs(text, runs, wrapped))
-                else:
-                    row = Row(BLANK)
-                    _fill_row(row, text, runs)
-                if wrapped:
-                    row.wrapped = True
-                buffer[y] = row
+                if text or wrapped:
+                    buffer[y] = _row_of(text, runs, wrapped, columns)
         self.dirty.update(range(self.lines))
 
     def repeat(self, count: int | None = None) -> None:
