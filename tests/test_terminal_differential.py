@@ -1110,6 +1110,10 @@ _ATTRS = st.builds(
 def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
     """The line path follows SGR as (mask, fg, bg) and effects; the escapes it
     gives must be those of the cells the general parser makes."""
+    _follow_effects(attrs, sgrs)
+
+
+def _follow_effects(attrs, sgrs):
     mask, fg, bg = state_of(attrs)
     assert escape_of_state(mask, fg, bg) == sgr_escape(attrs_of(attrs))
     for params in sgrs:
@@ -1121,3 +1125,48 @@ def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
         escape = escape_of_state(mask, fg, bg)
         assert escape == sgr_escape(attrs_of(attrs)), params
         assert cell_of_escape(escape) == attrs, params
+
+
+# Parameters like those of an escape the line path writes back (a reset, flags,
+# a colour for fg and bg), valid or not: flags out of order, twice, 6 and 21,
+# colours out of range, with leading zeros or cut.
+_ESCAPE_LIKE = st.tuples(
+    st.lists(
+        st.sampled_from(["1", "2", "3", "4", "5", "6", "7", "8", "9", "21", "01"]), max_size=4
+    ),
+    st.sampled_from(["", "31", "97", "39", "38;5;200", "38;5;256", "38;5", "38;2;1;2;3"]),
+    st.sampled_from(["", "38;2;01;2;3", "38;2;255;255;256", "38;2;0;0;0", "90"]),
+    st.sampled_from(["", "44", "107", "49", "48;5;0", "48;2;255;255;255", "48;2;1;2", "100"]),
+).map(lambda t: ";".join(["0", *t[0], *(colour for colour in t[1:] if colour)]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ATTRS, _ATTRS, _ESCAPE_LIKE)
+def test_escapes_written_back_set_the_whole_state(attrs, other, params):
+    """An unfinished row's runs are drawn again from their escapes: from any
+    state, each must give exactly its attributes (and escape-like parameters
+    what the cells say)."""
+    escape = sgr_escape(attrs_of(attrs))
+    keep, on, new_fg, new_bg = sgr_effect(escape[2:-1] or "0")
+    mask, fg, bg = state_of(other)
+    state = (
+        mask & keep | on,
+        fg if new_fg is None else new_fg,
+        bg if new_bg is None else new_bg,
+    )
+    assert state == state_of(attrs)
+    _follow_effects(other, [params])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        *["0;38;5;256", "0;48;5;256", "0;38;2;256;1;1", "0;38;2;01;2;3", "0;38;5;07", "0;108"],
+        *["0;109", "0;38", "0;1;1", "0;4;1", "0;6", "0;21", "0;38;5;1;38;5;2", "0;31;32"],
+        *["0;44;41", "0;48;2;1;2;3;38;5;1", "0;1;31;2", "0;01", "0;31;", "0;;31", "0;38;2;1;2;3;4"],
+        *["0;1;2;3;4;5;7;8;9;97;107", "0;9;38;2;255;0;0;48;5;255", "0;2;1", "0;8;7", "0;38;6;1"],
+    ],
+)
+def test_escape_like_parameters_do_what_the_cells_say(params):
+    for attrs in (BLANK, BLANK._replace(bold=True, fg="38;2;1;2;3", bg="44", reverse=True)):
+        _follow_effects(attrs, [params])
