@@ -18,14 +18,19 @@ Two guards for every fast path in :mod:`hexe.terminal`:
 
 from __future__ import annotations
 
+import copy
+import pickle
+import random
+
 import pyte
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyte import graphics
 
-from hexe.terminal import PaneScreen
+from hexe.terminal import PaneScreen, vt
 from hexe.terminal.cells import (
+    ALL_FLAGS,
     BLANK,
     _apply,
     _apply_one_colour,
@@ -201,15 +206,18 @@ def fed(
     *cuts: int,
     fast: bool = True,
     plain: bool = True,
+    tails: bool = True,
     cols: int = COLS,
     rows: int = ROWS,
     limit: int = 1000,
 ):
     """``data`` fed to a new screen in pieces cut at ``cuts``: by the line fast
-    paths (``fast``; ``plain`` for the plain-text one) or character by character."""
+    paths (``fast``; ``plain`` for the plain-text one, ``tails`` for lines cut
+    by the end of a piece) or character by character."""
     s = PaneScreen(cols, rows, limit)
     s._parser.fast_lines = fast
     s._parser.plain_lines = plain
+    s._parser.line_tails = tails
     start = 0
     for cut in (*cuts, len(data)):
         s.feed(data[start:cut])
@@ -268,9 +276,9 @@ def _counting_calls(s: PaneScreen) -> dict[str, list[int]]:
     for name, lines_of_call in calls.items():
         method = getattr(vt, name)
 
-        def counted(lines, method=method, lines_of_call=lines_of_call):
+        def counted(lines, *tail, method=method, lines_of_call=lines_of_call):
             lines_of_call.append(len(lines))
-            return method(lines)
+            return method(lines, *tail)
 
         setattr(vt, name, counted)
     return calls
@@ -426,6 +434,209 @@ def test_line_fast_path_remembers_the_last_character_for_rep(data):
     assert state(fed(data)) == state(fed(data, fast=False))
 
 
+# -- colour-heavy output: the line path's SGR state machine ----------------------------
+
+# Every attribute set and reset, 16/256/true colour for fg and bg, empty and
+# odd parameter lists, very long ones, the lone true colours the line path
+# tells apart by its regular expression and forms it must not take for one.
+COLOUR_SGR = [
+    *"1 2 3 4 5 6 7 8 9 21 22 23 24 25 27 28 29 39 49 0".split(),
+    *(f"{base}{n}" for base in ("3", "9", "4", "10") for n in range(8)),
+    *["", ";", ";1", "1;", "0;;1", "00", "01", "031", "0;1;2;3;4;5;7;8;9", "7;27", "4;21;24"],
+    *["22;23;24;25;27;28;29", "1;2;3;4;5;7;8;9;31;42", "99999999999999999999", "65536"],
+    *["38;5;0", "38;5;255", "48;5;16", "48;5;231", "38;5;256", "38;5;007", "48;5", "38;5;"],
+    *["38;2;0;0;0", "38;2;255;255;255", "48;2;1;22;133", "48;2;250;251;249", "38;2;199;200;9"],
+    *["38;2;10;100;249", "48;2;0;0;0", "48;2;255;255;255", "38;2;9;99;200"],
+    *["38;2;256;0;0", "38;2;1;2;300", "48;2;01;2;3", "38;2;00;1;1", "38;2;1;2", "38;2;1;2;3;"],
+    *["38;2;;;", "48;2;1;2;3;4", "1;38;2;1;2;3", "38;2;1;2;3;1", "38;2;1;2;3;48;2;4;5;6"],
+    *["38;2;1;2;3;0", "58;2;1;2;3", "28;2;1;2;3", "138;2;1;2;3", "38;22;1;2;3", "3;8;2;1;2;3"],
+    *["38;2;1;2;3;48;5;9", "38;5;1;38;2;4;5;6;48;5;2", "38;2;2555;1;1", "48;2;1;2;25"],
+    ";".join(["1", "0"] * 150),
+    ";".join(str(n % 110) for n in range(300)),
+    ";".join(["38;2;1;2;3"] * 40),
+]
+
+
+def _colour_stream(seed: int, count: int = 60, cols: int = COLS) -> str:
+    """Lines of words with an SGR every few characters (from ``COLOUR_SGR``),
+    among them lines ending with an SGR, lines of SGRs only, empty lines,
+    blank coloured lines, lines exactly as wide as the screen and lines that
+    wrap with an SGR at the wrap. Now and then a line the line path does not
+    take (a tab, a bare LF, UTF-8, a colon sub-parameter) ends a batch, so the
+    attributes are carried into the next one."""
+    rnd = random.Random(seed)
+
+    def sgr() -> str:
+        return f"\x1b[{rnd.choice(COLOUR_SGR)}m"
+
+    out = []
+    for n in range(count):
+        kind = n % 11
+        if kind == 0:
+            line = sgr() + sgr()  # SGRs only
+        elif kind == 1:
+            line = ""
+        elif kind == 2:
+            line = sgr() + " " * rnd.randint(1, 2 * cols) + sgr() + "  "  # blanks
+        elif kind == 3:  # exactly as wide as the screen, SGR last
+            line = sgr() + "w" * (cols - 3) + sgr() + "xyz" + sgr()
+        elif kind == 4:  # wraps with an SGR exactly at the wrap
+            line = "a" * cols + sgr() + "b" * (cols - 1) + sgr() + "c" + sgr() + "d" * 3
+        elif kind == 5:
+            line = rnd.choice(
+                ["a\tb", "lf\nonly", "caf\u00e9", "\x1b[4:3mcurly", "\x1b[38:2::1:2:3mc"]
+            )
+        else:
+            line = "".join(
+                sgr() + rnd.choice(["ab", "cd ", "e", "fgh ij", " ", "k" * 9])
+                for _ in range(rnd.randint(1, 12))
+            )
+            if rnd.random() < 0.5:
+                line += sgr()
+        out.append(line + "\r\n")
+    return "".join(out) + sgr() + "tail" + sgr()
+
+
+COLOUR_STREAMS = {seed: _colour_stream(seed).encode() for seed in range(6)}
+
+
+def test_colour_streams_take_the_line_path():
+    s = PaneScreen(COLS, ROWS, 1000)
+    calls = _counting_calls(s)
+    s.feed(b"\r\n" * ROWS + COLOUR_STREAMS[0])
+    assert sum(calls["draw_lines"]) >= 40 and len(calls["draw_lines"]) >= 4
+
+
+@pytest.mark.parametrize("seed", list(COLOUR_STREAMS))
+def test_line_fast_path_follows_colour_heavy_output_at_chunk_boundaries(seed):
+    data = COLOUR_STREAMS[seed]
+    expected = state(fed(data, fast=False))
+    assert state(fed(data, plain=False)) == expected
+    for cut in range(seed, len(data) + 1, 5):
+        assert state(fed(data, cut)) == expected, f"cut at {cut}"
+    for cut in range(seed, len(data) + 1, 97):
+        assert state(fed(data, cut, cut + 13, cut + 200)) == expected, f"cuts at {cut}"
+
+
+@pytest.mark.parametrize("seed", list(COLOUR_STREAMS))
+@pytest.mark.parametrize(("cols", "rows", "limit"), [(1, 1, 1), (7, 1, 3), (5, 3, 2), (9, 4, 40)])
+def test_line_fast_path_follows_colour_heavy_output_on_small_screens(seed, cols, rows, limit):
+    data = _colour_stream(seed, cols=cols).encode()
+    fast, lines_only, slow = _three_ways(data, cols=cols, rows=rows, limit=limit)
+    assert fast == slow
+    assert lines_only == slow
+    for cut in range(seed, len(data) + 1, 61):
+        assert state(fed(data, cut, cols=cols, rows=rows, limit=limit)) == slow, cut
+
+
+@pytest.mark.parametrize(
+    ("params", "lone"),
+    [
+        ("38;2;1;2;3", True),
+        ("48;2;255;0;9", True),
+        ("38;2;0;0;0", True),
+        ("48;2;250;199;100", True),
+        ("38;2;01;2;3", False),
+        ("38;2;256;1;1", False),
+        ("38;2;1;2;2555", False),
+        ("1;38;2;1;2;3", False),
+        ("38;2;1;2;3;1", False),
+        ("38;2;1;2;3;", False),
+        ("58;2;1;2;3", False),
+        ("138;2;1;2;3", False),
+        ("38;5;1", False),
+        ("38;2;1;2", False),
+        ("", False),
+    ],
+)
+def test_lone_true_colours_are_told_apart_by_the_line_regex(params, lone):
+    true_colour, other = vt._SGR_IN_LINE.fullmatch(f"\x1b[{params}m").groups()
+    assert (true_colour, other) == ((params, None) if lone else (None, params))
+
+
+_PARAM_FIELD = st.one_of(
+    st.integers(min_value=0, max_value=300).map(str),
+    st.sampled_from(["", "0", "00", "007", "38", "48", "58", "5", "2", "1", "22", "39", "255"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PARAM_FIELD, max_size=7).map(";".join))
+def test_lone_true_colours_split_out_by_the_line_regex_set_their_colour(params):
+    """What the line path's regular expression takes for a lone true colour
+    must set that colour as kept (``";" + params``) and nothing else."""
+    true_colour, other = vt._SGR_IN_LINE.fullmatch(f"\x1b[{params}m").groups()
+    if true_colour is None:
+        assert other == params
+        return
+    assert other is None and true_colour == params
+    colour = ";" + params
+    assert sgr_effect(params) == (
+        (ALL_FLAGS, 0, colour, None) if params[0] == "3" else (ALL_FLAGS, 0, None, colour)
+    )
+
+
+_COLOUR_SGR_PARAMS = st.one_of(
+    st.sampled_from(COLOUR_SGR),
+    st.lists(_PARAM_FIELD, max_size=8).map(";".join),
+    st.tuples(
+        st.sampled_from(["38", "48"]),
+        st.sampled_from(["2", "5"]),
+        st.lists(
+            st.one_of(
+                st.integers(min_value=0, max_value=300).map(str), st.sampled_from(["", "00"])
+            ),
+            max_size=4,
+        ),
+    ).map(lambda t: ";".join([t[0], t[1], *t[2]])),
+)
+_COLOUR_TOKENS = st.one_of(
+    _COLOUR_SGR_PARAMS.map(lambda params: f"\x1b[{params}m"),
+    st.sampled_from(["a", "bcd ", "x" * 7, " " * 3, "\r\n", "\r\n", "\r\n", "\r\n\r\n"]),
+    st.sampled_from(["\t", "\u00e9", "\n", "\r", "\x1b[4:3m", "\x1b[38:5:9m", "\x1b[2J"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_COLOUR_TOKENS, max_size=100),
+    st.data(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=12),
+)
+def test_line_fast_path_matches_the_slow_path_on_random_colour_output(
+    tokens, data, cols, rows, limit
+):
+    stream = "".join(["\r\n" * rows, *tokens]).encode()  # from the bottom row
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=3)))
+    fast, lines_only, slow = _three_ways(stream, *cuts, cols=cols, rows=rows, limit=limit)
+    assert fast == slow
+    assert lines_only == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_COLOUR_TOKENS, max_size=60),
+    st.data(),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=12),
+)
+def test_lines_cut_by_reads_match_the_slow_path_on_random_colour_output(
+    tokens, data, cols, rows, limit
+):
+    """Random output in many reads: the screen must read the same as the
+    slow path's after every one of them."""
+    stream = "".join(["\r\n" * rows, *tokens]).encode()
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(stream)), max_size=8))))
+    pieces = _pieces(stream, *cuts)
+    screen = {"cols": cols, "rows": rows, "limit": limit}
+    expected = read_by_read(pieces, fast=False, **screen)
+    assert read_by_read(pieces, **screen) == expected
+    assert read_by_read(pieces, plain=False, **screen) == expected
+
+
 _ROW_CHANGES = [
     "\x1b[2;1Hxyz",
     "\x1b[2;1Hq",
@@ -466,7 +677,7 @@ def test_rows_left_on_screen_by_the_line_path_show_later_changes(change, head):
     scrollback (``_CachedRow``); any change to such a row must be seen in both."""
     head = _HEADS[head].encode()
     s = fed(head)
-    assert any(type(s._vt.buffer.get(y)).__name__ == "_CachedRow" for y in range(ROWS))
+    assert any(type(s._vt.buffer.get(y)).__name__ == "_LazyRow" for y in range(ROWS))
     data = head + (change + "\r\n" * (ROWS + 2)).encode()
     expected = state(fed(data, fast=False))
     for cut in (len(head), len(head) + 3, len(data) - 2):
@@ -474,6 +685,67 @@ def test_rows_left_on_screen_by_the_line_path_show_later_changes(change, head):
     # and before the changed rows scroll off
     partial = head + change.encode()
     assert state(fed(partial, len(head))) == state(fed(partial, fast=False))
+
+
+_ROW_CALLS = {
+    "getitem": lambda row: (row[0], row[3], row[12], row[999]),
+    "contains": lambda row: (0 in row, 8 in row, 9 in row, 999 in row),
+    "iter": list,
+    "len": len,
+    "bool": bool,
+    "max": max,
+    "reversed": lambda row: list(reversed(row)),
+    "eq": lambda row: (row == {}, {} == row, row == dict(row.items())),
+    "ne": lambda row: (row != {}, {} != row),
+    "or": lambda row: (row | {0: BLANK}, {0: BLANK} | row),
+    "repr": repr,
+    "copy": lambda row: row.copy(),
+    "dict": dict,
+    "dict.update": lambda row: {**row},
+    "get": lambda row: (row.get(1), row.get(999), row.get(999, "x")),
+    "items": lambda row: list(row.items()),
+    "keys": lambda row: list(row.keys()),
+    "values": lambda row: list(row.values()),
+    "sizeof": lambda row: row.__sizeof__() > 0,
+    "copy.copy": lambda row: (type(copy.copy(row)), dict(copy.copy(row))),
+    "deepcopy": lambda row: dict(copy.deepcopy(row)),
+    "pickle": lambda row: dict(pickle.loads(pickle.dumps(row))),
+    "a method bound before": lambda row: (row.get, row[0], row.get(1))[0](2),
+    "setitem": lambda row: row.__setitem__(1, BLANK),
+    "delitem": lambda row: row.__delitem__(1),
+    "pop": lambda row: (row.pop(1), row.pop(999, None)),
+    "popitem": lambda row: row.popitem(),
+    "setdefault": lambda row: (row.setdefault(1, BLANK), row.setdefault(15, BLANK)),
+    "update": lambda row: row.update({2: BLANK}),
+    "ior": lambda row: row.__ior__({2: BLANK}),
+    "clear": lambda row: row.clear(),
+    "wrapped": lambda row: setattr(row, "wrapped", True),
+}
+
+
+@pytest.mark.parametrize("call", list(_ROW_CALLS))
+def test_rows_left_on_screen_make_their_cells_on_any_use(call, monkeypatch):
+    """Rows the line path leaves on screen get their cells when first used
+    (``_LazyRow``): every dict method, and whatever reads a dict from C,
+    must see the row the cells would have made."""
+    data = (
+        "\r\n" * ROWS + "\x1b[31mab\x1b[0m  \x1b[1mc\x1b[0md   \r\n" + "\x1b[44mx\r\n" * 2
+    ).encode()
+    use = _ROW_CALLS[call]
+    lazy = fed(data)
+    row = lazy._vt.buffer[ROWS - 4]
+    assert type(row).__name__ == "_LazyRow"
+    monkeypatch.setattr(vt, "CACHE_LINES", False)
+    eager = fed(data)
+    eager_row = eager._vt.buffer[ROWS - 4]
+    assert type(eager_row) is vt.Row
+    assert use(row) == use(eager_row)
+    assert state(lazy) == state(eager)
+    assert dict.copy(row) == dict.copy(eager_row)  # the cells themselves, once made
+    # and the rows, used or not, scroll into scrollback alike
+    lazy.feed(b"\r\n" * ROWS)
+    eager.feed(b"\r\n" * ROWS)
+    assert state(lazy) == state(eager)
 
 
 # Plain text (printable ASCII lines, CR LF) around everything that must keep
@@ -543,14 +815,14 @@ def test_plain_line_path_on_small_screens_and_scrollbacks(name, cols, rows, limi
 def test_plain_lines_take_the_plain_path():
     s = PaneScreen(COLS, ROWS, 7)
     calls = _counting_calls(s)
-    data = _PLAIN * 3 + PLAIN_CASES["wide, exact, blank and empty lines"]
+    data = _PLAIN * 3 + PLAIN_CASES["wide, exact, blank and empty lines"] + "\r\n"
     # down to the bottom row first: the line paths start there
     s.feed(b"\r\n" * (ROWS - 1) + data.encode())
     # one batch, drawn without handing over to draw_lines
     assert calls["draw_plain_lines"] == [data.count("\r\n")]
     assert calls["draw_lines"] == []
     # in attributes other than the default ones, draw_lines does the work
-    s.feed(b"\x1b[31m\r\n" + _PLAIN.encode())
+    s.feed(b"\x1b[31m\r" + _PLAIN.encode())
     assert calls["draw_plain_lines"][1:] == [40]
     assert calls["draw_lines"] == [40]
 
@@ -572,6 +844,157 @@ def test_plain_line_path_rows_wrap_and_history_lines_trim_like_the_slow_path():
     ]
     assert s.row_text(0) == "ddddd" and s._vt.buffer[0].wrapped is False
     assert state(s) == state(fed(data.encode(), fast=False, cols=5, rows=2))
+
+
+# -- lines cut by the end of a read: left unfinished, continued by the next ---------------
+
+
+def light_state(s: PaneScreen) -> tuple:
+    """What can be read between two reads without making a row's cells (a row
+    left unfinished keeps only its compact line, and the next read continues it
+    only if nothing used it since)."""
+    vt = s._vt
+    return (
+        [s.render_row(y) for y in range(s.rows)],
+        [s.row_wrapped(y) for y in range(s.rows)],
+        list(s.history.lines),
+        s.history.base,
+        (vt.cursor.x, vt.cursor.y),
+        vt.cursor.attrs,
+        vt.last_char,
+        sorted(s.take_dirty()),  # those of this read only
+    )
+
+
+def read_by_read(pieces: list[bytes], **screen) -> list[tuple]:
+    """``light_state`` after each piece is fed, then the full ``state``."""
+    fast = screen.pop("fast", True)
+    s = fed(b"", fast=fast, **screen)
+    states = []
+    for piece in pieces:
+        s.feed(piece)
+        states.append(light_state(s))
+    states.append(state(s))
+    return states
+
+
+def _pieces(data: bytes, *cuts: int) -> list[bytes]:
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+_CUT_STREAMS = {
+    "colour": COLOUR_STREAMS[1],
+    "plain": PLAIN_CASES["plain only"].encode(),
+    "wide plain": PLAIN_CASES["wide, exact, blank and empty lines"].encode(),
+    "sgr every few bytes": CORPUS["sgr every few bytes over long wrapping lines"].encode(),
+    "plain then coloured": PLAIN_CASES["plain then coloured lines"].encode(),
+}
+
+
+@pytest.mark.parametrize("name", list(_CUT_STREAMS))
+@pytest.mark.parametrize("step", [3, 7, 16, 61])
+def test_lines_cut_by_reads_are_continued_like_the_slow_path(name, step):
+    """Cut every ``step`` bytes: most reads end inside a line, which the line
+    path leaves unfinished on the bottom row and the next read continues. The
+    screen must read the same as the slow path's after every read."""
+    data = b"\r\n" * ROWS + _CUT_STREAMS[name]
+    pieces = _pieces(data, *range(step, len(data), step))
+    expected = read_by_read(pieces, fast=False)
+    assert read_by_read(pieces) == expected
+    assert read_by_read(pieces, tails=False) == expected
+    assert read_by_read(pieces, plain=False) == expected
+
+
+# A read ending inside a line, something between, and the rest of the line.
+_UNFINISHED = {
+    "plain": "abc",
+    "coloured": "a\x1b[31mbc\x1b[44m",
+    "true colour": "\x1b[38;2;1;2;3mab\x1b[48;5;9mc",
+    "trailing blanks": "ab  ",
+    "coloured blanks": "\x1b[41mab  \x1b[0m",
+    "sgr only": "\x1b[1;33m",
+    "exactly the width": "\x1b[35m" + "w" * COLS,
+    "wrapping": "v" * (COLS + 3) + "\x1b[7m",
+    "twice the width": "u" * (2 * COLS),
+    "cut in an sgr": "ab\x1b[38;5",
+}
+_BETWEEN = [
+    "",
+    "\x1b[A\x1b[B",
+    "\x1b[2;1Hzz\x1b[6;4H",
+    "\x1b[2;1Hzz\x1b[6;21H",
+    "\x1b[31m",
+    "\x1b[m",
+    "\x08",
+    "\x08\x1b[C",
+    "\r",
+    "\x1b[K",
+    "\x1b[2K",
+    "\x1b[1K",
+    "\x1b7\x1b[H\x1b8",
+    "\x1b[?1049hX\x1b[?1049l",
+    "\x1b[?5h",
+    "\x1b[?7l",
+    "\x1b(0",
+    "\x1b[4h",
+    "\x1b[2;3r",
+    "\x1b[2b",
+    "\x1b[S",
+    "\x07",
+    "\t",
+]
+_REST = ["def\r\n", "\r\n", "\x1b[0m\r\nxyz\r\n", "gh", "\x1b[32m", "m\r\nq" + "r" * COLS]
+_REST += ["x\r\ny", "\r\nz", "\x1b[m"]
+
+
+@pytest.mark.parametrize("unfinished", list(_UNFINISHED))
+@pytest.mark.parametrize("between", _BETWEEN)
+def test_a_line_left_unfinished_is_continued_only_when_nothing_changed_it(unfinished, between):
+    head = ("".join(f"line {n} \x1b[3{n % 8}mcol\x1b[m\r\n" for n in range(ROWS + 2))).encode()
+    for rest in _REST:
+        pieces = [head + _UNFINISHED[unfinished].encode(), between.encode(), rest.encode()]
+        pieces.append(b"more\r\n")
+        assert read_by_read(pieces) == read_by_read(pieces, fast=False), rest
+
+
+def test_lines_cut_by_reads_take_the_line_paths():
+    """A read ending inside a line hands that line's start to the line paths
+    as their ``tail``; the next read continues it there, not the slow way."""
+    s = PaneScreen(COLS, ROWS, 100)
+    vt_screen = s._vt
+    tails = []
+    for name in ("draw_lines", "draw_plain_lines"):
+        method = getattr(vt_screen, name)
+
+        def spy(lines, tail=None, method=method, name=name):
+            tails.append((name, len(lines), tail))
+            return method(lines, tail)
+
+        setattr(vt_screen, name, spy)
+    slow = []
+    draw = vt_screen.draw
+    vt_screen.draw = lambda text: (slow.append(text), draw(text))
+    s.feed(b"\r\n" * (ROWS - 1))  # down to the bottom row, the slow way
+    s.feed(b"a\x1b[31mb\r\ncd\x1b[1")
+    s.feed(b"mef\x1b[m\r\nplain\r\nplai")
+    s.feed(b"n two\r\nthree\r\nfo")
+    s.feed(b"ur\r\n")
+    assert tails == [
+        ("draw_lines", 1, "cd"),
+        ("draw_lines", 2, "plai"),
+        ("draw_plain_lines", 2, "fo"),
+        ("draw_plain_lines", 1, None),
+    ]
+    assert slow == []
+    assert [s.row_text(y) for y in range(ROWS)] == [
+        "cdef",
+        "plain",
+        "plain two",
+        "three",
+        "four",
+        "",
+    ]
 
 
 _PLAIN_TOKENS = st.sampled_from(
@@ -687,6 +1110,10 @@ _ATTRS = st.builds(
 def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
     """The line path follows SGR as (mask, fg, bg) and effects; the escapes it
     gives must be those of the cells the general parser makes."""
+    _follow_effects(attrs, sgrs)
+
+
+def _follow_effects(attrs, sgrs):
     mask, fg, bg = state_of(attrs)
     assert escape_of_state(mask, fg, bg) == sgr_escape(attrs_of(attrs))
     for params in sgrs:
@@ -698,3 +1125,48 @@ def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
         escape = escape_of_state(mask, fg, bg)
         assert escape == sgr_escape(attrs_of(attrs)), params
         assert cell_of_escape(escape) == attrs, params
+
+
+# Parameters like those of an escape the line path writes back (a reset, flags,
+# a colour for fg and bg), valid or not: flags out of order, twice, 6 and 21,
+# colours out of range, with leading zeros or cut.
+_ESCAPE_LIKE = st.tuples(
+    st.lists(
+        st.sampled_from(["1", "2", "3", "4", "5", "6", "7", "8", "9", "21", "01"]), max_size=4
+    ),
+    st.sampled_from(["", "31", "97", "39", "38;5;200", "38;5;256", "38;5", "38;2;1;2;3"]),
+    st.sampled_from(["", "38;2;01;2;3", "38;2;255;255;256", "38;2;0;0;0", "90"]),
+    st.sampled_from(["", "44", "107", "49", "48;5;0", "48;2;255;255;255", "48;2;1;2", "100"]),
+).map(lambda t: ";".join(["0", *t[0], *(colour for colour in t[1:] if colour)]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ATTRS, _ATTRS, _ESCAPE_LIKE)
+def test_escapes_written_back_set_the_whole_state(attrs, other, params):
+    """An unfinished row's runs are drawn again from their escapes: from any
+    state, each must give exactly its attributes (and escape-like parameters
+    what the cells say)."""
+    escape = sgr_escape(attrs_of(attrs))
+    keep, on, new_fg, new_bg = sgr_effect(escape[2:-1] or "0")
+    mask, fg, bg = state_of(other)
+    state = (
+        mask & keep | on,
+        fg if new_fg is None else new_fg,
+        bg if new_bg is None else new_bg,
+    )
+    assert state == state_of(attrs)
+    _follow_effects(other, [params])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        *["0;38;5;256", "0;48;5;256", "0;38;2;256;1;1", "0;38;2;01;2;3", "0;38;5;07", "0;108"],
+        *["0;109", "0;38", "0;1;1", "0;4;1", "0;6", "0;21", "0;38;5;1;38;5;2", "0;31;32"],
+        *["0;44;41", "0;48;2;1;2;3;38;5;1", "0;1;31;2", "0;01", "0;31;", "0;;31", "0;38;2;1;2;3;4"],
+        *["0;1;2;3;4;5;7;8;9;97;107", "0;9;38;2;255;0;0;48;5;255", "0;2;1", "0;8;7", "0;38;6;1"],
+    ],
+)
+def test_escape_like_parameters_do_what_the_cells_say(params):
+    for attrs in (BLANK, BLANK._replace(bold=True, fg="38;2;1;2;3", bg="44", reverse=True)):
+        _follow_effects(attrs, [params])

@@ -291,8 +291,20 @@ _UNSET = "\x00unset"
 _PROBE_OFF = Cell(" ", _UNSET, _UNSET)
 _PROBE_ON = Cell(" ", _UNSET, _UNSET, *([True] * 8))
 _BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
-# A lone true colour exactly as _one_colour would write it back (no leading zeros).
-_CANONICAL_TRUE_COLOUR = re.compile(rf"[34]8;2;{_BYTE};{_BYTE};{_BYTE}\Z")
+#: A lone true colour exactly as _one_colour would write it back (no leading
+#: zeros): such an SGR sets its colour to ``";" + params``.
+TRUE_COLOUR = rf"[34]8;2;{_BYTE};{_BYTE};{_BYTE}"
+_CANONICAL_TRUE_COLOUR = re.compile(TRUE_COLOUR + r"\Z")
+# The parameters of an sgr_escape (a reset, flags in FLAG_PREFIX's order, a
+# valid colour for fg and bg as kept): the whole state, set from scratch. The
+# line path writes an unfinished row's runs back as these.
+_FG_KEPT = rf"3[0-7]|9[0-7]|38;5;{_BYTE}|38;2;{_BYTE};{_BYTE};{_BYTE}"
+_BG_KEPT = rf"4[0-7]|10[0-7]|48;5;{_BYTE}|48;2;{_BYTE};{_BYTE};{_BYTE}"
+_ESCAPE_PARAMS = re.compile(
+    "0(" + "".join(f"(?:;{code})?" for code in _FLAG_CODES) + ")"
+    rf"(;(?:{_FG_KEPT}))?(;(?:{_BG_KEPT}))?\Z"
+)
+_MASK_OF_FLAGS = {prefix[3:]: mask for mask, prefix in enumerate(FLAG_PREFIX)}
 #: Parameter string -> effect, filled as they appear (not lone true colours:
 #: too many, and quick to work out again).
 SGR_EFFECTS: dict[str, SgrEffect] = {}
@@ -309,8 +321,16 @@ def sgr_effect(params: str) -> SgrEffect:
             if params[0] == "3"
             else (ALL_FLAGS, 0, None, ";" + params)
         )
-    one = _one_colour(params)
-    if one is not None:
+    whole = _ESCAPE_PARAMS.match(params)
+    one = None if whole is not None else _one_colour(params)
+    if whole is not None:  # as the line path writes an unfinished row back
+        flags, fg, bg = whole.groups()
+        fg = fg or ""
+        bg = bg or ""
+        effect = (0, _MASK_OF_FLAGS[flags], fg, bg)
+        if fg[4:5] == "2" or bg[4:5] == "2":  # a true colour: too varied to cache
+            return effect
+    elif one is not None:
         field, colour = one
         if field == _FG:
             effect = (ALL_FLAGS, 0, ";" + colour, None)

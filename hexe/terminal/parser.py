@@ -9,8 +9,10 @@ Here one regular expression finds the next token: a run of printable text
 (drawn in one call), a CSI, OSC, string (DCS/APC/PM/SOS, skipped), a
 two-character escape, or a control. Where the screen allows it, whole lines
 (printable ASCII and SGR, each ended by CR LF) are drawn a batch at a time,
-and lines of printable ASCII alone (``cat`` of a log) by a leaner call still.
-A sequence cut by the end of a read is kept until the next one. The grammar
+and lines of printable ASCII alone (``cat`` of a log) by a leaner call still;
+the start of a line cut by the end of a read goes with them, and the screen
+continues it when the rest arrives. A sequence cut by the end of a read is
+kept until the next one. The grammar
 is ECMA-48's: CSI is parameters ``0x30-0x3F`` (a leading ``? > = <`` selects
 the private variants), intermediates ``0x20-0x2F``, a final ``0x40-0x7E``.
 
@@ -38,6 +40,9 @@ _TOKEN = re.compile(
 # Whole lines of printable ASCII and SGR, each ended by CR LF: what `cat` of a
 # log gives. When the screen allows it, they are drawn in one call.
 _LINES = re.compile(r"(?:(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+\r\n)++")
+
+# The start of a line of the same (possibly empty): one cut by the end of a read.
+_TAIL = re.compile(r"(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+")
 
 # The characters a line of plain text holds (``bytes.translate`` deletes them:
 # what is left of a run of such lines is its CR LF pairs).
@@ -103,6 +108,10 @@ class Parser:
         #: Runs of whole lines of printable ASCII alone (no escape at all) go
         #: to ``VTScreen.draw_plain_lines``; off, to ``draw_lines`` like others.
         self.plain_lines = hasattr(screen, "draw_plain_lines")
+        #: A line cut by the end of the data (or by a sequence cut there) goes
+        #: to those calls too, as their ``tail``: the screen continues it
+        #: with the next data. Off, it is drawn the slow way.
+        self.line_tails = self.fast_lines
         s = screen
         self.controls: dict[str, Callable[[], Any]] = {
             "\x07": s.bell,
@@ -209,9 +218,16 @@ class Parser:
                         # that looking costs at most one pass over the data.
                         plain = False
                 run = _LINES.match(data, position)
+                start = position
                 if run is not None:
                     position = run.end()
-                    screen.draw_lines(data[run.start() : position - 2].split("\r\n"))
+                tail = self._tail(data, position) if self.line_tails else position
+                if tail > position or run is not None:
+                    screen.draw_lines(
+                        data[start : position - 2].split("\r\n") if run is not None else [],
+                        data[position:tail] if tail > position else None,
+                    )
+                    position = tail
                     continue
             token = match(data, position)
             if token is None:  # ESC that starts no complete sequence
@@ -241,7 +257,8 @@ class Parser:
     def _plain_lines(self, data: str, position: int, stop: int) -> int:
         """Draw the whole lines from ``position`` to the last CR LF before ``stop``
         (no escape in between) with ``draw_plain_lines``, if they hold printable
-        ASCII only: where they end, or 0 if they were not drawn."""
+        ASCII only, and what follows as their tail if it is the same up to the
+        end of the data: where they end, or 0 if they were not drawn."""
         last = data.rfind("\r\n", position, stop)
         if last < 0:
             return 0
@@ -253,8 +270,25 @@ class Parser:
         # control (or escape) in a line.
         if len(block.encode().translate(None, _PRINTABLE)) != 2 * len(texts) - 2:
             return 0
-        self.screen.draw_plain_lines(texts)
-        return last + 2
+        end = last + 2
+        tail = None
+        if stop == len(data) and self.line_tails:
+            rest = data[end:stop]
+            if rest and rest.isascii() and rest.isprintable():
+                tail = rest
+                end = stop
+        self.screen.draw_plain_lines(texts, tail)
+        return end
+
+    @staticmethod
+    def _tail(data: str, position: int) -> int:
+        """Where the start of a line (printable ASCII and SGR) from
+        ``position`` ends, if the data ends there or with a sequence that may
+        still be completed; else ``position``."""
+        stop = _TAIL.match(data, position).end()
+        if stop == len(data) or (stop > position and _PARTIAL.match(data, stop)):
+            return stop
+        return position
 
     def _csi(self, params: str, intermediates: str, final: str) -> None:
         if not params.isprintable():

@@ -47,6 +47,7 @@ from hexe.terminal.cells import (
     FLAG_PREFIX,
     PLAIN_GLYPHS,
     SGR_EFFECTS,
+    TRUE_COLOUR,
     Cell,
     Glyphs,
     apply_sgr,
@@ -55,7 +56,17 @@ from hexe.terminal.cells import (
     sgr_effect,
     state_of,
 )
-from hexe.terminal.lines import EMPTY, Scrollback, compact, expand, line_of_runs, new_line
+from hexe.terminal.lines import (
+    EMPTY,
+    RESET,
+    Line,
+    Scrollback,
+    compact,
+    expand,
+    line_of_runs,
+    new_line,
+    segments,
+)
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -88,7 +99,8 @@ _BLANK_REVERSE = BLANK._replace(reverse=True)
 _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
-_SGR_IN_LINE = re.compile(r"\x1b\[([0-9;]*)m")
+# An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
+_SGR_IN_LINE = re.compile(rf"\x1b\[(?:({TRUE_COLOUR})|([0-9;]*))m")
 # Rows the line path leaves on screen keep the compact line they were made
 # from (:class:`_CachedRow`); off only to compare with the cells' own.
 CACHE_LINES = True
@@ -151,6 +163,84 @@ class _CachedRow(Row):
         self._forget()
         dict.update(self, other)
         return self
+
+
+class _LazyRow(_CachedRow):
+    """A row the line path left on screen whose cells are not made yet: it
+    holds only ``cached`` and ``length`` (the columns its text took, blanks
+    the compact line drops included). Rendering it and scrolling it off need
+    only the line; the first call of any ``dict`` method (a read or a write)
+    makes the cells, and the row is a :class:`_CachedRow` from then on."""
+
+    def _make_cells(self) -> None:
+        if type(self) is not _LazyRow:  # made already (a method bound before)
+            return
+        self.__class__ = _CachedRow
+        line = self.cached[1]
+        text = line.text
+        _fill_row(self, text, line.runs or ("", len(text)))
+        length = self.__dict__.pop("length")
+        if length > len(text):  # the trailing blanks, as the line path drew them
+            dict.update(self, dict.fromkeys(range(len(text), length), BLANK))
+
+
+def _making_cells(name: str):
+    def method(self, *args, **kwargs):
+        _LazyRow._make_cells(self)
+        return getattr(self, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    *("__getitem__", "__setitem__", "__delitem__", "__contains__", "__iter__", "__len__"),
+    *("__reversed__", "__eq__", "__ne__", "__or__", "__ror__", "__ior__", "__repr__"),
+    *("__sizeof__", "clear", "copy", "get", "items", "keys", "pop", "popitem"),
+    *("setdefault", "update", "values", "__reduce__", "__reduce_ex__"),
+):
+    setattr(_LazyRow, _name, _making_cells(_name))
+
+
+def _row_of(text: str, runs: list, wrapped: bool, columns: int) -> Row:
+    """The screen row for ``text`` (one-cell characters from column 0) in the
+    attributes of ``runs`` (flat ``[escape, length, …]``; it may be changed)."""
+    if CACHE_LINES:  # the cells are made when first asked for
+        row = _LazyRow(BLANK)
+        row.length = len(text)
+        row.cached = (columns, line_of_runs(text, runs, wrapped))
+    else:
+        row = Row(BLANK)
+        _fill_row(row, text, runs)
+    if wrapped:
+        row.wrapped = True
+    return row
+
+
+_GLYPHS_OF_ESCAPES: dict[str, Glyphs] = {"": PLAIN_GLYPHS}
+
+
+def _glyphs_of_escape(escape: str) -> Glyphs:
+    """The interned cells of the attributes an escape of a run sets."""
+    glyphs = _GLYPHS_OF_ESCAPES.get(escape)
+    if glyphs is None:
+        if len(_GLYPHS_OF_ESCAPES) >= _GLYPH_TABLES_LIMIT:
+            _GLYPHS_OF_ESCAPES.clear()
+            _GLYPHS_OF_ESCAPES[""] = PLAIN_GLYPHS
+        glyphs = _GLYPHS_OF_ESCAPES[escape] = Glyphs(cell_of_escape(escape))
+    return glyphs
+
+
+def _fill_row(row: dict, text: str, runs) -> None:
+    """Put the cells of ``text`` (one-cell characters from column 0) in the
+    attributes of ``runs`` (flat ``(escape, length, …)``) into ``row``,
+    through ``dict``'s own methods."""
+    x = 0
+    for i in range(0, len(runs), 2):
+        glyph = _glyphs_of_escape(runs[i]).__getitem__
+        end = x + runs[i + 1]
+        dict.update(row, zip(range(x, end), map(glyph, text[x:end]), strict=True))
+        x = end
 
 
 @dataclass
@@ -398,11 +488,22 @@ class VTScreen(pyte.Screen):
     def can_draw_lines(self) -> bool:
         """Whether :meth:`draw_lines` may be used now: the cursor at the start
         of a blank bottom row of the main screen, scrolling the whole screen
-        into scrollback, wrapping on, no insert mode, reverse video or charset."""
+        into scrollback, wrapping on, no insert mode, reverse video or charset.
+        Or the cursor at the end of the bottom row, which :meth:`draw_lines`
+        left unfinished (a line cut by the end of a read), untouched since."""
         cursor = self.cursor
         y = self.lines - 1
-        if cursor.x or cursor.y != y or self.put_aside is not None:
+        if cursor.y != y or self.put_aside is not None:
             return False
+        if cursor.x:
+            row = self.buffer.get(y)
+            if (
+                type(row) is not _LazyRow
+                or row.length != cursor.x
+                or row.wrapped
+                or row.cached[0] != self.columns
+            ):
+                return False
         margins = self.margins
         if margins is not None and (margins.top or margins.bottom != y):
             return False
@@ -411,11 +512,23 @@ class VTScreen(pyte.Screen):
             return False
         if self.charset or self.g0_charset is not cs.LAT1_MAP or self.scrollback.limit <= 0:
             return False
+        if cursor.x:
+            return True
         row = self.buffer.get(y)
         return row is None or (not row and not row.wrapped and row.default is BLANK)
 
-    def draw_lines(self, lines: list[str]) -> None:
-        """Each of ``lines`` (printable ASCII and SGR sequences) drawn, then CR LF.
+    def _unfinished(self) -> tuple[int, Line | None]:
+        """The columns and line of the row :meth:`draw_lines` left unfinished
+        at the bottom, the cursor at its end (see :meth:`can_draw_lines`); 0
+        and None when the cursor is at the start of a blank bottom row."""
+        if not self.cursor.x:
+            return 0, None
+        row = self.buffer[self.lines - 1]
+        return row.length, row.cached[1]
+
+    def draw_lines(self, lines: list[str], tail: str | None = None) -> None:
+        """Each of ``lines`` (printable ASCII and SGR sequences) drawn, then CR LF;
+        then ``tail`` (the same, cut by the end of the read), left unfinished.
 
         The same screen, scrollback and cursor as drawing them one character
         at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
@@ -423,61 +536,117 @@ class VTScreen(pyte.Screen):
         and the screen is shifted once. The attributes are followed as a
         ``(mask, fg, bg)`` state and each SGR as a cached effect on it
         (:func:`~hexe.terminal.cells.sgr_effect`): a run of text needs only
-        its escape, built by joining strings, not a cell.
+        its escape, built by joining strings, not a cell. A lone true colour
+        in the form it is kept in is told apart by the regular expression
+        that splits the line, and sets its colour without a look-up.
+
+        The tail's last row stays on the bottom row with the cursor at its
+        end, and the next call continues it: the row is drawn again from its
+        start with what follows, as one line (its runs written back as SGR,
+        each from a reset, then the current attributes').
         """
         columns = self.columns
         start_attrs = self.cursor.attrs
         mask, fg, bg = state_of(start_attrs)
         escape = start_escape = escape_of_state(mask, fg, bg)
+        head, unfinished = self._unfinished()
+        if unfinished is not None:
+            again = []
+            for run_escape, piece in segments(unfinished):
+                again += (run_escape or RESET, piece)
+            if head > len(unfinished.text):  # blanks the line dropped
+                again += (RESET, " " * (head - len(unfinished.text)))
+            again.append(escape or RESET)
+            if lines:
+                lines = ["".join(again) + lines[0], *lines[1:]]
+            else:
+                tail = "".join(again) + (tail or "")
+        if tail is not None:
+            lines = [*lines, tail]
         effects = SGR_EFFECTS
         split = _SGR_IN_LINE.split
         prefix = FLAG_PREFIX
         produced: list[tuple[str, list, bool]] = []
         add = produced.append
-        last_text = ""
         for line in lines:
             if "\x1b" in line:
+                # text, then for each SGR: its parameters if a lone true
+                # colour (else None), its parameters if not (else None), the
+                # text after it
                 parts = split(line)
-                text = parts[0]
-                runs: list = []
+                it = iter(parts)
+                text = next(it)
                 if text:
-                    runs += (escape, len(text))
-                    last_text = text
-                for i in range(1, len(parts), 2):
-                    params = parts[i]
-                    keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
-                    mask = mask & keep | on
-                    if new_fg is not None:
-                        fg = new_fg
-                    if new_bg is not None:
-                        bg = new_bg
-                    text = parts[i + 1]
+                    runs: list = [escape, len(text)]
+                    last = escape  # the escape of the last run
+                else:
+                    runs = []
+                    last = None
+                for true_colour, params, text in zip(it, it, it, strict=True):
+                    if true_colour is None:
+                        keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
+                        mask = mask & keep | on
+                        if new_fg is not None:
+                            fg = new_fg
+                        if new_bg is not None:
+                            bg = new_bg
+                    elif true_colour[0] == "3":
+                        fg = ";" + true_colour
+                    else:
+                        bg = ";" + true_colour
                     if text:
-                        escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
-                        if runs and runs[-2] == escape:
+                        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+                        if escape == last:
                             runs[-1] += len(text)
                         else:
                             runs += (escape, len(text))
-                        last_text = text
+                            last = escape
                 if not text:  # the line ends with an SGR: the next starts with it
-                    escape = prefix[mask] + fg + bg + "m" if mask or fg or bg else ""
-                text = "".join(parts[::2])
+                    escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+                text = "".join(parts[::3])
             else:
                 text = line
                 runs = [escape, len(line)] if line else []
-                if line:
-                    last_text = line
             if len(text) <= columns:
                 add((text, runs, False))
             else:
                 _cut_rows(text, runs, columns, add)
-        if last_text:
-            self.last_char = last_text[-1]
         if escape != start_escape:
             self.cursor.attrs = cell_of_escape(escape)
-        self._place_lines(produced)
+        self._finish_lines(produced, tail is not None, head)
 
-    def draw_plain_lines(self, lines: list[str]) -> None:
+    def _finish_lines(self, produced: list[tuple[str, list, bool]], tail: bool, head: int) -> None:
+        """Scroll ``produced`` rows up through the screen (text, flat runs,
+        wrapped), all but the last if it is a ``tail``'s: that one is put on
+        the bottom row, the cursor at its end. ``head`` is the columns of the
+        row left unfinished before, drawn again as the start of the first."""
+        for text, _, _ in reversed(produced):
+            if text:
+                # (unless nothing was drawn but the unfinished row again)
+                if not head or sum(len(row[0]) for row in produced) > head:
+                    self.last_char = text[-1]
+                break
+        last = produced.pop() if tail else None
+        if produced:
+            self._place_lines(produced)
+        if last is not None:
+            self._leave_unfinished(last[0], last[1], bool(produced), head)
+        else:
+            self.cursor.x = 0
+
+    def _leave_unfinished(self, text: str, runs: list, placed: bool, head: int) -> None:
+        """Put ``text`` (a tail's last row) on the bottom row, the cursor at its
+        end; ``placed``: rows were scrolled up before it (the bottom row is
+        blank), else it is the row of ``head`` columns left unfinished before,
+        continued, or a new one."""
+        if placed or len(text) > head:
+            y = self.lines - 1
+            if text:
+                self.buffer[y] = _row_of(text, runs, False, self.columns)
+            self.cursor.x = len(text)
+            self.dirty.add(y)
+
+    def draw_plain_lines(self, lines: list[str], tail: str | None = None) -> None:
         """:meth:`draw_lines` for lines of printable ASCII only (``" "`` to
         ``"~"``: no SGR, no controls), with the same result.
 
@@ -485,22 +654,52 @@ class VTScreen(pyte.Screen):
         to scrollback are made without a Python loop over them: ``str.rstrip``
         trims them (only spaces can trail) and each becomes a :class:`Line`
         by ``tuple.__new__``. Lines wider than the screen are cut in pieces
-        first. In other attributes, :meth:`draw_lines` does the work.
+        first. In other attributes, :meth:`draw_lines` does the work, and for
+        an unfinished row in colour it draws the first line.
         """
         attrs = self.cursor.attrs
         if attrs is not BLANK and escape_of_state(*state_of(attrs)):
-            self.draw_lines(lines)
+            self.draw_lines(lines, tail)
+            return
+        head, unfinished = self._unfinished()
+        if unfinished is not None:
+            if unfinished.runs is not None:
+                if not lines:
+                    self.draw_lines(lines, tail)
+                    return
+                self.draw_lines(lines[:1])
+                lines = lines[1:]
+                head = 0
+            else:
+                again = unfinished.text + " " * (head - len(unfinished.text))
+                if lines:
+                    lines = [again + lines[0], *lines[1:]]
+                else:
+                    tail = again + (tail or "")
+        if tail is not None:
+            lines = [*lines, tail]
+        if not lines:
             return
         columns = self.columns
         lengths = list(map(len, lines))
-        if max(lengths, default=0) > columns:
+        if max(lengths) > columns:
             texts, wrapped = _cut_plain(lines, lengths, columns)
         else:
             texts, wrapped = lines, None
         for text in reversed(lines):
             if text:
-                self.last_char = text[-1]
+                # (unless nothing was drawn but the unfinished row again)
+                if not head or sum(lengths) > head:
+                    self.last_char = text[-1]
                 break
+        last = None
+        if tail is not None:
+            if texts is lines:
+                texts = lines[:-1]
+                last = lines[-1]
+            else:
+                last = texts.pop()
+                wrapped.pop()
 
         def history_of(start: int, stop: int) -> list:
             flags = repeat(False) if wrapped is None else wrapped[start:stop]
@@ -512,6 +711,10 @@ class VTScreen(pyte.Screen):
             return text, ["", len(text)] if text else [], wrapped is not None and wrapped[i]
 
         self._place_rows(len(texts), history_of, row_of)
+        if last is not None:
+            self._leave_unfinished(last, ["", len(last)] if last else [], bool(texts), head)
+        else:
+            self.cursor.x = 0
 
     def _place_lines(self, produced: list[tuple[str, list, bool]]) -> None:
         """Scroll ``produced`` rows (text, flat ``[escape, length, …]`` runs,
@@ -551,25 +754,8 @@ class VTScreen(pyte.Screen):
                     buffer[y] = row
             else:
                 text, runs, wrapped = row_of(source - keep)
-                row = Row(BLANK)
-                x = 0
-                for i in range(0, len(runs), 2):
-                    piece_attrs = cell_of_escape(runs[i])
-                    glyphs = self._glyphs
-                    if glyphs is None or glyphs.attrs != piece_attrs:
-                        glyphs = self._glyphs_for(piece_attrs)
-                    end = x + runs[i + 1]
-                    row.update(
-                        zip(range(x, end), map(glyphs.__getitem__, text[x:end]), strict=True)
-                    )
-                    x = end
-                if wrapped:
-                    row.wrapped = True
-                if row or wrapped:
-                    if CACHE_LINES:
-                        row.__class__ = _CachedRow
-                        row.cached = (columns, line_of_runs(text, runs, wrapped))
-                    buffer[y] = row
+                if text or wrapped:
+                    buffer[y] = _row_of(text, runs, wrapped, columns)
         self.dirty.update(range(self.lines))
 
     def repeat(self, count: int | None = None) -> None:
