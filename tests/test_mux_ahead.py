@@ -88,6 +88,9 @@ def test_a_split_takes_the_prepared_sandbox_and_is_isolated_like_any_pane(mux):
     m.type("echo pid=$$ host=$(hostname) nnp=$(grep -c 'NoNewPrivs:.1' /proc/self/status)-ok")
     m.wait_for("pid=2 host=hexe nnp=1-ok")
     pane = next(p for p in panes(m) if p["init_pid"] == ahead)
+    # the terminal was made before the pane's size was known: it is set on adoption
+    m.type("echo size=$(stty size | tr ' ' x)-ok")
+    m.wait_for(f"size={pane['rows']}x{pane['cols']}-ok")
     assert pane["isolation"]["profile"] == "full"
     assert pane["isolation"]["memory_max"] == 64 << 20
     assert pane["isolation"]["cgroups"]
