@@ -10,6 +10,7 @@ isolation of the focused pane; gone with the session.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 from helpers import wait_for
@@ -187,3 +188,18 @@ def test_pane_spawn_callbacks_run_only_for_real_panes(mux):
     m.wait_for("second=cb2")  # cb3 if the prepared sandbox had run the callback
     new = max(panes(m), key=lambda p: p["id"])
     assert new["init_pid"] != ahead
+
+
+def test_a_prepared_sandbox_killed_while_waiting_is_cleaned_up_and_replaced(mux):
+    m = mux('hexe.defaults { profile = "full", pids = 50 }\n')
+    prompt_ready(m)
+    ahead = one_prepared(m)
+    dirs = cgroup_dirs(ahead)
+    assert dirs
+    os.kill(ahead, signal.SIGKILL)
+    wait_for(lambda: not any(d.exists() for d in dirs), what="its cgroup to be removed")
+    again = one_prepared(m, other_than=ahead)
+    assert not _alive(ahead)
+    ok(m.hexe("split-down", "-s", "t"))
+    prompt_ready(m, 2)
+    assert max(panes(m), key=lambda p: p["id"])["init_pid"] == again

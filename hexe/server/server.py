@@ -394,14 +394,11 @@ class Server:
                 return
         # it ended before it was used: a setup error, or it was killed
         self.sel.unregister(fd)
-        _, master = self.take_ahead()
-        if master is not None:
-            os.close(master)
         self.ahead_failures += 1
         error = ahead.setup_error
         self.log.info("spawn_ahead_ended", problem=error.message if error else "killed")
+        self.end_ahead(*self.take_ahead())
         self.schedule_ahead(AHEAD_DELAY * 10)
-        spawn_mod.discard(ahead)
 
     def take_ahead(self) -> tuple[spawn_mod.Spawn | None, int | None]:
         """The prepared sandbox and its PTY's master, no longer kept here."""
@@ -426,19 +423,24 @@ class Server:
         if spawn_mod.adopt(ahead, plan, on_warning=warnings.append):
             self.ahead_failures = 0
             return ahead, master
-        os.close(master)
-        spawn_mod.discard(ahead)
+        self.end_ahead(ahead, master)
         return None
 
     def discard_ahead(self) -> None:
-        ahead, master = self.take_ahead()
         self.ahead_due = None
+        self.end_ahead(*self.take_ahead())
+
+    def end_ahead(self, ahead: spawn_mod.Spawn | None, master: int | None) -> None:
+        """End a prepared sandbox taken with :meth:`take_ahead`, and close its PTY."""
         if master is not None:
             os.close(master)
         if ahead is None:
             return
         if ahead.status_fd is not None:
-            self.sel.unregister(ahead.status_fd)
+            try:
+                self.sel.unregister(ahead.status_fd)
+            except (KeyError, ValueError):
+                pass  # already taken out
         try:
             spawn_mod.discard(ahead)
         except Exception as exc:  # a plugin's cleanup must not take the server down
