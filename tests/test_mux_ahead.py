@@ -65,12 +65,17 @@ def v1_memory_limit(pid: int) -> int | None:
 
 
 def cgroup_dirs(pid: int) -> list[Path]:
-    """The v1 cgroup directories ``pid`` is in, below a ``hexe`` directory."""
+    """The cgroup directories ``pid`` is in below a ``hexe`` directory (v1 and v2)."""
     found = []
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
-        if "/hexe/" in path and controllers:
+        if "/hexe/" not in path:
+            continue
+        if controllers:  # v1: one hierarchy per controller (or named hierarchy)
             found.append(Path("/sys/fs/cgroup") / controllers.split(",")[0] / path.lstrip("/"))
+        else:  # v2: the unified hierarchy, alone or beside v1
+            for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+                found.append(Path(root) / path.lstrip("/"))
     return [d for d in found if d.is_dir()]
 
 
