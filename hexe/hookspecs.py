@@ -21,9 +21,10 @@ The spawn protocol, in order (see ``hexe/spawn.py``)::
     child   hexe_child_mounts     private propagation, /tmp, /proc
     child   hexe_child_network    bring up lo
     child   hexe_child_hostname   set the hostname
+    child   hexe_child_init       PID 1 execs the sandbox's init; a fork goes on
     child   hexe_child_security   no_new_privs, locked mounts, capabilities (trylast)
     child   hexe_child_seccomp    load syscall filters: the last step before exec
-    child   hexe_child_exec       run the command (an init may wrap it)
+    child   hexe_child_exec       run the command
     parent  hexe_spawn_started    exec succeeded
     parent  hexe_spawn_failed     a step failed; undo what prepare did
     parent  hexe_spawn_exited     the process tree ended; clean up
@@ -182,6 +183,19 @@ def hexe_child_hostname(spawn: Spawn) -> None:
 
 
 @hookspec
+def hexe_child_init(spawn: Spawn) -> None:
+    """Give the sandbox an init, after the namespace-wide phases (mounts, network, hostname).
+
+    Runs in the process that is PID 1 of a new pid namespace (when the plan
+    has one). An implementation forks: the new process returns from the hook
+    and goes on through every later phase to run the command; the other one
+    becomes the sandbox's init by exec (so it holds nothing of the process
+    that forked the sandbox) and never returns. Without a pid namespace it
+    does nothing. The voidbox plugin executes ``hexe-init``.
+    """
+
+
+@hookspec
 def hexe_child_security(spawn: Spawn) -> None:
     """Restrict the process: locked mounts, ``no_new_privs``, Landlock, capabilities.
 
@@ -226,10 +240,9 @@ def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
     ``command.spawn()`` starts it as a child and returns its pid. Both raise
     ``SetupError`` (exit 127 not found, 126 not executable).
 
-    Return None to let the core call ``command.exec()``. The voidbox plugin
-    uses this hook to stay as PID 1: it spawns the command as PID 2, reaps
-    orphans and forwards signals. An implementation that takes over never
-    returns.
+    Return None to let the core call ``command.exec()``. An implementation
+    that takes over never returns. (A sandbox's PID 1 is not made here but in
+    ``hexe_child_init``.)
     """
 
 

@@ -82,6 +82,7 @@ EARLY_HOOKS = (
     "hexe_child_mounts",
     "hexe_child_network",
     "hexe_child_hostname",
+    "hexe_child_init",
     "hexe_child_security",
     "hexe_child_seccomp",
 )
@@ -180,6 +181,13 @@ class Spawn:
         self.ready = False
         #: spawned ahead: /proc/self/mountinfo, open since the fork (see :func:`adopt`)
         self.mounts_fd: int | None = None
+        #: descriptors the child keeps across its close-all (plugins add theirs
+        #: in ``hexe_spawn_prepare``, e.g. the init program to execute)
+        self.child_fds: set[int] = set()
+        #: the lifeline (parent: write end, held until the spawn is finished;
+        #: child: read end). Only the parent ever holds the write end, so its
+        #: end of file tells the sandbox that its owner is gone, killed included.
+        self.lifeline_fd: int | None = None
         self.log = hexe_log.get_logger(spawn=plan.name)
 
     # -- used by plugins in the parent -------------------------------------
@@ -284,6 +292,7 @@ class Spawn:
     def finish(self, status: int) -> None:
         """Record that the waited-on process ended with ``status`` and clean up."""
         self.exit_status = status
+        self.close_lifeline()
         try:
             self.pm.hook.hexe_spawn_exited(spawn=self, status=status)
         finally:
@@ -297,6 +306,12 @@ class Spawn:
         if self.mounts_fd is not None:
             os.close(self.mounts_fd)
             self.mounts_fd = None
+
+    def close_lifeline(self) -> None:
+        """Let go of the sandbox: its PID 1 ends it when the last write end closes."""
+        if self.lifeline_fd is not None:
+            os.close(self.lifeline_fd)
+            self.lifeline_fd = None
 
     def send_signal(self, sig: int) -> None:
         if self.pid is not None:
@@ -360,6 +375,7 @@ class Spawn:
         return status
 
     def _call_failed(self, error: Exception) -> None:
+        self.close_lifeline()
         if not self._failed_called:
             self._failed_called = True
             self.pm.hook.hexe_spawn_failed(spawn=self, error=error)
@@ -477,8 +493,11 @@ def start(
         spawn._call_failed(exc)
         raise
 
+    life_r = None
     if "pid" in plan.isolation.namespaces:
         _ensure_subreaper()
+        life_r, spawn.lifeline_fd = os.pipe2(os.O_CLOEXEC)
+        spawn.child_fds.add(life_r)
     release_r, release_w = os.pipe2(os.O_CLOEXEC)
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     go_child = None
@@ -496,6 +515,8 @@ def start(
     except OSError as exc:
         for fd in (release_r, release_w, status_r, status_w):
             os.close(fd)
+        if life_r is not None:
+            os.close(life_r)
         spawn.close_go()
         if go_child is not None:
             go_child.close()
@@ -507,9 +528,15 @@ def start(
         if go_child is not None:
             spawn.close_go()
             spawn.go_socket = go_child
+        if spawn.lifeline_fd is not None:
+            os.close(spawn.lifeline_fd)  # only the owner holds the write end
+            spawn.lifeline_fd = life_r
         _child_main(spawn, release_r, status_w)
     os.close(release_r)
     os.close(status_w)
+    if life_r is not None:
+        os.close(life_r)
+        spawn.child_fds.discard(life_r)
     if go_child is not None:
         go_child.close()
     spawn.pid = spawn._direct_pid = pid
@@ -695,7 +722,7 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             os._exit(EXIT_SETUP_FAILED)  # the parent refused us
         os.close(release_r)
         spawn.child_status_fd = status_w
-        keep = {0, 1, 2, status_w}
+        keep = {0, 1, 2, status_w, *spawn.child_fds}
         if spawn.terminal_fd is not None:
             keep.add(spawn.terminal_fd)
         if spawn.go_socket is not None:
@@ -710,6 +737,9 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             os._exit(0)
         for phase, name in CHILD_PHASES_AFTER_PID1:
             _phase(phase, getattr(hook, name), spawn=spawn)
+        # PID 1 becomes the sandbox's init (by exec); what returns here is
+        # the process that goes on to run the command
+        _phase("init", hook.hexe_child_init, spawn=spawn)
         if spawn.go_socket is not None:
             _set_process_name(AHEAD_PROCESS_NAME)
         if spawn.terminal_fd is not None:
@@ -721,6 +751,8 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             _await_command(spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
+        if "pid" in spawn.plan.isolation.namespaces:  # under an init: say the command starts
+            _send(status_w, {"spawned": os.getpid()})
         command.exec()
     except SetupError as exc:
         _send(status_w, {"error": exc.to_dict()})

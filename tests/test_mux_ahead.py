@@ -30,7 +30,9 @@ def _ppid(pid: int) -> int | None:
 
 
 def prepared(m) -> list[int]:
-    """The ``hexe-ahead`` processes whose parent is this session's server."""
+    """The prepared sandboxes of this session's server, as the pids it holds:
+    a ``hexe-ahead`` child (no pid namespace), or a ``hexe-init`` child whose
+    own child is a waiting ``hexe-ahead`` (a pid namespace)."""
     server = m.server_pid()
     found = []
     for entry in os.listdir("/proc"):
@@ -40,8 +42,13 @@ def prepared(m) -> list[int]:
             comm = Path(f"/proc/{entry}/comm").read_text().strip()
         except OSError:
             continue
-        if comm == "hexe-ahead" and _ppid(int(entry)) == server:
+        if comm != "hexe-ahead":
+            continue
+        parent = _ppid(int(entry))
+        if parent == server:
             found.append(int(entry))
+        elif parent is not None and _ppid(parent) == server:
+            found.append(parent)
     return found
 
 

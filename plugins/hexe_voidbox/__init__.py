@@ -12,8 +12,12 @@ What each phase does, for the namespaces in the plan:
   its own ``/proc`` (otherwise ``ps`` would show the host).
 - userns: ``setgroups`` deny, then ``0 <uid> 1`` in ``uid_map`` and
   ``gid_map``: the caller's ids become root inside.
-- pid1: fork; the child is PID 1 and runs :mod:`hexe_voidbox.init`, which
-  starts the command as PID 2.
+- pid1: fork; the child is PID 1 of the new pid namespace.
+- init: after the namespace-wide phases, PID 1 forks the process that goes on
+  to run the command (PID 2) and executes ``hexe-init`` (:mod:`hexe_voidbox.initbin`,
+  a small static C program): the sandbox's PID 1 holds nothing of the server
+  that forked it, is not dumpable, reaps orphans, forwards signals, and ends
+  the sandbox when its owner's lifeline closes (the owner was killed).
 - mounts: propagation private (recursive), a fresh tmpfs ``/tmp`` (mount
   namespace), fresh ``/dev/shm`` and ``/dev/mqueue`` (with an ipc namespace),
   a fresh ``/proc`` (pid namespace).
@@ -36,10 +40,9 @@ import os
 from typing import Any
 
 from hexe import hookimpl
-from hexe.errors import SetupError
-from hexe_voidbox import caps, fsactions, syscalls
+from hexe.errors import SetupError, SpawnRefused
+from hexe_voidbox import caps, fsactions, initbin, syscalls
 from hexe_voidbox import seccomp as seccomp_filter
-from hexe_voidbox.init import run_init
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 
 COMPONENT = "voidbox isolation"
@@ -105,6 +108,19 @@ def hexe_spawn_features() -> list[str]:
 
 @hookimpl
 def hexe_spawn_prepare(spawn: Any) -> None:
+    if "pid" in spawn.plan.isolation.namespaces:
+        try:
+            fd = initbin.open_init()
+        except (initbin.InitUnavailable, OSError) as exc:
+            raise SpawnRefused(
+                f"profile {spawn.plan.isolation.profile} needs a pid namespace, whose PID 1 is "
+                f"hexe-init: {exc}",
+                hint="run `hexe doctor`",
+            ) from exc
+        spawn.child_fds.add(fd)
+        _state(spawn)["init_fd"] = fd
+    elif "user" in spawn.plan.isolation.namespaces:
+        _state(spawn)["owner"] = os.getpid()
     policy = spawn.plan.isolation.seccomp
     if policy:
         _state(spawn)["seccomp"] = seccomp_filter.compile(policy)
@@ -330,6 +346,14 @@ def hexe_child_hostname(spawn: Any) -> None:
 
 @hookimpl
 def hexe_child_security(spawn: Any) -> None:
+    owner = _state(spawn).get("owner")
+    if owner is not None:  # a user namespace without an init: die with the owner directly
+        try:
+            syscalls.set_parent_death_signal(9)
+        except OSError as exc:
+            raise _fail("prctl(PR_SET_PDEATHSIG)", exc) from exc
+        if os.getppid() != owner:
+            raise SetupError("die with the owner", 0, "hexe, which started the sandbox, is gone")
     namespaces = spawn.plan.isolation.namespaces
     if "user" in namespaces and _mount_namespace(namespaces):
         _lock_mounts()
@@ -372,10 +396,40 @@ def hexe_child_seccomp(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_exec(spawn: Any, command: Any) -> None:
-    if not _state(spawn).get("pid1"):
-        return None
-    run_init(command, spawn.child_status_fd)
+def hexe_child_init(spawn: Any) -> None:
+    """PID 1 forks the command's process, then becomes ``hexe-init`` by exec.
+
+    The new process waits until that exec happened (end of file on a
+    close-on-exec pipe) before it goes on, so no code of the sandbox ever
+    runs beside a PID 1 that still holds the server's memory.
+    """
+    state = _state(spawn)
+    if not state.get("pid1"):
+        return
+    lifeline = spawn.lifeline_fd
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    try:
+        command_pid = os.fork()
+    except OSError as exc:
+        raise _fail("fork the command's process", exc) from exc
+    if command_pid == 0:
+        os.close(ready_w)
+        os.read(ready_r, 1)  # end of file: PID 1 is hexe-init now (or gone)
+        os.close(ready_r)
+        if lifeline is not None:
+            os.close(lifeline)
+            spawn.lifeline_fd = None
+        state["pid1"] = False
+        return
+    os.close(ready_r)
+    argv = ["hexe-init", str(lifeline if lifeline is not None else -1), str(command_pid)]
+    try:
+        if lifeline is not None:
+            os.set_inheritable(lifeline, True)
+        os.execve(state["init_fd"], argv, {})
+    except OSError as exc:
+        os.kill(command_pid, 9)
+        raise _fail("execute hexe-init", exc) from exc
 
 
 @hookimpl
