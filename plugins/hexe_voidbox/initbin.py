@@ -9,7 +9,7 @@ the child executes it from that descriptor (``fexecve``), which works after
 Where the program lives, first found wins:
 
 1. ``_bin/hexe-init-<digest>`` beside this file (built by ``python3 -m
-   hexe_voidbox.initbin`` at install time, or by the first spawn when the
+   hexe_voidbox`` at install time, or by the first spawn when the
    package directory is writable);
 2. ``$XDG_CACHE_HOME/hexe/hexe-init-<digest>`` (``~/.cache``).
 
@@ -69,7 +69,7 @@ def build(target: Path) -> Path:
         raise InitUnavailable(
             "hexe-init, the sandbox's PID 1, is not built and no C compiler was found; "
             "install one (Debian/Ubuntu: apt-get install gcc libc6-dev) or build it where one "
-            "is: python3 -m hexe_voidbox.initbin"
+            "is: python3 -m hexe_voidbox"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     errors = []
