@@ -21,10 +21,10 @@ The spawn protocol, in order (see ``hexe/spawn.py``)::
     child   hexe_child_mounts     private propagation, /tmp, /proc
     child   hexe_child_network    bring up lo
     child   hexe_child_hostname   set the hostname
-    child   hexe_child_init       PID 1 execs the sandbox's init; a fork goes on
     child   hexe_child_security   no_new_privs, locked mounts, capabilities (trylast)
-    child   hexe_child_seccomp    load syscall filters: the last step before exec
-    child   hexe_child_exec       run the command
+    child   hexe_child_seccomp    load syscall filters: the last setup step
+    child   hexe_child_handover   hand the rest to a program of the plugin's (an init)
+    child   hexe_child_exec       run the command (when nothing took over)
     parent  hexe_spawn_started    exec succeeded
     parent  hexe_spawn_failed     a step failed; undo what prepare did
     parent  hexe_spawn_exited     the process tree ended; clean up
@@ -183,19 +183,6 @@ def hexe_child_hostname(spawn: Spawn) -> None:
 
 
 @hookspec
-def hexe_child_init(spawn: Spawn) -> None:
-    """Give the sandbox an init, after the namespace-wide phases (mounts, network, hostname).
-
-    Runs in the process that is PID 1 of a new pid namespace (when the plan
-    has one). An implementation forks: the new process returns from the hook
-    and goes on through every later phase to run the command; the other one
-    becomes the sandbox's init by exec (so it holds nothing of the process
-    that forked the sandbox) and never returns. Without a pid namespace it
-    does nothing. The voidbox plugin executes ``hexe-init``.
-    """
-
-
-@hookspec
 def hexe_child_security(spawn: Spawn) -> None:
     """Restrict the process: locked mounts, ``no_new_privs``, Landlock, capabilities.
 
@@ -231,6 +218,23 @@ def hexe_child_seccomp(spawn: Spawn) -> None:
 
 
 @hookspec(firstresult=True)
+def hexe_child_handover(spawn: Spawn) -> object | None:
+    """Take over the rest of the spawn in a program of the plugin's own, by exec.
+
+    Called after the seccomp phase, before the command is known or resolved
+    (for a sandbox prepared ahead, after ``ready`` was reported). The program
+    reads the command from ``spawn.command_fd()`` (to its end; the format of
+    :func:`hexe.spawn.encode_command`; nothing read: the sandbox was
+    discarded), enters the directory, executes the command and reports on
+    ``spawn.child_status_fd`` as the status pipe does (``spawned``,
+    ``warning``, ``error``). An implementation that takes over never
+    returns; return None to let the core go on. The voidbox plugin uses it
+    to make ``hexe-init`` the sandbox's PID 1, so that no copy of the
+    owner's memory stays in the sandbox.
+    """
+
+
+@hookspec(firstresult=True)
 def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
     """Run the command, or let the core exec it.
 
@@ -241,8 +245,8 @@ def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
     ``SetupError`` (exit 127 not found, 126 not executable).
 
     Return None to let the core call ``command.exec()``. An implementation
-    that takes over never returns. (A sandbox's PID 1 is not made here but in
-    ``hexe_child_init``.)
+    that takes over never returns. Not called when ``hexe_child_handover``
+    took over.
     """
 
 

@@ -82,9 +82,9 @@ EARLY_HOOKS = (
     "hexe_child_mounts",
     "hexe_child_network",
     "hexe_child_hostname",
-    "hexe_child_init",
     "hexe_child_security",
     "hexe_child_seccomp",
+    "hexe_child_handover",
 )
 #: The name a sandbox prepared ahead shows in ``ps`` while it waits.
 AHEAD_PROCESS_NAME = b"hexe-ahead"
@@ -306,6 +306,19 @@ class Spawn:
         if self.mounts_fd is not None:
             os.close(self.mounts_fd)
             self.mounts_fd = None
+
+    def command_fd(self) -> int:
+        """Child side: a descriptor to read the command from, to its end
+        (:func:`encode_command`): the go socket of a sandbox prepared ahead,
+        else an in-memory file holding the plan's command."""
+        if self.go_socket is not None:
+            return self.go_socket.fileno()
+        plan = self.plan
+        data = encode_command(plan.argv, plan.env, plan.cwd or self._caller_cwd, plan.cwd is not None)
+        fd = os.memfd_create("hexe-command", os.MFD_CLOEXEC)
+        os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
 
     def close_lifeline(self) -> None:
         """Let go of the sandbox: its PID 1 ends it when the last write end closes."""
@@ -630,11 +643,11 @@ def adopt(
     problems, _warnings = check(plan, spawn.pm)  # its warnings were given when it was made
     if problems:
         return False
-    message = json.dumps({"argv": list(plan.argv), "env": dict(plan.env), "cwd": plan.cwd})
+    message = encode_command(plan.argv, plan.env, plan.cwd or spawn._caller_cwd, plan.cwd is not None)
     sock = spawn.go_socket
     try:
         sock.settimeout(2)
-        sock.sendall(message.encode())
+        sock.sendall(message)
     except OSError as exc:
         spawn.log.info("spawn_ahead_gone", error=str(exc))
         return False
@@ -737,9 +750,6 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             os._exit(0)
         for phase, name in CHILD_PHASES_AFTER_PID1:
             _phase(phase, getattr(hook, name), spawn=spawn)
-        # PID 1 becomes the sandbox's init (by exec); what returns here is
-        # the process that goes on to run the command
-        _phase("init", hook.hexe_child_init, spawn=spawn)
         if spawn.go_socket is not None:
             _set_process_name(AHEAD_PROCESS_NAME)
         if spawn.terminal_fd is not None:
@@ -748,6 +758,8 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         _phase("seccomp", hook.hexe_child_seccomp, spawn=spawn)
         if spawn.go_socket is not None:
             _send(status_w, {"ready": True})
+        _phase("handover", hook.hexe_child_handover, spawn=spawn)  # returns if not taken
+        if spawn.go_socket is not None:
             _await_command(spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
@@ -767,6 +779,29 @@ def _set_process_name(name: bytes) -> None:
     ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)  # best effort: only ps shows it
 
 
+def encode_command(
+    argv: tuple[str, ...] | list[str], env: Mapping[str, str], cwd: str, explicit: bool
+) -> bytes:
+    """The command as a program that takes over a spawn reads it (see
+    ``hexe_child_handover``): NUL-terminated fields — ``1``/``0`` (the
+    directory was given, so a missing one is an error), the directory, the
+    argument count and arguments, the environment count and ``KEY=value``
+    entries. Arguments and values cannot contain NUL (exec could not pass it)."""
+    fields = ["1" if explicit else "0", cwd, str(len(argv)), *argv, str(len(env))]
+    fields += [f"{key}={value}" for key, value in env.items()]
+    return b"".join(os.fsencode(f) + b"\0" for f in fields)
+
+
+def decode_command(data: bytes) -> tuple[tuple[str, ...], dict[str, str], str, bool]:
+    """The inverse of :func:`encode_command`: (argv, env, directory, explicit)."""
+    fields = [os.fsdecode(f) for f in data.split(b"\0")[:-1]]
+    explicit, cwd, count = fields[0] == "1", fields[1], int(fields[2])
+    argv = tuple(fields[3 : 3 + count])
+    entries = fields[4 + count :]
+    env = dict(e.split("=", 1) for e in entries if "=" in e)
+    return argv, env, cwd, explicit
+
+
 def _await_command(spawn: Spawn) -> None:
     """Spawned ahead: wait for :func:`adopt`'s command and make it the plan's.
     The parent closing the socket instead ends the child. Only ``read`` is
@@ -783,10 +818,10 @@ def _await_command(spawn: Spawn) -> None:
     spawn.go_socket = None
     if not chunks:
         os._exit(0)  # discarded: nothing was run
-    message = json.loads(b"".join(chunks))
-    spawn.plan = replace(
-        spawn.plan, argv=tuple(message["argv"]), env=message["env"], cwd=message["cwd"]
-    )
+    argv, env, cwd, explicit = decode_command(b"".join(chunks))
+    if not explicit:
+        spawn._caller_cwd, cwd = cwd, None
+    spawn.plan = replace(spawn.plan, argv=argv, env=env, cwd=cwd)
 
 
 def _phase(phase: str, hook: Callable[..., Any], **kwargs: Any) -> Any:
@@ -844,6 +879,14 @@ def _currently_ignored() -> set[int]:
 INHERITED_IGNORED = frozenset(_currently_ignored() - {signal.SIGPIPE, signal.SIGXFSZ})
 
 
+def reset_signals() -> None:
+    """Give signals the dispositions and mask a command should start with
+    (before an exec: what hexe ignores back to default, nothing blocked)."""
+    for sig in _ignored_signals():
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def _ignored_signals() -> set[int]:
     """Signals hexe ignores that the command must get back at their default.
 
@@ -898,9 +941,7 @@ class Command:
         return cls(path, tuple(plan.argv), plan.env)
 
     def exec(self) -> NoReturn:
-        for sig in _ignored_signals():
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        reset_signals()
         try:
             os.execve(self.path, list(self.argv), dict(self.env))
         except OSError as exc:

@@ -30,9 +30,7 @@ def _ppid(pid: int) -> int | None:
 
 
 def prepared(m) -> list[int]:
-    """The prepared sandboxes of this session's server, as the pids it holds:
-    a ``hexe-ahead`` child (no pid namespace), or a ``hexe-init`` child whose
-    own child is a waiting ``hexe-ahead`` (a pid namespace)."""
+    """The ``hexe-ahead`` processes whose parent is this session's server."""
     server = m.server_pid()
     found = []
     for entry in os.listdir("/proc"):
@@ -42,13 +40,8 @@ def prepared(m) -> list[int]:
             comm = Path(f"/proc/{entry}/comm").read_text().strip()
         except OSError:
             continue
-        if comm != "hexe-ahead":
-            continue
-        parent = _ppid(int(entry))
-        if parent == server:
+        if comm == "hexe-ahead" and _ppid(int(entry)) == server:
             found.append(int(entry))
-        elif parent is not None and _ppid(parent) == server:
-            found.append(parent)
     return found
 
 

@@ -13,11 +13,12 @@ What each phase does, for the namespaces in the plan:
 - userns: ``setgroups`` deny, then ``0 <uid> 1`` in ``uid_map`` and
   ``gid_map``: the caller's ids become root inside.
 - pid1: fork; the child is PID 1 of the new pid namespace.
-- init: after the namespace-wide phases, PID 1 forks the process that goes on
-  to run the command (PID 2) and executes ``hexe-init`` (:mod:`hexe_voidbox.initbin`,
-  a small static C program): the sandbox's PID 1 holds nothing of the server
-  that forked it, is not dumpable, reaps orphans, forwards signals, and ends
-  the sandbox when its owner's lifeline closes (the owner was killed).
+- handover: after every setup step, PID 1 executes ``hexe-init``
+  (:mod:`hexe_voidbox.initbin`, a small static C program), which reads the
+  command, starts it as PID 2, reaps orphans, forwards signals, and ends the
+  sandbox when its owner's lifeline closes (the owner was killed): the
+  sandbox's PID 1 holds nothing of the server that forked it, and is not
+  dumpable.
 - mounts: propagation private (recursive), a fresh tmpfs ``/tmp`` (mount
   namespace), fresh ``/dev/shm`` and ``/dev/mqueue`` (with an ipc namespace),
   a fresh ``/proc`` (pid namespace).
@@ -396,40 +397,35 @@ def hexe_child_seccomp(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_init(spawn: Any) -> None:
-    """PID 1 forks the command's process, then becomes ``hexe-init`` by exec.
+def hexe_child_handover(spawn: Any) -> bool | None:
+    """PID 1 becomes ``hexe-init`` by exec, which reads and starts the command.
 
-    The new process waits until that exec happened (end of file on a
-    close-on-exec pipe) before it goes on, so no code of the sandbox ever
-    runs beside a PID 1 that still holds the server's memory.
+    Every setup step has run (the restrictions hold for the init and so for
+    the command); the exec leaves nothing of the owner's memory in the
+    sandbox before any of its code runs. A sandbox prepared ahead execs now
+    too: the init itself waits for the command.
     """
     state = _state(spawn)
     if not state.get("pid1"):
-        return
-    lifeline = spawn.lifeline_fd
-    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        return None
+    from hexe.spawn import reset_signals
+
+    go = spawn.command_fd()
+    fds = [spawn.lifeline_fd, spawn.child_status_fd, go]
+    if any(fd is None for fd in fds):
+        raise SetupError("start hexe-init", 0, "no lifeline or status pipe", component=COMPONENT)
+    reset_signals()
     try:
-        command_pid = os.fork()
+        for fd in fds:
+            os.set_inheritable(fd, True)
+        os.execve(state["init_fd"], ["hexe-init", *map(str, fds)], {})
     except OSError as exc:
-        raise _fail("fork the command's process", exc) from exc
-    if command_pid == 0:
-        os.close(ready_w)
-        os.read(ready_r, 1)  # end of file: PID 1 is hexe-init now (or gone)
-        os.close(ready_r)
-        if lifeline is not None:
-            os.close(lifeline)
-            spawn.lifeline_fd = None
-        state["pid1"] = False
-        return
-    os.close(ready_r)
-    argv = ["hexe-init", str(lifeline if lifeline is not None else -1), str(command_pid)]
-    try:
-        if lifeline is not None:
-            os.set_inheritable(lifeline, True)
-        os.execve(state["init_fd"], argv, {})
-    except OSError as exc:
-        os.kill(command_pid, 9)
-        raise _fail("execute hexe-init", exc) from exc
+        raise _fail(
+            "execute hexe-init",
+            exc,
+            "a Landlock or seccomp rule may forbid executing hexe's init; `hexe doctor` "
+            "shows where it is",
+        ) from exc
 
 
 @hookimpl

@@ -21,11 +21,13 @@ in a ``rootfs`` without a C library.
 
 Trust: the program is as trusted as hexe's own Python files. A sandbox that a
 user gives write access to hexe's install or cache directory could replace
-it, as it could replace hexe's code.
+it for hexe processes started later, as it could replace hexe's code; a
+running server keeps the sealed copy it made at its first sandbox.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -101,11 +103,34 @@ def ensure() -> Path:
     raise InitUnavailable("hexe-init could not be written: " + "; ".join(problems))
 
 
+MFD_EXEC = 0x10  # Linux 6.3+: executable even where vm.memfd_noexec asks otherwise
+
+
 def open_init() -> int:
-    """A descriptor of the built program, opened once per process (close-on-exec)."""
+    """A sealed in-memory copy of the built program, made once per process
+    (close-on-exec), to execute with ``fexecve``.
+
+    In memory, because the file is then the same for every sandbox of this
+    process whatever happens to the one on disk (the copy is sealed: it can
+    no longer be written, grown or shrunk), it runs inside any mount
+    namespace and after ``pivot_root``, and Landlock rules, which restrict
+    executing by path, do not apply to a file that has none (a Landlock
+    ``read`` list need not name hexe's install).
+    """
     global _fd
     if _fd is None:
-        _fd = os.open(ensure(), os.O_RDONLY | os.O_CLOEXEC)
+        data = ensure().read_bytes()
+        flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
+        try:
+            fd = os.memfd_create("hexe-init", flags | MFD_EXEC)
+        except OSError:  # before Linux 6.3 the flag is unknown, and not needed
+            fd = os.memfd_create("hexe-init", flags)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+        _fd = fd
     return _fd
 
 
