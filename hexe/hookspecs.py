@@ -22,8 +22,9 @@ The spawn protocol, in order (see ``hexe/spawn.py``)::
     child   hexe_child_network    bring up lo
     child   hexe_child_hostname   set the hostname
     child   hexe_child_security   no_new_privs, locked mounts, capabilities (trylast)
-    child   hexe_child_seccomp    load syscall filters: the last step before exec
-    child   hexe_child_exec       run the command (an init may wrap it)
+    child   hexe_child_seccomp    load syscall filters: the last setup step
+    child   hexe_child_handover   hand the rest to a program of the plugin's (an init)
+    child   hexe_child_exec       run the command (when nothing took over)
     parent  hexe_spawn_started    exec succeeded
     parent  hexe_spawn_failed     a step failed; undo what prepare did
     parent  hexe_spawn_exited     the process tree ended; clean up
@@ -217,6 +218,23 @@ def hexe_child_seccomp(spawn: Spawn) -> None:
 
 
 @hookspec(firstresult=True)
+def hexe_child_handover(spawn: Spawn) -> object | None:
+    """Take over the rest of the spawn in a program of the plugin's own, by exec.
+
+    Called after the seccomp phase, before the command is known or resolved
+    (for a sandbox prepared ahead, after ``ready`` was reported). The program
+    reads the command from ``spawn.command_fd()`` (to its end; the format of
+    :func:`hexe.spawn.encode_command`; nothing read: the sandbox was
+    discarded), enters the directory, executes the command and reports on
+    ``spawn.child_status_fd`` as the status pipe does (``spawned``,
+    ``warning``, ``error``). An implementation that takes over never
+    returns; return None to let the core go on. The voidbox plugin uses it
+    to make ``hexe-init`` the sandbox's PID 1, so that no copy of the
+    owner's memory stays in the sandbox.
+    """
+
+
+@hookspec(firstresult=True)
 def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
     """Run the command, or let the core exec it.
 
@@ -226,10 +244,9 @@ def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
     ``command.spawn()`` starts it as a child and returns its pid. Both raise
     ``SetupError`` (exit 127 not found, 126 not executable).
 
-    Return None to let the core call ``command.exec()``. The voidbox plugin
-    uses this hook to stay as PID 1: it spawns the command as PID 2, reaps
-    orphans and forwards signals. An implementation that takes over never
-    returns.
+    Return None to let the core call ``command.exec()``. An implementation
+    that takes over never returns. Not called when ``hexe_child_handover``
+    took over.
     """
 
 

@@ -84,6 +84,7 @@ EARLY_HOOKS = (
     "hexe_child_hostname",
     "hexe_child_security",
     "hexe_child_seccomp",
+    "hexe_child_handover",
 )
 #: The name a sandbox prepared ahead shows in ``ps`` while it waits.
 AHEAD_PROCESS_NAME = b"hexe-ahead"
@@ -180,6 +181,13 @@ class Spawn:
         self.ready = False
         #: spawned ahead: /proc/self/mountinfo, open since the fork (see :func:`adopt`)
         self.mounts_fd: int | None = None
+        #: descriptors the child keeps across its close-all (plugins add theirs
+        #: in ``hexe_spawn_prepare``, e.g. the init program to execute)
+        self.child_fds: set[int] = set()
+        #: the lifeline (parent: write end, held until the spawn is finished;
+        #: child: read end). Only the parent ever holds the write end, so its
+        #: end of file tells the sandbox that its owner is gone, killed included.
+        self.lifeline_fd: int | None = None
         self.log = hexe_log.get_logger(spawn=plan.name)
 
     # -- used by plugins in the parent -------------------------------------
@@ -284,6 +292,7 @@ class Spawn:
     def finish(self, status: int) -> None:
         """Record that the waited-on process ended with ``status`` and clean up."""
         self.exit_status = status
+        self.close_lifeline()
         try:
             self.pm.hook.hexe_spawn_exited(spawn=self, status=status)
         finally:
@@ -297,6 +306,25 @@ class Spawn:
         if self.mounts_fd is not None:
             os.close(self.mounts_fd)
             self.mounts_fd = None
+
+    def command_fd(self) -> int:
+        """Child side: a descriptor to read the command from, to its end
+        (:func:`encode_command`): the go socket of a sandbox prepared ahead,
+        else an in-memory file holding the plan's command."""
+        if self.go_socket is not None:
+            return self.go_socket.fileno()
+        plan = self.plan
+        data = encode_command(plan.argv, plan.env, plan.cwd or self._caller_cwd, plan.cwd is not None)
+        fd = os.memfd_create("hexe-command", os.MFD_CLOEXEC)
+        os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+
+    def close_lifeline(self) -> None:
+        """Let go of the sandbox: its PID 1 ends it when the last write end closes."""
+        if self.lifeline_fd is not None:
+            os.close(self.lifeline_fd)
+            self.lifeline_fd = None
 
     def send_signal(self, sig: int) -> None:
         if self.pid is not None:
@@ -360,6 +388,7 @@ class Spawn:
         return status
 
     def _call_failed(self, error: Exception) -> None:
+        self.close_lifeline()
         if not self._failed_called:
             self._failed_called = True
             self.pm.hook.hexe_spawn_failed(spawn=self, error=error)
@@ -477,8 +506,11 @@ def start(
         spawn._call_failed(exc)
         raise
 
+    life_r = None
     if "pid" in plan.isolation.namespaces:
         _ensure_subreaper()
+        life_r, spawn.lifeline_fd = os.pipe2(os.O_CLOEXEC)
+        spawn.child_fds.add(life_r)
     release_r, release_w = os.pipe2(os.O_CLOEXEC)
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     go_child = None
@@ -496,6 +528,8 @@ def start(
     except OSError as exc:
         for fd in (release_r, release_w, status_r, status_w):
             os.close(fd)
+        if life_r is not None:
+            os.close(life_r)
         spawn.close_go()
         if go_child is not None:
             go_child.close()
@@ -507,9 +541,15 @@ def start(
         if go_child is not None:
             spawn.close_go()
             spawn.go_socket = go_child
+        if spawn.lifeline_fd is not None:
+            os.close(spawn.lifeline_fd)  # only the owner holds the write end
+            spawn.lifeline_fd = life_r
         _child_main(spawn, release_r, status_w)
     os.close(release_r)
     os.close(status_w)
+    if life_r is not None:
+        os.close(life_r)
+        spawn.child_fds.discard(life_r)
     if go_child is not None:
         go_child.close()
     spawn.pid = spawn._direct_pid = pid
@@ -603,11 +643,11 @@ def adopt(
     problems, _warnings = check(plan, spawn.pm)  # its warnings were given when it was made
     if problems:
         return False
-    message = json.dumps({"argv": list(plan.argv), "env": dict(plan.env), "cwd": plan.cwd})
+    message = encode_command(plan.argv, plan.env, plan.cwd or spawn._caller_cwd, plan.cwd is not None)
     sock = spawn.go_socket
     try:
         sock.settimeout(2)
-        sock.sendall(message.encode())
+        sock.sendall(message)
     except OSError as exc:
         spawn.log.info("spawn_ahead_gone", error=str(exc))
         return False
@@ -695,7 +735,7 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             os._exit(EXIT_SETUP_FAILED)  # the parent refused us
         os.close(release_r)
         spawn.child_status_fd = status_w
-        keep = {0, 1, 2, status_w}
+        keep = {0, 1, 2, status_w, *spawn.child_fds}
         if spawn.terminal_fd is not None:
             keep.add(spawn.terminal_fd)
         if spawn.go_socket is not None:
@@ -718,9 +758,13 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         _phase("seccomp", hook.hexe_child_seccomp, spawn=spawn)
         if spawn.go_socket is not None:
             _send(status_w, {"ready": True})
+        _phase("handover", hook.hexe_child_handover, spawn=spawn)  # returns if not taken
+        if spawn.go_socket is not None:
             _await_command(spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
+        if "pid" in spawn.plan.isolation.namespaces:  # under an init: say the command starts
+            _send(status_w, {"spawned": os.getpid()})
         command.exec()
     except SetupError as exc:
         _send(status_w, {"error": exc.to_dict()})
@@ -733,6 +777,29 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
 
 def _set_process_name(name: bytes) -> None:
     ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)  # best effort: only ps shows it
+
+
+def encode_command(
+    argv: tuple[str, ...] | list[str], env: Mapping[str, str], cwd: str, explicit: bool
+) -> bytes:
+    """The command as a program that takes over a spawn reads it (see
+    ``hexe_child_handover``): NUL-terminated fields — ``1``/``0`` (the
+    directory was given, so a missing one is an error), the directory, the
+    argument count and arguments, the environment count and ``KEY=value``
+    entries. Arguments and values cannot contain NUL (exec could not pass it)."""
+    fields = ["1" if explicit else "0", cwd, str(len(argv)), *argv, str(len(env))]
+    fields += [f"{key}={value}" for key, value in env.items()]
+    return b"".join(os.fsencode(f) + b"\0" for f in fields)
+
+
+def decode_command(data: bytes) -> tuple[tuple[str, ...], dict[str, str], str, bool]:
+    """The inverse of :func:`encode_command`: (argv, env, directory, explicit)."""
+    fields = [os.fsdecode(f) for f in data.split(b"\0")[:-1]]
+    explicit, cwd, count = fields[0] == "1", fields[1], int(fields[2])
+    argv = tuple(fields[3 : 3 + count])
+    entries = fields[4 + count :]
+    env = dict(e.split("=", 1) for e in entries if "=" in e)
+    return argv, env, cwd, explicit
 
 
 def _await_command(spawn: Spawn) -> None:
@@ -751,10 +818,10 @@ def _await_command(spawn: Spawn) -> None:
     spawn.go_socket = None
     if not chunks:
         os._exit(0)  # discarded: nothing was run
-    message = json.loads(b"".join(chunks))
-    spawn.plan = replace(
-        spawn.plan, argv=tuple(message["argv"]), env=message["env"], cwd=message["cwd"]
-    )
+    argv, env, cwd, explicit = decode_command(b"".join(chunks))
+    if not explicit:
+        spawn._caller_cwd, cwd = cwd, None
+    spawn.plan = replace(spawn.plan, argv=argv, env=env, cwd=cwd)
 
 
 def _phase(phase: str, hook: Callable[..., Any], **kwargs: Any) -> Any:
@@ -812,6 +879,14 @@ def _currently_ignored() -> set[int]:
 INHERITED_IGNORED = frozenset(_currently_ignored() - {signal.SIGPIPE, signal.SIGXFSZ})
 
 
+def reset_signals() -> None:
+    """Give signals the dispositions and mask a command should start with
+    (before an exec: what hexe ignores back to default, nothing blocked)."""
+    for sig in _ignored_signals():
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def _ignored_signals() -> set[int]:
     """Signals hexe ignores that the command must get back at their default.
 
@@ -866,9 +941,7 @@ class Command:
         return cls(path, tuple(plan.argv), plan.env)
 
     def exec(self) -> NoReturn:
-        for sig in _ignored_signals():
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        reset_signals()
         try:
             os.execve(self.path, list(self.argv), dict(self.env))
         except OSError as exc:

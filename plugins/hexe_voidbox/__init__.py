@@ -12,8 +12,13 @@ What each phase does, for the namespaces in the plan:
   its own ``/proc`` (otherwise ``ps`` would show the host).
 - userns: ``setgroups`` deny, then ``0 <uid> 1`` in ``uid_map`` and
   ``gid_map``: the caller's ids become root inside.
-- pid1: fork; the child is PID 1 and runs :mod:`hexe_voidbox.init`, which
-  starts the command as PID 2.
+- pid1: fork; the child is PID 1 of the new pid namespace.
+- handover: after every setup step, PID 1 executes ``hexe-init``
+  (:mod:`hexe_voidbox.initbin`, a small static C program), which reads the
+  command, starts it as PID 2, reaps orphans, forwards signals, and ends the
+  sandbox when its owner's lifeline closes (the owner was killed): the
+  sandbox's PID 1 holds nothing of the server that forked it, and is not
+  dumpable.
 - mounts: propagation private (recursive), a fresh tmpfs ``/tmp`` (mount
   namespace), fresh ``/dev/shm`` and ``/dev/mqueue`` (with an ipc namespace),
   a fresh ``/proc`` (pid namespace).
@@ -36,10 +41,9 @@ import os
 from typing import Any
 
 from hexe import hookimpl
-from hexe.errors import SetupError
-from hexe_voidbox import caps, fsactions, syscalls
+from hexe.errors import SetupError, SpawnRefused
+from hexe_voidbox import caps, fsactions, initbin, syscalls
 from hexe_voidbox import seccomp as seccomp_filter
-from hexe_voidbox.init import run_init
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 
 COMPONENT = "voidbox isolation"
@@ -105,6 +109,19 @@ def hexe_spawn_features() -> list[str]:
 
 @hookimpl
 def hexe_spawn_prepare(spawn: Any) -> None:
+    if "pid" in spawn.plan.isolation.namespaces:
+        try:
+            fd = initbin.open_init()
+        except (initbin.InitUnavailable, OSError) as exc:
+            raise SpawnRefused(
+                f"profile {spawn.plan.isolation.profile} needs a pid namespace, whose PID 1 is "
+                f"hexe-init: {exc}",
+                hint="run `hexe doctor`",
+            ) from exc
+        spawn.child_fds.add(fd)
+        _state(spawn)["init_fd"] = fd
+    elif "user" in spawn.plan.isolation.namespaces:
+        _state(spawn)["owner"] = os.getpid()
     policy = spawn.plan.isolation.seccomp
     if policy:
         _state(spawn)["seccomp"] = seccomp_filter.compile(policy)
@@ -330,6 +347,14 @@ def hexe_child_hostname(spawn: Any) -> None:
 
 @hookimpl
 def hexe_child_security(spawn: Any) -> None:
+    owner = _state(spawn).get("owner")
+    if owner is not None:  # a user namespace without an init: die with the owner directly
+        try:
+            syscalls.set_parent_death_signal(9)
+        except OSError as exc:
+            raise _fail("prctl(PR_SET_PDEATHSIG)", exc) from exc
+        if os.getppid() != owner:
+            raise SetupError("die with the owner", 0, "hexe, which started the sandbox, is gone")
     namespaces = spawn.plan.isolation.namespaces
     if "user" in namespaces and _mount_namespace(namespaces):
         _lock_mounts()
@@ -372,10 +397,35 @@ def hexe_child_seccomp(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_exec(spawn: Any, command: Any) -> None:
-    if not _state(spawn).get("pid1"):
+def hexe_child_handover(spawn: Any) -> bool | None:
+    """PID 1 becomes ``hexe-init`` by exec, which reads and starts the command.
+
+    Every setup step has run (the restrictions hold for the init and so for
+    the command); the exec leaves nothing of the owner's memory in the
+    sandbox before any of its code runs. A sandbox prepared ahead execs now
+    too: the init itself waits for the command.
+    """
+    state = _state(spawn)
+    if not state.get("pid1"):
         return None
-    run_init(command, spawn.child_status_fd)
+    from hexe.spawn import reset_signals
+
+    go = spawn.command_fd()
+    fds = [spawn.lifeline_fd, spawn.child_status_fd, go]
+    if any(fd is None for fd in fds):
+        raise SetupError("start hexe-init", 0, "no lifeline or status pipe", component=COMPONENT)
+    reset_signals()
+    try:
+        for fd in fds:
+            os.set_inheritable(fd, True)
+        os.execve(state["init_fd"], ["hexe-init", *map(str, fds)], {})
+    except OSError as exc:
+        raise _fail(
+            "execute hexe-init",
+            exc,
+            "a Landlock or seccomp rule may forbid executing hexe's init; `hexe doctor` "
+            "shows where it is",
+        ) from exc
 
 
 @hookimpl

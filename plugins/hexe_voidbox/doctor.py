@@ -39,6 +39,23 @@ def try_unshare(flags: int) -> int:
     return int(data or b"1")
 
 
+def _init_check() -> Check:
+    """hexe-init, every pid namespace's PID 1: built (or buildable) here."""
+    from hexe_voidbox import initbin
+
+    try:
+        path = initbin.ensure()
+    except (initbin.InitUnavailable, OSError) as exc:
+        return Check(
+            "isolation",
+            "hexe-init",
+            False,
+            str(exc),
+            "profiles with a pid namespace (default, balanced, full, sandbox) cannot start",
+        )
+    return Check("isolation", "hexe-init", True, f"the sandbox's PID 1 is {path}")
+
+
 def checks() -> list[Check]:
     out = []
     for name, flag in NAMESPACE_FLAGS.items():
@@ -57,6 +74,7 @@ def checks() -> list[Check]:
                     "see the sysctls below and `docs/isolation.md` (troubleshooting)",
                 )
             )
+    out.append(_init_check())
     out.append(_seccomp_check())
     for key, meaning in SYSCTLS:
         path = Path("/proc/sys") / key.replace(".", "/")

@@ -1,0 +1,148 @@
+"""The sandbox's PID 1, ``hexe-init``: a small static C program (``init.c``).
+
+A sandbox's PID 1 is started by exec, so it holds nothing of the process that
+made it (the session server holds every pane's screen). This module finds the
+built program, builds it when it is missing, and opens it once per process:
+the child executes it from that descriptor (``fexecve``), which works after
+``pivot_root`` into a rootfs and inside any mount namespace.
+
+Where the program lives, first found wins:
+
+1. ``_bin/hexe-init-<digest>`` beside this file (built by ``python3 -m
+   hexe_voidbox`` at install time, or by the first spawn when the
+   package directory is writable);
+2. ``$XDG_CACHE_HOME/hexe/hexe-init-<digest>`` (``~/.cache``).
+
+``<digest>`` is the SHA-256 of ``init.c`` (its first 16 hex digits), so an
+upgraded hexe never runs an old init. Building needs a C compiler (``cc``)
+and, for a static program, the C library's static archive (Debian:
+``libc6-dev``); without ``-static`` it is linked dynamically, which fails only
+in a ``rootfs`` without a C library.
+
+Trust: the program is as trusted as hexe's own Python files. A sandbox that a
+user gives write access to hexe's install or cache directory could replace
+it for hexe processes started later, as it could replace hexe's code; a
+running server keeps the sealed copy it made at its first sandbox.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("init.c")
+NAME = "hexe-init"
+
+_fd: int | None = None
+
+
+class InitUnavailable(Exception):
+    """hexe-init is not built and cannot be built here: the message says why and what to do."""
+
+
+def digest() -> str:
+    return hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+
+
+def candidates() -> list[Path]:
+    """Where the built program may be, in the order they are tried."""
+    name = f"{NAME}-{digest()}"
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return [SOURCE.parent / "_bin" / name, Path(cache) / "hexe" / name]
+
+
+def find() -> Path | None:
+    for path in candidates():
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def build(target: Path) -> Path:
+    """Compile ``init.c`` into ``target`` (atomically: a temporary file, then rename)."""
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        raise InitUnavailable(
+            "hexe-init, the sandbox's PID 1, is not built and no C compiler was found; "
+            "install one (Debian/Ubuntu: apt-get install gcc libc6-dev) or build it where one "
+            "is: python3 -m hexe_voidbox"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for static in (["-static"], []):
+        fd, tmp = tempfile.mkstemp(prefix=f".{NAME}-", dir=target.parent)
+        os.close(fd)
+        argv = [compiler, "-Os", "-Wall", *static, "-o", tmp, str(SOURCE)]
+        result = subprocess.run(argv, capture_output=True, text=True)
+        if result.returncode == 0:
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, target)
+            return target
+        os.unlink(tmp)
+        errors.append(f"{' '.join(argv)}: {result.stderr.strip()[-400:]}")
+    raise InitUnavailable("hexe-init could not be built:\n" + "\n".join(errors))
+
+
+def ensure() -> Path:
+    """The built program, building it where a directory is writable."""
+    found = find()
+    if found is not None:
+        return found
+    problems = []
+    for path in candidates():
+        try:
+            return build(path)
+        except OSError as exc:  # a read-only install: try the next place
+            problems.append(f"{path.parent}: {exc.strerror or exc}")
+    raise InitUnavailable("hexe-init could not be written: " + "; ".join(problems))
+
+
+MFD_EXEC = 0x10  # Linux 6.3+: executable even where vm.memfd_noexec asks otherwise
+
+
+def open_init() -> int:
+    """A sealed in-memory copy of the built program, made once per process
+    (close-on-exec), to execute with ``fexecve``.
+
+    In memory, because the file is then the same for every sandbox of this
+    process whatever happens to the one on disk (the copy is sealed: it can
+    no longer be written, grown or shrunk), it runs inside any mount
+    namespace and after ``pivot_root``, and Landlock rules, which restrict
+    executing by path, do not apply to a file that has none (a Landlock
+    ``read`` list need not name hexe's install).
+    """
+    global _fd
+    if _fd is None:
+        data = ensure().read_bytes()
+        flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
+        try:
+            fd = os.memfd_create("hexe-init", flags | MFD_EXEC)
+        except OSError:  # before Linux 6.3 the flag is unknown, and not needed
+            fd = os.memfd_create("hexe-init", flags)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+        _fd = fd
+    return _fd
+
+
+def main() -> int:
+    try:
+        path = ensure()
+    except InitUnavailable as exc:
+        print(f"hexe: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
