@@ -39,7 +39,11 @@ def landlock_abi() -> int:
 def env(tmp_path_factory):
     if landlock_abi() < 1:
         pytest.skip("this kernel has no Landlock (Linux 5.13+, landlock in lsm=)")
-    base = tmp_path_factory.mktemp("landlock")
+    return install_plugin(tmp_path_factory.mktemp("landlock"))
+
+
+def install_plugin(base: Path) -> dict[str, str]:
+    """pip-install the plugin under ``base``; the environment that makes hexe find it."""
     shutil.copytree(SOURCE, base / "src", ignore=shutil.ignore_patterns("build", "*.egg-info"))
     target = base / "site"
     install = subprocess.run(
@@ -92,7 +96,7 @@ def test_a_write_outside_the_allowed_paths_is_refused_inside_the_pane(env, tmp_p
     result = hexe(
         "--config", str(config), "run", "--pane", "boxed", "--", "sh", "-c", script, env=env
     )
-    assert result.stdout == "in\n"
+    assert result.stdout == "in\n", result.stderr
     assert f"cannot create {outside}: Permission denied" in result.stderr
     assert not outside.exists()
     # the control: the same pane without the plugin's rule writes there
