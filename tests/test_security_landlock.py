@@ -100,7 +100,15 @@ def read_available(fd: int) -> bytes:
     return data
 
 
-def test_writing_into_or_reading_another_terminal_is_refused(env, tmp_path):
+READS = '"/usr", "/bin", "/lib", "/lib64", "/etc"'
+
+
+@pytest.mark.parametrize(
+    "landlock",
+    ['{ write = { "/tmp" } }', f'{{ write = {{ "/tmp" }}, read = {{ {READS} }} }}'],
+    ids=["reads-open", "reads-restricted"],
+)
+def test_writing_into_or_reading_another_terminal_is_refused(env, tmp_path, landlock):
     other_master, other_slave = os.openpty()
     try:
         victim = os.ttyname(other_slave)
@@ -110,9 +118,7 @@ def test_writing_into_or_reading_another_terminal_is_refused(env, tmp_path):
         attempt("read", lambda: os.close(os.open({victim!r}, os.O_RDONLY | flags)))
         attempt("exists", lambda: os.stat({victim!r}))
         """
-        boxed = probe(
-            env, tmp_path, '{ profile = "none", landlock = { write = { "/tmp" } } }', code
-        )
+        boxed = probe(env, tmp_path, f'{{ profile = "none", landlock = {landlock} }}', code)
         assert boxed == {"write": "Permission denied", "read": "Permission denied", "exists": "ok"}
         assert b"pwned" not in read_available(other_master)
         # "unless a rule allows it": a write tree holding /dev/pts
