@@ -316,3 +316,27 @@ def test_chmod_and_utime_outside_are_not_restricted_as_documented(env, tmp_path,
     assert result.stdout == "changed\n", result.stderr
     st = outside.stat()
     assert (st.st_mode & 0o777, st.st_mtime) == (0o644, 0)
+
+
+def test_connecting_to_a_socket_file_outside_is_not_restricted_as_documented(
+    env, tmp_path, outside
+):
+    """Landlock does not treat connecting to a unix socket by its path as a file
+    access, even with reads restricted (docs/isolation.md): masks or a rootfs
+    hide such sockets. If a kernel starts refusing it, update the docs."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(outside))
+    listener.listen(4)
+    try:
+        code = f"""
+        import socket
+        def connect():
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect({str(outside)!r})
+        attempt("connect", connect)
+        """
+        landlock = f'{{ write = {{ "/tmp" }}, read = {{ {READS} }} }}'
+        boxed = probe(env, tmp_path, f'{{ profile = "none", landlock = {landlock} }}', code)
+        assert boxed == {"connect": "ok"}
+    finally:
+        listener.close()
