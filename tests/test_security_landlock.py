@@ -17,6 +17,7 @@ under ``balanced`` otherwise.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -24,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import termios
 import textwrap
 import uuid
 from pathlib import Path
@@ -148,7 +150,8 @@ def test_the_panes_own_terminal_can_still_be_reopened_but_not_another(env, tmp_p
     victim = os.ttyname(other_slave)
     script = (
         't=$(tty) && echo "own $t" && echo reopened-ok > "$t"; '
-        f"echo pwned > {victim} || echo other-refused"
+        f"echo pwned > {victim} || echo other-refused; "
+        "stty size </dev/tty >/dev/null && echo devtty-ok"
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "hexe", "--config", str(config), "run", "--pane", "boxed"]
@@ -159,6 +162,7 @@ def test_the_panes_own_terminal_can_still_be_reopened_but_not_another(env, tmp_p
         env=env,
         cwd="/",
         start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # a controlling terminal
     )
     os.close(slave)
     output = b""
@@ -183,6 +187,8 @@ def test_the_panes_own_terminal_can_still_be_reopened_but_not_another(env, tmp_p
     assert "own /dev/pts/" in text, text
     assert "reopened-ok" in text, text
     assert "Permission denied" in text and "other-refused" in text, text
+    # /dev/tty (the controlling terminal, if the command has one) takes ioctls
+    assert "devtty-ok" in text or "/dev/tty: No such device or address" in text, text
     assert b"pwned" not in read_available(other_master)
     os.close(other_slave)
     os.close(other_master)
