@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -346,3 +347,37 @@ def test_connecting_to_a_socket_file_outside_is_not_restricted_as_documented(
         assert boxed == {"connect": "ok"}
     finally:
         listener.close()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_a_landlocked_session_pane_reopens_its_own_terminal_but_not_another(
+    env, mux, monkeypatch, outside
+):
+    """In a real session, in a split that takes the prepared sandbox (restricted
+    before its command was known): the pane's own terminal by name works,
+    another terminal and a file outside are refused."""
+    from test_mux_e2e import prompt_ready
+    from test_sessions import ok
+
+    monkeypatch.setenv("PYTHONPATH", env["PYTHONPATH"])  # the session finds the plugin
+    other_master, other_slave = os.openpty()
+    victim = os.ttyname(other_slave)
+    try:
+        m = mux('hexe.defaults { profile = "full", landlock = { write = { "/tmp" } } }\n')
+        prompt_ready(m)
+        ok(m.hexe("split-down", "-s", "t"))
+        prompt_ready(m, 2)
+        # $((...)): the line as typed does not show what its output shows
+        m.type(
+            "echo hi > $(tty) && echo own-$((6*7)); "
+            f"echo pwned > {victim} || echo other-$((6*7)); "
+            f"echo pwned > {outside} || echo outside-$((6*7))"
+        )
+        m.wait_for("own-42")
+        m.wait_for("other-42")
+        m.wait_for("outside-42")
+        assert not outside.exists()
+        assert b"pwned" not in read_available(other_master)
+    finally:
+        os.close(other_slave)
+        os.close(other_master)
