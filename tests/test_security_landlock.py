@@ -381,3 +381,29 @@ def test_a_landlocked_session_pane_reopens_its_own_terminal_but_not_another(
     finally:
         os.close(other_slave)
         os.close(other_master)
+
+
+CONSOLES = ("/dev/tty1", "/dev/vcs1", "/dev/console")
+
+
+def test_reading_a_console_or_its_screen_is_refused(env, tmp_path):
+    """Virtual consoles (keys typed there), their screens (/dev/vcs*) and
+    /dev/console are terminals too: not readable under the plugin."""
+    present = []
+    for path in CONSOLES:
+        try:
+            os.close(os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK))
+            present.append(path)
+        except OSError:
+            pass
+    if not present:
+        pytest.skip(f"none of {', '.join(CONSOLES)} can be opened here, even outside a pane")
+    code = "".join(
+        f"attempt({p!r}, lambda: os.close(os.open({p!r}, os.O_RDONLY | os.O_NOCTTY"
+        " | os.O_NONBLOCK)))\n"
+        for p in present
+    )
+    boxed = probe(env, tmp_path, '{ profile = "none", landlock = { write = { "/tmp" } } }', code)
+    assert boxed == dict.fromkeys(present, "Permission denied")
+    # the control: the same pane without the plugin's rule reads them
+    assert probe(env, tmp_path, '{ profile = "none" }', code) == dict.fromkeys(present, "ok")

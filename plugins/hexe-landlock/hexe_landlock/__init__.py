@@ -28,11 +28,12 @@ Whatever the ABI, every filesystem right the kernel knows is handled, and:
 - writing (and device ioctls on) ``/dev/null``, ``/dev/zero``, ``/dev/full``
   and ``/dev/tty`` is always allowed;
 - ``/dev/pts`` is neither readable nor writable unless a ``write`` tree holds
-  it: other terminals cannot be read or typed into. The pane's own terminal
+  it, nor are the other terminals of ``/dev`` (consoles, ``/dev/vcs*``,
+  ``/dev/console``): they cannot be read or typed into. The pane's own terminal
   is already open (fds 0-2, which Landlock does not re-check) and may also
   be reopened by its name, through a rule on that one file;
 - without ``read``, everything else stays readable: each entry of ``/`` and
-  of ``/dev`` (but ``/dev/pts``) gets a read rule.
+  of ``/dev`` (but those terminals) gets a read rule.
 
 Phases: ``hexe_config_api`` adds the setting; ``hexe_spawn_check`` refuses a
 plan that asks for what this kernel's ABI lacks (never run unprotected);
@@ -280,8 +281,19 @@ def _fail(step: str, err: int | None = None, hint: str | None = None) -> SetupEr
     return SetupError(step, err, hint=hint, component=COMPONENT)
 
 
+def _is_terminal(st: os.stat_result) -> bool:
+    """A terminal device or a console's screen: pty slaves (majors 136-143), BSD
+    ptys (2, 3), virtual consoles and serial lines (4), /dev/console (5:1) and
+    the consoles' screens (/dev/vcs*, 7)."""
+    if not stat.S_ISCHR(st.st_mode):
+        return False
+    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    return major in (2, 3, 4, 7) or 136 <= major <= 143 or (major, minor) == (5, 1)
+
+
 def _entries(directory: str, skip_dev: int | None) -> list[str]:
-    """The entries of ``directory``, but those on the filesystem ``skip_dev`` (devpts)."""
+    """The entries of ``directory``, but terminals and those on the filesystem
+    ``skip_dev`` (a devpts)."""
     try:
         names = sorted(os.listdir(directory))
     except OSError:
@@ -293,14 +305,15 @@ def _entries(directory: str, skip_dev: int | None) -> list[str]:
             st = os.stat(path)
         except OSError:
             continue  # a dangling link: nothing to read
-        if skip_dev is not None and st.st_dev == skip_dev:
+        if (skip_dev is not None and st.st_dev == skip_dev) or _is_terminal(st):
             continue
         out.append(path)
     return out
 
 
-def _readable_everywhere_but_pts() -> list[str]:
-    """Each entry of ``/`` and of ``/dev``, but ``/dev/pts`` (and anything on a devpts)."""
+def _readable_everywhere_but_terminals() -> list[str]:
+    """Each entry of ``/`` and of ``/dev``, but ``/dev/pts`` (anything on a devpts)
+    and the other terminals of ``/dev`` (``/dev/tty`` is granted on its own)."""
     try:
         pts_dev: int | None = os.stat(PTS).st_dev
     except OSError:
@@ -358,12 +371,12 @@ def restrict(rules: Rules, abi: int) -> None:
     grants: list[tuple[str, int, bool]] = [(p, handled, True) for p in rules.write]
     grants += [(p, DEVICE_RIGHTS, False) for p in ALWAYS_WRITABLE]
     if rules.read is None:
-        grants += [(p, READ_FILE, False) for p in _readable_everywhere_but_pts()]
+        grants += [(p, READ_FILE, False) for p in _readable_everywhere_but_terminals()]
     else:
         grants += [(p, READ_RIGHTS, True) for p in rules.read]
         grants += [(p, READ_RIGHTS, False) for p in ALWAYS_READABLE]
         grants += [("/dev", READ_DIR, False)]
-        grants += [(p, READ_RIGHTS, False) for p in _readable_everywhere_but_pts()
+        grants += [(p, READ_RIGHTS, False) for p in _readable_everywhere_but_terminals()
                    if p.startswith("/dev/")]  # fmt: skip
     net = 0
     if abi >= 4:
