@@ -39,7 +39,11 @@ def landlock_abi() -> int:
 def env(tmp_path_factory):
     if landlock_abi() < 1:
         pytest.skip("this kernel has no Landlock (Linux 5.13+, landlock in lsm=)")
-    base = tmp_path_factory.mktemp("landlock")
+    return install_plugin(tmp_path_factory.mktemp("landlock"))
+
+
+def install_plugin(base: Path) -> dict[str, str]:
+    """pip-install the plugin under ``base``; the environment that makes hexe find it."""
     shutil.copytree(SOURCE, base / "src", ignore=shutil.ignore_patterns("build", "*.egg-info"))
     target = base / "site"
     install = subprocess.run(
@@ -92,7 +96,7 @@ def test_a_write_outside_the_allowed_paths_is_refused_inside_the_pane(env, tmp_p
     result = hexe(
         "--config", str(config), "run", "--pane", "boxed", "--", "sh", "-c", script, env=env
     )
-    assert result.stdout == "in\n"
+    assert result.stdout == "in\n", result.stderr
     assert f"cannot create {outside}: Permission denied" in result.stderr
     assert not outside.exists()
     # the control: the same pane without the plugin's rule writes there
@@ -131,3 +135,67 @@ def test_a_bad_landlock_setting_names_it(env, tmp_path):
     assert result.returncode == 1
     assert "tabs[1].panes[1].isolation.landlock.wirte" in result.stderr
     assert "is not a setting" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "landlock, named, problem",
+    [
+        (
+            '{ write = { "/tmp" }, tcp = { connect = { 70000 } } }',
+            "landlock.tcp.connect[1]",
+            "is not a TCP port",
+        ),
+        (
+            '{ write = { "/tmp" }, tcp = { bnid = { 80 } } }',
+            "landlock.tcp.bnid",
+            "is not a setting",
+        ),
+        ('{ write = { "/tmp" }, scope = "yes" }', "landlock.scope", "is not true or false"),
+        ('{ write = { "tmp" } }', "landlock.write[1]", "is not an absolute path"),
+    ],
+)
+def test_a_bad_tcp_scope_or_path_value_names_it(env, tmp_path, landlock, named, problem):
+    config = pane_config(tmp_path, landlock)
+    result = hexe("--config", str(config), "config", "check", env=env)
+    assert result.returncode == 1
+    assert f"tabs[1].panes[1].isolation.{named}" in result.stderr, result.stderr
+    assert problem in result.stderr
+
+
+@pytest.fixture
+def plugin(monkeypatch):
+    monkeypatch.syspath_prepend(str(SOURCE))
+    import hexe_landlock
+
+    return hexe_landlock
+
+
+@pytest.mark.parametrize(
+    "setting, abi, refused",
+    [
+        ({"write": ["/tmp"], "tcp": {"connect": [443]}}, 3, "tcp needs Landlock ABI 4"),
+        ({"write": ["/tmp"], "tcp": {"connect": [443]}}, 4, None),
+        (
+            {"write": ["/tmp"], "scope": True},
+            5,
+            "scope = true (signals, abstract unix sockets) needs Landlock ABI 6",
+        ),
+        ({"write": ["/tmp"]}, 5, None),  # scope by default: applied where the kernel has it
+        ({"write": ["/tmp"]}, 0, "which this kernel does not offer"),
+    ],
+)
+def test_a_setting_the_kernels_abi_cannot_enforce_is_refused(
+    plugin, monkeypatch, setting, abi, refused
+):
+    """What the ABI lacks is refused, never run without (the ABI is the only thing
+    faked here: what each ABI enforces is tested from inside in test_security_landlock)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(plugin, "abi_version", lambda: abi)
+    plan = SimpleNamespace(extra={"landlock": plugin.parse("isolation.landlock", setting)})
+    problems = plugin.hexe_spawn_check(plan=plan)
+    if refused is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and refused in problems[0], problems
+        assert problems[0].startswith("isolation.landlock")
