@@ -7,7 +7,9 @@ start rather than run unisolated.
 
 What each phase does, for the namespaces in the plan:
 
-- namespaces: one ``unshare()`` of all of them. A pid namespace without a
+- namespaces: one ``unshare()`` of all of them, plus a cgroup namespace
+  whenever there is a user namespace (rooted at the cgroup the child just
+  joined, so that a cgroup mount inside cannot reach its limits). A pid namespace without a
   mount namespace gets a private mount namespace anyway, used only to mount
   its own ``/proc`` (otherwise ``ps`` would show the host).
 - userns: ``setgroups`` deny, then ``0 <uid> 1`` in ``uid_map`` and
@@ -71,6 +73,10 @@ def _state(spawn: Any) -> dict[str, Any]:
     return spawn.state.setdefault(NAME, {})
 
 
+#: Every sandbox with a user namespace gets a cgroup namespace too (docs/cgroups.md).
+HAVE_CGROUP_NS = os.path.exists("/proc/self/ns/cgroup")
+
+
 def _mount_namespace(namespaces: frozenset[str]) -> bool:
     return "mount" in namespaces or "pid" in namespaces
 
@@ -123,6 +129,10 @@ def hexe_child_namespaces(spawn: Any) -> None:
         flags |= NAMESPACE_FLAGS[name]
     if _mount_namespace(namespaces):
         flags |= syscalls.CLONE_NEWNS
+    if "user" in namespaces and HAVE_CGROUP_NS:
+        # Rooted where the cgroups plugin's join just put us (the box below the
+        # limits): a cgroup mounted from inside shows nothing above it.
+        flags |= syscalls.CLONE_NEWCGROUP
     shown = ", ".join(spawn.plan.isolation.ordered_namespaces())
     try:
         syscalls.unshare(flags)
