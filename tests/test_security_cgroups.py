@@ -1,8 +1,11 @@
 """Attacks on the cgroup limits, from inside: each test tries one way out and must be stopped.
 
-- a nested user + mount + cgroup namespace mounts the cgroup v1 hierarchies
-  and raises every limit file it can see (the sandbox's processes sit in a
-  ``box`` below the limited cgroup, and a cgroup namespace is rooted there);
+- a nested user + mount (+ cgroup) namespace mounts the cgroup v1 hierarchies
+  and raises every limit file it can see (no cgroup namespace can be made
+  inside, the one hexe gives belongs to a user namespace the command has
+  left, and the sandbox's processes sit in a ``box`` below the limited
+  cgroup anyway);
+- the same, where no limit put the sandbox in a box (refused);
 - ``hexe split-right`` typed in a limited pane asks the server for a pane
   with fresh limits (refused);
 - a SIGKILLed ``hexe run`` leaves its cgroup and a process in it (the next
@@ -39,15 +42,16 @@ NEEDS_V1 = pytest.mark.skipif(
     reason="no cgroup v1 memory and pids hierarchies here",
 )
 
-#: Run inside the sandbox: a nested user, mount and cgroup namespace mounts the
-#: memory and pids hierarchies and raises every limit file it can see; then,
-#: once the test has looked at the host's files, allocate 4x the limit.
+#: Run inside the sandbox: every way to a cgroup mount of its own (a nested user,
+#: mount and cgroup namespace; a nested user and mount namespace only), each then
+#: mounting the memory and pids hierarchies and raising every limit file it can
+#: see; then, once the test has looked at the host's files, allocate 4x the limit.
 RAISE_LIMITS = r"""
-unshare -UrmC sh -c '
+attack='
   mount -t tmpfs attack /tmp || exit 3
   mkdir /tmp/memory /tmp/pids
-  mount -t cgroup -o memory none /tmp/memory || exit 4
-  mount -t cgroup -o pids none /tmp/pids || exit 5
+  mount -t cgroup -o memory none /tmp/memory && echo "mounted memory"
+  mount -t cgroup -o pids none /tmp/pids && echo "mounted pids"
   for f in $(find /tmp/memory -name memory.memsw.limit_in_bytes); do
     echo -1 > "$f" 2>/dev/null && echo "raised $f"
   done
@@ -57,10 +61,20 @@ unshare -UrmC sh -c '
   for f in $(find /tmp/pids -name pids.max); do
     echo max > "$f" 2>/dev/null && echo "raised $f"
   done
+  true
 '
-echo "attack-rc-$?"
+unshare -UrmC sh -c "$attack" && echo "own cgroup namespace"
+unshare -Urm sh -c "$attack"
+echo "attack-done"
 read go
 exec "$PYTHON" -c "b = b'x' * (256 << 20); print('survived')"
+"""
+
+#: Does the sandbox get a cgroup namespace, or a cgroup mount, of its own?
+TRY_MOUNT = r"""
+unshare -UrmC true && echo "made a cgroup namespace"
+unshare -Urm sh -c 'mount -t cgroup -o pids none /tmp && echo "mounted pids"; ls /tmp'
+true
 """
 
 
@@ -87,14 +101,11 @@ def test_nested_cgroup_mount_cannot_raise_the_limits(profile):
     )
     try:
         lines = []
-        while not any(line.startswith("attack-rc-") for line in lines):
+        while "attack-done" not in lines:
             line = run.stdout.readline()
             assert line, f"the sandbox ended early: {run.wait()} {run.stderr.read()}"
             lines.append(line.strip())
-        assert "attack-rc-0" in lines, lines
-        # the mount worked and showed the sandbox writable limit files (its box's) ...
-        assert any(line.startswith("raised ") for line in lines), lines
-        # ... but not the ones hexe wrote
+        print("\n".join(lines))  # what the attack reached, shown when the test fails
         (memory,) = owned_by(run.pid, "memory")
         (pids,) = owned_by(run.pid, "pids")
         assert Path(memory, "memory.limit_in_bytes").read_text().strip() == str(64 << 20)
@@ -106,6 +117,38 @@ def test_nested_cgroup_mount_cannot_raise_the_limits(profile):
             run.wait()
     assert "survived" not in out
     assert run.returncode == 137, err
+
+
+@NEEDS_V1
+@pytest.mark.parametrize("profile", ["minimal", "default", "balanced"])
+def test_no_cgroup_namespace_or_cgroup_mount_of_its_own(profile):
+    """Where no limit puts the sandbox in a box (here: pids), a cgroup mount would
+    show hexe's own cgroup, or the host's root, and other sandboxes' limits."""
+    result = hexe("run", "--profile", profile, "--memory", "64M", "--", "sh", "-c", TRY_MOUNT)
+    assert result.returncode == 0, result.stderr
+    assert "made a cgroup namespace" not in result.stdout
+    assert "mounted pids" not in result.stdout
+    assert "cgroup.procs" not in result.stdout
+    assert "No space left on device" in result.stderr  # user.max_cgroup_namespaces = 0
+    assert "warning" not in result.stderr
+
+
+def test_a_read_only_proc_sys_is_said_out_loud():
+    """Some containers mount /proc/sys read-only: the rule cannot be set, and hexe says so."""
+    inner = f"{sys.executable} -m hexe run --profile minimal -- true"
+    script = "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && " + inner
+    result = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "hexe: warning: cgroup namespaces not refused inside: cannot write 0 to "
+        "/proc/sys/user/max_cgroup_namespaces: Read-only file system"
+    ) in result.stderr
 
 
 def test_split_from_inside_a_limited_pane_is_refused(mux):

@@ -21,8 +21,8 @@ What each hook does, when the plan asks for a limit:
   on this kind of host that is ~0.4 ms instead of ~5 ms for three
   hierarchies. Either way the limits hold before the user's command runs, and
   a cgroup namespace the child makes next (voidbox gives one to every
-  sandbox with a user namespace) is rooted at the box: a cgroup mount made
-  inside shows the box as its root, below the limits.
+  sandbox with a mount namespace) is rooted at the box: a cgroup mount made
+  from it would show the box as its root, below the limits.
 - exited / failed: kill what is left in the cgroup, then remove it. The
   shared ``hexe`` directory above it stays.
 
