@@ -8,8 +8,8 @@
 - the same, where no limit put the sandbox in a box (refused);
 - ``hexe split-right`` typed in a limited pane asks the server for a pane
   with fresh limits (refused);
-- a SIGKILLed ``hexe run`` leaves its cgroup and a process in it (the next
-  hexe sweeps both).
+- a SIGKILLed ``hexe run`` or server leaves its cgroup and a process in it
+  (the next ``hexe run`` or server sweeps both).
 
 This machine is hybrid (memory, pids and cpu on cgroup v1), so the attacks
 run against the v1 driver; the v2 driver's placement is checked on a fake
@@ -241,5 +241,31 @@ def test_a_cgroup_whose_owner_pid_was_reused_is_swept_too(tmp_path):
             sleeper.kill()
             sleeper.wait()
         for path in (stale / "box", stale, alive):
+            if path.exists():
+                path.rmdir()
+
+
+@NEEDS_V1
+def test_a_starting_server_sweeps_the_cgroups_of_a_dead_one(mux):
+    """As a SIGKILLed server leaves them: a tagged cgroup, its owner gone, a process in it."""
+    gone = subprocess.Popen(["true"])
+    started = start_time(gone.pid)
+    gone.wait()
+    ns = os.stat("/proc/self/ns/pid").st_ino
+    name = f"t-ahead-{gone.pid}-{uuid.uuid4().hex[:6]}@{ns}.{gone.pid}.{started}"
+    stale = Path(LAYOUT.v1["memory"].own_dir, "hexe", name)
+    sleeper = subprocess.Popen(["sleep", "1000"])
+    try:
+        (stale / "box").mkdir(parents=True)
+        (stale / "box" / "cgroup.procs").write_text(str(sleeper.pid))
+        mux()  # the server's first spawn (its first pane) sweeps
+        wait_for(lambda: sleeper.poll() is not None, what="the leftover process's end")
+        assert sleeper.returncode == -signal.SIGKILL
+        wait_for(lambda: not stale.exists(), what="the leftover cgroup's removal")
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()
+        for path in (stale / "box", stale):
             if path.exists():
                 path.rmdir()
