@@ -75,7 +75,7 @@ def _state(spawn: Any) -> dict[str, Any]:
     return spawn.state.setdefault(NAME, {})
 
 
-#: Every sandbox with a user namespace gets a cgroup namespace too (docs/cgroups.md).
+#: Every sandbox with a user and a mount namespace gets a cgroup namespace too (docs/cgroups.md).
 HAVE_CGROUP_NS = os.path.exists("/proc/self/ns/cgroup")
 
 
