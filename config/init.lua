@@ -29,7 +29,9 @@ hexe.defaults {
   --   sandbox   like full, but the network is kept
   profile = "default",
 
-  -- cgroup limits; leave out (or "max") for no limit
+  -- cgroup limits; leave out (or "max") for no limit. A pane with limits may
+  -- not open panes from inside (`hexe split-right` there is refused: the new
+  -- pane's limits would come on top); the prefix key splits it as usual.
   -- memory = "2G",              -- bytes, or K/M/G/T: "512M", "1.5G"
   -- pids = 1000,                -- how many processes at most
   -- cpu = "200000 100000",      -- "quota period" in microseconds: 2 cores

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from helpers import hexe, wait_for
 from hexe_cgroups.detect import detect
+from hexe_cgroups.driver import owner_tag
 from hexe_cgroups.v2 import V2Driver
 
 from hexe.isolation import Layer, resolve
@@ -84,8 +85,8 @@ def test_memory_limit_also_bounds_swap():
     read_own = (
         "import re\n"
         "path = re.search(r'^\\d+:memory:(.*)$', open('/proc/self/cgroup').read(), re.M)[1]\n"
-        "d = '/sys/fs/cgroup/memory' + path\n"
         "import os\n"
+        "d = os.path.dirname('/sys/fs/cgroup/memory' + path)  # the limits are above the box\n"
         "memsw = d + '/memory.memsw.limit_in_bytes'\n"
         "print(open(d + '/memory.limit_in_bytes').read().strip(),"
         " open(memsw).read().strip() if os.path.exists(memsw) else 'none')\n"
@@ -172,25 +173,35 @@ def test_cpu_quota_of_20_percent_gives_about_a_fifth_of_a_core():
 @needs_v1_controllers("memory", "pids", "cpu")
 def test_cgroup_directories_exist_while_running_and_are_gone_afterwards():
     name = f"test-{uuid.uuid4().hex[:8]}"
-    check = f'grep -q "^[0-9]*:pids:/.*hexe/{name}$" /proc/self/cgroup'
+    check = f'grep -q "^[0-9]*:pids:/.*hexe/{name}@[0-9.]*/box$" /proc/self/cgroup'
     spawn = run(
-        plan("sh", "-c", check, name=name, memory="64M", pids=20, cpu="50000 100000"),
+        plan(
+            *("sh", "-c", check),
+            name=name,
+            profile="none",  # no cgroup namespace: the path shows in /proc/self/cgroup
+            memory="64M",
+            pids=20,
+            cpu="50000 100000",
+        ),
         make_plugin_manager(),
     )
     paths = spawn.facts["cgroup"]
     assert spawn.facts["cgroup_driver"] == "v1"
     assert sorted(paths) == sorted(
-        {os.path.join(LAYOUT.v1[c].own_dir, "hexe", name) for c in ("memory", "pids", "cpu")}
+        {
+            os.path.join(LAYOUT.v1[c].own_dir, "hexe", name + owner_tag())
+            for c in ("memory", "pids", "cpu")
+        }
     )
     assert all(os.path.isdir(p) for p in paths)
-    assert exit_code_of(spawn.wait()) == 0  # the child saw itself in hexe/<name>
+    assert exit_code_of(spawn.wait()) == 0  # the child saw itself in hexe/<name>@<owner>/box
     assert not any(os.path.exists(p) for p in paths)
     assert all(os.path.isdir(os.path.dirname(p)) for p in paths)  # hexe/ stays
     assert spawn.warnings == []
 
 
 @needs_v1_controllers("memory")
-def test_full_profile_cgroup_namespace_is_rooted_at_the_pane_cgroup():
+def test_full_profile_cgroup_namespace_is_rooted_at_the_pane_box():
     script = (
         "grep ':memory:' /proc/self/cgroup; "
         "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo | tail -1 | cut -d' ' -f4"
@@ -200,8 +211,8 @@ def test_full_profile_cgroup_namespace_is_rooted_at_the_pane_cgroup():
     inside, mount_root = result.stdout.split()
     assert inside.endswith(":memory:/")
     # The host's memory hierarchy root, seen from the namespace, is as many
-    # levels up as the pane's cgroup <own>/hexe/run-N is deep.
-    depth = len([p for p in own_path("memory").split("/") if p]) + 2
+    # levels up as the pane's box <own>/hexe/run-N@<owner>/box is deep.
+    depth = len([p for p in own_path("memory").split("/") if p]) + 3
     assert mount_root == "/.." * depth
 
 
@@ -226,7 +237,7 @@ def test_v2_driver_creates_places_into_and_removes_a_cgroup_in_the_unified_hiera
     )
     try:
         assert driver.add_pid(child.pid) == {}
-        expected = "0::" + os.path.join(LAYOUT.v2.own_path, "hexe", name)
+        expected = "0::" + os.path.join(LAYOUT.v2.own_path, "hexe", name, "box")
         assert expected in Path(f"/proc/{child.pid}/cgroup").read_text().splitlines()
         assert driver.kill() == []
         assert child.wait(timeout=5) == -signal.SIGKILL
@@ -242,6 +253,7 @@ LEAVE_BASE = """
 import json, os, sys
 sys.stdin.readline()  # the test moves us into a cgroup of our own first
 from hexe_cgroups.detect import detect
+from hexe_cgroups.driver import owner_tag
 from hexe_cgroups.v2 import V2Driver
 driver = V2Driver(detect().v2)
 moved = driver._leave_base()

@@ -17,13 +17,16 @@ import pytest
 from hexe_cgroups import detect as detect_mod
 from hexe_cgroups import v1, v2
 from hexe_cgroups.detect import detect
-from hexe_cgroups.driver import Driver
+from hexe_cgroups.driver import Driver, owner_tag
 from hexe_cgroups.v1 import V1Driver
 from hexe_cgroups.v2 import V2Driver
 
 from hexe.errors import SpawnRefused
 from hexe.isolation import Isolation, Limits
 from hexe.limits import CpuQuota
+
+#: the cgroup a plan named run-42 gets: its name and its owner (this process)
+RUN_42 = "run-42" + owner_tag()
 
 # -- fake machines ---------------------------------------------------------------
 
@@ -490,16 +493,16 @@ def test_a_limit_whose_cgroup_cannot_be_made_is_warned_per_limit(tmp_path, recor
     (base / "memory" / "blocked").write_text("")  # mkdir below a file: ENOTDIR
     spawn = fake_spawn(files, memory=64 << 20, pids=50)
     hexe_cgroups.hexe_spawn_prepare(spawn)
-    leaf = base / "memory" / "blocked" / "hexe" / "run-42"
+    leaf = base / "memory" / "blocked" / "hexe" / RUN_42
     assert spawn.warnings == [f"memory limit not applied: cannot create {leaf}: Not a directory"]
-    assert spawn.facts["cgroup"] == str(base / "pids" / "hexe" / "run-42")
+    assert spawn.facts["cgroup"] == str(base / "pids" / "hexe" / RUN_42)
     assert spawn.facts["cgroup_driver"] == "v1"
     assert spawn.facts["cgroup_unapplied"] == ["memory"]
-    assert (base / "pids" / "hexe" / "run-42" / "pids.max").read_text() == "50"
-    (base / "pids" / "hexe" / "run-42" / "pids.max").unlink()  # cgroupfs lets rmdir do this
+    assert (base / "pids" / "hexe" / RUN_42 / "pids.max").read_text() == "50"
+    (base / "pids" / "hexe" / RUN_42 / "pids.max").unlink()  # cgroupfs lets rmdir do this
     hexe_cgroups.hexe_spawn_exited(spawn, 0)
     assert len(spawn.warnings) == 1
-    assert not (base / "pids" / "hexe" / "run-42").exists()
+    assert not (base / "pids" / "hexe" / RUN_42).exists()
 
 
 def test_strict_limits_refuse_with_the_same_sentence_and_a_hint(tmp_path):
@@ -521,7 +524,7 @@ def test_strict_refusal_after_a_partial_create_is_undone_by_the_failed_hook(
     spawn = fake_spawn(files, strict=True, memory=64 << 20, pids=50)
     with pytest.raises(SpawnRefused, match="^memory limit not applied: cannot create "):
         hexe_cgroups.hexe_spawn_prepare(spawn)
-    leaf = base / "pids" / "hexe" / "run-42"
+    leaf = base / "pids" / "hexe" / RUN_42
     (leaf / "pids.max").unlink()  # cgroupfs lets rmdir do this
     hexe_cgroups.hexe_spawn_failed(spawn, RuntimeError("refused"))
     assert not leaf.exists()
@@ -560,8 +563,8 @@ def test_v1_child_joins_by_writing_0_to_tasks_and_the_parent_does_nothing(
     hexe_cgroups.hexe_child_join(spawn)
     joined = driver.writes[before:]
     assert joined == [
-        (str(base / "memory" / "process_api" / "abc" / "hexe" / "run-42" / "tasks"), "0"),
-        (str(base / "pids" / "hexe" / "run-42" / "tasks"), "0"),
+        (str(base / "memory" / "process_api" / "abc" / "hexe" / RUN_42 / "box" / "tasks"), "0"),
+        (str(base / "pids" / "hexe" / RUN_42 / "box" / "tasks"), "0"),
     ]
     assert spawn.warnings == []
 
@@ -579,7 +582,7 @@ def test_v1_join_failure_warns_or_refuses_under_strict(tmp_path, recording_write
             raise PermissionError(errno.EACCES, "Permission denied")
 
         driver.write = refuse
-        tasks = base / "pids" / "hexe" / "run-42" / "tasks"
+        tasks = base / "pids" / "hexe" / RUN_42 / "box" / "tasks"
         why = f"cannot move this process into {tasks}: Permission denied"
         if strict:
             with pytest.raises(SetupError) as info:
@@ -590,7 +593,8 @@ def test_v1_join_failure_warns_or_refuses_under_strict(tmp_path, recording_write
             assert spawn.warnings == [f"pids limit not applied: {why}"]
         for leaf in list(driver.leaves):
             for f in Path(leaf).iterdir():
-                f.unlink()
+                if f.is_file():
+                    f.unlink()
         hexe_cgroups.hexe_spawn_exited(spawn, 0)
 
 
@@ -607,3 +611,77 @@ def test_failed_hook_copes_with_missing_and_partial_state(tmp_path):
     hexe_cgroups.hexe_spawn_failed(spawn, RuntimeError("x"))
     assert spawn.warnings == []
     assert not (base / "pids" / "hexe" / "run-42").exists()
+
+
+# -- the box below the limits, and the sweep's choice ------------------------------------
+
+
+def test_v2_places_the_process_in_the_box_below_the_limited_cgroup(tmp_path):
+    files, root, own_dir = fake_v2(tmp_path)
+    (own_dir / "hexe").mkdir()
+    (own_dir / "hexe" / "cgroup.subtree_control").write_text("")
+    driver = V2Driver(detect(**files).v2)
+    assert driver.create("run-11", ["memory", "pids"]) == {}
+    leaf = own_dir / "hexe" / "run-11"
+    touch_control_files(str(leaf), ["memory.max", "pids.max"])
+    driver.writes.clear()
+    driver.set_limits({"memory": 64 << 20, "pids": 20})
+    (leaf / "box" / "cgroup.procs").write_text("")
+    assert driver.add_pid(4242) == {}
+    assert driver.writes == [
+        (str(leaf / "memory.max"), str(64 << 20)),
+        (str(leaf / "pids.max"), "20"),
+        (str(leaf / "box" / "cgroup.procs"), "4242"),
+    ]
+    # nothing enables a controller for the box: it gets no limit files of its own
+    assert not (leaf / "cgroup.subtree_control").exists()
+
+
+def test_v1_memory_leaf_is_made_hierarchical_before_its_box(tmp_path, monkeypatch):
+    files, base = fake_hybrid(tmp_path)
+    made = []
+    real_make_box = V1Driver.make_box
+
+    def make_box(self, leaf):
+        in_memory = leaf.startswith(str(base / "memory"))
+        made.append(Path(leaf, "memory.use_hierarchy").read_text() if in_memory else "-")
+        return real_make_box(self, leaf)
+
+    real_make_leaf = Driver.make_leaf
+
+    def make_leaf(self, parent, name):
+        leaf = real_make_leaf(self, parent, name)
+        if parent.startswith(str(base / "memory")):
+            Path(leaf, "memory.use_hierarchy").write_text("0")
+        return leaf
+
+    monkeypatch.setattr(V1Driver, "make_box", make_box)
+    monkeypatch.setattr(Driver, "make_leaf", make_leaf)
+    driver = V1Driver(detect(**files).v1)
+    assert driver.create("run-13", ["memory", "pids"]) == {}
+    assert made == ["1", "-"]
+
+
+def test_the_sweep_picks_only_tagged_cgroups_of_dead_owners_in_our_pid_namespace(tmp_path):
+    import subprocess
+
+    from hexe_cgroups.driver import owner_is_dead, stale, start_time
+
+    ns = os.stat("/proc/self/ns/pid").st_ino
+    gone = subprocess.Popen(["true"])
+    gone_started = start_time(gone.pid)
+    gone.wait()
+    names = {
+        "live": f"a@{ns}.{os.getpid()}.{start_time('self')}",
+        "dead": f"b@{ns}.{gone.pid}.{gone_started}",
+        "reused": f"c@{ns}.{os.getpid()}.{start_time('self') - 1}",
+        "elsewhere": f"d@{ns + 1}.{gone.pid}.{gone_started}",
+        "untagged": "run-1234-abcdef",
+        "self": ".self",
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    assert stale(str(tmp_path)) == [str(tmp_path / names["dead"]), str(tmp_path / names["reused"])]
+    assert owner_is_dead(names["dead"]) and not owner_is_dead(names["live"])
+    assert stale(str(tmp_path / "missing")) == []
+    assert owner_tag() == f"@{ns}.{os.getpid()}.{start_time('self')}"

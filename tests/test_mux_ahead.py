@@ -58,7 +58,10 @@ def v1_memory_limit(pid: int) -> int | None:
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
         if "memory" in controllers.split(","):
-            limit = Path("/sys/fs/cgroup/memory") / path.lstrip("/") / "memory.limit_in_bytes"
+            cgroup = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+            if cgroup.name == "box":  # hexe's processes live below the cgroup with the limits
+                cgroup = cgroup.parent
+            limit = cgroup / "memory.limit_in_bytes"
             if limit.exists():
                 return int(limit.read_text())
     return None

@@ -167,6 +167,8 @@ def test_namespace_ids_differ_exactly_for_the_profile_namespaces(seen, profile):
         expected_new = ns in WITH[profile]
         if ns == "mount" and "pid" in WITH[profile]:
             expected_new = True  # a pid namespace brings a mount namespace for its /proc
+        if ns == "cgroup" and {"user", "pid"} <= set(WITH[profile]):
+            expected_new = True  # with locked mounts, rooted at the pane's box: docs/cgroups.md
         differs = facts["ns"][file] != host_ns(file)
         assert differs == expected_new, f"{profile}: {file} namespace new={differs}"
 

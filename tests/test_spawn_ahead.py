@@ -76,7 +76,7 @@ def test_the_command_given_later_runs_as_isolated_as_a_usual_pane(tmp_path):
     memory = [leaf for leaf in leaves if "/memory/" in str(leaf)]
     if memory:
         assert (memory[0] / "memory.limit_in_bytes").read_text().strip() == str(64 << 20)
-    tasks = {int(t) for leaf in leaves for t in (leaf / "tasks").read_text().split()}
+    tasks = {int(t) for leaf in leaves for t in (leaf / "box" / "tasks").read_text().split()}
     assert ahead.pid in tasks
 
     script = (

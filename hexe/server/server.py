@@ -87,6 +87,8 @@ TERM = "xterm-256color"
 SO_PEERCRED_FORMAT = "3i"
 #: What the command line may ask besides actions: answers, no changes.
 QUERIES = ("list-panes", "session-info")
+#: Actions that start a pane: refused from inside a pane with limits (docs/sessions.md).
+PANE_OPENERS = ("split-right", "split-down", "new-tab")
 #: A peer in any namespace of its own is inside a sandboxed pane.
 PEER_NAMESPACES = ("user", "pid", "mnt", "net", "uts", "ipc")
 
@@ -778,10 +780,21 @@ class Server:
         From inside a sandbox, commands may only act on that pane itself
         (split it — the new pane inherits its isolation —, type into it,
         resize, zoom or close it), ask questions and detach the client;
+        from inside a pane with limits (sandboxed or not), nothing may open
+        a pane, whose limits would come on top of the caller's;
         anything that could
         reach another pane, start a pane with other isolation, reload the
         config or end the session is refused.
         """
+        caller = self.panes.get(client.pane) if client.pane is not None else None
+        if name in PANE_OPENERS and caller is not None and caller.spawn is not None:
+            limits = caller.spawn.plan.isolation.limits
+            if limits.requested():
+                return (
+                    f"{name} is refused from inside pane {caller.id}: it has limits "
+                    f"({limits.summary()}), and a pane opened from inside would get limits "
+                    "of its own on top of them; open it from the client (prefix key) instead"
+                )
         if not client.sandboxed or name in QUERIES or name == "detach":
             return None  # detaching you is a nuisance at worst, never a way out
         where = f"pane {client.pane}" if client.pane is not None else "a sandbox"

@@ -7,17 +7,22 @@ plugin implements.
 
 What each hook does, when the plan asks for a limit:
 
-- prepare (parent, before fork): detect the layout (:mod:`hexe_cgroups.detect`),
-  pick the driver that offers the requested controllers (v2 first), create
-  ``<own cgroup>/hexe/<plan name>`` and write the limits.
+- prepare (parent, before fork): the first time in a process, sweep the
+  cgroups of dead hexe processes (:func:`hexe_cgroups.driver.sweep`); detect
+  the layout (:mod:`hexe_cgroups.detect`), pick the driver that offers the
+  requested controllers (v2 first), create
+  ``<own cgroup>/hexe/<plan name>@<owner>`` with ``box`` below it, and write
+  the limits on the former.
 - parent (v2; after fork, child held on the release pipe): write the child's
-  pid to ``cgroup.procs``.
+  pid to the box's ``cgroup.procs``.
 - join (v1; the child's first phase, before any namespace): the child writes
-  ``0`` to each leaf's ``tasks`` file. A thread moving itself skips the
+  ``0`` to each box's ``tasks`` file. A thread moving itself skips the
   kernel's global threadgroup lock, which a pid written by the parent takes;
   on this kind of host that is ~0.4 ms instead of ~5 ms for three
   hierarchies. Either way the limits hold before the user's command runs, and
-  a cgroup namespace the child makes next is rooted at this cgroup.
+  a cgroup namespace the child makes next (voidbox gives one to every
+  sandbox with a mount namespace) is rooted at the box: a cgroup mount made
+  from it would show the box as its root, below the limits.
 - exited / failed: kill what is left in the cgroup, then remove it. The
   shared ``hexe`` directory above it stays.
 
@@ -31,13 +36,14 @@ same sentence.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
-from hexe_cgroups.driver import Driver
+from hexe_cgroups.driver import PARENT_NAME, Driver, owner_tag, sweep
 from hexe_cgroups.v1 import V1Driver
 from hexe_cgroups.v2 import V2Driver
 
@@ -84,6 +90,42 @@ def _report(spawn: Any, unapplied: dict[str, str]) -> None:
         spawn.warn(sentence)
 
 
+#: the pid of the process that swept already (a fork sweeps again if it spawns)
+_swept_in: int | None = None
+
+
+def sweep_leftovers(layout: Layout, log: Any) -> list[str]:
+    """Kill and remove the spawn cgroups of dead hexe processes, in every hierarchy.
+
+    A server or ``hexe run`` that was SIGKILLed cleaned nothing up; its
+    cgroups carry its pid and start time (:func:`hexe_cgroups.driver.owner_tag`).
+    Returns the cgroups removed; what could not be removed is logged.
+    """
+    bases = {h.own_dir for h in layout.v1.values()}
+    if layout.v2 is not None:
+        bases.add(layout.v2.own_dir)
+    removed: list[str] = []
+    for base in sorted(bases):
+        gone, problems = sweep(os.path.join(base, PARENT_NAME))
+        removed += gone
+        for problem in problems:
+            log.warning("cgroup_sweep_failed", problem=problem)
+    if removed:
+        log.info("cgroups_swept", cgroups=removed)
+    return removed
+
+
+def _sweep_once(spawn: Any) -> Layout | None:
+    """Sweep on this process's first spawn (a server's, or ``hexe run``'s); the layout."""
+    global _swept_in
+    if _swept_in == os.getpid():
+        return None
+    _swept_in = os.getpid()
+    layout = _layout(spawn)
+    sweep_leftovers(layout, spawn.log)
+    return layout
+
+
 @hookimpl
 def hexe_spawn_features() -> list[str]:
     return list(CONTROLLERS)
@@ -93,9 +135,10 @@ def hexe_spawn_features() -> list[str]:
 def hexe_spawn_prepare(spawn: Any) -> None:
     iso = spawn.plan.isolation
     limits = dict(iso.limits.requested())
+    layout = _sweep_once(spawn)
     if not limits:
         return
-    layout = _layout(spawn)
+    layout = layout or _layout(spawn)
     controllers = [LIMIT_CONTROLLERS[limit] for limit in limits]
     version = layout.choose(controllers)
     state = spawn.state.setdefault(NAME, {})
@@ -109,7 +152,7 @@ def hexe_spawn_prepare(spawn: Any) -> None:
         return
     driver = make_driver(layout, version)
     state["driver"] = driver
-    failed = driver.create(spawn.plan.name, controllers)
+    failed = driver.create(spawn.plan.name + owner_tag(), controllers)
     moved = getattr(driver, "moved_self", None)
     if moved:
         spawn.facts["cgroup_hexe_moved_to"] = moved

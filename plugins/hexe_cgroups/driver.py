@@ -1,14 +1,19 @@
-"""What the v1 and v2 drivers share: file writes that keep a record, kill, remove.
+"""What the v1 and v2 drivers share: file writes that keep a record, kill, remove, sweep.
 
-A driver makes one leaf cgroup per spawn (``<own cgroup>/hexe/<name>``, on
-v1 one per hierarchy it needs) and has the same small interface on both
-versions:
+A driver makes one cgroup per spawn (``<own cgroup>/hexe/<name>``, on v1 one
+per hierarchy it needs), writes the limits there, and places the spawn's
+process one level below, in ``<name>/box``: a cgroup namespace or a cgroup
+mount made from inside then shows ``box`` as its root, whose own files do
+not loosen the limits of ``<name>`` above it (see docs/cgroups.md). The
+``<name>`` carries its owner (``@<pid namespace>.<pid>.<start time>``, see
+:func:`owner_tag`), so that a later hexe can tell a leftover of a dead one
+(:func:`sweep`). Both versions have the same small interface:
 
 - ``create(name, controllers)`` -> {controller: why it cannot be used}
 - ``set_limits(limits)``         -> {limit: why it was not applied}
 - ``add_pid(pid)``               -> {controller: why the pid could not be placed}
 - ``kill(timeout)``              -> problems (SIGKILL what is left, wait until empty)
-- ``remove(timeout)``            -> problems (rmdir each leaf, retrying on EBUSY)
+- ``remove(timeout)``            -> problems (rmdir each leaf and all below, retrying on EBUSY)
 
 Reasons are sentence fragments in bubblewrap's style (``cannot create
 /sys/fs/cgroup/memory/hexe/run-1: Permission denied``); the plugin turns them
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +35,10 @@ from collections.abc import Callable, Iterable, Mapping
 PARENT_NAME = "hexe"
 #: the leaf (under PARENT_NAME) hexe moves itself into on cgroup v2 to make room
 SELF_NAME = ".self"
+#: the cgroup below a spawn's limited one that its processes are placed in
+BOX_NAME = "box"
+#: ``<name>@<pid namespace inode>.<pid>.<start time>``: who made a spawn's cgroup
+OWNER_TAG = re.compile(r"@(\d+)\.(\d+)\.(\d+)$")
 KILL_TIMEOUT = 5.0
 REMOVE_TIMEOUT = 2.0
 
@@ -43,6 +53,63 @@ def safe_name(name: str) -> str:
     """A leaf name that is one path component: no ``/``, not ``.``/``..``, no leading dot."""
     cleaned = name.replace("/", "_").replace("\0", "_").lstrip(".")
     return cleaned or "spawn"
+
+
+def start_time(pid: int | str) -> int | None:
+    """A process's start time (clock ticks after boot, ``/proc/<pid>/stat`` field 22)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # the command name (field 2) is in parentheses and may hold spaces or ')'
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[19])
+
+
+def pid_namespace() -> int:
+    return os.stat("/proc/self/ns/pid").st_ino
+
+
+_owner: tuple[int, str] | None = None
+
+
+def owner_tag() -> str:
+    """``@<pid namespace>.<pid>.<start time>`` of this process: appended to a cgroup's name.
+
+    The start time tells a live owner from a later process that got its pid;
+    the pid namespace keeps a hexe in another one (whose pids mean other
+    processes) from judging it.
+    """
+    global _owner
+    pid = os.getpid()
+    if _owner is None or _owner[0] != pid:
+        _owner = (pid, f"@{pid_namespace()}.{pid}.{start_time('self')}")
+    return _owner[1]
+
+
+def owner_is_dead(name: str, namespace: int | None = None) -> bool:
+    """Is ``name`` a spawn cgroup whose owner (a process in our pid namespace) has ended?
+
+    False for names without a tag (made by something else, or an older hexe)
+    and for owners in another pid namespace, which cannot be checked from here.
+    """
+    match = OWNER_TAG.search(name)
+    if match is None:
+        return False
+    ns, pid, started = (int(g) for g in match.groups())
+    if ns != (pid_namespace() if namespace is None else namespace):
+        return False
+    return start_time(pid) != started
+
+
+def subtree(directory: str) -> list[str]:
+    """``directory`` and every cgroup below it, deepest first (the order rmdir needs)."""
+    found = []
+    for top, dirs, _files in os.walk(directory, topdown=False):
+        found.extend(os.path.join(top, d) for d in dirs)
+    found.append(directory)
+    return found
 
 
 def read_pids(directory: str) -> list[int]:
@@ -125,8 +192,14 @@ class Driver:
 
     # -- cleanup -----------------------------------------------------------
 
+    def make_box(self, leaf: str) -> str:
+        """mkdir ``leaf/box``, where the spawn's processes go (limits stay on ``leaf``)."""
+        box = os.path.join(leaf, BOX_NAME)
+        os.mkdir(box)
+        return box
+
     def kill(self, timeout: float = KILL_TIMEOUT) -> list[str]:
-        """SIGKILL everything in our leaves until they are empty, for at most ``timeout`` s."""
+        """SIGKILL everything in our leaves (and below) until empty, for at most ``timeout`` s."""
         problems = []
         for leaf in self.leaves:
             problem = sigkill_until_empty(leaf, time.monotonic() + timeout)
@@ -135,11 +208,11 @@ class Driver:
         return problems
 
     def remove(self, timeout: float = REMOVE_TIMEOUT) -> list[str]:
-        """rmdir every leaf (retrying on EBUSY); a missing leaf is fine."""
+        """rmdir every leaf and what is below it (retrying on EBUSY); a missing one is fine."""
         problems = []
         deadline = time.monotonic() + timeout
         for leaf in reversed(self.leaves):
-            problem = rmdir_retrying(leaf, deadline)
+            problem = remove_tree(leaf, deadline)
             if problem:
                 problems.append(problem)
         self.leaves = [leaf for leaf in self.leaves if os.path.isdir(leaf)]
@@ -160,12 +233,18 @@ class Driver:
         return list(self.leaves)
 
 
+def tree_pids(directory: str) -> list[int]:
+    """The pids in ``directory`` and every cgroup below it (v1's ``cgroup.procs`` and
+    v2's list only a cgroup's own members)."""
+    return [pid for path in subtree(directory) for pid in read_pids(path)]
+
+
 def sigkill_until_empty(directory: str, deadline: float) -> str | None:
-    """SIGKILL every pid in ``directory`` again and again until none is left."""
+    """SIGKILL every pid in ``directory`` and below, again and again, until none is left."""
     delay = 0.001
     own = os.getpid()
     while True:
-        pids = [p for p in read_pids(directory) if p != own]
+        pids = [p for p in tree_pids(directory) if p != own]
         if not pids:
             return None
         for pid in pids:
@@ -183,7 +262,7 @@ def sigkill_until_empty(directory: str, deadline: float) -> str | None:
 
 def wait_until_empty(directory: str, deadline: float) -> bool:
     delay = 0.001
-    while read_pids(directory):
+    while tree_pids(directory):
         if time.monotonic() > deadline:
             return False
         delay = _backoff(delay)
@@ -203,3 +282,63 @@ def rmdir_retrying(directory: str, deadline: float) -> str | None:
             if exc.errno != errno.EBUSY or time.monotonic() > deadline:
                 return reason("remove", directory, exc)
         delay = _backoff(delay)
+
+
+def remove_tree(directory: str, deadline: float) -> str | None:
+    """rmdir ``directory`` and every cgroup below it (made from inside, or the box)."""
+    for path in subtree(directory):
+        problem = rmdir_retrying(path, deadline)
+        if problem:
+            return problem
+    return None
+
+
+def kill_tree(directory: str, deadline: float) -> str | None:
+    """End every process in ``directory`` and below: ``cgroup.kill`` (v2, Linux 5.14+)
+    when the file is there, else SIGKILL each pid until none is left."""
+    kill_file = os.path.join(directory, "cgroup.kill")
+    if os.path.exists(kill_file):
+        try:
+            fd = os.open(kill_file, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, b"1")
+            finally:
+                os.close(fd)
+        except OSError:
+            pass  # fall back to signalling one by one
+        else:
+            if wait_until_empty(directory, deadline):
+                return None
+    return sigkill_until_empty(directory, deadline)
+
+
+def stale(parent: str, namespace: int | None = None) -> list[str]:
+    """The spawn cgroups in ``parent`` (a ``hexe`` directory) whose owner has ended."""
+    try:
+        names = sorted(os.listdir(parent))
+    except OSError:
+        return []
+    return [
+        os.path.join(parent, name)
+        for name in names
+        if owner_is_dead(name, namespace) and os.path.isdir(os.path.join(parent, name))
+    ]
+
+
+def sweep(parent: str, timeout: float = KILL_TIMEOUT) -> tuple[list[str], list[str]]:
+    """Kill what is left in the stale cgroups of ``parent`` and remove them.
+
+    Returns (the cgroups removed, problems). A SIGKILLed server or ``hexe
+    run`` leaves its cgroups behind, perhaps with processes in them: the next
+    hexe to start a spawn cleans them up.
+    """
+    removed: list[str] = []
+    problems: list[str] = []
+    deadline = time.monotonic() + timeout
+    for directory in stale(parent):
+        problem = kill_tree(directory, deadline) or remove_tree(directory, deadline)
+        if problem:
+            problems.append(problem)
+        else:
+            removed.append(directory)
+    return removed, problems

@@ -1,10 +1,14 @@
 """The cgroup v1 driver: one leaf per controller hierarchy, legacy limit files.
 
 Where: in each hierarchy a limit needs (``memory``, ``pids``, ``cpu`` — the
-latter often co-mounted as ``cpu,cpuacct``), ``<own cgroup there>/hexe/<name>``.
-Co-mounted controllers share one leaf. v1 has no no-internal-processes rule
-and no ``subtree_control``: a new cgroup has every controller of its
-hierarchy.
+latter often co-mounted as ``cpu,cpuacct``), ``<own cgroup there>/hexe/<name>``
+holds the limits and its child ``box`` the processes. Co-mounted controllers
+share one leaf. v1 has no no-internal-processes rule and no
+``subtree_control``: a new cgroup has every controller of its hierarchy.
+Every v1 limit here is hierarchical (pids and cfs quotas always; memory
+with ``memory.use_hierarchy``, always 1 since Linux 5.11 and set to 1 here
+before ``box`` is made where it reads 0), so what ``box`` sets for itself
+cannot lift the limits of ``<name>``.
 
 Files:
 
@@ -23,7 +27,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 
 from hexe_cgroups.detect import LIMIT_CONTROLLERS, Hierarchy
-from hexe_cgroups.driver import PARENT_NAME, Driver, reason, safe_name
+from hexe_cgroups.driver import BOX_NAME, PARENT_NAME, Driver, reason, safe_name
 
 MEMSW = "memory.memsw.limit_in_bytes"
 
@@ -63,6 +67,8 @@ class V1Driver(Driver):
         self.hierarchies = dict(hierarchies)
         #: controller -> the leaf that serves it
         self.leaf_of: dict[str, str] = {}
+        #: leaf -> the box below it that the processes join
+        self.box_of: dict[str, str] = {}
 
     def leaf_path(self, controller: str, name: str) -> str:
         own_dir = self.hierarchies[controller].own_dir
@@ -80,10 +86,14 @@ class V1Driver(Driver):
             if hierarchy.own_dir not in made:
                 parent = os.path.join(hierarchy.own_dir, PARENT_NAME)
                 try:
-                    made[hierarchy.own_dir] = (self.make_leaf(parent, name), "")
+                    leaf = self.make_leaf(parent, name)
                 except OSError as exc:
                     problem = reason("create", self.leaf_path(controller, name), exc)
                     made[hierarchy.own_dir] = (None, problem)
+                    self.problem = self.problem or problem
+                else:
+                    problem = self._hierarchical(leaf) or self._box(leaf)
+                    made[hierarchy.own_dir] = (None if problem else leaf, problem or "")
                     self.problem = self.problem or problem
             leaf, problem = made[hierarchy.own_dir]
             if leaf is None:
@@ -91,6 +101,27 @@ class V1Driver(Driver):
             else:
                 self.leaf_of[controller] = leaf
         return failed
+
+    def _hierarchical(self, leaf: str) -> str | None:
+        """Make a memory leaf's limit hold for its children (``memory.use_hierarchy``)."""
+        path = os.path.join(leaf, "memory.use_hierarchy")
+        try:
+            with open(path) as f:
+                if f.read().strip() != "0":
+                    return None
+            self.write(path, "1")
+        except FileNotFoundError:
+            return None  # not a memory hierarchy, or a kernel that is always hierarchical
+        except OSError as exc:
+            return reason("write 1 to", path, exc)
+        return None
+
+    def _box(self, leaf: str) -> str | None:
+        try:
+            self.box_of[leaf] = self.make_box(leaf)
+        except OSError as exc:
+            return reason("create", os.path.join(leaf, BOX_NAME), exc)
+        return None
 
     def set_limits(self, limits: Mapping[str, object]) -> dict[str, str]:
         failed: dict[str, str] = {}
@@ -104,7 +135,7 @@ class V1Driver(Driver):
         return failed
 
     def join_self(self) -> dict[str, str]:
-        """Move the calling (single-threaded) process into every leaf: ``0`` to ``tasks``.
+        """Move the calling (single-threaded) process into every box: ``0`` to ``tasks``.
 
         A thread that moves itself skips the kernel's global threadgroup lock
         (``cgroup_procs_write_start``), which writing a pid to ``cgroup.procs``
@@ -117,8 +148,8 @@ class V1Driver(Driver):
 
     def _place(self, filename: str, value: str, action: str) -> dict[str, str]:
         failed: dict[str, str] = {}
-        for leaf in self.leaves:
-            path = os.path.join(leaf, filename)
+        for leaf, box in self.box_of.items():
+            path = os.path.join(box, filename)
             try:
                 self.write(path, value)
             except OSError as exc:

@@ -13,6 +13,10 @@ detection counts the cgroup it left as its own. When other processes live
 there, nothing is moved and the reason says how to give hexe a delegated
 scope of its own.
 
+The spawn's processes go one level lower, into ``<name>/box``: the limits
+on ``<name>`` hold for its whole subtree, and no controller is enabled in
+``<name>/cgroup.subtree_control``, so ``box`` has no limit files at all.
+
 Files: ``memory.max`` (and ``memory.swap.max`` = 0 when it exists, so the
 limit cannot be escaped into swap), ``pids.max``, ``cpu.max`` (``quota
 period`` or ``max period``). ``cgroup.kill`` ends what is left at exit.
@@ -76,6 +80,8 @@ class V2Driver(Driver):
         #: the cgroup under which hexe/ lives: our own, or the one we left (see below)
         self.base = hierarchy.own_dir
         self.leaf: str | None = None
+        #: the cgroup below ``leaf`` that the spawn's processes are placed in
+        self.box: str | None = None
         self.controllers: set[str] = set()
         #: where hexe moved itself to make room, if it did
         self.moved_self: str | None = None
@@ -165,8 +171,9 @@ class V2Driver(Driver):
                     failed[controller] = reason(f"enable {controller} in", control, exc)
         try:
             self.leaf = self.make_leaf(self.parent, name)
+            self.box = self.make_box(self.leaf)
         except OSError as exc:
-            self.problem = reason("create", leaf, exc)
+            self.problem = reason("create", exc.filename or leaf, exc)
             return {**{c: self.problem for c in wanted}, **failed}
         self.controllers = {c for c in wanted if c not in failed}
         return failed
@@ -184,8 +191,8 @@ class V2Driver(Driver):
         return failed
 
     def add_pid(self, pid: int) -> dict[str, str]:
-        assert self.leaf is not None, "create() first"
-        path = os.path.join(self.leaf, "cgroup.procs")
+        assert self.box is not None, "create() first"
+        path = os.path.join(self.box, "cgroup.procs")
         try:
             self.write(path, str(pid))
         except OSError as exc:

@@ -7,11 +7,15 @@ start rather than run unisolated.
 
 What each phase does, for the namespaces in the plan:
 
-- namespaces: one ``unshare()`` of all of them. A pid namespace without a
+- namespaces: one ``unshare()`` of all of them, plus a cgroup namespace
+  whenever there are a user and a mount namespace (rooted at the cgroup the
+  child just joined, and owned by a user namespace the command leaves for a
+  nested one: no cgroup mount inside). A pid namespace without a
   mount namespace gets a private mount namespace anyway, used only to mount
   its own ``/proc`` (otherwise ``ps`` would show the host).
 - userns: ``setgroups`` deny, then ``0 <uid> 1`` in ``uid_map`` and
-  ``gid_map``: the caller's ids become root inside.
+  ``gid_map``: the caller's ids become root inside; ``user.max_cgroup_namespaces``
+  0, so nothing inside makes a cgroup namespace (docs/cgroups.md).
 - pid1: fork; the child is PID 1 of the new pid namespace.
 - handover: after every setup step, PID 1 executes ``hexe-init``
   (:mod:`hexe_voidbox.initbin`, a small static C program), which reads the
@@ -73,6 +77,10 @@ def _fail(step: str, exc: OSError, hint: str | None = None) -> SetupError:
 
 def _state(spawn: Any) -> dict[str, Any]:
     return spawn.state.setdefault(NAME, {})
+
+
+#: Every sandbox with a user and a mount namespace gets a cgroup namespace too (docs/cgroups.md).
+HAVE_CGROUP_NS = os.path.exists("/proc/self/ns/cgroup")
 
 
 def _mount_namespace(namespaces: frozenset[str]) -> bool:
@@ -140,6 +148,11 @@ def hexe_child_namespaces(spawn: Any) -> None:
         flags |= NAMESPACE_FLAGS[name]
     if _mount_namespace(namespaces):
         flags |= syscalls.CLONE_NEWNS
+    if "user" in namespaces and _mount_namespace(namespaces) and HAVE_CGROUP_NS:
+        # Rooted where the cgroups plugin's join just put us (the box below the
+        # limits) and owned by this user namespace, which the command leaves for
+        # a nested one (_lock_mounts): it may not mount cgroupfs here at all.
+        flags |= syscalls.CLONE_NEWCGROUP
     shown = ", ".join(spawn.plan.isolation.ordered_namespaces())
     try:
         syscalls.unshare(flags)
@@ -161,6 +174,31 @@ def hexe_child_userns(spawn: Any) -> None:
             syscalls.write_file(path, text)
         except OSError as exc:
             raise _fail(f"write {path}", exc, HINT_USERNS) from exc
+    _no_cgroup_namespaces(spawn)
+
+
+#: This user namespace's limit on cgroup namespaces, for it and every one below.
+MAX_CGROUP_NS = "/proc/sys/user/max_cgroup_namespaces"
+
+
+def _no_cgroup_namespaces(spawn: Any) -> None:
+    """Let nothing inside make a cgroup namespace (docs/cgroups.md).
+
+    A cgroup namespace of its own would let root inside mount the cgroup
+    filesystem rooted at its cgroup in every hierarchy, which is hexe's own
+    (or the host's root) wherever no limit put it in a box. The limit is
+    per user namespace and checked up the chain, so a nested one cannot
+    raise it. A read-only /proc/sys (some containers) gets a warning.
+    """
+    try:
+        syscalls.write_file(MAX_CGROUP_NS, "0")
+    except FileNotFoundError:
+        return  # no cgroup namespaces in this kernel
+    except OSError as exc:
+        spawn.warn(
+            f"cgroup namespaces not refused inside: cannot write 0 to {MAX_CGROUP_NS}: "
+            f"{exc.strerror}; a cgroup mounted from inside may reach hexe's own cgroup"
+        )
 
 
 @hookimpl
