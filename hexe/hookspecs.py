@@ -221,8 +221,9 @@ def hexe_child_seccomp(spawn: Spawn) -> None:
 def hexe_child_handover(spawn: Spawn) -> object | None:
     """Take over the rest of the spawn in a program of the plugin's own, by exec.
 
-    Called after the seccomp phase, before the command is known or resolved
-    (for a sandbox prepared ahead, after ``ready`` was reported). The program
+    Called after the seccomp phase, before the command is known or resolved.
+    For a sandbox prepared ahead (``spawn.go_socket`` is set) the program
+    reports ``{"ready": true}`` on the status pipe once it waits. The program
     reads the command from ``spawn.command_fd()`` (to its end; the format of
     :func:`hexe.spawn.encode_command`; nothing read: the sandbox was
     discarded), enters the directory, executes the command and reports on

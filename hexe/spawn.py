@@ -756,10 +756,10 @@ def _child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             _attach_terminal(spawn.terminal_fd)
         _phase("security", hook.hexe_child_security, spawn=spawn)
         _phase("seccomp", hook.hexe_child_seccomp, spawn=spawn)
-        if spawn.go_socket is not None:
-            _send(status_w, {"ready": True})
+        # a program that takes over reports "ready" itself (prepared ahead)
         _phase("handover", hook.hexe_child_handover, spawn=spawn)  # returns if not taken
         if spawn.go_socket is not None:
+            _send(status_w, {"ready": True})
             _await_command(spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)

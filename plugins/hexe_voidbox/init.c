@@ -357,8 +357,11 @@ int main(int argc, char **argv) {
     {
         struct stat st;
         /* a sandbox prepared ahead waits on a socket for its command: say so in ps */
-        if (fstat(go, &st) == 0 && S_ISSOCK(st.st_mode))
+        if (fstat(go, &st) == 0 && S_ISSOCK(st.st_mode)) {
             prctl(PR_SET_NAME, "hexe-ahead", 0, 0, 0);
+            put("{\"ready\": true}");
+            send_message();
+        }
     }
     len = read_all(go, lifeline, &data);
     prctl(PR_SET_NAME, "hexe-init", 0, 0, 0);
