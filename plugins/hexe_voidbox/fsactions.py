@@ -10,9 +10,12 @@ file and line) and the step (``bind /srv on /data read-only``).
 - ``mask``: a directory gets an empty, read-only tmpfs with mode 000; a file
   gets an empty file with mode 000 bound over it (made in a throwaway tmpfs
   that is detached again).
-- ``rootfs``: the tree is bound onto itself, gets a fresh ``/tmp``, a minimal
-  ``/dev`` (a tmpfs with null, zero, full, random, urandom and tty bound from
-  the host, a new devpts instance, ``/dev/shm``) and a ``/proc``; the
+- ``/dev`` (:func:`make_dev`, every mount namespace and every rootfs): a
+  minimal one, as ``bwrap --dev``: a tmpfs with null, zero, full, random,
+  urandom and tty bound from the host, the pane's terminal on /dev/console, a
+  new devpts instance, ``/dev/shm`` (and ``/dev/mqueue`` with an ipc namespace).
+- ``rootfs``: the tree is bound onto itself, gets a fresh ``/tmp``, the
+  minimal ``/dev`` and a ``/proc``; the
   actions above are applied inside it; then ``pivot_root`` makes it ``/`` and
   the old root is detached, so nothing of the host's tree stays reachable.
 """
