@@ -255,7 +255,8 @@ class Seccomp:
             text += f" + {' '.join(extra)}" if extra else ""
         else:
             text = "deny " + " ".join(self.deny)
-        return f"{text} ({len(self.deny)} rules, {self.action})"
+        rules = f"{len(self.deny)} rule{'' if len(self.deny) == 1 else 's'}"
+        return f"{text} ({rules}, {self.action})"
 
 
 @functools.lru_cache(maxsize=1)

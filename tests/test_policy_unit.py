@@ -40,6 +40,7 @@ def test_only_an_explicit_allow_lifts_the_terminal_injection_rule():
     assert not iso(profile="full", seccomp={"defaults": False, "allow": ["tiocsti"]}).seccomp
     assert not iso(profile="minimal", seccomp={"allow": ["tiocsti"]}).seccomp
     assert "tiocsti" in iso(profile="default", seccomp={"allow": ["bpf"]}).seccomp.deny
+    assert str(iso(profile="balanced").seccomp) == "deny tiocsti (1 rule, errno)"
 
 
 def test_home_is_expanded_and_targets_default_to_the_source(monkeypatch):

@@ -230,10 +230,7 @@ def test_sys_class_net_control_sandbox_keeps_the_hosts_network():
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_tiocsti_from_a_balanced_pane_is_refused_and_its_tty_has_a_name(mux):
-    probe = (
-        f"{PERL} -e '{TIOCSTI_PERL}'; echo tty=$(tty); stty size | sed s/^/size=/; "
-        "sleep 1000 & wait"
-    )
+    probe = f"{PERL} -e '{TIOCSTI_PERL}'; echo tty=$(tty); stty size | sed s/^/size=/; exec sh"
     m = mux(
         'hexe.defaults { profile = "balanced" }\n'
         f"hexe.layout {{ hexe.tab {{ hexe.pane {{ command = [[{probe}]] }} }} }}"
@@ -242,3 +239,31 @@ def test_tiocsti_from_a_balanced_pane_is_refused_and_its_tty_has_a_name(mux):
     assert "refused: Operation not permitted" in screen
     assert re.search(r"tty=/dev/console\b", screen), screen
     assert re.search(r"size=\d+ \d+", screen), screen
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_a_prepared_balanced_pane_keeps_its_terminal_working(mux):
+    """The split takes the sandbox prepared ahead (its PTY known then): the PTY is its
+    /dev/console, TIOCSTI is refused, Ctrl-C and Ctrl-Z reach the foreground job."""
+    from test_mux_ahead import one_prepared
+    from test_mux_e2e import prompt_ready
+    from test_sessions import ok, panes
+
+    m = mux('hexe.defaults { profile = "balanced" }\n')
+    prompt_ready(m)
+    ahead = one_prepared(m)
+    ok(m.hexe("split-down", "-s", "t"))
+    prompt_ready(m, 2)
+    assert any(p["init_pid"] == ahead for p in panes(m)), "the split did not take it"
+    m.type(f"{PERL} -e '{TIOCSTI_PERL}'; echo tty=$(tty)-ok")
+    screen = m.wait_for("tty=/dev/console-ok")
+    assert "refused: Operation not permitted" in screen
+    m.type("sleep 1000")
+    m.keys("C-c")
+    m.type("echo after-int-$((40+2))")
+    m.wait_for("after-int-42")
+    m.type("sleep 1000")
+    m.keys("C-z")
+    m.wait_for(lambda s: "Stopped" in s, what="the job stopped by Ctrl-Z")
+    m.type("kill %1; echo after-stop-$((40+3))")
+    m.wait_for("after-stop-43")
