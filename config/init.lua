@@ -48,9 +48,12 @@ hexe.defaults {
 
   -- The seccomp filter. full and sandbox load the default one (kernel modules,
   -- kexec, reboot, bpf, perf_event_open, userfaultfd, keyctl, io_uring,
-  -- TIOCSTI, new user namespaces...: EPERM); the others none.
+  -- TIOCSTI, new user namespaces...: EPERM); minimal, default and balanced
+  -- only the tiocsti rule (no typing into your terminal); none no filter.
   -- seccomp = { deny = { "ptrace" }, allow = { "userns" }, action = "errno" },
-  -- seccomp = true,             -- the default filter in any profile; false: none
+  -- seccomp = true,             -- the default filter in any profile
+  -- seccomp = false,            -- no default filter; the tiocsti rule stays
+  -- seccomp = { defaults = false, allow = { "tiocsti" } },  -- no filter at all
 
   -- Filesystem actions, in order (profiles with a pid or mount namespace).
   -- mounts = {

@@ -332,6 +332,7 @@ def resolve(
         get("seccomp", None),  # type: ignore[arg-type]
         profile.seccomp,
         "pid" in profile.namespaces,
+        isolating=bool(profile.namespaces),
     )
     return Isolation(
         profile=profile.name,

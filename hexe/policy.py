@@ -255,7 +255,8 @@ class Seccomp:
             text += f" + {' '.join(extra)}" if extra else ""
         else:
             text = "deny " + " ".join(self.deny)
-        return f"{text} ({len(self.deny)} rules, {self.action})"
+        rules = f"{len(self.deny)} rule{'' if len(self.deny) == 1 else 's'}"
+        return f"{text} ({rules}, {self.action})"
 
 
 @functools.lru_cache(maxsize=1)
@@ -341,9 +342,17 @@ def parse_seccomp(label: str, value: object) -> SeccompRequest:
 
 
 def resolve_seccomp(
-    request: SeccompRequest | None, profile_default: bool, pid_namespace: bool
+    request: SeccompRequest | None,
+    profile_default: bool,
+    pid_namespace: bool,
+    isolating: bool = False,
 ) -> Seccomp:
-    """The filter a process gets from its profile's default and the ``seccomp`` setting."""
+    """The filter a process gets from its profile's default and the ``seccomp`` setting.
+
+    ``isolating`` (every profile with a namespace, i.e. all but ``none``): the
+    ``tiocsti`` rule is always there, even with ``seccomp = false``; only
+    ``allow = { "tiocsti" }`` lifts it.
+    """
     request = request or SeccompRequest()
     use_defaults = profile_default if request.defaults is None else request.defaults
     deny: list[str] = []
@@ -351,6 +360,8 @@ def resolve_seccomp(
         deny.extend(DEFAULT_DENY)
         if not pid_namespace:
             deny.extend(PTRACE_RULES)
+    if isolating and "tiocsti" not in deny:
+        deny.append("tiocsti")
     deny.extend(n for n in request.deny if n not in deny)
     allowed = set(request.allow)
     return Seccomp(tuple(n for n in deny if n not in allowed), request.action)

@@ -181,6 +181,21 @@ def test_a_profile_brings_its_settings_below_the_layer_that_chose_it():
     assert b.limits.memory >> 30 == 3  # the pane's own value beats its profile's
 
 
+def test_a_profile_of_yours_with_namespaces_refuses_tiocsti_even_with_seccomp_false():
+    config = lua(
+        """
+        hexe.profile("mine", { namespaces = {"user"}, seccomp = false })
+        hexe.profile("open", { namespaces = {"user"}, seccomp = { allow = { "tiocsti" } } })
+        hexe.layout { hexe.tab { hexe.split {
+          hexe.pane { name = "a", isolation = { profile = "mine" } },
+          hexe.pane { name = "b", isolation = { profile = "open" } },
+        } } }
+        """
+    )
+    assert pane_isolation(config, config.find_pane("a"), {}).seccomp.deny == ("tiocsti",)
+    assert not pane_isolation(config, config.find_pane("b"), {}).seccomp
+
+
 # -- errors are the feature ---------------------------------------------------------------
 
 

@@ -16,7 +16,8 @@ def iso(**values):
 def test_profiles_carry_their_capability_and_filter_defaults():
     assert iso(profile="none").caps.keep is None and not iso(profile="none").seccomp
     assert iso(profile="balanced").caps.keep == ORDINARY_CAPS
-    assert not iso(profile="balanced").seccomp
+    for profile in ("minimal", "default", "balanced"):
+        assert iso(profile=profile).seccomp.deny == ("tiocsti",)
     for profile in ("full", "sandbox"):
         assert iso(profile=profile).caps.keep == frozenset()
         assert iso(profile=profile).seccomp.deny == tuple(DEFAULT_DENY)
@@ -32,7 +33,14 @@ def test_deny_and_allow_change_the_default_list_and_action_applies_to_all():
     assert "uname" in got.seccomp.deny and "userns" not in got.seccomp.deny
     assert got.seccomp.action == "kill"
     assert iso(profile="balanced", seccomp=True).seccomp.deny == tuple(DEFAULT_DENY)
-    assert not iso(profile="full", seccomp=False).seccomp
+    assert iso(profile="full", seccomp=False).seccomp.deny == ("tiocsti",)
+
+
+def test_only_an_explicit_allow_lifts_the_terminal_injection_rule():
+    assert not iso(profile="full", seccomp={"defaults": False, "allow": ["tiocsti"]}).seccomp
+    assert not iso(profile="minimal", seccomp={"allow": ["tiocsti"]}).seccomp
+    assert "tiocsti" in iso(profile="default", seccomp={"allow": ["bpf"]}).seccomp.deny
+    assert str(iso(profile="balanced").seccomp) == "deny tiocsti (1 rule, errno)"
 
 
 def test_home_is_expanded_and_targets_default_to_the_source(monkeypatch):

@@ -133,8 +133,8 @@ def test_default_filter_answers_eperm_where_balanced_is_allowed(seen, profile):
     assert seen[profile]["keyctl"] == "EPERM"
     assert seen[profile]["unshare_user"] == "EPERM"
     assert seen[profile]["io_uring_setup"] == "EPERM"
-    # the control: without a filter the same calls go through
-    assert seen["balanced"]["seccomp"] == "0"
+    # the control: without the default filter (balanced has only the TIOCSTI
+    # rule) the same calls go through
     assert seen["balanced"]["keyctl"] == "ok"
     assert seen["balanced"]["unshare_user"] == "ok"
 
@@ -148,9 +148,19 @@ def test_allow_lifts_one_rule_of_the_default_filter(seen, tmp_path):
     assert facts["keyctl"] == "EPERM"
 
 
-def test_seccomp_false_turns_the_filter_off(tmp_path):
+def test_seccomp_false_turns_the_default_filter_off(tmp_path):
     facts = run_probe(
         config='hexe.defaults { profile = "full", seccomp = false }', tmp_path=tmp_path
+    )
+    assert facts["keyctl"] == "ok"
+    assert facts["seccomp"] == "2"  # the TIOCSTI rule stays
+
+
+def test_only_allow_tiocsti_removes_the_last_rule(tmp_path):
+    facts = run_probe(
+        config='hexe.defaults { profile = "full", seccomp = { defaults = false, '
+        'allow = { "tiocsti" } } }',
+        tmp_path=tmp_path,
     )
     assert facts["seccomp"] == "0" and facts["keyctl"] == "ok"
 
@@ -207,7 +217,14 @@ def test_without_libseccomp_a_filter_is_refused_not_skipped(tmp_path):
     assert "seccomp filter requested but cannot be built: Unable to find libseccomp" in (
         result.stderr
     )
-    assert hexe("run", "--profile", "balanced", "--", "true", env=env).returncode == 0
+    # every isolating profile has the TIOCSTI rule: refused too, never run without it
+    assert hexe("run", "--profile", "minimal", "--", "true", env=env).returncode == 125
+    assert hexe("run", "--profile", "none", "--", "true", env=env).returncode == 0
+    config = tmp_path / "init.lua"
+    config.write_text(
+        'hexe.defaults { profile = "balanced", seccomp = { allow = { "tiocsti" } } }\n'
+    )
+    assert hexe("--config", str(config), "run", "--", "true", env=env).returncode == 0
 
 
 def test_config_check_shows_caps_and_seccomp_with_their_source(tmp_path):
@@ -291,7 +308,7 @@ def test_tiocsti_control_without_the_filter():
         legacy = True
     if not legacy:
         pytest.skip("dev.tty.legacy_tiocsti=0: this kernel refuses TIOCSTI by itself")
-    assert run_on_a_terminal("balanced") == "injected"
+    assert run_on_a_terminal("none") == "injected"  # every other profile refuses it
 
 
 def test_a_program_generated_once_is_shared_and_still_denies():

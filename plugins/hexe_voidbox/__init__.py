@@ -23,9 +23,11 @@ What each phase does, for the namespaces in the plan:
   sandbox when its owner's lifeline closes (the owner was killed): the
   sandbox's PID 1 holds nothing of the server that forked it, and is not
   dumpable.
-- mounts: propagation private (recursive), a fresh tmpfs ``/tmp`` (mount
-  namespace), fresh ``/dev/shm`` and ``/dev/mqueue`` (with an ipc namespace),
-  a fresh ``/proc`` (pid namespace).
+- mounts: propagation private (recursive), a fresh tmpfs ``/tmp`` and a
+  minimal ``/dev`` (mount namespace: :func:`hexe_voidbox.fsactions.make_dev`,
+  the pane's terminal on ``/dev/console``; ``/dev/mqueue`` with an ipc
+  namespace), a fresh ``/proc`` (pid namespace), ``/sys`` read-only (a fresh
+  sysfs with a network namespace).
 - network: ``lo`` up. Nothing else exists in the new namespace.
 - hostname: ``sethostname`` to the plan's hostname (``hexe``).
 - security: a nested user and mount namespace that locks the mounts,
@@ -229,13 +231,8 @@ def hexe_child_mounts(spawn: Any) -> None:
         _mount(
             "tmpfs", tmp, "tmpfs", secure, f"size={iso.tmp_size},mode=1777", f"mount tmpfs on {tmp}"
         )
-    if root:
-        fsactions.make_dev(root, "ipc" in namespaces, iso.tmp_size)
-    elif "mount" in namespaces and "ipc" in namespaces:
-        if os.path.isdir("/dev/shm"):
-            _mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={iso.tmp_size},mode=1777")
-        if os.path.isdir("/dev/mqueue"):
-            _mount("mqueue", "/dev/mqueue", "mqueue", secure | syscalls.MS_NOEXEC, None)
+    if "mount" in namespaces or root:
+        fsactions.make_dev(root, "ipc" in namespaces, iso.tmp_size, _terminal(spawn))
     proc = f"{root}/proc"
     if "pid" in namespaces:
         _mount("proc", proc, "proc", secure | syscalls.MS_NOEXEC, None, f"mount proc on {proc}")
@@ -252,8 +249,21 @@ def hexe_child_mounts(spawn: Any) -> None:
     # root could otherwise write /proc/sys/kernel/core_pattern, or raise its own
     # cgroup limits through /sys/fs/cgroup. Read-only, as bwrap does. A rootfs
     # has no /sys of the host at all.
+    # With a network namespace of its own, a fresh sysfs (read-only) shows only
+    # the sandbox's interfaces; the host's /sys would list the host's.
     sys_tree = ["/sys"] if os.path.isdir("/sys") and not root else []
+    if sys_tree and "net" in namespaces:
+        flags = secure | syscalls.MS_NOEXEC | syscalls.MS_RDONLY
+        _mount("sysfs", "/sys", "sysfs", flags, None, "mount sysfs on /sys (network namespace)")
+        sys_tree = []
     _bind_readonly([p for p in PROC_READONLY if os.path.exists(p)], sys_tree)
+
+
+def _terminal(spawn: Any) -> int | None:
+    """The pane's PTY slave, or the caller's terminal (``hexe run``): bound onto /dev/console."""
+    if spawn.terminal_fd is not None:
+        return spawn.terminal_fd
+    return 0 if os.isatty(0) else None
 
 
 #: Parts of a fresh /proc that change the host, made read-only (bwrap's list).

@@ -10,9 +10,12 @@ file and line) and the step (``bind /srv on /data read-only``).
 - ``mask``: a directory gets an empty, read-only tmpfs with mode 000; a file
   gets an empty file with mode 000 bound over it (made in a throwaway tmpfs
   that is detached again).
-- ``rootfs``: the tree is bound onto itself, gets a fresh ``/tmp``, a minimal
-  ``/dev`` (a tmpfs with null, zero, full, random, urandom and tty bound from
-  the host, a new devpts instance, ``/dev/shm``) and a ``/proc``; the
+- ``/dev`` (:func:`make_dev`, every mount namespace and every rootfs): a
+  minimal one, as ``bwrap --dev``: a tmpfs with null, zero, full, random,
+  urandom and tty bound from the host, the pane's terminal on /dev/console, a
+  new devpts instance, ``/dev/shm`` (and ``/dev/mqueue`` with an ipc namespace).
+- ``rootfs``: the tree is bound onto itself, gets a fresh ``/tmp``, the
+  minimal ``/dev`` and a ``/proc``; the
   actions above are applied inside it; then ``pivot_root`` makes it ``/`` and
   the old root is detached, so nothing of the host's tree stays reachable.
 """
@@ -91,26 +94,48 @@ def bind_rootfs(rootfs: str) -> str:
     return rootfs.rstrip("/")
 
 
-def make_dev(root: str, ipc: bool, tmp_size: int) -> None:
-    """A minimal ``/dev`` in the new root: a few host nodes, a new devpts, /dev/shm."""
+def make_dev(root: str, ipc: bool, tmp_size: int, console: int | None = None) -> None:
+    """A minimal ``/dev`` in ``root`` ("" for the host's tree), as ``bwrap --dev``.
+
+    A tmpfs with a few host nodes (bound from file descriptors opened before
+    it covers the host's /dev), the usual symlinks, a new devpts instance
+    (``/dev/ptmx`` its ptmx), a fresh /dev/shm and, with an ipc namespace,
+    /dev/mqueue. ``console``: a terminal (the pane's PTY slave) bound onto
+    /dev/console, so that ``ttyname()`` finds it (its host /dev/pts/N is not
+    there: glibc then scans /dev for the device).
+    """
     dev = f"{root}/dev"
-    mount(
-        "tmpfs",
-        dev,
-        "tmpfs",
-        syscalls.MS_NOSUID | syscalls.MS_NOEXEC,
-        "mode=755,size=1m",
-        f"mount tmpfs on {dev}",
-    )
-    for name in DEV_NODES:
-        host, inside = f"/dev/{name}", f"{dev}/{name}"
-        if not os.path.exists(host):
-            continue
-        _do(
-            f"create {inside}",
-            lambda inside=inside: os.close(os.open(inside, os.O_CREAT | os.O_WRONLY, 0o666)),
+    nodes: dict[str, int] = {}
+    try:
+        for name in DEV_NODES:
+            try:
+                nodes[name] = os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+        if console is not None:
+            terminal = _terminal_path(console)
+            if terminal is not None:
+                nodes["console"] = terminal
+        mount(
+            "tmpfs",
+            dev,
+            "tmpfs",
+            syscalls.MS_NOSUID | syscalls.MS_NOEXEC,
+            "mode=755,size=1m",
+            f"mount tmpfs on {dev}",
         )
-        mount(host, inside, None, syscalls.MS_BIND, None, f"bind {host} on {inside}")
+        for name, fd in nodes.items():
+            inside = f"{dev}/{name}"
+            shown = "the terminal" if name == "console" else f"/dev/{name}"
+            _do(
+                f"create {inside}",
+                lambda inside=inside: os.close(os.open(inside, os.O_CREAT | os.O_WRONLY, 0o666)),
+            )
+            source = f"/proc/self/fd/{fd}"
+            mount(source, inside, None, syscalls.MS_BIND, None, f"bind {shown} on {inside}")
+    finally:
+        for fd in nodes.values():
+            os.close(fd)
     for name, target in DEV_LINKS.items():
         _do(
             f"symlink {dev}/{name}",
@@ -144,6 +169,25 @@ def make_dev(root: str, ipc: bool, tmp_size: int) -> None:
             None,
             f"mount mqueue on {dev}/mqueue",
         )
+
+
+def _terminal_path(fd: int) -> int | None:
+    """An ``O_PATH`` descriptor of the terminal ``fd`` by its name, in this mount namespace.
+
+    ``fd`` itself was opened in the parent's mount namespace: the kernel does
+    not bind from a mount of another namespace, so the node is looked up again
+    by name and checked to be the same device. None when ``fd`` is not a
+    terminal or its name does not lead to it.
+    """
+    try:
+        name = os.ttyname(fd)
+        found = os.open(name, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return None
+    if os.fstat(found).st_rdev != os.fstat(fd).st_rdev:
+        os.close(found)
+        return None
+    return found
 
 
 def pivot(root: str) -> None:

@@ -39,8 +39,9 @@ CLONE_NEWUSER = 0x10000000
 
 HINT_LIBRARY = (
     "the seccomp filter needs libseccomp (Debian/Ubuntu: apt-get install libseccomp2) "
-    "and pyseccomp (pip install pyseccomp); or turn the filter off for this pane "
-    "with seccomp = false"
+    "and pyseccomp (pip install pyseccomp); or turn the filter off for this pane with "
+    'seccomp = { defaults = false, allow = { "tiocsti" } } (the pane may then type '
+    "into your terminal), or use profile none"
 )
 
 
