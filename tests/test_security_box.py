@@ -258,11 +258,20 @@ def test_a_prepared_balanced_pane_keeps_its_terminal_working(mux):
     m.type(f"{PERL} -e '{TIOCSTI_PERL}'; echo tty=$(tty)-ok")
     screen = m.wait_for("tty=/dev/console-ok")
     assert "refused: Operation not permitted" in screen
-    m.type("sleep 1000")
+    from helpers import wait_for
+
+    def sleep_in_front():  # the key must reach the job, not the shell before it forked
+        m.type("sleep 1000")
+        wait_for(
+            lambda: any(p.get("current_command") == "sleep" for p in panes(m)),
+            what="sleep in the foreground of the pane",
+        )
+
+    sleep_in_front()
     m.keys("C-c")
     m.type("echo after-int-$((40+2))")
     m.wait_for("after-int-42")
-    m.type("sleep 1000")
+    sleep_in_front()
     m.keys("C-z")
     m.wait_for(lambda s: "Stopped" in s, what="the job stopped by Ctrl-Z")
     m.type("kill %1; echo after-stop-$((40+3))")
