@@ -84,3 +84,10 @@ def nobody():
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+def pytest_collection_modifyitems(items):
+    """Every test in a ``test_security_*.py`` file is an attack: mark it ``security``."""
+    for item in items:
+        if item.path.name.startswith("test_security_"):
+            item.add_marker(pytest.mark.security)
