@@ -65,6 +65,7 @@ class Preflight:
         os.set_blocking(read_fd, False)
         self.pid: int | None = pid
         self.fd = read_fd
+        self.closed = False
         log.debug("config_preflight_started", pid=pid, path=self.shown)
 
     @property
@@ -126,9 +127,9 @@ class Preflight:
             except ChildProcessError:
                 pass  # collected as an orphan already
             self.pid = None
-        if self.fd >= 0:
+        if not self.closed:  # self.fd keeps its number: a selector unregisters it after
             os.close(self.fd)
-            self.fd = -1
+            self.closed = True
         log.debug("config_preflight_done", errors=len(errors))
 
 
@@ -149,6 +150,11 @@ def _child(
         except ValueError:
             pass
         # nothing of the parent's (panes, clients, the listener) stays open here
+        from hexe import log as hexe_log
+
+        logged = hexe_log._configured_file
+        if logged is not None and not logged.closed:
+            keep_fds = (*keep_fds, logged.fileno())
         keep = sorted({0, 1, 2, write_fd, *keep_fds})
         low = 3
         for fd in keep:
