@@ -31,7 +31,7 @@ DEFAULT_CALLBACK_SECONDS = 0.5
 #: the instruction budget: this many Lua instructions per second of budget
 INSTRUCTIONS_PER_SECOND = 200_000_000
 #: a pattern function refuses when (subject length + 1) ^ (repetitions + 1) is above this
-PATTERN_WORK = 1e9
+PATTERN_WORK = 1e8
 #: Lua files (``require``, ``dofile``) larger than this are refused
 MAX_SOURCE = 4 << 20
 #: the variable that lets ``init.lua`` load C code (off by default)
@@ -279,16 +279,17 @@ local function lua_searcher(name)
       end
       return chunk, path
     end
-    tried[#tried + 1] = "\n\t" .. err
+    tried[#tried + 1] = err
   end
-  return table.concat(tried)
+  if #tried == 0 then return nil end
+  return table.concat(tried, "\n\t") -- Lua 5.4 adds the first "\n\t"
 end
 if not HEXE_C_MODULES then
   package.loadlib = unavailable("package.loadlib", "HEXE_LUA_C_MODULES=1 turns it on",
     "loading C code is off (C code could crash hexe)")
   package.cpath = ""
   package.searchers = { package.searchers[1], lua_searcher, function(name)
-    return "\n\tno C module: loading C code is off (HEXE_LUA_C_MODULES=1 turns it on)"
+    return "no C module: loading C code is off (HEXE_LUA_C_MODULES=1 turns it on)"
   end }
 else
   package.searchers[2] = lua_searcher
@@ -310,7 +311,8 @@ local function check_pattern(fname, s, p)
     local c = s_byte(p, i)
     if c == 37 then -- %x: an escape (or %b, %f with their arguments)
       local d = s_byte(p, i + 1)
-      i = i + ((d == 98) and 4 or (d == 102) and 2 or 2)
+      if d ~= nil and d >= 49 and d <= 57 then loops = loops + 1 end -- %1: compares a capture
+      i = i + ((d == 98) and 4 or 2)
     elseif c == 91 then -- a set [...]: skip to its end
       i = i + 1
       if s_byte(p, i) == 94 then i = i + 1 end
@@ -329,7 +331,7 @@ local function check_pattern(fname, s, p)
   if loops == 0 and optional == 0 then return end
   local work = (n + 1) ^ (loops + 1) * 2 ^ math.min(optional, 64)
   if work > PATTERN_WORK then
-    error(format("%s: the pattern %q has %d repetitions (* + -) and the subject is %d bytes; "
+    error(format("%s: the pattern %q has %d repetitions (* + - %%1) and the subject is %d bytes; "
       .. "matching could take too long (keep subject length ^ (repetitions + 1) under %.0e)",
       fname, #p > 40 and (p:sub(1, 40) .. "...") or p, loops, n, PATTERN_WORK), 3)
   end
