@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from hexe.config.loader import ConfigError, load
+from hexe.config.loader import ConfigError, find_config, load
 from hexe.config.lua import display_path
 from hexe.config.model import Config
 
@@ -56,7 +56,8 @@ class Preflight:
         self.deadline = time.monotonic() + deadline
         self.data = b""
         self.outcome: list[str] | None = None  # None: not finished; []: fine
-        self.shown = display_path(Path(path)) if path is not None else "init.lua"
+        found = Path(path) if path is not None else find_config(environ)[0]
+        self.shown = display_path(found) if found is not None else "init.lua"
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: run the config, say how it went, exit
