@@ -309,3 +309,34 @@ def test_require_reads_lua_modules_from_the_lua_dir(tmp_path):
     config.write_text('hexe.options { shell = require("mine").shell }\n')
     assert load(config, environ=ENV, explicit=True).options.shell == "/bin/sh"
     assert Path(config).exists()
+
+
+def test_the_preflight_child_dies_with_its_parent(tmp_path):
+    config = tmp_path / "init.lua"
+    config.write_text("hexe.block()\n")
+    script = textwrap.dedent(
+        f"""
+        import os, sys, time
+        sys.path[:0] = {sys.path!r}
+        from test_lua_contain import BlockingPlugin, ENV
+        from hexe.config.contained import Preflight
+        from hexe.plugins import make_plugin_manager
+        pm = make_plugin_manager(extra=[("blocker", BlockingPlugin())])
+        check = Preflight({str(config)!r}, environ=ENV, pm=pm, explicit=True, deadline=60)
+        print(check.pid, file=sys.stderr, flush=True)
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        child = int(proc.stderr.readline())
+        assert os.path.exists(f"/proc/{child}")
+    finally:
+        proc.kill()
+        proc.wait()
+    wait_for(lambda: not os.path.exists(f"/proc/{child}"), timeout=5, what="the child to die")

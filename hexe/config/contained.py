@@ -16,6 +16,7 @@ the child with :func:`load_contained`.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import select
@@ -34,6 +35,7 @@ from hexe.config.model import Config
 #: wall-clock seconds ``init.lua`` may take, in the child, before it is killed
 LOAD_DEADLINE = 5.0
 _MAX_REPLY = 1 << 20
+_PR_SET_PDEATHSIG = 1
 
 log = structlog.get_logger("hexe.config")
 
@@ -59,9 +61,10 @@ class Preflight:
         found = Path(path) if path is not None else find_config(environ)[0]
         self.shown = display_path(found) if found is not None else "init.lua"
         read_fd, write_fd = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: run the config, say how it went, exit
-            _child(write_fd, path, environ, pm, explicit, keep_fds)
+            _child(parent, write_fd, path, environ, pm, explicit, keep_fds)
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         self.pid: int | None = pid
@@ -135,6 +138,7 @@ class Preflight:
 
 
 def _child(
+    parent: int,
     write_fd: int,
     path: Path | str | None,
     environ: Mapping[str, str],
@@ -144,6 +148,10 @@ def _child(
 ) -> None:
     code = 0
     try:
+        # killed with its parent: a child hung in C must not outlive a killed hexe
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)  # the parent died before the line above
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         try:
