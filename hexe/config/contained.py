@@ -62,7 +62,12 @@ class Preflight:
         self.shown = display_path(found) if found is not None else "init.lua"
         read_fd, write_fd = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
         if pid == 0:  # the child: run the config, say how it went, exit
             _child(parent, write_fd, path, environ, pm, explicit, keep_fds)
         os.close(write_fd)

@@ -10,6 +10,14 @@ CPU-time deadline checked by a count hook, so an endless loop or a runaway
 table in ``init.lua`` (or in a callback later) becomes a config error instead
 of a hung or dead hexe. Python is not reachable from Lua: lupa's ``python``
 module is removed and attribute access on Python objects is refused.
+
+The count hook cannot interrupt a C function, so nothing that can block is
+reachable (``os.execute``, ``io.popen``, ``io.read``...; ``io.open``,
+``require`` and ``dofile`` open regular files only, without blocking), C code
+is not loaded (unless ``HEXE_LUA_C_MODULES=1``), chunks are text only, and a
+string pattern whose backtracking could take long on its subject is refused.
+The hook also ends running Lua when hexe is asked to exit
+(:func:`request_stop`). See docs/config.md, "Containment".
 """
 
 from __future__ import annotations
@@ -444,8 +452,11 @@ def _no_attributes(obj: object, name: object, is_setting: bool) -> object:
 class _Files:
     """The files ``io.open`` opened: regular files only, opened without blocking."""
 
-    MODES = {"r": os.O_RDONLY, "w": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-             "a": os.O_WRONLY | os.O_CREAT | os.O_APPEND}
+    MODES = {
+        "r": os.O_RDONLY,
+        "w": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+        "a": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+    }
     MAX_OPEN = 32
 
     def __init__(self) -> None:

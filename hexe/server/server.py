@@ -1555,12 +1555,16 @@ class Server:
         the running config and says why."""
         if self.config_check is not None:
             return  # one is running: its outcome answers every waiter
-        check = Preflight(
-            self.config.file,
-            environ=self.environ,
-            pm=self.pm,
-            explicit=True if self.config.file is not None else None,
-        )
+        try:
+            check = Preflight(
+                self.config.file,
+                environ=self.environ,
+                pm=self.pm,
+                explicit=True if self.config.file is not None else None,
+            )
+        except OSError as exc:  # no process or pipe to spare: no reload, no crash
+            self.finish_reload([f"cannot start the config check: {exc.strerror}"])
+            return
         self.config_check = check
         self.sel.register(check.fd, selectors.EVENT_READ, ("config", check))
         self.log.info("config_reload_started", pid=check.pid)
