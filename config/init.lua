@@ -14,7 +14,12 @@
 --
 -- `require("name")` loads lua/name.lua next to this file; os.getenv works.
 -- The file runs with a budget (2 s of CPU, 64 MiB): an endless loop is a
--- config error, not a hung hexe.
+-- config error, not a hung hexe. It runs first in a child process that is
+-- killed after 5 s, then in hexe; callbacks get 0.5 s each. Nothing that can
+-- block is there: no os.execute, io.popen, io.read, io.lines; io.open opens
+-- regular files only; no C modules (HEXE_LUA_C_MODULES=1 turns them on);
+-- string patterns that could backtrack for long are refused
+-- (docs/config.md, "Containment").
 
 ------------------------------------------------------------------------------
 -- Isolation defaults for every pane and every `hexe run`.

@@ -24,7 +24,7 @@ def mux_command(
 ) -> int:
     from hexe.client import daemonize, run_client
     from hexe.config import ConfigError
-    from hexe.config import load as load_config
+    from hexe.config.contained import load_contained as load_config
     from hexe.server.paths import check_session_name
     from hexe.sessions import attach_target, refuse_nesting
 

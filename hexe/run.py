@@ -22,7 +22,7 @@ import pluggy
 
 from hexe import spawn as spawn_mod
 from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
-from hexe.config import load as load_config
+from hexe.config.contained import load_contained as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError
 from hexe.isolation import InvalidSettings, Layer
 

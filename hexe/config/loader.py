@@ -305,10 +305,16 @@ class Loader:
 
     def load(self, path: Path | None, *, source: str | None = None) -> Config:
         lua_dir = path.parent / "lua" if path is not None else None
-        runtime = LuaConfigRuntime(
-            lua_dir=lua_dir, functions=self.api.functions, version=__version__, environ=self.environ
-        )
         shown = display_path(path) if path is not None else None
+        try:
+            runtime = LuaConfigRuntime(
+                lua_dir=lua_dir,
+                functions=self.api.functions,
+                version=__version__,
+                environ=self.environ,
+            )
+        except LuaFailure as exc:
+            raise ConfigError([exc.message], shown) from exc
         if path is not None or source is not None:
             try:
                 if source is not None:

@@ -45,6 +45,8 @@ from hexe.config import (
     reload,
     run_exit_callbacks,
 )
+from hexe.config import lua as config_lua
+from hexe.config.contained import Preflight
 from hexe.config.loader import Problems, Table, plain
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError, SetupError
@@ -210,6 +212,9 @@ class Server:
         self.ahead_due: float | None = None
         self.ahead_failures = 0
         self.ahead_refusal = spawn_mod.ahead_refused(pm)
+        #: a reload's first run of init.lua, in a child (see hexe/config/contained.py)
+        self.config_check: Preflight | None = None
+        self.reload_waiters: list[Client] = []  # ``hexe reload-config`` clients to answer
 
     # -- geometry -------------------------------------------------------------
 
@@ -647,6 +652,8 @@ class Server:
                 known.update(p for p in (pane.spawn.pid, pane.spawn.direct_pid) if p)
         if self.ahead is not None:
             known.update(p for p in (self.ahead.pid, self.ahead.direct_pid) if p)
+        if self.config_check is not None and self.config_check.pid is not None:
+            known.add(self.config_check.pid)  # collected by Preflight
         while True:
             try:
                 info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -910,8 +917,10 @@ class Server:
             self.activity = time.time()
             self.on_input(client, frame.payload)
         elif frame.kind == protocol.COMMAND:
-            client.send_json(protocol.REPLY, self.command(client, frame.json()))
-            self.flush_client(client)
+            reply = self.command(client, frame.json())
+            if reply is not None:  # None: answered later (reload-config)
+                client.send_json(protocol.REPLY, reply)
+                self.flush_client(client)
         elif frame.kind == protocol.BYE:
             self.drop_client(client, "detached")
         else:
@@ -1205,8 +1214,8 @@ class Server:
 
     # -- commands (hexe split-right, hexe list-panes, ...) ------------------------------
 
-    def command(self, client: Client, request: dict[str, Any]) -> dict[str, Any]:
-        """One COMMAND frame: an action or a query; the REPLY to send."""
+    def command(self, client: Client, request: dict[str, Any]) -> dict[str, Any] | None:
+        """One COMMAND frame: an action or a query; the REPLY to send (None: sent later)."""
         name = canonical(request.get("action"))
         args = request.get("args") or []
         if not isinstance(args, list):
@@ -1232,10 +1241,9 @@ class Server:
             if name == "detach":
                 return {"ok": True, "result": self.detach_command(client, args)}
             if name == "reload-config":
-                error = self.reload_config()
-                if error is not None:
-                    return {"ok": False, "error": error}
-                return {"ok": True, "result": None}
+                self.reload_waiters.append(client)
+                self.reload_config()
+                return None  # answered when the reload ends (finish_reload)
             if not isinstance(name, str) or name not in ACTIONS:
                 check = check_action(name, args) or f"{name!r} is not an action"
                 queries = ", ".join(QUERIES)
@@ -1552,13 +1560,56 @@ class Server:
     def do_reload_config(self, client: Client | None) -> None:
         self.reload_config()
 
-    def reload_config(self) -> str | None:
-        """Reload init.lua; None, or every error (the running config is kept)."""
-        config, error = reload(self.config, environ=self.environ, pm=self.pm)
-        if error is not None:
-            self.show_message(f"config not reloaded: {error.errors[0]}", 8)
-            self.log.warning("config_reload_failed", errors=error.errors)
-            return "config not reloaded (the running one is kept):\n" + "\n".join(error.errors)
+    def reload_config(self) -> None:
+        """Start a reload: init.lua runs first in a child, killed at its deadline.
+
+        The loop keeps serving meanwhile; :meth:`finish_reload` applies the
+        result (a second, in-process run that builds the callbacks) or keeps
+        the running config and says why."""
+        if self.config_check is not None:
+            return  # one is running: its outcome answers every waiter
+        try:
+            check = Preflight(
+                self.config.file,
+                environ=self.environ,
+                pm=self.pm,
+                explicit=True if self.config.file is not None else None,
+            )
+        except OSError as exc:  # no process or pipe to spare: no reload, no crash
+            self.finish_reload([f"cannot start the config check: {exc.strerror}"])
+            return
+        self.config_check = check
+        self.sel.register(check.fd, selectors.EVENT_READ, ("config", check))
+        self.log.info("config_reload_started", pid=check.pid)
+
+    def on_config_check(self, check: Preflight, now: float | None = None) -> None:
+        """The child answered (readable) or its deadline passed (``now`` given)."""
+        ended = check.check_deadline(now) if now is not None else check.on_readable()
+        if not ended:
+            return
+        self.sel.unregister(check.fd)
+        self.config_check = None
+        self.finish_reload(check.outcome or [])
+
+    def finish_reload(self, errors: list[str]) -> None:
+        error = self.apply_reload(errors)
+        reply = {"ok": True, "result": None} if error is None else {"ok": False, "error": error}
+        for client in self.reload_waiters:
+            if client in self.clients:
+                client.send_json(protocol.REPLY, reply)
+                self.flush_client(client)
+        self.reload_waiters.clear()
+
+    def apply_reload(self, errors: list[str]) -> str | None:
+        """None, or every error (the running config is kept)."""
+        config = self.config
+        if not errors:  # the child ran it cleanly: run it here, for its callbacks
+            config, error = reload(self.config, environ=self.environ, pm=self.pm)
+            errors = error.errors if error is not None else []
+        if errors:
+            self.show_message(f"config not reloaded: {errors[0]}", 8)
+            self.log.warning("config_reload_failed", errors=errors)
+            return "config not reloaded (the running one is kept):\n" + "\n".join(errors)
         self.config = config
         self.discard_ahead()  # made with the old settings
         self.ahead_failures = 0
@@ -1732,8 +1783,10 @@ class Server:
         os.set_blocking(wake_r, False)
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(sig, lambda *_: None)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            # Lua running when it arrives (a callback) fails at its next count hook
+            signal.signal(sig, lambda *_: config_lua.request_stop())
         self.sel.register(wake_r, selectors.EVENT_READ, ("wake", None))
         if self.listener is None:
             self.listen()
@@ -1756,6 +1809,9 @@ class Server:
                     timeout = wait if timeout is None else min(timeout, wait)
                 if self.ahead_due is not None:
                     wait = max(0.0, self.ahead_due - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
+                if self.config_check is not None:
+                    wait = max(0.0, self.config_check.deadline - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
                 # clients first, then panes that owe an echo, then the others
                 ready = sorted(self.sel.select(timeout), key=_priority)
@@ -1780,6 +1836,10 @@ class Server:
                         self.accept()
                     elif kind == "wake":
                         self.on_wake(wake_r)
+                    elif kind == "config":
+                        self.on_config_check(obj)
+                if self.config_check is not None:
+                    self.on_config_check(self.config_check, time.monotonic())
                 if self.message is not None and time.monotonic() >= self.message_until:
                     self.message = None
                     self.dirty = True
@@ -1813,6 +1873,8 @@ class Server:
             return obj is self.ahead and obj.status_fd == fd
         if kind == "client":
             return obj in self.clients
+        if kind == "config":
+            return obj is self.config_check
         return True
 
     def on_wake(self, fd: int) -> None:
@@ -1826,6 +1888,9 @@ class Server:
 
     def shutdown(self) -> None:
         self.discard_ahead()
+        if self.config_check is not None:
+            self.config_check.close()  # the child is killed, the reload not applied
+            self.config_check = None
         for client in list(self.clients):
             client.send_json(
                 protocol.BYE, {"reason": "exited", "message": f"session {self.session} ended"}
