@@ -47,9 +47,10 @@ def test_every_hookspec_has_a_docstring():
 def test_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install -e '.[test]' && python3 -m pytest" in readme
+    assert "pip install -e '.[test]' && python3 -m pytest -n auto" in readme
     assert "python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'" in ci
-    assert "python3 -m pytest" in ci
+    assert "python3 -m pytest -n auto" in ci
+    assert "pytest-xdist" in (ROOT / "pyproject.toml").read_text()
 
 
 def test_every_command_has_help():

@@ -119,7 +119,7 @@ def test_closing_the_terminal_detaches_and_the_shell_lives_on(mux):
     m.wait_for("alive-2")
     shell = panes(m)[0]["pid"]
     # the terminal goes away: the tmux server holding the client is killed (SIGHUP)
-    subprocess.run(["tmux", "-L", m.tmux, "kill-server"], check=True)
+    subprocess.run([*m.tmux, "kill-server"], check=True)
     wait_for(lambda: info(m)["clients"] == [], what="the client to go")
     assert os.path.exists(f"/proc/{shell}")
 
