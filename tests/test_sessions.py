@@ -651,3 +651,22 @@ def test_attach_without_a_name_takes_the_last_used_session(mux, tmp_path):
             again.close()
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("profile", ["none", "full"])
+def test_a_pane_whose_command_cannot_start_stays_with_the_error(mux, profile):
+    """A layout pane running a missing command: its pane shows the sandbox's message
+    and exit status (like tmux's remain-on-exit), and ``list-panes`` says failed."""
+    m = mux(
+        "hexe.layout { hexe.tab { hexe.split { direction = 'right',"
+        f" hexe.pane {{ isolation = {{ profile = '{profile}' }} }},"
+        f" hexe.pane {{ command = {{ 'hexe-no-such-command' }},"
+        f" isolation = {{ profile = '{profile}' }} }} }} }} }}\n"
+    )
+    screen = m.wait_for("exec hexe-no-such-command: No such file or directory")
+    assert "127" in screen, screen
+    (failed,) = [p for p in panes(m) if p["command"] == ["hexe-no-such-command"]]
+    assert failed["state"] == "failed" and failed["exit_code"] == 127
+    assert "No such file or directory" in failed["message"]
+    table = ok(m.hexe("list-panes", "-s", "t"))
+    assert "failed 127" in table and "exec hexe-no-such-command" in table
