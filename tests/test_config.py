@@ -222,12 +222,12 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         "namespaces: user, pid, mount, net, uts, ipc, cgroup",
         "profiles.build.tmp_size=huge is not a size; "
         "use bytes (134217728) or a K/M/G/T suffix (128M, 1G)",
-        "hexe.key prefix %: 'split-rigth' is not an action; did you mean split-right? "
+        "hexe.key prefix %: \"split-rigth\" is not an action; did you mean split-right? "
         "actions: " + ", ".join(__import__("hexe.actions").actions.ACTIONS),
-        "hexe.key: 'Lef' is not a key name (did you mean Left?); keys are a character (%, \", a) "
+        "hexe.key: \"Lef\" is not a key name (did you mean Left?); keys are a character (%, \", a) "
         "or a name (Up, Enter, F5, Space), with C- M- S- modifiers; "
         '"prefix X" is the prefix key, then X',
-        "hexe.on: 'pane_spwan' is not an event; did you mean pane_spawn? "
+        "hexe.on: \"pane_spwan\" is not an event; did you mean pane_spawn? "
         "events: pane_spawn, pane_exit",
         "tabs[1].split.direction='left' is not a direction; use \"right\" (side by side) "
         'or "down" (stacked)',
@@ -264,7 +264,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         ('hexe.defaults "full"', "hexe.defaults takes one table, like hexe.defaults { ... }"),
         ('hexe.defaults { "full" }', "defaults takes named settings only (name = value)"),
         ('hexe.options { mouse = "sometimes" }', "options.mouse=sometimes is not a yes/no value"),
-        ('hexe.options { prefix = "C-Nope" }', "options.prefix: 'Nope' is not a key name"),
+        ('hexe.options { prefix = "C-Nope" }', "options.prefix: \"Nope\" is not a key name"),
         ("hexe.options { scrollback = -1 }", "options.scrollback=-1 is out of range 0..1000000"),
         (
             'hexe.profile("x", { namespaces = "user" })',
@@ -288,9 +288,9 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         ),
         (
             'hexe.key("prefix 1", "select-tab", "one")',
-            "select-tab: n must be a whole number, got 'one'",
+            "select-tab: n must be a whole number, got \"one\"",
         ),
-        ('hexe.key("a b", "zoom")', "hexe.key: 'a b': a two-key binding starts with prefix"),
+        ('hexe.key("a b", "zoom")', "hexe.key: \"a b\": a two-key binding starts with prefix"),
         ('hexe.on("pane_spawn", "not a function")', "hexe.on takes an event and a function"),
         (
             'hexe.status { left = { "sesion" } }',
@@ -340,8 +340,37 @@ def test_lua_runtime_error_names_file_and_line():
     ]
 
 
-def test_unknown_hexe_function_is_a_runtime_error():
-    assert errors_of("hexe.tabz {}") == ["init.lua:1: attempt to call a nil value (field 'tabz')"]
+def test_unknown_hexe_function_is_a_runtime_error_with_a_did_you_mean():
+    assert errors_of("hexe.tabz {}") == [
+        "init.lua:1: attempt to call a nil value (field 'tabz'): hexe.tabz does not exist;"
+        " did you mean hexe.tab?"
+    ]
+    assert errors_of("hexe.default { memory = '1G' }") == [
+        "init.lua:1: attempt to call a nil value (field 'default'): hexe.default does not exist;"
+        " did you mean hexe.defaults?"
+    ]
+    # another table's missing field is not hexe's: no hint
+    assert errors_of('string.formatt("x")') == [
+        "init.lua:1: attempt to call a nil value (field 'formatt')"
+    ]
+
+
+def test_a_missing_hexe_function_is_still_nil_for_feature_tests():
+    lua("if hexe.greet then hexe.greet() end")  # loads: no error
+
+
+def test_binding_the_prefix_or_a_key_bound_twice_warns_with_the_line():
+    config = load(
+        source='hexe.key("C-b", "zoom")\n'
+        'hexe.key("prefix z", "zoom")\n'
+        'hexe.key("prefix z", "split-down")\n',
+        environ=ENV,
+    )
+    assert [w.split(": ", 1)[0].rsplit(":", 1)[1] for w in config.warnings] == ["1", "3"]
+    assert "C-b is the prefix key, so this binding never fires" in config.warnings[0]
+    assert "already bound at " in config.warnings[1] and ":2;" in config.warnings[1]
+    # a default binding replaced is what init.lua is for: no warning
+    assert load(source='hexe.key("prefix %", "zoom")\n', environ=ENV).warnings == ()
 
 
 def test_python_is_not_reachable_from_lua():
