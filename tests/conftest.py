@@ -162,7 +162,11 @@ def nobody():
         pytest.skip("no Python >= 3.11 the unprivileged user can run was found")
 
     def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = clean_env(PYTHONPATH=str(site), HOME=str(state), XDG_STATE_HOME=str(state))
+        env = clean_env(
+            PYTHONPATH=str(site), HOME=str(state), XDG_STATE_HOME=str(state),
+            XDG_CONFIG_HOME=str(state),  # root's private ones are not the user's to read
+        )
+        env.pop("XDG_RUNTIME_DIR", None)
         return subprocess.run(
             [*as_nobody_argv(python), "-m", "hexe", *args],
             env=env,

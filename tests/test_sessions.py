@@ -529,6 +529,7 @@ def test_two_muxes_started_at_once_end_up_in_one_server(tmp_path):
         first.close()
 
 
+@pytest.mark.slow
 def test_fifty_panes_and_one_that_exits_at_once(mux):
     m = mux(NONE_CONFIG + "hexe.options { remain_on_exit = false }\n")
     prompt_ready(m)
