@@ -221,7 +221,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         "profiles.build.namespaces[2]='mnt' is not a namespace; did you mean mount? "
         "namespaces: user, pid, mount, net, uts, ipc, cgroup",
         "profiles.build.tmp_size=huge is not a size; "
-        "use bytes (134217728) or a K/M/G/T suffix (128M, 1G)",
+        "use bytes (134217728) or a K/M/G/T suffix, binary, with or without B or iB (128M, 128MB, 128MiB, 1G)",
         "hexe.key prefix %: \"split-rigth\" is not an action; did you mean split-right? "
         "actions: " + ", ".join(__import__("hexe.actions").actions.ACTIONS),
         "hexe.key: \"Lef\" is not a key name (did you mean Left?); keys are a character (%, \", a) "
@@ -238,7 +238,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         'microseconds ("50000 100000" is half a core, "200000 100000" two cores), '
         '"max period" or max; the period is 1000..1000000 and the quota at least 1000',
         "tabs[1].panes[2].isolation.memory=lots is not a size; "
-        "use bytes (1073741824), a K/M/G/T suffix (512M, 1G, 1.5G) or max",
+        "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max",
         "tabs[1].panes[2].isolation.memroy is not a setting; did you mean memory?",
         "tabs[1].panes[2].isolation.pids=0 must be greater than zero; "
         "use a positive whole number (512) or max",
@@ -452,7 +452,7 @@ def test_a_callback_setting_a_bad_value_is_an_error_naming_the_callback():
         pane_isolation(config, config.panes()[0], {})
     assert info.value.errors == [
         "pane_spawn callback (init.lua:2): tabs[1].panes[1].isolation.memory=lots is not a size; "
-        "use bytes (1073741824), a K/M/G/T suffix (512M, 1G, 1.5G) or max"
+        "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max"
     ]
 
 
