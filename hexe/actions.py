@@ -45,6 +45,20 @@ class Action:
         return " ".join(parts)
 
 
+
+def _quoted(value: object) -> str:
+    """A value as Lua would write it (messages read as Lua, not Python reprs)."""
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nil"
+    if isinstance(value, int | float):
+        return str(value)
+    return "a table" if isinstance(value, dict | list | tuple) else f"a {type(value).__name__}"
+
 def _a(name: str, description: str, *args: tuple[str, type], pane: bool = False) -> Action:
     return Action(name, description, tuple(args), pane)
 
@@ -115,17 +129,17 @@ def parse_key(text: str) -> str:
     """Normalise one key (``C-b``, ``M-Left``, ``%``); raises ``ValueError`` with a reason."""
     m = _MODIFIERS.match(text)
     if not m:
-        raise ValueError(f"{text!r} is not a key")
+        raise ValueError(f"{_quoted(text)} is not a key")
     mods, name = m.group(1), m.group(2)
     if len(name) == 1:
         if not name.isprintable() or name == " ":
-            raise ValueError(f"{text!r} is not a key")
+            raise ValueError(f"{_quoted(text)} is not a key")
         if mods and "C-" in mods and name.isalpha():
             name = name.lower()
     elif name not in NAMED_KEYS:
         close = difflib.get_close_matches(name, NAMED_KEYS, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        raise ValueError(f"{name!r} is not a key name{hint}")
+        raise ValueError(f"{_quoted(name)} is not a key name{hint}")
     order = "".join(f"{m}-" for m in "CMS" if f"{m}-" in mods)
     return order + name
 
@@ -134,9 +148,9 @@ def parse_keys(text: str) -> tuple[str, ...]:
     """``"prefix %"`` -> ``("prefix", "%")``; ``"M-Left"`` -> ``("M-Left",)``."""
     parts = text.split()
     if not parts or len(parts) > 2:
-        raise ValueError(f"{text!r} must be one key, or prefix and one key")
+        raise ValueError(f"{_quoted(text)} must be one key, or prefix and one key")
     if len(parts) == 2 and parts[0] != "prefix":
-        raise ValueError(f"{text!r}: a two-key binding starts with prefix")
+        raise ValueError(f"{_quoted(text)}: a two-key binding starts with prefix")
     out = [] if len(parts) == 1 else ["prefix"]
     out.append(parse_key(parts[-1]))
     return tuple(out)
@@ -147,7 +161,7 @@ def check_action(name: object, args: list[object]) -> str | None:
     name = canonical(name)
     if not isinstance(name, str) or name not in ACTIONS:
         hint = did_you_mean(str(name), [*ACTIONS, *ALIASES])
-        return f"{name!r} is not an action; {hint}actions: {', '.join(ACTIONS)}"
+        return f"{_quoted(name)} is not an action; {hint}actions: {', '.join(ACTIONS)}"
     action = ACTIONS[name]
     most = None if action.variadic else len(action.args)
     if len(args) < action.required or (most is not None and len(args) > most):
@@ -159,9 +173,9 @@ def check_action(name: object, args: list[object]) -> str | None:
     for (arg_name, kind), value in zip(kinds, args, strict=False):
         shown = arg_name.rstrip("?*")
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            return f"{name}: {shown} must be a whole number, got {value!r}"
+            return f"{name}: {shown} must be a whole number, got {_quoted(value)}"
         if kind is str and not isinstance(value, str):
-            return f"{name}: {shown} must be a string, got {value!r}"
+            return f"{name}: {shown} must be a string, got {_quoted(value)}"
     return None
 
 

@@ -19,8 +19,14 @@ from dataclasses import dataclass
 
 from hexe.errors import SettingError
 
-MEMORY_FORMS = "use bytes (1073741824), a K/M/G/T suffix (512M, 1G, 1.5G) or max"
-SIZE_FORMS = "use bytes (134217728) or a K/M/G/T suffix (128M, 1G)"
+MEMORY_FORMS = (
+    "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB "
+    "(512M, 512MB, 512MiB, 1.5G) or max"
+)
+SIZE_FORMS = (
+    "use bytes (134217728) or a K/M/G/T suffix, binary, with or without B or iB "
+    "(128M, 128MB, 128MiB, 1G)"
+)
 PIDS_FORMS = "use a positive whole number (512) or max"
 CPU_FORMS = (
     'use "quota period" in microseconds ("50000 100000" is half a core, '

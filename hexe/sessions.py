@@ -227,6 +227,8 @@ def format_panes(panes: list[dict[str, Any]]) -> str:
         iso = p.get("isolation") or {}
         command = p.get("current_command") or " ".join(p.get("command") or [])
         state = p["state"] if p["exit_code"] is None else f"{p['state']} {p['exit_code']}"
+        if p.get("message"):  # why it failed to start
+            command = f"{command} ({p['message']})"
         rows.append(
             (
                 str(p["id"]),

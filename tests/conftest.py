@@ -7,17 +7,112 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
 from helpers import as_nobody_argv, clean_env, find_python_for_nobody, portable_install
 
 
+# -- nothing left behind ------------------------------------------------------------
+#
+# A test may write only inside its own temporary directories. These are the
+# places a careless test (or hexe itself) would leave something: their listings
+# before and after are compared. Run serially (``-p no:xdist`` or ``-n 0``) the
+# test that left something fails; under xdist the other workers' tests write at
+# the same time, so the whole run is checked once instead, at its end, by the
+# controller (and fails naming what was left). On a machine shared with other
+# runs, HEXE_LEAK_CHECK=warn reports instead of failing.
+
+
+def _watched() -> list[Path]:
+    home = Path(os.environ.get("HOME") or "/nonexistent")
+    return [
+        Path("/tmp"),
+        Path(f"/tmp/tmux-{os.getuid()}"),
+        Path("/var/tmp"),
+        home,
+        home / ".local" / "state" / "hexe",
+        home / ".config" / "hexe",
+    ]
+
+
+# entries that session-scoped fixtures create and remove themselves
+SESSION_OWNED: set[str] = set()
+
+
+def _listing() -> set[str]:
+    seen = set()
+    for place in _watched():
+        try:
+            names = os.listdir(place)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("pytest-of-"):  # pytest's own basetemp root
+                continue
+            seen.add(str(place / name))
+    return seen
+
+
+def _left_behind(before: set[str]) -> list[str]:
+    return sorted(p for p in _listing() - before - SESSION_OWNED if os.path.lexists(p))
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, or a serial run
+        session.config._hexe_listing = _listing()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_hexe_listing", None)
+    if before is None or not os.environ.get("PYTEST_XDIST_WORKER_COUNT_SEEN"):
+        return
+    left = _left_behind(before)
+    if left:
+        session.config._hexe_left = left
+        if os.environ.get("HEXE_LEAK_CHECK") != "warn":
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    left = getattr(config, "_hexe_left", None)
+    if left:
+        terminalreporter.write_sep("=", "files left outside the tests' temporary directories")
+        for path in left:
+            terminalreporter.write_line(path)
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None):
+        os.environ["PYTEST_XDIST_WORKER_COUNT_SEEN"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _leaves_nothing_behind():
+    """Fail a test that leaves new files in /tmp, /var/tmp or $HOME (serial runs)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("PYTEST_XDIST_WORKER_COUNT_SEEN"):
+        yield
+        return
+    before = _listing()
+    yield
+    left = _left_behind(before)
+    if left and os.environ.get("HEXE_LEAK_CHECK") == "warn":
+        warnings.warn(f"files left outside the test's temporary directories: {left}", stacklevel=1)
+        return
+    assert not left, f"the test left files outside its temporary directories: {left}"
+
+
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path_factory, monkeypatch):
-    """Keep hexe's logs of in-process tests out of the real state dir."""
+    """Keep hexe's logs, sockets and config lookups (in-process and in the
+    subprocesses, which inherit the environment) out of the real ones."""
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    runtime = tmp_path_factory.mktemp("run")
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture
@@ -55,6 +150,7 @@ def nobody():
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is not installed")
     base = Path(tempfile.mkdtemp(prefix="hexe-nobody-", dir="/var/tmp"))
+    SESSION_OWNED.add(str(base))
     os.chmod(base, 0o755)
     site = portable_install(base / "site")
     state = base / "state"
@@ -66,7 +162,11 @@ def nobody():
         pytest.skip("no Python >= 3.11 the unprivileged user can run was found")
 
     def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = clean_env(PYTHONPATH=str(site), HOME=str(state), XDG_STATE_HOME=str(state))
+        env = clean_env(
+            PYTHONPATH=str(site), HOME=str(state), XDG_STATE_HOME=str(state),
+            XDG_CONFIG_HOME=str(state),  # root's private ones are not the user's to read
+        )
+        env.pop("XDG_RUNTIME_DIR", None)
         return subprocess.run(
             [*as_nobody_argv(python), "-m", "hexe", *args],
             env=env,

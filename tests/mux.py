@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,9 @@ class Mux:
         whose runtime dir, state, config and log this one uses (a second client)."""
         self.base = base
         self.session = session
-        self.tmux = f"hexe-test-{uuid.uuid4().hex[:8]}"
+        # tmux's socket lives in this test's directory (``-S``), not in /tmp/tmux-UID
+        self.tmux_socket = base / "tmux.sock"  # tmp_path names are short
+        self.tmux = ["tmux", "-S", str(self.tmux_socket)]
         self.followers: list[Mux] = []  # other clients of this session, closed with it
         if share is not None:
             share.followers.append(self)
@@ -94,9 +95,7 @@ class Mux:
             command = wrap.replace("{}", command)
         subprocess.run(
             [
-                "tmux",
-                "-L",
-                self.tmux,
+                *self.tmux,
                 "-f",
                 "/dev/null",
                 "new-session",
@@ -116,7 +115,7 @@ class Mux:
 
     def screen(self) -> str:
         result = subprocess.run(
-            ["tmux", "-L", self.tmux, "capture-pane", "-p", "-t", "0"],
+            [*self.tmux, "capture-pane", "-p", "-t", "0"],
             capture_output=True,
             text=True,
         )
@@ -129,9 +128,7 @@ class Mux:
         """Where the outer terminal's cursor is: (x, y), from 0."""
         result = subprocess.run(
             [
-                "tmux",
-                "-L",
-                self.tmux,
+                *self.tmux,
                 "display-message",
                 "-p",
                 "-t",
@@ -173,10 +170,10 @@ class Mux:
     # -- typing ------------------------------------------------------------------
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "-L", self.tmux, "send-keys", "-t", "0", *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", "0", *keys], check=True)
 
     def type(self, text: str, enter: bool = True) -> None:
-        subprocess.run(["tmux", "-L", self.tmux, "send-keys", "-t", "0", "-l", text], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", "0", "-l", text], check=True)
         if enter:
             self.keys("Enter")
 
@@ -201,8 +198,8 @@ class Mux:
     def close(self) -> None:
         pid = self.server_pid()
         for follower in self.followers:
-            subprocess.run(["tmux", "-L", follower.tmux, "kill-server"], capture_output=True)
-        subprocess.run(["tmux", "-L", self.tmux, "kill-server"], capture_output=True)
+            subprocess.run([*follower.tmux, "kill-server"], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
         if pid:
             try:
                 os.kill(pid, signal.SIGTERM)

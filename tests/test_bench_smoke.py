@@ -19,16 +19,16 @@ from helpers import clean_env
 
 from hexe.isolation import BUILTIN_PROFILES
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "spawn.py"
 ROWS = [*BUILTIN_PROFILES, "full+limits"]
 
 
-def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+def run_bench(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BENCH), "--quick", *args],
-        env=clean_env(),
+        env=clean_env(TMPDIR=str(tmp)),  # its scratch directories in the test's own
         capture_output=True,
         text=True,
         timeout=300,
@@ -36,8 +36,8 @@ def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_quick_bench_prints_a_row_per_profile():
-    result = run_bench()
+def test_quick_bench_prints_a_row_per_profile(tmp_path):
+    result = run_bench(tmp_path)
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     first_cells = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
     for row in ROWS:
@@ -45,8 +45,8 @@ def test_quick_bench_prints_a_row_per_profile():
     assert "in-process / bwrap" in result.stdout
 
 
-def test_quick_bench_json_has_every_profile():
-    result = run_bench("--json", "--iterations", "1", "--warmup", "0")
+def test_quick_bench_json_has_every_profile(tmp_path):
+    result = run_bench(tmp_path, "--json", "--iterations", "1", "--warmup", "0")
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     report = json.loads(result.stdout)
     assert [row["profile"] for row in report["rows"]] == ROWS
@@ -65,11 +65,11 @@ SUITE_ROWS = [
 
 
 @pytest.mark.skipif(not shutil.which("tmux"), reason="the suite compares with tmux")
-def test_quick_suite_runs_every_row_against_tmux():
+def test_quick_suite_runs_every_row_against_tmux(tmp_path):
     """``bench/run.py --quick``: every row ran, hexe and tmux each gave a number."""
     result = subprocess.run(
         [sys.executable, str(SUITE), "--quick", "--json"],
-        env=clean_env(),
+        env=clean_env(TMPDIR=str(tmp_path)),
         capture_output=True,
         text=True,
         timeout=300,

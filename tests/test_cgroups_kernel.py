@@ -157,6 +157,7 @@ print((time.process_time() - cpu0) / (time.monotonic() - wall0))
 """
 
 
+@pytest.mark.slow
 @needs_v1_controllers("cpu")
 def test_cpu_quota_of_20_percent_gives_about_a_fifth_of_a_core():
     limited = hexe("run", "--cpu", "20000 100000", "--", sys.executable, "-c", BUSY)

@@ -236,13 +236,13 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         "profiles.build.namespaces[2]='mnt' is not a namespace; did you mean mount? "
         "namespaces: user, pid, mount, net, uts, ipc, cgroup",
         "profiles.build.tmp_size=huge is not a size; "
-        "use bytes (134217728) or a K/M/G/T suffix (128M, 1G)",
-        "hexe.key prefix %: 'split-rigth' is not an action; did you mean split-right? "
+        "use bytes (134217728) or a K/M/G/T suffix, binary, with or without B or iB (128M, 128MB, 128MiB, 1G)",
+        "hexe.key prefix %: \"split-rigth\" is not an action; did you mean split-right? "
         "actions: " + ", ".join(__import__("hexe.actions").actions.ACTIONS),
-        "hexe.key: 'Lef' is not a key name (did you mean Left?); keys are a character (%, \", a) "
+        "hexe.key: \"Lef\" is not a key name (did you mean Left?); keys are a character (%, \", a) "
         "or a name (Up, Enter, F5, Space), with C- M- S- modifiers; "
         '"prefix X" is the prefix key, then X',
-        "hexe.on: 'pane_spwan' is not an event; did you mean pane_spawn? "
+        "hexe.on: \"pane_spwan\" is not an event; did you mean pane_spawn? "
         "events: pane_spawn, pane_exit",
         "tabs[1].split.direction='left' is not a direction; use \"right\" (side by side) "
         'or "down" (stacked)',
@@ -253,7 +253,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         'microseconds ("50000 100000" is half a core, "200000 100000" two cores), '
         '"max period" or max; the period is 1000..1000000 and the quota at least 1000',
         "tabs[1].panes[2].isolation.memory=lots is not a size; "
-        "use bytes (1073741824), a K/M/G/T suffix (512M, 1G, 1.5G) or max",
+        "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max",
         "tabs[1].panes[2].isolation.memroy is not a setting; did you mean memory?",
         "tabs[1].panes[2].isolation.pids=0 must be greater than zero; "
         "use a positive whole number (512) or max",
@@ -279,7 +279,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         ('hexe.defaults "full"', "hexe.defaults takes one table, like hexe.defaults { ... }"),
         ('hexe.defaults { "full" }', "defaults takes named settings only (name = value)"),
         ('hexe.options { mouse = "sometimes" }', "options.mouse=sometimes is not a yes/no value"),
-        ('hexe.options { prefix = "C-Nope" }', "options.prefix: 'Nope' is not a key name"),
+        ('hexe.options { prefix = "C-Nope" }', "options.prefix: \"Nope\" is not a key name"),
         ("hexe.options { scrollback = -1 }", "options.scrollback=-1 is out of range 0..1000000"),
         (
             'hexe.profile("x", { namespaces = "user" })',
@@ -303,9 +303,9 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         ),
         (
             'hexe.key("prefix 1", "select-tab", "one")',
-            "select-tab: n must be a whole number, got 'one'",
+            "select-tab: n must be a whole number, got \"one\"",
         ),
-        ('hexe.key("a b", "zoom")', "hexe.key: 'a b': a two-key binding starts with prefix"),
+        ('hexe.key("a b", "zoom")', "hexe.key: \"a b\": a two-key binding starts with prefix"),
         ('hexe.on("pane_spawn", "not a function")', "hexe.on takes an event and a function"),
         (
             'hexe.status { left = { "sesion" } }',
@@ -355,8 +355,37 @@ def test_lua_runtime_error_names_file_and_line():
     ]
 
 
-def test_unknown_hexe_function_is_a_runtime_error():
-    assert errors_of("hexe.tabz {}") == ["init.lua:1: attempt to call a nil value (field 'tabz')"]
+def test_unknown_hexe_function_is_a_runtime_error_with_a_did_you_mean():
+    assert errors_of("hexe.tabz {}") == [
+        "init.lua:1: attempt to call a nil value (field 'tabz'): hexe.tabz does not exist;"
+        " did you mean hexe.tab?"
+    ]
+    assert errors_of("hexe.default { memory = '1G' }") == [
+        "init.lua:1: attempt to call a nil value (field 'default'): hexe.default does not exist;"
+        " did you mean hexe.defaults?"
+    ]
+    # another table's missing field is not hexe's: no hint
+    assert errors_of('string.formatt("x")') == [
+        "init.lua:1: attempt to call a nil value (field 'formatt')"
+    ]
+
+
+def test_a_missing_hexe_function_is_still_nil_for_feature_tests():
+    lua("if hexe.greet then hexe.greet() end")  # loads: no error
+
+
+def test_binding_the_prefix_or_a_key_bound_twice_warns_with_the_line():
+    config = load(
+        source='hexe.key("C-b", "zoom")\n'
+        'hexe.key("prefix z", "zoom")\n'
+        'hexe.key("prefix z", "split-down")\n',
+        environ=ENV,
+    )
+    assert [w.split(": ", 1)[0].rsplit(":", 1)[1] for w in config.warnings] == ["1", "3"]
+    assert "C-b is the prefix key, so this binding never fires" in config.warnings[0]
+    assert "already bound at " in config.warnings[1] and ":2;" in config.warnings[1]
+    # a default binding replaced is what init.lua is for: no warning
+    assert load(source='hexe.key("prefix %", "zoom")\n', environ=ENV).warnings == ()
 
 
 def test_python_is_not_reachable_from_lua():
@@ -438,7 +467,7 @@ def test_a_callback_setting_a_bad_value_is_an_error_naming_the_callback():
         pane_isolation(config, config.panes()[0], {})
     assert info.value.errors == [
         "pane_spawn callback (init.lua:2): tabs[1].panes[1].isolation.memory=lots is not a size; "
-        "use bytes (1073741824), a K/M/G/T suffix (512M, 1G, 1.5G) or max"
+        "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max"
     ]
 
 

@@ -171,3 +171,83 @@ def test_a_plugin_setting_from_init_lua_reaches_the_child_phase(tmp_path):
     result = hexe("run", "--", "true", env=env)
     assert result.returncode == 125
     assert "defaults.stamp=/etc/x is not accepted; use a path under /var/tmp/" in result.stderr
+
+
+# -- what would fail at spawn -------------------------------------------------------------
+
+
+def _check(tmp_path: Path, lua: str, *flags: str) -> tuple[int, str, str]:
+    config = tmp_path / "init.lua"
+    config.write_text(textwrap.dedent(lua))
+    result = hexe("config", "check", *flags, str(config), env=clean_env(SHELL="/bin/sh"))
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_config_check_reports_what_would_fail_at_spawn_with_file_and_line(tmp_path):
+    code, out, err = _check(
+        tmp_path,
+        """\
+        hexe.layout {
+          hexe.tab { hexe.pane { command = "hexe-no-such-editor --flag" } },
+          hexe.tab { hexe.pane { command = { "sh" }, cwd = "/nonexistent-hexe-dir" } },
+          hexe.tab { hexe.pane { isolation = { profile = "full",
+            mounts = { { ro = "/nonexistent-hexe-src", to = "/data" } } } } },
+          hexe.tab { hexe.pane { isolation = { profile = "full",
+            mounts = { { mask = "/nonexistent-hexe-secret" } } } } },
+          hexe.tab { hexe.pane { command = "echo fine; ls" } },
+        }
+        """,
+    )
+    assert code == 1 and out == ""
+    # the path may be shortened (".../init.lua") in messages: compare from its name on
+    lines = ["init.lua:" + line.split("init.lua:", 1)[1] for line in err.splitlines()]
+    assert all(line.startswith("config error: ") for line in err.splitlines()), err
+    assert lines == [
+        "init.lua:2: tabs[1].panes[1].command: hexe-no-such-editor is not found"
+        + lines[0].split("is not found", 1)[1],
+        "init.lua:3: tabs[2].panes[1].cwd=/nonexistent-hexe-dir does not exist",
+        "init.lua:4: tabs[3].panes[1].isolation.mounts[1] "
+        "(ro /nonexistent-hexe-src to /data): the source /nonexistent-hexe-src does not exist",
+        "init.lua:6: tabs[4].panes[1].isolation.mounts[1] "
+        "(mask /nonexistent-hexe-secret): /nonexistent-hexe-secret does not exist, so the pane "
+        "would fail to start; create it or remove the mask",
+    ], err
+    assert "the pane would fail with exit 127" in lines[0]
+
+
+def test_config_check_sees_the_path_as_the_sandbox_will(tmp_path):
+    """A program under /tmp is there for a `none` pane and gone for a `balanced` one
+    (a fresh /tmp): the check says so, and a real spawn agrees."""
+    tool = tmp_path / "tool"
+    tool.write_text("#!/bin/sh\necho tool-ran\n")
+    tool.chmod(0o755)
+    lua = f'hexe.layout {{ hexe.tab {{ hexe.pane {{ command = {{ "{tool}" }}, '
+    code, _, err = _check(tmp_path, lua + 'isolation = { profile = "none" } } } }\n')
+    assert code == 0, err
+    code, _, err = _check(tmp_path, lua + 'isolation = { profile = "balanced" } } } }\n')
+    assert code == 1 and f"{tool} does not exist inside the sandbox" in err, err
+    assert hexe("run", "--profile", "none", "--", str(tool)).stdout == "tool-ran\n"
+    assert hexe("run", "--profile", "balanced", "--", str(tool)).returncode == 127
+
+
+def test_config_check_json_prints_errors_as_json_too(tmp_path):
+    code, out, _ = _check(
+        tmp_path,
+        'hexe.defaults { memroy = "1G" }\n'
+        'hexe.layout { hexe.tab { hexe.pane { cwd = "/nonexistent-hexe-dir" } } }\n',
+        "--json",
+    )
+    assert code == 1
+    report = json.loads(out)
+    assert report["ok"] is False
+    (error,) = report["errors"]
+    assert error["file"].endswith("init.lua") and error["line"] == 1
+    assert error["message"] == "defaults.memroy is not a setting; did you mean memory?"
+    code, out, _ = _check(
+        tmp_path,
+        'hexe.layout { hexe.tab { hexe.pane { cwd = "/nonexistent-hexe-dir" } } }\n',
+        "--json",
+    )
+    assert code == 1
+    (error,) = json.loads(out)["errors"]
+    assert error["line"] == 1 and "cwd=/nonexistent-hexe-dir does not exist" in error["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -47,9 +48,10 @@ def test_every_hookspec_has_a_docstring():
 def test_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install -e '.[test]' && python3 -m pytest" in readme
+    assert "pip install -e '.[test]' && python3 -m pytest -n auto" in readme
     assert "python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'" in ci
-    assert "python3 -m pytest" in ci
+    assert "python3 -m pytest -n auto" in ci
+    assert "pytest-xdist" in (ROOT / "pyproject.toml").read_text()
 
 
 def test_every_command_has_help():
@@ -84,12 +86,30 @@ def test_cli_doc_names_every_command():
     assert missing == []
 
 
+HELP_OF_EACH = """
+import contextlib, io, json, sys
+from hexe.cli import main
+out = {}
+for name in sys.argv[1:]:
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        try:
+            code = main([name, "--help"])
+        except SystemExit as exc:
+            code = exc.code
+    out[name] = [code, text.getvalue()]
+print(json.dumps(out))
+"""
+
+
 def test_every_session_command_has_help():
-    for name in _commands():
-        result = subprocess.run(
-            [sys.executable, "-m", "hexe", name, "--help"], capture_output=True, text=True
-        )
-        assert result.returncode == 0 and "usage: hexe" in result.stdout, name
+    # one process for every command (a process each took 20 s under load)
+    result = subprocess.run(
+        [sys.executable, "-c", HELP_OF_EACH, *_commands()], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for name, (code, text) in json.loads(result.stdout).items():
+        assert code in (0, None) and "usage: hexe" in text, name
 
 
 def test_version():

@@ -245,7 +245,7 @@ def test_resizing_the_terminal_reaches_the_pane(mux):
     import subprocess
 
     subprocess.run(
-        ["tmux", "-L", m.tmux, "resize-window", "-t", "0", "-x", "100", "-y", "30"], check=True
+        [*m.tmux, "resize-window", "-t", "0", "-x", "100", "-y", "30"], check=True
     )
     m.type("stty size")
     m.wait_for("29 100")
@@ -275,7 +275,7 @@ def capture_escapes(m: Mux) -> str:
     import subprocess
 
     return subprocess.run(
-        ["tmux", "-L", m.tmux, "capture-pane", "-p", "-e", "-t", "0"],
+        [*m.tmux, "capture-pane", "-p", "-e", "-t", "0"],
         capture_output=True,
         text=True,
     ).stdout
@@ -296,7 +296,7 @@ def send_hex(m: Mux, data: bytes) -> None:
     import subprocess
 
     subprocess.run(
-        ["tmux", "-L", m.tmux, "send-keys", "-t", "0", "-H", *(f"{b:02x}" for b in data)],
+        [*m.tmux, "send-keys", "-t", "0", "-H", *(f"{b:02x}" for b in data)],
         check=True,
     )
 

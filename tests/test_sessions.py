@@ -119,7 +119,7 @@ def test_closing_the_terminal_detaches_and_the_shell_lives_on(mux):
     m.wait_for("alive-2")
     shell = panes(m)[0]["pid"]
     # the terminal goes away: the tmux server holding the client is killed (SIGHUP)
-    subprocess.run(["tmux", "-L", m.tmux, "kill-server"], check=True)
+    subprocess.run([*m.tmux, "kill-server"], check=True)
     wait_for(lambda: info(m)["clients"] == [], what="the client to go")
     assert os.path.exists(f"/proc/{shell}")
 
@@ -529,6 +529,7 @@ def test_two_muxes_started_at_once_end_up_in_one_server(tmp_path):
         first.close()
 
 
+@pytest.mark.slow
 def test_fifty_panes_and_one_that_exits_at_once(mux):
     m = mux(NONE_CONFIG + "hexe.options { remain_on_exit = false }\n")
     prompt_ready(m)
@@ -651,3 +652,22 @@ def test_attach_without_a_name_takes_the_last_used_session(mux, tmp_path):
             again.close()
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("profile", ["none", "full"])
+def test_a_pane_whose_command_cannot_start_stays_with_the_error(mux, profile):
+    """A layout pane running a missing command: its pane shows the sandbox's message
+    and exit status (like tmux's remain-on-exit), and ``list-panes`` says failed."""
+    m = mux(
+        "hexe.layout { hexe.tab { hexe.split { direction = 'right',"
+        f" hexe.pane {{ isolation = {{ profile = '{profile}' }} }},"
+        f" hexe.pane {{ command = {{ 'hexe-no-such-command' }},"
+        f" isolation = {{ profile = '{profile}' }} }} }} }} }}\n"
+    )
+    screen = m.wait_for("exec hexe-no-such-command: No such file or directory")
+    assert "127" in screen, screen
+    (failed,) = [p for p in panes(m) if p["command"] == ["hexe-no-such-command"]]
+    assert failed["state"] == "failed" and failed["exit_code"] == 127
+    assert "No such file or directory" in failed["message"]
+    table = ok(m.hexe("list-panes", "-s", "t"))
+    assert "failed 127" in table and "exec hexe-no-such-command" in table

@@ -12,7 +12,15 @@ from hexe.isolation import (
     Layer,
     resolve,
 )
-from hexe.limits import CpuQuota, format_bytes, parse_bool, parse_cpu, parse_memory, parse_pids
+from hexe.limits import (
+    CpuQuota,
+    format_bytes,
+    parse_bool,
+    parse_cpu,
+    parse_memory,
+    parse_pids,
+    parse_size,
+)
 
 # -- memory ----------------------------------------------------------------------
 
@@ -60,7 +68,7 @@ def test_memory_rejects_bad_values_naming_setting_and_forms(text, problem):
     message = str(info.value)
     assert message.startswith("HEXE_CGROUP_MEM_MAX=")
     assert problem in message
-    assert "use bytes (1073741824), a K/M/G/T suffix (512M, 1G, 1.5G) or max" in message
+    assert "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max" in message
 
 
 # -- pids ------------------------------------------------------------------------
@@ -247,3 +255,26 @@ def test_summary_shows_profile_and_limits():
 def test_values_the_kernel_would_refuse_are_refused_here(parse, value, problem):
     with pytest.raises(SettingError, match=problem):
         parse("--x", value)
+
+
+SIZE_SPELLINGS = ["512M", "512MB", "512MiB", "512m", "512mib", "512 MiB", "524288K", "524288KB"]
+
+
+@pytest.mark.parametrize("text", SIZE_SPELLINGS)
+def test_every_size_setting_reads_every_spelling_the_same(text):
+    """memory, tmp_size, a tmpfs mount's size, --memory and HEXE_CGROUP_MEM_MAX: one parser."""
+    from hexe.config import load, pane_isolation
+    from hexe.config.model import PaneSpec
+    from hexe.isolation import Layer
+    from hexe.policy import parse_mount
+
+    want = 512 << 20
+    assert parse_memory("memory", text) == want
+    assert parse_size("tmp_size", text) == want
+    assert parse_mount("m", {"tmpfs": "/x", "size": text}).size == want
+    config = load("init.lua", source=f'hexe.defaults {{ tmp_size = "{text}" }}', environ={})
+    pane = PaneSpec(path="p", where="init.lua:1")
+    iso = pane_isolation(config, pane, {"HEXE_CGROUP_MEM_MAX": text})
+    assert iso.limits.memory == want and iso.tmp_size == want
+    flags = Layer.from_flags({"memory": text}, {"memory": "--memory"})
+    assert pane_isolation(config, pane, {}, flags).limits.memory == want

@@ -507,6 +507,7 @@ def test_colour_streams_take_the_line_path():
     assert sum(calls["draw_lines"]) >= 40 and len(calls["draw_lines"]) >= 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", list(COLOUR_STREAMS))
 def test_line_fast_path_follows_colour_heavy_output_at_chunk_boundaries(seed):
     data = COLOUR_STREAMS[seed]

@@ -1,10 +1,21 @@
-"""``hexe config check``: every pane's effective settings and where each came from."""
+"""``hexe config check``: every pane's effective settings and where each came from.
+
+Besides what loading refuses, it reports what would fail when the pane
+starts, seen as the sandbox will see it: a command not found on the pane's
+``PATH`` (a fresh ``/tmp``, masks, binds and a ``rootfs`` taken into
+account), a ``cwd`` that does not exist, a bind whose source is missing, and a
+``mask`` of a path that does not exist (an error, as at spawn: hexe creates
+nothing in your tree, and hiding a path that appears later is not promised).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from hexe.actions import DEFAULT_BINDINGS
@@ -42,6 +53,7 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
             except (ConfigError, InvalidSettings) as exc:
                 errors.extend(getattr(exc, "errors", None) and _texts(exc) or [exc.message])
                 continue
+            errors.extend(spawn_problems(config, pane, iso, environ))
             entry["isolation"] = [
                 {"setting": s, "value": v, "from": f} for s, v, f in describe_isolation(iso)
             ]
@@ -76,8 +88,123 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
         },
         "callbacks": {e: [c.where for c in cbs] for e, cbs in config.callbacks.items()},
         "tabs": tabs,
+        "warnings": [error_json(w) for w in config.warnings],
     }
     return report, errors
+
+
+# words a shell runs itself: nothing to find on PATH
+_SHELL_WORDS = frozenset(
+    "exec cd echo printf test [ true false exit export set unset read eval trap wait "
+    "if for while until case { ( ! . : source command builtin type ulimit umask".split()
+)
+
+
+class _View:
+    """The file system as the pane's sandbox will see it, for a few checks."""
+
+    def __init__(self, iso: Any) -> None:
+        self.rootfs = iso.rootfs
+        self.fresh_tmp = "mount" in iso.namespaces
+        self.mounts = list(iso.mounts)
+
+    def host_path(self, path: str) -> str | None:
+        """Where ``path`` (inside) is on the host; None when the sandbox hides it."""
+        path = os.path.normpath(path)
+        for m in reversed(self.mounts):  # the last action on a path wins
+            if _under(path, m.target):
+                if m.kind == "mask":
+                    return None
+                if m.kind == "tmpfs":
+                    return None if path != m.target else m.target
+                return os.path.join(m.source or m.target, os.path.relpath(path, m.target))
+        if self.fresh_tmp and _under(path, "/tmp") and path != "/tmp":
+            return None  # a fresh, empty /tmp
+        if self.rootfs:
+            return os.path.join(self.rootfs, path.lstrip("/"))
+        return path
+
+    def find(self, name: str, search: str) -> str | None:
+        candidates = [name] if "/" in name else [os.path.join(d or ".", name) for d in search]
+        for candidate in candidates:
+            host = self.host_path(candidate)
+            if host and os.path.isfile(host) and os.access(host, os.X_OK):
+                return candidate
+        return None
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def _program(config: Config, pane: PaneSpec) -> str | None:
+    """The program a pane runs: a list's first word, or a shell command's first
+    plain word (not a shell builtin); None when only the shell can tell."""
+    argv = pane.command or (config.options.shell,)
+    if len(argv) == 3 and argv[1] == "-c" and argv[0] == config.options.shell:
+        try:
+            words = shlex.split(argv[2])
+        except ValueError:
+            return argv[0]
+        while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
+            words.pop(0)  # VAR=value before the command
+        if words and words[0] == "exec":
+            words.pop(0)
+        if not words or words[0] in _SHELL_WORDS or not re.fullmatch(r"[\w./+-]+", words[0]):
+            return argv[0]
+        return words[0]
+    return argv[0]
+
+
+def spawn_problems(
+    config: Config, pane: PaneSpec, iso: Any, environ: Mapping[str, str]
+) -> list[str]:
+    """What would make this pane fail to start, one sentence each, with its file:line."""
+    problems = []
+    view = _View(iso)
+    for m in iso.mounts:
+        where = f"{m.label} ({m})" if m.label else f"{pane.where}: {m}"
+        if m.kind in ("ro", "rw") and m.source and not os.path.exists(m.source):
+            problems.append(f"{where}: the source {m.source} does not exist")
+        elif m.kind == "mask":
+            target = os.path.join(iso.rootfs, m.target.lstrip("/")) if iso.rootfs else m.target
+            if not os.path.lexists(target):
+                problems.append(
+                    f"{where}: {m.target} does not exist, so the pane would fail to start;"
+                    " create it or remove the mask"
+                )
+    if pane.cwd is not None:
+        host = view.host_path(pane.cwd)
+        if host is None or not os.path.isdir(host):
+            problems.append(
+                f"{pane.where}: {pane.path}.cwd={pane.cwd} does not exist"
+                + (" inside the sandbox" if host != pane.cwd else "")
+            )
+    env = {**environ, **pane.env}
+    search = env.get("PATH", os.defpath).split(os.pathsep)
+    program = _program(config, pane)
+    if program and view.find(program, search) is None:
+        inside = iso.rootfs or iso.mounts or view.fresh_tmp
+        if "/" in program:
+            missing = f"{program} does not exist" + (" inside the sandbox" if inside else "")
+        else:
+            seen = "the sandbox's" if inside else "the pane's"
+            missing = f"{program} is not found on {seen} PATH ({':'.join(search)})"
+        problems.append(
+            f"{pane.where}: {pane.path}.command: {missing}; the pane would fail with exit 127"
+        )
+    return problems
+
+
+_WHERE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+
+
+def error_json(error: str) -> dict[str, Any]:
+    """``{"file", "line", "message"}`` of one error (file and line None when unknown)."""
+    match = _WHERE.match(error)
+    if match is None:
+        return {"file": None, "line": None, "message": error}
+    return {"file": match["file"], "line": int(match["line"]), "message": match["message"]}
 
 
 def _texts(exc: Exception) -> list[str]:
@@ -132,17 +259,25 @@ def render(report: dict[str, Any]) -> str:
 
 
 def check_command(path: str | None, pm: Any, *, as_json: bool = False) -> int:
+    """Print the report (or, with ``as_json``, JSON: the report, or the errors);
+    1 when there is an error."""
     environ = os.environ
     try:
         config = load_contained(path, environ=environ, pm=pm)  # a hang: stopped at a deadline
     except ConfigError as exc:
-        for error in exc.errors:
-            print(f"config error: {error}", file=sys.stderr)
-        return 1
+        return _fail(_texts(exc) or [exc.message], as_json)
     report, errors = check(config, environ)
+    for warning in config.warnings:
+        print(f"config warning: {warning}", file=sys.stderr)
     if errors:
-        for error in errors:
-            print(f"config error: {error}", file=sys.stderr)
-        return 1
+        return _fail(errors, as_json)
     print(json.dumps(report, indent=2) if as_json else render(report))
     return 0
+
+
+def _fail(errors: list[str], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"ok": False, "errors": [error_json(e) for e in errors]}, indent=2))
+    for error in errors:
+        print(f"config error: {error}", file=sys.stderr)
+    return 1

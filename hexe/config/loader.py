@@ -293,6 +293,8 @@ class Loader:
     def __init__(self, environ: Mapping[str, str], pm: Any = None) -> None:
         self.environ = environ
         self.problems = Problems()
+        #: "file:line: sentence" for what is accepted but likely a mistake
+        self.warnings: list[str] = []
         self.api = plugin_api(pm)
         self.extra_settings: dict[str, Callable[[str, object], Any]] = dict(self.api.settings)
         self.segments = list(SEGMENTS)
@@ -350,7 +352,7 @@ class Loader:
         for where, args in by_kind.get("profile", []):
             self.profile(where, args)
         defaults = self.defaults(by_kind.get("defaults", []))
-        keys = self.keys(by_kind.get("key", []), by_kind.get("unbind", []))
+        keys = self.keys(by_kind.get("key", []), by_kind.get("unbind", []), options.prefix)
         status = self.status(by_kind.get("status", []))
         callbacks = self.callbacks(by_kind.get("on", []))
         tabs = self.layout(by_kind.get("layout", []), options)
@@ -365,6 +367,7 @@ class Loader:
             callbacks=MappingProxyType(callbacks),
             extra_settings=MappingProxyType(dict(self.extra_settings)),
             runtime=runtime,
+            warnings=tuple(self.warnings),
         )
 
     # -- helpers ---------------------------------------------------------------
@@ -533,7 +536,10 @@ class Loader:
         return Layer("init.lua", values)
 
     def keys(
-        self, calls: list[tuple[str, list[Any]]], unbinds: list[tuple[str, list[Any]]]
+        self,
+        calls: list[tuple[str, list[Any]]],
+        unbinds: list[tuple[str, list[Any]]],
+        prefix: str = "C-b",
     ) -> dict[tuple[str, ...], Binding]:
         keys: dict[tuple[str, ...], Binding] = {
             k: Binding(k, "built-in", action, args)
@@ -573,6 +579,17 @@ class Loader:
                 if problem:
                     self.problems.add(where, f"hexe.key {args[0]}: {problem}")
                     continue
+            if parsed == (prefix,):
+                self.warnings.append(
+                    f"{where}: hexe.key {args[0]}: {prefix} is the prefix key, so this binding"
+                    f' never fires; bind "prefix {prefix}" for the prefix pressed twice'
+                )
+            before = keys.get(parsed)
+            if before is not None and before.where != "built-in":
+                self.warnings.append(
+                    f"{where}: hexe.key {args[0]}: already bound at {before.where};"
+                    " this binding replaces that one"
+                )
             keys[parsed] = Binding(parsed, where, action, tuple(rest))
         return keys
 
@@ -634,9 +651,8 @@ class Loader:
             event = args[0]
             if event not in EVENTS:
                 hint = did_you_mean(event, list(EVENTS))
-                self.problems.add(
-                    where, f"hexe.on: {event!r} is not an event; {hint}events: {', '.join(EVENTS)}"
-                )
+                events = ", ".join(EVENTS)
+                self.problems.add(where, f'hexe.on: "{event}" is not an event; {hint}events: {events}')
                 continue
             out.setdefault(event, []).append(Callback(event, where, args[1]))
         return {k: tuple(v) for k, v in out.items()}
@@ -858,7 +874,7 @@ class Loader:
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 self.problems.add(where, f"{label}.{key} is {describe(item)}; use a string")
             elif "=" in key or not key or "\0" in key:
-                self.problems.add(where, f"{label}: {key!r} is not a variable name")
+                self.problems.add(where, f'{label}: "{key}" is not a variable name')
             elif "\0" in str(item):
                 self.problems.add(where, f"{label}.{key} contains a NUL byte")
             else:
@@ -897,7 +913,13 @@ def load(
         if was_explicit:
             raise ConfigError([f"{display_path(found)}: no such file"], display_path(found))
         found = None
-    return Loader(environ, pm).load(found)
+    config = Loader(environ, pm).load(found)
+    if config.warnings:
+        from hexe.log import get_logger
+
+        for warning in config.warnings:
+            get_logger().warning("config_warning", warning=warning)
+    return config
 
 
 __all__ = ["ConfigAPI", "ConfigError", "PARSERS", "load", "find_config"]

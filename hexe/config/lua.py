@@ -23,6 +23,7 @@ The hook also ends running Lua when hexe is asked to exit
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 
 import lupa.lua54 as lupa
 
-from hexe.errors import HexeError, SettingError
+from hexe.errors import HexeError, SettingError, did_you_mean
 from hexe.limits import parse_bool
 
 DEFAULT_MAX_MEMORY = 64 << 20
@@ -166,6 +167,10 @@ local hexe = {
   pane = node("pane"),
 }
 HEXE_VERSION = nil
+-- hexe.<name> that does not exist: still nil (feature tests work), but noted,
+-- so "attempt to call a nil value (field 'default')" can say "did you mean"
+local misses = {}
+setmetatable(hexe, { __index = function(_, name) misses[name] = true end })
 
 local function add_function(name, fn)
   hexe[name] = function(...)
@@ -377,7 +382,7 @@ _G.print = function(...)
   stderr:write(table.concat(parts, "\t"), "\n")
 end
 return { calls = calls, set_deadline = set_deadline, budget = budget,
-         add_function = add_function, hexe = hexe,
+         add_function = add_function, hexe = hexe, misses = misses,
          rawget = rawget, ident = function(t) return format("%p", t) end }
 """
 
@@ -616,11 +621,20 @@ class LuaConfigRuntime:
                 "(a runaway table?)"
             ) from exc
         except lupa.LuaError as exc:
-            raise LuaFailure(_lua_message(exc)) from exc
+            raise LuaFailure(self._with_hint(_lua_message(exc))) from exc
         finally:
             # a plain table write runs no Lua code, so the hook cannot fire on it;
             # the hook removes itself at the next Lua instruction
             self._api.budget.armed = False
+
+    def _with_hint(self, message: str) -> str:
+        """A call of a misspelt ``hexe.`` function gets a did-you-mean."""
+        match = re.search(r"attempt to call a nil value \(field '([^']*)'\)", message)
+        if match is None or self._api.misses[match[1]] is None:
+            return message
+        names = [f"hexe.{k}" for k in self._api.hexe.keys() if isinstance(k, str)]
+        hint = did_you_mean(f"hexe.{match[1]}", names).strip()
+        return f"{message}: hexe.{match[1]} does not exist" + (f"; {hint}" if hint else "")
 
     def call(self, fn: Any, *args: Any, seconds: float = DEFAULT_CALLBACK_SECONDS) -> Any:
         """Call a Lua function from the config (a callback) within the budget."""

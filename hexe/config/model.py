@@ -127,6 +127,8 @@ class Config:
     runtime: Any = field(default=None, compare=False, repr=False)
     #: the file as opened (for reload); None when there was none
     file: str | None = None
+    #: "file:line: sentence" for what loads but is likely a mistake
+    warnings: tuple[str, ...] = ()
 
     def panes(self) -> list[PaneSpec]:
         return [pane for tab in self.tabs for pane in tab.panes()]

@@ -111,6 +111,7 @@ class Pane:
         self.state = "new"  # new | starting | running | exited | failed
         self.exit_code: int | None = None
         self.notice: str | None = None
+        self.message: str | None = None  # why it failed to start, for list-panes
         self.isolation = ""
         self.pending_input = bytearray()
         self.copy: CopyMode | None = None
@@ -306,6 +307,7 @@ class Server:
                 os.close(master)
                 os.close(slave)
                 pane = make_pane(plan)
+                pane.exit_code = getattr(exc, "exit_code", None)
                 self.pane_failed(pane, exc.message, exc.hint)
                 return pane
             os.close(slave)
@@ -461,14 +463,20 @@ class Server:
         )
 
     def pane_failed(self, pane: Pane, message: str, hint: str | None) -> None:
+        """The pane's command could not start: it stays, with why (and its exit
+        status), like tmux's remain-on-exit notice; ``list-panes`` shows it too."""
         pane.state = "failed"
+        pane.message = message
         pane.notice = "isolation failed" if "isolation" in message else "failed to start"
+        if pane.exit_code:
+            pane.notice += f", exit {pane.exit_code}"
         text = f"\x1b[31mhexe: {message}\x1b[0m\r\n"
         if hint:
             text += f"hexe: hint: {hint}\r\n"
-        text += "\r\n(prefix x closes this pane)\r\n"
+        status = f"exit status {pane.exit_code}" if pane.exit_code else "not started"
+        text += f"\r\n[pane {pane.id} failed to start: {status}; prefix x closes it]\r\n"
         pane.screen.feed(text.encode())
-        self.log.error("pane_failed", pane=pane.id, message=message)
+        self.log.error("pane_failed", pane=pane.id, message=message, exit_code=pane.exit_code)
         self.dirty = True
 
     def on_status(self, pane: Pane) -> None:
@@ -1323,6 +1331,7 @@ class Server:
             "title": pane.title,
             "state": pane.state,
             "exit_code": pane.exit_code,
+            "message": pane.message,
             "cols": pane.size[0],
             "rows": pane.size[1],
             "pid": command_pid or pid,
