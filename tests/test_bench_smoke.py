@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -67,14 +68,20 @@ SUITE_ROWS = [
 @pytest.mark.skipif(not shutil.which("tmux"), reason="the suite compares with tmux")
 def test_quick_suite_runs_every_row_against_tmux(tmp_path):
     """``bench/run.py --quick``: every row ran, hexe and tmux each gave a number."""
-    result = subprocess.run(
-        [sys.executable, str(SUITE), "--quick", "--json"],
-        env=clean_env(TMPDIR=str(tmp_path)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd="/",
-    )
+    # a short scratch directory: the sessions' sockets live below it, and a Unix
+    # socket path has at most 107 bytes (the test's tmp_path under xdist is long)
+    scratch = Path(tempfile.mkdtemp(prefix="hb", dir="/tmp"))
+    try:
+        result = subprocess.run(
+            [sys.executable, str(SUITE), "--quick", "--json"],
+            env=clean_env(TMPDIR=str(scratch)),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd="/",
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     report = json.loads(result.stdout)
     assert report["failed"] == {}

@@ -662,7 +662,8 @@ def test_a_pane_whose_command_cannot_start_stays_with_the_error(mux, profile):
         "hexe.layout { hexe.tab { hexe.split { direction = 'right',"
         f" hexe.pane {{ isolation = {{ profile = '{profile}' }} }},"
         f" hexe.pane {{ command = {{ 'hexe-no-such-command' }},"
-        f" isolation = {{ profile = '{profile}' }} }} }} }} }}\n"
+        f" isolation = {{ profile = '{profile}' }} }} }} }} }}\n",
+        cols=220,  # the message on one line of the half-width pane
     )
     screen = m.wait_for("exec hexe-no-such-command: No such file or directory")
     assert "127" in screen, screen
