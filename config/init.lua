@@ -26,7 +26,7 @@
 ------------------------------------------------------------------------------
 hexe.defaults {
   -- none | minimal | default | balanced | full | sandbox, or a profile of yours
-  --   none      no isolation, no limits
+  --   none      no isolation (limits set here or in HEXE_CGROUP_* still apply)
   --   minimal   user namespace (root inside; outside you stay who you are)
   --   default   user + pid: the pane sees only its own processes
   --   balanced  user + pid + mount: and a fresh, private /tmp
