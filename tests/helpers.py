@@ -44,9 +44,45 @@ def hexe(
     )
 
 
+def _usable_in_any_sandbox(path: str) -> bool:
+    """Whether every sandbox can run ``path``: not under /tmp (a fresh /tmp hides
+    it), and every directory on the way searchable by anyone (root inside
+    ``full`` and ``sandbox`` is an unprivileged host id when the tests run as
+    root, and /root is 0700)."""
+    real = os.path.realpath(path)
+    if real == "/tmp" or real.startswith("/tmp/"):
+        return False
+    parts = real.split("/")
+    for i in range(2, len(parts)):
+        directory = "/".join(parts[:i])
+        try:
+            if not os.stat(directory).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    try:
+        return bool(os.stat(real).st_mode & 0o001)
+    except OSError:
+        return False
+
+
+def sandbox_python() -> str:
+    """A Python to run inside sandboxes (stdlib only): the tests' own where every
+    sandbox can reach it, else the system's ``/usr/bin/python3``."""
+    for candidate in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
+        if candidate and _usable_in_any_sandbox(candidate):
+            return candidate
+    return sys.executable  # the sandboxed tests then fail and say which path
+
+
+#: The interpreter tests run inside a sandbox (never ``sys.executable`` as such:
+#: a virtualenv under /tmp, or root's /root/.pyenv, is out of a sandbox's reach).
+SANDBOX_PYTHON = sandbox_python()
+
+
 def probe(*run_args: str, marker: str = "", env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``hexe run RUN_ARGS -- python3 -c PROBE MARKER``; the facts the probe printed."""
-    result = hexe("run", *run_args, "--", sys.executable, "-c", PROBE, marker, env=env)
+    result = hexe("run", *run_args, "--", SANDBOX_PYTHON, "-c", PROBE, marker, env=env)
     assert result.returncode == 0, f"probe failed ({result.returncode}):\n{result.stderr}"
     return json.loads(result.stdout)
 

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import clean_env, hexe
+from helpers import SANDBOX_PYTHON, clean_env, hexe
 
 pytestmark = pytest.mark.kernel
 
@@ -77,7 +77,7 @@ def run_in(config: str, tmp_path: Path, *argv: str, env=None, profile: str | Non
 
 def probe_paths(config: str, tmp_path: Path, *paths: str, env=None, profile=None) -> dict:
     result = run_in(
-        config, tmp_path, sys.executable, "-c", FS_PROBE, *paths, env=env, profile=profile
+        config, tmp_path, SANDBOX_PYTHON, "-c", FS_PROBE, *paths, env=env, profile=profile
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -188,6 +188,7 @@ def test_mounts_need_a_mount_namespace(area, tmp_path):
 def rootfs(tmp_path_factory):
     """sh, ls and cat with their libraries, and the directories hexe mounts on."""
     root = tmp_path_factory.mktemp("rootfs")
+    root.chmod(0o755)  # under host root, root inside full is an unprivileged id
     for name in ("proc", "dev", "tmp", "bin"):
         (root / name).mkdir()
     for tool in ("sh", "ls", "cat"):

@@ -26,9 +26,16 @@ PLUGIN = textwrap.dedent(
     from hexe import hookimpl
     from hexe.errors import SetupError
 
+    _fd = None  # opened in the parent and kept by the child (spawn.child_fds): after the
+                # security phase of full, the child is an unprivileged id under host root
+
     def record(phase, **facts):
+        line = json.dumps({"phase": phase, "pid": os.getpid(), **facts}) + "\\n"
+        if _fd is not None:
+            os.write(_fd, line.encode())
+            return
         with open(os.environ["THIRDPARTY_RECORD"], "a") as f:
-            f.write(json.dumps({"phase": phase, "pid": os.getpid(), **facts}) + "\\n")
+            f.write(line)
 
     def nnp():
         for line in open("/proc/self/status"):
@@ -37,6 +44,10 @@ PLUGIN = textwrap.dedent(
 
     @hookimpl
     def hexe_spawn_prepare(spawn):
+        global _fd
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        _fd = os.open(os.environ["THIRDPARTY_RECORD"], flags, 0o600)
+        spawn.child_fds.add(_fd)
         record("prepare", profile=spawn.plan.isolation.profile)
 
     @hookimpl

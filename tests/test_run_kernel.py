@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import PROBE, clean_env, hexe, wait_for
+from helpers import PROBE, SANDBOX_PYTHON, clean_env, hexe, wait_for
 
 pytestmark = pytest.mark.kernel
 
@@ -157,7 +157,7 @@ def test_empty_variable_counts_as_unset():
 
 
 def probe_with(*flags: str, env: dict[str, str] | None = None) -> dict:
-    result = hexe("run", *flags, "--", sys.executable, "-c", PROBE, env=clean_env(env))
+    result = hexe("run", *flags, "--", SANDBOX_PYTHON, "-c", PROBE, env=clean_env(env))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -208,7 +208,7 @@ sys.exit(1)
 
 @pytest.mark.parametrize("profile", ["default", "full"])
 def test_orphans_inside_are_reaped_by_pid_1(profile):
-    result = hexe("run", "--profile", profile, "--", sys.executable, "-c", ORPHAN)
+    result = hexe("run", "--profile", profile, "--", SANDBOX_PYTHON, "-c", ORPHAN)
     assert result.stdout.strip() == "reaped", result.stdout + result.stderr
 
 

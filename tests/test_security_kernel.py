@@ -19,7 +19,7 @@ import termios
 import textwrap
 
 import pytest
-from helpers import clean_env, hexe
+from helpers import SANDBOX_PYTHON, clean_env, hexe
 
 from hexe.policy import CAPABILITIES, ORDINARY_CAPS
 
@@ -52,7 +52,7 @@ def run_probe(*args: str, config: str | None = None, tmp_path=None) -> dict:
         path = tmp_path / "init.lua"
         path.write_text(config)
         pre = ["--config", str(path)]
-    result = hexe(*pre, "run", *args, "--", sys.executable, "-c", SYSCALL_PROBE)
+    result = hexe(*pre, "run", *args, "--", SANDBOX_PYTHON, "-c", SYSCALL_PROBE)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -169,7 +169,7 @@ def uname_under(tmp_path, rule: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "init.lua"
     config.write_text(f'hexe.defaults {{ profile = "balanced", seccomp = {rule} }}')
     code = "import os; print(os.uname().sysname)"
-    return hexe("--config", str(config), "run", "--", sys.executable, "-c", code)
+    return hexe("--config", str(config), "run", "--", SANDBOX_PYTHON, "-c", code)
 
 
 def test_a_pane_deny_rule_answers_eperm(tmp_path):
@@ -277,7 +277,7 @@ def run_on_a_terminal(profile: str) -> str:
                 "--profile",
                 profile,
                 "--",
-                sys.executable,
+                SANDBOX_PYTHON,
                 "-c",
                 TIOCSTI_PROBE,
             ],

@@ -117,8 +117,80 @@ def hexe_spawn_features() -> list[str]:
     return [*NAMESPACE_FLAGS, "no_new_privs", "caps", "seccomp", "mounts", "rootfs"]
 
 
+#: The host id root inside maps to, when hexe runs as host root and the
+#: sandbox drops every capability (full, sandbox): nobody/nogroup, unless
+#: /etc/subuid and /etc/subgid give root a range (its first id is used).
+UNPRIVILEGED_ID = 65534
+
+
+def _subordinate_id(path: str) -> int | None:
+    """The first id of root's range in /etc/subuid or /etc/subgid, if any."""
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.strip().split(":")
+                if len(fields) == 3 and fields[0] in ("root", "0") and fields[1].isdigit():
+                    return int(fields[1])
+    except OSError:
+        pass
+    return None
+
+
+def unprivileged_root(iso: Any) -> tuple[int, int] | None:
+    """The (uid, gid) root inside maps to instead of host root, or None.
+
+    Only when hexe runs as host root, the sandbox has a user namespace and it
+    drops every capability (``full``, ``sandbox``, or any profile with
+    ``caps = {}``): root inside is then an unprivileged host id, so it has no
+    power over host files but what a mount makes writable. Profiles that keep
+    capabilities keep mapping the caller (root), as documented.
+    """
+    if os.geteuid() != 0 or "user" not in iso.namespaces or not _mount_namespace(iso.namespaces):
+        return None  # the switch happens with the nested namespace that locks the mounts
+    if iso.caps.keep is None or iso.caps.keep:
+        return None
+    uid = _subordinate_id("/etc/subuid")
+    gid = _subordinate_id("/etc/subgid")
+    ids = (UNPRIVILEGED_ID if uid is None else uid, UNPRIVILEGED_ID if gid is None else gid)
+    if not (_mapped("/proc/self/uid_map", ids[0]) and _mapped("/proc/self/gid_map", ids[1])):
+        return None  # hexe's "root" is itself root of a user namespace without that id
+    return ids
+
+
+def _mapped(path: str, wanted: int) -> bool:
+    """Whether id ``wanted`` exists in this process's user namespace."""
+    try:
+        with open(path) as f:
+            for line in f:
+                inside, _outside, count = (int(v) for v in line.split())
+                if inside <= wanted < inside + count:
+                    return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 @hookimpl
 def hexe_spawn_prepare(spawn: Any) -> None:
+    drop = unprivileged_root(spawn.plan.isolation)
+    iso = spawn.plan.isolation
+    if (
+        drop is None
+        and os.geteuid() == 0
+        and "user" in iso.namespaces
+        and _mount_namespace(iso.namespaces)
+        and iso.caps.keep == frozenset()
+    ):
+        spawn.warn(
+            f"profile {iso.profile}: root inside stays root of hexe's own user namespace: "
+            f"id {UNPRIVILEGED_ID} is not mapped in it, so there is no unprivileged id to map to"
+        )
+    if drop is not None:
+        _state(spawn)["drop_to"] = drop
+        spawn.facts["root_maps_to"] = f"{drop[0]}:{drop[1]}"
+        if spawn.terminal_fd is not None:
+            # the pane's own terminal: root inside may reopen it (/dev/console, ttyname)
+            os.fchown(spawn.terminal_fd, drop[0], drop[1])
     if "pid" in spawn.plan.isolation.namespaces:
         try:
             fd = initbin.open_init()
@@ -156,10 +228,72 @@ def hexe_child_namespaces(spawn: Any) -> None:
         # a nested one (_lock_mounts): it may not mount cgroupfs here at all.
         flags |= syscalls.CLONE_NEWCGROUP
     shown = ", ".join(spawn.plan.isolation.ordered_namespaces())
+    mapper = _start_mapper(state["drop_to"]) if "drop_to" in state else None
     try:
         syscalls.unshare(flags)
     except OSError as exc:
+        if mapper is not None:
+            mapper.cancel()
         raise _fail(f"unshare({shown})", exc, HINT_USERNS) from exc
+    if mapper is not None:
+        mapper.map_now()
+
+
+class _Mapper:
+    """A helper process, forked before ``unshare``, that stays in hexe's own user
+    namespace with its capabilities and writes the new namespace's maps: both
+    root and the unprivileged id (a process can only map its own id itself).
+    """
+
+    def __init__(self, pid: int, go: int, done: int) -> None:
+        self.pid, self.go, self.done = pid, go, done
+
+    def map_now(self) -> None:
+        os.write(self.go, b"1")
+        os.close(self.go)
+        _, status = os.waitpid(self.pid, 0)
+        message = os.read(self.done, 4096).decode(errors="replace")
+        os.close(self.done)
+        if status != 0:
+            raise SetupError(
+                "write the user namespace's maps", 0, message or f"helper status {status}",
+                hint=HINT_USERNS, component=COMPONENT,
+            )
+
+    def cancel(self) -> None:
+        os.close(self.go)
+        os.close(self.done)
+        os.waitpid(self.pid, 0)
+
+
+def _start_mapper(drop: tuple[int, int]) -> _Mapper:
+    go_r, go_w = os.pipe2(os.O_CLOEXEC)
+    done_r, done_w = os.pipe2(os.O_CLOEXEC)
+    target = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        raise _fail("fork the helper that writes the uid map", exc) from exc
+    if pid == 0:  # pragma: no cover - the helper
+        code = 1
+        try:
+            os.close(go_w)
+            os.close(done_r)
+            if os.read(go_r, 1) == b"1":
+                uid, gid = drop
+                for name, text in (
+                    ("uid_map", f"0 0 1\n{uid} {uid} 1\n"),
+                    ("gid_map", f"0 0 1\n{gid} {gid} 1\n"),
+                ):
+                    syscalls.write_file(f"/proc/{target}/{name}", text)
+                code = 0
+        except OSError as exc:
+            os.write(done_w, f"{exc.filename or ''}: {exc.strerror}".encode())
+        finally:
+            os._exit(code)
+    os.close(go_r)
+    os.close(done_w)
+    return _Mapper(pid, go_w, done_r)
 
 
 @hookimpl
@@ -167,11 +301,14 @@ def hexe_child_userns(spawn: Any) -> None:
     if "user" not in spawn.plan.isolation.namespaces:
         return
     state = _state(spawn)
-    for path, text in (
+    writes = (
         ("/proc/self/setgroups", "deny"),
         ("/proc/self/uid_map", f"0 {state['uid']} 1\n"),
         ("/proc/self/gid_map", f"0 {state['gid']} 1\n"),
-    ):
+    )
+    if "drop_to" in state:
+        writes = ()  # the helper mapped root and the unprivileged id (_Mapper)
+    for path, text in writes:
         try:
             syscalls.write_file(path, text)
         except OSError as exc:
@@ -331,7 +468,7 @@ def _subtree(top: str, entries: list[tuple[str, str, str, list[str]]]) -> dict[s
     return out
 
 
-def _lock_mounts() -> None:
+def _lock_mounts(drop: tuple[int, int] | None = None) -> None:
     """Enter a nested user and mount namespace, so the sandbox cannot undo the setup.
 
     Root in the sandbox holds CAP_SYS_ADMIN over the mount namespace its user
@@ -342,15 +479,29 @@ def _lock_mounts() -> None:
     noexec removed. Root inside the nested namespace is the same uid; it
     keeps creating mounts of its own, but no longer administers the pid,
     network and uts namespaces (lo is already up, the hostname already set).
+
+    ``drop``: when hexe runs as host root and the sandbox drops every
+    capability, root of the nested namespace is that unprivileged host id
+    instead (mapped in the outer namespace by :class:`_Mapper`).
     """
+    inner = 0
+    if drop is not None:
+        try:
+            os.setgroups([])
+            os.setresgid(drop[1], drop[1], drop[1])
+            os.setresuid(drop[0], drop[0], drop[0])
+            syscalls.set_dumpable(True)  # /proc/self/*_map must stay ours to write
+        except OSError as exc:
+            raise _fail(f"switch to the unprivileged id {drop[0]}:{drop[1]}", exc) from exc
+        inner = drop[0]
     try:
         syscalls.unshare(syscalls.CLONE_NEWUSER | syscalls.CLONE_NEWNS)
     except OSError as exc:
         raise _fail("unshare(user, mount) to lock the mounts", exc, HINT_USERNS) from exc
     for path, text in (
         ("/proc/self/setgroups", "deny"),
-        ("/proc/self/uid_map", "0 0 1\n"),
-        ("/proc/self/gid_map", "0 0 1\n"),
+        ("/proc/self/uid_map", f"0 {inner} 1\n"),
+        ("/proc/self/gid_map", f"0 {drop[1] if drop else 0} 1\n"),
     ):
         try:
             syscalls.write_file(path, text)
@@ -405,7 +556,7 @@ def hexe_child_security(spawn: Any) -> None:
             raise SetupError("die with the owner", 0, "hexe, which started the sandbox, is gone")
     namespaces = spawn.plan.isolation.namespaces
     if "user" in namespaces and _mount_namespace(namespaces):
-        _lock_mounts()
+        _lock_mounts(_state(spawn).get("drop_to"))
     if not spawn.plan.isolation.no_new_privs:
         return
     try:

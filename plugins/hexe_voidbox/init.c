@@ -57,8 +57,6 @@
 #define EXIT_NOT_FOUND 127
 #define MESSAGE_LIMIT (64 << 20)
 
-extern char **environ;
-
 static const int forwarded[] = {
     SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH,
 };
@@ -283,12 +281,51 @@ static void enter_directory(struct command *cmd) {
     send_warning(step);
 }
 
+/* Resolve the command as hexe's Python side does: a name with a slash as it
+ * is; else the first regular, executable file of that name on the command's
+ * own PATH, or the first one found that is not executable (exec then fails
+ * with EACCES), or ENOENT. Directories that cannot be searched are skipped,
+ * so a PATH entry the sandbox cannot reach reads as "not found". */
+static const char *resolve(struct command *cmd, char *buf, size_t size) {
+    const char *path, *name = cmd->argv[0];
+    const char *denied = NULL;
+    static char denied_buf[4200];
+    if (strchr(name, '/'))
+        return name;
+    path = env_value(cmd->envp, "PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    while (path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        struct stat st;
+        snprintf(buf, size, "%.*s/%s", (int)len, len ? path : ".", name);
+        if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(buf, X_OK) == 0)
+                return buf;
+            if (!denied) {
+                snprintf(denied_buf, sizeof denied_buf, "%s", buf);
+                denied = denied_buf;
+            }
+        }
+        path = end ? end + 1 : NULL;
+    }
+    if (denied)
+        return denied;
+    errno = ENOENT;
+    return NULL;
+}
+
 /* Fork and execute the command (its own PATH); the child's errno on failure. */
 static pid_t start_command(struct command *cmd) {
     int pipefd[2], err = 0;
     pid_t pid;
     ssize_t n;
-    char step[4200];
+    char step[4200], found[4200];
+    const char *file = resolve(cmd, found, sizeof found);
+    snprintf(step, sizeof step, "exec %s", cmd->argv[0]);
+    if (!file)
+        fail(step, ENOENT, "check the command name and PATH", EXIT_NOT_FOUND);
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         fail("start the command", errno, NULL, EXIT_SETUP_FAILED);
     pid = fork();
@@ -298,8 +335,7 @@ static pid_t start_command(struct command *cmd) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        environ = cmd->envp;
-        execvp(cmd->argv[0], cmd->argv);
+        execve(file, cmd->argv, cmd->envp);
         err = errno;
         while (write(pipefd[1], &err, sizeof err) < 0 && errno == EINTR)
             ;
@@ -312,7 +348,6 @@ static pid_t start_command(struct command *cmd) {
     close(pipefd[0]);
     if (n == (ssize_t)sizeof err) {
         waitpid(pid, NULL, 0);
-        snprintf(step, sizeof step, "exec %s", cmd->argv[0]);
         if (err == ENOENT)
             fail(step, err, "check the command name and PATH", EXIT_NOT_FOUND);
         fail(step, err, NULL, EXIT_NOT_EXECUTABLE);

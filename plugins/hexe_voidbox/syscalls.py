@@ -149,6 +149,14 @@ def set_no_new_privs() -> None:
 
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+
+
+def set_dumpable(on: bool) -> None:
+    """Whether this process's /proc files belong to it (a uid change clears it)."""
+    if _libc.prctl(PR_SET_DUMPABLE, 1 if on else 0, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 def set_parent_death_signal(sig: int) -> None:
