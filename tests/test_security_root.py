@@ -52,17 +52,21 @@ def test_root_inside_cannot_read_shadow_or_write_host_roots_files(profile, tmp_p
     owned.write_text("root's\n")
     owned.chmod(0o644)
     host_dir.chmod(0o755)
+    in_etc = Path("/etc") / f"hexe-root-test-{os.getpid()}-{profile}"
     script = (
         "id -u; cat /etc/shadow >/dev/null 2>&1 && echo read-shadow; "
         f"echo x >> {owned} 2>/dev/null && echo wrote-roots-file; "
         f"touch {host_dir}/new 2>/dev/null && echo made-a-file; "
-        "touch /etc/hexe-root-test 2>/dev/null && echo wrote-etc; echo done"
+        f"touch {in_etc} 2>/dev/null && echo wrote-etc; echo done"
     )
-    result = run_pane(tmp_path, profile, f"{{ rw = '{host_dir}' }}", script)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "done"], result.stdout
-    assert owned.read_text() == "root's\n"
-    assert not Path("/etc/hexe-root-test").exists()
+    try:
+        result = run_pane(tmp_path, profile, f"{{ rw = '{host_dir}' }}", script)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["0", "done"], result.stdout
+        assert owned.read_text() == "root's\n"
+        assert not in_etc.exists()
+    finally:
+        in_etc.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("profile", DROPPING)
