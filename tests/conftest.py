@@ -161,12 +161,18 @@ def nobody():
         shutil.rmtree(base, ignore_errors=True)
         pytest.skip("no Python >= 3.11 the unprivileged user can run was found")
 
-    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        given = env or {}
         env = clean_env(
-            PYTHONPATH=str(site), HOME=str(state), XDG_STATE_HOME=str(state),
+            PYTHONPATH=str(site),
+            HOME=str(state),
+            XDG_STATE_HOME=str(state),
             XDG_CONFIG_HOME=str(state),  # root's private ones are not the user's to read
         )
         env.pop("XDG_RUNTIME_DIR", None)
+        env.update(given)  # the test's own settings win
         return subprocess.run(
             [*as_nobody_argv(python), "-m", "hexe", *args],
             env=env,

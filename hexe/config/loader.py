@@ -135,7 +135,20 @@ def find_config(
     if chosen:
         return Path(os.path.expanduser(chosen)), True
     path = config_home(environ) / "init.lua"
-    return (path if path.exists() else None), False
+    try:
+        present = path.exists()
+    except OSError as exc:  # e.g. a directory on the way the caller cannot search
+        setting = "XDG_CONFIG_HOME" if environ.get("XDG_CONFIG_HOME") else "HOME"
+        value = environ.get(setting) or os.path.expanduser("~")
+        raise ConfigError(
+            [
+                f"{setting}={value}: cannot look for {display_path(path)}: "
+                f"{exc.strerror or exc}; make that directory searchable by this user, "
+                "or name a readable config with --config or HEXE_CONFIG"
+            ],
+            display_path(path),
+        ) from exc
+    return (path if present else None), False
 
 
 # --------------------------------------------------------------------------
