@@ -475,7 +475,7 @@ class Server:
             text += f"hexe: hint: {hint}\r\n"
         status = f"exit status {pane.exit_code}" if pane.exit_code else "not started"
         text += f"\r\n[pane {pane.id} failed to start: {status}; prefix x closes it]\r\n"
-        pane.screen.feed(text.encode())
+        feed_contained(pane.screen, text.encode(), self.log, pane.id)
         self.log.error("pane_failed", pane=pane.id, message=message, exit_code=pane.exit_code)
         self.dirty = True
 
@@ -538,7 +538,7 @@ class Server:
             chunks.append(data)
             size += len(data)
         if chunks:
-            pane.screen.feed(b"".join(chunks))
+            feed_contained(pane.screen, b"".join(chunks), self.log, pane.id)
         if ended:
             # every slave end is closed: the process tree is (almost) gone
             self.close_pty(pane)
@@ -1958,6 +1958,39 @@ def _size(data: dict[str, Any]) -> tuple[int, int]:
     if not (1 <= cols <= 10000 and 2 <= rows <= 10000):
         raise protocol.ProtocolError(f"size {cols}x{rows} is out of range")
     return cols, rows
+
+
+#: What a pane shows when part of its output could not be handled.
+OUTPUT_FAULT_NOTICE = (
+    b"\r\n\x1b[0;7m[hexe: part of this pane's output could not be shown; see the log]\x1b[0m\r\n"
+)
+
+
+def feed_contained(screen: PaneScreen, data: bytes, log: Any, pane_id: int) -> bool:
+    """Feed one pane's output; a fault ends only this chunk's parse.
+
+    One server holds every pane, so an exception from the emulator must never
+    leave here: the pane's screen drops the half-read sequence, shows a notice
+    and goes on with the next output; the log has the event with the start of
+    the offending bytes. False when the chunk faulted.
+    """
+    try:
+        screen.feed(data)
+        return True
+    except Exception as exc:  # noqa: BLE001 - a bug in one pane's output stays there
+        log.error(
+            "pane_output_fault",
+            pane=pane_id,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+            data=repr(data[:200]),
+            size=len(data),
+        )
+    try:
+        screen.recover()
+        screen.feed(OUTPUT_FAULT_NOTICE)
+    except Exception:  # noqa: BLE001 - the notice is best effort
+        pass
+    return False
 
 
 def _readlink(path: str) -> str | None:

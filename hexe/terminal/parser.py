@@ -176,7 +176,7 @@ class Parser:
             "?l": lambda *a: s.reset_mode(*a, private=True),
             "?J": s.erase_in_display,
             "?K": s.erase_in_line,
-            "?n": lambda *a: s.report_device_status(*a, private=True),
+            "?n": lambda *a: s.report_device_status(*a[:1], private=True),
             "?$p": lambda *a: s.request_mode(*a[:1], private=True),
             "$p": lambda *a: s.request_mode(*a[:1]),
             ">c": s.report_secondary_attributes,

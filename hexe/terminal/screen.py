@@ -82,6 +82,12 @@ class PaneScreen:
         anywhere between calls; invalid UTF-8 shows as U+FFFD."""
         self._parser.feed(self._decoder.decode(data))
 
+    def recover(self) -> None:
+        """After a fault while feeding: drop any half-read sequence and UTF-8
+        character, so the next output starts clean."""
+        self._parser.pending = ""
+        self._decoder.reset()
+
     def resize(self, cols: int, rows: int) -> None:
         """Resize to ``cols`` x ``rows``. Shrinking moves rows off the top into
         scrollback (blank rows below the cursor go first); growing brings them

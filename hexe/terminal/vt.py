@@ -99,6 +99,9 @@ _BLANK_REVERSE = BLANK._replace(reverse=True)
 _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
+#: Characters one cell may hold: its base and combining marks (tmux keeps a
+#: few bytes; more is never text anyone reads, and each mark re-normalises).
+CELL_TEXT_LIMIT = 16
 # An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
 _SGR_IN_LINE = re.compile(rf"\x1b\[(?:({TRUE_COLOUR})|([0-9;]*))m")
 # Rows the line path leaves on screen keep the compact line they were made
@@ -477,6 +480,8 @@ class VTScreen(pyte.Screen):
         if x > 0 and row[x].data == "":
             x -= 1
         cell = row[x]
+        if len(cell.data) >= CELL_TEXT_LIMIT:
+            return  # the cell is full: more marks are dropped (linear in the input)
         data = cell.data + char
         if unicodedata.combining(char):
             data = unicodedata.normalize("NFC", data)
@@ -761,7 +766,10 @@ class VTScreen(pyte.Screen):
     def repeat(self, count: int | None = None) -> None:
         """REP (``CSI n b``): the last printed character again, n times."""
         if self.last_char:
-            self.draw(self.last_char * min(count or 1, REPEAT_LIMIT))
+            # at most a screenful: more only scrolls the same character by (xterm
+            # clamps it too), and every drawn character costs
+            limit = min(REPEAT_LIMIT, self.columns * self.lines)
+            self.draw(self.last_char * min(count or 1, limit))
 
     def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
         self.sgr(";".join(map(str, attrs)))
