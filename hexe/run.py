@@ -21,6 +21,7 @@ from typing import Any
 import pluggy
 
 from hexe import spawn as spawn_mod
+from hexe.limits import format_bytes
 from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
 from hexe.config.contained import load_contained as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError
@@ -136,7 +137,16 @@ def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
             if sig not in spawn_mod.INHERITED_IGNORED:  # under nohup, SIGHUP stays ignored
                 old.setdefault(sig, signal.signal(sig, forward))
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-        return spawn_mod.exit_code_of(child.wait())
+        code = spawn_mod.exit_code_of(child.wait())
+        if code == 128 + signal.SIGKILL and child.facts.get("oom_kills"):
+            memory = plan.isolation.limits.memory
+            shown = f" of {format_bytes(memory)}" if memory is not None else ""
+            print(
+                f"hexe: the command was killed by its memory limit{shown} "
+                "(the kernel's OOM killer in its cgroup); raise --memory / HEXE_CGROUP_MEM_MAX",
+                file=sys.stderr,
+            )
+        return code
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         for sig, handler in old.items():

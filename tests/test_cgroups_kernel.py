@@ -374,3 +374,20 @@ def test_doctor_reports_the_cgroup_mode_and_a_working_probe():
     assert by_name["writable subtree"]["ok"] is True, by_name["writable subtree"]
     leftovers = [p for h in LAYOUT.v1.values() for p in Path(h.own_dir, "hexe").glob("doctor-*")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("profile", ["none", "full"])
+def test_a_command_killed_by_its_memory_limit_is_told_so(profile):
+    from helpers import SANDBOX_PYTHON
+
+    result = hexe(
+        "run", "--profile", profile, "--memory", "64M", "--",
+        SANDBOX_PYTHON, "-c", "b'x' * (256 << 20)",
+    )
+    if "memory limit not applied" in result.stderr:
+        pytest.skip("no memory controller here: " + result.stderr.strip())
+    assert result.returncode == 137, result.stderr
+    assert "killed by its memory limit of 64M" in result.stderr
+    # a SIGKILL that is not the limit's says nothing of the kind
+    other = hexe("run", "--profile", profile, "--memory", "64M", "--", "sh", "-c", "kill -9 $$")
+    assert other.returncode == 137 and "memory limit" not in other.stderr

@@ -222,10 +222,32 @@ def _clean_up(spawn: Any) -> None:
     driver: Driver | None = state.pop("driver", None)
     if driver is None or not driver.leaves:
         return
+    kills = oom_kills(driver.leaves)
+    if kills:
+        spawn.facts["oom_kills"] = kills
     problems = driver.kill()
     problems += driver.remove()
     for problem in problems:
         spawn.warn(f"cgroup not cleaned up: {problem}")
+
+
+def oom_kills(leaves: list[str]) -> int:
+    """How many processes the kernel killed for the memory limit in these
+    cgroups and their boxes (v1 ``memory.oom_control``, v2 ``memory.events``:
+    the ``oom_kill`` line), read before they are removed."""
+    total = 0
+    for leaf in leaves:
+        for directory in (leaf, os.path.join(leaf, "box")):
+            for name in ("memory.oom_control", "memory.events"):
+                try:
+                    with open(os.path.join(directory, name)) as f:
+                        for line in f:
+                            key, _, value = line.partition(" ")
+                            if key == "oom_kill" and value.strip().isdigit():
+                                total += int(value)
+                except OSError:
+                    continue
+    return total
 
 
 @hookimpl
