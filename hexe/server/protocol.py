@@ -68,8 +68,10 @@ class Frame:
 class Decoder:
     """Accumulates bytes and yields whole frames."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_FRAME) -> None:
         self.buffer = bytearray()
+        #: the largest frame accepted (a server keeps it small until the hello)
+        self.limit = limit
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer += data
@@ -78,8 +80,8 @@ class Decoder:
             kind, length = HEADER.unpack_from(self.buffer)
             if kind not in NAMES:
                 raise ProtocolError(f"unknown frame type {kind}")
-            if length > MAX_FRAME:
-                raise ProtocolError(f"frame of {length} bytes is larger than {MAX_FRAME}")
+            if length > self.limit:
+                raise ProtocolError(f"frame of {length} bytes is larger than {self.limit}")
             end = HEADER.size + length
             if len(self.buffer) < end:
                 break

@@ -85,6 +85,11 @@ UNFOCUSED_REST = 2.0
 CLIENT_BUFFER_LIMIT = 8 << 20  # a client that stops reading is dropped past this
 CLIENT_BACKLOG = 256 << 10  # past this, a client gets no new frames until it drains
 PANE_INPUT_LIMIT = 1 << 20
+#: Budgets for what a peer can make the server hold (docs/sessions.md, Budgets).
+CLIENT_LIMIT = 64  # connections at once; past it the oldest without a hello goes
+HELLO_DEADLINE = 5.0  # seconds a connection has to say hello
+HELLO_FRAME_LIMIT = 64 << 10  # the largest frame before the hello (it is tiny)
+ACCEPT_PAUSE = 0.25  # seconds the listener rests when the server is out of descriptors
 TERM = "xterm-256color"
 SO_PEERCRED_FORMAT = "3i"
 #: What the command line may ask besides actions: answers, no changes.
@@ -147,7 +152,8 @@ class Client:
         #: connected from inside a sandbox (namespaces of its own), and from which pane
         self.sandboxed = False
         self.pane: int | None = None
-        self.decoder = protocol.Decoder()
+        self.decoder = protocol.Decoder(HELLO_FRAME_LIMIT)
+        self.connected_at = time.monotonic()
         self.out = bytearray()
         self.cols = 80
         self.rows = 24
@@ -201,6 +207,8 @@ class Server:
         self.paste_buffer = b""
         self.log = hexe_log.get_logger(session=session)
         self.listener: socket.socket | None = None
+        #: out of descriptors: the listener rests until then (None: accepting)
+        self.accept_paused_until: float | None = None
         self.created = time.time()
         self.activity = time.time()
         #: the pane a command names (``-t``); the focused pane otherwise
@@ -749,6 +757,15 @@ class Server:
             sock, _ = self.listener.accept()
         except BlockingIOError:
             return
+        except OSError as exc:  # EMFILE, ENFILE, ENOBUFS...: shed and rest, never exit
+            self.log.warning("accept_failed", error=exc.strerror, errno=exc.errno)
+            self.shed_unready(1)
+            self.pause_accepting()
+            return
+        if len(self.clients) >= CLIENT_LIMIT and not self.shed_unready(1):
+            self.log.warning("client_refused", reason="client limit", limit=CLIENT_LIMIT)
+            sock.close()
+            return
         creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         pid, uid, gid = struct.unpack("3i", creds)
         if uid != os.getuid():
@@ -763,6 +780,28 @@ class Server:
         self.log.info(
             "client_connected", client_pid=pid, sandboxed=client.sandboxed, pane=client.pane
         )
+
+    def shed_unready(self, count: int) -> int:
+        """Drop up to ``count`` connections that have not said hello, oldest first."""
+        unready = sorted((c for c in self.clients if not c.ready), key=lambda c: c.connected_at)
+        for client in unready[:count]:
+            self.drop_client(client, "shed: too many connections")
+        return min(count, len(unready))
+
+    def pause_accepting(self) -> None:
+        """Out of descriptors: stop accepting for a moment (the loop resumes it)."""
+        if self.listener is not None and self.accept_paused_until is None:
+            try:
+                self.sel.unregister(self.listener)
+            except (KeyError, ValueError):
+                pass
+            self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE
+
+    def resume_accepting(self, now: float) -> None:
+        if self.accept_paused_until is not None and now >= self.accept_paused_until:
+            self.accept_paused_until = None
+            if self.listener is not None:
+                self.sel.register(self.listener, selectors.EVENT_READ, ("listen", None))
 
     def peer_pane(self, pid: int) -> tuple[bool, int | None]:
         """Is the peer inside a sandbox (a namespace of its own), and in which pane?
@@ -853,6 +892,18 @@ class Server:
                 self.log.warning("client_protocol_error", error=str(exc))
                 self.drop_client(client, str(exc))
                 return
+            except Exception as exc:  # noqa: BLE001 - one client's fault stays with it
+                self.log.error(
+                    "client_fault",
+                    client_pid=client.pid,
+                    kind=frame.kind,
+                    error=f"{type(exc).__name__}: {exc}",
+                    payload=repr(frame.payload[:200]),
+                )
+                self.drop_client(client, "fault")
+                return
+            if client.ready:
+                client.decoder.limit = protocol.MAX_FRAME
 
     def on_frame(self, client: Client, frame: protocol.Frame) -> None:
         if frame.kind == protocol.HELLO:
@@ -1788,6 +1839,7 @@ class Server:
         # loaded before serving (modules, config) is never garbage: frozen.
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
+        _raise_fd_limit()
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_r, False)
         os.set_blocking(wake_w, False)
@@ -1811,8 +1863,11 @@ class Server:
                     timeout = max(0.0, self.last_frame + FRAME_INTERVAL - time.monotonic())
                 elif self.message is not None:
                     timeout = max(0.0, self.message_until - time.monotonic())
-                if any(c.out for c in self.clients):
+                if any(c.out or not c.ready for c in self.clients):
                     timeout = 1.0 if timeout is None else min(timeout, 1.0)
+                if self.accept_paused_until is not None:
+                    wait = max(0.0, self.accept_paused_until - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
                 if rest_end is not None:
                     wait = max(0.0, rest_end - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
@@ -1868,7 +1923,11 @@ class Server:
 
     def drop_stalled_clients(self) -> None:
         now = time.monotonic()
+        self.resume_accepting(now)
         for client in list(self.clients):
+            if not client.ready and now - client.connected_at > HELLO_DEADLINE:
+                self.drop_client(client, "no hello in time")
+                continue
             if client.out and now - client.progress_at > self.config.options.client_timeout:
                 self.log.warning("client_stalled", client_pid=client.pid, backlog=len(client.out))
                 self.drop_client(client, "not reading")
@@ -1991,6 +2050,21 @@ def feed_contained(screen: PaneScreen, data: bytes, log: Any, pane_id: int) -> b
     except Exception:  # noqa: BLE001 - the notice is best effort
         pass
     return False
+
+
+def _raise_fd_limit() -> None:
+    """As many descriptors as the hard limit allows: panes, clients and their
+    pipes all take some, and running out must not be what a peer can cause."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
 
 
 def _readlink(path: str) -> str | None:
