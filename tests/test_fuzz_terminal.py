@@ -75,6 +75,30 @@ def test_worst_known_inputs_take_linear_time(data):
     assert_sane(screen, 80, 24)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x1bP" + b"q" * 262144 + b"\x1b\\after",
+        b"\x1b]0;" + b"t" * 262144 + b"\x07after",
+        b"\x1b[" + b"1;" * 131072 + b"mafter",
+    ],
+    ids=["dcs", "osc", "csi-params"],
+)
+@pytest.mark.parametrize("read", [1, 64, 4096])
+def test_a_long_sequence_in_small_reads_takes_linear_time_and_ends(data, read):
+    """A sequence too long to keep is skipped to its end, read by read: kept
+    whole, every read copied and rescanned it (a 256 KiB DCS in 64-byte reads
+    took 27 s)."""
+    if read == 1:
+        data = data[:20000] + data[-200:]  # one byte a read: keep it short
+    screen = PaneScreen(80, 24, 100)
+    started = time.perf_counter()
+    for at in range(0, len(data), read):
+        screen.feed(data[at : at + read])
+    assert time.perf_counter() - started < 5.0
+    assert screen.row_text(0).rstrip().endswith("after")
+
+
 def test_combining_marks_per_cell_are_capped():
     screen = PaneScreen(20, 4, 10)
     screen.feed(b"a" + b"\xcc\x81" * 1000)

@@ -62,7 +62,13 @@ _BROKEN_CSI = re.compile(r"\x1b\[[\x08-\x0d\x20-\x3f]*[\x40-\x7e]?")
 _UNPRINTABLE_IN_TITLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: A sequence still open after this many characters is dropped (a runaway OSC).
-PENDING_LIMIT = 1 << 20
+PENDING_LIMIT = 4 << 10
+#: Where a sequence too long to keep ends: a CSI at its final byte, a string
+#: (OSC, DCS, SOS, PM, APC) at BEL or ST. Its rest is skipped, read by read.
+_SKIP_END = {
+    "csi": re.compile(r"[\x40-\x7e]"),
+    "string": re.compile(r"\x07|\x1b\\|\x9c"),
+}
 TITLE_LIMIT = 1024
 PARAMETER_LIMIT = 65535
 
@@ -102,6 +108,8 @@ class Parser:
     def __init__(self, screen: Any) -> None:
         self.screen = screen
         self.pending = ""
+        #: a sequence that outgrew PENDING_LIMIT is being skipped: "csi" or "string"
+        self.skipping: str | None = None
         #: Draw runs of whole lines in one call when the screen can (see
         #: ``VTScreen.draw_lines``); off, every character goes the slow way.
         self.fast_lines = hasattr(screen, "draw_lines")
@@ -192,6 +200,19 @@ class Parser:
         self.screen.linefeed()
 
     def feed(self, data: str) -> None:
+        if self.skipping is not None:
+            if self.skipping == "string" and self.pending == "\x1b" and data[:1] == "\\":
+                found = None  # the ST was cut between two reads: it ends here
+                data = data[1:]
+            else:
+                found = _SKIP_END[self.skipping].search(data)
+                if found is None:
+                    # still inside it: each read costs its own length only
+                    self.pending = "\x1b" if data.endswith("\x1b") else ""
+                    return
+                data = data[found.end() :]
+            self.skipping = None
+            self.pending = ""
         if self.pending:
             data = self.pending + data
             self.pending = ""
@@ -234,6 +255,12 @@ class Parser:
                 if _PARTIAL.match(data, position):
                     if end - position <= PENDING_LIMIT:
                         self.pending = data[position:]
+                    else:
+                        # kept whole, every later read would copy and rescan it:
+                        # quadratic in small reads. Drop it, skip to its end.
+                        self.skipping = "csi" if data[position + 1 : position + 2] == "[" else "string"
+                        if self.skipping == "string" and data.endswith("\x1b"):
+                            self.pending = "\x1b"  # perhaps the start of its ST
                     return
                 broken = _BROKEN_CSI.match(data, position)
                 position = broken.end() if broken else position + 1
