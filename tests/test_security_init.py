@@ -143,14 +143,12 @@ def _pids_of(marker: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("profile", PID_PROFILES)
-def test_sigkill_of_hexe_run_ends_every_process_of_its_sandbox(profile):
-    marker = f"{time.time_ns() % 10**9}"
-    # a process that leaves the command's process group and ignores SIGHUP
-    script = f"setsid sh -c 'trap \"\" HUP; exec sleep 3{marker}' & exec sleep 4{marker}"
-    run = _run_in_background("--profile", profile, "--", "sh", "-c", script)
+def _sigkill_hexe_run(marker: str, processes: int, *run_args: str) -> None:
+    """Start ``hexe run RUN_ARGS``, wait for ``processes`` processes carrying
+    ``marker``, SIGKILL hexe run, and wait for every one of them to be gone."""
+    run = _run_in_background(*run_args)
     try:
-        wait_for(lambda: len(_pids_of(marker)) == 2, what="both sleeps inside the sandbox")
+        wait_for(lambda: len(_pids_of(marker)) == processes, what="the processes inside")
         run.send_signal(signal.SIGKILL)
         run.wait(timeout=10)
         wait_for(lambda: not _pids_of(marker), what="the sandbox's processes to end")
@@ -159,6 +157,14 @@ def test_sigkill_of_hexe_run_ends_every_process_of_its_sandbox(profile):
             os.kill(pid, signal.SIGKILL)
         run.kill()
         run.communicate()
+
+
+@pytest.mark.parametrize("profile", PID_PROFILES)
+def test_sigkill_of_hexe_run_ends_every_process_of_its_sandbox(profile):
+    marker = f"{time.time_ns() % 10**9}"
+    # a process that leaves the command's process group and ignores SIGHUP
+    script = f"setsid sh -c 'trap \"\" HUP; exec sleep 3{marker}' & exec sleep 4{marker}"
+    _sigkill_hexe_run(marker, 2, "--profile", profile, "--", "sh", "-c", script)
 
 
 def test_sigkill_of_the_server_ends_every_pane_sandbox(mux):
@@ -178,14 +184,4 @@ def test_sigkill_of_hexe_run_ends_a_minimal_sandboxs_command():
     """minimal has no pid namespace: the command dies with hexe run (parent
     death signal); what left its process tree is not tracked (docs/isolation.md)."""
     marker = f"{time.time_ns() % 10**9}"
-    run = _run_in_background("--profile", "minimal", "--", "sleep", f"6{marker}")
-    try:
-        wait_for(lambda: _pids_of(marker), what="the sleep inside the sandbox")
-        run.send_signal(signal.SIGKILL)
-        run.wait(timeout=10)
-        wait_for(lambda: not _pids_of(marker), what="the command to end with hexe run")
-    finally:
-        for pid in _pids_of(marker):
-            os.kill(pid, signal.SIGKILL)
-        run.kill()
-        run.communicate()
+    _sigkill_hexe_run(marker, 1, "--profile", "minimal", "--", "sleep", f"6{marker}")
