@@ -101,9 +101,21 @@ def _at_most(setting: str, size: int, forms: str, shown: object) -> int:
     return size
 
 
+#: The smallest memory limit taken: below it nothing starts (the kernel counts
+#: whole pages, and a sandbox's PID 1 and the command need some); docker and
+#: podman refuse below 6 MB for the same reason.
+MEMORY_MIN = 1 << 20
+
+
 def parse_memory(setting: str, value: object) -> int | None:
     """Bytes, or None for ``max`` (no limit)."""
-    return _size(setting, value, MEMORY_FORMS, allow_max=True)
+    size = _size(setting, value, MEMORY_FORMS, allow_max=True)
+    if size is not None and size < MEMORY_MIN:
+        raise SettingError(
+            setting, value, MEMORY_FORMS,
+            problem="is below 1M, the smallest memory limit (nothing starts in less)",
+        )
+    return size
 
 
 def parse_size(setting: str, value: object) -> int:

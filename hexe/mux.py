@@ -47,8 +47,7 @@ def mux_command(
 
             hexe_log.configure(log_level, log_file)
             server = Server(session, config, pm, path, environ)
-            server.listen()
-            server.serve()
+            server.serve()  # signal handlers first, then the socket and the pid file
 
         daemonize(serve, close=(lock_fd,))
 

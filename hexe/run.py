@@ -21,11 +21,11 @@ from typing import Any
 import pluggy
 
 from hexe import spawn as spawn_mod
-from hexe.limits import format_bytes
 from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
 from hexe.config.contained import load_contained as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError
 from hexe.isolation import InvalidSettings, Layer
+from hexe.limits import format_bytes
 
 FLAG_LABELS = {
     "profile": "--profile",

@@ -210,8 +210,15 @@ class Spawn:
     def wait_started(self) -> None:
         """Block until the command was executed, or raise the child's :class:`SetupError`."""
         assert self.status_fd is not None, "start() first"
-        while not self.read_status():
-            pass
+        while True:
+            ready, _, _ = select.select([self.status_fd], [], [], STOPPED_CHECK)
+            if ready:
+                if self.read_status():
+                    break
+            else:  # quiet: a setup step may be slow, or its process stopped from outside
+                for pid in (self._direct_pid, self.pid):
+                    if pid is not None:
+                        continue_if_stopped(pid)
         self.finish_start()
 
     def read_status(self) -> bool:
@@ -285,7 +292,7 @@ class Spawn:
     def wait(self) -> int:
         """Wait for the process tree to end; returns the wait status."""
         assert self.pid is not None
-        _, status = os.waitpid(self.pid, 0)
+        _, status = waitpid_resuming(self.pid)
         self.finish(status)
         return status
 
@@ -995,3 +1002,46 @@ def _enter_directory(spawn: Spawn) -> None:
             fallback = home
         os.chdir(fallback)
         spawn.warn(f"{target} does not exist inside the sandbox; starting in {fallback}")
+
+
+#: How often a start that says nothing checks whether its process was stopped.
+STOPPED_CHECK = 0.5
+
+
+def continue_if_stopped(pid: int) -> bool:
+    """SIGCONT to our child ``pid`` if it is stopped (its stop is consumed); True if it was."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOHANG)
+    except ChildProcessError:
+        return False
+    if info is None or info.si_code != os.CLD_STOPPED:
+        return False
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        return False
+    hexe_log.get_logger().warning(
+        "sandbox_init_continued", init_pid=pid, stopped_by=info.si_status
+    )
+    return True
+
+
+def waitpid_resuming(pid: int, options: int = 0) -> tuple[int, int]:
+    """``os.waitpid`` for a sandbox's PID 1, which is never left stopped.
+
+    Something outside (``kill -STOP``, a debugger that attached and went) can
+    stop PID 1; then it no longer reaps the command nor ends with it, and
+    whoever waits for it would wait for ever. A stop is answered with SIGCONT.
+    With ``os.WNOHANG``, ``(0, 0)`` means it still runs.
+    """
+    while True:
+        got, status = os.waitpid(pid, options | os.WUNTRACED)
+        if not got or not os.WIFSTOPPED(status):
+            return got, status
+        try:
+            os.kill(got, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        hexe_log.get_logger().warning(
+            "sandbox_init_continued", init_pid=got, stopped_by=os.WSTOPSIG(status)
+        )

@@ -523,3 +523,51 @@ def test_disabling_a_plugin_that_does_not_exist_is_said():
 def test_a_bad_log_level_variable_is_said():
     result = hexe("run", "--profile", "none", "--", "true", env=clean_env(HEXE_LOG_LEVEL="loud"))
     assert "HEXE_LOG_LEVEL=loud is not a level" in result.stderr
+
+
+# -- a stopped PID 1, a limit too small to start (issue 13) -------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+@pytest.mark.parametrize("profile", ["default", "full"])
+def test_hexe_run_never_hangs_on_a_stopped_sandbox_init(profile):
+    """``kill -STOP`` of the sandbox's PID 1 (or a debugger that left it
+    stopped) must not leave ``hexe run`` waiting for ever: it is continued."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hexe", "run", "--profile", profile, "--",
+         "sh", "-c", "read line; exit 3"],
+        env=clean_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        init = wait_for(
+            lambda: next(
+                (c for c in _children(proc.pid)
+                 if Path(f"/proc/{c}/comm").read_text().strip() == "hexe-init"),
+                None,
+            ),
+            what="the sandbox's PID 1",
+        )  # fmt: skip
+        os.kill(init, signal.SIGSTOP)
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")  # the command ends while its PID 1 is (or was) stopped
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 3
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("profile", ["none", "minimal", "default"])
+def test_a_memory_limit_too_small_to_start_anything_is_refused_with_why(profile):
+    result = hexe("run", "--profile", profile, "--memory", "1", "--", "true")
+    assert result.returncode == 125, result
+    assert "--memory=1 is below 1M, the smallest memory limit" in result.stderr
+    env = clean_env(HEXE_CGROUP_MEM_MAX="512K")
+    result = hexe("run", "--profile", profile, "--", "true", env=env)
+    assert result.returncode == 125 and "HEXE_CGROUP_MEM_MAX=512K is below 1M" in result.stderr

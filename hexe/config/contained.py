@@ -166,9 +166,7 @@ def _child(
         # nothing of the parent's (panes, clients, the listener) stays open here
         from hexe import log as hexe_log
 
-        logged = hexe_log._configured_file
-        if logged is not None and not logged.closed:
-            keep_fds = (*keep_fds, logged.fileno())
+        keep_fds = (*keep_fds, *hexe_log.open_fds())
         keep = sorted({0, 1, 2, write_fd, *keep_fds})
         low = 3
         for fd in keep:

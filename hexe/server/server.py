@@ -74,6 +74,7 @@ AHEAD_DELAY = 0.1
 #: Preparing ahead stops after this many failures in a row (until a reload):
 #: the pane started the usual way reports the problem.
 AHEAD_FAILURES = 3
+AHEAD_RETRY = 1.0  # seconds before a failed preparation is tried again
 # Output from a pane within this long after a key was written to it is an
 # echo: it is drawn at once instead of waiting for the next frame slot.
 ECHO_WINDOW = 0.25
@@ -90,6 +91,9 @@ CLIENT_LIMIT = 64  # connections at once; past it the oldest without a hello goe
 HELLO_DEADLINE = 5.0  # seconds a connection has to say hello
 HELLO_FRAME_LIMIT = 64 << 10  # the largest frame before the hello (it is tiny)
 ACCEPT_PAUSE = 0.25  # seconds the listener rests when the server is out of descriptors
+FRAME_RATE = 2000  # frames a second one client may send, on average...
+FRAME_BURST = 4000  # ...and at once; past it the server stops reading it for a while
+DECODE_BUDGET = 32 << 20  # bytes of unfinished frames held for all clients together
 TERM = "xterm-256color"
 SO_PEERCRED_FORMAT = "3i"
 #: What the command line may ask besides actions: answers, no changes.
@@ -167,6 +171,13 @@ class Client:
         self.term = ""
         #: when the client last took bytes from us (while we had some for it)
         self.progress_at = time.monotonic()
+        #: frames it may still send before the server stops reading it (a token bucket)
+        self.frame_tokens = float(FRAME_BURST)
+        self.tokens_at = self.connected_at
+        #: not read until then: it sent frames faster than FRAME_RATE
+        self.read_paused_until: float | None = None
+        #: the events its socket is registered for (0: not registered)
+        self.watching = selectors.EVENT_READ
 
     def send(self, kind: int, payload: bytes) -> None:
         self.out += protocol.encode(kind, payload)
@@ -371,12 +382,27 @@ class Server:
             self.ahead_failures += 1
             self.log.info("spawn_ahead_refused", problem=exc.message)
             return
+        except BaseException:
+            os.close(master)
+            raise
         finally:
             os.close(slave)
         assert ahead.status_fd is not None
         os.set_blocking(ahead.status_fd, False)
         self.sel.register(ahead.status_fd, selectors.EVENT_READ, ("ahead", ahead))
         self.ahead, self.ahead_master, self.ahead_spec = ahead, master, spec
+
+    def prepare_ahead_contained(self) -> None:
+        """:meth:`prepare_ahead`; when it fails (out of descriptors...), the split
+        starts its sandbox from scratch instead, and a later one is tried again."""
+        try:
+            self.prepare_ahead()
+        except Exception as exc:  # noqa: BLE001 - an optimisation never ends the session
+            self.ahead_failures += 1
+            self.log.warning("spawn_ahead_failed", error=f"{type(exc).__name__}: {exc}")
+            if self.ahead is None:
+                self.ahead_due = None
+            self.schedule_ahead(AHEAD_RETRY)
 
     def follow_focus(self) -> None:
         """The next split is of the focused pane: when the focus moves, check
@@ -652,10 +678,13 @@ class Server:
         for pane in list(self.panes.values()):
             spawn = pane.spawn
             if spawn is not None and spawn.starting:
-                pass  # their status pipe tells us first
+                # their status pipe tells us first; a stopped one would never say
+                for pid in (spawn.direct_pid, spawn.pid):
+                    if pid is not None:
+                        spawn_mod.continue_if_stopped(pid)
             elif pane.alive and spawn is not None and spawn.pid is not None:
                 try:
-                    pid, status = os.waitpid(spawn.pid, os.WNOHANG)
+                    pid, status = spawn_mod.waitpid_resuming(spawn.pid, os.WNOHANG)
                 except ChildProcessError:
                     pid, status = spawn.pid, 0
                 if pid:
@@ -885,7 +914,13 @@ class Server:
             self.log.warning("client_protocol_error", error=str(exc))
             self.drop_client(client, str(exc))
             return
+        if len(client.decoder.buffer) > HELLO_FRAME_LIMIT:
+            self.check_decode_budget()
+        if frames:
+            self.charge_frames(client, len(frames))
         for frame in frames:
+            if client not in self.clients:
+                return
             try:
                 self.on_frame(client, frame)
             except protocol.ProtocolError as exc:
@@ -1006,14 +1041,79 @@ class Server:
         client.closing = True
         self.flush_client(client)
 
+    def watch_client(self, client: Client) -> bool:
+        """Register the client's socket for what we wait on: its frames (unless
+        it is paused for sending too many) and room for ours. False once gone."""
+        if client not in self.clients:
+            return False
+        want = 0 if client.read_paused_until is not None else selectors.EVENT_READ
+        if client.out:
+            want |= selectors.EVENT_WRITE
+        if want == client.watching:
+            return True
+        try:
+            if not want:
+                self.sel.unregister(client.sock)
+            elif not client.watching:
+                self.sel.register(client.sock, want, ("client", client))
+            else:
+                self.sel.modify(client.sock, want, ("client", client))
+        except (KeyError, ValueError, OSError):
+            return False
+        client.watching = want
+        return True
+
+    def charge_frames(self, client: Client, count: int) -> None:
+        """Frames per second budget: a client past FRAME_BURST frames (refilled at
+        FRAME_RATE a second) is not read until it is back in budget. It is slowed,
+        never dropped: what it sent waits in its socket, the others go on."""
+        now = time.monotonic()
+        client.frame_tokens = min(
+            float(FRAME_BURST), client.frame_tokens + (now - client.tokens_at) * FRAME_RATE
+        )
+        client.tokens_at = now
+        client.frame_tokens -= count
+        if client.frame_tokens < 0 and client.read_paused_until is None:
+            client.read_paused_until = now - client.frame_tokens / FRAME_RATE
+            self.log.info("client_paused", client_pid=client.pid, reason="frames per second")
+            self.watch_client(client)
+
+    def resume_clients(self, now: float) -> float | None:
+        """Read paused clients again once in budget; the next time one is due."""
+        due: float | None = None
+        for client in list(self.clients):
+            until = client.read_paused_until
+            if until is None:
+                continue
+            if now >= until:
+                client.read_paused_until = None
+                self.watch_client(client)
+            else:
+                due = until if due is None else min(due, until)
+        return due
+
+    def check_decode_budget(self) -> None:
+        """All clients' unfinished frames together stay under DECODE_BUDGET: past
+        it, the client holding the most is dropped (one peer cannot grow the server)."""
+        held = sum(len(c.decoder.buffer) for c in self.clients)
+        while held > DECODE_BUDGET and self.clients:
+            worst = max(self.clients, key=lambda c: len(c.decoder.buffer))
+            held -= len(worst.decoder.buffer)
+            self.log.warning(
+                "client_shed", client_pid=worst.pid, reason="unfinished frames over budget",
+                held=len(worst.decoder.buffer), budget=DECODE_BUDGET,
+            )
+            self.drop_client(worst, "shed: unfinished frames over budget")
+
     def drop_client(self, client: Client, reason: str) -> None:
         if client not in self.clients:
             return
         self.clients.remove(client)
-        try:
-            self.sel.unregister(client.sock)
-        except (KeyError, ValueError):
-            pass
+        if client.watching:
+            try:
+                self.sel.unregister(client.sock)
+            except (KeyError, ValueError):
+                pass
         client.sock.close()
         self.log.info("client_disconnected", reason=reason, client_pid=client.pid)
         if client.attached:
@@ -1033,10 +1133,7 @@ class Server:
             del client.out[:sent]
             if sent:
                 client.progress_at = time.monotonic()
-        want = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.out else 0)
-        try:
-            self.sel.modify(client.sock, want, ("client", client))
-        except (KeyError, ValueError):
+        if not self.watch_client(client):
             return
         if not client.out and client.closing:
             self.drop_client(client, "closed")
@@ -1249,6 +1346,16 @@ class Server:
         self._target = target
         try:
             result = handler(client, *args)
+        except (ActionError, HexeError):
+            raise
+        except OSError as exc:  # out of descriptors, memory...: this action fails, not the server
+            self.log.warning("action_failed", action=name, error=str(exc))
+            raise ActionError(f"{name} failed: {exc.strerror or exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - one command's fault stays with it
+            self.log.exception("action_fault", action=name, args=args)
+            raise ActionError(
+                f"{name} failed: {type(exc).__name__}: {exc} (a bug in hexe: see the log)"
+            ) from exc
         finally:
             self._target = None
         self.dirty = True
@@ -1868,6 +1975,10 @@ class Server:
                 if self.accept_paused_until is not None:
                     wait = max(0.0, self.accept_paused_until - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
+                resume = self.resume_clients(time.monotonic())
+                if resume is not None:
+                    wait = max(0.0, resume - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
                 if rest_end is not None:
                     wait = max(0.0, rest_end - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
@@ -1914,7 +2025,7 @@ class Server:
                 self.drop_stalled_clients()
                 self.follow_focus()
                 if self.ahead_due is not None and time.monotonic() >= self.ahead_due:
-                    self.prepare_ahead()
+                    self.prepare_ahead_contained()
         except Exception:
             self.log.exception("server_crashed")
             raise
@@ -1959,14 +2070,18 @@ class Server:
         if self.config_check is not None:
             self.config_check.close()  # the child is killed, the reload not applied
             self.config_check = None
+        # goodbyes get one second in all: clients that do not read cannot hold the exit
+        goodbye_until = time.monotonic() + 1.0
         for client in list(self.clients):
             client.send_json(
                 protocol.BYE, {"reason": "exited", "message": f"session {self.session} ended"}
             )
+            left = goodbye_until - time.monotonic()
             try:
-                client.sock.setblocking(True)
-                client.sock.settimeout(1)
-                client.sock.sendall(client.out)
+                if left > 0 and client.ready:
+                    client.sock.setblocking(True)
+                    client.sock.settimeout(left)
+                    client.sock.sendall(client.out)
             except OSError:
                 pass
             self.drop_client(client, "server exiting")
