@@ -84,8 +84,9 @@ hellos = st.builds(
     sizes,
     sizes,
     st.one_of(st.text(max_size=100), scalars),
-    st.dictionaries(st.text(max_size=8).filter(lambda k: k != "detach_others"), json_values,
-                    max_size=3),
+    st.dictionaries(
+        st.text(max_size=8).filter(lambda k: k != "detach_others"), json_values, max_size=3
+    ),
 )
 resizes = st.builds(lambda c, r: _json({"cols": c, "rows": r}), sizes, sizes)
 commands = st.builds(

@@ -282,9 +282,7 @@ def _hexe_argv() -> list[str]:
 def test_mux_without_a_terminal_leaves_no_session(tmp_path):
     from helpers import clean_env
 
-    env = clean_env(
-        XDG_RUNTIME_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path), HOME=str(tmp_path)
-    )
+    env = clean_env(XDG_RUNTIME_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path), HOME=str(tmp_path))
     result = subprocess.run(
         [*_hexe_argv(), "mux", "-s", "nott"],
         stdin=subprocess.DEVNULL,
