@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+import structlog.tracebacks
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -96,7 +97,10 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks,
+            # tracebacks without local variables: those hold environments and keys
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
             truncate_values,
             structlog.processors.JSONRenderer(sort_keys=False, default=str),
         ],

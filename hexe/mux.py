@@ -41,6 +41,9 @@ def mux_command(
 
     def start(path: Path, lock_fd: int) -> None:
         config = load_config(config_path, environ=environ, pm=pm)  # errors reach this terminal
+        if not os.isatty(0) or not os.isatty(1):
+            # before the server starts: a mux that cannot attach leaves no session behind
+            raise HexeError("hexe mux needs a terminal on stdin and stdout")
 
         def serve() -> None:
             from hexe.server.server import Server

@@ -299,3 +299,49 @@ def test_mux_without_a_terminal_leaves_no_session(tmp_path):
     assert "nott" not in listed.stdout, listed.stdout
     assert not (tmp_path / "hexe" / "nott.sock").exists()
     assert not (tmp_path / "hexe" / "nott.pid").exists()
+
+
+BUGGY_PLUGIN = '''
+import os
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("hexe")
+
+
+@hookimpl
+def hexe_spawn_parent(spawn):
+    if os.path.exists(os.environ.get("BOOM_MARKER", "/nonexistent")):
+        raise RuntimeError("a bug in a third-party plugin")
+'''
+
+
+def test_a_fault_in_one_command_fails_that_command_only(mux, tmp_path, monkeypatch):
+    """A plugin's bug while splitting: the split fails with the error (as a
+    command's reply, and on the status line from a key); the session goes on."""
+    from helpers import plugin_site
+
+    site = plugin_site(tmp_path, "hexe_buggy", BUGGY_PLUGIN, "buggy", "hexe-buggy")
+    marker = tmp_path / "boom"
+    path = [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
+    monkeypatch.setenv("BOOM_MARKER", str(marker))
+    m = mux(NONE_CONFIG + "hexe.options { spawn_ahead = false }\n")
+    prompt_ready(m)
+    marker.touch()
+    # the new pane stays, with the error, as a pane whose command cannot start
+    result = m.hexe("split-right", "-s", "t", "-P")
+    assert result.returncode == 0, result.stderr
+    failed = int(result.stdout)
+    m.wait_for("RuntimeError: a bug in a third-party", timeout=15)
+    listed = json.loads(m.hexe("list-panes", "-s", "t", "--json").stdout)
+    (pane,) = [p for p in listed if p["id"] == failed]
+    assert pane["state"] == "failed" and "a bug in a third-party plugin" in pane["message"]
+    # the log has the traceback, without local variables (they hold environments)
+    fault = next(e for e in log_events(m) if e.get("event") == "pane_spawn_fault")
+    assert "locals" not in json.dumps(fault)
+    marker.unlink()
+    m.hexe("select-pane", "-s", "t", "1")
+    still_answers(m, 10)
+    assert m.hexe("split-down", "-s", "t").returncode == 0
+    assert clients(m) == 1
+    assert Path(f"/proc/{m.server_pid()}").exists()

@@ -300,9 +300,6 @@ def run_client(
     start: Callable[[Path, int], None] | None,
     detach_others: bool = False,
 ) -> int:
-    if not os.isatty(0) or not os.isatty(1):
-        # before any server starts: a mux that cannot attach leaves no session behind
-        raise HexeError("hexe mux needs a terminal on stdin and stdout")
     try:
         sock = ensure_server(session, environ, start)
     except OSError as exc:

@@ -316,18 +316,31 @@ class Server:
         if adopted is not None:
             spawn, master = adopted
         else:
-            master, slave = os.openpty()
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            fds: list[int] = []
             try:
+                master, slave = os.openpty()
+                fds += (master, slave)
+                fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
                 spawn = spawn_mod.start(
                     plan, self.pm, terminal_fd=slave, on_warning=warnings.append
                 )
-            except HexeError as exc:
-                os.close(master)
-                os.close(slave)
+            except Exception as exc:  # noqa: BLE001 - the pane fails and says why; not the server
+                for fd in fds:
+                    os.close(fd)
                 pane = make_pane(plan)
-                pane.exit_code = getattr(exc, "exit_code", None)
-                self.pane_failed(pane, exc.message, exc.hint)
+                if isinstance(exc, HexeError):
+                    pane.exit_code = getattr(exc, "exit_code", None)
+                    self.pane_failed(pane, exc.message, exc.hint)
+                elif isinstance(exc, OSError):  # out of descriptors, of ptys, of memory
+                    log.warning("pane_spawn_failed", error=str(exc))
+                    self.pane_failed(pane, f"cannot start: {exc.strerror or exc}", None)
+                else:  # a bug in hexe or in a plugin's hook
+                    log.exception("pane_spawn_fault")
+                    self.pane_failed(
+                        pane,
+                        f"failed to start: {type(exc).__name__}: {exc}",
+                        "a bug in hexe or in one of its plugins: the log has the traceback",
+                    )
                 return pane
             os.close(slave)
         pane = make_pane(plan)
@@ -1541,7 +1554,13 @@ class Server:
         tab.split(direction, new_id, pane=pane.id)
         rect = tab.geometry(*self.area).panes.get(new_id)
         cols, rows = (rect.cols, rect.rows) if rect else self.area
-        self.start_pane(new_id, self.default_spec(pane), cols, rows)
+        try:
+            self.start_pane(new_id, self.default_spec(pane), cols, rows)
+        except BaseException:
+            if new_id not in self.panes:  # the layout never holds a pane that is not there
+                tab.remove(new_id)
+                tab.focus(pane.id)
+            raise
         self.layout_panes()
         return new_id
 
