@@ -45,6 +45,14 @@ hexe.defaults {
   hostname = "hexe",             -- hostname inside a uts namespace
   strict = false,                -- true: refuse to start when a limit cannot be applied
 
+  -- What the pane can reach (docs/isolation.md, Network): "host" (the host's
+  -- network), "loopback" (lo only: what full gives) or "user" (a network of
+  -- its own through pasta, package passt: the internet, but not the host's
+  -- 127.0.0.1 services nor the LAN). Unset: what the profile gives.
+  -- network = "user",
+  -- network_allow = { "127.0.0.1:5432" },  -- user: these host services, same port
+  -- network_lan = false,                    -- user: true lets the private ranges in
+
   -- Capabilities kept inside (every other one is dropped, from all five sets).
   -- By profile: full and sandbox keep none; minimal, default and balanced the
   -- ordinary set (chown dac_override fowner fsetid kill setgid setuid setpcap

@@ -184,6 +184,26 @@ def build_parser() -> Parser:
         "--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)"
     )
     run.add_argument(
+        "--network",
+        metavar="MODE",
+        help="host (the host's network), loopback (only lo) or user (a network of its own "
+        "through pasta: the internet, not the host's loopback nor the LAN)",
+    )
+    run.add_argument(
+        "--network-allow",
+        metavar="ADDR:PORT",
+        action="append",
+        help="with --network user: a host loopback service to reach, as 127.0.0.1:5432 "
+        "(repeatable)",
+    )
+    run.add_argument(
+        "--network-lan",
+        action="store_const",
+        const=True,
+        default=None,
+        help="with --network user: let the private ranges (the LAN) be reached",
+    )
+    run.add_argument(
         "--pane",
         metavar="NAME",
         help="run the pane NAME of init.lua's layout (its command, cwd, env and isolation); "
@@ -334,6 +354,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
             "tmp_size": args.tmp_size,
             "hostname": args.hostname,
             "strict": args.strict_limits,
+            "network": args.network,
+            "network_allow": args.network_allow,
+            "network_lan": args.network_lan,
         }
         return run_command(command, flags, pm, config_path=args.config, pane_name=args.pane)
     if args.cmd == "doctor":

@@ -35,6 +35,9 @@ FLAG_LABELS = {
     "tmp_size": "--tmp-size",
     "hostname": "--hostname",
     "strict": "--strict-limits",
+    "network": "--network",
+    "network_allow": "--network-allow",
+    "network_lan": "--network-lan",
 }
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 

@@ -47,8 +47,9 @@ import os
 from typing import Any
 
 from hexe import hookimpl
-from hexe.errors import SetupError, SpawnRefused
+from hexe.errors import SettingError, SetupError, SpawnRefused
 from hexe_voidbox import caps, fsactions, initbin, syscalls
+from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 
@@ -106,10 +107,72 @@ def hexe_spawn_check(plan: Any) -> list[str]:
             "does not have; use a profile with a pid or mount namespace (default, balanced, "
             "full, sandbox)"
         )
+    mode = network_mode(iso)
+    if mode == "user" and not ("user" in iso.namespaces and _mount_namespace(iso.namespaces)):
+        problems.append(
+            f'network = "user" needs a user and a mount namespace (the sandbox gets its own '
+            f"/etc/resolv.conf), which profile {iso.profile} does not have; use default, "
+            "balanced, sandbox or full"
+        )
+    if (iso.extra.get("network_allow") or iso.extra.get("network_lan")) and mode != "user":
+        problems.append(
+            f'network_allow and network_lan apply to network = "user" only (this pane: {mode})'
+        )
     if iso.rootfs:
         problems.extend(fsactions.rootfs_problems(iso.rootfs, iso.sources.get("rootfs", "")))
     problems.extend(fsactions.source_problems(iso.mounts))
     return problems
+
+
+def _parse_network(setting: str, value: object) -> str:
+    if not isinstance(value, str) or value not in usernet.MODES:
+        raise SettingError(
+            setting, value, 'use "host" (the host\'s network), "loopback" (only lo) or '
+            '"user" (a network of its own through pasta)', problem="is not a network mode",
+        )
+    return value
+
+
+def _parse_network_allow(setting: str, value: object) -> tuple[usernet.Allowed, ...]:
+    forms = 'use host loopback services as "127.0.0.1:PORT", a string or a list of them'
+    items: list[object]
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    elif hasattr(value, "items"):  # a Lua array as a table
+        pairs = sorted(value.items(), key=lambda kv: str(kv[0]))  # type: ignore[union-attr]
+        items = [v for _, v in pairs]
+    else:
+        raise SettingError(setting, value, forms, problem="is not an address list")
+    allowed = []
+    for item in items:
+        try:
+            allowed.append(usernet.parse_allowed(setting, str(item)))
+        except ValueError as exc:
+            raise SettingError(setting, item, forms, problem=str(exc).split(": ", 1)[-1]) from None
+    return tuple(allowed)
+
+
+def _parse_network_lan(setting: str, value: object) -> bool:
+    from hexe.limits import parse_bool
+
+    return bool(parse_bool(setting, value))
+
+
+@hookimpl
+def hexe_config_api(api: Any) -> None:
+    api.add_setting("network", _parse_network)
+    api.add_setting("network_allow", _parse_network_allow)
+    api.add_setting("network_lan", _parse_network_lan)
+
+
+def network_mode(iso: Any) -> str:
+    """host, loopback or user: the setting, else what the profile's namespaces give."""
+    mode = iso.extra.get("network")
+    if mode:
+        return str(mode)
+    return "loopback" if "net" in iso.namespaces else "host"
 
 
 @hookimpl
@@ -204,6 +267,24 @@ def hexe_spawn_prepare(spawn: Any) -> None:
         _state(spawn)["init_fd"] = fd
     elif "user" in spawn.plan.isolation.namespaces:
         _state(spawn)["owner"] = os.getpid()
+    mode = network_mode(spawn.plan.isolation)
+    spawn.facts["network"] = mode
+    if mode == "user":
+        pasta = usernet.find_pasta()
+        if pasta is None:
+            raise SpawnRefused(
+                'network = "user" needs pasta, which is not installed',
+                hint=usernet.PACKAGE_HINT + '; or choose network = "loopback" or "host"',
+            )
+        extra = spawn.plan.isolation.extra
+        _state(spawn)["pasta"] = (pasta, tuple(extra.get("network_allow") or ()))
+        if extra.get("network_allow"):
+            spawn.facts["network_allow"] = [str(a) for a in extra["network_allow"]]
+        if not extra.get("network_lan"):
+            _state(spawn)["unreachable"] = (
+                *usernet.PRIVATE_RANGES,
+                *(f"{a}/32" for a in usernet.host_addresses()),
+            )
     policy = spawn.plan.isolation.seccomp
     if policy:
         _state(spawn)["seccomp"] = seccomp_filter.compile(policy)
@@ -220,6 +301,16 @@ def hexe_child_namespaces(spawn: Any) -> None:
     flags = 0
     for name in namespaces:
         flags |= NAMESPACE_FLAGS[name]
+    if network_mode(spawn.plan.isolation) == "host":
+        flags &= ~syscalls.CLONE_NEWNET
+    else:
+        flags |= syscalls.CLONE_NEWNET
+    if "pasta" in state:
+        pasta, allowed = state["pasta"]
+        try:
+            state["net_helper"] = usernet.start_helper(pasta, allowed, os.geteuid())
+        except OSError as exc:
+            raise _fail("fork the helper that runs pasta", exc) from exc
     if _mount_namespace(namespaces):
         flags |= syscalls.CLONE_NEWNS
     if "user" in namespaces and _mount_namespace(namespaces) and HAVE_CGROUP_NS:
@@ -350,6 +441,8 @@ def hexe_child_pid1(spawn: Any) -> int | None:
         raise _fail("fork into the pid namespace", exc, HINT_USERNS) from exc
     if pid == 0:
         _state(spawn)["pid1"] = True
+    elif "net_helper" in _state(spawn):
+        _state(spawn)["net_helper"].target(pid)  # pasta serves the namespace PID 1 holds
     return pid
 
 
@@ -389,7 +482,7 @@ def hexe_child_mounts(spawn: Any) -> None:
     # With a network namespace of its own, a fresh sysfs (read-only) shows only
     # the sandbox's interfaces; the host's /sys would list the host's.
     sys_tree = ["/sys"] if os.path.isdir("/sys") and not root else []
-    if sys_tree and "net" in namespaces:
+    if sys_tree and network_mode(iso) != "host":
         flags = secure | syscalls.MS_NOEXEC | syscalls.MS_RDONLY
         _mount("sysfs", "/sys", "sysfs", flags, None, "mount sysfs on /sys (network namespace)")
         sys_tree = []
@@ -525,12 +618,70 @@ def _mount(
 
 @hookimpl
 def hexe_child_network(spawn: Any) -> None:
-    if "net" not in spawn.plan.isolation.namespaces:
+    if network_mode(spawn.plan.isolation) == "host":
         return
     try:
         syscalls.interface_up("lo")
     except OSError as exc:
         raise _fail("bring up lo", exc, HINT_NET) from exc
+    state = _state(spawn)
+    helper = state.get("net_helper")
+    if helper is None:
+        return
+    if "pid1" not in state:
+        helper.target(os.getpid())
+    try:
+        helper.wait_ready()
+    except RuntimeError as exc:
+        raise SetupError(
+            "start pasta (network = user)", 0, str(exc), hint=usernet.PACKAGE_HINT,
+            component=COMPONENT,
+        ) from exc
+    try:
+        usernet.add_unreachable(state.get("unreachable", ()))
+    except OSError as exc:
+        raise _fail("block the private ranges (unreachable routes)", exc, HINT_NET) from exc
+    iso = spawn.plan.isolation
+    hostname = iso.hostname if "uts" in iso.namespaces else os.uname().nodename
+    _bind_texts(
+        {"/etc/resolv.conf": usernet.resolv_conf(), "/etc/hosts": usernet.hosts(hostname)}
+    )
+
+
+#: Where the files :func:`_bind_texts` binds are written first, on a tmpfs
+#: stacked for a moment over a directory every root has.
+STAGING = "/tmp"
+
+
+def _bind_texts(files: dict[str, str]) -> None:
+    """Bind files holding these texts over their paths, read-only.
+
+    They are written on a small tmpfs mounted over /tmp for a moment, bound
+    into place, and the tmpfs is detached again: only the binds keep it.
+    """
+    wanted = {t: text for t, text in files.items() if os.path.lexists(t)}
+    if not wanted:
+        return  # a root file system without them: nothing to hide
+    try:
+        syscalls.mount("tmpfs", STAGING, "tmpfs", 0, "size=64k,mode=0755")
+    except OSError as exc:
+        raise _fail(f"stage the sandbox's own {', '.join(wanted)}", exc, HINT_NET) from exc
+    try:
+        for target, text in wanted.items():
+            staged = os.path.join(STAGING, os.path.basename(target))
+            with open(staged, "w") as f:
+                f.write(text)
+            real = os.path.realpath(target)
+            try:
+                syscalls.mount(staged, real, None, syscalls.MS_BIND, None)
+                syscalls.mount(
+                    None, real, None,
+                    syscalls.MS_BIND | syscalls.MS_REMOUNT | syscalls.MS_RDONLY, None,
+                )
+            except OSError as exc:
+                raise _fail(f"bind the sandbox's own {target}", exc, HINT_NET) from exc
+    finally:
+        syscalls.umount2(STAGING, syscalls.MNT_DETACH)
 
 
 @hookimpl

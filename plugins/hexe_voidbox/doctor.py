@@ -56,8 +56,33 @@ def _init_check() -> Check:
     return Check("isolation", "hexe-init", True, f"the sandbox's PID 1 is {path}")
 
 
+def _network_check() -> Check:
+    """network = "user": pasta installed, and a sandbox with it starts for real."""
+    import subprocess
+    import sys
+
+    from hexe_voidbox import network
+
+    pasta = network.find_pasta()
+    if pasta is None:
+        return Check(
+            "network", "user mode (pasta)", False, "pasta is not installed",
+            network.PACKAGE_HINT + '; until then network = "user" cannot start',
+        )  # fmt: skip
+    argv = [sys.executable, "-m", "hexe", "run", "--profile", "full", "--network", "user",
+            "--", "/bin/sh", "-c", "exit 0"]  # fmt: skip
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("network", "user mode (pasta)", False, f"{pasta}: {exc}")
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()[:1]
+        return Check("network", "user mode (pasta)", False, f"{pasta}: {' '.join(said)}")
+    return Check("network", "user mode (pasta)", True, f"{pasta} gives a sandbox its own network")
+
+
 def checks() -> list[Check]:
-    out = []
+    out = [_network_check()]
     for name, flag in NAMESPACE_FLAGS.items():
         flags = syscalls.CLONE_NEWUSER | flag
         err = try_unshare(flags)
