@@ -575,6 +575,96 @@ def make_variants(
     return variants, references["bwrap"], references["unshare"]
 
 
+NETWORK_FLAGS: Mapping[str, str] = {"profile": "full", "network": "user"}
+#: Inside bwrap: wait (spinning) until pasta gave the namespace its route, then run
+WAIT_FOR_PASTA = "while ! grep -q '^eth0' /proc/net/route; do :; done; exec \"$0\""
+
+
+def bwrap_pasta_runner(
+    bwrap: str, pasta: str, true: str, env: Mapping[str, str]
+) -> Callable[[], float]:
+    """bwrap's sandbox given a network by pasta the way hexe does it: pasta attached
+    to the namespace of bwrap's child (its pid from ``--info-fd``), the command
+    run once the interface is up, pasta ended after. Timed from start to exit."""
+    from hexe_voidbox import network
+
+    env = dict(env)
+    bwrap_args = [a for a in BWRAP_ARGS if a != "--"]
+
+    def run_once() -> float:
+        info_r, info_w = os.pipe()
+        t0 = time.perf_counter()
+        box = subprocess.Popen(
+            [bwrap, "--info-fd", str(info_w), *bwrap_args, "--",
+             "/bin/sh", "-c", WAIT_FOR_PASTA, true],
+            env=env, pass_fds=(info_w,), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        os.close(info_w)
+        data = b""
+        while b"}" not in data:
+            chunk = os.read(info_r, 4096)
+            if not chunk:
+                break
+            data += chunk
+        os.close(info_r)
+        try:
+            child = json.loads(data.decode())["child-pid"]
+        except (ValueError, KeyError) as exc:
+            box.kill()
+            raise VariantFailed(f"bwrap --info-fd said {data!r}") from exc
+        argv = network.pasta_argv(pasta, child, (), os.geteuid())
+        helper = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        status = box.wait()
+        elapsed = time.perf_counter() - t0
+        helper.terminate()
+        helper.wait()
+        if status != 0:
+            raise VariantFailed(
+                f"exit {status}: {box.stderr.read().decode()[-200:] if box.stderr else ''}"
+            )
+        if box.stderr:
+            box.stderr.close()
+        return elapsed
+
+    return run_once
+
+
+def network_variants(true: str, env: Mapping[str, str], scratch: Path) -> list[Variant]:
+    """``hexe run --network user`` next to bwrap + pasta, when both are installed."""
+    bwrap, pasta = shutil.which("bwrap"), shutil.which("pasta")
+    if bwrap is None or pasta is None:
+        return []
+    cli = [*hexe_cli(), "--log-file", str(scratch / "hexe-run.log"), "run"]
+    argv = [*cli, *cli_flags(NETWORK_FLAGS), "--", true]
+    return [
+        Variant(
+            "cli:network-user", "network", "full+network=user", shlex.join(argv),
+            subprocess_runner(argv, env, scratch / "cli-network.stderr", lambda _: None),
+        ),
+        Variant(
+            "bwrap+pasta", "network", "bwrap+pasta", f"bwrap ... + {pasta} (as hexe runs it)",
+            bwrap_pasta_runner(bwrap, pasta, true, env),
+        ),
+    ]  # fmt: skip
+
+
+def print_network(variants: list[Variant]) -> None:
+    by_key = {v.key: v for v in variants if v.kind == "network"}
+    if not by_key:
+        print("network = user: not measured (needs bwrap and pasta installed)")
+        return
+    hexe_v, ref = by_key["cli:network-user"], by_key["bwrap+pasta"]
+    r = ratio(hexe_v.median_ms(), ref.median_ms())
+    print(
+        f"network = user: hexe run --profile full --network user {fmt_ms(hexe_v)} ms, "
+        f"bwrap + pasta {fmt_ms(ref)} ms: {fmt_ratio(r)}"
+        + (f" (failed: {hexe_v.error or ref.error})" if hexe_v.error or ref.error else "")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -607,6 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bench/spawn.py: {exc.message}", file=sys.stderr)
             return 2
         variants, bwrap, unshare = make_variants(rows, pm, true, env, scratch)
+        variants += network_variants(true, env, scratch)
         if not args.json:
             print(
                 f"measuring {len(variants)} variants x {args.warmup + args.iterations} rounds",
@@ -635,11 +726,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bwrap_install": None if bwrap_path else BWRAP_INSTALL,
     }
     report = build_report(rows, variants, meta, bwrap, unshare)
+    report["network"] = {
+        v.key: {"median_ms": v.median_ms(), "error": v.error}
+        for v in variants
+        if v.kind == "network"
+    }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print_report(report, variants)
-    hexe_failed = any(v.error for v in variants if v.kind != "reference")
+        print_network(variants)
+    hexe_failed = any(v.error for v in variants if v.kind not in ("reference", "network"))
     return 1 if hexe_failed else 0
 
 

@@ -210,6 +210,7 @@ def test_a_pane_in_user_mode_and_its_pasta_end_with_a_killed_server(mux):
     assert "198.51.100.53" in m.screen()
     listed = json.loads(m.hexe("list-panes", "-s", "t", "--json").stdout)
     (pane,) = listed
+    assert pane["isolation"]["network"] == "user"
     pasta = wait_for(lambda: _pastas_for(pane["init_pid"]), what="the pane's pasta")
     os.kill(m.server_pid(), signal.SIGKILL)
     for pid in pasta:

@@ -1492,6 +1492,9 @@ class Server:
                 "cpu_max": str(limits.cpu) if limits.cpu is not None else None,
                 "cgroups": _as_list(spawn.facts.get("cgroup") if spawn is not None else None),
             }
+            if spawn is not None and "network" in spawn.facts:  # a plugin's fact (voidbox)
+                isolation["network"] = spawn.facts["network"]
+                isolation["network_allow"] = spawn.facts.get("network_allow", [])
         return {
             "id": pane.id,
             "name": pane.spec.name,

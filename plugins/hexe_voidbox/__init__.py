@@ -133,7 +133,7 @@ def _parse_network(setting: str, value: object) -> str:
     return value
 
 
-def _parse_network_allow(setting: str, value: object) -> tuple[usernet.Allowed, ...]:
+def _parse_network_allow(setting: str, value: object) -> usernet.AllowList:
     forms = 'use host loopback services as "127.0.0.1:PORT", a string or a list of them'
     items: list[object]
     if isinstance(value, str):
@@ -151,7 +151,7 @@ def _parse_network_allow(setting: str, value: object) -> tuple[usernet.Allowed, 
             allowed.append(usernet.parse_allowed(setting, str(item)))
         except ValueError as exc:
             raise SettingError(setting, item, forms, problem=str(exc).split(": ", 1)[-1]) from None
-    return tuple(allowed)
+    return usernet.AllowList(allowed)
 
 
 def _parse_network_lan(setting: str, value: object) -> bool:

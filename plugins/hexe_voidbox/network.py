@@ -72,6 +72,15 @@ class Allowed:
     def __str__(self) -> str:
         return f"{self.address}:{self.port}"
 
+    __repr__ = __str__
+
+
+class AllowList(tuple):  # type: ignore[type-arg]
+    """The parsed ``network_allow``: shown as ``127.0.0.1:5432 127.0.0.1:6379``."""
+
+    def __str__(self) -> str:
+        return " ".join(str(a) for a in self) or "-"
+
 
 def parse_allowed(setting: str, value: str) -> Allowed:
     """``127.0.0.1:5432`` / ``[::1]:8080`` -> :class:`Allowed`, or ValueError with why."""
@@ -241,7 +250,7 @@ def _helper_main(go: int, status: int, pasta: str, allowed: tuple[Allowed, ...],
             if not ready and _configured(target, (a.port for a in allowed)):
                 ready = True
                 _say(status, {"ok": True, "pasta": child})
-            timeout = 0.01 if not ready else None
+            timeout = 0.002 if not ready else None  # pasta takes a few ms
             if not ready and time.monotonic() > deadline:
                 _say(status, {"ok": False, "error": f"pasta did not configure {IFNAME} in time"})
                 return 1
