@@ -215,3 +215,72 @@ def test_a_pane_in_user_mode_and_its_pasta_end_with_a_killed_server(mux):
     os.kill(m.server_pid(), signal.SIGKILL)
     for pid in pasta:
         wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists(), timeout=15, what="pasta")
+
+
+class FakeResolver:
+    """A DNS server on the host's 127.0.0.1:53 that answers one name."""
+
+    def __init__(self, name: str, address: str) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 53))
+        self.name, self.address = name, address
+        self.asked: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                query, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            labels, at = [], 12
+            while query[at]:
+                labels.append(query[at + 1 : at + 1 + query[at]].decode())
+                at += 1 + query[at]
+            qtype = int.from_bytes(query[at + 1 : at + 3], "big")
+            question = query[12 : at + 5]
+            name = ".".join(labels)
+            self.asked.append(name)
+            answers = b""
+            if name == self.name and qtype == 1:
+                answers = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + socket.inet_aton(
+                    self.address
+                )
+            header = (
+                query[:2] + b"\x81\x80" + b"\x00\x01" + (b"\x00\x01" if answers else b"\x00\x00")
+            )
+            self.sock.sendto(header + b"\x00\x00\x00\x00" + question + answers, peer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_dns_inside_goes_through_pasta_to_the_hosts_resolver(tmp_path):
+    """The host's resolver is played by this test on 127.0.0.1:53 (hexe runs in
+    a mount namespace where /etc/resolv.conf says so): nothing leaves loopback."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    try:
+        resolver = FakeResolver("hexe-dns-test.example", "203.0.113.7")
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:53 is taken here ({exc.strerror}): no fake resolver")
+    try:
+        conf = tmp_path / "resolv.conf"
+        conf.write_text("nameserver 127.0.0.1\n")
+        probe = (
+            "import socket; print(socket.getaddrinfo('hexe-dns-test.example', 80, "
+            "socket.AF_INET)[0][4][0])"
+        )
+        script = (
+            f"mount --bind {conf} /etc/resolv.conf && exec {sys.executable} -m hexe run "
+            f'--profile full --network user -- {SANDBOX_PYTHON} -c "{probe}"'
+        )
+        result = subprocess.run(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+            capture_output=True, text=True, env=clean_env(), timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "203.0.113.7"
+        assert "hexe-dns-test.example" in resolver.asked
+    finally:
+        resolver.close()
