@@ -128,6 +128,7 @@ def test_unfinished_frames_cannot_grow_the_server(mux):
     try:
         for _ in range(count):
             s = connect(m, hello="command")
+            s.settimeout(180)  # a loaded machine reads 4 MiB slowly; a timeout is not a shed
             held.append(s)
             try:
                 s.sendall(protocol.HEADER.pack(protocol.INPUT, big) + b"x" * (big - 1))
