@@ -231,9 +231,10 @@ def cli_flags(flags: Mapping[str, str]) -> list[str]:
 
 def bench_environment() -> dict[str, str]:
     """This environment without the HEXE_* settings, so the flags alone decide."""
-    from hexe.isolation import ENV_VARS
+    from hexe.plugin.settings import default_settings
 
-    return {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    variables = default_settings().env_vars()
+    return {k: v for k, v in os.environ.items() if k not in variables}
 
 
 def tool_version(path: str | None) -> str | None:

@@ -311,7 +311,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         report(exc)
         return EXIT_SETUP_FAILED
-    for name in getattr(pm, "_hexe_unknown_disabled", ()):
+    for name in getattr(pm, "unknown_disabled", ()):
         print(f"hexe: warning: no plugin named {name} to disable", file=sys.stderr)
     level = os.environ.get("HEXE_LOG_LEVEL")
     if level and level.lower() not in hexe_log.LEVELS:

@@ -58,6 +58,7 @@ import pluggy
 if TYPE_CHECKING:
     from hexe.config.loader import ConfigAPI
     from hexe.doctor import Check
+    from hexe.plugin.settings import Setting
     from hexe.spawn import Command, Spawn, SpawnPlan
     from hexe.view import View
 
@@ -283,6 +284,19 @@ def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
 # --------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_settings() -> list[Setting]:
+    """Declare the isolation settings this plugin provides (``hexe.plugin.settings.Setting``).
+
+    Each declaration names the setting, its parser, default, ``HEXE_*``
+    variables and a line of documentation; the config loader, ``hexe config
+    check`` and the environment layer are built from them, and the parsed
+    value reaches the spawn hooks (``plan.isolation``; a setting the core has
+    no field for in ``plan.extra[name]``). Must be a pure declaration: it is
+    also read from a disabled plugin, only to name it when its setting is used.
+    """
 
 
 @hookspec

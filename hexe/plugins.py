@@ -18,6 +18,7 @@ import pluggy
 
 from hexe import hookspecs
 from hexe.errors import HexeError
+from hexe.plugin.settings import CORE, Setting, Settings, collect
 
 ENTRY_POINT_GROUP = "hexe"
 CORE_DISTRIBUTION = "hexe"
@@ -37,12 +38,28 @@ def disabled_from_env(environ: Mapping[str, str]) -> list[str]:
     return [n.strip() for n in environ.get("HEXE_DISABLE_PLUGINS", "").split(",") if n.strip()]
 
 
+class HexePluginManager(pluggy.PluginManager):
+    """pluggy's manager plus what hexe remembers about discovery.
+
+    ``dists``: plugin name -> its distribution; ``blocked``: disabled entry
+    points by name (not loaded; :func:`settings_of` reads their declared
+    settings only to name them in errors); ``unknown_disabled``: names asked
+    to be disabled that no plugin has.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.dists: dict[str, metadata.Distribution | None] = {}
+        self.blocked: dict[str, metadata.EntryPoint] = {}
+        self.unknown_disabled: list[str] = []
+
+
 def make_plugin_manager(
     disabled: Iterable[str] = (),
     *,
     extra: Iterable[tuple[str, object]] = (),
     environ: Mapping[str, str] | None = None,
-) -> pluggy.PluginManager:
+) -> HexePluginManager:
     """A plugin manager with every entry-point plugin loaded except ``disabled``.
 
     ``extra`` registers (name, plugin) pairs directly, after discovery, for
@@ -50,18 +67,19 @@ def make_plugin_manager(
     ``disabled``.
     """
     environ = os.environ if environ is None else environ
-    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm = HexePluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     blocked = set(disabled) | set(disabled_from_env(environ))
     for name in blocked:
         pm.set_blocked(name)
-    pm._hexe_dists = {}  # type: ignore[attr-defined]
     eps = [ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)]
     # pluggy calls the most recently registered implementation first: register
     # third-party plugins first so the built-ins run first in every phase.
     eps.sort(key=lambda ep: _dist_name(ep) == CORE_DISTRIBUTION)
     seen: set[str] = set()
     for ep in eps:
+        if ep.name in blocked:
+            pm.blocked.setdefault(ep.name, ep)
         if ep.name in seen or pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
             continue
         seen.add(ep.name)
@@ -73,12 +91,13 @@ def make_plugin_manager(
                 hint=f"disable it with HEXE_DISABLE_PLUGINS={ep.name}",
             ) from exc
         pm.register(plugin, name=ep.name)
-        pm._hexe_dists[ep.name] = ep.dist  # type: ignore[attr-defined]
+        pm.dists[ep.name] = ep.dist
     for name, plugin in extra:
         if not pm.is_blocked(name):
             pm.register(plugin, name=name)
     known = {ep.name for ep in eps} | {name for name, _ in extra}
-    pm._hexe_unknown_disabled = sorted(blocked - known)  # type: ignore[attr-defined]
+    pm.unknown_disabled = sorted(blocked - known)
+    pm.check_pending()
     return pm
 
 
@@ -89,7 +108,7 @@ def _dist_name(ep: metadata.EntryPoint) -> str:
 
 def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
     """Loaded plugins with the hooks each implements, in registration order."""
-    dists = getattr(pm, "_hexe_dists", {})
+    dists = pm.dists if isinstance(pm, HexePluginManager) else {}
     out = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -122,3 +141,45 @@ def features(pm: pluggy.PluginManager) -> set[str]:
     for result in pm.hook.hexe_spawn_features():
         found.update(result or ())
     return found
+
+
+def settings_of(pm: pluggy.PluginManager | None) -> Settings:
+    """A new settings registry: ``profile``, then what each loaded plugin declares.
+
+    Declarations come from ``hexe_settings`` (see :mod:`hexe.plugin.settings`);
+    those of disabled plugins are read only when a setting is unknown, to say
+    which plugin provides it.
+    """
+    blocked = pm.blocked if isinstance(pm, HexePluginManager) else {}
+
+    def disabled() -> dict[str, Setting]:
+        found = []
+        for name, ep in blocked.items():
+            try:
+                declare = getattr(ep.load(), "hexe_settings", None)
+                found.append((name, declare() if callable(declare) else ()))
+            except Exception:  # a disabled plugin that cannot even be read names nothing
+                continue
+        return collect(found)
+
+    registry = Settings(disabled)
+    registry.add(PROFILE_SETTING, CORE)
+    if pm is not None:
+        for impl in reversed(pm.hook.hexe_settings.get_hookimpls()):
+            for setting in impl.function() or ():
+                registry.add(setting, impl.plugin_name)
+    return registry
+
+
+def _no_parse(label: str, raw: object) -> object:  # pragma: no cover - profile is parsed apart
+    raise AssertionError("profile is parsed with the profile table")
+
+
+#: ``profile`` is the core's: parsed against the profile table (see hexe.isolation).
+PROFILE_SETTING = Setting(
+    "profile",
+    _no_parse,
+    doc="a named set of namespaces (and settings): none, minimal, default, balanced, full, "
+    "sandbox, or one of hexe.profile",
+    env=("HEXE_VOIDBOX_PROFILE",),
+)

@@ -41,6 +41,8 @@ from typing import Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
+from hexe.limits import parse_bool, parse_cpu, parse_memory, parse_pids
+from hexe.plugin.settings import Setting
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
 from hexe_cgroups.driver import PARENT_NAME, Driver, owner_tag, sweep
@@ -124,6 +126,38 @@ def _sweep_once(spawn: Any) -> Layout | None:
     layout = _layout(spawn)
     sweep_leftovers(layout, spawn.log)
     return layout
+
+
+@hookimpl
+def hexe_settings() -> list[Setting]:
+    """memory, pids, cpu and strict, with the seed's ``HEXE_CGROUP_*`` variables."""
+    return [
+        Setting(
+            "memory",
+            parse_memory,
+            doc="memory limit of the process tree (512M, 1G, max)",
+            env=("HEXE_CGROUP_MEM_MAX",),
+        ),
+        Setting(
+            "pids",
+            parse_pids,
+            doc="most processes and threads at once (512, max)",
+            env=("HEXE_CGROUP_PIDS_MAX",),
+        ),
+        Setting(
+            "cpu",
+            parse_cpu,
+            doc='CPU bandwidth: "quota period" in microseconds ("50000 100000" is half a core)',
+            env=("HEXE_CGROUP_CPU_MAX",),
+        ),
+        Setting(
+            "strict",
+            parse_bool,
+            doc="refuse to start when a limit cannot be applied (instead of a warning)",
+            default=False,
+            env=("HEXE_CGROUP_STRICT",),
+        ),
+    ]
 
 
 @hookimpl

@@ -48,6 +48,9 @@ from typing import Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
+from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, parse_tmp_size
+from hexe.plugin.settings import Setting
+from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
 from hexe_voidbox import caps, fsactions, initbin, syscalls
 from hexe_voidbox import seccomp as seccomp_filter
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
@@ -110,6 +113,29 @@ def hexe_spawn_check(plan: Any) -> list[str]:
         problems.extend(fsactions.rootfs_problems(iso.rootfs, iso.sources.get("rootfs", "")))
     problems.extend(fsactions.source_problems(iso.mounts))
     return problems
+
+
+@hookimpl
+def hexe_settings() -> list[Setting]:
+    """The sandbox's settings (the namespaces come with ``profile``, the core's)."""
+    return [
+        Setting(
+            "tmp_size",
+            parse_tmp_size,
+            doc="size of the fresh /tmp of a mount namespace (128M)",
+            default=DEFAULT_TMP_SIZE,
+        ),
+        Setting(
+            "hostname",
+            parse_hostname,
+            doc="hostname inside a UTS namespace",
+            default=DEFAULT_HOSTNAME,
+        ),
+        Setting("caps", parse_caps, doc='capabilities kept: a list like {"net_bind_service"}'),
+        Setting("seccomp", parse_seccomp, doc="syscall filter: default, none, or a deny list"),
+        Setting("mounts", parse_mounts, doc="filesystem actions: binds, tmpfs, hidden", default=()),
+        Setting("rootfs", parse_rootfs, doc="a directory to use as the sandbox's root"),
+    ]
 
 
 @hookimpl
