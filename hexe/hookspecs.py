@@ -57,7 +57,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from hexe.config.loader import ConfigAPI
-    from hexe.doctor import Check
+    from hexe.plugin.check import Check
     from hexe.plugin.settings import Setting
     from hexe.spawn import Command, Spawn, SpawnPlan
     from hexe.view import View
@@ -352,8 +352,12 @@ def hexe_status_segments() -> list[str]:
 
 
 @hookspec
-def hexe_doctor_checks() -> list[Check]:
+def hexe_doctor_checks(pm: pluggy.PluginManager) -> list[Check]:
     """Return ``hexe.doctor.Check`` results for what this plugin needs.
+
+    ``pm`` is the plugin manager, to spawn through the real path
+    (``hexe.doctor.try_spawn(pm, settings)``), as the cgroups plugin does
+    for its limits.
 
     Try things for real (a throwaway child that unshares, a probe cgroup that
     is removed again) rather than guessing from files.

@@ -145,9 +145,30 @@ class Isolation:
     #: settings added by plugins (``hexe_config_api``), parsed, by name
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> str:
-        """``full 512M/100p`` — what a status bar shows."""
-        limits = self.limits.summary()
+    def value(self, setting: str) -> Any:
+        """The resolved value of ``setting`` (a field, or a plugin's ``extra``), or None."""
+        if setting == "memory" or setting == "pids" or setting == "cpu":
+            return getattr(self.limits, setting)
+        if setting == "strict":
+            return self.strict_limits
+        if setting in FIELDS:
+            return getattr(self, setting)
+        return self.extra.get(setting)
+
+    def summary(self, settings: Settings | None = None) -> str:
+        """``full 512M/100p`` — what a status bar shows: the profile, then the
+        ``status`` text of each declared setting that has one (the cgroups
+        plugin's limits)."""
+        settings = settings if settings is not None else default_settings()
+        parts = []
+        for name in settings:
+            declared = settings[name]
+            value = self.value(name)
+            if declared.status is not None and value is not None:
+                text = declared.status(value)
+                if text:
+                    parts.append(text)
+        limits = "/".join(parts)
         return f"{self.profile} {limits}" if limits else self.profile
 
     def ordered_namespaces(self) -> list[str]:

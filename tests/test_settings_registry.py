@@ -153,3 +153,24 @@ def test_the_documented_example_plugin_in_config_check(umask_env, tmp_path):
     result = hexe("config", "check", str(config), env=umask_env)
     assert result.returncode == 0, result.stderr
     assert re.search(r"umask\s+0077\s+init.lua \(.*defaults.umask\)", result.stdout), result.stdout
+
+
+def test_the_status_summary_comes_from_the_plugins_that_declare_settings():
+    iso = resolve([Layer("pane", {"profile": ("full", "p"), "memory": ("512M", "m")})])
+    assert iso.summary() == "full 512M"
+    without = settings_of(make_plugin_manager(["cgroups"], environ={}))
+    assert iso.summary(without) == "full"
+
+
+def test_doctor_limit_check_comes_from_the_cgroups_plugin():
+    pm = make_plugin_manager(environ={})
+    names = {
+        impl.plugin_name for impl in pm.hook.hexe_doctor_checks.get_hookimpls()
+    }
+    assert {"voidbox", "cgroups"} <= names
+    import hexe.doctor
+
+    assert not hasattr(hexe.doctor, "limit_checks")
+    from hexe_cgroups.doctor import limit_checks
+
+    assert callable(limit_checks)

@@ -52,7 +52,9 @@ class Setting:
     value when no layer sets it, ``env`` the ``HEXE_*`` variables that set
     it (a layer between ``hexe.defaults`` and the pane), ``doc`` one line for
     ``hexe config check --settings`` and docs, ``show(value)`` the text
-    ``hexe config check`` prints. ``plugin`` is filled in by the registry.
+    ``hexe config check`` prints, ``status(value)`` the plugin's part of the
+    status bar's ``isolation`` segment (empty: nothing; None: never shown).
+    ``plugin`` is filled in by the registry.
     """
 
     name: str
@@ -61,6 +63,7 @@ class Setting:
     default: Any = None
     env: tuple[str, ...] = ()
     show: Callable[[Any], str] = _show
+    status: Callable[[Any], str] | None = None
     plugin: str = ""
 
 

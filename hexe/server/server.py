@@ -278,7 +278,7 @@ class Server:
             self.panes[pane_id] = pane
             if plan is not None:
                 pane.plan = plan
-                pane.isolation = plan.isolation.summary()
+                pane.isolation = plan.isolation.summary(self.config.settings)
             return pane
 
         log = self.log.bind(pane=pane_id)
@@ -1364,7 +1364,7 @@ class Server:
             limits = iso.limits
             isolation = {
                 "profile": iso.profile,
-                "summary": iso.summary(),
+                "summary": iso.summary(self.config.settings),
                 "namespaces": iso.ordered_namespaces(),
                 "no_new_privs": iso.no_new_privs,
                 "memory_max": limits.memory,

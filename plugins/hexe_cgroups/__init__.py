@@ -41,7 +41,7 @@ from typing import Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
-from hexe.limits import parse_bool, parse_cpu, parse_memory, parse_pids
+from hexe.limits import format_bytes, parse_bool, parse_cpu, parse_memory, parse_pids
 from hexe.plugin.settings import Setting
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
@@ -137,18 +137,21 @@ def hexe_settings() -> list[Setting]:
             parse_memory,
             doc="memory limit of the process tree (512M, 1G, max)",
             env=("HEXE_CGROUP_MEM_MAX",),
+            status=format_bytes,
         ),
         Setting(
             "pids",
             parse_pids,
             doc="most processes and threads at once (512, max)",
             env=("HEXE_CGROUP_PIDS_MAX",),
+            status=lambda pids: f"{pids}p",
         ),
         Setting(
             "cpu",
             parse_cpu,
             doc='CPU bandwidth: "quota period" in microseconds ("50000 100000" is half a core)',
             env=("HEXE_CGROUP_CPU_MAX",),
+            status=lambda cpu: "" if cpu.cores is None else f"{cpu.cores * 100:g}%",
         ),
         Setting(
             "strict",
@@ -295,7 +298,7 @@ def hexe_spawn_exited(spawn: Any, status: int) -> None:
 
 
 @hookimpl
-def hexe_doctor_checks() -> list[Any]:
-    from hexe_cgroups.doctor import checks
+def hexe_doctor_checks(pm: Any) -> list[Any]:
+    from hexe_cgroups.doctor import checks, limit_checks
 
-    return checks()
+    return [*checks(), *limit_checks(pm)]
