@@ -97,7 +97,13 @@ def make_plugin_manager(
             pm.register(plugin, name=name)
     known = {ep.name for ep in eps} | {name for name, _ in extra}
     pm.unknown_disabled = sorted(blocked - known)
-    pm.check_pending()
+    try:
+        pm.check_pending()  # a hookimpl named like no hook (a typo) is an error, not ignored
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or "?"
+        raise HexeError(
+            f"plugin {name}: {exc}", hint=f"disable it with HEXE_DISABLE_PLUGINS={name}"
+        ) from exc
     return pm
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import clean_env, hexe, plugin_site
 
+from hexe import hookimpl
 from hexe.errors import HexeError, SettingError
 from hexe.isolation import InvalidSettings, Layer, resolve
 from hexe.plugin.settings import Setting, Settings, default_settings
@@ -174,3 +175,22 @@ def test_doctor_limit_check_comes_from_the_cgroups_plugin():
     from hexe_cgroups.doctor import limit_checks
 
     assert callable(limit_checks)
+
+
+def test_hexe_settings_of_an_extra_plugin_reach_the_plan_as_extra():
+    class Greeting:
+        @staticmethod
+        def parse(label: str, raw: object) -> str:
+            if not isinstance(raw, str):
+                raise SettingError(label, raw, "use a string", problem="is not a greeting")
+            return raw.upper()
+
+        @hookimpl
+        def hexe_settings(self):
+            return [Setting("greeting", self.parse, doc="a word", env=("HEXE_GREETING",))]
+
+    registry = settings_of(make_plugin_manager(extra=[("greeting", Greeting())], environ={}))
+    assert registry["greeting"].plugin == "greeting"
+    iso = resolve([Layer.from_env({"HEXE_GREETING": "hi"}, registry)], settings=registry)
+    assert iso.extra == {"greeting": "HI"}
+    assert iso.sources["greeting"] == "environment (HEXE_GREETING)"

@@ -37,7 +37,7 @@ same sentence.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
@@ -48,6 +48,13 @@ from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
 from hexe_cgroups.driver import PARENT_NAME, Driver, owner_tag, sweep
 from hexe_cgroups.v1 import V1Driver
 from hexe_cgroups.v2 import V2Driver
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from hexe.plugin.check import Check
+    from hexe.spawn import Spawn
+
 
 NAME = "cgroups"
 
@@ -169,7 +176,7 @@ def hexe_spawn_features() -> list[str]:
 
 
 @hookimpl
-def hexe_spawn_prepare(spawn: Any) -> None:
+def hexe_spawn_prepare(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
     limits = dict(iso.limits.requested())
     layout = _sweep_once(spawn)
@@ -222,7 +229,7 @@ def _unplaced(spawn: Any, failed: dict[str, str]) -> dict[str, str]:
 
 
 @hookimpl
-def hexe_child_join(spawn: Any) -> None:
+def hexe_child_join(spawn: Spawn) -> None:
     driver: Driver | None = (spawn.state.get(NAME) or {}).get("driver")
     if driver is None or not driver.leaves or driver.version != "v1":
         return
@@ -240,7 +247,7 @@ def hexe_child_join(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_spawn_parent(spawn: Any) -> None:
+def hexe_spawn_parent(spawn: Spawn) -> None:
     state = spawn.state.get(NAME) or {}
     driver: Driver | None = state.get("driver")
     if driver is None or not driver.leaves or spawn.pid is None or driver.version == "v1":
@@ -288,17 +295,17 @@ def oom_kills(leaves: list[str]) -> int:
 
 
 @hookimpl
-def hexe_spawn_failed(spawn: Any, error: Exception) -> None:
+def hexe_spawn_failed(spawn: Spawn, error: Exception) -> None:
     _clean_up(spawn)
 
 
 @hookimpl
-def hexe_spawn_exited(spawn: Any, status: int) -> None:
+def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
     _clean_up(spawn)
 
 
 @hookimpl
-def hexe_doctor_checks(pm: Any) -> list[Any]:
+def hexe_doctor_checks(pm: pluggy.PluginManager) -> list[Check]:
     from hexe_cgroups.doctor import checks, limit_checks
 
     return [*checks(), *limit_checks(pm)]

@@ -44,7 +44,7 @@ Filesystem actions (``mounts``) and ``rootfs`` are part of the mounts phase
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
@@ -54,6 +54,11 @@ from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
 from hexe_voidbox import caps, fsactions, initbin, syscalls
 from hexe_voidbox import seccomp as seccomp_filter
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
+
+if TYPE_CHECKING:
+    from hexe.plugin.check import Check
+    from hexe.spawn import Spawn, SpawnPlan
+
 
 COMPONENT = "voidbox isolation"
 NAME = "voidbox"
@@ -93,7 +98,7 @@ def _mount_namespace(namespaces: frozenset[str]) -> bool:
 
 
 @hookimpl
-def hexe_spawn_check(plan: Any) -> list[str]:
+def hexe_spawn_check(plan: SpawnPlan) -> list[str]:
     iso = plan.isolation
     problems = []
     if "pid" in iso.namespaces and iso.limits.pids is not None and iso.limits.pids < 2:
@@ -197,7 +202,7 @@ def _mapped(path: str, wanted: int) -> bool:
 
 
 @hookimpl
-def hexe_spawn_prepare(spawn: Any) -> None:
+def hexe_spawn_prepare(spawn: Spawn) -> None:
     drop = unprivileged_root(spawn.plan.isolation)
     iso = spawn.plan.isolation
     if (
@@ -237,7 +242,7 @@ def hexe_spawn_prepare(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_namespaces(spawn: Any) -> None:
+def hexe_child_namespaces(spawn: Spawn) -> None:
     namespaces = spawn.plan.isolation.namespaces
     if not namespaces:
         return
@@ -323,7 +328,7 @@ def _start_mapper(drop: tuple[int, int]) -> _Mapper:
 
 
 @hookimpl
-def hexe_child_userns(spawn: Any) -> None:
+def hexe_child_userns(spawn: Spawn) -> None:
     if "user" not in spawn.plan.isolation.namespaces:
         return
     state = _state(spawn)
@@ -367,7 +372,7 @@ def _no_cgroup_namespaces(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_pid1(spawn: Any) -> int | None:
+def hexe_child_pid1(spawn: Spawn) -> int | None:
     if "pid" not in spawn.plan.isolation.namespaces:
         return None
     try:
@@ -380,7 +385,7 @@ def hexe_child_pid1(spawn: Any) -> int | None:
 
 
 @hookimpl
-def hexe_child_mounts(spawn: Any) -> None:
+def hexe_child_mounts(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
     namespaces = iso.namespaces
     if not _mount_namespace(namespaces):
@@ -550,7 +555,7 @@ def _mount(
 
 
 @hookimpl
-def hexe_child_network(spawn: Any) -> None:
+def hexe_child_network(spawn: Spawn) -> None:
     if "net" not in spawn.plan.isolation.namespaces:
         return
     try:
@@ -560,7 +565,7 @@ def hexe_child_network(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_hostname(spawn: Any) -> None:
+def hexe_child_hostname(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
     if "uts" not in iso.namespaces:
         return
@@ -571,7 +576,7 @@ def hexe_child_hostname(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_security(spawn: Any) -> None:
+def hexe_child_security(spawn: Spawn) -> None:
     owner = _state(spawn).get("owner")
     if owner is not None:  # a user namespace without an init: die with the owner directly
         try:
@@ -611,7 +616,7 @@ def drop_capabilities(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_seccomp(spawn: Any) -> None:
+def hexe_child_seccomp(spawn: Spawn) -> None:
     flt = _state(spawn).get("seccomp")
     if flt is None:
         return
@@ -622,7 +627,7 @@ def hexe_child_seccomp(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_handover(spawn: Any) -> bool | None:
+def hexe_child_handover(spawn: Spawn) -> bool | None:
     """PID 1 becomes ``hexe-init`` by exec, which reads and starts the command.
 
     Every setup step has run (the restrictions hold for the init and so for
@@ -654,7 +659,7 @@ def hexe_child_handover(spawn: Any) -> bool | None:
 
 
 @hookimpl
-def hexe_doctor_checks() -> list[Any]:
+def hexe_doctor_checks() -> list[Check]:
     from hexe_voidbox.doctor import checks
 
     return checks()
