@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from hexe import __version__
 from hexe import log as hexe_log
-from hexe.actions import ACTIONS, ALIASES
+from hexe.commands.registry import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED, HexeError, did_you_mean
 from hexe.isolation import BUILTIN_PROFILES
 from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS

@@ -3,7 +3,7 @@
 The multiplexer needs to recognise the prefix key, bound keys, mouse events
 and bracketed pastes in the client's input, and pass everything else through
 to the focused pane byte for byte. Key names are those of
-:func:`hexe.actions.parse_key` (``C-b``, ``M-Left``, ``%``), so a parsed key
+:func:`hexe.commands.registry.parse_key` (``C-b``, ``M-Left``, ``%``), so a parsed key
 can be looked up in the bindings directly. No I/O here.
 """
 
@@ -297,7 +297,7 @@ _CTRL_SYMBOLS = {"@": 0, " ": 0, "[": 0x1B, "\\": 0x1C, "]": 0x1D, "^": 0x1E, "_
 
 
 def encode_key(name: str, app_cursor: bool = False) -> bytes:
-    """The bytes for a key named as :func:`hexe.actions.parse_key` names it (``C-c``, ``M-Up``).
+    """The bytes for a key named as :func:`hexe.commands.registry.parse_key` names it (``C-c``, ``M-Up``).
 
     Arrow keys honour the pane's application-cursor mode; modified special
     keys use xterm's ``CSI 1;m X`` / ``CSI n;m ~`` forms.

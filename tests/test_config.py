@@ -238,7 +238,7 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         "profiles.build.tmp_size=huge is not a size; "
         "use bytes (134217728) or a K/M/G/T suffix, binary, with or without B or iB (128M, 128MB, 128MiB, 1G)",
         "hexe.key prefix %: \"split-rigth\" is not an action; did you mean split-right? "
-        "actions: " + ", ".join(__import__("hexe.actions").actions.ACTIONS),
+        "actions: " + ", ".join(__import__("hexe.commands.registry").commands.registry.ACTIONS),
         "hexe.key: \"Lef\" is not a key name (did you mean Left?); keys are a character (%, \", a) "
         "or a name (Up, Enter, F5, Space), with C- M- S- modifiers; "
         '"prefix X" is the prefix key, then X',

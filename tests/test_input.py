@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hexe.actions import DEFAULT_BINDINGS, parse_keys
+from hexe.commands.registry import DEFAULT_BINDINGS, parse_keys
 from hexe.input import InputParser, Key, Mouse, Paste, encode_mouse
 
 
@@ -90,7 +90,7 @@ def test_bracketed_paste_is_one_event_even_across_chunks():
 
 # -- send-keys: key names back to bytes ---------------------------------------------
 
-from hexe.actions import NAMED_KEYS  # noqa: E402
+from hexe.commands.registry import NAMED_KEYS  # noqa: E402
 from hexe.input import encode_key  # noqa: E402
 
 

@@ -85,7 +85,7 @@ def test_the_prefix_split_across_two_reads_still_works(server):
 
 # -- the vocabulary: one check for keys, Lua and the command line ----------------------
 
-from hexe.actions import ACTIONS, check_action, coerce_args  # noqa: E402
+from hexe.commands.registry import ACTIONS, check_action, coerce_args  # noqa: E402
 
 
 def test_variadic_and_typed_arguments_are_checked():

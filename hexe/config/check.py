@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from hexe.actions import DEFAULT_BINDINGS
+from hexe.commands.registry import DEFAULT_BINDINGS
 from hexe.config import describe_isolation, pane_isolation
 from hexe.config.contained import load_contained
 from hexe.config.loader import ConfigError

@@ -21,7 +21,7 @@ from typing import Any
 import lupa.lua54 as lupa
 
 from hexe import __version__
-from hexe.actions import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
+from hexe.commands.registry import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
 from hexe.config.lua import API_FUNCTIONS, NODE_KEY, LuaConfigRuntime, LuaFailure, display_path
 from hexe.config.model import (
     Binding,

@@ -36,7 +36,7 @@ from typing import Any
 from hexe import __version__
 from hexe import log as hexe_log
 from hexe import spawn as spawn_mod
-from hexe.actions import ACTIONS, canonical, check_action
+from hexe.commands.registry import ACTIONS, canonical, check_action
 from hexe.config import (
     Config,
     ConfigError,
@@ -1558,7 +1558,7 @@ class Server:
 
     def do_send_keys(self, client: Client | None, *keys: str) -> None:
         """tmux's send-keys: a word that names a key is that key, any other is text."""
-        from hexe.actions import parse_key
+        from hexe.commands.registry import parse_key
 
         pane = self.target()
         if pane is None:
@@ -1706,7 +1706,7 @@ class Server:
     def do_send_prefix(self, client: Client | None) -> None:
         pane = self.target()
         if pane is not None:
-            from hexe.actions import parse_key
+            from hexe.commands.registry import parse_key
 
             key = parse_key(self.config.options.prefix)
             if key.startswith("C-") and len(key) == 3:
