@@ -227,7 +227,7 @@ def build_parser() -> Parser:
     )
     # every action of the vocabulary is a command too: hexe split-right -t 3
     for action in ACTIONS.values():
-        if action.name in ("detach", "kill-session"):
+        if not action.cli:
             continue
         aliases = [a for a, target in ALIASES.items() if target == action.name]
         cmd = sub.add_parser(
@@ -247,7 +247,7 @@ def build_parser() -> Parser:
                 type=int,
                 help="the pane (default: this shell's pane, $HEXE_PANE, else the focused one)",
             )
-        if action.name in ("split-right", "split-down", "new-tab"):
+        if action.opens_pane:
             cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
         for arg_name, kind in action.args:
             nargs = "?" if arg_name.endswith("?") else "+" if arg_name.endswith("*") else None

@@ -1,8 +1,24 @@
-"""The action vocabulary and key names shared by key bindings, Lua and the command line.
+"""The command registry: every action, declared once, as tmux's table of ``cmd-*.c`` entries.
 
-One list of actions, so ``hexe.key("prefix %", "split-right")`` in
-``init.lua``, a key press and a scripting command name the same thing. This
-module only names and validates; the multiplexer carries actions out.
+Each entry (:class:`Action`) says its name, help text, arguments, what it
+targets (a pane or the session), what a sandboxed pane may do with it, its
+default key bindings and whether the command line has it as a subcommand.
+Everything else is generated from this table:
+
+- the command line: ``hexe split-right -t 3`` (``hexe/cli.py`` adds one
+  subcommand per entry with ``cli=True``, ``-t`` for pane targets, ``-P``
+  for entries that open a pane);
+- key bindings: :data:`DEFAULT_BINDINGS` comes from each entry's ``keys``;
+  ``hexe.key("prefix %", "split-right")`` in ``init.lua`` is checked by
+  :func:`check_action`;
+- the server: an entry ``name`` runs ``Server.do_<name>``; queries
+  (``kind="query"``) answer without changing anything; the sandbox rule and
+  the pane openers come from ``sandbox`` and ``opens_pane``;
+- the help overlay (``prefix ?``): each binding with the entry's help text.
+
+Adding an action is one entry here plus its ``do_`` handler; the test
+``tests/test_commands.py`` checks every entry is reachable from each place.
+Key names (:func:`parse_key`) are parsed here too.
 """
 
 from __future__ import annotations
@@ -10,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from hexe.errors import did_you_mean
 
@@ -23,6 +40,22 @@ class Action:
     args: tuple[tuple[str, type], ...] = ()
     #: it acts on a pane (``-t PANE`` on the command line; default the focused one)
     targets_pane: bool = False
+    #: default key bindings: (keys as init.lua writes them, arguments)
+    keys: tuple[tuple[str, tuple[object, ...]], ...] = ()
+    #: "action" changes the session; "query" only answers (the command line only)
+    kind: str = "action"
+    #: it starts a pane (``-P`` prints its id; refused from a pane with limits)
+    opens_pane: bool = False
+    #: from a sandboxed pane: "self" (on that pane only), "any", "never";
+    #: "" means "self" for pane targets, else "never"
+    sandbox: str = ""
+    #: a subcommand of its own (``hexe split-right``); False when the command
+    #: line has a richer one (``hexe detach``, ``hexe kill``, ``hexe list-panes``)
+    cli: bool = True
+
+    @property
+    def from_sandbox(self) -> str:
+        return self.sandbox or ("self" if self.targets_pane else "never")
 
     @property
     def required(self) -> int:
@@ -45,7 +78,6 @@ class Action:
         return " ".join(parts)
 
 
-
 def _quoted(value: object) -> str:
     """A value as Lua would write it (messages read as Lua, not Python reprs)."""
     if isinstance(value, str):
@@ -59,33 +91,84 @@ def _quoted(value: object) -> str:
         return str(value)
     return "a table" if isinstance(value, dict | list | tuple) else f"a {type(value).__name__}"
 
-def _a(name: str, description: str, *args: tuple[str, type], pane: bool = False) -> Action:
-    return Action(name, description, tuple(args), pane)
+
+def _a(
+    name: str,
+    description: str,
+    *args: tuple[str, type],
+    pane: bool = False,
+    key: str | tuple[str, ...] = (),
+    **more: Any,
+) -> Action:
+    keys = (key,) if isinstance(key, str) else key
+    bound = tuple((k, ()) for k in keys) + tuple(more.pop("bound", ()))
+    return Action(name, description, tuple(args), pane, keys=bound, **more)
 
 
-ACTIONS: dict[str, Action] = {
+#: Every command, in the order help and ``--help`` list them.
+COMMANDS: dict[str, Action] = {
     a.name: a
     for a in (
-        _a("split-right", "split the pane, the new one to the right", pane=True),
-        _a("split-down", "split the pane, the new one below", pane=True),
-        _a("focus-left", "focus the pane to the left", pane=True),
-        _a("focus-right", "focus the pane to the right", pane=True),
-        _a("focus-up", "focus the pane above", pane=True),
-        _a("focus-down", "focus the pane below", pane=True),
-        _a("focus-next", "focus the next pane"),
-        _a("focus-prev", "focus the previous pane"),
+        _a(
+            "split-right",
+            "split the pane, the new one to the right",
+            pane=True,
+            key="prefix %",
+            opens_pane=True,
+        ),
+        _a(
+            "split-down",
+            "split the pane, the new one below",
+            pane=True,
+            key='prefix "',
+            opens_pane=True,
+        ),
+        _a("focus-left", "focus the pane to the left", pane=True, key="prefix Left"),
+        _a("focus-right", "focus the pane to the right", pane=True, key="prefix Right"),
+        _a("focus-up", "focus the pane above", pane=True, key="prefix Up"),
+        _a("focus-down", "focus the pane below", pane=True, key="prefix Down"),
+        _a("focus-next", "focus the next pane", key="prefix o"),
+        _a("focus-prev", "focus the previous pane", key="prefix ;"),
         _a("select-pane", "focus pane ID (and show its tab)", ("id", int)),
-        _a("resize-left", "move the pane's edge left", ("cells?", int), pane=True),
-        _a("resize-right", "move the pane's edge right", ("cells?", int), pane=True),
-        _a("resize-up", "move the pane's edge up", ("cells?", int), pane=True),
-        _a("resize-down", "move the pane's edge down", ("cells?", int), pane=True),
-        _a("zoom", "zoom the pane to the whole window, or back", pane=True),
-        _a("close-pane", "close the pane; its process tree ends", pane=True),
-        _a("new-tab", "open a new tab"),
-        _a("next-tab", "go to the next tab"),
-        _a("prev-tab", "go to the previous tab"),
-        _a("select-tab", "go to tab N (0-9)", ("n", int)),
-        _a("rename-tab", "rename the current tab (a prompt without NAME)", ("name?", str)),
+        _a(
+            "resize-left",
+            "move the pane's edge left",
+            ("cells?", int),
+            pane=True,
+            key="prefix C-Left",
+        ),
+        _a(
+            "resize-right",
+            "move the pane's edge right",
+            ("cells?", int),
+            pane=True,
+            key="prefix C-Right",
+        ),
+        _a("resize-up", "move the pane's edge up", ("cells?", int), pane=True, key="prefix C-Up"),
+        _a(
+            "resize-down",
+            "move the pane's edge down",
+            ("cells?", int),
+            pane=True,
+            key="prefix C-Down",
+        ),
+        _a("zoom", "zoom the pane to the whole window, or back", pane=True, key="prefix z"),
+        _a("close-pane", "close the pane; its process tree ends", pane=True, key="prefix x"),
+        _a("new-tab", "open a new tab", key="prefix c", opens_pane=True),
+        _a("next-tab", "go to the next tab", key="prefix n"),
+        _a("prev-tab", "go to the previous tab", key="prefix p"),
+        _a(
+            "select-tab",
+            "go to tab N (0-9)",
+            ("n", int),
+            bound=tuple((f"prefix {n}", (n,)) for n in range(10)),
+        ),
+        _a(
+            "rename-tab",
+            "rename the current tab (a prompt without NAME)",
+            ("name?", str),
+            key="prefix ,",
+        ),
         _a(
             "send-keys",
             "type keys into the pane: key names (Enter, C-c) or text",
@@ -93,15 +176,40 @@ ACTIONS: dict[str, Action] = {
             pane=True,
         ),
         _a("send-text", "type TEXT into the pane, as it is", ("text", str), pane=True),
-        _a("copy-mode", "scroll back, search and copy", pane=True),
-        _a("paste", "paste the last copied text", pane=True),
-        _a("detach", "detach from the session; panes keep running"),
-        _a("help", "show the active key bindings"),
-        _a("reload-config", "reload init.lua; a bad one keeps the running config"),
+        _a("copy-mode", "scroll back, search and copy", pane=True, key="prefix ["),
+        _a("paste", "paste the last copied text", pane=True, key="prefix ]"),
+        _a(
+            "detach",
+            "detach from the session; panes keep running",
+            key="prefix d",
+            sandbox="any",
+            cli=False,
+        ),
+        _a("help", "show the active key bindings", key="prefix ?"),
+        _a("reload-config", "reload init.lua; a bad one keeps the running config", key="prefix r"),
         _a("send-prefix", "send the prefix key to the pane", pane=True),
-        _a("kill-session", "end the session: every pane's process tree and cgroup"),
+        _a("kill-session", "end the session: every pane's process tree and cgroup", cli=False),
+        _a(
+            "list-panes",
+            "the session's panes: pid, cwd, command, isolation",
+            kind="query",
+            sandbox="any",
+            cli=False,
+        ),
+        _a(
+            "session-info",
+            "the session: name, panes, clients",
+            kind="query",
+            sandbox="any",
+            cli=False,
+        ),
     )
 }
+
+#: What keys, init.lua and Lua may run: the entries that act (not queries).
+ACTIONS: dict[str, Action] = {n: a for n, a in COMMANDS.items() if a.kind == "action"}
+#: What the command line may ask besides actions: answers, no changes.
+QUERIES: tuple[str, ...] = tuple(n for n, a in COMMANDS.items() if a.kind == "query")
 
 #: Other names accepted for an action (tmux's words).
 ALIASES = {"kill-pane": "close-pane"}
@@ -198,30 +306,9 @@ def coerce_args(name: str, args: list[str]) -> list[object]:
     return out
 
 
-#: The default bindings, as a tmux user would guess them.
+#: The default bindings, as a tmux user would guess them: each entry's ``keys``.
 DEFAULT_BINDINGS: dict[tuple[str, ...], tuple[str, tuple[object, ...]]] = {
-    ("prefix", "%"): ("split-right", ()),
-    ("prefix", '"'): ("split-down", ()),
-    ("prefix", "Left"): ("focus-left", ()),
-    ("prefix", "Right"): ("focus-right", ()),
-    ("prefix", "Up"): ("focus-up", ()),
-    ("prefix", "Down"): ("focus-down", ()),
-    ("prefix", "o"): ("focus-next", ()),
-    ("prefix", ";"): ("focus-prev", ()),
-    ("prefix", "C-Left"): ("resize-left", ()),
-    ("prefix", "C-Right"): ("resize-right", ()),
-    ("prefix", "C-Up"): ("resize-up", ()),
-    ("prefix", "C-Down"): ("resize-down", ()),
-    ("prefix", "z"): ("zoom", ()),
-    ("prefix", "x"): ("close-pane", ()),
-    ("prefix", "c"): ("new-tab", ()),
-    ("prefix", "n"): ("next-tab", ()),
-    ("prefix", "p"): ("prev-tab", ()),
-    **{("prefix", str(n)): ("select-tab", (n,)) for n in range(10)},
-    ("prefix", ","): ("rename-tab", ()),
-    ("prefix", "["): ("copy-mode", ()),
-    ("prefix", "]"): ("paste", ()),
-    ("prefix", "d"): ("detach", ()),
-    ("prefix", "?"): ("help", ()),
-    ("prefix", "r"): ("reload-config", ()),
+    parse_keys(keys): (action.name, args)
+    for action in ACTIONS.values()
+    for keys, args in action.keys
 }

@@ -36,7 +36,7 @@ from typing import Any
 from hexe import __version__
 from hexe import log as hexe_log
 from hexe import spawn as spawn_mod
-from hexe.commands.registry import ACTIONS, canonical, check_action
+from hexe.commands.registry import ACTIONS, COMMANDS, QUERIES, canonical, check_action
 from hexe.config import (
     Config,
     ConfigError,
@@ -92,10 +92,8 @@ HELLO_FRAME_LIMIT = 64 << 10  # the largest frame before the hello (it is tiny)
 ACCEPT_PAUSE = 0.25  # seconds the listener rests when the server is out of descriptors
 TERM = "xterm-256color"
 SO_PEERCRED_FORMAT = "3i"
-#: What the command line may ask besides actions: answers, no changes.
-QUERIES = ("list-panes", "session-info")
 #: Actions that start a pane: refused from inside a pane with limits (docs/sessions.md).
-PANE_OPENERS = ("split-right", "split-down", "new-tab")
+PANE_OPENERS = tuple(name for name, a in COMMANDS.items() if a.opens_pane)
 #: A peer in any namespace of its own is inside a sandboxed pane.
 PEER_NAMESPACES = ("user", "pid", "mnt", "net", "uts", "ipc")
 
@@ -849,11 +847,12 @@ class Server:
                     f"({limits.summary()}), and a pane opened from inside would get limits "
                     "of its own on top of them; open it from the client (prefix key) instead"
                 )
-        if not client.sandboxed or name in QUERIES or name == "detach":
-            return None  # detaching you is a nuisance at worst, never a way out
+        entry = COMMANDS.get(name)
+        if not client.sandboxed or (entry is not None and entry.from_sandbox == "any"):
+            return None  # queries; detaching you is a nuisance at worst, never a way out
         where = f"pane {client.pane}" if client.pane is not None else "a sandbox"
         action = ACTIONS.get(name)
-        if client.pane is None or action is None or not action.targets_pane:
+        if client.pane is None or action is None or action.from_sandbox != "self":
             return (
                 f"{name} is refused from inside {where}: a sandboxed pane may only act "
                 "on itself (split, send-keys, resize, zoom, close-pane) and list panes"
@@ -1293,10 +1292,8 @@ class Server:
                     "command_refused", action=name, pane=client.pane, client_pid=client.pid
                 )
                 return {"ok": False, "error": refusal}
-            if name == "list-panes":
-                return {"ok": True, "result": self.list_panes()}
-            if name == "session-info":
-                return {"ok": True, "result": self.session_info()}
+            if name in QUERIES:  # list-panes -> self.list_panes()
+                return {"ok": True, "result": getattr(self, str(name).replace("-", "_"))()}
             if name == "detach":
                 return {"ok": True, "result": self.detach_command(client, args)}
             if name == "reload-config":
@@ -1614,7 +1611,9 @@ class Server:
                 if binding.is_lua
                 else " ".join(str(x) for x in (binding.action, *binding.args))
             )
-            lines.append(f"{shown:<14} {what}")
+            entry = None if binding.is_lua else ACTIONS.get(str(canonical(binding.action)))
+            help_text = f" {entry.description}" if entry is not None else ""
+            lines.append(f"{shown:<14} {what:<16}{help_text}".rstrip())
         self.overlay = lines
 
     def do_reload_config(self, client: Client | None) -> None:
