@@ -583,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hexe import log as hexe_log
         from hexe.errors import HexeError
         from hexe.isolation import BUILTIN_PROFILES
-        from hexe.plugins import make_plugin_manager
+        from hexe.plugin.manager import make_plugin_manager
     except ImportError as exc:
         print(
             f"bench/spawn.py: cannot import hexe ({exc}); install it: pip install -e .",

@@ -1,7 +1,7 @@
 """The spawn protocol: plan -> fork -> parent phases -> release -> child phases -> exec.
 
 Every pane and every ``hexe run`` starts here. Each step is a hook (see
-:mod:`hexe.hookspecs`), so the built-in plugins have no privilege a
+:mod:`hexe.plugin.hookspecs`), so the built-in plugins have no privilege a
 third-party plugin lacks. This module knows the order of the steps, the two
 pipes between parent and child, and nothing about namespaces or cgroups.
 
@@ -65,7 +65,7 @@ from hexe.errors import (
     SpawnRefused,
 )
 from hexe.isolation import Isolation
-from hexe.plugins import features as plugin_features
+from hexe.plugin.manager import features as plugin_features
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NAME = 15

@@ -25,7 +25,7 @@ from hexe_cgroups.driver import owner_tag
 from hexe_cgroups.v2 import V2Driver
 
 from hexe.isolation import Layer, resolve
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 from hexe.spawn import SpawnPlan, exit_code_of, run
 
 pytestmark = [

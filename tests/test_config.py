@@ -20,7 +20,7 @@ from hexe.config import (
 from hexe.config.model import PaneSpec, SplitSpec
 from hexe.errors import SettingError
 from hexe.isolation import InvalidSettings, Layer
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(__file__).resolve().parent / "configs"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hexe.server.copymode import CopyMode
+from hexe.mux.copymode import CopyMode
 from hexe.terminal import PaneScreen
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hexe import hookspecs
+from hexe.plugin import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,7 @@ from hexe.config import load
 from hexe.config.loader import ConfigError
 from hexe.errors import HexeError
 from hexe.isolation import Layer, resolve
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [*(ROOT / "hexe").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hexe.commands.registry import DEFAULT_BINDINGS, parse_keys
-from hexe.input import InputParser, Key, Mouse, Paste, encode_mouse
+from hexe.mux.input import InputParser, Key, Mouse, Paste, encode_mouse
 
 
 def names(data: bytes, parser: InputParser | None = None) -> list[str]:
@@ -91,7 +91,7 @@ def test_bracketed_paste_is_one_event_even_across_chunks():
 # -- send-keys: key names back to bytes ---------------------------------------------
 
 from hexe.commands.registry import NAMED_KEYS  # noqa: E402
-from hexe.input import encode_key  # noqa: E402
+from hexe.mux.input import encode_key  # noqa: E402
 
 
 @pytest.mark.parametrize(

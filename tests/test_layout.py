@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hexe.config import load
-from hexe.layout import Border, Layout, Rect, Split, Tab, Tabs, from_spec
+from hexe.mux.layout import Border, Layout, Rect, Split, Tab, Tabs, from_spec
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 ENV = {"SHELL": "/bin/sh", "HOME": "/root"}

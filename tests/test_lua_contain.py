@@ -25,7 +25,7 @@ from hexe.config import ConfigError, load, run_exit_callbacks, spawn_callbacks
 from hexe.config import lua as config_lua
 from hexe.config.contained import Preflight, load_contained
 from hexe.config.lua import LuaConfigRuntime, LuaFailure
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 
 ENV = {"SHELL": "/bin/sh", "HOME": "/root"}
 OLD_BINDING = 'hexe.key("prefix g", "send-keys", "echo old-$((2*3))", "Enter")\n'
@@ -316,7 +316,7 @@ def test_the_preflight_child_dies_with_its_parent(tmp_path):
         sys.path[:0] = {sys.path!r}
         from test_lua_contain import BlockingPlugin, ENV
         from hexe.config.contained import Preflight
-        from hexe.plugins import make_plugin_manager
+        from hexe.plugin.manager import make_plugin_manager
         pm = make_plugin_manager(extra=[("blocker", BlockingPlugin())])
         check = Preflight({str(config)!r}, environ=ENV, pm=pm, explicit=True, deadline=60)
         print(check.pid, file=sys.stderr, flush=True)

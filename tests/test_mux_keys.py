@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hexe.config import load
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 from hexe.server.server import Client, Server
 
 

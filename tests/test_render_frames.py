@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import hexe_render
 
-from hexe.layout import Rect
+from hexe.mux.layout import Rect
+from hexe.mux.view import PaneView, View
 from hexe.terminal import PaneScreen
-from hexe.view import PaneView, View
 
 
 def _view(screens: dict[int, PaneScreen], focused: int) -> View:

@@ -23,7 +23,7 @@ from helpers import NOBODY, wait_for
 from mux import Mux, _running
 from test_mux_e2e import prompt_ready
 
-from hexe.server import protocol
+from hexe.wire import protocol
 
 pytestmark = [
     pytest.mark.kernel,

@@ -19,7 +19,7 @@ from hexe import hookimpl
 from hexe.errors import HexeError, SettingError
 from hexe.isolation import InvalidSettings, Layer, resolve
 from hexe.plugin.settings import Setting, Settings, default_settings
-from hexe.plugins import make_plugin_manager, settings_of
+from hexe.plugin.manager import make_plugin_manager, settings_of
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 

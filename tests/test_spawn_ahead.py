@@ -24,7 +24,7 @@ from test_spawn_api import iso, read_until_eof
 
 from hexe import hookimpl
 from hexe import spawn as sp
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 
 pytestmark = pytest.mark.kernel
 
@@ -160,7 +160,7 @@ def test_a_change_to_the_hosts_mounts_makes_it_unusable(tmp_path):
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "plugins")!r}, {str(ROOT / "tests")!r}]
         from test_spawn_api import iso
         from hexe import spawn as sp
-        from hexe.plugins import make_plugin_manager
+        from hexe.plugin.manager import make_plugin_manager
         pm = make_plugin_manager()
         plan = sp.SpawnPlan(argv=("true",), isolation=iso(profile="full"), cwd="/")
         ahead = sp.start_ahead(plan, pm)

@@ -12,7 +12,7 @@ import pytest
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
 from hexe.isolation import Layer, resolve
-from hexe.plugins import make_plugin_manager
+from hexe.plugin.manager import make_plugin_manager
 from hexe.spawn import SpawnPlan, exit_code_of, run, start
 
 pytestmark = pytest.mark.kernel

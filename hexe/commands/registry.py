@@ -5,7 +5,7 @@ targets (a pane or the session), what a sandboxed pane may do with it, its
 default key bindings and whether the command line has it as a subcommand.
 Everything else is generated from this table:
 
-- the command line: ``hexe split-right -t 3`` (``hexe/cli.py`` adds one
+- the command line: ``hexe split-right -t 3`` (``hexe/cli/__init__.py`` adds one
   subcommand per entry with ``cli=True``, ``-t`` for pane targets, ``-P``
   for entries that open a pane);
 - key bindings: :data:`DEFAULT_BINDINGS` comes from each entry's ``keys``;

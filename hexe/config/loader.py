@@ -37,8 +37,8 @@ from hexe.config.model import (
 from hexe.errors import HexeError, SettingError, did_you_mean
 from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, Profile, parse_setting
 from hexe.limits import parse_bool
+from hexe.plugin.manager import settings_of
 from hexe.plugin.settings import Setting, Settings, default_settings
-from hexe.plugins import settings_of
 from hexe.policy import ORDINARY_CAPS
 
 EVENTS = {

@@ -187,7 +187,7 @@ def default_settings() -> Settings:
     """
     global _DEFAULT
     if _DEFAULT is None:
-        from hexe.plugins import make_plugin_manager, settings_of
+        from hexe.plugin.manager import make_plugin_manager, settings_of
 
         _DEFAULT = settings_of(make_plugin_manager(environ={}))
     return _DEFAULT

@@ -11,7 +11,7 @@ spawn protocol, and a process that forks must not run threads), around one
   isolation failed, which the pane then shows);
 - SIGCHLD wakes the loop; panes whose process ended are reaped, and orphans
   re-parented to the server (it is their subreaper) are collected;
-- clients speak :mod:`hexe.server.protocol` over a Unix socket; their input
+- clients speak :mod:`hexe.wire.protocol` over a Unix socket; their input
   goes through the key bindings (prefix, actions) or to the focused pane.
 """
 
@@ -50,13 +50,13 @@ from hexe.config.contained import Preflight
 from hexe.config.loader import Problems, Table, plain
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError, SetupError
-from hexe.input import InputParser, Key, Mouse, Paste, encode_key, encode_mouse
 from hexe.isolation import InvalidSettings
-from hexe.layout import Tab, Tabs
-from hexe.server import protocol
-from hexe.server.copymode import CopyMode
+from hexe.mux.copymode import CopyMode
+from hexe.mux.input import InputParser, Key, Mouse, Paste, encode_key, encode_mouse
+from hexe.mux.layout import Tab, Tabs
+from hexe.mux.view import PaneView, View
 from hexe.terminal import MouseEncoding, MouseMode, PaneScreen
-from hexe.view import PaneView, View
+from hexe.wire import protocol
 
 FRAME_INTERVAL = 1 / 60
 READ_SIZE = 1 << 16

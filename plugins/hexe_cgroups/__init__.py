@@ -1,6 +1,6 @@
 """cgroups: memory, pids and cpu limits, through a cgroup v2 or v1 driver.
 
-The built-in limits plugin. It only implements hooks of ``hexe.hookspecs``;
+The built-in limits plugin. It only implements hooks of ``hexe.plugin.hookspecs``;
 disabling it (``HEXE_DISABLE_PLUGINS=cgroups``) makes every requested limit a
 warning, or a refusal under strict limits, as the core does for any limit no
 plugin implements.

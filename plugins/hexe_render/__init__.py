@@ -22,7 +22,7 @@ from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn bel
 from hexe.terminal.lines import cut, text_width
 
 if TYPE_CHECKING:
-    from hexe.view import View
+    from hexe.mux.view import View
 
 
 NAME = "render"

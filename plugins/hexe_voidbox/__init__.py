@@ -1,7 +1,7 @@
 """voidbox: namespaces, uid/gid maps, PID 1, mounts, loopback, hostname, no_new_privs.
 
 The built-in isolation plugin, after the seed's "voidbox". It only implements
-hooks of ``hexe.hookspecs``; removing it from the ``hexe`` entry points (or
+hooks of ``hexe.plugin.hookspecs``; removing it from the ``hexe`` entry points (or
 ``HEXE_DISABLE_PLUGINS=voidbox``) makes every isolating profile refuse to
 start rather than run unisolated.
 

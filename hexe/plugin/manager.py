@@ -16,8 +16,8 @@ from importlib import metadata
 
 import pluggy
 
-from hexe import hookspecs
 from hexe.errors import HexeError
+from hexe.plugin import hookspecs
 from hexe.plugin.settings import CORE, Setting, Settings, collect
 
 ENTRY_POINT_GROUP = "hexe"

@@ -302,7 +302,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     hexe_log.configure(args.log_level, args.log_file)
-    from hexe.plugins import make_plugin_manager
+    from hexe.plugin.manager import make_plugin_manager
 
     try:
         pm = make_plugin_manager(args.disable_plugin)
@@ -346,7 +346,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(doctor.render(checks))
         return 0 if doctor.all_profiles_work(checks) else 1
     if args.cmd in ("mux", "attach"):
-        from hexe.mux import mux_command
+        from hexe.cli.mux import mux_command
 
         return mux_command(
             args.session,
@@ -368,7 +368,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return check_command(args.path or args.config, pm, as_json=args.json)
     if args.cmd == "plugins":
-        from hexe.plugins import describe
+        from hexe.plugin.manager import describe
 
         for info in describe(pm):
             origin = "built-in" if info.builtin else "third-party"

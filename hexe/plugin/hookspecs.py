@@ -57,10 +57,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from hexe.config.loader import ConfigAPI
+    from hexe.mux.view import View
     from hexe.plugin.check import Check
     from hexe.plugin.settings import Setting
     from hexe.spawn import Command, Spawn, SpawnPlan
-    from hexe.view import View
 
 hookspec = pluggy.HookspecMarker("hexe")
 
@@ -322,7 +322,7 @@ def hexe_config_api(api: ConfigAPI) -> None:
 def hexe_render(view: View, previous: object) -> tuple[bytes, object] | None:
     """Draw one frame for one client.
 
-    ``view`` (a ``hexe.view.View``) is the session as that client sees it;
+    ``view`` (a ``hexe.mux.view.View``) is the session as that client sees it;
     ``previous`` is the state this hook returned last time for this client,
     or None for a full redraw (first frame, resize, new client). Return the
     bytes that bring the client's terminal from ``previous`` to ``view`` and

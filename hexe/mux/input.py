@@ -297,7 +297,8 @@ _CTRL_SYMBOLS = {"@": 0, " ": 0, "[": 0x1B, "\\": 0x1C, "]": 0x1D, "^": 0x1E, "_
 
 
 def encode_key(name: str, app_cursor: bool = False) -> bytes:
-    """The bytes for a key named as :func:`hexe.commands.registry.parse_key` names it (``C-c``, ``M-Up``).
+    """The bytes for a key named as :func:`hexe.commands.registry.parse_key` names it
+    (``C-c``, ``M-Up``).
 
     Arrow keys honour the pane's application-cursor mode; modified special
     keys use xterm's ``CSI 1;m X`` / ``CSI n;m ~`` forms.

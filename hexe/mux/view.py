@@ -15,13 +15,13 @@ from typing import Any
 @dataclass(frozen=True)
 class PaneView:
     id: int
-    rect: Any  # hexe.layout.Rect: x, y, cols, rows
+    rect: Any  # hexe.mux.layout.Rect: x, y, cols, rows
     screen: Any  # hexe.terminal.PaneScreen
     focused: bool
     title: str
     isolation: str  # "full 512M/100p"
     notice: str | None  # "exited 0", "isolation failed"
-    copy: Any  # hexe.server.copymode.CopyView, or None
+    copy: Any  # hexe.mux.copymode.CopyView, or None
 
 
 @dataclass(frozen=True)
