@@ -17,7 +17,7 @@ Everything else is generated from this table:
 - the help overlay (``prefix ?``): each binding with the entry's help text.
 
 Adding an action is one entry here plus its ``do_`` handler; the test
-``tests/test_commands.py`` checks every entry is reachable from each place.
+``tests/unit/test_commands.py`` checks every entry is reachable from each place.
 Key names (:func:`parse_key`) are parsed here too.
 """
 
