@@ -51,7 +51,7 @@ class Setting:
     turns the raw value into the value spawn hooks see, ``default`` is the
     value when no layer sets it, ``env`` the ``HEXE_*`` variables that set
     it (a layer between ``hexe.defaults`` and the pane), ``doc`` one line for
-    ``hexe config check --settings`` and docs, ``show(value)`` the text
+    error messages and docs, ``show(value)`` the text
     ``hexe config check`` prints, ``status(value)`` the plugin's part of the
     status bar's ``isolation`` segment (empty: nothing; None: never shown).
     ``plugin`` is filled in by the registry.
