@@ -231,9 +231,10 @@ def cli_flags(flags: Mapping[str, str]) -> list[str]:
 
 def bench_environment() -> dict[str, str]:
     """This environment without the HEXE_* settings, so the flags alone decide."""
-    from hexe.isolation import ENV_VARS
+    from hexe.plugin.settings import default_settings
 
-    return {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    variables = default_settings().env_vars()
+    return {k: v for k, v in os.environ.items() if k not in variables}
 
 
 def tool_version(path: str | None) -> str | None:
@@ -672,7 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hexe import log as hexe_log
         from hexe.errors import HexeError
         from hexe.isolation import BUILTIN_PROFILES
-        from hexe.plugins import make_plugin_manager
+        from hexe.plugin.manager import make_plugin_manager
     except ImportError as exc:
         print(
             f"bench/spawn.py: cannot import hexe ({exc}); install it: pip install -e .",

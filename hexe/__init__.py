@@ -2,7 +2,7 @@
 
 The core package knows the spawn protocol, settings and (later) sessions and
 screens; it knows nothing about namespaces, cgroups or drawing. Those are
-plugins, which implement the hooks in :mod:`hexe.hookspecs` and mark them with
+plugins, which implement the hooks in :mod:`hexe.plugin.hookspecs` and mark them with
 :data:`hookimpl`.
 """
 

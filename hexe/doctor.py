@@ -2,9 +2,10 @@
 
 Plugins contribute checks through ``hexe_doctor_checks`` (the voidbox plugin
 unshares each namespace type in a throwaway child; the cgroups plugin makes
-and removes a probe cgroup). The core then spawns ``true`` under every
-profile through the real spawn path, and once more with every limit under
-strict limits: a profile is reported as working only if that spawn worked.
+and removes a probe cgroup, then spawns ``true`` with every limit under strict
+limits through :func:`try_spawn`). The core then spawns ``true`` under every
+profile through the real spawn path: a profile is reported as working only if
+that spawn worked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import pluggy
@@ -20,17 +21,11 @@ import pluggy
 from hexe import spawn as spawn_mod
 from hexe.errors import HexeError
 from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, resolve
+from hexe.plugin.check import Check
+
+__all__ = ["Check", "run_checks", "render", "to_json", "try_spawn"]
 
 
-@dataclass(frozen=True)
-class Check:
-    """One finding. ``ok`` None means information, not a pass or a failure."""
-
-    group: str
-    name: str
-    ok: bool | None
-    detail: str
-    hint: str = ""
 
 
 def _true_argv() -> tuple[str, ...]:
@@ -67,25 +62,11 @@ def profile_checks(pm: pluggy.PluginManager) -> list[Check]:
     return checks
 
 
-def limit_checks(pm: pluggy.PluginManager) -> list[Check]:
-    values = {
-        "memory": "256M",
-        "pids": 64,
-        "cpu": "100000 100000",
-        "strict": True,
-        "profile": "none",
-    }
-    ok, detail, hint = try_spawn(pm, values)
-    text = "memory, pids and cpu limits applied" if ok else detail
-    return [Check("limits", "memory+pids+cpu", ok, text, hint)]
-
-
 def run_checks(pm: pluggy.PluginManager) -> list[Check]:
     checks: list[Check] = []
-    for result in pm.hook.hexe_doctor_checks():
+    for result in pm.hook.hexe_doctor_checks(pm=pm):
         checks.extend(result or ())
     checks.extend(profile_checks(pm))
-    checks.extend(limit_checks(pm))
     return checks
 
 

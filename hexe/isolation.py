@@ -15,32 +15,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from hexe.errors import HexeError, SettingError, did_you_mean
-from hexe.limits import (
-    CpuQuota,
-    format_bytes,
-    parse_bool,
-    parse_cpu,
-    parse_memory,
-    parse_pids,
-    parse_size,
-)
-from hexe.policy import (
-    ORDINARY_CAPS,
-    Caps,
-    MountSpec,
-    Seccomp,
-    parse_caps,
-    parse_mounts,
-    parse_rootfs,
-    parse_seccomp,
-    resolve_seccomp,
-)
+from hexe.errors import HexeError, SettingError
+from hexe.limits import CpuQuota, format_bytes, parse_size
+from hexe.plugin.settings import Settings, default_settings
+from hexe.policy import ORDINARY_CAPS, Caps, MountSpec, Seccomp, resolve_seccomp
 
 #: Every namespace hexe knows, in the order they are listed to users.
 NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")
@@ -162,9 +145,30 @@ class Isolation:
     #: settings added by plugins (``hexe_config_api``), parsed, by name
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> str:
-        """``full 512M/100p`` — what a status bar shows."""
-        limits = self.limits.summary()
+    def value(self, setting: str) -> Any:
+        """The resolved value of ``setting`` (a field, or a plugin's ``extra``), or None."""
+        if setting == "memory" or setting == "pids" or setting == "cpu":
+            return getattr(self.limits, setting)
+        if setting == "strict":
+            return self.strict_limits
+        if setting in FIELDS:
+            return getattr(self, setting)
+        return self.extra.get(setting)
+
+    def summary(self, settings: Settings | None = None) -> str:
+        """``full 512M/100p`` — what a status bar shows: the profile, then the
+        ``status`` text of each declared setting that has one (the cgroups
+        plugin's limits)."""
+        settings = settings if settings is not None else default_settings()
+        parts = []
+        for name in settings:
+            declared = settings[name]
+            value = self.value(name)
+            if declared.status is not None and value is not None:
+                text = declared.status(value)
+                if text:
+                    parts.append(text)
+        limits = "/".join(parts)
         return f"{self.profile} {limits}" if limits else self.profile
 
     def ordered_namespaces(self) -> list[str]:
@@ -179,40 +183,32 @@ HOSTNAME_FORMS = "use 1-64 letters, digits, '-' and '.', not starting with '-' o
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")
 
 
-def _parse_hostname(setting: str, value: object) -> str:
+def parse_hostname(setting: str, value: object) -> str:
     if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
         raise SettingError(setting, value, HOSTNAME_FORMS, problem="is not a hostname")
     return value
 
 
-def _parse_tmp_size(setting: str, value: object) -> int:
+def parse_tmp_size(setting: str, value: object) -> int:
     return parse_size(setting, value)
 
 
-#: Setting name -> parser(setting_label, raw_value). ``profile`` is handled apart
-#: because it needs the profile table.
-PARSERS = {
-    "memory": parse_memory,
-    "pids": parse_pids,
-    "cpu": parse_cpu,
-    "tmp_size": _parse_tmp_size,
-    "hostname": _parse_hostname,
-    "strict": parse_bool,
-    "caps": parse_caps,
-    "seccomp": parse_seccomp,
-    "mounts": parse_mounts,
-    "rootfs": parse_rootfs,
-}
-SETTINGS: tuple[str, ...] = ("profile", *PARSERS)
-
-#: The environment variables of the seed (and ``HEXE_CGROUP_STRICT``), by setting.
-ENV_VARS: Mapping[str, str] = MappingProxyType(
+#: Settings the resolved :class:`Isolation` has a field for, with the field's
+#: default. Which of them exist, how they parse and which variables set them
+#: is declared by plugins (``hexe_settings``; see :mod:`hexe.plugin.settings`);
+#: a declared setting not listed here reaches the spawn hooks in ``extra``.
+FIELDS: Mapping[str, object] = MappingProxyType(
     {
-        "HEXE_VOIDBOX_PROFILE": "profile",
-        "HEXE_CGROUP_MEM_MAX": "memory",
-        "HEXE_CGROUP_PIDS_MAX": "pids",
-        "HEXE_CGROUP_CPU_MAX": "cpu",
-        "HEXE_CGROUP_STRICT": "strict",
+        "memory": None,
+        "pids": None,
+        "cpu": None,
+        "tmp_size": DEFAULT_TMP_SIZE,
+        "hostname": DEFAULT_HOSTNAME,
+        "strict": False,
+        "caps": None,
+        "seccomp": None,
+        "mounts": (),
+        "rootfs": None,
     }
 )
 
@@ -230,11 +226,17 @@ class Layer:
     values: Mapping[str, tuple[object, str]]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Layer:
-        """The ``HEXE_*`` variables that are set and not empty."""
+    def from_env(cls, environ: Mapping[str, str], settings: Settings | None = None) -> Layer:
+        """The ``HEXE_*`` variables of declared settings that are set and not empty.
+
+        A variable of a disabled plugin's setting is kept too, so that
+        :func:`resolve` refuses it naming the plugin instead of ignoring it.
+        """
+        settings = settings if settings is not None else default_settings()
+        variables = {**settings.disabled_env_vars(), **settings.env_vars()}
         values = {
             setting: (environ[var], var)
-            for var, setting in ENV_VARS.items()
+            for var, setting in variables.items()
             if environ.get(var, "").strip() != ""
         }
         return cls("environment", values)
@@ -266,13 +268,10 @@ def unknown_profile_error(
     return SettingError(label, name, accepted, problem="is not a profile")
 
 
-Parser = Callable[[str, object], Any]
-
-
 def resolve(
     layers: Iterable[Layer],
     profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
-    extra_settings: Mapping[str, Parser] | None = None,
+    settings: Settings | None = None,
 ) -> Isolation:
     """Fold ``layers`` (lowest precedence first) into an :class:`Isolation`.
 
@@ -283,10 +282,11 @@ def resolve(
     Every value is parsed even when a higher layer overrides it: a typo in
     ``HEXE_CGROUP_MEM_MAX`` is an error even under ``--memory``. All errors are
     collected and raised together as :class:`InvalidSettings`.
-    ``extra_settings`` are plugin settings (name -> parser); their parsed
-    values end up in :attr:`Isolation.extra`.
+    ``settings`` is the registry of declared settings (default: every
+    plugin's); the parsed values of those :class:`Isolation` has no field for
+    end up in :attr:`Isolation.extra`.
     """
-    extra_settings = extra_settings or {}
+    settings = settings if settings is not None else default_settings()
     chosen: dict[str, object] = {}
     sources: dict[str, str] = {}
     errors: list[HexeError] = []
@@ -294,7 +294,7 @@ def resolve(
     def apply(layer_name: str, values: Mapping[str, tuple[object, str]]) -> None:
         for setting, (raw, label) in values.items():
             try:
-                value = parse_setting(setting, raw, label, profiles, extra_settings)
+                value = parse_setting(setting, raw, label, profiles, settings)
             except SettingError as exc:
                 errors.append(exc)
                 continue
@@ -315,7 +315,8 @@ def resolve(
         if setting in chosen:
             return chosen[setting]
         sources.setdefault(setting, "built-in")
-        return default
+        declared = settings.get(setting)
+        return declared.default if declared is not None and setting in FIELDS else default
 
     profile = get("profile", profiles[DEFAULT_PROFILE])
     assert isinstance(profile, Profile)
@@ -324,7 +325,11 @@ def resolve(
         pids=get("pids", None),  # type: ignore[arg-type]
         cpu=get("cpu", None),  # type: ignore[arg-type]
     )
-    extra = {name: chosen[name] for name in extra_settings if name in chosen}
+    extra = {
+        name: chosen[name]
+        for name in settings
+        if name in chosen and name not in FIELDS and name != "profile"
+    }
     caps = get("caps", None)
     if caps is None:
         caps = Caps(profile.caps)
@@ -356,20 +361,19 @@ def parse_setting(
     raw: object,
     label: str,
     profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
-    extra_settings: Mapping[str, Parser] | None = None,
+    settings: Settings | None = None,
 ) -> Any:
-    """Parse one isolation setting; raises :class:`SettingError` naming ``label``."""
-    extra_settings = extra_settings or {}
+    """Parse one isolation setting; raises :class:`SettingError` naming ``label``.
+
+    A setting no loaded plugin declares is refused; when a disabled plugin
+    declares it, the error names that plugin.
+    """
     if setting == "profile":
         if not isinstance(raw, str) or raw not in profiles:
             raise unknown_profile_error(label, raw, profiles)
         return profiles[raw]
-    if setting in PARSERS:
-        return PARSERS[setting](label, raw)
-    if setting in extra_settings:
-        return extra_settings[setting](label, raw)
-    known = [*SETTINGS, *extra_settings]
-    hint = did_you_mean(setting, known)
-    raise SettingError(
-        label, raw, f"{hint}settings: {', '.join(known)}", problem="is not a setting"
-    )
+    settings = settings if settings is not None else default_settings()
+    declared = settings.get(setting)
+    if declared is None:
+        raise settings.unknown(setting, label, raw)
+    return declared.parse(label, raw)

@@ -1,7 +1,7 @@
 """The spawn protocol: plan -> fork -> parent phases -> release -> child phases -> exec.
 
 Every pane and every ``hexe run`` starts here. Each step is a hook (see
-:mod:`hexe.hookspecs`), so the built-in plugins have no privilege a
+:mod:`hexe.plugin.hookspecs`), so the built-in plugins have no privilege a
 third-party plugin lacks. This module knows the order of the steps, the two
 pipes between parent and child, and nothing about namespaces or cgroups.
 
@@ -65,7 +65,8 @@ from hexe.errors import (
     SpawnRefused,
 )
 from hexe.isolation import Isolation
-from hexe.plugins import features as plugin_features
+from hexe.plugin.manager import features as plugin_features
+from hexe.procwait import STOPPED_CHECK, continue_if_stopped, waitpid_resuming
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NAME = 15
@@ -210,15 +211,10 @@ class Spawn:
     def wait_started(self) -> None:
         """Block until the command was executed, or raise the child's :class:`SetupError`."""
         assert self.status_fd is not None, "start() first"
-        while True:
-            ready, _, _ = select.select([self.status_fd], [], [], STOPPED_CHECK)
-            if ready:
-                if self.read_status():
-                    break
-            else:  # quiet: a setup step may be slow, or its process stopped from outside
-                for pid in (self._direct_pid, self.pid):
-                    if pid is not None:
-                        continue_if_stopped(pid)
+        fd = self.status_fd
+        while not (select.select([fd], [], [], STOPPED_CHECK)[0] and self.read_status()):
+            for pid in filter(None, (self._direct_pid, self.pid)):
+                continue_if_stopped(pid)
         self.finish_start()
 
     def read_status(self) -> bool:
@@ -1002,46 +998,3 @@ def _enter_directory(spawn: Spawn) -> None:
             fallback = home
         os.chdir(fallback)
         spawn.warn(f"{target} does not exist inside the sandbox; starting in {fallback}")
-
-
-#: How often a start that says nothing checks whether its process was stopped.
-STOPPED_CHECK = 0.5
-
-
-def continue_if_stopped(pid: int) -> bool:
-    """SIGCONT to our child ``pid`` if it is stopped (its stop is consumed); True if it was."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOHANG)
-    except ChildProcessError:
-        return False
-    if info is None or info.si_code != os.CLD_STOPPED:
-        return False
-    try:
-        os.kill(pid, signal.SIGCONT)
-    except ProcessLookupError:
-        return False
-    hexe_log.get_logger().warning(
-        "sandbox_init_continued", init_pid=pid, stopped_by=info.si_status
-    )
-    return True
-
-
-def waitpid_resuming(pid: int, options: int = 0) -> tuple[int, int]:
-    """``os.waitpid`` for a sandbox's PID 1, which is never left stopped.
-
-    Something outside (``kill -STOP``, a debugger that attached and went) can
-    stop PID 1; then it no longer reaps the command nor ends with it, and
-    whoever waits for it would wait for ever. A stop is answered with SIGCONT.
-    With ``os.WNOHANG``, ``(0, 0)`` means it still runs.
-    """
-    while True:
-        got, status = os.waitpid(pid, options | os.WUNTRACED)
-        if not got or not os.WIFSTOPPED(status):
-            return got, status
-        try:
-            os.kill(got, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-        hexe_log.get_logger().warning(
-            "sandbox_init_continued", init_pid=got, stopped_by=os.WSTOPSIG(status)
-        )

@@ -11,8 +11,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from helpers import as_nobody_argv, clean_env, find_python_for_nobody, portable_install
-
+from support import as_nobody_argv, clean_env, find_python_for_nobody, portable_install
 
 # -- nothing left behind ------------------------------------------------------------
 #
@@ -117,12 +116,12 @@ def _private_state(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def mux(tmp_path):
-    """Start ``hexe mux`` in a private tmux: ``m = mux(config)`` (see ``tests/mux.py``).
+    """Start ``hexe mux`` in a private tmux: ``m = mux(config)`` (see ``tests/support/mux.py``).
 
     Waits for the status line unless ``wait=False``; every session started is
     closed after the test.
     """
-    from mux import Mux
+    from support.mux import Mux
 
     made: list[Mux] = []
 
@@ -193,7 +192,17 @@ def python() -> str:
 
 
 def pytest_collection_modifyitems(items):
-    """Every test in a ``test_security_*.py`` file is an attack: mark it ``security``."""
+    """Marks by place: every test in a ``test_security_*.py`` file is an attack
+    (``security``); ``tests/kernel`` needs namespaces and cgroups (``kernel``);
+    ``tests/e2e`` and every test using the ``mux`` fixture drive a real
+    terminal with sandboxed panes (``e2e`` and ``kernel``). So
+    ``pytest -m 'not kernel'`` runs anywhere."""
     for item in items:
         if item.path.name.startswith("test_security_"):
             item.add_marker(pytest.mark.security)
+        tier = item.path.parent.name
+        e2e = tier == "e2e" or "mux" in getattr(item, "fixturenames", ())
+        if e2e:
+            item.add_marker(pytest.mark.e2e)
+        if tier == "kernel" or e2e:
+            item.add_marker(pytest.mark.kernel)

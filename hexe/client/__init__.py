@@ -26,8 +26,8 @@ from typing import Any
 
 from hexe import log as hexe_log
 from hexe.errors import HexeError
-from hexe.server import protocol
 from hexe.server.paths import socket_path
+from hexe.wire import protocol
 
 RESTORE = (
     "\x1b[?2026l\x1b[0m\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l"

@@ -29,6 +29,7 @@ from hexe.config.lua import LuaFailure
 from hexe.config.model import Config, PaneSpec, TabSpec
 from hexe.isolation import Isolation, Layer, resolve
 from hexe.limits import format_bytes
+from hexe.plugin.settings import Settings, default_settings
 from hexe.policy import summary_of
 
 __all__ = [
@@ -84,15 +85,19 @@ def _effective(iso: Isolation) -> dict[str, Any]:
 def _layers(
     config: Config, environ: Mapping[str, str], pane_layer: Layer, flags: Layer | None
 ) -> list[Layer]:
-    layers = [config.defaults, Layer.from_env(environ), pane_layer]
+    layers = [config.defaults, Layer.from_env(environ, config.settings), pane_layer]
     if flags is not None:
         layers.append(flags)
     return layers
 
 
+def _settings(config: Config) -> Settings:
+    return config.settings if config.settings is not None else default_settings()
+
+
 def _resolve(config: Config, layers: list[Layer]) -> Isolation:
     """Raises :class:`InvalidSettings` (each error names its source: a variable, a flag, a line)."""
-    return resolve(layers, config.profiles, config.extra_settings)
+    return resolve(layers, config.profiles, config.settings)
 
 
 def spawn_callbacks(
@@ -148,7 +153,7 @@ def spawn_callbacks(
             problems.add(label, f"{pane.path}.isolation must stay a table")
             raise ConfigError(problems.items, config.path)
         checked = isolation_values(
-            after, f"{pane.path}.isolation", label, config.profiles, config.extra_settings, problems
+            after, f"{pane.path}.isolation", label, config.profiles, _settings(config), problems
         )
         if problems.items:
             raise ConfigError(problems.items, config.path)
@@ -228,8 +233,15 @@ def _or_profile(iso: Isolation, setting: str) -> str:
     return f"from the profile ({iso.profile})" if source == "built-in" else source
 
 
-def describe_isolation(iso: Isolation) -> list[tuple[str, str, str]]:
-    """(setting, value, source) rows, as ``hexe config check`` prints them."""
+def describe_isolation(
+    iso: Isolation, settings: Settings | None = None
+) -> list[tuple[str, str, str]]:
+    """(setting, value, source) rows, as ``hexe config check`` prints them.
+
+    Only settings some loaded plugin declares (``settings``) are shown: with
+    the cgroups plugin disabled there is no ``memory`` row claiming a limit.
+    """
+    declared = settings if settings is not None else default_settings()
     cpu = iso.limits.cpu
     rows = [
         ("profile", iso.profile, iso.sources.get("profile", "built-in")),
@@ -254,6 +266,10 @@ def describe_isolation(iso: Isolation) -> list[tuple[str, str, str]]:
         ("mounts", summary_of(iso.mounts), iso.sources.get("mounts", "built-in")),
         ("rootfs", iso.rootfs or "-", iso.sources.get("rootfs", "built-in")),
     ]
+    always = ("profile", "namespaces", "no_new_privs")
+    rows = [row for row in rows if row[0] in always or row[0] in declared]
     for name, value in iso.extra.items():
-        rows.append((name, str(value), iso.sources.get(name, "built-in")))
+        setting = declared.get(name)
+        shown = setting.show(value) if setting is not None else str(value)
+        rows.append((name, shown, iso.sources.get(name, "built-in")))
     return rows

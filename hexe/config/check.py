@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from hexe.actions import DEFAULT_BINDINGS
+from hexe.commands.registry import DEFAULT_BINDINGS
 from hexe.config import describe_isolation, pane_isolation
 from hexe.config.contained import load_contained
 from hexe.config.loader import ConfigError
@@ -54,9 +54,8 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
                 errors.extend(getattr(exc, "errors", None) and _texts(exc) or [exc.message])
                 continue
             errors.extend(spawn_problems(config, pane, iso, environ))
-            entry["isolation"] = [
-                {"setting": s, "value": v, "from": f} for s, v, f in describe_isolation(iso)
-            ]
+            rows = describe_isolation(iso, config.settings)
+            entry["isolation"] = [{"setting": s, "value": v, "from": f} for s, v, f in rows]
             panes.append(entry)
         tabs.append({"path": tab.path, "where": tab.where, "name": tab.name, "panes": panes})
     report = {

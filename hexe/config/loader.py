@@ -21,7 +21,7 @@ from typing import Any
 import lupa.lua54 as lupa
 
 from hexe import __version__
-from hexe.actions import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
+from hexe.commands.registry import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
 from hexe.config.lua import API_FUNCTIONS, NODE_KEY, LuaConfigRuntime, LuaFailure, display_path
 from hexe.config.model import (
     Binding,
@@ -35,16 +35,10 @@ from hexe.config.model import (
     TabSpec,
 )
 from hexe.errors import HexeError, SettingError, did_you_mean
-from hexe.isolation import (
-    BUILTIN_PROFILES,
-    NAMESPACES,
-    PARSERS,
-    SETTINGS,
-    Layer,
-    Profile,
-    parse_setting,
-)
+from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, Profile, parse_setting
 from hexe.limits import parse_bool
+from hexe.plugin.manager import settings_of
+from hexe.plugin.settings import Setting, Settings, default_settings
 from hexe.policy import ORDINARY_CAPS
 
 EVENTS = {
@@ -80,23 +74,23 @@ class ConfigAPI:
     (in ``hexe.defaults``, a pane's ``isolation`` and custom profiles);
     ``parse(label, value)`` returns the parsed value or raises
     ``hexe.errors.SettingError``; the result reaches the spawn hooks as
-    ``plan.extra["landlock"]``.
+    ``plan.extra["landlock"]``. It is a shorthand for declaring a
+    :class:`hexe.plugin.settings.Setting` in ``hexe_settings`` (which can
+    also give a default, variables and documentation).
     """
 
     plugin: str = ""
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    settings: dict[str, Callable[[str, object], Any]] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
     owners: dict[str, str] = field(default_factory=dict)
 
     def add_function(self, name: str, fn: Callable[..., Any]) -> None:
         self._claim(f"hexe.{name}", name)
         self.functions[name] = fn
 
-    def add_setting(self, name: str, parse: Callable[[str, object], Any]) -> None:
-        if name in SETTINGS:
-            raise HexeError(f"plugin {self.plugin}: isolation setting {name} already exists")
+    def add_setting(self, name: str, parse: Callable[[str, object], Any], doc: str = "") -> None:
         self._claim(f"setting {name}", name)
-        self.settings[name] = parse
+        self.settings.add(Setting(name, parse, doc=doc), self.plugin)
 
     def _claim(self, what: str, name: str) -> None:
         builtin = {"version", *API_FUNCTIONS}
@@ -107,9 +101,10 @@ class ConfigAPI:
 
 
 def plugin_api(pm: Any) -> ConfigAPI:
-    api = ConfigAPI()
+    """The config API with every plugin's additions: ``hexe_settings``, then ``hexe_config_api``."""
     if pm is None:
-        return api
+        return ConfigAPI(settings=default_settings())
+    api = ConfigAPI(settings=settings_of(pm))
     for impl in reversed(pm.hook.hexe_config_api.get_hookimpls()):
         api.plugin = impl.plugin_name
         impl.function(api=api)
@@ -251,6 +246,7 @@ def describe(value: Any) -> str:
 
 
 def unknown_key(path: str, key: str, known: Iterable[str]) -> str:
+    """``path.key is not a setting; did you mean ...`` for a key of a fixed table."""
     known = list(known)
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]}?" if close else f"settings here: {', '.join(known)}"
@@ -262,21 +258,21 @@ def isolation_values(
     path: str,
     where: str,
     profiles: Mapping[str, Profile],
-    extra_settings: Mapping[str, Callable[[str, object], Any]],
+    settings: Settings,
     problems: Problems,
     allow: Iterable[str] | None = None,
 ) -> dict[str, tuple[object, str]]:
     """Check each isolation setting of ``table``; the valid ones as (raw, label)."""
-    known = list(allow) if allow is not None else [*SETTINGS, *extra_settings]
+    known = list(allow) if allow is not None else settings.names()
     values: dict[str, tuple[object, str]] = {}
     for key, raw in table.named.items():
         if key not in known:
-            problems.add(where, unknown_key(path, key, known))
+            problems.add(where, settings.unknown_key(path, key, known))
             continue
         label = f"{path}.{key}"
         raw = _lua_value(raw)
         try:
-            parse_setting(key, raw, label, profiles, extra_settings)
+            parse_setting(key, raw, label, profiles, settings)
         except SettingError as exc:
             problems.add(where, exc.message)
             continue
@@ -309,7 +305,7 @@ class Loader:
         #: "file:line: sentence" for what is accepted but likely a mistake
         self.warnings: list[str] = []
         self.api = plugin_api(pm)
-        self.extra_settings: dict[str, Callable[[str, object], Any]] = dict(self.api.settings)
+        self.settings: Settings = self.api.settings
         self.segments = list(SEGMENTS)
         if pm is not None:
             for names in pm.hook.hexe_status_segments():
@@ -378,7 +374,7 @@ class Loader:
             keys=MappingProxyType(keys),
             status=status,
             callbacks=MappingProxyType(callbacks),
-            extra_settings=MappingProxyType(dict(self.extra_settings)),
+            settings=self.settings,
             runtime=runtime,
             warnings=tuple(self.warnings),
         )
@@ -405,7 +401,7 @@ class Loader:
     ) -> Layer:
         """Validate isolation settings and return them as a settings layer."""
         values = isolation_values(
-            table, path, where, self.profiles, self.extra_settings, self.problems, allow
+            table, path, where, self.profiles, self.settings, self.problems, allow
         )
         return Layer(layer, values)
 
@@ -490,7 +486,7 @@ class Loader:
         if not isinstance(table, Table):
             return
         special = ("namespaces", "no_new_privs", "description")
-        settings = [s for s in (*SETTINGS, *self.extra_settings) if s != "profile"]
+        settings = [s for s in self.settings if s != "profile"]
         namespaces: list[str] = []
         raw_ns = table.named.get("namespaces")
         if raw_ns is None:
@@ -935,4 +931,4 @@ def load(
     return config
 
 
-__all__ = ["ConfigAPI", "ConfigError", "PARSERS", "load", "find_config"]
+__all__ = ["ConfigAPI", "ConfigError", "load", "find_config"]

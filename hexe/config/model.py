@@ -121,8 +121,9 @@ class Config:
     keys: Mapping[tuple[str, ...], Binding]
     status: StatusSpec
     callbacks: Mapping[str, tuple[Callback, ...]]
-    #: setting name -> parser, for settings plugins added (``hexe_config_api``)
-    extra_settings: Mapping[str, Any] = field(default_factory=dict)
+    #: the registry of isolation settings the loaded plugins declare
+    #: (``hexe.plugin.settings``); None: every plugin's
+    settings: Any = None
     #: keeps the Lua state alive for callbacks and Lua key actions
     runtime: Any = field(default=None, compare=False, repr=False)
     #: the file as opened (for reload); None when there was none

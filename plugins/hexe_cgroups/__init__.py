@@ -1,6 +1,6 @@
 """cgroups: memory, pids and cpu limits, through a cgroup v2 or v1 driver.
 
-The built-in limits plugin. It only implements hooks of ``hexe.hookspecs``;
+The built-in limits plugin. It only implements hooks of ``hexe.plugin.hookspecs``;
 disabling it (``HEXE_DISABLE_PLUGINS=cgroups``) makes every requested limit a
 warning, or a refusal under strict limits, as the core does for any limit no
 plugin implements.
@@ -37,15 +37,24 @@ same sentence.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
+from hexe.limits import format_bytes, parse_bool, parse_cpu, parse_memory, parse_pids
+from hexe.plugin.settings import Setting
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
 from hexe_cgroups.driver import PARENT_NAME, Driver, owner_tag, sweep
 from hexe_cgroups.v1 import V1Driver
 from hexe_cgroups.v2 import V2Driver
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from hexe.plugin.check import Check
+    from hexe.spawn import Spawn
+
 
 NAME = "cgroups"
 
@@ -127,12 +136,47 @@ def _sweep_once(spawn: Any) -> Layout | None:
 
 
 @hookimpl
+def hexe_settings() -> list[Setting]:
+    """memory, pids, cpu and strict, with the seed's ``HEXE_CGROUP_*`` variables."""
+    return [
+        Setting(
+            "memory",
+            parse_memory,
+            doc="memory limit of the process tree (512M, 1G, max)",
+            env=("HEXE_CGROUP_MEM_MAX",),
+            status=format_bytes,
+        ),
+        Setting(
+            "pids",
+            parse_pids,
+            doc="most processes and threads at once (512, max)",
+            env=("HEXE_CGROUP_PIDS_MAX",),
+            status=lambda pids: f"{pids}p",
+        ),
+        Setting(
+            "cpu",
+            parse_cpu,
+            doc='CPU bandwidth: "quota period" in microseconds ("50000 100000" is half a core)',
+            env=("HEXE_CGROUP_CPU_MAX",),
+            status=lambda cpu: "" if cpu.cores is None else f"{cpu.cores * 100:g}%",
+        ),
+        Setting(
+            "strict",
+            parse_bool,
+            doc="refuse to start when a limit cannot be applied (instead of a warning)",
+            default=False,
+            env=("HEXE_CGROUP_STRICT",),
+        ),
+    ]
+
+
+@hookimpl
 def hexe_spawn_features() -> list[str]:
     return list(CONTROLLERS)
 
 
 @hookimpl
-def hexe_spawn_prepare(spawn: Any) -> None:
+def hexe_spawn_prepare(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
     limits = dict(iso.limits.requested())
     layout = _sweep_once(spawn)
@@ -185,7 +229,7 @@ def _unplaced(spawn: Any, failed: dict[str, str]) -> dict[str, str]:
 
 
 @hookimpl
-def hexe_child_join(spawn: Any) -> None:
+def hexe_child_join(spawn: Spawn) -> None:
     driver: Driver | None = (spawn.state.get(NAME) or {}).get("driver")
     if driver is None or not driver.leaves or driver.version != "v1":
         return
@@ -203,7 +247,7 @@ def hexe_child_join(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_spawn_parent(spawn: Any) -> None:
+def hexe_spawn_parent(spawn: Spawn) -> None:
     state = spawn.state.get(NAME) or {}
     driver: Driver | None = state.get("driver")
     if driver is None or not driver.leaves or spawn.pid is None or driver.version == "v1":
@@ -251,17 +295,17 @@ def oom_kills(leaves: list[str]) -> int:
 
 
 @hookimpl
-def hexe_spawn_failed(spawn: Any, error: Exception) -> None:
+def hexe_spawn_failed(spawn: Spawn, error: Exception) -> None:
     _clean_up(spawn)
 
 
 @hookimpl
-def hexe_spawn_exited(spawn: Any, status: int) -> None:
+def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
     _clean_up(spawn)
 
 
 @hookimpl
-def hexe_doctor_checks() -> list[Any]:
-    from hexe_cgroups.doctor import checks
+def hexe_doctor_checks(pm: pluggy.PluginManager) -> list[Check]:
+    from hexe_cgroups.doctor import checks, limit_checks
 
-    return checks()
+    return [*checks(), *limit_checks(pm)]

@@ -10,6 +10,7 @@ step into ``hexe/.self`` itself, exactly as a spawn would).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from hexe.doctor import Check
 from hexe.limits import CpuQuota
@@ -107,3 +108,19 @@ def checks(layout: Layout | None = None) -> list[Check]:
     for problem in problems:
         out.append(Check(GROUP, "probe cleanup", False, problem))
     return out
+
+
+def limit_checks(pm: Any) -> list[Check]:
+    """``true`` spawned through the real spawn path with every limit, under strict limits."""
+    from hexe.doctor import try_spawn
+
+    values = {
+        "memory": "256M",
+        "pids": 64,
+        "cpu": "100000 100000",
+        "strict": True,
+        "profile": "none",
+    }
+    ok, detail, hint = try_spawn(pm, values)
+    text = "memory, pids and cpu limits applied" if ok else detail
+    return [Check("limits", "memory+pids+cpu", ok, text, hint)]

@@ -15,11 +15,15 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
 from hexe.terminal.lines import cut, text_width
+
+if TYPE_CHECKING:
+    from hexe.mux.view import View
+
 
 NAME = "render"
 RESET = "\x1b[0m"
@@ -179,7 +183,7 @@ def _overlay(view: Any, lines: list[str]) -> None:
 
 
 @hookimpl
-def hexe_render(view: Any, previous: Any) -> tuple[bytes, Any]:
+def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
     if _frame["view"] is not view:
         _frame["view"] = view
         _frame["n"] += 1
@@ -274,7 +278,7 @@ def hexe_status_segments() -> list[str]:
 
 
 @hookimpl
-def hexe_status_segment(name: str, view: Any) -> str | None:
+def hexe_status_segment(name: str, view: View) -> str | None:
     if name == "session":
         return f"[{view.session}]"
     if name == "tabs":

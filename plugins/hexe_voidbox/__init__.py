@@ -1,7 +1,7 @@
 """voidbox: namespaces, uid/gid maps, PID 1, mounts, loopback, hostname, no_new_privs.
 
 The built-in isolation plugin, after the seed's "voidbox". It only implements
-hooks of ``hexe.hookspecs``; removing it from the ``hexe`` entry points (or
+hooks of ``hexe.plugin.hookspecs``; removing it from the ``hexe`` entry points (or
 ``HEXE_DISABLE_PLUGINS=voidbox``) makes every isolating profile refuse to
 start rather than run unisolated.
 
@@ -44,14 +44,22 @@ Filesystem actions (``mounts``) and ``rootfs`` are part of the mounts phase
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.errors import SettingError, SetupError, SpawnRefused
+from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, parse_tmp_size
+from hexe.plugin.settings import Setting
+from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
 from hexe_voidbox import caps, fsactions, initbin, syscalls
 from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
+
+if TYPE_CHECKING:
+    from hexe.plugin.check import Check
+    from hexe.spawn import Spawn, SpawnPlan
+
 
 COMPONENT = "voidbox isolation"
 NAME = "voidbox"
@@ -91,7 +99,7 @@ def _mount_namespace(namespaces: frozenset[str]) -> bool:
 
 
 @hookimpl
-def hexe_spawn_check(plan: Any) -> list[str]:
+def hexe_spawn_check(plan: SpawnPlan) -> list[str]:
     iso = plan.isolation
     problems = []
     if "pid" in iso.namespaces and iso.limits.pids is not None and iso.limits.pids < 2:
@@ -160,19 +168,51 @@ def _parse_network_lan(setting: str, value: object) -> bool:
     return bool(parse_bool(setting, value))
 
 
-@hookimpl
-def hexe_config_api(api: Any) -> None:
-    api.add_setting("network", _parse_network)
-    api.add_setting("network_allow", _parse_network_allow)
-    api.add_setting("network_lan", _parse_network_lan)
-
-
 def network_mode(iso: Any) -> str:
     """host, loopback or user: the setting, else what the profile's namespaces give."""
     mode = iso.extra.get("network")
     if mode:
         return str(mode)
     return "loopback" if "net" in iso.namespaces else "host"
+
+
+@hookimpl
+def hexe_settings() -> list[Setting]:
+    """The sandbox's settings (the namespaces come with ``profile``, the core's)."""
+    return [
+        Setting(
+            "tmp_size",
+            parse_tmp_size,
+            doc="size of the fresh /tmp of a mount namespace (128M)",
+            default=DEFAULT_TMP_SIZE,
+        ),
+        Setting(
+            "hostname",
+            parse_hostname,
+            doc="hostname inside a UTS namespace",
+            default=DEFAULT_HOSTNAME,
+        ),
+        Setting("caps", parse_caps, doc='capabilities kept: a list like {"net_bind_service"}'),
+        Setting("seccomp", parse_seccomp, doc="syscall filter: default, none, or a deny list"),
+        Setting("mounts", parse_mounts, doc="filesystem actions: binds, tmpfs, hidden", default=()),
+        Setting("rootfs", parse_rootfs, doc="a directory to use as the sandbox's root"),
+        Setting(
+            "network",
+            _parse_network,
+            doc='host, loopback or user (a network of its own through pasta); unset: the profile',
+            env=("HEXE_VOIDBOX_NETWORK",),
+        ),
+        Setting(
+            "network_allow",
+            _parse_network_allow,
+            doc='network = "user": host services on 127.0.0.1 to reach, {"127.0.0.1:5432"}',
+        ),
+        Setting(
+            "network_lan",
+            _parse_network_lan,
+            doc='network = "user": true lets the private ranges (the LAN) be reached',
+        ),
+    ]
 
 
 @hookimpl
@@ -234,7 +274,7 @@ def _mapped(path: str, wanted: int) -> bool:
 
 
 @hookimpl
-def hexe_spawn_prepare(spawn: Any) -> None:
+def hexe_spawn_prepare(spawn: Spawn) -> None:
     drop = unprivileged_root(spawn.plan.isolation)
     iso = spawn.plan.isolation
     if (
@@ -292,7 +332,7 @@ def hexe_spawn_prepare(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_namespaces(spawn: Any) -> None:
+def hexe_child_namespaces(spawn: Spawn) -> None:
     namespaces = spawn.plan.isolation.namespaces
     if not namespaces:
         return
@@ -388,7 +428,7 @@ def _start_mapper(drop: tuple[int, int]) -> _Mapper:
 
 
 @hookimpl
-def hexe_child_userns(spawn: Any) -> None:
+def hexe_child_userns(spawn: Spawn) -> None:
     if "user" not in spawn.plan.isolation.namespaces:
         return
     state = _state(spawn)
@@ -432,7 +472,7 @@ def _no_cgroup_namespaces(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_pid1(spawn: Any) -> int | None:
+def hexe_child_pid1(spawn: Spawn) -> int | None:
     if "pid" not in spawn.plan.isolation.namespaces:
         return None
     try:
@@ -447,7 +487,7 @@ def hexe_child_pid1(spawn: Any) -> int | None:
 
 
 @hookimpl
-def hexe_child_mounts(spawn: Any) -> None:
+def hexe_child_mounts(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
     namespaces = iso.namespaces
     if not _mount_namespace(namespaces):
@@ -617,7 +657,7 @@ def _mount(
 
 
 @hookimpl
-def hexe_child_network(spawn: Any) -> None:
+def hexe_child_network(spawn: Spawn) -> None:
     if network_mode(spawn.plan.isolation) == "host":
         return
     try:
@@ -685,7 +725,7 @@ def _bind_texts(files: dict[str, str]) -> None:
 
 
 @hookimpl
-def hexe_child_hostname(spawn: Any) -> None:
+def hexe_child_hostname(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
     if "uts" not in iso.namespaces:
         return
@@ -696,7 +736,7 @@ def hexe_child_hostname(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_security(spawn: Any) -> None:
+def hexe_child_security(spawn: Spawn) -> None:
     owner = _state(spawn).get("owner")
     if owner is not None:  # a user namespace without an init: die with the owner directly
         try:
@@ -736,7 +776,7 @@ def drop_capabilities(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_seccomp(spawn: Any) -> None:
+def hexe_child_seccomp(spawn: Spawn) -> None:
     flt = _state(spawn).get("seccomp")
     if flt is None:
         return
@@ -747,7 +787,7 @@ def hexe_child_seccomp(spawn: Any) -> None:
 
 
 @hookimpl
-def hexe_child_handover(spawn: Any) -> bool | None:
+def hexe_child_handover(spawn: Spawn) -> bool | None:
     """PID 1 becomes ``hexe-init`` by exec, which reads and starts the command.
 
     Every setup step has run (the restrictions hold for the init and so for
@@ -779,7 +819,7 @@ def hexe_child_handover(spawn: Any) -> bool | None:
 
 
 @hookimpl
-def hexe_doctor_checks() -> list[Any]:
+def hexe_doctor_checks() -> list[Check]:
     from hexe_voidbox.doctor import checks
 
     return checks()

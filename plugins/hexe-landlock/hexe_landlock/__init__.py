@@ -1,7 +1,7 @@
 """hexe-landlock: Landlock rules per pane, as a third-party hexe plugin.
 
 Uses only hexe's documented plugin API: ``hexe.hookimpl``, the hooks of
-``hexe/hookspecs.py``, ``hexe.errors.SettingError`` / ``SetupError`` and
+``hexe/plugin/hookspecs.py``, ``hexe.errors.SettingError`` / ``SetupError`` and
 ``hexe.doctor.Check``. The Landlock syscalls are called with ctypes.
 
 The setting (``hexe.defaults``, a pane's ``isolation``, a profile)::

@@ -1,0 +1,452 @@
+"""The one command-line front: ``hexe <command>``.
+
+Parses arguments, configures logging, builds the plugin manager and hands
+over to the module that does the work. No logic of its own beyond that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from hexe import __version__
+from hexe import log as hexe_log
+from hexe.commands.registry import ACTIONS, ALIASES
+from hexe.errors import EXIT_SETUP_FAILED, HexeError, did_you_mean
+from hexe.isolation import BUILTIN_PROFILES
+from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit with ``error_exit`` (125 for ``run``)."""
+
+    def __init__(self, *args: Any, error_exit: int = 2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_exit = error_exit
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        bad = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        if bad:
+            choices = [c for a in self._actions for c in (getattr(a, "choices", None) or ())]
+            hint = did_you_mean(bad.group(1), choices)
+            message = f"{bad.group(1)!r} is not a command; {hint}see hexe --help"
+        self.exit(self.error_exit, f"hexe: {message}\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="hexe",
+        description="A terminal multiplexer whose panes can be sandboxes.",
+        epilog="Each command has --help. Docs: docs/isolation.md",
+    )
+    parser.add_argument("--version", action="version", version=f"hexe {__version__}")
+    env_level = os.environ.get("HEXE_LOG_LEVEL", "info").lower()
+    parser.add_argument(
+        "--log-level",
+        choices=hexe_log.LEVELS,
+        default=env_level if env_level in hexe_log.LEVELS else "info",
+        help="lowest level written to the log (default: info)",
+    )
+    parser.add_argument(
+        "--log-file",
+        metavar="PATH",
+        help="log file, or - for stderr (default: $XDG_STATE_HOME/hexe/hexe.log)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="init.lua to use (also HEXE_CONFIG; default: $XDG_CONFIG_HOME/hexe/init.lua)",
+    )
+    parser.add_argument(
+        "--disable-plugin",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="do not load plugin NAME (repeatable; also HEXE_DISABLE_PLUGINS=a,b)",
+    )
+    sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
+
+    mux = sub.add_parser(
+        "mux",
+        help="start a session, or attach to it, in this terminal",
+        description=(
+            "Attach this terminal to session NAME, starting its server in the background "
+            "when it does not exist yet. The server spawns the layout of init.lua, each pane "
+            "with its own isolation; panes keep running when the terminal goes away."
+        ),
+    )
+    mux.add_argument(
+        "-s", "--session", metavar="NAME", default="main", help="the session (default: main)"
+    )
+    mux.add_argument(
+        "-d", dest="detach_others", action="store_true", help="detach the session's other clients"
+    )
+    attach = sub.add_parser(
+        "attach",
+        help="attach this terminal to a running session",
+        description=(
+            "Attach to session NAME, which must be running (see hexe mux); without NAME, "
+            "the most recently used session."
+        ),
+    )
+    attach.add_argument(
+        "session", nargs="?", metavar="NAME", help="the session (default: the last used one)"
+    )
+    attach.add_argument(
+        "-d", dest="detach_others", action="store_true", help="detach the session's other clients"
+    )
+    ls = sub.add_parser(
+        "ls",
+        help="list the running sessions",
+        description=(
+            "List running sessions: name, tabs, panes, attached clients, when it was created "
+            "and the server's pid. Exit 1 when there is none. Sockets of dead servers are removed."
+        ),
+    )
+    ls.add_argument("--json", action="store_true", help="print JSON for scripts")
+    kill = sub.add_parser(
+        "kill",
+        aliases=["kill-session"],
+        help="end a session: every pane's process tree and cgroup",
+        description=(
+            "End session NAME (default: this pane's session, else the only one running, else "
+            "main): every pane's process tree ends, its cgroups and its socket are removed. "
+            "Returns once the server is gone."
+        ),
+    )
+    kill.add_argument("session", nargs="?", metavar="NAME", help="the session")
+    kill.add_argument("-s", dest="session_opt", metavar="NAME", help=argparse.SUPPRESS)
+    kill.add_argument("--all", action="store_true", help="every running session")
+    detach = sub.add_parser(
+        "detach",
+        help="detach a client from a session",
+        description=(
+            "Detach the session's most recently active client (the one you typed in last), "
+            "or every client with --all. The panes keep running."
+        ),
+    )
+    _session_option(detach)
+    detach.add_argument("--all", action="store_true", help="detach every client")
+    panes = sub.add_parser(
+        "list-panes",
+        help="the session's panes: pid, cwd, command, isolation",
+        description=(
+            "Print the session's panes: id, tab, state, pid (the command, not the sandbox's "
+            "PID 1), isolation, the working directory and command of the program in the "
+            "foreground. --json prints everything, including namespaces, limits and cgroup."
+        ),
+    )
+    _session_option(panes)
+    panes.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    profiles = ", ".join(BUILTIN_PROFILES)
+    run = sub.add_parser(
+        "run",
+        help="run a command isolated, in the foreground",
+        description=(
+            "Run CMD in the foreground of this terminal, isolated by a profile and "
+            "limited by cgroups. Settings: built-in defaults < init.lua defaults < HEXE_* "
+            "environment < the pane's isolation (with --pane) < flags. "
+            "Exit status: the command's own; 128+N for signal N; 125 when hexe or the "
+            "isolation failed before exec; 126 not executable; 127 not found."
+        ),
+        error_exit=EXIT_SETUP_FAILED,
+    )
+    run.add_argument(
+        "--profile", metavar="P", help=f"isolation profile: {profiles} (env HEXE_VOIDBOX_PROFILE)"
+    )
+    run.add_argument(
+        "--memory", metavar="M", help=f"memory limit: {MEMORY_FORMS} (env HEXE_CGROUP_MEM_MAX)"
+    )
+    run.add_argument(
+        "--pids", metavar="N", help=f"process limit: {PIDS_FORMS} (env HEXE_CGROUP_PIDS_MAX)"
+    )
+    run.add_argument(
+        "--cpu", metavar='"Q P"', help=f"CPU quota: {CPU_FORMS} (env HEXE_CGROUP_CPU_MAX)"
+    )
+    run.add_argument(
+        "--strict-limits",
+        action="store_const",
+        const=True,
+        default=None,
+        help="refuse to start when a limit cannot be applied (env HEXE_CGROUP_STRICT=1)",
+    )
+    run.add_argument("--tmp-size", metavar="SIZE", help="size of the fresh /tmp (default 128M)")
+    run.add_argument(
+        "--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)"
+    )
+    run.add_argument(
+        "--network",
+        metavar="MODE",
+        help="host (the host's network), loopback (only lo) or user (a network of its own "
+        "through pasta: the internet, not the host's loopback nor the LAN)",
+    )
+    run.add_argument(
+        "--network-allow",
+        metavar="ADDR:PORT",
+        action="append",
+        help="with --network user: a host loopback service to reach, as 127.0.0.1:5432 "
+        "(repeatable)",
+    )
+    run.add_argument(
+        "--network-lan",
+        action="store_const",
+        const=True,
+        default=None,
+        help="with --network user: let the private ranges (the LAN) be reached",
+    )
+    run.add_argument(
+        "--pane",
+        metavar="NAME",
+        help="run the pane NAME of init.lua's layout (its command, cwd, env and isolation); "
+        "a CMD given too replaces the pane's command",
+    )
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="[--] CMD [ARGS...]")
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="what this machine supports, tried for real",
+        description=(
+            "Try every namespace, cgroup controller and profile for real and report "
+            "what works. Exit status 0 when every profile works, 1 otherwise."
+        ),
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    config = sub.add_parser(
+        "config",
+        help="check init.lua",
+        description="Commands about the configuration (init.lua).",
+    )
+    config_sub = config.add_subparsers(dest="config_cmd", metavar="SUBCOMMAND", parser_class=Parser)
+    check = config_sub.add_parser(
+        "check",
+        help="print every pane's effective settings, or every error",
+        description=(
+            "Load init.lua (PATH, else --config, HEXE_CONFIG or $XDG_CONFIG_HOME/hexe/init.lua) "
+            "and print the effective settings of every pane with the layer each came from "
+            "(built-in < init.lua < HEXE_* environment < pane). Exit 0, or print every error "
+            "and exit 1."
+        ),
+    )
+    check.add_argument("path", nargs="?", metavar="PATH", help="the init.lua to check")
+    check.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    sub.add_parser(
+        "plugins",
+        help="list loaded plugins and the hooks each implements",
+        description="List loaded plugins (built-in and third-party) and their hooks.",
+    )
+    # every action of the vocabulary is a command too: hexe split-right -t 3
+    for action in ACTIONS.values():
+        if not action.cli:
+            continue
+        aliases = [a for a, target in ALIASES.items() if target == action.name]
+        cmd = sub.add_parser(
+            action.name,
+            aliases=aliases,
+            help=action.description,
+            description=f"{action.description[0].upper()}{action.description[1:]}. "
+            "An action of the vocabulary shared with key bindings and init.lua "
+            "(docs/cli.md).",
+        )
+        _session_option(cmd)
+        if action.targets_pane:
+            cmd.add_argument(
+                "-t",
+                "--pane",
+                metavar="ID",
+                type=int,
+                help="the pane (default: this shell's pane, $HEXE_PANE, else the focused one)",
+            )
+        if action.opens_pane:
+            cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
+        for arg_name, kind in action.args:
+            nargs = "?" if arg_name.endswith("?") else "+" if arg_name.endswith("*") else None
+            cmd.add_argument(
+                "action_args", metavar=arg_name.rstrip("?*").upper(), nargs=nargs, type=kind
+            )
+        cmd.set_defaults(action=action.name)
+    return parser
+
+
+def _session_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-s",
+        "--session",
+        metavar="NAME",
+        help="the session (default: this pane's, $HEXE_SESSION, else the only one, else main)",
+    )
+
+
+def _unknown_arguments(parser: Parser, cmd: str | None, unknown: list[str]) -> NoReturn:
+    """Refuse unknown options, with a did-you-mean, exiting as that command's parser does."""
+    target = parser
+    if cmd is not None:
+        for action in parser._subparsers._group_actions if parser._subparsers else []:
+            target = getattr(action, "choices", {}).get(cmd, parser)
+    known = [opt for action in target._actions for opt in action.option_strings]
+    first = unknown[0]
+    close = difflib.get_close_matches(first.split("=")[0], known, n=1)
+    suggestion = f"; did you mean {close[0]}?" if close else ""
+    target.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (hexe config check | head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    # An ignored SIGCHLD (inherited from a careless parent) makes the kernel
+    # reap children itself: hexe could no longer wait for its sandboxes.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _unknown_arguments(parser, args.cmd, unknown)
+    if args.cmd is None:
+        parser.print_help()
+        return 0
+    hexe_log.configure(args.log_level, args.log_file)
+    from hexe.plugin.manager import make_plugin_manager
+
+    try:
+        pm = make_plugin_manager(args.disable_plugin)
+    except HexeError as exc:
+        from hexe.run import report
+
+        report(exc)
+        return EXIT_SETUP_FAILED
+    for name in getattr(pm, "unknown_disabled", ()):
+        print(f"hexe: warning: no plugin named {name} to disable", file=sys.stderr)
+    level = os.environ.get("HEXE_LOG_LEVEL")
+    if level and level.lower() not in hexe_log.LEVELS:
+        print(
+            f"hexe: warning: HEXE_LOG_LEVEL={level} is not a level; "
+            f"levels: {', '.join(hexe_log.LEVELS)}; using info",
+            file=sys.stderr,
+        )
+    if args.cmd == "run":
+        from hexe.run import run_command
+
+        command = list(args.command)
+        if command[:1] == ["--"]:
+            command = command[1:]
+        flags = {
+            "profile": args.profile,
+            "memory": args.memory,
+            "pids": args.pids,
+            "cpu": args.cpu,
+            "tmp_size": args.tmp_size,
+            "hostname": args.hostname,
+            "strict": args.strict_limits,
+            "network": args.network,
+            "network_allow": args.network_allow,
+            "network_lan": args.network_lan,
+        }
+        return run_command(command, flags, pm, config_path=args.config, pane_name=args.pane)
+    if args.cmd == "doctor":
+        from hexe import doctor
+
+        checks = doctor.run_checks(pm)
+        if args.json:
+            print(json.dumps(doctor.to_json(checks), indent=2))
+        else:
+            print(doctor.render(checks))
+        return 0 if doctor.all_profiles_work(checks) else 1
+    if args.cmd in ("mux", "attach"):
+        from hexe.cli.mux import mux_command
+
+        return mux_command(
+            args.session,
+            pm,
+            config_path=args.config,
+            create=args.cmd == "mux",
+            log_level=args.log_level,
+            log_file=args.log_file,
+            detach_others=args.detach_others,
+        )
+    if args.cmd in ("ls", "kill", "kill-session", "detach", "list-panes") or hasattr(
+        args, "action"
+    ):
+        return _session_command(args)
+    if args.cmd == "config":
+        if args.config_cmd != "check":
+            parser.parse_args(["config", "--help"])
+        from hexe.config.check import check_command
+
+        return check_command(args.path or args.config, pm, as_json=args.json)
+    if args.cmd == "plugins":
+        from hexe.plugin.manager import describe
+
+        for info in describe(pm):
+            origin = "built-in" if info.builtin else "third-party"
+            dist = f"{info.distribution} {info.version}".strip() or "registered directly"
+            print(f"{info.name}  ({info.module}; {dist}; {origin})")
+            for hook in info.hooks:
+                print(f"    {hook}")
+        return 0
+    parser.error(f"unknown command {args.cmd}")
+
+
+def _session_command(args: argparse.Namespace) -> int:
+    from hexe import sessions
+    from hexe.run import report
+
+    environ = dict(os.environ)
+    try:
+        if args.cmd == "ls":
+            return sessions.ls_command(environ, args.json)
+        if args.cmd in ("kill", "kill-session"):
+            return sessions.kill_command(args.session or args.session_opt, args.all, environ)
+        if args.cmd == "detach":
+            sessions.action_command(
+                "detach",
+                ["all"] if args.all else [],
+                session=args.session,
+                pane=None,
+                environ=environ,
+            )
+            return 0
+        if args.cmd == "list-panes":
+            panes = sessions.action_command(
+                "list-panes", [], session=args.session, pane=None, environ=environ
+            )
+            print(json.dumps(panes, indent=2) if args.json else sessions.format_panes(panes))
+            return 0
+        values = getattr(args, "action_args", None)
+        if values is None:
+            values = []
+        elif not isinstance(values, list):
+            values = [values]
+        result = sessions.action_command(
+            args.action,
+            values,
+            session=args.session,
+            pane=getattr(args, "pane", None),
+            environ=environ,
+        )
+        if getattr(args, "print", False) and result is not None:
+            print(result)
+        return 0
+    except HexeError as exc:
+        report(exc)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

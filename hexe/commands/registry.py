@@ -1,0 +1,314 @@
+"""The command registry: every action, declared once, as tmux's table of ``cmd-*.c`` entries.
+
+Each entry (:class:`Action`) says its name, help text, arguments, what it
+targets (a pane or the session), what a sandboxed pane may do with it, its
+default key bindings and whether the command line has it as a subcommand.
+Everything else is generated from this table:
+
+- the command line: ``hexe split-right -t 3`` (``hexe/cli/__init__.py`` adds one
+  subcommand per entry with ``cli=True``, ``-t`` for pane targets, ``-P``
+  for entries that open a pane);
+- key bindings: :data:`DEFAULT_BINDINGS` comes from each entry's ``keys``;
+  ``hexe.key("prefix %", "split-right")`` in ``init.lua`` is checked by
+  :func:`check_action`;
+- the server: an entry ``name`` runs ``Server.do_<name>``; queries
+  (``kind="query"``) answer without changing anything; the sandbox rule and
+  the pane openers come from ``sandbox`` and ``opens_pane``;
+- the help overlay (``prefix ?``): each binding with the entry's help text.
+
+Adding an action is one entry here plus its ``do_`` handler; the test
+``tests/unit/test_commands.py`` checks every entry is reachable from each place.
+Key names (:func:`parse_key`) are parsed here too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from hexe.errors import did_you_mean
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    description: str
+    #: (name, type) of each argument; optional ones end with "?", and a
+    #: last one ending with "*" takes any number (one or more)
+    args: tuple[tuple[str, type], ...] = ()
+    #: it acts on a pane (``-t PANE`` on the command line; default the focused one)
+    targets_pane: bool = False
+    #: default key bindings: (keys as init.lua writes them, arguments)
+    keys: tuple[tuple[str, tuple[object, ...]], ...] = ()
+    #: "action" changes the session; "query" only answers (the command line only)
+    kind: str = "action"
+    #: it starts a pane (``-P`` prints its id; refused from a pane with limits)
+    opens_pane: bool = False
+    #: from a sandboxed pane: "self" (on that pane only), "any", "never";
+    #: "" means "self" for pane targets, else "never"
+    sandbox: str = ""
+    #: a subcommand of its own (``hexe split-right``); False when the command
+    #: line has a richer one (``hexe detach``, ``hexe kill``, ``hexe list-panes``)
+    cli: bool = True
+
+    @property
+    def from_sandbox(self) -> str:
+        return self.sandbox or ("self" if self.targets_pane else "never")
+
+    @property
+    def required(self) -> int:
+        return sum(1 for name, _ in self.args if not name.endswith("?"))
+
+    @property
+    def variadic(self) -> bool:
+        return bool(self.args) and self.args[-1][0].endswith("*")
+
+    def usage(self) -> str:
+        """``send-keys KEY...`` — the action and its arguments, as help shows them."""
+        parts = [self.name]
+        for name, _ in self.args:
+            if name.endswith("?"):
+                parts.append(f"[{name[:-1].upper()}]")
+            elif name.endswith("*"):
+                parts.append(f"{name[:-1].upper()}...")
+            else:
+                parts.append(name.upper())
+        return " ".join(parts)
+
+
+def _quoted(value: object) -> str:
+    """A value as Lua would write it (messages read as Lua, not Python reprs)."""
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nil"
+    if isinstance(value, int | float):
+        return str(value)
+    return "a table" if isinstance(value, dict | list | tuple) else f"a {type(value).__name__}"
+
+
+def _a(
+    name: str,
+    description: str,
+    *args: tuple[str, type],
+    pane: bool = False,
+    key: str | tuple[str, ...] = (),
+    **more: Any,
+) -> Action:
+    keys = (key,) if isinstance(key, str) else key
+    bound = tuple((k, ()) for k in keys) + tuple(more.pop("bound", ()))
+    return Action(name, description, tuple(args), pane, keys=bound, **more)
+
+
+#: Every command, in the order help and ``--help`` list them.
+COMMANDS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        _a(
+            "split-right",
+            "split the pane, the new one to the right",
+            pane=True,
+            key="prefix %",
+            opens_pane=True,
+        ),
+        _a(
+            "split-down",
+            "split the pane, the new one below",
+            pane=True,
+            key='prefix "',
+            opens_pane=True,
+        ),
+        _a("focus-left", "focus the pane to the left", pane=True, key="prefix Left"),
+        _a("focus-right", "focus the pane to the right", pane=True, key="prefix Right"),
+        _a("focus-up", "focus the pane above", pane=True, key="prefix Up"),
+        _a("focus-down", "focus the pane below", pane=True, key="prefix Down"),
+        _a("focus-next", "focus the next pane", key="prefix o"),
+        _a("focus-prev", "focus the previous pane", key="prefix ;"),
+        _a("select-pane", "focus pane ID (and show its tab)", ("id", int)),
+        _a(
+            "resize-left",
+            "move the pane's edge left",
+            ("cells?", int),
+            pane=True,
+            key="prefix C-Left",
+        ),
+        _a(
+            "resize-right",
+            "move the pane's edge right",
+            ("cells?", int),
+            pane=True,
+            key="prefix C-Right",
+        ),
+        _a("resize-up", "move the pane's edge up", ("cells?", int), pane=True, key="prefix C-Up"),
+        _a(
+            "resize-down",
+            "move the pane's edge down",
+            ("cells?", int),
+            pane=True,
+            key="prefix C-Down",
+        ),
+        _a("zoom", "zoom the pane to the whole window, or back", pane=True, key="prefix z"),
+        _a("close-pane", "close the pane; its process tree ends", pane=True, key="prefix x"),
+        _a("new-tab", "open a new tab", key="prefix c", opens_pane=True),
+        _a("next-tab", "go to the next tab", key="prefix n"),
+        _a("prev-tab", "go to the previous tab", key="prefix p"),
+        _a(
+            "select-tab",
+            "go to tab N (0-9)",
+            ("n", int),
+            bound=tuple((f"prefix {n}", (n,)) for n in range(10)),
+        ),
+        _a(
+            "rename-tab",
+            "rename the current tab (a prompt without NAME)",
+            ("name?", str),
+            key="prefix ,",
+        ),
+        _a(
+            "send-keys",
+            "type keys into the pane: key names (Enter, C-c) or text",
+            ("key*", str),
+            pane=True,
+        ),
+        _a("send-text", "type TEXT into the pane, as it is", ("text", str), pane=True),
+        _a("copy-mode", "scroll back, search and copy", pane=True, key="prefix ["),
+        _a("paste", "paste the last copied text", pane=True, key="prefix ]"),
+        _a(
+            "detach",
+            "detach from the session; panes keep running",
+            key="prefix d",
+            sandbox="any",
+            cli=False,
+        ),
+        _a("help", "show the active key bindings", key="prefix ?"),
+        _a("reload-config", "reload init.lua; a bad one keeps the running config", key="prefix r"),
+        _a("send-prefix", "send the prefix key to the pane", pane=True),
+        _a("kill-session", "end the session: every pane's process tree and cgroup", cli=False),
+        _a(
+            "list-panes",
+            "the session's panes: pid, cwd, command, isolation",
+            kind="query",
+            sandbox="any",
+            cli=False,
+        ),
+        _a(
+            "session-info",
+            "the session: name, panes, clients",
+            kind="query",
+            sandbox="any",
+            cli=False,
+        ),
+    )
+}
+
+#: What keys, init.lua and Lua may run: the entries that act (not queries).
+ACTIONS: dict[str, Action] = {n: a for n, a in COMMANDS.items() if a.kind == "action"}
+#: What the command line may ask besides actions: answers, no changes.
+QUERIES: tuple[str, ...] = tuple(n for n, a in COMMANDS.items() if a.kind == "query")
+
+#: Other names accepted for an action (tmux's words).
+ALIASES = {"kill-pane": "close-pane"}
+
+
+def canonical(name: object) -> object:
+    """The action a name stands for (``kill-pane`` -> ``close-pane``)."""
+    return ALIASES.get(name, name) if isinstance(name, str) else name
+
+
+NAMED_KEYS = (
+    "Up Down Left Right Enter Tab BTab Escape Space BSpace Home End PageUp PageDown "
+    "Insert Delete " + " ".join(f"F{n}" for n in range(1, 13))
+).split()
+_MODIFIERS = re.compile(r"^((?:[CMS]-)*)(.+)$")
+
+KEY_FORMS = (
+    'a key is a character (%, ", a) or a name (Up, Enter, F5, Space), '
+    "optionally with C- (Ctrl), M- (Alt) and S- (Shift); "
+    '"prefix X" means the prefix key, then X'
+)
+
+
+def parse_key(text: str) -> str:
+    """Normalise one key (``C-b``, ``M-Left``, ``%``); raises ``ValueError`` with a reason."""
+    m = _MODIFIERS.match(text)
+    if not m:
+        raise ValueError(f"{_quoted(text)} is not a key")
+    mods, name = m.group(1), m.group(2)
+    if len(name) == 1:
+        if not name.isprintable() or name == " ":
+            raise ValueError(f"{_quoted(text)} is not a key")
+        if mods and "C-" in mods and name.isalpha():
+            name = name.lower()
+    elif name not in NAMED_KEYS:
+        close = difflib.get_close_matches(name, NAMED_KEYS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"{_quoted(name)} is not a key name{hint}")
+    order = "".join(f"{m}-" for m in "CMS" if f"{m}-" in mods)
+    return order + name
+
+
+def parse_keys(text: str) -> tuple[str, ...]:
+    """``"prefix %"`` -> ``("prefix", "%")``; ``"M-Left"`` -> ``("M-Left",)``."""
+    parts = text.split()
+    if not parts or len(parts) > 2:
+        raise ValueError(f"{_quoted(text)} must be one key, or prefix and one key")
+    if len(parts) == 2 and parts[0] != "prefix":
+        raise ValueError(f"{_quoted(text)}: a two-key binding starts with prefix")
+    out = [] if len(parts) == 1 else ["prefix"]
+    out.append(parse_key(parts[-1]))
+    return tuple(out)
+
+
+def check_action(name: object, args: list[object]) -> str | None:
+    """None when ``name`` with ``args`` is a valid action, else the reason."""
+    name = canonical(name)
+    if not isinstance(name, str) or name not in ACTIONS:
+        hint = did_you_mean(str(name), [*ACTIONS, *ALIASES])
+        return f"{_quoted(name)} is not an action; {hint}actions: {', '.join(ACTIONS)}"
+    action = ACTIONS[name]
+    most = None if action.variadic else len(action.args)
+    if len(args) < action.required or (most is not None and len(args) > most):
+        shown = " ".join(action.usage().split()[1:]) or "no arguments"
+        return f"{name} takes {shown}, got {len(args)} argument(s)"
+    kinds = list(action.args)
+    if action.variadic:
+        kinds += [action.args[-1]] * (len(args) - len(kinds))
+    for (arg_name, kind), value in zip(kinds, args, strict=False):
+        shown = arg_name.rstrip("?*")
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{name}: {shown} must be a whole number, got {_quoted(value)}"
+        if kind is str and not isinstance(value, str):
+            return f"{name}: {shown} must be a string, got {_quoted(value)}"
+    return None
+
+
+def coerce_args(name: str, args: list[str]) -> list[object]:
+    """Command-line words as the action's argument types (``"3"`` -> 3 where a number goes)."""
+    action = ACTIONS[canonical(name)]  # type: ignore[index]
+    kinds = [kind for _, kind in action.args]
+    if action.variadic:
+        kinds += [kinds[-1]] * (len(args) - len(kinds))
+    out: list[object] = []
+    for kind, word in zip(kinds, args, strict=False):
+        if kind is int:
+            try:
+                out.append(int(word))
+                continue
+            except ValueError:
+                pass
+        out.append(word)
+    out.extend(args[len(kinds) :])
+    return out
+
+
+#: The default bindings, as a tmux user would guess them: each entry's ``keys``.
+DEFAULT_BINDINGS: dict[tuple[str, ...], tuple[str, tuple[object, ...]]] = {
+    parse_keys(keys): (action.name, args)
+    for action in ACTIONS.values()
+    for keys, args in action.keys
+}

@@ -1,0 +1,1 @@
+"""The plugin layer: what a plugin may declare and call (hooks, settings)."""

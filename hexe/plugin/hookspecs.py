@@ -1,0 +1,364 @@
+"""Every hook of hexe, grouped by the phase it runs in.
+
+This file is the whole extension surface. A plugin is a module (or object)
+with functions named like the hooks below, decorated with
+``hexe.hookimpl``; it is found through the ``hexe`` entry-point group, the same
+way the built-in ``voidbox`` (namespaces, mounts, no_new_privs) and
+``cgroups`` (limits) plugins are.
+
+The spawn protocol, in order (see ``hexe/spawn.py``)::
+
+    parent  hexe_spawn_features   which features loaded plugins implement
+    parent  hexe_spawn_check      refuse a plan before anything happens
+    parent  hexe_spawn_prepare    allocate resources (cgroup dir, limits)
+            -- fork --
+    parent  hexe_spawn_parent     place the held child (cgroup.procs)
+            -- release: the child may go on --
+    child   hexe_child_join       join what prepare made (v1 cgroups)
+    child   hexe_child_namespaces enter namespaces (unshare)
+    child   hexe_child_userns     write uid/gid maps
+    child   hexe_child_pid1       fork into the new pid namespace
+    child   hexe_child_mounts     private propagation, /tmp, /proc
+    child   hexe_child_network    bring up lo
+    child   hexe_child_hostname   set the hostname
+    child   hexe_child_security   no_new_privs, locked mounts, capabilities (trylast)
+    child   hexe_child_seccomp    load syscall filters: the last setup step
+    child   hexe_child_handover   hand the rest to a program of the plugin's (an init)
+    child   hexe_child_exec       run the command (when nothing took over)
+    parent  hexe_spawn_started    exec succeeded
+    parent  hexe_spawn_failed     a step failed; undo what prepare did
+    parent  hexe_spawn_exited     the process tree ended; clean up
+
+Child hooks run after ``fork()`` in a single-threaded child, before the user's
+command executes. They must not start threads, must not log (the parent logs
+what they report), and report failure by raising ``hexe.errors.SetupError``
+with the step, the errno and a hint; anything else raised is reported as a
+failure of that phase. Within one phase, plugins run in pluggy's order:
+``tryfirst``/``trylast`` place an implementation before or after the
+built-ins.
+
+Every child hook receives ``spawn`` (a ``hexe.spawn.Spawn``): ``spawn.plan``
+is the immutable plan (``plan.isolation.namespaces``, ``plan.isolation.limits``,
+``plan.extra`` for plugin settings) and ``spawn.state`` a dict where a plugin
+keeps what it needs across phases under its own name.
+
+A pane server may run every hook up to ``hexe_child_seccomp`` before the
+pane's command is known (a sandbox prepared ahead, ``hexe.spawn.start_ahead``):
+``plan.argv``, ``plan.env`` and ``plan.cwd`` are then placeholders. It does
+so only when each plugin implementing one of those hooks has
+``HEXE_SPAWN_AHEAD = True`` in its module, saying its hooks do not read them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from hexe.config.loader import ConfigAPI
+    from hexe.mux.view import View
+    from hexe.plugin.check import Check
+    from hexe.plugin.settings import Setting
+    from hexe.spawn import Command, Spawn, SpawnPlan
+
+hookspec = pluggy.HookspecMarker("hexe")
+
+
+# --------------------------------------------------------------------------
+# Plan: parent process, before fork
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_spawn_features() -> list[str]:
+    """Return the isolation features this plugin implements.
+
+    Names are namespace names (``user``, ``pid``, ``mount``, ``net``, ``uts``,
+    ``ipc``, ``cgroup``), ``no_new_privs``, and limit names (``memory``,
+    ``pids``, ``cpu``). A plan whose namespaces or ``no_new_privs`` no loaded
+    plugin implements is refused: disabling a plugin never weakens a profile
+    silently. Limits nobody implements are treated like limits the kernel
+    cannot apply (a warning, or a refusal under strict limits).
+    """
+
+
+@hookspec
+def hexe_spawn_check(plan: SpawnPlan) -> list[str] | None:
+    """Return problems that make ``plan`` impossible, or None.
+
+    Called in the parent before anything is created. Each problem is a
+    complete sentence naming the setting and what is wrong; any problem
+    refuses the spawn with exit status 125. Must not have side effects.
+    """
+
+
+@hookspec
+def hexe_spawn_prepare(spawn: Spawn) -> None:
+    """Create what the process needs before it exists (parent, before fork).
+
+    The cgroups plugin creates the cgroup and writes the limits here. Record
+    what you made in ``spawn.state[<your name>]`` and anything worth logging in
+    ``spawn.facts``; call ``spawn.warn()`` for a degradation the user must
+    hear about. Raise ``hexe.errors.SpawnRefused`` to refuse: ``hexe_spawn_failed``
+    then runs for every plugin so partial work can be undone.
+    """
+
+
+# --------------------------------------------------------------------------
+# Parent phases: parent process, after fork, while the child is held
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_spawn_parent(spawn: Spawn) -> None:
+    """Act on the new child before it may do anything (parent, after fork).
+
+    ``spawn.pid`` is the child's pid. The child is blocked reading a pipe and
+    has not yet entered any namespace; it is released only after every
+    implementation returns, so a limit written here holds before the user's
+    command can run — and a cgroup namespace made later is rooted at the
+    cgroup placed here. The cgroups plugin's v2 driver writes the pid to
+    ``cgroup.procs`` here. Raise ``SpawnRefused`` to kill the child instead.
+    """
+
+
+# --------------------------------------------------------------------------
+# Child phases: the child process, after release, before exec. In this order.
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_child_join(spawn: Spawn) -> None:
+    """Join what ``hexe_spawn_prepare`` made, from inside. First child phase.
+
+    Runs before any namespace exists and before anything the user asked for.
+    The cgroups plugin's v1 driver moves the child into its cgroups here by
+    writing ``0`` to each ``tasks`` file: a thread moving itself skips the
+    kernel's global threadgroup lock, which makes it about ten times faster
+    than the parent writing the pid (see ``hexe_spawn_parent``). A cgroup
+    namespace made next is rooted at the joined cgroup. File descriptors
+    other than stdio, the terminal and the status pipe are already closed.
+    ``spawn.warn()`` works here too: the warning travels to the parent.
+    """
+
+
+@hookspec
+def hexe_child_namespaces(spawn: Spawn) -> None:
+    """Enter new namespaces (``unshare``)."""
+
+
+@hookspec
+def hexe_child_userns(spawn: Spawn) -> None:
+    """Write the user-namespace mappings (``setgroups``, ``uid_map``, ``gid_map``)."""
+
+
+@hookspec(firstresult=True)
+def hexe_child_pid1(spawn: Spawn) -> int | None:
+    """Fork so that the next process is PID 1 of a new pid namespace.
+
+    Return None when no fork is needed. Otherwise fork and return what
+    ``fork()`` returned: the new child's pid (as seen by the caller) in the
+    outer process, which then reports it to the parent and exits, and 0 in the
+    new process, which runs every later phase. The first non-None result wins.
+    """
+
+
+@hookspec
+def hexe_child_mounts(spawn: Spawn) -> None:
+    """Set up the mount namespace: propagation, fresh ``/tmp`` and ``/proc``, binds.
+
+    Runs in the process that will become (or start) the command; when the plan
+    has a pid namespace, that process is already PID 1 of it.
+    """
+
+
+@hookspec
+def hexe_child_network(spawn: Spawn) -> None:
+    """Set up the network namespace (bring ``lo`` up)."""
+
+
+@hookspec
+def hexe_child_hostname(spawn: Spawn) -> None:
+    """Set the hostname in a new UTS namespace."""
+
+
+@hookspec
+def hexe_child_security(spawn: Spawn) -> None:
+    """Restrict the process: locked mounts, ``no_new_privs``, Landlock, capabilities.
+
+    The terminal is attached before it. Anything done here constrains the
+    command and any init that runs beside it. In order, for the built-in
+    voidbox plugin: with a mount namespace, its ordinary implementation first
+    moves the process into a nested user namespace that locks the mounts,
+    then sets ``no_new_privs``; implementations that run after it (the
+    default for third-party plugins) no longer administer the pid, uts and
+    network namespaces (use ``tryfirst`` to run before it), but still hold
+    the capabilities root has in the nested namespace. Voidbox's ``trylast``
+    implementation then drops the capabilities the plan does not keep
+    (``plan.isolation.caps``); a third-party ``trylast`` implementation runs
+    after that drop.
+    """
+
+
+@hookspec
+def hexe_child_seccomp(spawn: Spawn) -> None:
+    """Load syscall filters: the last setup step, just before the command runs.
+
+    Runs after every ``hexe_child_security`` implementation, so the filter
+    cannot get in the way of setup; what runs after it is only the
+    resolution of the command (``chdir``, the ``PATH`` lookup) and its
+    execution, with hexe's init beside it when there is a pid namespace
+    (the filter constrains that init too). The voidbox plugin loads the
+    filter of ``plan.isolation.seccomp`` here, built in the parent by its
+    ``hexe_spawn_prepare``. Filters stack: a plugin may load one of its own;
+    for each syscall the kernel applies the strictest answer of them all.
+    Build filters before fork (in ``hexe_spawn_prepare``); do not load
+    libraries here.
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_child_handover(spawn: Spawn) -> object | None:
+    """Take over the rest of the spawn in a program of the plugin's own, by exec.
+
+    Called after the seccomp phase, before the command is known or resolved.
+    For a sandbox prepared ahead (``spawn.go_socket`` is set) the program
+    reports ``{"ready": true}`` on the status pipe once it waits. The program
+    reads the command from ``spawn.command_fd()`` (to its end; the format of
+    :func:`hexe.spawn.encode_command`; nothing read: the sandbox was
+    discarded), enters the directory, executes the command and reports on
+    ``spawn.child_status_fd`` as the status pipe does (``spawned``,
+    ``warning``, ``error``). An implementation that takes over never
+    returns; return None to let the core go on. The voidbox plugin uses it
+    to make ``hexe-init`` the sandbox's PID 1, so that no copy of the
+    owner's memory stays in the sandbox.
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_child_exec(spawn: Spawn, command: Command) -> object | None:
+    """Run the command, or let the core exec it.
+
+    ``command`` (a ``hexe.spawn.Command``) is resolved already: the working
+    directory is entered and the executable found with the command's own
+    ``PATH``. ``command.exec()`` replaces the calling process;
+    ``command.spawn()`` starts it as a child and returns its pid. Both raise
+    ``SetupError`` (exit 127 not found, 126 not executable).
+
+    Return None to let the core call ``command.exec()``. An implementation
+    that takes over never returns. Not called when ``hexe_child_handover``
+    took over.
+    """
+
+
+# --------------------------------------------------------------------------
+# After exec: parent process
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_spawn_started(spawn: Spawn) -> None:
+    """The command was executed (the status pipe reached end of file)."""
+
+
+@hookspec
+def hexe_spawn_failed(spawn: Spawn, error: Exception) -> None:
+    """The spawn failed before or during setup; undo what ``prepare`` made.
+
+    Called once for every plugin whatever step failed, including when
+    ``hexe_spawn_prepare`` itself raised, so implementations must cope with
+    partial or missing state.
+    """
+
+
+@hookspec
+def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
+    """The process hexe waited on has ended with wait ``status``.
+
+    End the rest of its process tree and remove what ``prepare`` made (the
+    cgroups plugin kills what is left in the cgroup and removes it).
+    """
+
+
+# --------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_settings() -> list[Setting]:
+    """Declare the isolation settings this plugin provides (``hexe.plugin.settings.Setting``).
+
+    Each declaration names the setting, its parser, default, ``HEXE_*``
+    variables and a line of documentation; the config loader, ``hexe config
+    check`` and the environment layer are built from them, and the parsed
+    value reaches the spawn hooks (``plan.isolation``; a setting the core has
+    no field for in ``plan.extra[name]``). Must be a pure declaration: it is
+    also read from a disabled plugin, only to name it when its setting is used.
+    """
+
+
+@hookspec
+def hexe_config_api(api: ConfigAPI) -> None:
+    """Add Lua functions and isolation settings to ``init.lua``.
+
+    Called once per config load, before ``init.lua`` runs.
+    ``api.add_function(name, fn)`` makes ``hexe.<name>(...)`` call ``fn``;
+    ``api.add_setting(name, parse)`` accepts ``name = ...`` in
+    ``hexe.defaults``, a pane's ``isolation`` and custom profiles, parsed by
+    ``parse(label, value)`` (raise ``hexe.errors.SettingError`` to refuse),
+    and hands the parsed value to the spawn hooks as ``plan.extra[name]``.
+    A name that already exists is an error.
+    """
+
+
+# --------------------------------------------------------------------------
+# Drawing: the server process, once per frame and client
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def hexe_render(view: View, previous: object) -> tuple[bytes, object] | None:
+    """Draw one frame for one client.
+
+    ``view`` (a ``hexe.mux.view.View``) is the session as that client sees it;
+    ``previous`` is the state this hook returned last time for this client,
+    or None for a full redraw (first frame, resize, new client). Return the
+    bytes that bring the client's terminal from ``previous`` to ``view`` and
+    the state to keep. The built-in ``hexe_render`` plugin draws panes,
+    borders and the status line and sends only the rows that changed. Called
+    in the server's event loop: must not block.
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_status_segment(name: str, view: View) -> str | None:
+    """The text of status segment ``name`` (``session``, ``clock``, ...), or None.
+
+    A plugin adds a segment by answering for a new name and listing it in
+    ``hexe_status_segments``; users then put the name in ``hexe.status``.
+    """
+
+
+@hookspec
+def hexe_status_segments() -> list[str]:
+    """Names of the status segments this plugin draws (for config validation)."""
+
+
+# --------------------------------------------------------------------------
+# hexe doctor
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def hexe_doctor_checks(pm: pluggy.PluginManager) -> list[Check]:
+    """Return ``hexe.doctor.Check`` results for what this plugin needs.
+
+    ``pm`` is the plugin manager, to spawn through the real path
+    (``hexe.doctor.try_spawn(pm, settings)``), as the cgroups plugin does
+    for its limits.
+
+    Try things for real (a throwaway child that unshares, a probe cgroup that
+    is removed again) rather than guessing from files.
+    """

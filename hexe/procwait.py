@@ -1,0 +1,51 @@
+"""Waiting for a sandbox's PID 1, which is never left stopped.
+
+Something outside (``kill -STOP``, a debugger that attached and went) can
+stop a sandbox's PID 1; then it no longer reaps the command nor ends with
+it, and whoever waits for it (``hexe run``, the server) would wait for
+ever. A stop is answered with SIGCONT.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from hexe import log as hexe_log
+
+#: How often a start that says nothing checks whether its process was stopped.
+STOPPED_CHECK = 0.5
+
+
+def continue_if_stopped(pid: int) -> bool:
+    """SIGCONT to our child ``pid`` if it is stopped (its stop is consumed); True if it was."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOHANG)
+    except ChildProcessError:
+        return False
+    if info is None or info.si_code != os.CLD_STOPPED:
+        return False
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        return False
+    hexe_log.get_logger().warning(
+        "sandbox_init_continued", init_pid=pid, stopped_by=info.si_status
+    )
+    return True
+
+
+def waitpid_resuming(pid: int, options: int = 0) -> tuple[int, int]:
+    """``os.waitpid`` that answers a stop with SIGCONT; with ``os.WNOHANG``,
+    ``(0, 0)`` means it still runs."""
+    while True:
+        got, status = os.waitpid(pid, options | os.WUNTRACED)
+        if not got or not os.WIFSTOPPED(status):
+            return got, status
+        try:
+            os.kill(got, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        hexe_log.get_logger().warning(
+            "sandbox_init_continued", init_pid=got, stopped_by=os.WSTOPSIG(status)
+        )

@@ -1,0 +1,120 @@
+"""Frames: the view of the session and drawing it for each client.
+
+A room of the session server: a mixin of :class:`hexe.server.server.Server`,
+whose state (``self``) it shares; see docs/architecture.md."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from hexe.mux.layout import Tab
+from hexe.mux.view import PaneView, View
+from hexe.server.state import (
+    CLIENT_BACKLOG,
+    Client,
+)
+from hexe.wire import protocol
+
+
+class FramesRoom:
+    """Frames: the view of the session and drawing it for each client."""
+
+    def view(self) -> View:
+        tab = self.tabs.active
+        panes = []
+        geometry = tab.geometry(*self.area) if tab is not None else None
+        for pane_id, rect in geometry.panes.items() if geometry else ():
+            pane = self.panes.get(pane_id)
+            if pane is None:
+                continue
+            panes.append(
+                PaneView(
+                    id=pane_id,
+                    rect=rect,
+                    screen=pane.screen,
+                    focused=pane_id == tab.focused,
+                    title=pane.title,
+                    isolation=pane.isolation,
+                    notice=pane.notice,
+                    copy=pane.copy.view() if pane.copy else None,
+                )
+            )
+        message = self.message if self.message and time.monotonic() < self.message_until else None
+        focused = self.focused()
+        return View(
+            cols=self.cols,
+            rows=self.rows,
+            session=self.session,
+            tabs=tuple(
+                (self.tabs.number(t), t.name or self._tab_title(t), t is tab) for t in self.tabs
+            ),
+            panes=tuple(panes),
+            borders=geometry,
+            zoomed=bool(tab and tab.zoomed is not None),
+            status_left=self.config.status.left,
+            status_right=self.config.status.right,
+            message=message,
+            prompt=(self.prompt["label"], self.prompt["text"]) if self.prompt else None,
+            overlay=tuple(self.overlay) if self.overlay else None,
+            focused_title=focused.title if focused else "",
+            focused_isolation=focused.isolation if focused else "",
+            mouse=self.config.options.mouse,
+            runtime=self.config.runtime,
+            hooks=self.pm.hook,
+            known_panes=tuple(self.panes),
+        )
+
+    def _tab_title(self, tab: Tab) -> str:
+        pane = self.panes.get(tab.focused) if tab.focused is not None else None
+        return pane.title if pane is not None else ""
+
+    def render(self) -> None:
+        echo = self.echo
+        self.echo = False
+        # An echo frame draws the focused pane only (the compositor shows the
+        # others as they were): the frame that follows at the usual pace,
+        # whose slot it does not take, draws the rest.
+        self.dirty = False
+        if not echo:
+            self.last_frame = time.monotonic()
+        if not any(c.attached for c in self.clients):
+            return
+        view = self.view()
+        if echo:
+            view = replace(view, echo=True)
+        for client in self.clients:
+            if not client.attached or client.closing:
+                continue
+            if len(client.out) > CLIENT_BACKLOG:
+                # a slow terminal: skip frames; it gets a whole one once it drains
+                client.render_state = None
+                continue
+            full = client.render_state is None
+            result = self.pm.hook.hexe_render(view=view, previous=client.render_state)
+            if result is None:
+                continue
+            data, client.render_state = result
+            if full:
+                data += self.outside(client)
+            if data:
+                client.send(protocol.OUTPUT, data)
+        if echo:
+            self.dirty = any(p.screen.has_dirty_rows for p in view.panes)
+        for client in list(self.clients):
+            self.flush_client(client)
+
+    def outside(self, client: Client) -> bytes:
+        """For a terminal larger than the session: dots where the session does not reach."""
+        if client.cols <= self.cols and client.rows <= self.rows:
+            return b""
+        out = ["\x1b7\x1b[0;2m"]
+        if client.cols > self.cols:
+            dots = "\u00b7" * (client.cols - self.cols)
+            out += (
+                f"\x1b[{y + 1};{self.cols + 1}H{dots}" for y in range(min(self.rows, client.rows))
+            )
+        dots = "\u00b7" * client.cols
+        out += (f"\x1b[{y + 1};1H{dots}" for y in range(self.rows, client.rows))
+        out.append("\x1b[0m\x1b8")
+        return "".join(out).encode()

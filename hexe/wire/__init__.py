@@ -1,0 +1,1 @@
+"""The wire: the frames client and server exchange over the session socket."""

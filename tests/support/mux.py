@@ -1,0 +1,298 @@
+"""Driving ``hexe mux`` from outside, in a private tmux server, as a user would.
+
+Every test gets its own tmux socket, runtime dir (hexe's sockets), state dir
+(hexe's log) and config. Conditions are waited for with a deadline, never a
+bare sleep; a failure shows the captured screen and the tail of hexe's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from support import clean_env, wait_for
+
+SHELL_CONFIG = """
+hexe.options { shell = "/bin/sh" }
+"""
+
+
+class Mux:
+    def __init__(
+        self,
+        base: Path,
+        config: str = "",
+        *,
+        cols: int = 120,
+        rows: int = 40,
+        session: str = "t",
+        wrap: str = "",
+        args: list[str] | None = None,
+        share: Mux | None = None,
+    ) -> None:
+        """``args`` replace ``mux --session t`` (``["attach", "t"]``); ``share`` is a Mux
+        whose runtime dir, state, config and log this one uses (a second client)."""
+        self.base = base
+        self.session = session
+        # tmux's socket lives in this test's directory (``-S``), not in /tmp/tmux-UID
+        self.tmux_socket = base / "tmux.sock"  # tmp_path names are short
+        self.tmux = ["tmux", "-S", str(self.tmux_socket)]
+        self.followers: list[Mux] = []  # other clients of this session, closed with it
+        if share is not None:
+            share.followers.append(self)
+        base.mkdir(parents=True, exist_ok=True)
+        if share is not None:
+            self.run_dir, self.state, self.log = share.run_dir, share.state, share.log
+            self.config = share.config
+        else:
+            self.run_dir = base / "run"
+            self.run_dir.mkdir(mode=0o700)
+            self.state = base / "state"
+            self.state.mkdir()
+            self.log = base / "hexe.log"
+            self.config = base / "init.lua"
+            self.config.write_text(SHELL_CONFIG + config)
+        self.env = clean_env(
+            XDG_RUNTIME_DIR=str(self.run_dir),
+            XDG_STATE_HOME=str(self.state),
+            HEXE_CONFIG=str(self.config),
+            HOME=str(base),
+            PS1="$ ",
+            ENV="",
+        )
+        command = " ".join(
+            shlex.quote(a)
+            for a in [
+                "env",
+                *(
+                    f"{k}={v}"
+                    for k, v in self.env.items()
+                    if k
+                    in ("XDG_RUNTIME_DIR", "XDG_STATE_HOME", "HEXE_CONFIG", "HOME", "PS1", "PATH")
+                ),
+                sys.executable,
+                "-m",
+                "hexe",
+                "--log-file",
+                str(self.log),
+                "--log-level",
+                "debug",
+                *(args or ["mux", "--session", session]),
+            ]
+        )
+        # the client's last words stay on screen: the pane lives on after it exits
+        script = base / "run.sh"
+        script.write_text(f'{command}\necho "[client exit $?]"\nexec sleep 600\n')
+        command = f"sh {shlex.quote(str(script))}"
+        if wrap:
+            command = wrap.replace("{}", command)
+        subprocess.run(
+            [
+                *self.tmux,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                str(cols),
+                "-y",
+                str(rows),
+                command,
+            ],
+            check=True,
+            env=self.env,
+            cwd=str(base),
+        )
+
+    # -- looking -----------------------------------------------------------------
+
+    def screen(self) -> str:
+        result = subprocess.run(
+            [*self.tmux, "capture-pane", "-p", "-t", "0"],
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    def lines(self) -> list[str]:
+        return self.screen().split("\n")
+
+    def cursor(self) -> tuple[int, int]:
+        """Where the outer terminal's cursor is: (x, y), from 0."""
+        result = subprocess.run(
+            [
+                *self.tmux,
+                "display-message",
+                "-p",
+                "-t",
+                "0",
+                "#{cursor_x} #{cursor_y}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        x, y = result.stdout.split()
+        return int(x), int(y)
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text().splitlines()[-n:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def wait_for(
+        self, condition: Callable[[str], object] | str, timeout: float = 15, what: str = ""
+    ) -> str:
+        if isinstance(condition, str):
+            text = condition
+            condition = lambda screen: text in screen  # noqa: E731
+            what = what or repr(text)
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out waiting for {what or 'the screen'}\n--- screen ---\n{screen}"
+                    f"\n--- hexe log ---\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
+
+    # -- typing ------------------------------------------------------------------
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.tmux, "send-keys", "-t", "0", *keys], check=True)
+
+    def type(self, text: str, enter: bool = True) -> None:
+        subprocess.run([*self.tmux, "send-keys", "-t", "0", "-l", text], check=True)
+        if enter:
+            self.keys("Enter")
+
+    def prefix(self, key: str) -> None:
+        self.keys("C-b")
+        self.keys(key)
+
+    # -- the end -------------------------------------------------------------------
+
+    def hexe(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        """``hexe ARGS`` from outside, with this session's runtime dir and config."""
+        from support import hexe
+
+        return hexe(*args, env=self.env, **kw)
+
+    def server_pid(self) -> int | None:
+        try:
+            return int((self.run_dir / "hexe" / f"{self.session}.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def close(self) -> None:
+        pid = self.server_pid()
+        for follower in self.followers:
+            subprocess.run([*follower.tmux, "kill-server"], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if not _running(pid):
+                    return
+                time.sleep(0.05)
+            os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie. A zombie server is reaped when it is ours: the
+    test process may be a child subreaper (in-process spawns make it one), and
+    then daemonized servers are re-parented to it."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def columns(screen: str, text: str) -> list[int]:
+    """The columns where ``text`` starts, on every line it appears."""
+    out = []
+    for line in screen.split("\n"):
+        at = line.find(text)
+        if at >= 0:
+            out.append(at)
+    return out
+
+
+# -- shared by the end-to-end tests ----------------------------------------------
+
+PROMPT_RE = re.compile(r"(?:^|│)[#$](?: |$)", re.MULTILINE)
+
+
+def prompt_ready(m: Mux, count: int = 1) -> str:
+    def ready(screen: str) -> bool:
+        panes = "\n".join(screen.rstrip("\n").split("\n")[:-1])  # not the status line
+        return len(PROMPT_RE.findall(panes)) >= count
+
+    return m.wait_for(ready, what=f"{count} shell prompt(s)")
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def panes(m: Mux) -> list[dict]:
+    return json.loads(ok(m.hexe("list-panes", "-s", "t", "--json")))
+
+
+def _alive(pid: int | None) -> bool:
+    return pid is not None and _running(pid)
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def prepared(m) -> list[int]:
+    """The ``hexe-ahead`` processes whose parent is this session's server."""
+    server = m.server_pid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            comm = Path(f"/proc/{entry}/comm").read_text().strip()
+        except OSError:
+            continue
+        if comm == "hexe-ahead" and _ppid(int(entry)) == server:
+            found.append(int(entry))
+    return found
+
+
+def one_prepared(m, other_than: int | None = None) -> int:
+    def found():
+        pids = [p for p in prepared(m) if p != other_than]
+        return pids[0] if len(pids) == 1 else None
+
+    return wait_for(found, what="one prepared sandbox (hexe-ahead) below the server")

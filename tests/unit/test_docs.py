@@ -1,0 +1,121 @@
+"""Documentation that must stay true of the code."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from hexe.plugin import hookspecs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spec_names() -> set[str]:
+    return {name for name in dir(hookspecs) if name.startswith("hexe_")}
+
+
+def test_plugins_doc_names_every_hook_and_no_other():
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    table = set(re.findall(r"^\| `(hexe_\w+)\(", doc, re.MULTILINE))
+    assert table == spec_names()
+
+
+def test_plugins_doc_hook_table_follows_hookspecs_order_arguments_and_firstresult():
+    import inspect
+
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    rows = re.findall(r"^\| `(hexe_\w+)\(([^)]*)\)` \|([^\n]*)$", doc, re.MULTILINE)
+    specs = sorted(
+        (getattr(hookspecs, name) for name in spec_names()),
+        key=lambda fn: fn.__code__.co_firstlineno,
+    )
+    assert [name for name, _, _ in rows] == [fn.__name__ for fn in specs]
+    for (name, args, rest), fn in zip(rows, specs, strict=True):
+        params = [p for p in inspect.signature(fn).parameters]
+        assert [a.strip() for a in args.split(",") if a.strip()] == params, name
+        firstresult = bool(fn.hexe_spec.get("firstresult"))
+        assert ("firstresult" in rest) == firstresult, name
+
+
+def test_every_hookspec_has_a_docstring():
+    for name in spec_names():
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install -e '.[test]' && python3 -m pytest -n auto" in readme
+    assert "python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'" in ci
+    assert "python3 -m pytest -n auto" in ci
+    assert "pytest-xdist" in (ROOT / "pyproject.toml").read_text()
+
+
+def test_every_command_has_help():
+    for args in (
+        [],
+        ["run"],
+        ["doctor"],
+        ["plugins"],
+        ["mux"],
+        ["attach"],
+        ["config"],
+        ["config", "check"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "hexe", *args, "--help"], capture_output=True, text=True
+        )
+        assert result.returncode == 0, args
+        assert "usage: hexe" in result.stdout
+
+
+def _commands() -> list[str]:
+    from hexe.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    return list(sub.choices)
+
+
+def test_cli_doc_names_every_command():
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    missing = [c for c in _commands() if f"`hexe {c}" not in doc and f"`{c}`" not in doc]
+    assert missing == []
+
+
+HELP_OF_EACH = """
+import contextlib, io, json, sys
+from hexe.cli import main
+out = {}
+for name in sys.argv[1:]:
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        try:
+            code = main([name, "--help"])
+        except SystemExit as exc:
+            code = exc.code
+    out[name] = [code, text.getvalue()]
+print(json.dumps(out))
+"""
+
+
+def test_every_session_command_has_help():
+    # one process for every command (a process each took 20 s under load)
+    result = subprocess.run(
+        [sys.executable, "-c", HELP_OF_EACH, *_commands()], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for name, (code, text) in json.loads(result.stdout).items():
+        assert code in (0, None) and "usage: hexe" in text, name
+
+
+def test_version():
+    from hexe import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-m", "hexe", "--version"], capture_output=True, text=True
+    )
+    assert result.stdout.strip() == f"hexe {__version__}"

@@ -1,0 +1,48 @@
+"""The compositor's echo frames: the focused pane drawn at once, the others as they were."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import hexe_render
+
+from hexe.mux.layout import Rect
+from hexe.mux.view import PaneView, View
+from hexe.terminal import PaneScreen
+
+
+def _view(screens: dict[int, PaneScreen], focused: int) -> View:
+    panes = tuple(
+        PaneView(
+            id=pane_id,
+            rect=Rect(pane_id * 11, 0, 10, 3),
+            screen=screen,
+            focused=pane_id == focused,
+            title="",
+            isolation="",
+            notice=None,
+            copy=None,
+        )
+        for pane_id, screen in screens.items()
+    )
+    return View(
+        cols=21, rows=4, session="s", tabs=((1, "t", True),), panes=panes, borders=None,
+        zoomed=False, status_left=(), status_right=(), message=None, prompt=None,
+        overlay=None, focused_title="", focused_isolation="", mouse=False,
+        known_panes=tuple(screens),
+    )  # fmt: skip
+
+
+def test_an_echo_frame_draws_the_focused_pane_and_leaves_the_others_for_the_next():
+    screens = {0: PaneScreen(10, 3), 1: PaneScreen(10, 3)}
+    _, state = hexe_render.hexe_render(view=_view(screens, 0), previous=None)
+    screens[0].feed(b"typed")
+    screens[1].feed(b"flood")
+    data, state = hexe_render.hexe_render(
+        view=replace(_view(screens, 0), echo=True), previous=state
+    )
+    assert b"typed" in data and b"flood" not in data
+    assert screens[1].has_dirty_rows and not screens[0].has_dirty_rows
+    data, state = hexe_render.hexe_render(view=_view(screens, 0), previous=state)
+    assert b"flood" in data
+    assert not screens[1].has_dirty_rows
