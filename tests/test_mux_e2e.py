@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -134,6 +135,27 @@ def test_a_new_tab_appears_in_the_status_line(mux):
     m.wait_for(lambda s: re.search(r"0:\S+ 1:\S+\*", s), what="tab 1 active")
     m.prefix("0")
     m.wait_for(lambda s: re.search(r"0:\S+\* 1:\S+", s), what="tab 0 active")
+
+
+def test_tabs_are_counted_from_0_on_screen_by_keys_commands_list_panes_and_config_check(mux):
+    m = mux(
+        'hexe.layout { hexe.tab { name = "a", hexe.pane {} }, hexe.tab { name = "b", '
+        'hexe.split { hexe.pane {}, hexe.pane { name = "second" } } } }'
+    )
+    m.wait_for(lambda s: re.search(r"0:a\* 1:b\b", s), what="tabs 0 and 1 on the status line")
+    m.prefix("1")
+    m.wait_for(lambda s: re.search(r"0:a 1:b\*", s), what="prefix 1 to show tab 1")
+    assert m.hexe("select-tab", "0").returncode == 0
+    m.wait_for(lambda s: re.search(r"0:a\* 1:b\b", s), what="select-tab 0 to show tab 0")
+    refused = m.hexe("select-tab", "2")
+    assert refused.returncode == 1 and "no tab 2; tabs are 0..1" in refused.stderr
+    listed = json.loads(m.hexe("list-panes", "--json").stdout)
+    assert sorted((p["tab"], p["tab_name"]) for p in listed) == [(0, "a"), (1, "b"), (1, "b")]
+    assert re.search(r"^\d+ +1:b ", m.hexe("list-panes").stdout, re.MULTILINE)
+    check = m.hexe("config", "check", str(m.config)).stdout
+    assert re.search(r'^tab 0 "a"', check, re.MULTILINE)
+    assert re.search(r'^tab 1 "b"', check, re.MULTILINE)
+    assert 'tabs[1].panes[1] "second"' in check
 
 
 def test_full_pane_is_isolated_while_the_none_pane_beside_it_is_not(mux):

@@ -237,7 +237,7 @@ def render(report: dict[str, Any]) -> str:
     )
     for event, wheres in report["callbacks"].items():
         lines.append(f"on {event}: {', '.join(wheres)}")
-    for t, tab in enumerate(report["tabs"], start=1):
+    for t, tab in enumerate(report["tabs"]):  # from 0, as on the status line
         lines.append("")
         name = f' "{tab["name"]}"' if tab["name"] else ""
         lines.append(f"tab {t}{name}  ({tab['where']})")
