@@ -226,6 +226,31 @@ def test_help_overlay_lists_the_bindings(mux):
     m.wait_for(lambda s: "key bindings" not in s, what="the overlay to close")
 
 
+def test_help_overlay_pages_through_every_binding_on_a_40x12_terminal(mux):
+    from hexe.actions import DEFAULT_BINDINGS
+
+    wanted = {
+        f"{' '.join(keys).replace('prefix', 'C-b'):<14} {' '.join(map(str, (a, *args)))}"
+        for keys, (a, args) in DEFAULT_BINDINGS.items()
+    }
+    m = mux(cols=40, rows=12)
+    prompt_ready(m)
+    m.prefix("?")
+    screen = m.wait_for(f"key bindings 1-7 of {len(wanted)}")
+    assert "q: close" in screen
+    seen = screen
+    for top in range(2, len(wanted) - 6 + 1):  # one line down at a time, to the end
+        m.keys("Down")
+        seen += m.wait_for(f"key bindings {top}-{top + 6} of {len(wanted)}")
+    m.keys("Down")  # at the end already: it stays
+    m.keys("PageUp")
+    seen += m.wait_for(f"key bindings {len(wanted) - 13}-{len(wanted) - 7} of {len(wanted)}")
+    missing = [line for line in wanted if line not in seen]
+    assert not missing, f"never shown: {missing}"
+    m.keys("q")
+    m.wait_for(lambda s: "key bindings" not in s, what="the overlay to close")
+
+
 def test_copy_mode_scrolls_back_through_history(mux):
     m = mux()
     prompt_ready(m)
