@@ -10,6 +10,7 @@ import socket
 import sys
 
 import pytest
+from helpers import wait_for
 from mux import Mux, columns
 
 pytestmark = [
@@ -404,6 +405,41 @@ def test_a_split_inherits_the_isolation_of_the_pane_it_splits(mux):
     m.type("echo host-$(hostname)-$((1+1))")
     screen = m.wait_for(lambda s: re.search(r"host-(\S+)-2", s), what="the hostname")
     assert re.search(r"host-(\S+)-2", screen).group(1) == "hexe"
+
+
+def test_a_split_starts_in_the_current_directory_of_the_pane_it_splits(mux, tmp_path):
+    """As tmux's ``split-window -c '#{pane_current_path}'``; a directory the
+    server does not see at the same path (a sandbox's fresh /tmp) gives the
+    pane's start directory instead."""
+    work = tmp_path / "work dir"
+    work.mkdir()
+    m = mux(
+        'hexe.layout { hexe.tab { hexe.split { hexe.pane { name = "open", isolation = '
+        '{ profile = "none" } }, hexe.pane { name = "boxed", isolation = { profile = "balanced" } }'
+        " } } }"
+    )
+    prompt_ready(m, 2)
+
+    def panes() -> dict[int, dict]:
+        return {p["id"]: p for p in json.loads(m.hexe("list-panes", "--json").stdout)}
+
+    ids = {p["name"]: i for i, p in panes().items()}
+    start = panes()[ids["boxed"]]["cwd"]
+    m.hexe("send-keys", "-t", str(ids["open"]), f"cd '{work}'", "Enter")
+    m.hexe("send-keys", "-t", str(ids["boxed"]), "mkdir -p /tmp/inbox && cd /tmp/inbox", "Enter")
+    wait_for(lambda: panes()[ids["open"]]["cwd"] == str(work), what="cd in the open pane")
+    wait_for(lambda: panes()[ids["boxed"]]["cwd"] == "/tmp/inbox", what="cd in the boxed pane")
+    split_open = int(m.hexe("split-down", "-t", str(ids["open"]), "-P").stdout)
+    split_boxed = int(m.hexe("split-down", "-t", str(ids["boxed"]), "-P").stdout)
+
+    def started() -> bool:
+        now = panes()
+        return all(now.get(i, {}).get("state") == "running" for i in (split_open, split_boxed))
+
+    wait_for(lambda: started() and panes()[split_boxed]["cwd"], what="both splits running")
+    now = panes()
+    assert now[split_open]["cwd"] == str(work)
+    assert now[split_boxed]["cwd"] == start and start != "/tmp/inbox"
 
 
 def test_the_alternate_screen_comes_and_goes_with_the_main_screen_kept(mux):

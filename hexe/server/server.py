@@ -397,7 +397,8 @@ class Server:
         known = self.ahead_spec
         if self.ahead is None or known is None or self.config.callbacks.get("pane_spawn"):
             return None
-        if replace(spec, path="", where="") != replace(known, path="", where=""):
+        aside = {"path": "", "where": "", "cwd": None}  # the isolation does not depend on them
+        if replace(spec, **aside) != replace(known, **aside):
             return None
         return self.ahead.plan.isolation
 
@@ -738,13 +739,15 @@ class Server:
         self.layout_panes()
 
     def default_spec(self, like: Pane | None = None) -> PaneSpec:
-        """A new pane: the shell, with the isolation of the pane it splits."""
+        """A new pane: the shell, with the isolation of the pane it splits, in
+        that pane's current directory (else the directory it started in)."""
         if like is not None:
             return replace(
                 like.spec,
                 name=None,
                 title=None,
                 command=None,
+                cwd=current_directory(like) or like.spec.cwd,
                 path=f"{like.spec.path}+",
                 where="split",
             )
@@ -2107,6 +2110,29 @@ def _raise_fd_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         except (ValueError, OSError):
             pass
+
+
+def current_directory(pane: Pane) -> str | None:
+    """The directory of the pane's foreground program, as tmux's
+    ``#{pane_current_path}``, when it is the same directory at the same path
+    for the server: a sandbox's fresh ``/tmp`` or its own root is not the
+    host's, so None there (and for a pane not running)."""
+    if pane.spawn is None or not pane.alive or pane.master is None:
+        return None
+    pid = pane.spawn.pid
+    try:
+        fg: int | None = os.tcgetpgrp(pane.master)
+    except OSError:
+        fg = None
+    link = f"/proc/{fg or _command_pid(pid) or pid}/cwd"
+    path = _readlink(link)
+    if not path or not path.startswith("/"):
+        return None
+    try:
+        theirs, ours = os.stat(link), os.stat(path)
+    except OSError:  # gone, or "(deleted)"
+        return None
+    return path if (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino) else None
 
 
 def _readlink(path: str) -> str | None:
