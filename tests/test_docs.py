@@ -161,3 +161,17 @@ def test_the_readme_init_lua_passes_config_check_on_a_machine_without_nvim_or_ss
 def test_the_shipped_init_lua_passes_config_check(tmp_path):
     result = _check_on_a_bare_machine(ROOT / "config" / "init.lua", tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_no_page_speaks_of_the_projects_own_paperwork():
+    """The docs speak of the product: not of the design brief ("the seed",
+    pod-isolation.md) or of issue numbers a reader cannot look up."""
+    pages = [ROOT / "README.md", ROOT / "bench" / "README.md", ROOT / "config" / "init.lua"]
+    pages += sorted((ROOT / "docs").glob("*.md"))
+    for page in pages:
+        text = page.read_text()
+        for word in (r"\bseed\b", r"pod-isolation", r"\bissue \d", r"\(issue"):
+            found = re.search(word, text, re.IGNORECASE)
+            assert not found, (
+                f"{page.name}: {text[max(found.start() - 40, 0) : found.end() + 40]!r}"
+            )
