@@ -1659,7 +1659,7 @@ class Server:
             self.overlay_top = len(self.overlay)
         else:
             return False
-        self.overlay_top = max(self.overlay_top, 0)  # the top end: overlay_page clamps it
+        self.overlay_top = max(0, min(self.overlay_top, len(self.overlay) - 2 - page))
         return True
 
     def do_reload_config(self, client: Client | None) -> None:
