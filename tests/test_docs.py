@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from hexe import hookspecs
 
@@ -175,3 +178,15 @@ def test_no_page_speaks_of_the_projects_own_paperwork():
             assert not found, (
                 f"{page.name}: {text[max(found.start() - 40, 0) : found.end() + 40]!r}"
             )
+
+
+@pytest.mark.kernel
+def test_the_readme_tours_full_sandbox_sees_what_the_readme_says():
+    from helpers import hexe
+
+    if shutil.which("ps") is None:
+        pytest.skip("ps (procps) is not installed")
+    script = "ps -e -o comm=; hostname; ls /sys/class/net; ls -A /tmp; echo end"
+    result = hexe("run", "--profile", "full", "--", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["hexe-init", "sh", "ps", "hexe", "lo", "end"]
