@@ -251,3 +251,8 @@ def test_config_check_json_prints_errors_as_json_too(tmp_path):
     assert code == 1
     (error,) = json.loads(out)["errors"]
     assert error["line"] == 1 and "cwd=/nonexistent-hexe-dir does not exist" in error["message"]
+    code, out, _ = _check(tmp_path, "hexe.options { }\nhexe.defaults { profile = = }\n", "--json")
+    assert code == 1
+    (error,) = json.loads(out)["errors"]  # Lua's own syntax error: file and line too
+    assert error["file"].endswith("init.lua") and error["line"] == 2
+    assert error["message"] == "syntax error: unexpected symbol near '='"

@@ -196,7 +196,10 @@ def spawn_problems(
     return problems
 
 
-_WHERE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+# "init.lua:3: ...", or Lua's own "syntax error: init.lua:3: ..."
+_WHERE = re.compile(
+    r"^(?P<kind>syntax error: )?(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S
+)
 
 
 def error_json(error: str) -> dict[str, Any]:
@@ -204,7 +207,8 @@ def error_json(error: str) -> dict[str, Any]:
     match = _WHERE.match(error)
     if match is None:
         return {"file": None, "line": None, "message": error}
-    return {"file": match["file"], "line": int(match["line"]), "message": match["message"]}
+    message = (match["kind"] or "") + match["message"]
+    return {"file": match["file"], "line": int(match["line"]), "message": message}
 
 
 def _texts(exc: Exception) -> list[str]:
