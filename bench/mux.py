@@ -379,6 +379,21 @@ class Tmux(Mux):
             _kill_and_wait(pid)
 
 
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: a daemonized server's zombie waits for an init
+    that may reap it seconds later (or for us, when we are its subreaper)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def _kill_and_wait(pid: int, grace: float = 5.0) -> None:
     try:
         os.kill(pid, signal.SIGTERM)
@@ -386,9 +401,7 @@ def _kill_and_wait(pid: int, grace: float = 5.0) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return
         time.sleep(0.02)
     try:

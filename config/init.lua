@@ -136,7 +136,7 @@ hexe.key("prefix x", "close-pane")
 hexe.key("prefix c", "new-tab")
 hexe.key("prefix n", "next-tab")
 hexe.key("prefix p", "prev-tab")
-for n = 0, 9 do
+for n = 0, 9 do -- tabs count from 0, as on the status line ("0:code* 1:build")
   hexe.key("prefix " .. n, "select-tab", n)
 end
 hexe.key("prefix ,", "rename-tab")

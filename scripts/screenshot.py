@@ -149,7 +149,7 @@ def main() -> int:
         }
         command = f"{sys.executable} -m hexe mux --session main"
         subprocess.run([*tmux, "new-session", "-d", "-x", str(COLS), "-y", str(ROWS), command],
-                       env=env, check=True, cwd=str(base))
+                       env=env, check=True, cwd="/")  # "/" is in every sandbox
 
         def screen(escapes: bool = False) -> str:
             args = [*tmux, "capture-pane", "-p", "-t", "0"] + (["-e"] if escapes else [])

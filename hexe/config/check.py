@@ -195,7 +195,10 @@ def spawn_problems(
     return problems
 
 
-_WHERE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+# "init.lua:3: ...", or Lua's own "syntax error: init.lua:3: ..."
+_WHERE = re.compile(
+    r"^(?P<kind>syntax error: )?(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S
+)
 
 
 def error_json(error: str) -> dict[str, Any]:
@@ -203,7 +206,8 @@ def error_json(error: str) -> dict[str, Any]:
     match = _WHERE.match(error)
     if match is None:
         return {"file": None, "line": None, "message": error}
-    return {"file": match["file"], "line": int(match["line"]), "message": match["message"]}
+    message = (match["kind"] or "") + match["message"]
+    return {"file": match["file"], "line": int(match["line"]), "message": message}
 
 
 def _texts(exc: Exception) -> list[str]:
@@ -236,7 +240,7 @@ def render(report: dict[str, Any]) -> str:
     )
     for event, wheres in report["callbacks"].items():
         lines.append(f"on {event}: {', '.join(wheres)}")
-    for t, tab in enumerate(report["tabs"], start=1):
+    for t, tab in enumerate(report["tabs"]):  # from 0, as on the status line
         lines.append("")
         name = f' "{tab["name"]}"' if tab["name"] else ""
         lines.append(f"tab {t}{name}  ({tab['where']})")

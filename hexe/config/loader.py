@@ -1,7 +1,7 @@
 """Loading ``init.lua``: run it, then validate everything it recorded.
 
 Errors are the feature: every problem found is collected (not just the first)
-and says where (``init.lua:12``), what (``tabs[1].panes[2].isolation.memroy``),
+and says where (``init.lua:12``), what (``tabs[0].panes[1].isolation.memroy``),
 why (``is not a setting``) and what would be accepted (``did you mean
 memory?``). A config with any error is refused whole; the caller keeps
 whatever config it had.
@@ -670,8 +670,8 @@ class Loader:
 
     def layout(self, calls: list[tuple[str, list[Any]]], options: Options) -> tuple[TabSpec, ...]:
         if not calls:
-            pane = PaneSpec(path="tabs[1].panes[1]", where="built-in")
-            return (TabSpec(path="tabs[1]", where="built-in", name=None, root=pane),)
+            pane = PaneSpec(path="tabs[0].panes[0]", where="built-in")
+            return (TabSpec(path="tabs[0]", where="built-in", name=None, root=pane),)
         if len(calls) > 1:
             self.problems.add(
                 calls[1][0],
@@ -696,12 +696,13 @@ class Loader:
         for key in table.named:
             self.problems.add(where, f"layout.{key}: hexe.layout takes a list of tabs only")
         tabs = []
-        for i, item in enumerate(table.items, start=1):
+        # tabs and their panes count from 0, as on the status line and in select-tab
+        for i, item in enumerate(table.items):
             path = f"tabs[{i}]"
             if lua_type(item) != "table" or self.raw.rawget(item, NODE_KEY) is None:
                 self.problems.add(
                     where,
-                    f"layout[{i}] is {describe(item)}; use hexe.tab {{ ... }}, "
+                    f"{path} is {describe(item)}; use hexe.tab {{ ... }}, "
                     "hexe.split { ... } or hexe.pane { ... }",
                 )
                 continue
@@ -758,8 +759,8 @@ class Loader:
             self.problems.add(where, f"{tab_path}: hexe.{kind} takes a table")
             return None
         if kind == "pane":
-            counter[0] += 1
-            return self.pane(spec, f"{tab_path}.panes[{counter[0]}]", where, options)
+            counter[0] += 1  # panes count from 0 in their tab, like tabs
+            return self.pane(spec, f"{tab_path}.panes[{counter[0] - 1}]", where, options)
         return self.split(spec, tab_path, where, options, counter)
 
     def split(

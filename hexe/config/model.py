@@ -1,8 +1,9 @@
 """What a loaded ``init.lua`` says, as frozen dataclasses.
 
 Every piece remembers where it was written (``where``: ``init.lua:12``) and its
-path in the config (``tabs[1].panes[2]``), so later errors and ``hexe config
-check`` can point at it. Nothing here runs Lua or touches the kernel.
+path in the config (``tabs[0].panes[1]``: tabs and panes count from 0, as on
+screen), so later errors and ``hexe config check`` can point at it. Nothing
+here runs Lua or touches the kernel.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hexe.isolation import Layer, Profile
 class PaneSpec:
     """One pane of a layout."""
 
-    path: str  # tabs[1].panes[2]
+    path: str  # tabs[0].panes[1]: tab 0, its second pane
     where: str  # init.lua:14
     name: str | None = None
     title: str | None = None

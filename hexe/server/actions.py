@@ -223,7 +223,48 @@ class ActionsRoom:
             entry = None if binding.is_lua else ACTIONS.get(str(canonical(binding.action)))
             help_text = f" {entry.description}" if entry is not None else ""
             lines.append(f"{shown:<14} {what:<16}{help_text}".rstrip())
-        self.overlay = lines
+        self.overlay, self.overlay_top = lines, 0
+
+    # the help scrolls like a pager when the terminal is too small for it
+    OVERLAY_FOOTER = "Up/Down PgUp/PgDn: scroll; q: close"
+    OVERLAY_STEPS = {"Down": 1, "j": 1, "C-n": 1, "Up": -1, "k": -1, "C-p": -1}
+    OVERLAY_PAGES = {"PageDown": 1, "Space": 1, "C-f": 1, "PageUp": -1, "b": -1}
+
+    def overlay_room(self) -> int:
+        """Rows for the help's text: the panes' area less the box's two borders."""
+        return max(self.rows - 3, 1)
+
+    def overlay_page(self) -> list[str]:
+        """The help as shown: all of it, or a title, a page and how to scroll."""
+        lines = self.overlay or []
+        room = self.overlay_room()
+        if len(lines) <= room:
+            return lines
+        body = lines[2:]  # without the title and its blank line
+        page = max(room - 2, 1)
+        self.overlay_top = max(0, min(self.overlay_top, len(body) - page))
+        top = self.overlay_top
+        shown = body[top : top + page]
+        title = f"key bindings {top + 1}-{top + len(shown)} of {len(body)}"
+        return [title, *shown, self.OVERLAY_FOOTER] if room >= 3 else shown
+
+    def overlay_scroll(self, key: str) -> bool:
+        """Scroll the help for a paging key; False for any other key (it closes)."""
+        if self.overlay is None or len(self.overlay) <= self.overlay_room():
+            return False
+        page = max(self.overlay_room() - 2, 1)
+        if key in self.OVERLAY_STEPS:
+            self.overlay_top += self.OVERLAY_STEPS[key]
+        elif key in self.OVERLAY_PAGES:
+            self.overlay_top += self.OVERLAY_PAGES[key] * page
+        elif key in ("Home", "g"):
+            self.overlay_top = 0
+        elif key in ("End", "G"):
+            self.overlay_top = len(self.overlay)
+        else:
+            return False
+        self.overlay_top = max(0, min(self.overlay_top, len(self.overlay) - 2 - page))
+        return True
 
     def do_reload_config(self, client: Client | None) -> None:
         self.reload_config()

@@ -56,7 +56,7 @@ class FramesRoom:
             status_right=self.config.status.right,
             message=message,
             prompt=(self.prompt["label"], self.prompt["text"]) if self.prompt else None,
-            overlay=tuple(self.overlay) if self.overlay else None,
+            overlay=tuple(self.overlay_page()) if self.overlay else None,
             focused_title=focused.title if focused else "",
             focused_isolation=focused.isolation if focused else "",
             mouse=self.config.options.mouse,

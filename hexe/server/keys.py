@@ -132,9 +132,9 @@ class KeysRoom:
 
     def modal_input(self, client: Client, event: Key | Mouse | Paste) -> None:
         if self.overlay is not None:
-            if isinstance(event, Key):
+            if isinstance(event, Key) and not self.overlay_scroll(event.name):
                 self.overlay = None
-                self.dirty = True
+            self.dirty = True
             return
         if self.prompt is not None:
             if isinstance(event, Paste):

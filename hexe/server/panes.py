@@ -37,6 +37,7 @@ from hexe.server.state import (
     UNFOCUSED_BATCH,
     UNFOCUSED_REST,
     Pane,
+    current_directory,
     feed_contained,
 )
 
@@ -163,7 +164,8 @@ class PanesRoom:
         known = self.ahead_spec
         if self.ahead is None or known is None or self.config.callbacks.get("pane_spawn"):
             return None
-        if replace(spec, path="", where="") != replace(known, path="", where=""):
+        aside = {"path": "", "where": "", "cwd": None}  # the isolation does not depend on them
+        if replace(spec, **aside) != replace(known, **aside):
             return None
         return self.ahead.plan.isolation
 
@@ -442,13 +444,15 @@ class PanesRoom:
         self.layout_panes()
 
     def default_spec(self, like: Pane | None = None) -> PaneSpec:
-        """A new pane: the shell, with the isolation of the pane it splits."""
+        """A new pane: the shell, with the isolation of the pane it splits, in
+        that pane's current directory (else the directory it started in)."""
         if like is not None:
             return replace(
                 like.spec,
                 name=None,
                 title=None,
                 command=None,
+                cwd=current_directory(like) or like.spec.cwd,
                 path=f"{like.spec.path}+",
                 where="split",
             )

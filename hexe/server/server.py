@@ -104,7 +104,8 @@ class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsR
         self.message: str | None = None
         self.message_until = 0.0
         self.prompt: dict[str, Any] | None = None
-        self.overlay: list[str] | None = None
+        self.overlay: list[str] | None = None  # the help's lines, all of them
+        self.overlay_top = 0  # the first one shown when they do not fit
         self.paste_buffer = b""
         self.log = hexe_log.get_logger(session=session)
         self.listener: socket.socket | None = None

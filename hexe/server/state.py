@@ -208,6 +208,29 @@ def _raise_fd_limit() -> None:
             pass
 
 
+def current_directory(pane: Pane) -> str | None:
+    """The directory of the pane's foreground program, as tmux's
+    ``#{pane_current_path}``, when it is the same directory at the same path
+    for the server: a sandbox's fresh ``/tmp`` or its own root is not the
+    host's, so None there (and for a pane not running)."""
+    if pane.spawn is None or not pane.alive or pane.master is None:
+        return None
+    pid = pane.spawn.pid
+    try:
+        fg: int | None = os.tcgetpgrp(pane.master)
+    except OSError:
+        fg = None
+    link = f"/proc/{fg or _command_pid(pid) or pid}/cwd"
+    path = _readlink(link)
+    if not path or not path.startswith("/"):
+        return None
+    try:
+        theirs, ours = os.stat(link), os.stat(path)
+    except OSError:  # gone, or "(deleted)"
+        return None
+    return path if (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino) else None
+
+
 def _readlink(path: str) -> str | None:
     try:
         return os.readlink(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import socket
 import sys
 
 import pytest
+from support import wait_for
 from support.mux import PROMPT_RE, Mux, columns, prompt_ready
 
 pytestmark = [
@@ -131,6 +133,27 @@ def test_a_new_tab_appears_in_the_status_line(mux):
     m.wait_for(lambda s: re.search(r"0:\S+\* 1:\S+", s), what="tab 0 active")
 
 
+def test_tabs_are_counted_from_0_on_screen_by_keys_commands_list_panes_and_config_check(mux):
+    m = mux(
+        'hexe.layout { hexe.tab { name = "a", hexe.pane {} }, hexe.tab { name = "b", '
+        'hexe.split { hexe.pane {}, hexe.pane { name = "second" } } } }'
+    )
+    m.wait_for(lambda s: re.search(r"0:a\* 1:b\b", s), what="tabs 0 and 1 on the status line")
+    m.prefix("1")
+    m.wait_for(lambda s: re.search(r"0:a 1:b\*", s), what="prefix 1 to show tab 1")
+    assert m.hexe("select-tab", "0").returncode == 0
+    m.wait_for(lambda s: re.search(r"0:a\* 1:b\b", s), what="select-tab 0 to show tab 0")
+    refused = m.hexe("select-tab", "2")
+    assert refused.returncode == 1 and "no tab 2; tabs are 0..1" in refused.stderr
+    listed = json.loads(m.hexe("list-panes", "--json").stdout)
+    assert sorted((p["tab"], p["tab_name"]) for p in listed) == [(0, "a"), (1, "b"), (1, "b")]
+    assert re.search(r"^\d+ +1:b ", m.hexe("list-panes").stdout, re.MULTILINE)
+    check = m.hexe("config", "check", str(m.config)).stdout
+    assert re.search(r'^tab 0 "a"', check, re.MULTILINE)
+    assert re.search(r'^tab 1 "b"', check, re.MULTILINE)
+    assert 'tabs[1].panes[1] "second"' in check
+
+
 def test_full_pane_is_isolated_while_the_none_pane_beside_it_is_not(mux):
     m = mux(
         """
@@ -195,6 +218,31 @@ def test_help_overlay_lists_the_bindings(mux):
     m.prefix("?")
     screen = m.wait_for("key bindings")
     assert "split-right" in screen and "detach" in screen
+    m.keys("q")
+    m.wait_for(lambda s: "key bindings" not in s, what="the overlay to close")
+
+
+def test_help_overlay_pages_through_every_binding_on_a_40x12_terminal(mux):
+    from hexe.commands.registry import DEFAULT_BINDINGS
+
+    wanted = {
+        f"{' '.join(keys).replace('prefix', 'C-b'):<14} {' '.join(map(str, (a, *args)))}"
+        for keys, (a, args) in DEFAULT_BINDINGS.items()
+    }
+    m = mux(cols=40, rows=12)
+    prompt_ready(m)
+    m.prefix("?")
+    screen = m.wait_for(f"key bindings 1-7 of {len(wanted)}")
+    assert "q: close" in screen
+    seen = screen
+    for top in range(2, len(wanted) - 6 + 1):  # one line down at a time, to the end
+        m.keys("Down")
+        seen += m.wait_for(f"key bindings {top}-{top + 6} of {len(wanted)}")
+    m.keys("Down")  # at the end already: it stays
+    m.keys("PageUp")
+    seen += m.wait_for(f"key bindings {len(wanted) - 13}-{len(wanted) - 7} of {len(wanted)}")
+    missing = [line for line in wanted if line not in seen]
+    assert not missing, f"never shown: {missing}"
     m.keys("q")
     m.wait_for(lambda s: "key bindings" not in s, what="the overlay to close")
 
@@ -352,6 +400,41 @@ def test_a_split_inherits_the_isolation_of_the_pane_it_splits(mux):
     m.type("echo host-$(hostname)-$((1+1))")
     screen = m.wait_for(lambda s: re.search(r"host-(\S+)-2", s), what="the hostname")
     assert re.search(r"host-(\S+)-2", screen).group(1) == "hexe"
+
+
+def test_a_split_starts_in_the_current_directory_of_the_pane_it_splits(mux, tmp_path):
+    """As tmux's ``split-window -c '#{pane_current_path}'``; a directory the
+    server does not see at the same path (a sandbox's fresh /tmp) gives the
+    pane's start directory instead."""
+    work = tmp_path / "work dir"
+    work.mkdir()
+    m = mux(
+        'hexe.layout { hexe.tab { hexe.split { hexe.pane { name = "open", isolation = '
+        '{ profile = "none" } }, hexe.pane { name = "boxed", isolation = { profile = "balanced" } }'
+        " } } }"
+    )
+    prompt_ready(m, 2)
+
+    def panes() -> dict[int, dict]:
+        return {p["id"]: p for p in json.loads(m.hexe("list-panes", "--json").stdout)}
+
+    ids = {p["name"]: i for i, p in panes().items()}
+    start = panes()[ids["boxed"]]["cwd"]
+    m.hexe("send-keys", "-t", str(ids["open"]), f"cd '{work}'", "Enter")
+    m.hexe("send-keys", "-t", str(ids["boxed"]), "mkdir -p /tmp/inbox && cd /tmp/inbox", "Enter")
+    wait_for(lambda: panes()[ids["open"]]["cwd"] == str(work), what="cd in the open pane")
+    wait_for(lambda: panes()[ids["boxed"]]["cwd"] == "/tmp/inbox", what="cd in the boxed pane")
+    split_open = int(m.hexe("split-down", "-t", str(ids["open"]), "-P").stdout)
+    split_boxed = int(m.hexe("split-down", "-t", str(ids["boxed"]), "-P").stdout)
+
+    def started() -> bool:
+        now = panes()
+        return all(now.get(i, {}).get("state") == "running" for i in (split_open, split_boxed))
+
+    wait_for(lambda: started() and panes()[split_boxed]["cwd"], what="both splits running")
+    now = panes()
+    assert now[split_open]["cwd"] == str(work)
+    assert now[split_boxed]["cwd"] == start and start != "/tmp/inbox"
 
 
 def test_the_alternate_screen_comes_and_goes_with_the_main_screen_kept(mux):

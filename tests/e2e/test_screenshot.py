@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+pytestmark = [pytest.mark.kernel]
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshot.py"
 
 

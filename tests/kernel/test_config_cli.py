@@ -23,10 +23,10 @@ def test_config_check_prints_every_panes_effective_settings_and_their_layers():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"config: {CONFIGS / 'layout.lua'}" in out
-    assert 'tabs[1].panes[2] "untrusted"  (' in out
-    block = out.split('"untrusted"')[1].split("tabs[1].panes[3]")[0]
+    assert 'tabs[0].panes[1] "untrusted"  (' in out
+    block = out.split('"untrusted"')[1].split("tabs[0].panes[2]")[0]
     assert re.search(
-        r"profile +full +pane \(.*layout.lua:19: tabs\[1\].panes\[2\].isolation.profile", block
+        r"profile +full +pane \(.*layout.lua:19: tabs\[0\].panes\[1\].isolation.profile", block
     )
     assert re.search(r"memory +512M +pane \(", block)
     assert re.search(r"pids +100 +pane \(", block)
@@ -39,7 +39,7 @@ def test_config_check_prints_every_panes_effective_settings_and_their_layers():
 def test_config_check_shows_the_environment_layer():
     env = clean_env(SHELL="/bin/sh", HEXE_CGROUP_PIDS_MAX="77")
     out = hexe("config", "check", str(CONFIGS / "layout.lua"), env=env).stdout
-    editor = out.split('"editor"')[1].split("tabs[1].panes[2]")[0]
+    editor = out.split('"editor"')[1].split("tabs[0].panes[1]")[0]
     assert re.search(r"pids +77 +environment \(HEXE_CGROUP_PIDS_MAX\)", editor)
 
 
@@ -203,12 +203,12 @@ def test_config_check_reports_what_would_fail_at_spawn_with_file_and_line(tmp_pa
     lines = ["init.lua:" + line.split("init.lua:", 1)[1] for line in err.splitlines()]
     assert all(line.startswith("config error: ") for line in err.splitlines()), err
     assert lines == [
-        "init.lua:2: tabs[1].panes[1].command: hexe-no-such-editor is not found"
+        "init.lua:2: tabs[0].panes[0].command: hexe-no-such-editor is not found"
         + lines[0].split("is not found", 1)[1],
-        "init.lua:3: tabs[2].panes[1].cwd=/nonexistent-hexe-dir does not exist",
-        "init.lua:4: tabs[3].panes[1].isolation.mounts[1] "
+        "init.lua:3: tabs[1].panes[0].cwd=/nonexistent-hexe-dir does not exist",
+        "init.lua:4: tabs[2].panes[0].isolation.mounts[1] "
         "(ro /nonexistent-hexe-src to /data): the source /nonexistent-hexe-src does not exist",
-        "init.lua:6: tabs[4].panes[1].isolation.mounts[1] "
+        "init.lua:6: tabs[3].panes[0].isolation.mounts[1] "
         "(mask /nonexistent-hexe-secret): /nonexistent-hexe-secret does not exist, so the pane "
         "would fail to start; create it or remove the mask",
     ], err
@@ -251,3 +251,8 @@ def test_config_check_json_prints_errors_as_json_too(tmp_path):
     assert code == 1
     (error,) = json.loads(out)["errors"]
     assert error["line"] == 1 and "cwd=/nonexistent-hexe-dir does not exist" in error["message"]
+    code, out, _ = _check(tmp_path, "hexe.options { }\nhexe.defaults { profile = = }\n", "--json")
+    assert code == 1
+    (error,) = json.loads(out)["errors"]  # Lua's own syntax error: file and line too
+    assert error["file"].endswith("init.lua") and error["line"] == 2
+    assert error["message"] == "syntax error: unexpected symbol near '='"

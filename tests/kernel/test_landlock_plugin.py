@@ -94,7 +94,7 @@ def test_a_bad_landlock_setting_names_it(env, tmp_path):
     config = pane_config(tmp_path, '{ wirte = { "/tmp" } }')
     result = hexe("--config", str(config), "config", "check", env=env)
     assert result.returncode == 1
-    assert "tabs[1].panes[1].isolation.landlock.wirte" in result.stderr
+    assert "tabs[0].panes[0].isolation.landlock.wirte" in result.stderr
     assert "is not a setting" in result.stderr
 
 
@@ -119,7 +119,7 @@ def test_a_bad_tcp_scope_or_path_value_names_it(env, tmp_path, landlock, named, 
     config = pane_config(tmp_path, landlock)
     result = hexe("--config", str(config), "config", "check", env=env)
     assert result.returncode == 1
-    assert f"tabs[1].panes[1].isolation.{named}" in result.stderr, result.stderr
+    assert f"tabs[0].panes[0].isolation.{named}" in result.stderr, result.stderr
     assert problem in result.stderr
 
 

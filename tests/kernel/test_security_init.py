@@ -109,13 +109,14 @@ def test_memory_of_a_new_sandboxed_pane_holds_no_secret_typed_in_another(mux, ah
 def test_pid1_is_hexe_init_and_its_memory_is_unreadable(profile):
     script = (
         "cat /proc/1/comm; "
+        "head -c 10 /proc/1/cmdline | tr '\\0' '\\n'; "  # what ps -ef shows (docs/isolation.md)
         "for f in mem environ; do head -c1 /proc/1/$f >/dev/null 2>&1 && echo read-$f; done; "
         "readlink /proc/1/exe >/dev/null 2>&1 && echo read-exe; "
         "kill -KILL 1 2>/dev/null; echo still-here"
     )
     result = hexe("run", "--profile", profile, "--", "sh", "-c", script)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["hexe-init", "still-here"]
+    assert result.stdout.split() == ["hexe-init", "hexe-init", "still-here"]
 
 
 def _run_in_background(*args: str) -> subprocess.Popen[str]:

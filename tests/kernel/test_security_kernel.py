@@ -202,7 +202,7 @@ def test_unknown_syscall_and_action_are_refused_naming_the_setting(tmp_path):
     assert result.returncode == 1
     assert "defaults.seccomp.deny[1]=bfp is not a syscall; did you mean bpf?" in result.stderr
     assert (
-        "tabs[1].panes[1].isolation.seccomp.action=kil is not an action; did you mean kill?"
+        "tabs[0].panes[0].isolation.seccomp.action=kil is not an action; did you mean kill?"
         in result.stderr
     )
 

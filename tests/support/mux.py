@@ -110,7 +110,10 @@ class Mux:
             ],
             check=True,
             env=self.env,
-            cwd=str(base),
+            # "/": a directory every sandbox sees. One under the host's /tmp is
+            # not there in a fresh /tmp: the pane would start in / anyway, and
+            # say so on the status line for 4 s, hiding it from wait_for("[t]")
+            cwd="/",
         )
 
     # -- looking -----------------------------------------------------------------

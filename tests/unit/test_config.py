@@ -47,7 +47,7 @@ def flags(**values):
 def test_no_file_means_builtin_defaults(tmp_path):
     config = load(environ={"XDG_CONFIG_HOME": str(tmp_path), "SHELL": "/bin/zsh"})
     assert config.path is None
-    assert [p.path for p in config.panes()] == ["tabs[1].panes[1]"]
+    assert [p.path for p in config.panes()] == ["tabs[0].panes[0]"]
     assert plan_for(config, config.panes()[0], {}).argv == ("/bin/zsh",)
     assert pane_isolation(config, config.panes()[0], {}).profile == "default"
 
@@ -101,10 +101,10 @@ def test_layout_tabs_splits_and_panes_with_depth_first_paths():
     assert isinstance(root, SplitSpec) and root.direction == "right" and root.ratio == 0.6
     assert isinstance(root.children[1], SplitSpec) and root.children[1].direction == "down"
     assert [(p.path, p.name) for p in config.panes()] == [
-        ("tabs[1].panes[1]", "editor"),
-        ("tabs[1].panes[2]", "untrusted"),
-        ("tabs[1].panes[3]", "web"),
-        ("tabs[2].panes[1]", "make"),
+        ("tabs[0].panes[0]", "editor"),
+        ("tabs[0].panes[1]", "untrusted"),
+        ("tabs[0].panes[2]", "web"),
+        ("tabs[1].panes[0]", "make"),
     ]
     assert config.find_pane("editor").command == ("/bin/sh", "-c", "vi")
     assert config.find_pane("make").command == ("make", "-j4")
@@ -155,7 +155,7 @@ def test_pane_isolation_beats_environment():
     config = lua(PRECEDENCE)
     iso = pane_isolation(config, config.find_pane("p"), {"HEXE_CGROUP_PIDS_MAX": "30"})
     assert iso.limits.pids == 20
-    assert iso.sources["pids"].startswith("pane (init.lua:3: tabs[1].panes[1].isolation.pids)")
+    assert iso.sources["pids"].startswith("pane (init.lua:3: tabs[0].panes[0].isolation.pids)")
 
 
 def test_flags_beat_pane_isolation():
@@ -217,8 +217,8 @@ def test_unknown_keys_are_named_with_path_line_and_a_suggestion():
     assert errors == [
         "init.lua:2: defaults.memroy is not a setting; did you mean memory?",
         "init.lua:3: options.scrolback is not a setting; did you mean scrollback?",
-        "init.lua:7: tabs[1].panes[1].titel is not a setting; did you mean title?",
-        "init.lua:8: tabs[1].panes[2].isolation.memroy is not a setting; did you mean memory?",
+        "init.lua:7: tabs[0].panes[0].titel is not a setting; did you mean title?",
+        "init.lua:8: tabs[0].panes[1].isolation.memroy is not a setting; did you mean memory?",
     ]
 
 
@@ -244,18 +244,18 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
         '"prefix X" is the prefix key, then X',
         "hexe.on: \"pane_spwan\" is not an event; did you mean pane_spawn? "
         "events: pane_spawn, pane_exit",
-        "tabs[1].split.direction='left' is not a direction; use \"right\" (side by side) "
+        "tabs[0].split.direction='left' is not a direction; use \"right\" (side by side) "
         'or "down" (stacked)',
-        'tabs[1].panes[1].command is 7; use a string ("make -j4", run by the shell) '
+        'tabs[0].panes[0].command is 7; use a string ("make -j4", run by the shell) '
         'or a list of strings ({"make", "-j4"})',
-        "tabs[1].panes[1].title is 5; use a string",
-        'tabs[1].panes[2].isolation.cpu=50000 has no period; use "quota period" in '
+        "tabs[0].panes[0].title is 5; use a string",
+        'tabs[0].panes[1].isolation.cpu=50000 has no period; use "quota period" in '
         'microseconds ("50000 100000" is half a core, "200000 100000" two cores), '
         '"max period" or max; the period is 1000..1000000 and the quota at least 1000',
-        "tabs[1].panes[2].isolation.memory=lots is not a size; "
+        "tabs[0].panes[1].isolation.memory=lots is not a size; "
         "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max",
-        "tabs[1].panes[2].isolation.memroy is not a setting; did you mean memory?",
-        "tabs[1].panes[2].isolation.pids=0 must be greater than zero; "
+        "tabs[0].panes[1].isolation.memroy is not a setting; did you mean memory?",
+        "tabs[0].panes[1].isolation.pids=0 must be greater than zero; "
         "use a positive whole number (512) or max",
     ]
     assert all(
@@ -312,26 +312,26 @@ def test_every_error_of_a_bad_file_is_reported_at_once():
             "status.left[1]='sesion' is not a segment; did you mean session?",
         ),
         ("hexe.status { interval = 0 }", "status.interval is 0; use seconds above 0"),
-        ("hexe.layout { hexe.tab { } }", "tabs[1] holds 0 panes or splits; a tab holds one"),
+        ("hexe.layout { hexe.tab { } }", "tabs[0] holds 0 panes or splits; a tab holds one"),
         (
             "hexe.layout { hexe.tab { hexe.split { hexe.pane {} } } }",
-            "tabs[1].split holds 1 children; a split holds two",
+            "tabs[0].split holds 1 children; a split holds two",
         ),
-        ("hexe.layout { hexe.tab { hexe.tab { } } }", "tabs[1]: a tab cannot hold another tab"),
-        ("hexe.layout { 5 }", "layout[1] is 5; use hexe.tab { ... }"),
+        ("hexe.layout { hexe.tab { hexe.tab { } } }", "tabs[0]: a tab cannot hold another tab"),
+        ("hexe.layout { 5 }", "tabs[0] is 5; use hexe.tab { ... }"),
         ("hexe.layout {}", "hexe.layout has no tabs"),
         (
             "hexe.layout { hexe.pane { env = { PATH = {} } } }",
-            "tabs[1].panes[1].env.PATH is a table; use a string",
+            "tabs[0].panes[0].env.PATH is a table; use a string",
         ),
-        ('hexe.layout { hexe.pane { command = "" } }', "tabs[1].panes[1].command is empty"),
+        ('hexe.layout { hexe.pane { command = "" } }', "tabs[0].panes[0].command is empty"),
         (
             "hexe.layout { hexe.pane { isolation = 5 } }",
-            "tabs[1].panes[1].isolation is 5; use a table",
+            "tabs[0].panes[0].isolation is 5; use a table",
         ),
         (
             "hexe.layout { hexe.split { ratio = 2, hexe.pane {}, hexe.pane {} } }",
-            "tabs[1].split.ratio=2 is not accepted; use a fraction between 0 and 1",
+            "tabs[0].split.ratio=2 is not accepted; use a fraction between 0 and 1",
         ),
         ("local t = {} t.t = t hexe.defaults(t)", "defaults.t contains itself"),
         ("hexe.defaults { [true] = 1 }", "defaults has a key of type bool; keys are names"),
@@ -466,7 +466,7 @@ def test_a_callback_setting_a_bad_value_is_an_error_naming_the_callback():
     with pytest.raises(ConfigError) as info:
         pane_isolation(config, config.panes()[0], {})
     assert info.value.errors == [
-        "pane_spawn callback (init.lua:2): tabs[1].panes[1].isolation.memory=lots is not a size; "
+        "pane_spawn callback (init.lua:2): tabs[0].panes[0].isolation.memory=lots is not a size; "
         "use bytes (1073741824), a K/M/G/T suffix, binary, with or without B or iB (512M, 512MB, 512MiB, 1.5G) or max"
     ]
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from hexe.plugin import hookspecs
 
@@ -119,3 +122,71 @@ def test_version():
         [sys.executable, "-m", "hexe", "--version"], capture_output=True, text=True
     )
     assert result.stdout.strip() == f"hexe {__version__}"
+
+
+def _readme_init_lua() -> str:
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```lua\n(.*?)```", readme, re.DOTALL) if "hexe.layout" in b]
+    assert len(blocks) == 1, "the README has one init.lua example"
+    return blocks[0]
+
+
+def _check_on_a_bare_machine(path: Path, home: Path, **env: str):
+    """``hexe config check PATH`` for a user with an empty home: no ~/.ssh, no EDITOR."""
+    from support import clean_env, hexe
+
+    environ = clean_env(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), **env)
+    environ.pop("EDITOR", None)
+    environ["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # nvim or not: the example must not care
+    return hexe("config", "check", str(path), env=environ)
+
+
+def test_the_readme_init_lua_passes_config_check_on_a_machine_without_nvim_or_ssh(tmp_path):
+    example = tmp_path / "init.lua"
+    example.write_text(_readme_init_lua())
+    home = tmp_path / "home"
+    home.mkdir()
+    result = _check_on_a_bare_machine(example, home)
+    assert result.returncode == 0, result.stderr
+    assert '"editor"' in result.stdout and '"untrusted"' in result.stdout
+    # what the README says next: a mask where the directory is missing is an error
+    masked = _readme_init_lua().replace('{ ro = "~" }', '{ ro = "~" }, { mask = "~/.ssh" }')
+    example.write_text(masked)
+    result = _check_on_a_bare_machine(example, home)
+    assert result.returncode == 1
+    line = 1 + [i for i, text in enumerate(masked.splitlines()) if '"untrusted"' in text][0]
+    assert f"init.lua:{line}: tabs[0].panes[1].isolation.mounts[2]" in result.stderr
+    assert "home/.ssh does not exist" in result.stderr
+    (home / ".ssh").mkdir()
+    assert _check_on_a_bare_machine(example, home).returncode == 0
+
+
+def test_the_shipped_init_lua_passes_config_check(tmp_path):
+    result = _check_on_a_bare_machine(ROOT / "config" / "init.lua", tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_page_speaks_of_the_projects_own_paperwork():
+    """The docs speak of the product: not of the design brief ("the seed",
+    pod-isolation.md) or of issue numbers a reader cannot look up."""
+    pages = [ROOT / "README.md", ROOT / "bench" / "README.md", ROOT / "config" / "init.lua"]
+    pages += sorted((ROOT / "docs").glob("*.md"))
+    for page in pages:
+        text = page.read_text()
+        for word in (r"\bseed\b", r"pod-isolation", r"\bissue \d", r"\(issue"):
+            found = re.search(word, text, re.IGNORECASE)
+            assert not found, (
+                f"{page.name}: {text[max(found.start() - 40, 0) : found.end() + 40]!r}"
+            )
+
+
+@pytest.mark.kernel
+def test_the_readme_tours_full_sandbox_sees_what_the_readme_says():
+    from support import hexe
+
+    if shutil.which("ps") is None:
+        pytest.skip("ps (procps) is not installed")
+    script = "ps -e -o comm=; hostname; ls /sys/class/net; ls -A /tmp; echo end"
+    result = hexe("run", "--profile", "full", "--", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["hexe-init", "sh", "ps", "hexe", "lo", "end"]
