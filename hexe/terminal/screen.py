@@ -24,6 +24,7 @@ from enum import IntEnum
 
 from pyte import modes as mo
 
+from hexe.terminal.cells import BLANK
 from hexe.terminal.lines import (
     Line,
     Scrollback,
@@ -61,6 +62,17 @@ class MouseEncoding(IntEnum):
     UTF8 = 1005
     SGR = 1006  # CSI < b ; x ; y M/m
     URXVT = 1015
+
+
+def _reversed_row(row: dict | None, columns: int) -> dict:
+    """A row as DECSCNM (reverse screen) shows it: every cell's reverse video
+    flipped, blanks included (xterm swaps the colours of the whole screen)."""
+    get = row.get if row is not None else {}.get
+    return {
+        x: cell._replace(reverse=not cell.reverse)
+        for x in range(columns)
+        if (cell := get(x, BLANK)) is not None
+    }
 
 
 class PaneScreen:
@@ -205,9 +217,12 @@ class PaneScreen:
     # -- visible rows ------------------------------------------------------------
 
     def _row(self, y: int) -> Line:
-        if not 0 <= y < self._vt.lines:
-            raise IndexError(f"row {y} is outside a screen of {self._vt.lines} rows")
-        return compact(self._vt.buffer.get(y), self._vt.columns)
+        vt = self._vt
+        if not 0 <= y < vt.lines:
+            raise IndexError(f"row {y} is outside a screen of {vt.lines} rows")
+        if mo.DECSCNM in vt.mode:
+            return compact(_reversed_row(vt.buffer.get(y), vt.columns), vt.columns)
+        return compact(vt.buffer.get(y), vt.columns)
 
     def render_row(self, y: int, width: int | None = None) -> str:
         """Row ``y`` as SGR-escaped text exactly ``width`` cells wide (default

@@ -71,6 +71,7 @@ from hexe.terminal.lines import (
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
 DECCOLM = 3
+DECSCNM = 5
 MOUSE_X10 = 9
 ALT_SCREEN_47 = 47
 ALT_SCREEN_1047 = 1047
@@ -95,7 +96,6 @@ KNOWN_PRIVATE_MODES = frozenset(
     | {*MOUSE_ENCODINGS, BRACKETED_PASTE, SYNCHRONIZED_OUTPUT}
 )
 
-_BLANK_REVERSE = BLANK._replace(reverse=True)
 _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
@@ -327,7 +327,11 @@ class VTScreen(pyte.Screen):
 
     @property
     def default_char(self) -> Cell:
-        return _BLANK_REVERSE if mo.DECSCNM in self.mode else BLANK
+        """What blank cells hold. DECSCNM (reverse screen) does not change it:
+        it is a way of showing the screen, applied when a row is read
+        (:meth:`hexe.terminal.screen.PaneScreen.render_row`), so the text's
+        own reverse video survives turning it on and off (xterm, tmux)."""
+        return BLANK
 
     def new_row(self, default: Cell | None = None) -> Row:
         return Row(self.default_char if default is None else default)
@@ -425,6 +429,14 @@ class VTScreen(pyte.Screen):
                     position = length - 1
                     x = columns - 1
             end = min(length, position + columns - x)
+            if not autowrap and end == length and x + end - position >= columns:
+                # no wrap to wait for: the cursor stays on the last column (xterm, tmux)
+                row = buffer[cursor.y]
+                cells = map(glyph, data[position:end])
+                row.update(zip(range(x, x + end - position), cells, strict=True))
+                cursor.x = columns - 1
+                dirty.add(cursor.y)
+                return
             row = buffer[cursor.y]
             if end - position == 1:
                 row[x] = glyph(data[position])
@@ -447,15 +459,17 @@ class VTScreen(pyte.Screen):
                 if width == 0:
                     self._combine(char)
                 continue  # not printable
+            if width > columns:
+                continue  # a wide character on a one-column pane: dropped, as tmux does
             x = cursor.x
             if x + width > columns:
                 if autowrap:
                     self._wrap()
                     x = 0
+                elif x >= columns - 1 and width == 2 and x < columns and self._wide_at_edge(x):
+                    continue  # tmux: a wide character that cannot fit is dropped
                 else:
                     x = columns - width
-                    if x < 0:
-                        continue
             if insert:
                 cursor.x = x
                 self.insert_characters(width)
@@ -463,8 +477,14 @@ class VTScreen(pyte.Screen):
             row[x] = glyphs[char]
             if width == 2:
                 row[x + 1] = glyphs[""]
-            cursor.x = x + width
+            cursor.x = x + width if autowrap or x + width < columns else columns - 1
             self.dirty.add(cursor.y)
+
+    def _wide_at_edge(self, x: int) -> bool:
+        """Autowrap off, the cursor on the last column: whether the last two
+        columns hold a wide character already (then tmux drops the next one)."""
+        row = self.buffer.get(self.cursor.y)
+        return row is not None and dict.get(row, x) is not None and row[x].data == ""
 
     def _combine(self, char: str) -> None:
         """Attach a zero-width character to the cell before the cursor."""
@@ -857,13 +877,13 @@ class VTScreen(pyte.Screen):
         top, bottom = self.margins or Margins(0, self.lines - 1)
         if top <= self.cursor.y <= bottom:
             self._shift_down(self.cursor.y, bottom, min(count or 1, bottom - self.cursor.y + 1))
-            self.carriage_return()
+            self._settle_x()
 
     def delete_lines(self, count: int | None = None) -> None:
         top, bottom = self.margins or Margins(0, self.lines - 1)
         if top <= self.cursor.y <= bottom:
             self._shift_up(self.cursor.y, bottom, min(count or 1, bottom - self.cursor.y + 1))
-            self.carriage_return()
+            self._settle_x()
 
     def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
         if (top is None or top == 0) and bottom is None:
@@ -952,13 +972,18 @@ class VTScreen(pyte.Screen):
     def insert_characters(self, count: int | None = None) -> None:
         count = count or 1
         x = self.cursor.x
+        if x >= self.columns:
+            return
         row = self.buffer[self.cursor.y]
+        blank = self._blank()
         for column in range(self.columns - 1, x - 1, -1):
             source = column - count
             if source >= x and source in row:
                 row[column] = row[source]
-            else:
+            elif blank is row.default:
                 row.pop(column, None)
+            else:  # the inserted blanks take the background colour (BCE)
+                row[column] = blank
         self.dirty.add(self.cursor.y)
 
     # -- cursor ----------------------------------------------------------------
@@ -977,13 +1002,40 @@ class VTScreen(pyte.Screen):
 
     def cursor_to_line(self, line: int | None = None) -> None:
         """VPA; in origin mode relative to the top margin (pyte asserts there is one)."""
-        self.cursor.y = (line or 1) - 1
-        if mo.DECOM in self.mode and self.margins is not None:
-            self.cursor.y += self.margins.top
-        self.ensure_vbounds()
+        self.cursor.y = self._row_of_line(line)
         self._settle_x()
 
+    def _row_of_line(self, line: int | None) -> int:
+        """The row a CUP/VPA line number (1-based) names: in origin mode counted
+        from the top margin and clamped to the region (xterm, tmux), else
+        clamped to the screen."""
+        y = (line or 1) - 1
+        margins = self.margins
+        if mo.DECOM in self.mode and margins is not None:
+            return min(y + margins.top, margins.bottom)
+        return min(y, self.lines - 1)
+
+    def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
+        """CUP/HVP (pyte ignores a CUP past the region in origin mode; xterm clamps)."""
+        self.cursor.y = self._row_of_line(line)
+        self.cursor.x = min((column or 1) - 1, self.columns - 1)
+
+    def alignment_display(self) -> None:
+        """DECALN (``ESC # 8``): the screen filled with ``E``, margins reset,
+        the cursor home (xterm, tmux)."""
+        glyph = self._glyphs_for(BLANK)["E"]
+        self.buffer.clear()
+        for y in range(self.lines):
+            dict.update(self.buffer[y], dict.fromkeys(range(self.columns), glyph))
+        self.margins = None
+        self.cursor.x = self.cursor.y = 0
+        self.dirty.update(range(self.lines))
+
     def tab(self) -> None:
+        """HT; with a wrap pending the cursor stays waiting (xterm, tmux): the
+        next character goes to the next row."""
+        if self.cursor.x >= self.columns:
+            return
         super().tab()
         self.cursor.x = min(self.cursor.x, self.columns - 1)
 
@@ -1014,13 +1066,29 @@ class VTScreen(pyte.Screen):
         self.savepoints = [self._savepoint()]
 
     def restore_cursor(self) -> None:
-        """DECRC: the slot stays, so restoring twice gives the same position."""
+        """DECRC: the slot stays, so restoring twice gives the same position.
+        Origin mode comes back as saved, on or off, and a wrap that was
+        pending is pending again; autowrap (DECAWM) is left as it is. With nothing
+        saved, the cursor goes home in the default attributes and character
+        sets (xterm, tmux)."""
         if not self.savepoints:
-            super().restore_cursor()
+            self.mode.discard(mo.DECOM)
+            self.cursor.x = self.cursor.y = 0
+            self.cursor.attrs = self.default_char
+            self.g0_charset = cs.LAT1_MAP
+            self.g1_charset = cs.VT100_MAP
+            self.charset = 0
             return
         saved = self.savepoints[-1]
         keep = saved._replace(cursor=copy.copy(saved.cursor))
+        wrap = mo.DECAWM in self.mode
         super().restore_cursor()
+        if saved.origin:
+            self.mode.add(mo.DECOM)
+        else:
+            self.mode.discard(mo.DECOM)
+        if not wrap:  # DECAWM is not part of what DECSC saves (xterm's DECSC_FLAGS, tmux)
+            self.mode.discard(mo.DECAWM)
         self.savepoints = [keep]
 
     # -- modes -----------------------------------------------------------------
@@ -1037,6 +1105,9 @@ class VTScreen(pyte.Screen):
                 self.save_cursor()
             elif mode == DECCOLM:
                 self._column_mode()
+            elif mode == DECSCNM:
+                self.mode.add(mo.DECSCNM)
+                self.dirty.update(range(self.lines))
             elif mode in MOUSE_TRACKING or mode in MOUSE_ENCODINGS:
                 group = MOUSE_TRACKING if mode in MOUSE_TRACKING else MOUSE_ENCODINGS
                 self.mode.difference_update(_private(m) for m in group)
@@ -1058,6 +1129,9 @@ class VTScreen(pyte.Screen):
                 self.restore_cursor()
             elif mode == DECCOLM:
                 self._column_mode()
+            elif mode == DECSCNM:
+                self.mode.discard(mo.DECSCNM)
+                self.dirty.update(range(self.lines))
             elif mode in MOUSE_TRACKING:
                 # Turning off any tracking mode turns mouse reporting off (xterm, tmux).
                 self.mode.difference_update(_private(m) for m in MOUSE_TRACKING)
