@@ -8,7 +8,7 @@ in raw mode (``stty raw -opost``: the bytes arrive as they are); then
 ``tests/conformance/programs.json`` (real programs, see ``--programs``).
 
     python3 scripts/conformance_record.py              # the synthetic cases
-    python3 scripts/conformance_record.py --programs   # record real programs too
+    python3 scripts/conformance_record.py --programs   # the real programs instead
 
 The test suite imports :func:`tmux_screens` to run a subset live.
 """
@@ -110,12 +110,15 @@ def record_synthetic() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--programs", action="store_true", help="record real programs too")
+    parser.add_argument(
+        "--programs", action="store_true", help="record the real programs (programs.json) instead"
+    )
     args = parser.parse_args()
     if tmux_version() is None:
         sys.exit("conformance_record: tmux is not installed (apt-get install tmux)")
-    record_synthetic()
-    if args.programs:
+    if not args.programs:
+        record_synthetic()
+    else:
         from conformance_programs import record_programs
 
         record_programs()

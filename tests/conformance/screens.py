@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from pyte.charsets import VT100_MAP
 from wcwidth import wcwidth
 
 from hexe.terminal import PaneScreen
@@ -115,9 +116,14 @@ def from_hexe(screen: PaneScreen) -> Seen:
 
 
 def from_capture(lines: list[str], cursor: tuple[int, int]) -> Seen:
-    """The screen as ``tmux capture-pane -p -e`` wrote it (one string per row)."""
+    """The screen as ``tmux capture-pane -p -e`` wrote it (one string per row).
+
+    tmux writes DEC line-drawing cells as their ASCII letters between SO and
+    SI; they are read back as the characters they show (pyte's VT100 map,
+    which hexe draws with)."""
     fg = bg = ""
     flags: set[str] = set()
+    acs = False  # between SO and SI: DEC special graphics, written as ASCII
     texts, attrs = [], []
     for line in lines:
         chars: list[str] = []
@@ -126,6 +132,11 @@ def from_capture(lines: list[str], cursor: tuple[int, int]) -> Seen:
         for match in [*_SGR.finditer(line), None]:
             stop = match.start() if match else len(line)
             for char in line[position:stop]:
+                if char in "\x0e\x0f":
+                    acs = char == "\x0e"
+                    continue
+                if acs:
+                    char = char.translate(VT100_MAP)
                 if chars and _joins(char):
                     chars[-1] += char
                     continue

@@ -22,10 +22,6 @@ PENDING = (
     "cursor.c): the cursor is on the last column; tmux keeps it one past the last "
     "column and moves from there"
 )
-ACS = (
-    "tmux keeps DEC line-drawing characters as ASCII with a charset flag and "
-    "capture-pane prints the ASCII; on screen (and in xterm) they are box drawing"
-)
 
 
 def fill(*changes: tuple[int, str]) -> list[str]:
@@ -81,15 +77,6 @@ expect(
     "deleting the left half of a wide character leaves its right half as a blank "
     "(xterm); tmux's capture-pane skips the orphan half, shifting the text left",
 )
-expect("DEC special graphics G0", ["┌──┐", "│  │", "└──┘ok"], (6, 2), ACS)
-expect("DEC special graphics G1 with SO SI", ["┌─┐ lqk"], (7, 0), ACS)
-expect(
-    "DEC special graphics all",
-    ["◆▒␉␌␍␊°±░␋┘┐┌└┼⎺⎻─⎼⎽", "├┤┴┬│≤≥π≠£·"],
-    (11, 1),
-    ACS + " ('h' is shown as a board of squares, as ncurses' ACS_BOARD means it)",
-)
-expect("DECSC saves charset", fill((0, "──│┘3456789abcdefghi")), (4, 0), ACS)
 expect(
     "REP after a wide char",
     ["日日日"],
