@@ -12,6 +12,7 @@ at once.
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 from hexe import hookimpl
 from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
-from hexe.terminal.lines import cut, text_width
+from hexe.terminal.lines import clip, clip_start, cut, fit, text_width
 
 NAME = "render"
 RESET = "\x1b[0m"
@@ -130,15 +131,20 @@ def _copy_rows(pane: Any) -> list[str]:
     return out
 
 
+# Controls in a segment (a tab name, a title a program set) would move the
+# outer terminal's cursor: they are dropped. Widths below are display widths.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _segment(name: Any, view: Any) -> str:
     if not isinstance(name, str):  # a Lua function
         try:
             value = view.runtime.call(name)
         except Exception as exc:  # noqa: BLE001 - a user's function must not break drawing
-            return f"<{exc}>"
-        return "" if value is None else str(value)
+            return _CONTROLS.sub("", f"<{exc}>")
+        return "" if value is None else _CONTROLS.sub("", str(value))
     text = view.hooks.hexe_status_segment(name=name, view=view)
-    return "" if text is None else text
+    return "" if text is None else _CONTROLS.sub("", text)
 
 
 def _status_line(view: Any) -> tuple[str, int | None]:
@@ -146,26 +152,27 @@ def _status_line(view: Any) -> tuple[str, int | None]:
     cols = view.cols
     if view.prompt is not None:
         label, text = view.prompt
-        line = f"{label}: {text}"
-        shown = line[-(cols - 1) :] if len(line) >= cols else line
-        return MESSAGE_STYLE + shown.ljust(cols)[:cols] + RESET, len(shown)
+        line = _CONTROLS.sub("", f"{label}: {text}")
+        shown = clip_start(line, cols - 1)  # the end, where the typing is
+        return MESSAGE_STYLE + fit(shown, cols) + RESET, text_width(shown)
     if view.message:
-        return MESSAGE_STYLE + view.message.ljust(cols)[:cols] + RESET, None
+        return MESSAGE_STYLE + fit(_CONTROLS.sub("", view.message), cols) + RESET, None
     left = " ".join(s for s in (_segment(n, view) for n in view.status_left) if s)
     right = " ".join(s for s in (_segment(n, view) for n in view.status_right) if s)
-    space = cols - len(left) - len(right)
+    left = clip(left, cols)
+    space = cols - text_width(left) - text_width(right)
     if space < 1:
-        right = right[: max(cols - len(left) - 1, 0)]
-        space = cols - len(left) - len(right)
-    line = (left + " " * max(space, 0) + right)[:cols]
-    return STATUS_STYLE + line.ljust(cols) + RESET, None
+        right = clip(right, max(cols - text_width(left) - 1, 0))
+        space = cols - text_width(left) - text_width(right)
+    line = left + " " * max(space, 0) + right
+    return STATUS_STYLE + fit(line, cols) + RESET, None
 
 
 def _overlay(view: Any, lines: list[str]) -> None:
     """Draw the help box centred over the panes (pieces appended to the rows)."""
     body = list(view.overlay)
     area = max(view.rows - 1, 1)
-    width = min(max(len(line) for line in body) + 4, view.cols)
+    width = min(max(text_width(line) for line in body) + 4, view.cols)
     height = min(len(body) + 2, area)
     x0 = max((view.cols - width) // 2, 0)
     y0 = max((area - height) // 2, 0)
@@ -174,7 +181,7 @@ def _overlay(view: Any, lines: list[str]) -> None:
         if i == 0 or i == height - 1:
             text = "+" + "-" * (width - 2) + "+"
         else:
-            text = "| " + shown[i - 1].ljust(width - 4)[: width - 4] + " |"
+            text = "| " + fit(shown[i - 1], width - 4) + " |"
         lines[y0 + i] += f"\x1b[{y0 + i + 1};{x0 + 1}H" + "\x1b[0;7m" + text + RESET
 
 
@@ -197,8 +204,8 @@ def hexe_render(view: Any, previous: Any) -> tuple[bytes, Any]:
         elif pane.notice:
             tag = f"[{pane.notice}]"
             ty = rect.y + rect.rows - 1
-        if tag and len(tag) <= rect.cols:
-            x = rect.x + rect.cols - len(tag)
+        if tag and text_width(tag) <= rect.cols:
+            x = rect.x + rect.cols - text_width(tag)
             lines[ty] += f"\x1b[{ty + 1};{x + 1}H" + NOTICE_STYLE + tag + RESET
     for gone in set(_cache) - set(view.known_panes):
         del _cache[gone]  # closed panes; background tabs' panes keep their rows
