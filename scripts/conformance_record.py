@@ -97,6 +97,40 @@ def tmux_screens(cases: dict[str, tuple[bytes, int, int]], batch: int = 16) -> d
     return out
 
 
+_ANSWERS = r"""
+import json, os, select, sys, tty
+fd = sys.stdin.fileno()
+tty.setraw(fd)
+answers = {}
+for query in json.load(open(sys.argv[1])):
+    os.write(1, query.encode())
+    ready, _, _ = select.select([fd], [], [], 1.0)
+    answers[query] = os.read(fd, 256).decode() if ready else ""
+json.dump(answers, open(sys.argv[2], "w"))
+os.system("tmux wait-for -S answered")
+"""
+
+
+def tmux_answers(queries: list[str], cols: int = 80, rows: int = 24) -> dict[str, str]:
+    """What tmux answers a program for each query ("" for no answer within a second)."""
+    socket = f"hexe-conformance-{os.getpid()}-{time.monotonic_ns()}"
+    with tempfile.TemporaryDirectory(prefix="hexe-conformance-") as scratch:
+        root = Path(scratch)
+        (root / "ask.py").write_text(_ANSWERS)
+        (root / "queries.json").write_text(json.dumps(queries))
+        command = (
+            f"{sys.executable} {root / 'ask.py'} {root / 'queries.json'} {root / 'answers.json'};"
+            " exec sleep 600"
+        )
+        try:
+            _tmux(socket, "new-session", "-d", "-x", str(cols), "-y", str(rows), command,
+                  scratch=scratch)  # fmt: skip
+            _tmux(socket, "wait-for", "answered", scratch=scratch)
+            return json.loads((root / "answers.json").read_text())
+        finally:
+            _tmux(socket, "kill-server", check=False, scratch=scratch)
+
+
 def record_synthetic() -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     from conformance.cases import CASES

@@ -200,6 +200,7 @@ class Parser:
             "?$p": lambda *a: s.request_mode(*a[:1], private=True),
             "$p": lambda *a: s.request_mode(*a[:1]),
             ">c": s.report_secondary_attributes,
+            ">q": s.report_version,
             " q": s.set_cursor_style,
             "!p": s.soft_reset,
         }

@@ -1190,10 +1190,25 @@ class VTScreen(pyte.Screen):
         elif mode == 5 and not kwargs.get("private"):
             self.write_process_input("\x1b[0n")
 
+    def report_device_attributes(self, mode: int = 0, **kwargs: Any) -> None:
+        """Primary DA (``CSI c``, ``ESC Z``): a VT100 with advanced video, as
+        tmux answers (pyte says VT102)."""
+        if mode == 0 and not kwargs.get("private"):
+            self.write_process_input("\x1b[?1;2c")
+
     def report_secondary_attributes(self, *params: int) -> None:
-        """Secondary DA (``CSI > c``): a plain VT100, firmware 0."""
+        """Secondary DA (``CSI > c``): tmux's answer (terminal type 84, ``T``),
+        so that programs treat a hexe pane as they treat a tmux pane."""
         if not params or params[0] == 0:
-            self.write_process_input("\x1b[>0;0;0c")
+            self.write_process_input("\x1b[>84;0;0c")
+
+    def report_version(self, *params: int) -> None:
+        """XTVERSION (``CSI > q``): ``DCS > | hexe <version> ST``, as tmux
+        names itself."""
+        if not params or params[0] == 0:
+            from hexe import __version__
+
+            self.write_process_input(f"\x1bP>|hexe {__version__}\x1b\\")
 
     def request_mode(self, mode: int = 0, private: bool = False) -> None:
         """DECRQM (``CSI ? n $ p``): 1 set, 2 reset, 0 not recognised."""

@@ -23,6 +23,8 @@ from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn bel
 from hexe.terminal.lines import clip, clip_start, cut, fit, text_width
 
 NAME = "render"
+#: Seconds a pane's synchronized update (DECSET 2026) may hold its rows.
+SYNC_TIMEOUT = 1.0
 RESET = "\x1b[0m"
 STATUS_STYLE = "\x1b[30;42m"
 MESSAGE_STYLE = "\x1b[30;43m"
@@ -57,6 +59,8 @@ class PaneRows:
     cols: int
     rows: list[str] = field(default_factory=list)
     frame: int = -1
+    #: when the program was first seen inside a synchronized update (DECSET 2026)
+    sync_since: float | None = None
 
 
 @dataclass
@@ -89,6 +93,8 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
         dirty: set[int] = set(range(screen.rows))
     elif entry.frame == _frame["n"] or (echo and not pane.focused):
         return entry.rows  # an echo frame: its dirty rows wait for the next frame
+    elif _holding(entry, screen):
+        return entry.rows  # a synchronized update: shown when it ends
     else:
         dirty = screen.take_dirty()
     for y in dirty:
@@ -96,6 +102,20 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
             entry.rows[y] = screen.render_row(y, cols)
     entry.frame = _frame["n"]
     return entry.rows
+
+
+def _holding(entry: PaneRows, screen: Any) -> bool:
+    """Whether the program is in a synchronized update (DECSET 2026) begun less
+    than :data:`SYNC_TIMEOUT` ago: its rows are shown as they were before it,
+    so a frame it draws in pieces appears whole (tmux does the same, with
+    the same limit, so a program that never ends one cannot freeze its pane)."""
+    if not getattr(screen, "synchronized_output", False):
+        entry.sync_since = None
+        return False
+    now = time.monotonic()
+    if entry.sync_since is None:
+        entry.sync_since = now
+    return now - entry.sync_since < SYNC_TIMEOUT
 
 
 def _copy_rows(pane: Any) -> list[str]:
@@ -242,16 +262,32 @@ def hexe_render(view: Any, previous: Any) -> tuple[bytes, Any]:
         # (ECH, the session's width only: a larger terminal keeps what is beyond)
         out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[{view.cols}X" + lines[y])
     out.append(_cursor(view, prompt_x))
+    if any(pane.screen.take_bell() for pane in view.panes if hasattr(pane.screen, "take_bell")):
+        out.append("\x07")  # a pane rang: the outer terminal rings (once a frame)
     data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
     return data.encode(), ClientState(view.cols, view.rows, lines, modes)
 
 
 def _modes(view: Any) -> str:
-    """Terminal modes mirrored from the focused pane (cursor keys), and ours (mouse, paste)."""
+    """Terminal modes mirrored from the focused pane (cursor keys, cursor
+    shape, focus events), and ours (mouse, paste). Sent when they change.
+
+    Focus events (DECSET 1004) are asked of the outer terminal only while the
+    focused pane's program wants them: the terminal's ``ESC [ I`` / ``ESC [ O``
+    then reach that program as any unbound input does."""
     focused = next((p for p in view.panes if p.focused), None)
-    app_cursor = bool(focused and focused.screen.application_cursor)
+    screen = focused.screen if focused is not None else None
+    app_cursor = bool(screen and screen.application_cursor)
     mouse = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" if view.mouse else "\x1b[?1002l\x1b[?1000l"
-    return mouse + "\x1b[?2004h" + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+    style = getattr(screen, "cursor_style", 0) or 0
+    focus = "\x1b[?1004h" if getattr(screen, "focus_events", False) else "\x1b[?1004l"
+    return (
+        mouse
+        + "\x1b[?2004h"
+        + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+        + f"\x1b[{style} q"
+        + focus
+    )
 
 
 def _cursor(view: Any, prompt_x: int | None) -> str:
