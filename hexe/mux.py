@@ -41,12 +41,17 @@ def mux_command(
 
     def start(path: Path, lock_fd: int) -> None:
         config = load_config(config_path, environ=environ, pm=pm)  # errors reach this terminal
+        size = _terminal_size()
 
         def serve() -> None:
             from hexe.server.server import Server
 
             hexe_log.configure(log_level, log_file)
             server = Server(session, config, pm, path, environ)
+            # The first screen is whole: the layout's panes start at the size of
+            # the terminal that starts the session, not at a default replaced a
+            # moment later (their first output would be cut or wrapped wrongly).
+            server.cols, server.rows = size
             server.listen()
             server.serve()
 
@@ -63,3 +68,15 @@ def mux_command(
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return 130
+
+
+def _terminal_size() -> tuple[int, int]:
+    """The size of the terminal ``hexe mux`` runs in, as the client will
+    report it (at least 1x2), or 80x24 when it has none."""
+    for fd in (0, 1, 2):
+        try:
+            size = os.get_terminal_size(fd)
+        except OSError:
+            continue
+        return max(size.columns, 1), max(size.lines, 2)
+    return 80, 24

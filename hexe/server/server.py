@@ -333,7 +333,13 @@ class Server:
         self.sel.register(master, selectors.EVENT_READ, ("pty", pane))
         assert spawn.status_fd is not None
         self.sel.register(spawn.status_fd, selectors.EVENT_READ, ("status", pane))
-        log.info("pane_spawning", profile=plan.isolation.profile, argv=list(plan.argv))
+        log.info(
+            "pane_spawning",
+            profile=plan.isolation.profile,
+            argv=list(plan.argv),
+            cols=cols,
+            rows=rows,
+        )
         return pane
 
     # -- the sandbox of the next split, prepared ahead ------------------------------
