@@ -20,12 +20,16 @@ import pty
 import select
 import struct
 import subprocess
+import sys
 import tempfile
 import termios
 import time
 from pathlib import Path
 
-from conformance_record import FIXTURES, tmux_screens, tmux_version
+from conformance_record import FIXTURES, ROOT, tmux_screens, tmux_version
+
+sys.path.insert(0, str(ROOT))
+from hexe.terminal import PaneScreen  # noqa: E402
 
 COLS, ROWS = 40, 12
 
@@ -93,15 +97,41 @@ PROGRAMS: dict[str, tuple[list[str], list[bytes]]] = {
 }
 
 
-def _run(argv: list[str], keys: list[bytes], cwd: Path) -> bytes:
+#: vttest menus whose screens can be checked as text: each screen (up to
+#: "Push <RETURN>") becomes a fixture, the bytes up to it fed at 80x24.
+VTTEST_MENUS = {"1": 6, "2": 14, "3": 3, "8": 9, "9": 6}
+
+
+def _run_vttest(menu: str, screens: int, cwd: Path) -> tuple[bytes, list[int]]:
+    """vttest's menu ``menu``: its output, and where each of its first
+    ``screens`` screens is complete (the offset before the key that leaves it)."""
+    ends: list[int] = []
+    keys = [f"{menu}\r".encode()] + [b"\r"] * screens
+    out = _run(["vttest"], keys, cwd, 80, 24, ends, answer=True)
+    return out, ends[1:]
+
+
+def _run(
+    argv: list[str],
+    keys: list[bytes],
+    cwd: Path,
+    cols: int = COLS,
+    rows: int = ROWS,
+    ends: list[int] | None = None,
+    answer: bool = False,
+) -> bytes:
+    """The program's output; ``ends`` gets the offset before each key;
+    ``answer``: its queries (DA, DSR) are answered by a hexe pane screen, as
+    vttest needs (else it takes the first key for the answer)."""
+    screen = PaneScreen(cols, rows) if answer else None
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(cwd)
         env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
         env.pop("TMUX", None)
-        env["COLUMNS"], env["LINES"] = str(COLS), str(ROWS)
+        env["COLUMNS"], env["LINES"] = str(cols), str(rows)
         os.execvpe(argv[0], argv, env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     out = bytearray()
     pending = list(keys)
     deadline = time.monotonic() + 20
@@ -115,7 +145,14 @@ def _run(argv: list[str], keys: list[bytes], cwd: Path) -> bytes:
             if not chunk:
                 break
             out += chunk
+            if screen is not None:
+                screen.feed(chunk)
+                reply = screen.take_responses()
+                if reply:
+                    os.write(fd, reply)
         elif pending:
+            if ends is not None:
+                ends.append(len(out))
             os.write(fd, pending.pop(0))
         elif not keys:
             continue
@@ -133,18 +170,29 @@ def record_programs() -> None:
         root = Path(scratch)
         _setup(root)
         recorded = {name: _run(argv, keys, root) for name, (argv, keys) in PROGRAMS.items()}
-    screens = tmux_screens({name: (data, COLS, ROWS) for name, data in recorded.items()})
+        vttest = {menu: _run_vttest(menu, count, root) for menu, count in VTTEST_MENUS.items()}
+    sizes = {name: (COLS, ROWS) for name in recorded}
+    cut = {}
+    for menu, (data, ends) in vttest.items():
+        for i, end in enumerate(ends):
+            name = f"vttest {menu}.{i + 1}"
+            cut[name] = (menu, end)
+            recorded[name] = data[:end]
+            sizes[name] = (80, 24)
+    screens = tmux_screens({name: (data, *sizes[name]) for name, data in recorded.items()})
+    fixtures = {}
+    for name, data in recorded.items():
+        fixture = {"size": list(sizes[name])}
+        if name in cut:  # a prefix of one recording of its menu
+            fixture["run"], fixture["end"] = cut[name]
+        else:
+            fixture["hex"] = data.hex()
+        fixture["lines"], fixture["cursor"] = screens[name]["lines"], screens[name]["cursor"]
+        fixtures[name] = fixture
     document = {
         "tmux": tmux_version(),
-        "programs": {
-            name: {
-                "size": [COLS, ROWS],
-                "hex": data.hex(),
-                "lines": screens[name]["lines"],
-                "cursor": screens[name]["cursor"],
-            }
-            for name, data in recorded.items()
-        },
+        "runs": {f"{menu}": data.hex() for menu, (data, _) in vttest.items()},
+        "programs": fixtures,
     }
     (FIXTURES / "programs.json").write_text(
         json.dumps(document, indent=1, ensure_ascii=False) + "\n"

@@ -61,6 +61,9 @@ def tmux_screens(cases: dict[str, tuple[bytes, int, int]], batch: int = 16) -> d
             return _tmux(socket, *args, check=check, scratch=scratch)
 
         try:
+            # a session that outlives the cases': the server must not exit
+            # (and race the next batch's new-session) when a batch is done
+            tmux("new-session", "-d", "-s", "keep", "exec sleep 600")
             for start in range(0, len(names), batch):
                 group = names[start : start + batch]
                 for i, name in enumerate(group):

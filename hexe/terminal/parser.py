@@ -201,6 +201,7 @@ class Parser:
             "$p": lambda *a: s.request_mode(*a[:1]),
             ">c": s.report_secondary_attributes,
             ">q": s.report_version,
+            "*y": s.request_checksum,
             " q": s.set_cursor_style,
             "!p": s.soft_reset,
         }

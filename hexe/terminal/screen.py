@@ -78,9 +78,14 @@ def _reversed_row(row: dict | None, columns: int) -> dict:
 class PaneScreen:
     """A pane's terminal screen with scrollback. Feed it PTY output; read rows."""
 
-    def __init__(self, cols: int, rows: int, scrollback: int = 10_000) -> None:
+    def __init__(
+        self, cols: int, rows: int, scrollback: int = 10_000, *, answer_checksums: bool = False
+    ) -> None:
+        """``answer_checksums``: answer DECRQCRA (a checksum of part of this
+        screen, which esctest reads the screen with); off by default."""
         self.history = Scrollback(scrollback)
         self._vt = VTScreen(max(1, cols), max(1, rows), self.history)
+        self._vt.answer_checksums = answer_checksums
         self._parser = Parser(self._vt)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 

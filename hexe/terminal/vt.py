@@ -318,6 +318,9 @@ class VTScreen(pyte.Screen):
         self.application_keypad = False
         self.cursor_style = 0
         self.last_char = ""
+        #: answer DECRQCRA (a checksum of a rectangle of this screen): off by
+        #: default, as a program could otherwise read back what is on screen
+        self.answer_checksums = False
         self._glyphs: Glyphs | None = None
         self._glyph_tables: dict[Cell, Glyphs] = {}
         super().__init__(columns, lines)
@@ -1230,6 +1233,32 @@ class VTScreen(pyte.Screen):
             del self.title_stack[:-_TITLE_STACK_LIMIT]
         elif operation == 23 and self.title_stack:
             self.title = self.title_stack.pop()
+
+    def request_checksum(self, pid: int = 0, page: int = 0, *rect: int) -> None:
+        """DECRQCRA (``CSI Pid ; Pp ; Pt ; Pl ; Pb ; Pr * y``), when
+        :attr:`answer_checksums` is on: ``DCS Pid ! ~ XXXX ST``, the 16-bit sum
+        of the characters in the rectangle of *this* screen (1-based, relative
+        to the margins in origin mode; a cell never written or erased counts
+        0, as in xterm). The rectangle is clamped to the screen, so an answer
+        costs at most one pass over it."""
+        if not self.answer_checksums:
+            return
+        top, left, bottom, right = (list(rect) + [0, 0, 0, 0])[:4]
+        offset = self.margins.top if mo.DECOM in self.mode and self.margins else 0
+        top = max(top or 1, 1) + offset
+        left = max(left or 1, 1)
+        bottom = min(bottom + offset if bottom else self.lines, self.lines)
+        right = min(right or self.columns, self.columns)
+        total = 0
+        for y in range(top - 1, bottom):
+            row = self.buffer.get(y)
+            if not row:
+                continue
+            for x in range(left - 1, right):
+                cell = dict.get(row, x)
+                if cell is not None and cell.data:
+                    total += ord(cell.data[0])
+        self.write_process_input(f"\x1bP{pid}!~{total & 0xFFFF:04X}\x1b\\")
 
     def set_cursor_style(self, style: int | None = None) -> None:
         """DECSCUSR (``CSI n SP q``): 0/1 blinking block ... 6 steady bar."""
