@@ -41,6 +41,7 @@ def _program_bytes(fixture: dict) -> bytes:
         return bytes.fromhex(fixture["hex"])
     return _RUNS[fixture["run"]][: fixture["end"]]
 
+
 SYNTHETIC = [name for name in CASES if name not in DIFFERS_FROM_TMUX]
 
 

@@ -273,7 +273,8 @@ class Parser:
                     else:
                         # kept whole, every later read would copy and rescan it:
                         # quadratic in small reads. Drop it, skip to its end.
-                        self.skipping = "csi" if data[position + 1 : position + 2] == "[" else "string"
+                        csi = data[position + 1 : position + 2] == "["
+                        self.skipping = "csi" if csi else "string"
                         if self.skipping == "string" and data.endswith("\x1b"):
                             self.pending = "\x1b"  # perhaps the start of its ST
                     return

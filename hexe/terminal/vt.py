@@ -32,7 +32,7 @@ import copy
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import itemgetter
 from typing import Any
@@ -248,10 +248,12 @@ def _fill_row(row: dict, text: str, runs) -> None:
 
 @dataclass
 class _PutAside:
-    """The main screen while the alternate one is shown."""
+    """The main screen while the alternate one is shown: its rows, its cursor
+    and its DECSC slot (each screen has its own, as in xterm)."""
 
     buffer: defaultdict
     cursor: Savepoint
+    savepoints: list = field(default_factory=list)
 
 
 def _is_blank(row: Row | None, columns: int) -> bool:
@@ -1152,7 +1154,8 @@ class VTScreen(pyte.Screen):
 
     def _enter_alternate(self, mode: int) -> None:
         if self.put_aside is None:
-            self.put_aside = _PutAside(self.buffer, self._savepoint())
+            self.put_aside = _PutAside(self.buffer, self._savepoint(), self.savepoints)
+            self.savepoints = []
             self.buffer = defaultdict(self.new_row)
             self.dirty.update(range(self.lines))
         self.mode.add(_private(mode))
@@ -1164,6 +1167,7 @@ class VTScreen(pyte.Screen):
             return
         self.put_aside = None
         self.buffer = main.buffer
+        self.savepoints = main.savepoints
         if restore_cursor:
             saved = main.cursor
             self.cursor = saved.cursor
@@ -1238,8 +1242,8 @@ class VTScreen(pyte.Screen):
         """DECRQCRA (``CSI Pid ; Pp ; Pt ; Pl ; Pb ; Pr * y``), when
         :attr:`answer_checksums` is on: ``DCS Pid ! ~ XXXX ST``, the 16-bit sum
         of the characters in the rectangle of *this* screen (1-based, relative
-        to the margins in origin mode; a cell never written or erased counts
-        0, as in xterm). The rectangle is clamped to the screen, so an answer
+        to the margins in origin mode; a blank cell counts as a space, as in
+        xterm since patch 279). The rectangle is clamped to the screen, so an answer
         costs at most one pass over it."""
         if not self.answer_checksums:
             return
@@ -1250,13 +1254,15 @@ class VTScreen(pyte.Screen):
         bottom = min(bottom + offset if bottom else self.lines, self.lines)
         right = min(right or self.columns, self.columns)
         total = 0
+        width = max(right - left + 1, 0)
         for y in range(top - 1, bottom):
             row = self.buffer.get(y)
             if not row:
+                total += 32 * width  # blanks
                 continue
             for x in range(left - 1, right):
-                cell = dict.get(row, x)
-                if cell is not None and cell.data:
+                cell = row[x]
+                if cell.data:  # (the right half of a wide character counts 0)
                     total += ord(cell.data[0])
         self.write_process_input(f"\x1bP{pid}!~{total & 0xFFFF:04X}\x1b\\")
 
@@ -1291,6 +1297,7 @@ class VTScreen(pyte.Screen):
         cursors = [self.cursor] + [s.cursor for s in self.savepoints]
         if main is not None:
             cursors.append(main.cursor.cursor)
+            cursors += [s.cursor for s in main.savepoints]
         for cursor in cursors:
             cursor.x = min(cursor.x, columns - 1)
             cursor.y = min(cursor.y, lines - 1)

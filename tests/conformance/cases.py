@@ -237,6 +237,10 @@ case("DECSTR keeps text", FILL + f"{CSI}1;31m{CSI}!px")
 case("DECSET 1049 and back", FILL + f"{CSI}?1049h{CSI}Halt screen{CSI}?1049lx")
 case("DECSET 47 and back", FILL + f"{CSI}?47h{CSI}Halt{CSI}?47lx")
 case("DECSET 1047 clears on exit", FILL + f"{CSI}?1047h{CSI}Halt{CSI}?1047lx")
+case(
+    "DECSC slots of the main and alternate screens are apart",
+    FILL + f"{CSI}2;3H{ESC}7{CSI}4;4H{CSI}?1049h{CSI}6;7H{ESC}7{CSI}?1049l{ESC}8x",
+)
 case("DECSET 1048 saves the cursor", FILL + f"{CSI}?1048h{CSI}Hx{CSI}?1048ly")
 case("alt screen with region", FILL + f"{CSI}?1049h{CSI}2;4r{CSI}4;1H\n\nz{CSI}?1049l")
 case("hidden cursor is still moved", FILL + f"{CSI}?25l{CSI}3;3Hx")

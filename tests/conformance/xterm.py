@@ -140,3 +140,10 @@ VTTEST_CHECKS = {
         _origin,
     ),
 }
+expect(
+    "DECSC slots of the main and alternate screens are apart",
+    fill(put(1, 2, "x")),
+    (3, 1),
+    "xterm keeps one DECSC slot per screen (main, alternate); tmux 3.3a one for both, "
+    "so a full-screen program's DECSC would move the shell's saved cursor",
+)
