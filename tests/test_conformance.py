@@ -125,3 +125,12 @@ def test_recording_matches_a_live_tmux():
         want = from_capture(seen["lines"], tuple(seen["cursor"]))
         got = from_hexe(feed(cases["program " + n][0], *cases["program " + n][1:]))
         assert (got.text, got.attrs, got.cursor) == (want.text, want.attrs, want.cursor), n
+
+
+def test_the_fidelity_figure_in_the_docs_counts_these_fixtures():
+    doc = (Path(__file__).parent.parent / "docs" / "terminal.md").read_text()
+    assert f"**{len(SYNTHETIC)}** of {len(CASES)}" in doc
+    assert f"| {len(DIFFERS_FROM_TMUX)} |" in doc
+    programs = len(PROGRAMS) - len(VTTEST_CHECKS)
+    assert f"**{programs}** of {len(PROGRAMS)}" in doc
+    assert f"| {len(CASES) + len(PROGRAMS)} of {len(CASES) + len(PROGRAMS)} |" in doc
