@@ -27,6 +27,8 @@ from conformance.cases import CASES
 from conformance.screens import feed, from_capture, from_hexe
 from conformance.xterm import DIFFERS_FROM_TMUX, VTTEST_CHECKS, XTERM_CASES
 
+from hexe.terminal import PaneScreen
+
 HERE = Path(__file__).parent / "conformance"
 RECORDED = json.loads((HERE / "tmux.json").read_text())["cases"]
 PROGRAMS_FILE = HERE / "programs.json"
@@ -134,3 +136,15 @@ def test_the_fidelity_figure_in_the_docs_counts_these_fixtures():
     programs = len(PROGRAMS) - len(VTTEST_CHECKS)
     assert f"**{programs}** of {len(PROGRAMS)}" in doc
     assert f"| {len(CASES) + len(PROGRAMS)} of {len(CASES) + len(PROGRAMS)} |" in doc
+
+
+def test_reverse_screen_shows_every_cell_reversed_and_keeps_the_text_own_reverse():
+    """DECSCNM is a way of showing the screen: turned on, plain cells show in
+    reverse video and reversed text shows plain; turned off, the text's own
+    SGR 7 is still there (pyte rewrote every cell and lost it)."""
+    screen = PaneScreen(10, 2)
+    screen.feed(b"a\x1b[7mb\x1b[0m\x1b[?5h")
+    assert screen.render_row(0) == "\x1b[0m\x1b[0;7ma\x1b[0mb\x1b[0;7m        \x1b[0m"
+    assert screen.render_row(1) == "\x1b[0m\x1b[0;7m          \x1b[0m"  # blanks too
+    screen.feed(b"\x1b[?5l")
+    assert screen.render_row(0) == "\x1b[0ma\x1b[0;7mb\x1b[0m        \x1b[0m"
