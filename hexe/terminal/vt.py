@@ -320,6 +320,8 @@ class VTScreen(pyte.Screen):
         self.application_keypad = False
         self.cursor_style = 0
         self.last_char = ""
+        #: the alternate screen's DECSC slot while the main screen is shown
+        self.alternate_savepoints: list = []
         #: answer DECRQCRA (a checksum of a rectangle of this screen): off by
         #: default, as a program could otherwise read back what is on screen
         self.answer_checksums = False
@@ -345,6 +347,7 @@ class VTScreen(pyte.Screen):
         """RIS: back to the main screen, cleared, modes and attributes at their
         defaults. Scrollback is kept (as xterm and tmux do)."""
         self.put_aside = None
+        self.alternate_savepoints = []
         super().reset()
         self.cursor.attrs = self.default_char
         self.savepoints = []
@@ -1155,7 +1158,7 @@ class VTScreen(pyte.Screen):
     def _enter_alternate(self, mode: int) -> None:
         if self.put_aside is None:
             self.put_aside = _PutAside(self.buffer, self._savepoint(), self.savepoints)
-            self.savepoints = []
+            self.savepoints = self.alternate_savepoints  # kept from its last time
             self.buffer = defaultdict(self.new_row)
             self.dirty.update(range(self.lines))
         self.mode.add(_private(mode))
@@ -1167,6 +1170,7 @@ class VTScreen(pyte.Screen):
             return
         self.put_aside = None
         self.buffer = main.buffer
+        self.alternate_savepoints = self.savepoints
         self.savepoints = main.savepoints
         if restore_cursor:
             saved = main.cursor
@@ -1298,6 +1302,7 @@ class VTScreen(pyte.Screen):
         if main is not None:
             cursors.append(main.cursor.cursor)
             cursors += [s.cursor for s in main.savepoints]
+        cursors += [s.cursor for s in self.alternate_savepoints]
         for cursor in cursors:
             cursor.x = min(cursor.x, columns - 1)
             cursor.y = min(cursor.y, lines - 1)
