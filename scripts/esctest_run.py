@@ -104,7 +104,7 @@ def main() -> None:
     outcome = summarize(text)
     lines = [f"{k}: {len(v)}" for k, v in outcome.items()]
     lines.append(f"seconds: {time.monotonic() - started:.0f}")
-    for key in ("failed", "known"):
+    for key in ("failed", "known", "passed"):
         lines += [f"{key} {name}" for name in outcome[key]]
     report = "\n".join(lines) + "\n"
     if args.summary:
