@@ -15,9 +15,10 @@ import pytest
 
 COLS, ROWS = 97, 31  # neither 80 nor 24: a default would show
 
+# stty reads the size from its stdin, the pane's TTY (tput would ask the pipe of $(…))
 PROBE = (
-    'stty size; printf "%s|\\n" "$(printf "%0.s=" $(seq 2 $(tput cols 2>/dev/null '
-    '|| stty size | cut -d" " -f2)))"; exec sleep 600'
+    'stty size; printf "%s|\\n" "$(printf "%0.s=" $(seq 2 $(stty size | cut -d" " -f2)))";'
+    " exec sleep 600"
 )
 
 
