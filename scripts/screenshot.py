@@ -41,8 +41,22 @@ RIGHT = "hostname; ls /proc | grep '^[0-9]' | xargs; ip -br link | awk '{print $
 
 #: xterm's 16 colours
 PALETTE = [
-    "#000000", "#cd0000", "#00cd00", "#cdcd00", "#0000ee", "#cd00cd", "#00cdcd", "#e5e5e5",
-    "#7f7f7f", "#ff0000", "#00ff00", "#ffff00", "#5c5cff", "#ff00ff", "#00ffff", "#ffffff",
+    "#000000",
+    "#cd0000",
+    "#00cd00",
+    "#cdcd00",
+    "#0000ee",
+    "#cd00cd",
+    "#00cdcd",
+    "#e5e5e5",
+    "#7f7f7f",
+    "#ff0000",
+    "#00ff00",
+    "#ffff00",
+    "#5c5cff",
+    "#ff00ff",
+    "#00ffff",
+    "#ffffff",
 ]
 FG, BG = "#d0d0d0", "#1c1c1c"
 
@@ -127,7 +141,9 @@ def svg(lines: list[str]) -> str:
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "docs/screenshot.svg")
+    out = Path(
+        sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "docs/screenshot.svg"
+    )
     if not shutil.which("tmux"):
         print("screenshot: tmux is needed as the outer terminal", file=sys.stderr)
         return 1
@@ -148,8 +164,12 @@ def main() -> int:
             "ENV": "",
         }
         command = f"{sys.executable} -m hexe mux --session main"
-        subprocess.run([*tmux, "new-session", "-d", "-x", str(COLS), "-y", str(ROWS), command],
-                       env=env, check=True, cwd="/")  # "/" is in every sandbox
+        subprocess.run(
+            [*tmux, "new-session", "-d", "-x", str(COLS), "-y", str(ROWS), command],
+            env=env,
+            check=True,
+            cwd="/",  # "/" is in every sandbox
+        )
 
         def screen(escapes: bool = False) -> str:
             args = [*tmux, "capture-pane", "-p", "-t", "0"] + (["-e"] if escapes else [])

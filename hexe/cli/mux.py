@@ -44,12 +44,17 @@ def mux_command(
         if not os.isatty(0) or not os.isatty(1):
             # before the server starts: a mux that cannot attach leaves no session behind
             raise HexeError("hexe mux needs a terminal on stdin and stdout")
+        size = _terminal_size()
 
         def serve() -> None:
             from hexe.server.server import Server
 
             hexe_log.configure(log_level, log_file)
             server = Server(session, config, pm, path, environ)
+            # The first screen is whole: the layout's panes start at the size of
+            # the terminal that starts the session, not at a default replaced a
+            # moment later (their first output would be cut or wrapped wrongly).
+            server.cols, server.rows = size
             server.serve()  # signal handlers first, then the socket and the pid file
 
         daemonize(serve, close=(lock_fd,))
@@ -65,3 +70,15 @@ def mux_command(
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return 130
+
+
+def _terminal_size() -> tuple[int, int]:
+    """The size of the terminal ``hexe mux`` runs in, as the client will
+    report it (at least 1x2), or 80x24 when it has none."""
+    for fd in (0, 1, 2):
+        try:
+            size = os.get_terminal_size(fd)
+        except OSError:
+            continue
+        return max(size.columns, 1), max(size.lines, 2)
+    return 80, 24

@@ -31,6 +31,7 @@ from hexe.wire import protocol
 
 RESTORE = (
     "\x1b[?2026l\x1b[0m\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l"
+    "\x1b[0 q\x1b[?1004l"  # the cursor shape and focus events a pane asked for
 )
 START_TIMEOUT = 10.0
 

@@ -153,7 +153,13 @@ class PanesRoom:
         self.sel.register(master, selectors.EVENT_READ, ("pty", pane))
         assert spawn.status_fd is not None
         self.sel.register(spawn.status_fd, selectors.EVENT_READ, ("status", pane))
-        log.info("pane_spawning", profile=plan.isolation.profile, argv=list(plan.argv))
+        log.info(
+            "pane_spawning",
+            profile=plan.isolation.profile,
+            argv=list(plan.argv),
+            cols=cols,
+            rows=rows,
+        )
         return pane
 
     def known_isolation(self, spec: PaneSpec) -> Any:

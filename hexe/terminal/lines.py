@@ -78,6 +78,43 @@ def text_width(text: str) -> int:
     return sum(map(char_width, text))
 
 
+def clip(text: str, width: int) -> str:
+    """The longest start of ``text`` that takes at most ``width`` cells: a
+    wide character that would cross the edge is left out whole, never cut
+    in half; zero-width characters stay with the one before them."""
+    if text.isascii():
+        return text[: max(width, 0)]
+    used = 0
+    for index, char in enumerate(text):
+        used += char_width(char)
+        if used > width:
+            return text[:index]
+    return text
+
+
+def clip_start(text: str, width: int) -> str:
+    """The longest end of ``text`` that takes at most ``width`` cells (a
+    wide character crossing the edge is left out whole)."""
+    if text.isascii():
+        return text[len(text) - max(width, 0) :] if width > 0 else ""
+    used = 0
+    for index in range(len(text) - 1, -1, -1):
+        used += char_width(text[index])
+        if used > width:
+            start = index + 1
+            while start < len(text) and char_width(text[start]) == 0:
+                start += 1  # marks whose base was left out
+            return text[start:]
+    return text
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` clipped to ``width`` cells and padded with spaces to exactly
+    ``width`` (a wide character that does not fit becomes spaces)."""
+    shown = clip(text, width)
+    return shown + " " * (width - text_width(shown))
+
+
 def index_to_column(text: str, index: int) -> int:
     """The column where character ``index`` of a line's text starts."""
     return text_width(text[:index])

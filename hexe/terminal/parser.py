@@ -102,6 +102,18 @@ def _signature_arity(handler: Callable[..., Any]) -> int:
     return count
 
 
+_ENDS_WITH_SGR = re.compile(r"\x1b\[[0-9;]*m\Z")
+
+
+def _last_printed(data: str, position: int, tail: int) -> str:
+    """What REP may repeat after the lines up to ``position`` and the line
+    start up to ``tail`` were drawn: the last character, unless a CR LF or
+    an SGR came after it."""
+    if tail == position or _ENDS_WITH_SGR.search(data, position, tail):
+        return ""
+    return data[tail - 1]
+
+
 class Parser:
     """Feed it text (already decoded from UTF-8); it calls the screen's methods."""
 
@@ -188,6 +200,8 @@ class Parser:
             "?$p": lambda *a: s.request_mode(*a[:1], private=True),
             "$p": lambda *a: s.request_mode(*a[:1]),
             ">c": s.report_secondary_attributes,
+            ">q": s.report_version,
+            "*y": s.request_checksum,
             " q": s.set_cursor_style,
             "!p": s.soft_reset,
         }
@@ -248,6 +262,7 @@ class Parser:
                         data[start : position - 2].split("\r\n") if run is not None else [],
                         data[position:tail] if tail > position else None,
                     )
+                    screen.last_char = _last_printed(data, position, tail)
                     position = tail
                     continue
             token = match(data, position)
@@ -258,7 +273,8 @@ class Parser:
                     else:
                         # kept whole, every later read would copy and rescan it:
                         # quadratic in small reads. Drop it, skip to its end.
-                        self.skipping = "csi" if data[position + 1 : position + 2] == "[" else "string"
+                        csi = data[position + 1 : position + 2] == "["
+                        self.skipping = "csi" if csi else "string"
                         if self.skipping == "string" and data.endswith("\x1b"):
                             self.pending = "\x1b"  # perhaps the start of its ST
                     return
@@ -269,15 +285,21 @@ class Parser:
             if kind == "text":
                 draw(token[0])
             elif kind == "ctl":
+                # REP repeats only a character printed right before it (tmux)
+                screen.last_char = ""
                 control = controls.get(token[0])
                 if control is not None:
                     control()
                     lines = self.fast_lines and screen.can_draw_lines()
             elif kind == "csi_f":
+                if token["csi_f"] != "b":
+                    screen.last_char = ""
                 self._csi(token["csi"], token["csi_i"], token["csi_f"])
             elif kind == "osc":
+                screen.last_char = ""
                 self._osc(token["osc"])
             elif kind == "esc_f":
+                screen.last_char = ""
                 self._escape(token["esc_i"], token["esc_f"])
             position = token.end()
 
@@ -305,6 +327,7 @@ class Parser:
                 tail = rest
                 end = stop
         self.screen.draw_plain_lines(texts, tail)
+        self.screen.last_char = tail[-1] if tail else ""
         return end
 
     @staticmethod

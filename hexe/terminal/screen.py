@@ -24,6 +24,7 @@ from enum import IntEnum
 
 from pyte import modes as mo
 
+from hexe.terminal.cells import BLANK
 from hexe.terminal.lines import (
     Line,
     Scrollback,
@@ -63,12 +64,28 @@ class MouseEncoding(IntEnum):
     URXVT = 1015
 
 
+def _reversed_row(row: dict | None, columns: int) -> dict:
+    """A row as DECSCNM (reverse screen) shows it: every cell's reverse video
+    flipped, blanks included (xterm swaps the colours of the whole screen)."""
+    get = row.get if row is not None else {}.get
+    return {
+        x: cell._replace(reverse=not cell.reverse)
+        for x in range(columns)
+        if (cell := get(x, BLANK)) is not None
+    }
+
+
 class PaneScreen:
     """A pane's terminal screen with scrollback. Feed it PTY output; read rows."""
 
-    def __init__(self, cols: int, rows: int, scrollback: int = 10_000) -> None:
+    def __init__(
+        self, cols: int, rows: int, scrollback: int = 10_000, *, answer_checksums: bool = False
+    ) -> None:
+        """``answer_checksums``: answer DECRQCRA (a checksum of part of this
+        screen, which esctest reads the screen with); off by default."""
         self.history = Scrollback(scrollback)
         self._vt = VTScreen(max(1, cols), max(1, rows), self.history)
+        self._vt.answer_checksums = answer_checksums
         self._parser = Parser(self._vt)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
@@ -205,9 +222,12 @@ class PaneScreen:
     # -- visible rows ------------------------------------------------------------
 
     def _row(self, y: int) -> Line:
-        if not 0 <= y < self._vt.lines:
-            raise IndexError(f"row {y} is outside a screen of {self._vt.lines} rows")
-        return compact(self._vt.buffer.get(y), self._vt.columns)
+        vt = self._vt
+        if not 0 <= y < vt.lines:
+            raise IndexError(f"row {y} is outside a screen of {vt.lines} rows")
+        if mo.DECSCNM in vt.mode:
+            return compact(_reversed_row(vt.buffer.get(y), vt.columns), vt.columns)
+        return compact(vt.buffer.get(y), vt.columns)
 
     def render_row(self, y: int, width: int | None = None) -> str:
         """Row ``y`` as SGR-escaped text exactly ``width`` cells wide (default

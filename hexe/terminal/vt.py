@@ -32,7 +32,7 @@ import copy
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import itemgetter
 from typing import Any
@@ -71,6 +71,7 @@ from hexe.terminal.lines import (
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
 DECCOLM = 3
+DECSCNM = 5
 MOUSE_X10 = 9
 ALT_SCREEN_47 = 47
 ALT_SCREEN_1047 = 1047
@@ -95,7 +96,6 @@ KNOWN_PRIVATE_MODES = frozenset(
     | {*MOUSE_ENCODINGS, BRACKETED_PASTE, SYNCHRONIZED_OUTPUT}
 )
 
-_BLANK_REVERSE = BLANK._replace(reverse=True)
 _TITLE_STACK_LIMIT = 10
 _GLYPH_TABLES_LIMIT = 512
 REPEAT_LIMIT = 65535
@@ -248,10 +248,12 @@ def _fill_row(row: dict, text: str, runs) -> None:
 
 @dataclass
 class _PutAside:
-    """The main screen while the alternate one is shown."""
+    """The main screen while the alternate one is shown: its rows, its cursor
+    and its DECSC slot (each screen has its own, as in xterm)."""
 
     buffer: defaultdict
     cursor: Savepoint
+    savepoints: list = field(default_factory=list)
 
 
 def _is_blank(row: Row | None, columns: int) -> bool:
@@ -318,6 +320,11 @@ class VTScreen(pyte.Screen):
         self.application_keypad = False
         self.cursor_style = 0
         self.last_char = ""
+        #: the alternate screen's DECSC slot while the main screen is shown
+        self.alternate_savepoints: list = []
+        #: answer DECRQCRA (a checksum of a rectangle of this screen): off by
+        #: default, as a program could otherwise read back what is on screen
+        self.answer_checksums = False
         self._glyphs: Glyphs | None = None
         self._glyph_tables: dict[Cell, Glyphs] = {}
         super().__init__(columns, lines)
@@ -327,7 +334,11 @@ class VTScreen(pyte.Screen):
 
     @property
     def default_char(self) -> Cell:
-        return _BLANK_REVERSE if mo.DECSCNM in self.mode else BLANK
+        """What blank cells hold. DECSCNM (reverse screen) does not change it:
+        it is a way of showing the screen, applied when a row is read
+        (:meth:`hexe.terminal.screen.PaneScreen.render_row`), so the text's
+        own reverse video survives turning it on and off (xterm, tmux)."""
+        return BLANK
 
     def new_row(self, default: Cell | None = None) -> Row:
         return Row(self.default_char if default is None else default)
@@ -336,6 +347,7 @@ class VTScreen(pyte.Screen):
         """RIS: back to the main screen, cleared, modes and attributes at their
         defaults. Scrollback is kept (as xterm and tmux do)."""
         self.put_aside = None
+        self.alternate_savepoints = []
         super().reset()
         self.cursor.attrs = self.default_char
         self.savepoints = []
@@ -425,6 +437,14 @@ class VTScreen(pyte.Screen):
                     position = length - 1
                     x = columns - 1
             end = min(length, position + columns - x)
+            if not autowrap and end == length and x + end - position >= columns:
+                # no wrap to wait for: the cursor stays on the last column (xterm, tmux)
+                row = buffer[cursor.y]
+                cells = map(glyph, data[position:end])
+                row.update(zip(range(x, x + end - position), cells, strict=True))
+                cursor.x = columns - 1
+                dirty.add(cursor.y)
+                return
             row = buffer[cursor.y]
             if end - position == 1:
                 row[x] = glyph(data[position])
@@ -447,15 +467,17 @@ class VTScreen(pyte.Screen):
                 if width == 0:
                     self._combine(char)
                 continue  # not printable
+            if width > columns:
+                continue  # a wide character on a one-column pane: dropped, as tmux does
             x = cursor.x
             if x + width > columns:
                 if autowrap:
                     self._wrap()
                     x = 0
+                elif x >= columns - 1 and width == 2 and x < columns and self._wide_at_edge(x):
+                    continue  # tmux: a wide character that cannot fit is dropped
                 else:
                     x = columns - width
-                    if x < 0:
-                        continue
             if insert:
                 cursor.x = x
                 self.insert_characters(width)
@@ -463,8 +485,14 @@ class VTScreen(pyte.Screen):
             row[x] = glyphs[char]
             if width == 2:
                 row[x + 1] = glyphs[""]
-            cursor.x = x + width
+            cursor.x = x + width if autowrap or x + width < columns else columns - 1
             self.dirty.add(cursor.y)
+
+    def _wide_at_edge(self, x: int) -> bool:
+        """Autowrap off, the cursor on the last column: whether the last two
+        columns hold a wide character already (then tmux drops the next one)."""
+        row = self.buffer.get(self.cursor.y)
+        return row is not None and dict.get(row, x) is not None and row[x].data == ""
 
     def _combine(self, char: str) -> None:
         """Attach a zero-width character to the cell before the cursor."""
@@ -857,13 +885,13 @@ class VTScreen(pyte.Screen):
         top, bottom = self.margins or Margins(0, self.lines - 1)
         if top <= self.cursor.y <= bottom:
             self._shift_down(self.cursor.y, bottom, min(count or 1, bottom - self.cursor.y + 1))
-            self.carriage_return()
+            self._settle_x()
 
     def delete_lines(self, count: int | None = None) -> None:
         top, bottom = self.margins or Margins(0, self.lines - 1)
         if top <= self.cursor.y <= bottom:
             self._shift_up(self.cursor.y, bottom, min(count or 1, bottom - self.cursor.y + 1))
-            self.carriage_return()
+            self._settle_x()
 
     def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
         if (top is None or top == 0) and bottom is None:
@@ -952,13 +980,18 @@ class VTScreen(pyte.Screen):
     def insert_characters(self, count: int | None = None) -> None:
         count = count or 1
         x = self.cursor.x
+        if x >= self.columns:
+            return
         row = self.buffer[self.cursor.y]
+        blank = self._blank()
         for column in range(self.columns - 1, x - 1, -1):
             source = column - count
             if source >= x and source in row:
                 row[column] = row[source]
-            else:
+            elif blank is row.default:
                 row.pop(column, None)
+            else:  # the inserted blanks take the background colour (BCE)
+                row[column] = blank
         self.dirty.add(self.cursor.y)
 
     # -- cursor ----------------------------------------------------------------
@@ -977,13 +1010,40 @@ class VTScreen(pyte.Screen):
 
     def cursor_to_line(self, line: int | None = None) -> None:
         """VPA; in origin mode relative to the top margin (pyte asserts there is one)."""
-        self.cursor.y = (line or 1) - 1
-        if mo.DECOM in self.mode and self.margins is not None:
-            self.cursor.y += self.margins.top
-        self.ensure_vbounds()
+        self.cursor.y = self._row_of_line(line)
         self._settle_x()
 
+    def _row_of_line(self, line: int | None) -> int:
+        """The row a CUP/VPA line number (1-based) names: in origin mode counted
+        from the top margin and clamped to the region (xterm, tmux), else
+        clamped to the screen."""
+        y = (line or 1) - 1
+        margins = self.margins
+        if mo.DECOM in self.mode and margins is not None:
+            return min(y + margins.top, margins.bottom)
+        return min(y, self.lines - 1)
+
+    def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
+        """CUP/HVP (pyte ignores a CUP past the region in origin mode; xterm clamps)."""
+        self.cursor.y = self._row_of_line(line)
+        self.cursor.x = min((column or 1) - 1, self.columns - 1)
+
+    def alignment_display(self) -> None:
+        """DECALN (``ESC # 8``): the screen filled with ``E``, margins reset,
+        the cursor home (xterm, tmux)."""
+        glyph = self._glyphs_for(BLANK)["E"]
+        self.buffer.clear()
+        for y in range(self.lines):
+            dict.update(self.buffer[y], dict.fromkeys(range(self.columns), glyph))
+        self.margins = None
+        self.cursor.x = self.cursor.y = 0
+        self.dirty.update(range(self.lines))
+
     def tab(self) -> None:
+        """HT; with a wrap pending the cursor stays waiting (xterm, tmux): the
+        next character goes to the next row."""
+        if self.cursor.x >= self.columns:
+            return
         super().tab()
         self.cursor.x = min(self.cursor.x, self.columns - 1)
 
@@ -1014,13 +1074,29 @@ class VTScreen(pyte.Screen):
         self.savepoints = [self._savepoint()]
 
     def restore_cursor(self) -> None:
-        """DECRC: the slot stays, so restoring twice gives the same position."""
+        """DECRC: the slot stays, so restoring twice gives the same position.
+        Origin mode comes back as saved, on or off, and a wrap that was
+        pending is pending again; autowrap (DECAWM) is left as it is. With nothing
+        saved, the cursor goes home in the default attributes and character
+        sets (xterm, tmux)."""
         if not self.savepoints:
-            super().restore_cursor()
+            self.mode.discard(mo.DECOM)
+            self.cursor.x = self.cursor.y = 0
+            self.cursor.attrs = self.default_char
+            self.g0_charset = cs.LAT1_MAP
+            self.g1_charset = cs.VT100_MAP
+            self.charset = 0
             return
         saved = self.savepoints[-1]
         keep = saved._replace(cursor=copy.copy(saved.cursor))
+        wrap = mo.DECAWM in self.mode
         super().restore_cursor()
+        if saved.origin:
+            self.mode.add(mo.DECOM)
+        else:
+            self.mode.discard(mo.DECOM)
+        if not wrap:  # DECAWM is not part of what DECSC saves (xterm's DECSC_FLAGS, tmux)
+            self.mode.discard(mo.DECAWM)
         self.savepoints = [keep]
 
     # -- modes -----------------------------------------------------------------
@@ -1037,6 +1113,9 @@ class VTScreen(pyte.Screen):
                 self.save_cursor()
             elif mode == DECCOLM:
                 self._column_mode()
+            elif mode == DECSCNM:
+                self.mode.add(mo.DECSCNM)
+                self.dirty.update(range(self.lines))
             elif mode in MOUSE_TRACKING or mode in MOUSE_ENCODINGS:
                 group = MOUSE_TRACKING if mode in MOUSE_TRACKING else MOUSE_ENCODINGS
                 self.mode.difference_update(_private(m) for m in group)
@@ -1058,6 +1137,9 @@ class VTScreen(pyte.Screen):
                 self.restore_cursor()
             elif mode == DECCOLM:
                 self._column_mode()
+            elif mode == DECSCNM:
+                self.mode.discard(mo.DECSCNM)
+                self.dirty.update(range(self.lines))
             elif mode in MOUSE_TRACKING:
                 # Turning off any tracking mode turns mouse reporting off (xterm, tmux).
                 self.mode.difference_update(_private(m) for m in MOUSE_TRACKING)
@@ -1075,7 +1157,8 @@ class VTScreen(pyte.Screen):
 
     def _enter_alternate(self, mode: int) -> None:
         if self.put_aside is None:
-            self.put_aside = _PutAside(self.buffer, self._savepoint())
+            self.put_aside = _PutAside(self.buffer, self._savepoint(), self.savepoints)
+            self.savepoints = self.alternate_savepoints  # kept from its last time
             self.buffer = defaultdict(self.new_row)
             self.dirty.update(range(self.lines))
         self.mode.add(_private(mode))
@@ -1087,6 +1170,8 @@ class VTScreen(pyte.Screen):
             return
         self.put_aside = None
         self.buffer = main.buffer
+        self.alternate_savepoints = self.savepoints
+        self.savepoints = main.savepoints
         if restore_cursor:
             saved = main.cursor
             self.cursor = saved.cursor
@@ -1116,10 +1201,25 @@ class VTScreen(pyte.Screen):
         elif mode == 5 and not kwargs.get("private"):
             self.write_process_input("\x1b[0n")
 
+    def report_device_attributes(self, mode: int = 0, **kwargs: Any) -> None:
+        """Primary DA (``CSI c``, ``ESC Z``): a VT100 with advanced video, as
+        tmux answers (pyte says VT102)."""
+        if mode == 0 and not kwargs.get("private"):
+            self.write_process_input("\x1b[?1;2c")
+
     def report_secondary_attributes(self, *params: int) -> None:
-        """Secondary DA (``CSI > c``): a plain VT100, firmware 0."""
+        """Secondary DA (``CSI > c``): tmux's answer (terminal type 84, ``T``),
+        so that programs treat a hexe pane as they treat a tmux pane."""
         if not params or params[0] == 0:
-            self.write_process_input("\x1b[>0;0;0c")
+            self.write_process_input("\x1b[>84;0;0c")
+
+    def report_version(self, *params: int) -> None:
+        """XTVERSION (``CSI > q``): ``DCS > | hexe <version> ST``, as tmux
+        names itself."""
+        if not params or params[0] == 0:
+            from hexe import __version__
+
+            self.write_process_input(f"\x1bP>|hexe {__version__}\x1b\\")
 
     def request_mode(self, mode: int = 0, private: bool = False) -> None:
         """DECRQM (``CSI ? n $ p``): 1 set, 2 reset, 0 not recognised."""
@@ -1141,6 +1241,34 @@ class VTScreen(pyte.Screen):
             del self.title_stack[:-_TITLE_STACK_LIMIT]
         elif operation == 23 and self.title_stack:
             self.title = self.title_stack.pop()
+
+    def request_checksum(self, pid: int = 0, page: int = 0, *rect: int) -> None:
+        """DECRQCRA (``CSI Pid ; Pp ; Pt ; Pl ; Pb ; Pr * y``), when
+        :attr:`answer_checksums` is on: ``DCS Pid ! ~ XXXX ST``, the 16-bit sum
+        of the characters in the rectangle of *this* screen (1-based, relative
+        to the margins in origin mode; a blank cell counts as a space, as in
+        xterm since patch 279). The rectangle is clamped to the screen, so an answer
+        costs at most one pass over it."""
+        if not self.answer_checksums:
+            return
+        top, left, bottom, right = (list(rect) + [0, 0, 0, 0])[:4]
+        offset = self.margins.top if mo.DECOM in self.mode and self.margins else 0
+        top = max(top or 1, 1) + offset
+        left = max(left or 1, 1)
+        bottom = min(bottom + offset if bottom else self.lines, self.lines)
+        right = min(right or self.columns, self.columns)
+        total = 0
+        width = max(right - left + 1, 0)
+        for y in range(top - 1, bottom):
+            row = self.buffer.get(y)
+            if not row:
+                total += 32 * width  # blanks
+                continue
+            for x in range(left - 1, right):
+                cell = row[x]
+                if cell.data:  # (the right half of a wide character counts 0)
+                    total += ord(cell.data[0])
+        self.write_process_input(f"\x1bP{pid}!~{total & 0xFFFF:04X}\x1b\\")
 
     def set_cursor_style(self, style: int | None = None) -> None:
         """DECSCUSR (``CSI n SP q``): 0/1 blinking block ... 6 steady bar."""
@@ -1173,6 +1301,8 @@ class VTScreen(pyte.Screen):
         cursors = [self.cursor] + [s.cursor for s in self.savepoints]
         if main is not None:
             cursors.append(main.cursor.cursor)
+            cursors += [s.cursor for s in main.savepoints]
+        cursors += [s.cursor for s in self.alternate_savepoints]
         for cursor in cursors:
             cursor.x = min(cursor.x, columns - 1)
             cursor.y = min(cursor.y, lines - 1)

@@ -12,6 +12,7 @@ at once.
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -19,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
-from hexe.terminal.lines import cut, text_width
+from hexe.terminal.lines import clip, clip_start, cut, fit, text_width
 
 if TYPE_CHECKING:
     from hexe.mux.view import View
 
 
 NAME = "render"
+#: Seconds a pane's synchronized update (DECSET 2026) may hold its rows.
+SYNC_TIMEOUT = 1.0
 RESET = "\x1b[0m"
 STATUS_STYLE = "\x1b[30;42m"
 MESSAGE_STYLE = "\x1b[30;43m"
@@ -60,6 +63,8 @@ class PaneRows:
     cols: int
     rows: list[str] = field(default_factory=list)
     frame: int = -1
+    #: when the program was first seen inside a synchronized update (DECSET 2026)
+    sync_since: float | None = None
 
 
 @dataclass
@@ -92,6 +97,8 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
         dirty: set[int] = set(range(screen.rows))
     elif entry.frame == _frame["n"] or (echo and not pane.focused):
         return entry.rows  # an echo frame: its dirty rows wait for the next frame
+    elif _holding(entry, screen):
+        return entry.rows  # a synchronized update: shown when it ends
     else:
         dirty = screen.take_dirty()
     for y in dirty:
@@ -99,6 +106,20 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
             entry.rows[y] = screen.render_row(y, cols)
     entry.frame = _frame["n"]
     return entry.rows
+
+
+def _holding(entry: PaneRows, screen: Any) -> bool:
+    """Whether the program is in a synchronized update (DECSET 2026) begun less
+    than :data:`SYNC_TIMEOUT` ago: its rows are shown as they were before it,
+    so a frame it draws in pieces appears whole (tmux does the same, with
+    the same limit, so a program that never ends one cannot freeze its pane)."""
+    if not getattr(screen, "synchronized_output", False):
+        entry.sync_since = None
+        return False
+    now = time.monotonic()
+    if entry.sync_since is None:
+        entry.sync_since = now
+    return now - entry.sync_since < SYNC_TIMEOUT
 
 
 def _copy_rows(pane: Any) -> list[str]:
@@ -134,15 +155,20 @@ def _copy_rows(pane: Any) -> list[str]:
     return out
 
 
+# Controls in a segment (a tab name, a title a program set) would move the
+# outer terminal's cursor: they are dropped. Widths below are display widths.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _segment(name: Any, view: Any) -> str:
     if not isinstance(name, str):  # a Lua function
         try:
             value = view.runtime.call(name)
         except Exception as exc:  # noqa: BLE001 - a user's function must not break drawing
-            return f"<{exc}>"
-        return "" if value is None else str(value)
+            return _CONTROLS.sub("", f"<{exc}>")
+        return "" if value is None else _CONTROLS.sub("", str(value))
     text = view.hooks.hexe_status_segment(name=name, view=view)
-    return "" if text is None else text
+    return "" if text is None else _CONTROLS.sub("", text)
 
 
 def _status_line(view: Any) -> tuple[str, int | None]:
@@ -150,26 +176,27 @@ def _status_line(view: Any) -> tuple[str, int | None]:
     cols = view.cols
     if view.prompt is not None:
         label, text = view.prompt
-        line = f"{label}: {text}"
-        shown = line[-(cols - 1) :] if len(line) >= cols else line
-        return MESSAGE_STYLE + shown.ljust(cols)[:cols] + RESET, len(shown)
+        line = _CONTROLS.sub("", f"{label}: {text}")
+        shown = clip_start(line, cols - 1)  # the end, where the typing is
+        return MESSAGE_STYLE + fit(shown, cols) + RESET, text_width(shown)
     if view.message:
-        return MESSAGE_STYLE + view.message.ljust(cols)[:cols] + RESET, None
+        return MESSAGE_STYLE + fit(_CONTROLS.sub("", view.message), cols) + RESET, None
     left = " ".join(s for s in (_segment(n, view) for n in view.status_left) if s)
     right = " ".join(s for s in (_segment(n, view) for n in view.status_right) if s)
-    space = cols - len(left) - len(right)
+    left = clip(left, cols)
+    space = cols - text_width(left) - text_width(right)
     if space < 1:
-        right = right[: max(cols - len(left) - 1, 0)]
-        space = cols - len(left) - len(right)
-    line = (left + " " * max(space, 0) + right)[:cols]
-    return STATUS_STYLE + line.ljust(cols) + RESET, None
+        right = clip(right, max(cols - text_width(left) - 1, 0))
+        space = cols - text_width(left) - text_width(right)
+    line = left + " " * max(space, 0) + right
+    return STATUS_STYLE + fit(line, cols) + RESET, None
 
 
 def _overlay(view: Any, lines: list[str]) -> None:
     """Draw the help box centred over the panes (pieces appended to the rows)."""
     body = list(view.overlay)
     area = max(view.rows - 1, 1)
-    width = min(max(len(line) for line in body) + 4, view.cols)
+    width = min(max(text_width(line) for line in body) + 4, view.cols)
     height = min(len(body) + 2, area)
     x0 = max((view.cols - width) // 2, 0)
     y0 = max((area - height) // 2, 0)
@@ -178,7 +205,7 @@ def _overlay(view: Any, lines: list[str]) -> None:
         if i == 0 or i == height - 1:
             text = "+" + "-" * (width - 2) + "+"
         else:
-            text = "| " + shown[i - 1].ljust(width - 4)[: width - 4] + " |"
+            text = "| " + fit(shown[i - 1], width - 4) + " |"
         lines[y0 + i] += f"\x1b[{y0 + i + 1};{x0 + 1}H" + "\x1b[0;7m" + text + RESET
 
 
@@ -201,8 +228,8 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
         elif pane.notice:
             tag = f"[{pane.notice}]"
             ty = rect.y + rect.rows - 1
-        if tag and len(tag) <= rect.cols:
-            x = rect.x + rect.cols - len(tag)
+        if tag and text_width(tag) <= rect.cols:
+            x = rect.x + rect.cols - text_width(tag)
             lines[ty] += f"\x1b[{ty + 1};{x + 1}H" + NOTICE_STYLE + tag + RESET
     for gone in set(_cache) - set(view.known_panes):
         del _cache[gone]  # closed panes; background tabs' panes keep their rows
@@ -239,16 +266,32 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
         # (ECH, the session's width only: a larger terminal keeps what is beyond)
         out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[{view.cols}X" + lines[y])
     out.append(_cursor(view, prompt_x))
+    if any(pane.screen.take_bell() for pane in view.panes if hasattr(pane.screen, "take_bell")):
+        out.append("\x07")  # a pane rang: the outer terminal rings (once a frame)
     data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
     return data.encode(), ClientState(view.cols, view.rows, lines, modes)
 
 
 def _modes(view: Any) -> str:
-    """Terminal modes mirrored from the focused pane (cursor keys), and ours (mouse, paste)."""
+    """Terminal modes mirrored from the focused pane (cursor keys, cursor
+    shape, focus events), and ours (mouse, paste). Sent when they change.
+
+    Focus events (DECSET 1004) are asked of the outer terminal only while the
+    focused pane's program wants them: the terminal's ``ESC [ I`` / ``ESC [ O``
+    then reach that program as any unbound input does."""
     focused = next((p for p in view.panes if p.focused), None)
-    app_cursor = bool(focused and focused.screen.application_cursor)
+    screen = focused.screen if focused is not None else None
+    app_cursor = bool(screen and screen.application_cursor)
     mouse = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" if view.mouse else "\x1b[?1002l\x1b[?1000l"
-    return mouse + "\x1b[?2004h" + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+    style = getattr(screen, "cursor_style", 0) or 0
+    focus = "\x1b[?1004h" if getattr(screen, "focus_events", False) else "\x1b[?1004l"
+    return (
+        mouse
+        + "\x1b[?2004h"
+        + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+        + f"\x1b[{style} q"
+        + focus
+    )
 
 
 def _cursor(view: Any, prompt_x: int | None) -> str:

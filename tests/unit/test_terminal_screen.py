@@ -237,7 +237,7 @@ def test_cursor_position_report_after_a_full_row_is_on_the_last_column():
 def test_device_attributes_and_status():
     s = screen("\x1b[c\x1b[>c\x1b[5n\x1b[?2004h\x1b[?2004$p\x1b[?1049$p\x1b[?7777$p\x1b[18t")
     assert s.take_responses() == (
-        b"\x1b[?6c\x1b[>0;0;0c\x1b[0n\x1b[?2004;1$y\x1b[?1049;2$y\x1b[?7777;0$y\x1b[8;5;20t"
+        b"\x1b[?1;2c\x1b[>84;0;0c\x1b[0n\x1b[?2004;1$y\x1b[?1049;2$y\x1b[?7777;0$y\x1b[8;5;20t"
     )
 
 
