@@ -166,37 +166,46 @@ class ClientsRoom:
         if not data:
             self.drop_client(client, "gone")
             return
-        try:
-            frames = client.decoder.feed(data)
-        except protocol.ProtocolError as exc:
-            self.log.warning("client_protocol_error", error=str(exc))
-            self.drop_client(client, str(exc))
-            return
-        if len(client.decoder.buffer) > HELLO_FRAME_LIMIT:
-            self.check_decode_budget()
-        if frames:
-            self.charge_frames(client, len(frames))
-        for frame in frames:
-            if client not in self.clients:
-                return
+        while True:
             try:
-                self.on_frame(client, frame)
+                frames = client.decoder.feed(data)
             except protocol.ProtocolError as exc:
                 self.log.warning("client_protocol_error", error=str(exc))
                 self.drop_client(client, str(exc))
                 return
-            except Exception as exc:  # noqa: BLE001 - one client's fault stays with it
-                self.log.error(
-                    "client_fault",
-                    client_pid=client.pid,
-                    kind=frame.kind,
-                    error=f"{type(exc).__name__}: {exc}",
-                    payload=repr(frame.payload[:200]),
-                )
-                self.drop_client(client, "fault")
+            data = b""
+            if len(client.decoder.buffer) > HELLO_FRAME_LIMIT:
+                self.check_decode_budget()
+            if frames:
+                self.charge_frames(client, len(frames))
+            for frame in frames:
+                if client not in self.clients:
+                    return
+                try:
+                    self.on_frame(client, frame)
+                except protocol.ProtocolError as exc:
+                    self.log.warning("client_protocol_error", error=str(exc))
+                    self.drop_client(client, str(exc))
+                    return
+                except Exception as exc:  # noqa: BLE001 - one client's fault stays with it
+                    self.log.error(
+                        "client_fault",
+                        client_pid=client.pid,
+                        kind=frame.kind,
+                        error=f"{type(exc).__name__}: {exc}",
+                        payload=repr(frame.payload[:200]),
+                    )
+                    self.drop_client(client, "fault")
+                    return
+            if client not in self.clients or not client.ready:
                 return
-            if client.ready:
-                client.decoder.limit = protocol.MAX_FRAME
+            if client.decoder.hold_after is None:
+                return
+            # said hello: the frames behind it (already read) get the full limit
+            client.decoder.hold_after = None
+            client.decoder.limit = protocol.MAX_FRAME
+            if not client.decoder.buffer:
+                return
 
     def on_frame(self, client: Client, frame: protocol.Frame) -> None:
         if frame.kind == protocol.HELLO:

@@ -114,6 +114,7 @@ class Client:
         self.sandboxed = False
         self.pane: int | None = None
         self.decoder = protocol.Decoder(HELLO_FRAME_LIMIT)
+        self.decoder.hold_after = protocol.HELLO  # a hello and a big frame may come together
         self.connected_at = time.monotonic()
         self.out = bytearray()
         self.cols = 80

@@ -72,6 +72,9 @@ class Decoder:
         self.buffer = bytearray()
         #: the largest frame accepted (a server keeps it small until the hello)
         self.limit = limit
+        #: stop decoding after a frame of this kind (the server: after the hello,
+        #: so the frames behind it are measured against the limit it then raises)
+        self.hold_after: int | None = None
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer += data
@@ -87,4 +90,6 @@ class Decoder:
                 break
             frames.append(Frame(kind, bytes(self.buffer[HEADER.size : end])))
             del self.buffer[:end]
+            if kind == self.hold_after:
+                break
         return frames

@@ -301,7 +301,7 @@ def test_mux_without_a_terminal_leaves_no_session(tmp_path):
     assert not (tmp_path / "hexe" / "nott.pid").exists()
 
 
-BUGGY_PLUGIN = '''
+BUGGY_PLUGIN = """
 import os
 import pluggy
 
@@ -312,7 +312,7 @@ hookimpl = pluggy.HookimplMarker("hexe")
 def hexe_spawn_parent(spawn):
     if os.path.exists(os.environ.get("BOOM_MARKER", "/nonexistent")):
         raise RuntimeError("a bug in a third-party plugin")
-'''
+"""
 
 
 def test_a_fault_in_one_command_fails_that_command_only(mux, tmp_path, monkeypatch):
@@ -345,3 +345,25 @@ def test_a_fault_in_one_command_fails_that_command_only(mux, tmp_path, monkeypat
     assert m.hexe("split-down", "-s", "t").returncode == 0
     assert clients(m) == 1
     assert Path(f"/proc/{m.server_pid()}").exists()
+
+
+def test_a_hello_and_a_large_frame_sent_together_are_both_taken(mux):
+    """The 64 KiB pre-hello limit is for frames before the hello only: a client
+    that sends its hello and a 200 KiB command in one write is served."""
+    m = mux(NONE_CONFIG)
+    prompt_ready(m)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(str(sock_path(m)))
+    s.settimeout(20)
+    hello = {"version": protocol.PROTOCOL_VERSION, "mode": "command"}
+    big = {"action": "session-info", "pad": "x" * (200 << 10)}
+    s.sendall(
+        protocol.encode_json(protocol.HELLO, hello) + protocol.encode_json(protocol.COMMAND, big)
+    )
+    decoder, frames = protocol.Decoder(), []
+    while not any(f.kind == protocol.REPLY for f in frames):
+        data = s.recv(1 << 16)
+        assert data, f"dropped\n{m.log_tail()}"
+        frames += decoder.feed(data)
+    assert next(f for f in frames if f.kind == protocol.REPLY).json()["ok"]
+    s.close()
