@@ -304,6 +304,8 @@ class Loader:
         self.problems = Problems()
         #: "file:line: sentence" for what is accepted but likely a mistake
         self.warnings: list[str] = []
+        #: where the tabs hexe.layout holds were written (the others do nothing)
+        self.tabs_placed: set[str] = set()
         self.api = plugin_api(pm)
         self.settings: Settings = self.api.settings
         self.segments = list(SEGMENTS)
@@ -365,6 +367,12 @@ class Loader:
         status = self.status(by_kind.get("status", []))
         callbacks = self.callbacks(by_kind.get("on", []))
         tabs = self.layout(by_kind.get("layout", []), options)
+        for where, _ in by_kind.get("tab_made", []):
+            if where not in self.tabs_placed:
+                self.warnings.append(
+                    f"{where}: hexe.tab outside hexe.layout {{ ... }} does nothing "
+                    "(write hexe.layout { hexe.tab { ... } })"
+                )
         return Config(
             path=shown,
             defaults=defaults,
@@ -720,6 +728,7 @@ class Loader:
 
     def tab(self, node: Any, path: str, options: Options) -> TabSpec | None:
         where = self.where_of(node)
+        self.tabs_placed.add(where)
         spec = self.raw.rawget(node, "spec")
         if lua_type(spec) != "table":
             self.problems.add(where, f"{path}: hexe.tab takes a table")

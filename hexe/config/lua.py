@@ -148,6 +148,9 @@ end
 local function node(kind)
   return function(spec)
     local src, line = where(2)
+    if kind == "tab" then  -- noted: a tab outside hexe.layout does nothing
+      calls[#calls + 1] = { kind = "tab_made", src = src, line = line, n = 0, args = {} }
+    end
     return { __hexe_node = kind, spec = spec, src = src, line = line }
   end
 end

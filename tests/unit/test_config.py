@@ -388,6 +388,18 @@ def test_binding_the_prefix_or_a_key_bound_twice_warns_with_the_line():
     assert load(source='hexe.key("prefix %", "zoom")\n', environ=ENV).warnings == ()
 
 
+def test_a_tab_outside_the_layout_warns_with_its_line():
+    config = load(
+        source='hexe.defaults { profile = "none" }\n'
+        'hexe.tab { name = "lost", hexe.pane { command = "sh" } }\n'
+        'hexe.layout { hexe.tab { name = "kept", hexe.pane { command = "sh" } } }\n',
+        environ=ENV,
+    )
+    (warning,) = config.warnings
+    assert ":2: hexe.tab outside hexe.layout { ... } does nothing" in warning
+    assert [t.name for t in config.tabs] == ["kept"]
+
+
 def test_python_is_not_reachable_from_lua():
     assert errors_of("python.eval('1')") == [
         "init.lua:1: attempt to index a nil value (global 'python')"
