@@ -146,6 +146,25 @@ def build_parser() -> Parser:
     )
     _session_option(panes)
     panes.add_argument("--json", action="store_true", help="print JSON for scripts")
+    capture = sub.add_parser(
+        "capture-pane",
+        help="print a pane's screen or scrollback as text (tmux's capture-pane -p)",
+        description=(
+            "Print the text of a pane: the visible screen, or lines START..END where 0 is "
+            "the top of the screen, negative numbers reach back into the scrollback and - "
+            "means its start (for -S) or the screen's end (for -E). A sandboxed pane may "
+            "capture only itself."
+        ),
+    )
+    _session_option(capture)
+    capture.add_argument(
+        "-t", "--pane", metavar="ID", type=int, help="the pane (default: this one, else focused)"
+    )
+    capture.add_argument("-p", action="store_true", help="print (the default; for tmux's habit)")
+    capture.add_argument("-e", action="store_true", help="with colours and attributes (SGR)")
+    capture.add_argument("-J", action="store_true", help="join wrapped lines")
+    capture.add_argument("-S", metavar="START", help="first line (default 0)")
+    capture.add_argument("-E", metavar="END", help="last line (default the screen's last)")
 
     profiles = ", ".join(BUILTIN_PROFILES)
     run = sub.add_parser(
@@ -380,9 +399,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
             log_file=args.log_file,
             detach_others=args.detach_others,
         )
-    if args.cmd in ("ls", "kill", "kill-session", "detach", "list-panes") or hasattr(
-        args, "action"
-    ):
+    if args.cmd in (
+        "ls",
+        "kill",
+        "kill-session",
+        "detach",
+        "list-panes",
+        "capture-pane",
+    ) or hasattr(args, "action"):
         return _session_command(args)
     if args.cmd == "config":
         if args.config_cmd != "check":
@@ -421,6 +445,13 @@ def _session_command(args: argparse.Namespace) -> int:
                 pane=None,
                 environ=environ,
             )
+            return 0
+        if args.cmd == "capture-pane":
+            options = {"start": args.S, "end": args.E, "escapes": args.e, "join": args.J}
+            text = sessions.action_command(
+                "capture-pane", [options], session=args.session, pane=args.pane, environ=environ
+            )
+            sys.stdout.write(text)
             return 0
         if args.cmd == "list-panes":
             panes = sessions.action_command(

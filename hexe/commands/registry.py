@@ -203,6 +203,14 @@ COMMANDS: dict[str, Action] = {
             sandbox="any",
             cli=False,
         ),
+        _a(
+            "capture-pane",
+            "the pane's screen, or lines of its scrollback, as text (-e: with colours)",
+            pane=True,
+            kind="query",
+            sandbox="self",
+            cli=False,
+        ),
     )
 }
 

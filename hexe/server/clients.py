@@ -12,7 +12,7 @@ import struct
 import time
 
 from hexe import __version__
-from hexe.commands.registry import ACTIONS, COMMANDS
+from hexe.commands.registry import COMMANDS
 from hexe.server.state import (
     ACCEPT_PAUSE,
     CLIENT_BUFFER_LIMIT,
@@ -139,11 +139,11 @@ class ClientsRoom:
         if not client.sandboxed or (entry is not None and entry.from_sandbox == "any"):
             return None  # queries; detaching you is a nuisance at worst, never a way out
         where = f"pane {client.pane}" if client.pane is not None else "a sandbox"
-        action = ACTIONS.get(name)
-        if client.pane is None or action is None or action.from_sandbox != "self":
+        if client.pane is None or entry is None or entry.from_sandbox != "self":
             return (
                 f"{name} is refused from inside {where}: a sandboxed pane may only act "
-                "on itself (split, send-keys, resize, zoom, close-pane) and list panes"
+                "on itself (split, send-keys, resize, zoom, close-pane, capture-pane) "
+                "and list panes"
             )
         if target is not None and target.id != client.pane:
             return (

@@ -101,6 +101,11 @@ class CommandsRoom:
                     "command_refused", action=name, pane=client.pane, client_pid=client.pid
                 )
                 return {"ok": False, "error": refusal}
+            if name == "capture-pane":
+                pane = target or self.focused()
+                if pane is None:
+                    return {"ok": False, "error": "there is no pane to capture"}
+                return {"ok": True, "result": capture(pane.screen, args)}
             if name in QUERIES:  # list-panes -> self.list_panes()
                 return {"ok": True, "result": getattr(self, str(name).replace("-", "_"))()}
             if name == "detach":
@@ -203,6 +208,13 @@ class CommandsRoom:
             "isolation": isolation,
             "created": pane.created,
         }
+
+    def capture_pane(self, pane_id: int | None = None, **options: Any) -> str:
+        """``capture-pane`` (a query): the text of a pane, as :func:`capture` gives it."""
+        pane = self.find_pane(pane_id) if pane_id is not None else self.focused()
+        if pane is None:
+            raise ActionError("there is no pane to capture")
+        return capture(pane.screen, [options])
 
     def session_info(self) -> dict[str, Any]:
         attached = [c for c in self.clients if c.attached and not c.closing]
@@ -310,3 +322,61 @@ class CommandsRoom:
         if added:
             self.layout_panes()
         return added
+
+
+#: The most a capture returns (a reply is one frame): take less with -S/-E.
+CAPTURE_LIMIT = 2 << 20
+
+
+def capture(screen: Any, args: list[Any]) -> str:
+    """tmux's ``capture-pane -p``: lines ``start..end`` of a pane, as text.
+
+    ``args`` is ``[{"start", "end", "escapes", "join"}]``. Line 0 is the top of
+    the visible screen, negative numbers go back into the scrollback, ``"-"``
+    is the start of the scrollback (for ``start``) or the end of the screen
+    (for ``end``); the default is the visible screen. ``escapes`` renders
+    colours and attributes as SGR sequences; ``join`` joins soft-wrapped
+    lines (and keeps their trailing blanks).
+    """
+    options = args[0] if args and isinstance(args[0], dict) else {}
+    history = screen.history_size
+
+    def line_number(value: Any, default: int, dash: int) -> int:
+        if value is None:
+            return default
+        if value == "-":
+            return dash
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ActionError(
+                f"capture-pane: {value!r} is not a line number (use 0 for the top of "
+                "the screen, -N for scrollback, or -)"
+            ) from None
+        return max(-history, min(number, screen.rows - 1))
+
+    first = line_number(options.get("start"), 0, -history)
+    last = line_number(options.get("end"), screen.rows - 1, screen.rows - 1)
+    out: list[str] = []
+    size = 0
+    joining = False
+    for i in range(history + first, history + last + 1):
+        line = screen.line(i)
+        if options.get("escapes"):
+            text = screen.render_line(i)
+            if text.endswith("\x1b[0m"):
+                text = text[:-4].rstrip(" ") + "\x1b[0m"
+        else:
+            text = line.text if options.get("join") and line.wrapped else line.text.rstrip(" ")
+        if joining:
+            out[-1] += text
+        else:
+            out.append(text)
+        joining = bool(options.get("join")) and line.wrapped
+        size += len(text) + 1
+        if size > CAPTURE_LIMIT:
+            raise ActionError(
+                f"capture-pane: more than {CAPTURE_LIMIT >> 20} MiB of text; take fewer "
+                "lines with -S and -E"
+            )
+    return "\n".join(out) + "\n"

@@ -662,3 +662,40 @@ def test_a_pane_whose_command_cannot_start_stays_with_the_error(mux, profile):
     assert "No such file or directory" in failed["message"]
     table = ok(m.hexe("list-panes", "-s", "t"))
     assert "failed 127" in table and "exec hexe-no-such-command" in table
+
+
+# -- capture-pane -----------------------------------------------------------------
+
+
+def test_capture_pane_prints_the_screen_scrollback_and_colours(mux):
+    m = mux(NONE_CONFIG)
+    prompt_ready(m)
+    m.type("seq -f 'line-%g' 1 120; printf '\\033[31mred-word\\033[0m\\n'")
+    m.wait_for("red-word")
+    screen = ok(m.hexe("capture-pane", "-s", "t", "-p"))
+    assert "red-word" in screen.splitlines() and "line-120" in screen
+    assert "line-1\n" not in screen  # scrolled off: in the scrollback, not the screen
+    everything = ok(m.hexe("capture-pane", "-s", "t", "-S", "-", "-E", "-"))
+    assert "line-1\n" in everything and "line-120\n" in everything
+    back = ok(m.hexe("capture-pane", "-s", "t", "-S", "-200", "-E", "-1"))
+    assert "line-1\n" in back and "red-word" not in back.splitlines()
+    coloured = ok(m.hexe("capture-pane", "-s", "t", "-e"))
+    assert "\x1b[" in coloured and "31" in coloured.split("red-word")[0].rsplit("\x1b[", 1)[-1]
+    bad = m.hexe("capture-pane", "-s", "t", "-S", "top")
+    assert bad.returncode != 0 and "'top' is not a line number" in bad.stderr
+
+
+def test_capture_pane_from_a_sandboxed_pane_sees_only_itself(mux):
+    m = mux('hexe.defaults { profile = "default" }\n')  # user + pid namespaces
+    prompt_ready(m)
+    m.type("echo secret-$((20+22))")
+    m.wait_for("secret-42")
+    ok(m.hexe("split-down", "-s", "t"))
+    prompt_ready(m, 2)
+    hexe = f"{sys.executable} -m hexe"
+    # from inside pane 2: pane 1's screen is refused, its own is given
+    m.type(f"{hexe} capture-pane -t 1 | grep -c secret; echo cap-rc-$?")
+    m.wait_for("cap-rc-1")
+    m.wait_for("a sandboxed pane may only act on itself")
+    m.type(f"echo own-$((5*5)); {hexe} capture-pane | grep -c own-25")
+    m.wait_for(lambda s: any(line.strip() == "2" for line in s.split("\n")), what="own capture")
