@@ -6,11 +6,22 @@ plugins, which implement the hooks in :mod:`hexe.plugin.hookspecs` and mark them
 :data:`hookimpl`.
 """
 
-import pluggy
+from typing import Any
 
 __version__ = "0.1.0"
 
-#: Decorator for hook implementations: ``@hexe.hookimpl`` or ``@hookimpl(trylast=True)``.
-hookimpl = pluggy.HookimplMarker("hexe")
+
+def __getattr__(name: str) -> Any:
+    """``hookimpl``, made on first use: a command that loads no plugin (``hexe
+    list-panes``) does not pay for importing pluggy."""
+    if name == "hookimpl":
+        import pluggy
+
+        #: Decorator for hook implementations: ``@hexe.hookimpl`` or ``@hookimpl(trylast=True)``.
+        marker = pluggy.HookimplMarker("hexe")
+        globals()["hookimpl"] = marker
+        return marker
+    raise AttributeError(f"module 'hexe' has no attribute {name!r}")
+
 
 __all__ = ["__version__", "hookimpl"]

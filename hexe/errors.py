@@ -120,3 +120,13 @@ class SetupError(HexeError):
             exit_code=int(data.get("exit_code", EXIT_SETUP_FAILED)),  # type: ignore[arg-type]
             component=str(data.get("component", "")),
         )
+
+
+def report(error: HexeError) -> None:
+    """Print ``error`` (and its hint) the way every hexe command does, on stderr."""
+    import sys
+
+    for line in error.message.splitlines():
+        print(f"hexe: {line}", file=sys.stderr)
+    if error.hint:
+        print(f"hexe: hint: {error.hint}", file=sys.stderr)

@@ -14,14 +14,10 @@ sends megabytes never writes megabytes to the log.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 from pathlib import Path
 from typing import Any
-
-import structlog
-import structlog.tracebacks
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -54,8 +50,14 @@ class _Quiet:
         pass
 
 
-class _RotatingFile(_Quiet, logging.handlers.RotatingFileHandler):
-    pass
+def _rotating_file(path: Path) -> logging.Handler:
+    """logging's RotatingFileHandler, quiet (imported here: it costs a CLI call ~8 ms)."""
+    import logging.handlers
+
+    class _RotatingFile(_Quiet, logging.handlers.RotatingFileHandler):
+        pass
+
+    return _RotatingFile(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
 
 
 class _Stream(_Quiet, logging.StreamHandler):  # type: ignore[type-arg]
@@ -82,13 +84,14 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
         try:
             if not log_file:  # our own state directory; a path given is taken as it is
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handler = _RotatingFile(
-                path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-            )
+            handler = _rotating_file(path)
         except OSError as exc:
             print(f"hexe: warning: cannot open log {path}: {exc.strerror}", file=sys.stderr)
             handler = logging.NullHandler()
             path = None
+    import structlog  # here, not at the top: commands that never log never load it
+    import structlog.tracebacks
+
     handler.setFormatter(logging.Formatter("%(message)s"))
     if _handler is not None:
         _handler.close()
@@ -173,4 +176,6 @@ def get_logger(**context: Any) -> Any:
     """A bound logger; events are dropped until :func:`configure` is called."""
     if _handler is None:
         configure("error", os.devnull)
+    import structlog
+
     return structlog.get_logger("hexe").bind(pid=os.getpid(), **context)

@@ -23,7 +23,7 @@ import pluggy
 from hexe import spawn as spawn_mod
 from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
 from hexe.config.contained import load_contained as load_config
-from hexe.errors import EXIT_SETUP_FAILED, HexeError
+from hexe.errors import EXIT_SETUP_FAILED, HexeError, report
 from hexe.isolation import InvalidSettings, Layer
 from hexe.limits import format_bytes
 
@@ -42,11 +42,6 @@ FLAG_LABELS = {
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
 
-def report(error: HexeError) -> None:
-    for line in error.message.splitlines():
-        print(f"hexe: {line}", file=sys.stderr)
-    if error.hint:
-        print(f"hexe: hint: {error.hint}", file=sys.stderr)
 
 
 def run_command(

@@ -200,7 +200,7 @@ def kill_command(name: str | None, all_sessions: bool, environ: Mapping[str, str
         try:
             kill_session(each, environ)
         except HexeError as exc:
-            from hexe.run import report
+            from hexe.errors import report
 
             report(exc)
             status = 1

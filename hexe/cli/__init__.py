@@ -329,6 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
+#: Commands that only talk to a running session's server.
+SESSION_COMMANDS = ("ls", "kill", "kill-session", "detach", "list-panes", "capture-pane")
+
+
 def _main(argv: Sequence[str] | None = None) -> int:
     # An ignored SIGCHLD (inherited from a careless parent) makes the kernel
     # reap children itself: hexe could no longer wait for its sandboxes.
@@ -340,18 +344,6 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if args.cmd is None:
         parser.print_help()
         return 0
-    hexe_log.configure(args.log_level, args.log_file)
-    from hexe.plugin.manager import make_plugin_manager
-
-    try:
-        pm = make_plugin_manager(args.disable_plugin)
-    except HexeError as exc:
-        from hexe.run import report
-
-        report(exc)
-        return EXIT_SETUP_FAILED
-    for name in getattr(pm, "unknown_disabled", ()):
-        print(f"hexe: warning: no plugin named {name} to disable", file=sys.stderr)
     level = os.environ.get("HEXE_LOG_LEVEL")
     if level and level.lower() not in hexe_log.LEVELS:
         print(
@@ -359,6 +351,22 @@ def _main(argv: Sequence[str] | None = None) -> int:
             f"levels: {', '.join(hexe_log.LEVELS)}; using info",
             file=sys.stderr,
         )
+    if args.cmd in SESSION_COMMANDS or hasattr(args, "action"):
+        # a request to a running session: no plugins and no log to load here
+        # (they cost most of such a command's time; the server has both)
+        return _session_command(args)
+    hexe_log.configure(args.log_level, args.log_file)
+    from hexe.plugin.manager import make_plugin_manager
+
+    try:
+        pm = make_plugin_manager(args.disable_plugin)
+    except HexeError as exc:
+        from hexe.errors import report
+
+        report(exc)
+        return EXIT_SETUP_FAILED
+    for name in getattr(pm, "unknown_disabled", ()):
+        print(f"hexe: warning: no plugin named {name} to disable", file=sys.stderr)
     if args.cmd == "run":
         from hexe.run import run_command
 
@@ -399,15 +407,6 @@ def _main(argv: Sequence[str] | None = None) -> int:
             log_file=args.log_file,
             detach_others=args.detach_others,
         )
-    if args.cmd in (
-        "ls",
-        "kill",
-        "kill-session",
-        "detach",
-        "list-panes",
-        "capture-pane",
-    ) or hasattr(args, "action"):
-        return _session_command(args)
     if args.cmd == "config":
         if args.config_cmd != "check":
             parser.parse_args(["config", "--help"])
@@ -429,7 +428,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 def _session_command(args: argparse.Namespace) -> int:
     from hexe import sessions
-    from hexe.run import report
+    from hexe.errors import report
 
     environ = dict(os.environ)
     try:

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hexe import log as hexe_log
-from hexe.errors import HexeError
-from hexe.run import report
+from hexe.errors import HexeError, report
 
 
 def mux_command(
