@@ -146,6 +146,20 @@ def build_parser() -> Parser:
     )
     _session_option(panes)
     panes.add_argument("--json", action="store_true", help="print JSON for scripts")
+    show = sub.add_parser(
+        "show-buffer",
+        help="print the paste buffer (what was copied last)",
+        description="Print the paste buffer. Refused from inside a sandboxed pane.",
+    )
+    _session_option(show)
+    save = sub.add_parser(
+        "save-buffer",
+        help="write the paste buffer to a file (- for standard output)",
+        description="Write the paste buffer to PATH (relative to this directory), or to "
+        "standard output with -. Refused from inside a sandboxed pane.",
+    )
+    _session_option(save)
+    save.add_argument("path", metavar="PATH")
     capture = sub.add_parser(
         "capture-pane",
         help="print a pane's screen or scrollback as text (tmux's capture-pane -p)",
@@ -330,7 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: Commands that only talk to a running session's server.
-SESSION_COMMANDS = ("ls", "kill", "kill-session", "detach", "list-panes", "capture-pane")
+SESSION_COMMANDS = (
+    "ls", "kill", "kill-session", "detach", "list-panes", "capture-pane", "show-buffer",
+    "save-buffer",
+)  # fmt: skip
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
@@ -444,6 +461,16 @@ def _session_command(args: argparse.Namespace) -> int:
                 pane=None,
                 environ=environ,
             )
+            return 0
+        if args.cmd in ("show-buffer", "save-buffer"):
+            text = sessions.action_command(
+                "show-buffer", [], session=args.session, pane=None, environ=environ
+            )
+            if args.cmd == "show-buffer" or args.path == "-":
+                sys.stdout.write(text)
+            else:
+                with open(args.path, "w", encoding="utf-8") as f:
+                    f.write(text)
             return 0
         if args.cmd == "capture-pane":
             options = {"start": args.S, "end": args.E, "escapes": args.e, "join": args.J}

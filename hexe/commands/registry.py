@@ -177,7 +177,10 @@ COMMANDS: dict[str, Action] = {
         ),
         _a("send-text", "type TEXT into the pane, as it is", ("text", str), pane=True),
         _a("copy-mode", "scroll back, search and copy", pane=True, key="prefix ["),
-        _a("paste", "paste the last copied text", pane=True, key="prefix ]"),
+        # the buffer holds what the user copied anywhere: a sandboxed pane may
+        # neither read it (paste into itself, show) nor plant text in it
+        _a("paste", "paste the last copied text", pane=True, key="prefix ]", sandbox="never"),
+        _a("set-buffer", "set the paste buffer to TEXT (prefix ] pastes it)", ("text", str)),
         _a(
             "detach",
             "detach from the session; panes keep running",
@@ -201,6 +204,13 @@ COMMANDS: dict[str, Action] = {
             "the session: name, panes, clients",
             kind="query",
             sandbox="any",
+            cli=False,
+        ),
+        _a(
+            "show-buffer",
+            "the paste buffer's text",
+            kind="query",
+            sandbox="never",
             cli=False,
         ),
         _a(

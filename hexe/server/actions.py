@@ -10,6 +10,7 @@ from hexe.mux.copymode import CopyMode
 from hexe.mux.input import encode_key
 from hexe.mux.layout import Tab
 from hexe.server.state import (
+    PASTE_LIMIT,
     ActionError,
     Client,
     Pane,
@@ -206,6 +207,15 @@ class ActionsRoom:
             if pane.screen.bracketed_paste:
                 text = b"\x1b[200~" + text + b"\x1b[201~"
             self.write_pane(pane, text)
+
+    def do_set_buffer(self, client: Client | None, text: str) -> None:
+        data = str(text).encode()
+        if len(data) > PASTE_LIMIT:
+            raise ActionError(
+                f"set-buffer: {len(data)} bytes is more than the buffer holds "
+                f"({PASTE_LIMIT >> 20} MiB)"
+            )
+        self.paste_buffer = data
 
     def do_detach(self, client: Client | None) -> None:
         if client is not None and client.attached:

@@ -216,6 +216,10 @@ class CommandsRoom:
             raise ActionError("there is no pane to capture")
         return capture(pane.screen, [options])
 
+    def show_buffer(self) -> str:
+        """``show-buffer`` (a query): the paste buffer as text."""
+        return self.paste_buffer.decode(errors="replace")
+
     def session_info(self) -> dict[str, Any]:
         attached = [c for c in self.clients if c.attached and not c.closing]
         return {

@@ -14,6 +14,7 @@ from hexe.errors import HexeError
 from hexe.mux.copymode import CopyMode
 from hexe.mux.input import Key, Mouse, Paste, encode_mouse
 from hexe.server.state import (
+    PASTE_LIMIT,
     Client,
     Pane,
 )
@@ -156,7 +157,7 @@ class KeysRoom:
             if result is not None:
                 kind, value = result
                 if kind == "copy":
-                    self.paste_buffer = value.encode()
+                    self.paste_buffer = value.encode()[:PASTE_LIMIT]
                     self.copy_to_clipboard(value)
                     pane.copy = None
                 elif kind == "exit":

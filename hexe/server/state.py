@@ -50,6 +50,7 @@ CLIENT_LIMIT = 64  # connections at once; past it the oldest without a hello goe
 HELLO_DEADLINE = 5.0  # seconds a connection has to say hello
 HELLO_FRAME_LIMIT = 64 << 10  # the largest frame before the hello (it is tiny)
 ACCEPT_PAUSE = 0.25  # seconds the listener rests when the server is out of descriptors
+PASTE_LIMIT = 1 << 20  # the paste buffer's size at most (set-buffer; copy mode)
 FRAME_RATE = 2000  # frames a second one client may send, on average...
 FRAME_BURST = 4000  # ...and at once; past it the server stops reading it for a while
 DECODE_BUDGET = 32 << 20  # bytes of unfinished frames held for all clients together

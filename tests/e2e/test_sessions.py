@@ -699,3 +699,34 @@ def test_capture_pane_from_a_sandboxed_pane_sees_only_itself(mux):
     m.wait_for("a sandboxed pane may only act on itself")
     m.type(f"echo own-$((5*5)); {hexe} capture-pane | grep -c own-25")
     m.wait_for(lambda s: any(line.strip() == "2" for line in s.split("\n")), what="own capture")
+
+
+# -- the paste buffer -----------------------------------------------------------------
+
+
+def test_set_show_save_buffer_and_paste(mux, tmp_path):
+    m = mux(NONE_CONFIG)
+    prompt_ready(m)
+    ok(m.hexe("set-buffer", "-s", "t", "echo pasted-$((3*3))"))
+    assert ok(m.hexe("show-buffer", "-s", "t")) == "echo pasted-$((3*3))"
+    saved = tmp_path / "buffer.txt"
+    ok(m.hexe("save-buffer", "-s", "t", str(saved)))
+    assert saved.read_text() == "echo pasted-$((3*3))"
+    m.prefix("]")
+    m.keys("Enter")
+    m.wait_for("pasted-9")
+
+
+def test_a_sandboxed_pane_can_neither_read_nor_plant_the_paste_buffer(mux):
+    m = mux('hexe.defaults { profile = "default" }\n')
+    prompt_ready(m)
+    ok(m.hexe("set-buffer", "-s", "t", "copied-secret"))
+    hexe = f"{sys.executable} -m hexe"
+    m.type(f"{hexe} show-buffer; echo show-rc-$?")
+    m.wait_for("show-rc-1")
+    m.type(f"{hexe} paste; echo paste-rc-$?")
+    m.wait_for("paste-rc-1")
+    m.type(f"{hexe} set-buffer 'rm -rf ~'; echo set-rc-$?")
+    m.wait_for("set-rc-1")
+    assert "copied-secret" not in m.screen()
+    assert ok(m.hexe("show-buffer", "-s", "t")) == "copied-secret"

@@ -59,8 +59,10 @@ def test_every_action_is_a_cli_subcommand_with_its_target_options():
 def test_entries_without_a_generated_subcommand_have_their_own_or_are_internal():
     subs = subcommands()
     own = {n for n, e in COMMANDS.items() if not e.cli}
-    assert own == {"detach", "kill-session", "list-panes", "session-info", "capture-pane"}
-    assert {"detach", "kill-session", "list-panes", "capture-pane"} <= set(subs)
+    assert own == {
+        "detach", "kill-session", "list-panes", "session-info", "capture-pane", "show-buffer"
+    }  # fmt: skip
+    assert {"detach", "kill-session", "list-panes", "capture-pane", "show-buffer"} <= set(subs)
 
 
 def test_every_action_has_a_server_handler_and_every_handler_an_action():
