@@ -102,6 +102,7 @@ hexe.options {
   mouse = true,             -- click to focus, wheel to scroll
   client_timeout = 30,      -- drop a client that takes no output for this long
   spawn_ahead = true,       -- prepare the next split's sandbox in advance (fast splits)
+  answer_checksums = false, -- true: answer DECRQCRA (esctest reads screens so); own pane only
 }
 
 hexe.status {

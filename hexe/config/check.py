@@ -68,6 +68,7 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
             "mouse": config.options.mouse,
             "client_timeout": config.options.client_timeout,
             "spawn_ahead": config.options.spawn_ahead,
+            "answer_checksums": config.options.answer_checksums,
         },
         "profiles": {
             name: {

@@ -436,6 +436,7 @@ class Loader:
             "mouse",
             "client_timeout",
             "spawn_ahead",
+            "answer_checksums",
         )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}

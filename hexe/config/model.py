@@ -100,6 +100,9 @@ class Options:
     client_timeout: int = 30
     #: prepare the sandbox of the next split before it is asked for
     spawn_ahead: bool = True
+    #: answer DECRQCRA (a checksum of a screen area: how esctest reads a screen),
+    #: for the asking pane's own screen only; off as in tmux
+    answer_checksums: bool = False
 
 
 @dataclass(frozen=True)

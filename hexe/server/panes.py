@@ -81,7 +81,10 @@ class PanesRoom:
         cols, rows = max(cols, 1), max(rows, 1)
 
         def make_pane(plan: Any = None) -> Pane:
-            pane = Pane(pane_id, spec, cols, rows, self.config.options.scrollback)
+            options = self.config.options
+            pane = Pane(
+                pane_id, spec, cols, rows, options.scrollback, options.answer_checksums
+            )
             self.panes[pane_id] = pane
             if plan is not None:
                 pane.plan = plan

@@ -69,10 +69,18 @@ class ActionError(Exception):
 class Pane:
     """One pane: its spec, PTY, spawn and screen."""
 
-    def __init__(self, pane_id: int, spec: PaneSpec, cols: int, rows: int, scrollback: int) -> None:
+    def __init__(
+        self,
+        pane_id: int,
+        spec: PaneSpec,
+        cols: int,
+        rows: int,
+        scrollback: int,
+        answer_checksums: bool = False,
+    ) -> None:
         self.id = pane_id
         self.spec = spec
-        self.screen = PaneScreen(cols, rows, scrollback)
+        self.screen = PaneScreen(cols, rows, scrollback, answer_checksums=answer_checksums)
         self.master: int | None = None
         self.spawn: spawn_mod.Spawn | None = None
         self.state = "new"  # new | starting | running | exited | failed
