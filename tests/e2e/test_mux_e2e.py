@@ -216,8 +216,11 @@ def test_help_overlay_lists_the_bindings(mux):
     m = mux()
     prompt_ready(m)
     m.prefix("?")
-    screen = m.wait_for("key bindings")
-    assert "split-right" in screen and "detach" in screen
+    # (the overlay may reach tmux in more than one write: wait for all of it)
+    m.wait_for(
+        lambda s: "key bindings" in s and "split-right" in s and "detach" in s,
+        what="the help overlay with its bindings",
+    )
     m.keys("q")
     m.wait_for(lambda s: "key bindings" not in s, what="the overlay to close")
 
