@@ -342,18 +342,18 @@ class ClientsRoom:
         client.frame_tokens -= count
         if client.frame_tokens < 0 and client.read_paused_until is None:
             client.read_paused_until = now - client.frame_tokens / FRAME_RATE
+            self.paused_clients.add(client)
             self.log.info("client_paused", client_pid=client.pid, reason="frames per second")
             self.watch_client(client)
 
     def resume_clients(self, now: float) -> float | None:
         """Read paused clients again once in budget; the next time one is due."""
         due: float | None = None
-        for client in list(self.clients):
+        for client in list(self.paused_clients):
             until = client.read_paused_until
-            if until is None:
-                continue
-            if now >= until:
+            if until is None or now >= until:
                 client.read_paused_until = None
+                self.paused_clients.discard(client)
                 self.watch_client(client)
             else:
                 due = until if due is None else min(due, until)
@@ -376,6 +376,7 @@ class ClientsRoom:
         if client not in self.clients:
             return
         self.clients.remove(client)
+        self.paused_clients.discard(client)
         if client.watching:
             try:
                 self.sel.unregister(client.sock)

@@ -93,6 +93,8 @@ class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsR
         self.sel = selectors.DefaultSelector()
         self.panes: dict[int, Pane] = {}
         self.clients: list[Client] = []
+        #: clients not read for a while (frames per second): the loop looks at these only
+        self.paused_clients: set[Client] = set()
         self.tabs = Tabs()
         self.next_pane_id = 1
         self.cols, self.rows = 80, 24

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from hexe import hookimpl
 from hexe.errors import SettingError, SetupError, SpawnRefused
 from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, parse_tmp_size
+from hexe.limits import parse_bool
 from hexe.plugin.settings import Setting
 from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
 from hexe_voidbox import caps, fsactions, initbin, syscalls
@@ -162,12 +163,6 @@ def _parse_network_allow(setting: str, value: object) -> usernet.AllowList:
     return usernet.AllowList(allowed)
 
 
-def _parse_network_lan(setting: str, value: object) -> bool:
-    from hexe.limits import parse_bool
-
-    return bool(parse_bool(setting, value))
-
-
 def network_mode(iso: Any) -> str:
     """host, loopback or user: the setting, else what the profile's namespaces give."""
     mode = iso.extra.get("network")
@@ -209,7 +204,7 @@ def hexe_settings() -> list[Setting]:
         ),
         Setting(
             "network_lan",
-            _parse_network_lan,
+            parse_bool,
             doc='network = "user": true lets the private ranges (the LAN) be reached',
         ),
     ]

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import SANDBOX_PYTHON, clean_env, hexe, wait_for
+from support import SANDBOX_PYTHON, clean_env, hexe, sandbox_init, wait_for
 
 pytestmark = [
     pytest.mark.kernel,
@@ -148,13 +148,6 @@ def _pastas_for(init_pid: int) -> list[int]:
     return found
 
 
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        out += [int(c) for c in (task / "children").read_text().split()]
-    return out
-
-
 def test_pasta_ends_with_the_sandbox_even_when_hexe_is_killed():
     proc = subprocess.Popen(
         [sys.executable, "-m", "hexe", "run", "--profile", "full", "--network", "user",
@@ -162,14 +155,7 @@ def test_pasta_ends_with_the_sandbox_even_when_hexe_is_killed():
         env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        init = wait_for(
-            lambda: next(
-                (c for c in _children(proc.pid)
-                 if Path(f"/proc/{c}/comm").read_text().strip() == "hexe-init"),
-                None,
-            ),
-            what="the sandbox's PID 1",
-        )  # fmt: skip
+        init = sandbox_init(proc.pid)
         pastas = wait_for(lambda: _pastas_for(init), what="pasta serving the sandbox")
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support import PROBE, SANDBOX_PYTHON, clean_env, hexe, wait_for
+from support import PROBE, SANDBOX_PYTHON, clean_env, hexe, sandbox_init, wait_for
 
 pytestmark = pytest.mark.kernel
 
@@ -528,13 +528,6 @@ def test_a_bad_log_level_variable_is_said():
 # -- a stopped PID 1, a limit too small to start (issue 13) -------------------------
 
 
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        out += [int(c) for c in (task / "children").read_text().split()]
-    return out
-
-
 @pytest.mark.parametrize("profile", ["default", "full"])
 def test_hexe_run_never_hangs_on_a_stopped_sandbox_init(profile):
     """``kill -STOP`` of the sandbox's PID 1 (or a debugger that left it
@@ -545,14 +538,7 @@ def test_hexe_run_never_hangs_on_a_stopped_sandbox_init(profile):
         env=clean_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        init = wait_for(
-            lambda: next(
-                (c for c in _children(proc.pid)
-                 if Path(f"/proc/{c}/comm").read_text().strip() == "hexe-init"),
-                None,
-            ),
-            what="the sandbox's PID 1",
-        )  # fmt: skip
+        init = sandbox_init(proc.pid)
         os.kill(init, signal.SIGSTOP)
         assert proc.stdin is not None
         proc.stdin.write(b"go\n")  # the command ends while its PID 1 is (or was) stopped

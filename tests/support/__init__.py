@@ -89,6 +89,29 @@ def probe(*run_args: str, marker: str = "", env: Mapping[str, str] | None = None
     return json.loads(result.stdout)
 
 
+def children(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (every thread's)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def sandbox_init(run_pid: int) -> int:
+    """The host pid of the sandbox's PID 1 (``hexe-init``) under ``hexe run`` ``run_pid``."""
+
+    def found() -> int | None:
+        for child in children(run_pid):
+            try:
+                if Path(f"/proc/{child}/comm").read_text().strip() == "hexe-init":
+                    return child
+            except OSError:
+                pass
+        return None
+
+    return wait_for(found, what="the sandbox's PID 1")
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
     """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
