@@ -221,6 +221,14 @@ COMMANDS: dict[str, Action] = {
             sandbox="self",
             cli=False,
         ),
+        # -- layouts, tabs, mouse on borders and the status line --
+        #
+        # -- floating panes --
+        #
+        # -- copy mode and clipboard --
+        #
+        # -- sessions, status line, command prompt --
+        #
     )
 }
 
