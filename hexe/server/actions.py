@@ -8,7 +8,7 @@ from __future__ import annotations
 from hexe.commands.registry import ACTIONS, canonical
 from hexe.mux.copymode import CopyMode
 from hexe.mux.input import encode_key
-from hexe.mux.layout import Tab
+from hexe.mux.tabs import Tab
 from hexe.server.state import (
     PASTE_LIMIT,
     ActionError,

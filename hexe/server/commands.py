@@ -16,7 +16,7 @@ from hexe.config import (
 )
 from hexe.config.contained import Preflight
 from hexe.errors import HexeError
-from hexe.mux.layout import Tab
+from hexe.mux.tabs import Tab
 from hexe.server.state import (
     ActionError,
     Client,

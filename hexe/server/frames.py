@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from hexe.mux.layout import Tab
+from hexe.mux.tabs import Tab
 from hexe.mux.view import PaneView, View
 from hexe.server.state import (
     CLIENT_BACKLOG,

@@ -26,7 +26,7 @@ from hexe.config import (
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError, SetupError
 from hexe.isolation import InvalidSettings
-from hexe.mux.layout import Tabs
+from hexe.mux.tabs import Tabs
 from hexe.procwait import continue_if_stopped, waitpid_resuming
 from hexe.server.state import (
     ECHO_WINDOW,

@@ -33,7 +33,7 @@ from hexe.config import lua as config_lua
 from hexe.config.contained import Preflight
 from hexe.config.model import PaneSpec
 from hexe.errors import HexeError
-from hexe.mux.layout import Tabs
+from hexe.mux.tabs import Tabs
 from hexe.server.actions import ActionsRoom
 from hexe.server.ahead import AheadRoom
 from hexe.server.clients import ClientsRoom

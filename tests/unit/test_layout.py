@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hexe.config import load
-from hexe.mux.layout import Border, Layout, Rect, Split, Tab, Tabs, from_spec
+from hexe.mux.layout import Border, Layout, Rect, Split, from_spec
+from hexe.mux.tabs import Tab, Tabs
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 ENV = {"SHELL": "/bin/sh", "HOME": "/root"}
