@@ -47,3 +47,6 @@ class View:
     # A frame drawn at once for a key's echo: panes other than the focused one
     # may be shown as they were (their changes wait for the next frame).
     echo: bool = False
+    #: a shown pane rang since the last frame: every client's terminal rings
+    #: (taken once a frame by the server, whatever the number of clients)
+    bell: bool = False

@@ -81,8 +81,15 @@ class FramesRoom:
         if not any(c.attached for c in self.clients):
             return
         view = self.view()
-        if echo:
-            view = replace(view, echo=True)
+        # a bell is taken once a frame, for every client (not by the first one drawn)
+        bell = any(p.screen.take_bell() for p in view.panes)
+        if echo or bell:
+            view = replace(view, echo=echo, bell=bell)
+        # Clients that were sent the same frames hold the same state: the
+        # frame is drawn once for all of them (20 clients cost one render,
+        # and what a render consumes, a pane's bell, reaches every one).
+        # The previous state is kept in the key's value so its id is not reused.
+        drawn: dict[int, tuple[object, tuple[bytes, object] | None]] = {}
         for client in self.clients:
             if not client.attached or client.closing:
                 continue
@@ -90,8 +97,13 @@ class FramesRoom:
                 # a slow terminal: skip frames; it gets a whole one once it drains
                 client.render_state = None
                 continue
-            full = client.render_state is None
-            result = self.pm.hook.hexe_render(view=view, previous=client.render_state)
+            previous = client.render_state
+            full = previous is None
+            if id(previous) in drawn:
+                result = drawn[id(previous)][1]
+            else:
+                result = self.pm.hook.hexe_render(view=view, previous=previous)
+                drawn[id(previous)] = (previous, result)
             if result is None:
                 continue
             data, client.render_state = result

@@ -101,7 +101,9 @@ class _Client:
         self.frames: list[bytes] = []
 
     def draw(self, pane: PaneScreen) -> bytes:
-        data, self.state = hexe_render.hexe_render(view=_view(pane), previous=self.state)
+        # the server takes a pane's bell once a frame (hexe/server/frames.py)
+        view = _view(pane, bell=pane.take_bell())
+        data, self.state = hexe_render.hexe_render(view=view, previous=self.state)
         self.terminal.feed(data)
         self.frames.append(data)
         return data

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Scale: many panes in one session and many clients on one, hexe next to tmux in one run.
+
+    python3 bench/scale.py              # 25 tabs x 10 panes, 20 clients, 30 s idle
+    python3 bench/scale.py --quick      # 3 tabs x 3 panes, 3 clients, 3 s idle: every row runs
+    python3 bench/scale.py --tabs 10 --panes 10 --clients 20 --idle 10
+
+Rows (each hexe / tmux, measured side by side in this run):
+
+- ``create``: seconds to open TABS x PANES panes through the command line
+  (``hexe new-tab -P`` / ``split-down -t``, ``tmux new-window`` /
+  ``split-window`` + ``select-layout tiled``), one call after another, as a
+  script would; the command line's start is part of it, as it is for users;
+- ``idle cpu``: CPU time (user + system) of the server and everything below it
+  over IDLE seconds while nothing changes, as a % of one core;
+- ``pss/pane``: memory of the whole tree (the server, each pane's sandbox
+  init, each shell; PSS from ``smaps_rollup``) divided by the number of panes;
+- ``echo idle``/``echo flood``: key-to-echo p50 in the focused pane with every
+  other pane idle, then with 10 of them (in other tabs) printing as fast as
+  they can;
+- ``echo clients``: with CLIENTS clients attached to one session (all drained
+  by a thread) and a pane beside the focused one printing a line every 10 ms,
+  key-to-echo p50 in the first client.
+
+hexe's panes use the default profile (each is a sandbox with its own PID 1)
+unless ``--profile`` says otherwise; tmux isolates nothing. Everything it
+starts is killed and its scratch directory removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import mux as bench  # noqa: E402
+
+FLOODERS = 10
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, ()))
+    return out
+
+
+def pss_kib(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+class Cli:
+    """The command line of one multiplexer's session: open panes, type into them."""
+
+    def __init__(self, mux: bench.Mux) -> None:
+        self.mux = mux
+        self.env = mux.env_ if isinstance(mux, bench.Tmux) else mux.env()
+
+    def run(self, *args: str) -> str:
+        if isinstance(self.mux, bench.Tmux):
+            argv = ["tmux", "-L", self.mux.socket, *args]
+        else:
+            argv = [sys.executable, "-m", "hexe", *args]
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, cwd="/")
+        if done.returncode:
+            raise bench.BenchError(f"{' '.join(argv)}: {done.stderr.strip()[-300:]}")
+        return done.stdout.strip()
+
+    def new_tab(self) -> str:
+        if isinstance(self.mux, bench.Tmux):
+            return self.run("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "bench")
+        return self.run("new-tab", "-s", "bench", "-P")
+
+    def split(self, tab_pane: str) -> str:
+        if isinstance(self.mux, bench.Tmux):
+            pane = self.run("split-window", "-d", "-P", "-F", "#{pane_id}", "-t", tab_pane)
+            self.run("select-layout", "-t", tab_pane, "tiled")
+            return pane
+        return self.run("split-down", "-s", "bench", "-t", tab_pane, "-P")
+
+    def type(self, pane: str, text: str) -> None:
+        if isinstance(self.mux, bench.Tmux):
+            self.run("send-keys", "-t", pane, text, "Enter")
+        else:
+            self.run("send-keys", "-s", "bench", "-t", pane, text, "Enter")
+
+
+def open_mux(kind: str, scratch: Path, profile: str) -> bench.Mux:
+    if kind == "hexe":
+        # bench.Hexe writes `profile = "none"`; a later defaults call wins
+        return bench._open("hexe", scratch, config=f'hexe.defaults {{ profile = "{profile}" }}\n')
+    return bench._open("tmux", scratch)
+
+
+def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
+    mux = open_mux(kind, scratch, args.profile)
+    out: dict[str, float] = {}
+    try:
+        cli = Cli(mux)
+        first = "%0" if kind == "tmux" else "1"
+        panes = [first]
+        start = time.perf_counter()
+        for t in range(args.tabs):
+            tab_first = first if t == 0 else cli.new_tab()
+            if t:
+                panes.append(tab_first)
+            for _ in range(args.panes - 1):
+                panes.append(cli.split(tab_first))
+        out["create"] = time.perf_counter() - start
+        if kind == "hexe":  # hexe's new-tab shows the new tab; tmux's -d does not
+            cli.run("select-pane", "-s", "bench", first)
+        log(f"{kind}: {len(panes)} panes in {out['create']:.1f} s")
+        assert mux.term is not None
+        # every pane's shell is up before measuring memory and idle CPU
+        deadline = time.monotonic() + 120
+        server = mux.server_pid()
+        while True:
+            shells = [p for p in tree(server) if _comm(p) == "sh"]
+            if len(shells) >= len(panes) or time.monotonic() > deadline:
+                break
+            mux.term.drain(0.2)
+        out["shells"] = len(shells)
+        mux.term.drain(1.0)
+        pids = tree(server)
+        out["pss_kib"] = pss_kib(pids)
+        out["processes"] = len(pids)
+        before = cpu_ticks(pids)
+        t0 = time.perf_counter()
+        mux.term.drain(args.idle)
+        ticks = cpu_ticks(tree(server)) - before
+        out["idle_cpu_pct"] = 100.0 * ticks / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - t0)
+        log(f"{kind}: PSS {out['pss_kib'] / 1024:.0f} MiB, idle CPU {out['idle_cpu_pct']:.2f}%")
+        rnd = random.Random(7)
+        out["echo_idle"] = statistics.median(bench._echo_samples(mux, args.keys, rnd))
+        flood = scratch / "flood.sh"
+        chunk = scratch / "flood.txt"
+        stop = scratch / f"flood-{kind}.stop"
+        chunk.write_bytes((b"0123456789 " * 18 + b"\n") * 512)
+        flood.write_text(f'while [ ! -e "$1" ]; do cat {chunk}; done\n')
+        flooders = [p for p in panes[args.panes :]][:FLOODERS]  # not in the focused tab
+        for pane in flooders:
+            cli.type(pane, f"sh {flood} {stop}")
+        mux.term.drain(1.0)
+        try:
+            out["echo_flood"] = statistics.median(bench._echo_samples(mux, args.keys, rnd))
+        finally:
+            stop.touch()
+        out["flooders"] = len(flooders)
+        log(f"{kind}: echo p50 idle {out['echo_idle'] * 1e3:.2f} ms, "
+            f"{len(flooders)} flooding {out['echo_flood'] * 1e3:.2f} ms")  # fmt: skip
+        out["panes"] = len(panes)
+    finally:
+        mux.close()
+    return out
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def many_clients(kind: str, scratch: Path, args: argparse.Namespace, log) -> float:
+    mux = open_mux(kind, scratch, args.profile)
+    extra: list[bench.Terminal] = []
+    stop = threading.Event()
+    ticker = scratch / "ticker.sh"
+    ticker.write_text("i=0; while :; do i=$((i+1)); echo line $i; sleep 0.01; done\n")
+    try:
+        cli = Cli(mux)
+        first = "%0" if kind == "tmux" else "1"
+        other = cli.split(first)
+        if kind == "hexe":
+            cli.run("select-pane", "-s", "bench", first)
+        else:
+            cli.run("select-pane", "-t", first)
+        cli.type(other, f"sh {ticker}")
+        attach = (
+            ["tmux", "-L", mux.socket, "attach", "-t", "bench"]
+            if isinstance(mux, bench.Tmux)
+            else [sys.executable, "-m", "hexe", "attach", "bench"]
+        )
+        env = mux.env_ if isinstance(mux, bench.Tmux) else mux.env()
+        if kind == "hexe":
+            env["HEXE_CONFIG"] = str(mux.scratch / "init.lua")
+        for _ in range(args.clients - 1):
+            extra.append(bench.Terminal(attach, env, str(scratch)))
+
+        def drain() -> None:
+            while not stop.is_set():
+                for term in extra:
+                    try:
+                        term.drain()
+                    except bench.BenchError:
+                        pass
+                time.sleep(0.002)
+
+        thread = threading.Thread(target=drain, daemon=True)
+        thread.start()
+        assert mux.term is not None
+        mux.term.drain(1.5)
+        p50 = statistics.median(bench._echo_samples(mux, args.keys, random.Random(9)))
+        log(f"{kind}: {args.clients} clients, echo p50 {p50 * 1e3:.2f} ms")
+        return p50
+    finally:
+        stop.set()
+        for term in extra:
+            term.close()
+        mux.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tabs", type=int, default=25)
+    parser.add_argument("--panes", type=int, default=10, help="panes per tab")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measured")
+    parser.add_argument("--keys", type=int, default=100, help="echo samples per row")
+    parser.add_argument("--profile", default="default", help="hexe's profile for every pane")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.tabs, args.panes, args.idle, args.keys = 3, 3, 3.0, 10
+        args.clients = min(args.clients, 3)
+    if shutil.which("tmux") is None:
+        print("bench/scale.py: tmux is not installed", file=sys.stderr)
+        return 2
+
+    def log(text: str) -> None:
+        print(f"  {text}", file=sys.stderr, flush=True)
+
+    scratch = bench.scratch_dir()
+    try:
+        rows: dict[str, dict] = {}
+        for kind in ("hexe", "tmux"):
+            rows[kind] = many_panes(kind, scratch, args, log)
+        clients = {kind: many_clients(kind, scratch, args, log) for kind in ("hexe", "tmux")}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    h, t = rows["hexe"], rows["tmux"]
+    n = h["panes"]
+    print(f"scale: {args.tabs} tabs x {args.panes} panes = {n} panes, hexe profile "
+          f"{args.profile}; {args.clients} clients; python {sys.version.split()[0]}")  # fmt: skip
+    print(f"{'row':34} {'hexe':>10} {'tmux':>10} {'ratio':>10}")
+
+    def row(name: str, hv: float, tv: float, unit: str, diff: bool = False) -> None:
+        rel = f"{(hv - tv):+.2f} {unit}" if diff else f"{hv / tv:.2f}x" if tv else "-"
+        print(f"{name:34} {hv:>10.2f} {tv:>10.2f} {rel:>10}")
+
+    row(f"create {n} panes (s)", h["create"], t["create"], "s")
+    row("idle CPU (% of a core)", h["idle_cpu_pct"], t["idle_cpu_pct"], "%", diff=True)
+    row("PSS per pane, whole tree (MiB)", h["pss_kib"] / n / 1024, t["pss_kib"] / n / 1024, "MiB")
+    row("echo p50, others idle (ms)", h["echo_idle"] * 1e3, t["echo_idle"] * 1e3, "ms", diff=True)
+    row(f"echo p50, {h['flooders']} flooding (ms)", h["echo_flood"] * 1e3,
+        t["echo_flood"] * 1e3, "ms", diff=True)  # fmt: skip
+    row(f"echo p50, {args.clients} clients (ms)", clients["hexe"] * 1e3, clients["tmux"] * 1e3,
+        "ms", diff=True)  # fmt: skip
+    if h["shells"] < n:
+        print(f"note: only {h['shells']} of hexe's {n} shells were running when measured")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
