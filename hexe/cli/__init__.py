@@ -302,6 +302,10 @@ def build_parser() -> Parser:
             )
         if action.opens_pane:
             cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
+        for flag in action.flags:
+            cmd.add_argument(
+                flag, dest="action_flag", action="store_const", const=flag, help="as in tmux"
+            )
         for arg_name, kind in action.args:
             nargs = "?" if arg_name.endswith("?") else "+" if arg_name.endswith("*") else None
             cmd.add_argument(
@@ -490,6 +494,8 @@ def _session_command(args: argparse.Namespace) -> int:
             values = []
         elif not isinstance(values, list):
             values = [values]
+        if getattr(args, "action_flag", None) is not None:
+            values = [args.action_flag, *values]  # hexe swap-pane -U: swap-pane "-U"
         result = sessions.action_command(
             args.action,
             values,
