@@ -259,8 +259,8 @@ COMMANDS: dict[str, Action] = {
         ),
         _a(
             "swap-pane",
-            "swap the pane with the previous (-U) or next (-D) one, or pane ID",
-            ("with", str),
+            "swap the pane with the previous (-U) or next (-D) one, or pane WITH",
+            ("with?", str),
             pane=True,
             bound=(("prefix {", ("-U",)), ("prefix }", ("-D",))),
             flags=("-U", "-D"),
