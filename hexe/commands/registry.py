@@ -232,6 +232,7 @@ COMMANDS: dict[str, Action] = {
             "arrange the tab's panes: even-horizontal, even-vertical, main-horizontal, "
             "main-vertical, tiled (-E: spread, -n/-p: next/previous)",
             ("layout?", str),
+            pane=True,
             bound=tuple(
                 (f"prefix M-{n}", (name,))
                 for n, name in enumerate(
@@ -248,8 +249,14 @@ COMMANDS: dict[str, Action] = {
             flags=("-E", "-n", "-p"),
             sandbox="never",
         ),
-        _a("next-layout", "the next preset layout", key="prefix Space", sandbox="never"),
-        _a("previous-layout", "the previous preset layout", sandbox="never"),
+        _a(
+            "next-layout",
+            "the next preset layout",
+            pane=True,
+            key="prefix Space",
+            sandbox="never",
+        ),
+        _a("previous-layout", "the previous preset layout", pane=True, sandbox="never"),
         _a(
             "spread",
             "give the panes beside this one equal sizes (select-layout -E)",
@@ -270,6 +277,7 @@ COMMANDS: dict[str, Action] = {
             "rotate",
             "move every pane of the tab one place up (-U) or down (-D) (rotate-window)",
             ("direction?", str),
+            pane=True,
             bound=(("prefix C-o", ()), ("prefix M-o", ("-D",))),
             flags=("-U", "-D"),
             sandbox="never",

@@ -54,6 +54,13 @@ class ArrangeRoom:
             raise ActionError("there is no tab")
         return tab
 
+    def _target_tab(self) -> Tab:
+        """The tab of the command's pane (``-t``, ``$HEXE_PANE``), else the active one."""
+        tab, _ = self.target_tab()
+        if tab is None:
+            raise ActionError("there is no tab")
+        return tab
+
     def _pane_and_tab(self, what: str) -> tuple[Tab, Pane]:
         tab, pane = self.target_tab()
         if tab is None or pane is None:
@@ -70,7 +77,7 @@ class ArrangeRoom:
     # -- preset layouts ------------------------------------------------------------
 
     def do_select_layout(self, client: Client | None, layout: str | None = None) -> None:
-        tab = self._active_tab()
+        tab = self._target_tab()
         if layout == "-E":
             self.do_spread(client)
             return
@@ -95,13 +102,13 @@ class ArrangeRoom:
         self._rearranged(tab)
 
     def _step_layout(self, step: int) -> None:
-        tab = self._active_tab()
+        tab = self._target_tab()
         last = self.arranging.presets.get(tab)
         if last is None:
             index = 0 if step > 0 else len(arrange.LAYOUTS) - 1
         else:
             index = (arrange.LAYOUTS.index(last) + step) % len(arrange.LAYOUTS)
-        self.do_select_layout(None, arrange.LAYOUTS[index])
+        self.do_select_layout(None, arrange.LAYOUTS[index])  # self._target stays set
 
     def do_next_layout(self, client: Client | None) -> None:
         self._step_layout(1)
@@ -146,7 +153,7 @@ class ArrangeRoom:
         self._rearranged(tab, other_tab)
 
     def do_rotate(self, client: Client | None, direction: str | None = None) -> None:
-        tab = self._active_tab()
+        tab = self._target_tab()
         if direction is not None and direction not in UP + DOWN:
             raise ActionError(f"rotate: {direction!r} is not a direction; use -U (up) or -D (down)")
         before = tab.panes()
