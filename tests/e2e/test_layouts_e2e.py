@@ -113,6 +113,10 @@ def test_spread_evens_out_panes_after_a_resize(mux):
         what="equal widths after spread",
     )
     assert stty_size(m, 1)[1] in (39, 40)
+    ok(m.hexe("resize-right", "-s", "t", "-t", "1", "20"))
+    wait_for(lambda: sizes(m)[1][1] > 50, what="pane 1 wider")
+    ok(m.hexe("select-layout", "-s", "t", "-t", "1", "-E"))  # tmux's spelling of spread
+    wait_for(lambda: {c for _, c in sizes(m).values()} <= {39, 40}, what="spread again")
 
 
 # -- panes changing places ---------------------------------------------------------------
@@ -161,6 +165,23 @@ def test_break_pane_and_join_pane_move_a_pane_between_tabs(mux):
     ok(alone)
     again = m.hexe("break-pane", "-s", "t", "-t", "1")
     assert again.returncode == 1 and "the only pane of tab 1" in again.stderr
+    ok(m.hexe("swap-pane", "-s", "t", "-t", "1", "2"))  # across tabs: each takes the other's
+    listed = {p["id"]: p for p in panes(m)}
+    assert (listed[1]["tab"], listed[2]["tab"]) == (0, 1)
+    assert listed[1]["focused"] and listed[2]["focused"]
+
+
+def test_select_layout_typed_in_a_pane_arranges_that_panes_tab(mux):
+    m = mux(NONE_CONFIG)
+    prompt_ready(m)
+    ok(m.hexe("split-down", "-s", "t"))
+    prompt_ready(m, 2)
+    ok(m.hexe("new-tab", "-s", "t"))  # tab 1 is shown; tab 0 is in the background
+    m.wait_for(lambda s: re.search(r"1:\S+\*", status(s)), what="tab 1")
+    command = f"{sys.executable} -m hexe select-layout even-horizontal; echo sel-rc-$?"
+    ok(m.hexe("send-keys", "-s", "t", "-t", "1", command, "Enter"))
+    wait_for(lambda: sizes(m)[1] == (39, 60), what="tab 0 side by side")
+    assert stty_size(m, 2) == (39, 59) and sizes(m)[3] == (39, 120)
 
 
 # -- focus history ------------------------------------------------------------------------------
