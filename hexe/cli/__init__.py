@@ -304,7 +304,7 @@ def build_parser() -> Parser:
             cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
         for flag in action.flags:
             cmd.add_argument(
-                flag, dest="action_flag", action="store_const", const=flag, help="as in tmux"
+                flag, dest="action_flag", action="store_const", const=flag, help="see above"
             )
         for i, (arg_name, kind) in enumerate(action.args):  # one dest each: join-pane TAB DIR
             nargs = "?" if arg_name.endswith("?") else "+" if arg_name.endswith("*") else None
