@@ -203,7 +203,7 @@ class ArrangeRoom:
 
     def do_last_tab(self, client: Client | None) -> None:
         previous = self.tabs.previous
-        if previous is None or previous not in self.tabs.tabs:
+        if previous is None or previous is self.tabs.active or previous not in self.tabs.tabs:
             raise ActionError("no last tab")
         self.tabs.select(self.tabs.number(previous))
         self.layout_panes()

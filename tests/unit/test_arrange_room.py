@@ -111,6 +111,9 @@ def test_last_pane_and_last_tab(server):
     tab.focus(2)
     server.run_action(None, "last-pane", [])
     assert tab.focused == 1
+    server.tabs.close()  # tab 0 closes: tab 1, the last tab, is the active one now
+    with pytest.raises(ActionError, match="no last tab"):
+        server.run_action(None, "last-tab", [])
     server.tabs = Tabs([server.tab_of(4)])  # a fresh window has no last tab
     with pytest.raises(ActionError, match="no last tab"):
         server.run_action(None, "last-tab", [])
