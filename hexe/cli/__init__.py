@@ -302,10 +302,14 @@ def build_parser() -> Parser:
             )
         if action.opens_pane:
             cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
-        for arg_name, kind in action.args:
+        for flag in action.flags:
+            cmd.add_argument(
+                flag, dest="action_flag", action="store_const", const=flag, help="see above"
+            )
+        for i, (arg_name, kind) in enumerate(action.args):  # one dest each: join-pane TAB DIR
             nargs = "?" if arg_name.endswith("?") else "+" if arg_name.endswith("*") else None
             cmd.add_argument(
-                "action_args", metavar=arg_name.rstrip("?*").upper(), nargs=nargs, type=kind
+                f"action_arg{i}", metavar=arg_name.rstrip("?*").upper(), nargs=nargs, type=kind
             )
         cmd.set_defaults(action=action.name)
     return parser
@@ -485,11 +489,13 @@ def _session_command(args: argparse.Namespace) -> int:
             )
             print(json.dumps(panes, indent=2) if args.json else sessions.format_panes(panes))
             return 0
-        values = getattr(args, "action_args", None)
-        if values is None:
-            values = []
-        elif not isinstance(values, list):
-            values = [values]
+        values: list[Any] = []
+        for i in range(len(ACTIONS[args.action].args)):
+            value = getattr(args, f"action_arg{i}", None)
+            if value is not None:
+                values += value if isinstance(value, list) else [value]
+        if getattr(args, "action_flag", None) is not None:
+            values = [args.action_flag, *values]  # hexe swap-pane -U: swap-pane "-U"
         result = sessions.action_command(
             args.action,
             values,

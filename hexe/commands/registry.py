@@ -52,6 +52,9 @@ class Action:
     #: a subcommand of its own (``hexe split-right``); False when the command
     #: line has a richer one (``hexe detach``, ``hexe kill``, ``hexe list-panes``)
     cli: bool = True
+    #: tmux's option letters the command line takes for the first argument
+    #: (``hexe swap-pane -U`` runs ``swap-pane "-U"``)
+    flags: tuple[str, ...] = ()
 
     @property
     def from_sandbox(self) -> str:
@@ -128,7 +131,7 @@ COMMANDS: dict[str, Action] = {
         _a("focus-up", "focus the pane above", pane=True, key="prefix Up"),
         _a("focus-down", "focus the pane below", pane=True, key="prefix Down"),
         _a("focus-next", "focus the next pane", key="prefix o"),
-        _a("focus-prev", "focus the previous pane", key="prefix ;"),
+        _a("focus-prev", "focus the previous pane"),
         _a("select-pane", "focus pane ID (and show its tab)", ("id", int)),
         _a(
             "resize-left",
@@ -222,6 +225,101 @@ COMMANDS: dict[str, Action] = {
             cli=False,
         ),
         # -- layouts, tabs, mouse on borders and the status line --
+        # (hexe/server/arrange.py; none may be run from a sandboxed pane: each
+        # moves or resizes panes other than the caller, or changes what the user sees)
+        _a(
+            "select-layout",
+            "arrange the tab's panes: even-horizontal, even-vertical, main-horizontal, "
+            "main-vertical, tiled (-E: spread, -n/-p: next/previous)",
+            ("layout?", str),
+            pane=True,
+            bound=tuple(
+                (f"prefix M-{n}", (name,))
+                for n, name in enumerate(
+                    (
+                        "even-horizontal",
+                        "even-vertical",
+                        "main-horizontal",
+                        "main-vertical",
+                        "tiled",
+                    ),
+                    start=1,
+                )
+            ),
+            flags=("-E", "-n", "-p"),
+            sandbox="never",
+        ),
+        _a(
+            "next-layout",
+            "the next preset layout",
+            pane=True,
+            key="prefix Space",
+            sandbox="never",
+        ),
+        _a("previous-layout", "the previous preset layout", pane=True, sandbox="never"),
+        _a(
+            "spread",
+            "give the panes beside this one equal sizes (select-layout -E)",
+            pane=True,
+            key="prefix E",
+            sandbox="never",
+        ),
+        _a(
+            "swap-pane",
+            "swap the pane with the previous (-U) or next (-D) one, or pane WITH",
+            ("with?", str),
+            pane=True,
+            bound=(("prefix {", ("-U",)), ("prefix }", ("-D",))),
+            flags=("-U", "-D"),
+            sandbox="never",
+        ),
+        _a(
+            "rotate",
+            "move every pane of the tab one place up (-U) or down (-D) (rotate-window)",
+            ("direction?", str),
+            pane=True,
+            bound=(("prefix C-o", ()), ("prefix M-o", ("-D",))),
+            flags=("-U", "-D"),
+            sandbox="never",
+        ),
+        _a(
+            "break-pane",
+            "move the pane to a tab of its own",
+            ("name?", str),
+            pane=True,
+            key="prefix !",
+            sandbox="never",
+        ),
+        _a(
+            "join-pane",
+            "move the pane into tab TAB, beside (right) or below (down) its focused pane",
+            ("tab", int),
+            ("direction?", str),
+            pane=True,
+            sandbox="never",
+        ),
+        _a(
+            "move-tab",
+            "move the tab to number TO (+N/-N: places right/left; a prompt without TO)",
+            ("to?", str),
+            key="prefix .",
+            sandbox="never",
+        ),
+        _a(
+            "swap-tab",
+            "swap the tab with tab TO (+N/-N: places right/left)",
+            ("to", str),
+            sandbox="never",
+        ),
+        _a(
+            "close-tab",
+            "close the tab (N, else the current one) and its panes; a key asks first",
+            ("n?", int),
+            key="prefix &",
+            sandbox="never",
+        ),
+        _a("last-pane", "focus the pane focused before", key="prefix ;", sandbox="never"),
+        _a("last-tab", "go to the tab active before", key="prefix l", sandbox="never"),
         #
         # -- floating panes --
         #

@@ -211,6 +211,8 @@ class Tabs:
     tabs: list[Tab] = field(default_factory=list)
     index: int = 0
     base: int = 0
+    #: the tab active before this one (tmux's last window), while it is open
+    previous: Tab | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.tabs)
@@ -242,7 +244,7 @@ class Tabs:
         """Add ``tab`` after the last one (and make it active); its number."""
         self.tabs.append(tab)
         if select or len(self.tabs) == 1:
-            self.index = len(self.tabs) - 1
+            self._go(len(self.tabs) - 1)
         return len(self.tabs) - 1 + self.base
 
     def next(self) -> bool:
@@ -254,15 +256,20 @@ class Tabs:
     def _step(self, step: int) -> bool:
         if len(self.tabs) < 2:
             return False
-        self.index = (self.index + step) % len(self.tabs)
+        self._go((self.index + step) % len(self.tabs))
         return True
+
+    def _go(self, i: int) -> None:
+        if i != self.index and 0 <= self.index < len(self.tabs):
+            self.previous = self.tabs[self.index]
+        self.index = i
 
     def select(self, number: int) -> bool:
         """Go to tab ``number``; False (nothing changes) when there is none."""
         i = number - self.base
         if not 0 <= i < len(self.tabs) or i == self.index:
             return False
-        self.index = i
+        self._go(i)
         return True
 
     def rename(self, name: str | None, tab: Tab | None = None) -> None:
@@ -279,6 +286,8 @@ class Tabs:
         if target is None:
             return
         i = self._index(target)
+        if self.previous is target:
+            self.previous = None
         del self.tabs[i]
         if i < self.index or self.index >= len(self.tabs):
             self.index = max(self.index - 1, 0)

@@ -98,6 +98,8 @@ class KeysRoom:
         self.act(client, binding.action, list(binding.args))
 
     def on_mouse(self, event: Mouse) -> None:
+        if self.mouse_on_layout(event):  # a border dragged, a tab clicked: hexe/server/arrange.py
+            return
         tab = self.tabs.active
         if tab is None:
             return
@@ -188,6 +190,10 @@ class KeysRoom:
 
     def prompt_key(self, event: Key) -> None:
         assert self.prompt is not None
+        if self.prompt.get("one_key"):  # a y/n question: the first key answers it
+            prompt, self.prompt = self.prompt, None
+            prompt["done"](event.name)
+            return
         if event.name == "Enter":
             prompt, self.prompt = self.prompt, None
             prompt["done"](prompt["text"])

@@ -36,6 +36,7 @@ from hexe.errors import HexeError
 from hexe.mux.tabs import Tabs
 from hexe.server.actions import ActionsRoom
 from hexe.server.ahead import AheadRoom
+from hexe.server.arrange import ArrangeRoom, ArrangeState
 from hexe.server.clients import ClientsRoom
 from hexe.server.commands import CommandsRoom
 from hexe.server.frames import FramesRoom
@@ -76,7 +77,16 @@ from hexe.server.state import (
 from hexe.wire import protocol
 
 
-class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsRoom, FramesRoom):
+class Server(
+    PanesRoom,
+    AheadRoom,
+    ClientsRoom,
+    KeysRoom,
+    CommandsRoom,
+    ActionsRoom,
+    FramesRoom,
+    ArrangeRoom,
+):
     def __init__(
         self,
         session: str,
@@ -128,6 +138,7 @@ class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsR
         #: a reload's first run of init.lua, in a child (see hexe/config/contained.py)
         self.config_check: Preflight | None = None
         self.reload_waiters: list[Client] = []  # ``hexe reload-config`` clients to answer
+        self.arranging = ArrangeState()  # a border being dragged, each tab's preset layout
 
     # -- geometry -------------------------------------------------------------
 

@@ -52,6 +52,8 @@ SAFE_ACTIONS = [
     "select-pane", "resize-left", "resize-right", "resize-up", "resize-down", "zoom",
     "next-tab", "prev-tab", "select-tab", "rename-tab", "send-text", "send-keys",
     "session-info", "list-panes", "no-such-action",
+    "select-layout", "next-layout", "spread", "swap-pane", "rotate", "last-pane", "last-tab",
+    "move-tab", "swap-tab",
 ]  # fmt: skip
 
 scalars = st.one_of(

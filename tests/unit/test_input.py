@@ -52,6 +52,9 @@ def test_every_default_binding_key_can_be_typed():
         "C-Right": b"\x1b[1;5C",
         "C-Up": b"\x1b[1;5A",
         "C-Down": b"\x1b[1;5B",
+        "Space": b" ",
+        "C-o": b"\x0f",
+        **{f"M-{c}": b"\x1b" + c.encode() for c in "12345o"},  # Alt: ESC, then the key
     }
     for keys in DEFAULT_BINDINGS:
         key = keys[-1]
