@@ -37,6 +37,7 @@ from hexe.mux.tabs import Tabs
 from hexe.server.actions import ActionsRoom
 from hexe.server.ahead import AheadRoom
 from hexe.server.clients import ClientsRoom
+from hexe.server.clipboard import ClipboardRoom
 from hexe.server.commands import CommandsRoom
 from hexe.server.frames import FramesRoom
 from hexe.server.keys import KeysRoom
@@ -76,7 +77,16 @@ from hexe.server.state import (
 from hexe.wire import protocol
 
 
-class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsRoom, FramesRoom):
+class Server(
+    PanesRoom,
+    AheadRoom,
+    ClientsRoom,
+    KeysRoom,
+    CommandsRoom,
+    ActionsRoom,
+    FramesRoom,
+    ClipboardRoom,
+):
     def __init__(
         self,
         session: str,

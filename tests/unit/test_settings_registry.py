@@ -40,7 +40,7 @@ def test_builtin_plugins_declare_their_settings():
     assert owners["profile"] == "hexe"
     for name in ("memory", "pids", "cpu", "strict"):
         assert owners[name] == "cgroups"
-    for name in ("tmp_size", "hostname", "caps", "seccomp", "mounts", "rootfs", "network"):
+    for name in ("tmp_size", "hostname", "caps", "seccomp", "mounts", "rootfs", "network", "clipboard"):
         assert owners[name] == "voidbox"
     assert registry.env_vars() == {
         "HEXE_VOIDBOX_PROFILE": "profile",
@@ -49,6 +49,7 @@ def test_builtin_plugins_declare_their_settings():
         "HEXE_CGROUP_CPU_MAX": "cpu",
         "HEXE_CGROUP_STRICT": "strict",
         "HEXE_VOIDBOX_NETWORK": "network",
+        "HEXE_VOIDBOX_CLIPBOARD": "clipboard",
     }
 
 
