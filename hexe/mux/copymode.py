@@ -249,7 +249,8 @@ class CopyMode:
         position = f"[{above}/{self.screen.history_size}]"
         matches: tuple[tuple[int, int, int], ...] = ()
         if self.searching is not None:
-            self.searching.find_all(self.total, self.text, self._shape())
+            # the count is of the last search (n, N count again): output
+            # arriving must not make each frame search the whole history
             position = f"{self.searching.position((self.cy, self.cx))} {position}"
             rows = min(self.screen.rows, self.total - self.top)
             matches = self.searching.visible(self.top, rows, self.text)
