@@ -24,9 +24,7 @@ pytestmark = [
 
 
 def send_hex(m: Mux, data: bytes) -> None:
-    subprocess.run(
-        [*m.tmux, "send-keys", "-t", "0", "-H", *(f"{b:02x}" for b in data)], check=True
-    )
+    subprocess.run([*m.tmux, "send-keys", "-t", "0", "-H", *(f"{b:02x}" for b in data)], check=True)
 
 
 def outer_clipboard(m: Mux) -> Mux:
@@ -110,7 +108,7 @@ def test_osc52_from_a_full_profile_pane_is_refused(mux):
     m = outer_clipboard(mux('hexe.defaults { profile = "full" }'))
     prompt_ready(m)
     m.type(osc52_command("from-the-box"))
-    m.wait_for("clipboard write (clipboard = \"deny\") was refused")
+    m.wait_for('clipboard write (clipboard = "deny") was refused')
     m.type("echo after-$((6*7))")
     m.wait_for("after-42\n")  # the server went on; the request was long handled
     assert outer_buffer(m) == "outer-unchanged"
@@ -180,3 +178,43 @@ def test_copy_pipe_sends_the_selection_to_a_command(mux, tmp_path):
     result = m.hexe("copy-pipe", f"cat > {out}")
     assert result.returncode == 0, result.stderr
     wait_for(lambda: out.exists() and out.read_text() == "pipe8me", what="the piped text")
+
+
+def test_set_clipboard_off_keeps_programs_from_the_outer_clipboard(mux):
+    m = outer_clipboard(mux("hexe.options { set_clipboard = false }"))
+    prompt_ready(m)
+    m.type(osc52_command("not-forwarded") + "; echo after-$((6*7))")
+    m.wait_for("after-42\n")  # the OSC 52 came first, in the same output
+    m.type("echo again-$((6*7))")
+    m.wait_for("again-42\n")
+    assert outer_buffer(m) == "outer-unchanged"
+
+
+def test_the_wheel_enters_copy_mode_and_leaves_it_at_the_bottom(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("for i in $(seq 1 60); do echo wheel-$i; done")
+    m.wait_for("wheel-60\n")
+    send_hex(m, b"\x1b[<64;10;10M")
+    send_hex(m, b"\x1b[<64;10;10M")
+    m.wait_for(lambda s: re.search(r"\[6/\d+\]", s), what="scrolled 6 lines")
+    send_hex(m, b"\x1b[<65;10;10M")
+    m.wait_for(lambda s: re.search(r"\[3/\d+\]", s), what="back 3 lines")
+    send_hex(m, b"\x1b[<65;10;10M")
+    m.wait_for(lambda s: not re.search(r"\[\d+/\d+\]", s), what="copy mode left")
+    m.type("echo typed-$((2+2))")
+    m.wait_for("typed-4\n")  # keys reach the shell again
+
+
+def test_a_click_in_copy_mode_moves_its_cursor_there(mux):
+    m = mux()
+    prompt_ready(m)
+    m.type("echo target-$((3+4))-here")
+    m.wait_for("target-7-here\n")
+    x, y = where(m, "target-7-here", skip="echo")
+    m.prefix("[")
+    m.wait_for(lambda s: re.search(r"\[0/\d+\]", s), what="copy mode")
+    click(m, x + 7, y)
+    wait_for(lambda: m.cursor() == (x + 7, y), what="the cursor under the click")
+    m.keys("v", "$", "y")
+    m.wait_for("copied 6 characters")  # "7-here": from the click to the end of the line
