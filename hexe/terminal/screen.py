@@ -119,6 +119,9 @@ class PaneScreen:
         """After a fault while feeding: drop any half-read sequence and UTF-8
         character, so the next output starts clean."""
         self._parser.pending = ""
+        if self._parser.skipping is not None and self._parser.skipping.startswith("osc52"):
+            self._parser.skipping = None  # a clipboard write cut by the fault: dropped
+            self._parser.osc52 = []
         self._decoder.reset()
 
     def resize(self, cols: int, rows: int) -> None:
