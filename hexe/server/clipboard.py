@@ -31,7 +31,7 @@ from typing import Any
 
 from hexe.mux.copymode import CopyMode
 from hexe.mux.input import Key, Mouse, Paste
-from hexe.server.state import PASTE_LIMIT, ActionError, Client, Pane
+from hexe.server.state import CLIENT_BACKLOG, PASTE_LIMIT, ActionError, Client, Pane
 from hexe.wire import protocol
 
 #: Seconds between two presses that make a double (or triple) click.
@@ -271,7 +271,10 @@ class ClipboardRoom:
     def pane_clipboard(self, pane: Pane) -> None:
         """Act on the OSC 52 requests the pane's programs made."""
         requests = pane.screen.take_clipboard()
-        for kind, data in requests:
+        writes = [i for i, (kind, _) in enumerate(requests) if kind == "write"]
+        for i, (kind, data) in enumerate(requests):
+            if kind == "write" and i != writes[-1]:
+                continue  # the last write of a batch wins: the others would be overwritten
             if kind == "read":
                 self.clipboard_refused(pane, "read", "a program asked to read the clipboard")
             elif kind == "too-long":
@@ -297,5 +300,13 @@ class ClipboardRoom:
         """OSC 52 to every attached terminal: sets their clipboard to ``data``."""
         osc = b"\x1b]52;c;" + base64.b64encode(data) + b"\x07"
         for client in self.clients:
-            if client.attached:
-                client.send(protocol.OUTPUT, osc)
+            if not client.attached:
+                continue
+            if len(client.out) > CLIENT_BACKLOG:
+                # a pane writing the clipboard in a loop must not get a slow
+                # client dropped for not reading (CLIENT_BUFFER_LIMIT)
+                self.log.warning(
+                    "clipboard_skipped", client_pid=client.pid, backlog=len(client.out)
+                )
+                continue
+            client.send(protocol.OUTPUT, osc)
