@@ -218,3 +218,25 @@ def test_a_click_in_copy_mode_moves_its_cursor_there(mux):
     wait_for(lambda: m.cursor() == (x + 7, y), what="the cursor under the click")
     m.keys("v", "$", "y")
     m.wait_for("copied 6 characters")  # "7-here": from the click to the end of the line
+
+
+def test_copy_pipe_is_refused_from_inside_a_sandboxed_pane(mux, tmp_path):
+    """copy-pipe runs a command on the host, outside any sandbox: a sandboxed
+    pane may not ask for it, even on itself while it has a selection."""
+    out, go, done = tmp_path / "from-the-box", tmp_path / "go", tmp_path / "rc"
+    m = mux('hexe.defaults { profile = "default" }\n')
+    prompt_ready(m)
+    m.type(
+        f"(while [ ! -e {go} ]; do sleep 0.05; done; "
+        f"{sys.executable} -m hexe copy-pipe 'touch {out}' 2>&1; echo $? > {done}) &"
+    )
+    prompt_ready(m, 2)
+    m.prefix("[")
+    m.wait_for(lambda s: re.search(r"\[0/\d+\]", s), what="copy mode")
+    m.keys("v", "l")  # a selection, held while the pane asks
+    go.touch()
+    wait_for(lambda: done.exists() and done.read_text().strip(), what="copy-pipe's exit")
+    assert done.read_text().strip() == "1"
+    m.keys("q")
+    m.wait_for("copy-pipe is refused from inside pane 1")
+    assert not out.exists()
