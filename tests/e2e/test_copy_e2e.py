@@ -47,8 +47,10 @@ def where(m: Mux, text: str, *, skip: str = "") -> tuple[int, int]:
     raise AssertionError(f"{text!r} is not on the screen\n{m.screen()}")
 
 
-def click(m: Mux, x: int, y: int) -> None:
-    send_hex(m, f"\x1b[<0;{x + 1};{y + 1}M\x1b[<0;{x + 1};{y + 1}m".encode())
+def click(m: Mux, x: int, y: int, times: int = 1) -> None:
+    """Press and release the left button; ``times`` clicks in one write, so a
+    loaded machine cannot space them past the double-click interval."""
+    send_hex(m, f"\x1b[<0;{x + 1};{y + 1}M\x1b[<0;{x + 1};{y + 1}m".encode() * times)
 
 
 def osc52_command(text: str, end: str = r"\a") -> str:
@@ -62,8 +64,7 @@ def test_double_click_copies_a_word_that_prefix_bracket_pastes(mux):
     m.type("echo alpha wordy$((1+1))x gamma")
     m.wait_for("alpha wordy2x gamma")
     x, y = where(m, "wordy2x", skip="echo")
-    click(m, x + 2, y)
-    click(m, x + 2, y)
+    click(m, x + 2, y, times=2)
     m.wait_for("copied 7 characters")
     wait_for(lambda: outer_buffer(m) == "wordy2x", what="the word in the outer clipboard")
     assert "[0/" not in m.screen()  # the double click left no copy mode behind
@@ -71,6 +72,17 @@ def test_double_click_copies_a_word_that_prefix_bracket_pastes(mux):
     m.prefix("]")
     m.keys("Enter")
     m.wait_for("pasted-wordy2x\n")
+
+
+def test_triple_click_copies_the_line(mux):
+    m = outer_clipboard(mux())
+    prompt_ready(m)
+    m.type("echo whole $((2*21)) line")
+    m.wait_for("whole 42 line\n")
+    x, y = where(m, "whole 42 line", skip="echo")
+    click(m, x + 7, y, times=3)
+    m.wait_for("copied 13 characters")
+    wait_for(lambda: outer_buffer(m) == "whole 42 line", what="the line in the outer clipboard")
 
 
 def test_drag_selects_and_copies_on_release(mux):
