@@ -103,6 +103,9 @@ hexe.options {
   client_timeout = 30,      -- drop a client that takes no output for this long
   spawn_ahead = true,       -- prepare the next split's sandbox in advance (fast splits)
   answer_checksums = false, -- true: answer DECRQCRA (esctest reads screens so); own pane only
+  mode_keys = "vi",         -- copy mode's keys: "vi" or "emacs" (tmux's mode-keys)
+  set_clipboard = true,     -- programs may set your clipboard with OSC 52 (tmux's set-clipboard);
+                            -- a sandboxed pane also needs isolation.clipboard = "write"
 }
 
 hexe.status {

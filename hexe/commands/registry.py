@@ -324,6 +324,14 @@ COMMANDS: dict[str, Action] = {
         # -- floating panes --
         #
         # -- copy mode and clipboard --
+        # runs a host command outside any sandbox: never from a sandboxed pane
+        _a(
+            "copy-pipe",
+            "copy the selection and pipe it to CMD, a shell command the server runs as you",
+            ("cmd", str),
+            pane=True,
+            sandbox="never",
+        ),
         #
         # -- sessions, status line, command prompt --
         #

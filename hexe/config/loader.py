@@ -437,6 +437,8 @@ class Loader:
             "client_timeout",
             "spawn_ahead",
             "answer_checksums",
+            "mode_keys",
+            "set_clipboard",
         )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}
@@ -468,7 +470,7 @@ class Loader:
                             self.problems.add(where, f"{label}: {exc}")
                 else:
                     try:
-                        values[key] = parse_bool(label, value)
+                        values[key] = Options.PARSERS.get(key, parse_bool)(label, value)
                     except SettingError as exc:
                         self.problems.add(where, exc.message)
         return Options(**values)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from hexe.errors import SettingError
 from hexe.isolation import Layer, Profile
 
 
@@ -103,6 +104,23 @@ class Options:
     #: answer DECRQCRA (a checksum of a screen area: how esctest reads a screen),
     #: for the asking pane's own screen only; off as in tmux
     answer_checksums: bool = False
+    #: copy mode's keys: "vi" (tmux's copy-mode-vi) or "emacs" (copy-mode), as tmux's mode-keys
+    mode_keys: str = "vi"
+    #: programs in panes may set the outer terminal's clipboard with OSC 52
+    #: (tmux's set-clipboard on); a sandboxed pane also needs clipboard = "write"
+    set_clipboard: bool = True
+    #: options that are neither booleans nor numbers: their parser (label, value) -> value
+    PARSERS: ClassVar[dict[str, Any]] = {}
+
+
+def parse_mode_keys(label: str, value: object) -> str:
+    """``mode_keys``: "vi" or "emacs"."""
+    if value not in ("vi", "emacs"):
+        raise SettingError(label, value, 'use "vi" or "emacs"', problem="is not a key table")
+    return str(value)
+
+
+Options.PARSERS["mode_keys"] = parse_mode_keys
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ whose state (``self``) it shares; see docs/architecture.md."""
 from __future__ import annotations
 
 from hexe.commands.registry import ACTIONS, canonical
-from hexe.mux.copymode import CopyMode
 from hexe.mux.input import encode_key
 from hexe.mux.tabs import Tab
 from hexe.server.state import (
@@ -197,8 +196,8 @@ class ActionsRoom:
 
     def do_copy_mode(self, client: Client | None) -> None:
         pane = self.target()
-        if pane is not None and pane.copy is None:
-            pane.copy = CopyMode(pane.screen)
+        if pane is not None:
+            self.enter_copy(pane)
 
     def do_paste(self, client: Client | None) -> None:
         pane = self.target()

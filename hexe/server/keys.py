@@ -11,12 +11,9 @@ from typing import Any
 
 from hexe.config.loader import Problems, Table, plain
 from hexe.errors import HexeError
-from hexe.mux.copymode import CopyMode
 from hexe.mux.input import Key, Mouse, Paste, encode_mouse
 from hexe.server.state import (
-    PASTE_LIMIT,
     Client,
-    Pane,
 )
 from hexe.terminal import MouseEncoding, MouseMode
 from hexe.wire import protocol
@@ -100,6 +97,8 @@ class KeysRoom:
     def on_mouse(self, event: Mouse) -> None:
         if self.mouse_on_layout(event):  # a border dragged, a tab clicked: hexe/server/arrange.py
             return
+        if self.copy_mouse(event):
+            return  # selections: drag, double and triple click (hexe/server/clipboard.py)
         tab = self.tabs.active
         if tab is None:
             return
@@ -122,7 +121,7 @@ class KeysRoom:
                     return
                 if event.wheel:
                     if pane.copy is None and event.wheel < 0:
-                        pane.copy = CopyMode(pane.screen)
+                        self.enter_copy(pane)
                     if pane.copy is not None:
                         pane.copy.scroll(event.wheel * 3)
                         if pane.copy.at_bottom and event.wheel > 0:
@@ -149,31 +148,7 @@ class KeysRoom:
         pane = self.focused()
         if pane is None or pane.copy is None:
             return
-        if isinstance(event, Mouse):
-            if event.wheel:
-                pane.copy.scroll(event.wheel * 3)
-            self.dirty = True
-            return
-        if isinstance(event, Key):
-            result = pane.copy.key(event.name)
-            if result is not None:
-                kind, value = result
-                if kind == "copy":
-                    self.paste_buffer = value.encode()[:PASTE_LIMIT]
-                    self.copy_to_clipboard(value)
-                    pane.copy = None
-                elif kind == "exit":
-                    pane.copy = None
-                elif kind == "search":
-                    self.start_prompt(
-                        "search" if value == "forward" else "search back",
-                        lambda text, p=pane, d=value: self.search(p, text, d),
-                    )
-            self.dirty = True
-
-    def search(self, pane: Pane, text: str, direction: str) -> None:
-        if pane.copy is not None and text and not pane.copy.search(text, direction == "backward"):
-            self.show_message(f"not found: {text}")
+        self.copy_input(client, pane, event)
 
     def copy_to_clipboard(self, text: str) -> None:
         import base64

@@ -262,6 +262,7 @@ class PanesRoom:
             size += len(data)
         if chunks:
             feed_contained(pane.screen, b"".join(chunks), self.log, pane.id)
+            self.pane_clipboard(pane)  # OSC 52 (hexe/server/clipboard.py)
         if ended:
             # every slave end is closed: the process tree is (almost) gone
             self.close_pty(pane)

@@ -38,6 +38,7 @@ from hexe.server.actions import ActionsRoom
 from hexe.server.ahead import AheadRoom
 from hexe.server.arrange import ArrangeRoom, ArrangeState
 from hexe.server.clients import ClientsRoom
+from hexe.server.clipboard import ClipboardRoom
 from hexe.server.commands import CommandsRoom
 from hexe.server.frames import FramesRoom
 from hexe.server.keys import KeysRoom
@@ -86,6 +87,7 @@ class Server(
     ActionsRoom,
     FramesRoom,
     ArrangeRoom,
+    ClipboardRoom,
 ):
     def __init__(
         self,

@@ -70,6 +70,11 @@ _SKIP_END = {
     "string": re.compile(r"\x07|\x1b\\|\x9c"),
 }
 TITLE_LIMIT = 1024
+#: An OSC 52 (clipboard) longer than PENDING_LIMIT is gathered read by read, up
+#: to this many characters of body (1 MiB of decoded text in base64, plus its
+#: selection); a longer one is dropped whole. Each read costs its own length.
+OSC52_LIMIT = 4 * ((1 << 20) + 2) // 3 + 16
+_OSC52_END = re.compile(r"\x07|\x9c|\x1b")
 PARAMETER_LIMIT = 65535
 
 
@@ -132,6 +137,12 @@ class Parser:
         #: to those calls too, as their ``tail``: the screen continues it
         #: with the next data. Off, it is drawn the slow way.
         self.line_tails = self.fast_lines
+        #: ``on_osc(code, text)``: OSC 52 (clipboard) and 133 (shell marks) go
+        #: there (the screen facade sets it); None: they are ignored.
+        self.on_osc: Callable[[str, str], Any] | None = None
+        #: the pieces of a long OSC 52 gathered so far (``skipping == "osc52"``)
+        self.osc52: list[str] = []
+        self.osc52_size = 0
         s = screen
         self.controls: dict[str, Callable[[], Any]] = {
             "\x07": s.bell,
@@ -214,6 +225,10 @@ class Parser:
         self.screen.linefeed()
 
     def feed(self, data: str) -> None:
+        if self.skipping is not None and self.skipping.startswith("osc52"):
+            data = self._gather_osc52(data)
+            if self.skipping is not None or not data:
+                return
         if self.skipping is not None:
             if self.skipping == "string" and self.pending == "\x1b" and data[:1] == "\\":
                 found = None  # the ST was cut between two reads: it ends here
@@ -274,6 +289,11 @@ class Parser:
                         # kept whole, every later read would copy and rescan it:
                         # quadratic in small reads. Drop it, skip to its end.
                         csi = data[position + 1 : position + 2] == "["
+                        if data.startswith("\x1b]52;", position) and self.on_osc is not None:
+                            self.skipping = "osc52"
+                            self.osc52, self.osc52_size = [], 0
+                            self._gather_osc52(data[position + 2 :])
+                            return
                         self.skipping = "csi" if csi else "string"
                         if self.skipping == "string" and data.endswith("\x1b"):
                             self.pending = "\x1b"  # perhaps the start of its ST
@@ -369,8 +389,58 @@ class Parser:
         else:
             handler()
 
+    def _gather_osc52(self, data: str) -> str:
+        """Add a read to a long OSC 52; at its end, hand it over and return
+        what follows it. Past :data:`OSC52_LIMIT` the rest is skipped."""
+        if self.pending == "\x1b":  # an ESC ended the last read
+            self.pending = ""
+            if data[:1] == "\\":
+                data = data[1:]  # ... and this is its ST
+            else:
+                data = "\x1b" + data  # ESC of another sequence: it ends the OSC
+            end = start = 0
+        else:
+            found = _OSC52_END.search(data)
+            if found is None:
+                self._add_osc52(data)
+                return ""
+            start = found.start()
+            end = found.end()
+            if found[0] == "\x1b":
+                if end == len(data):
+                    self._add_osc52(data[:start])
+                    self.pending = "\x1b"
+                    return ""
+                if data[end] == "\\":
+                    end += 1
+                else:
+                    end = start  # ESC starts what comes next
+        self._add_osc52(data[:start])
+        if self.skipping == "osc52":
+            body = "".join(self.osc52)
+            self._osc(body)
+        self.skipping = None
+        self.osc52, self.osc52_size = [], 0
+        return data[end:]
+
+    def _add_osc52(self, piece: str) -> None:
+        if self.skipping != "osc52":
+            return  # too long: being skipped
+        self.osc52_size += len(piece)
+        if self.osc52_size > OSC52_LIMIT:
+            self.skipping = "osc52-dropped"
+            self.osc52 = []
+            if self.on_osc is not None:
+                self.on_osc("52", "")  # empty: one too long, dropped
+            return
+        self.osc52.append(piece)
+
     def _osc(self, body: str) -> None:
         code, _, text = body.partition(";")
+        if code in ("52", "133"):
+            if self.on_osc is not None:
+                self.on_osc(code, text)
+            return
         if code in ("0", "1", "2"):
             text = _UNPRINTABLE_IN_TITLE.sub("", text)[:TITLE_LIMIT]
             if code in ("0", "1"):

@@ -18,6 +18,9 @@ Nothing here reads or writes file descriptors.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import bisect
 import codecs
 import re
 from enum import IntEnum
@@ -44,6 +47,14 @@ from hexe.terminal.vt import (
     SYNCHRONIZED_OUTPUT,
     VTScreen,
 )
+
+#: Decoded bytes an OSC 52 may set the clipboard to (the parser gathers a
+#: long one up to its base64 length, ``parser.OSC52_LIMIT``).
+CLIPBOARD_LIMIT = 1 << 20
+#: OSC 52 requests kept until taken (the oldest go first).
+CLIPBOARD_QUEUE = 8
+#: OSC 133;A marks kept (the oldest go first).
+PROMPT_MARKS = 10_000
 
 
 class MouseMode(IntEnum):
@@ -88,6 +99,11 @@ class PaneScreen:
         self._vt.answer_checksums = answer_checksums
         self._parser = Parser(self._vt)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._parser.on_osc = self._on_osc
+        #: OSC 52 requests not yet taken (:meth:`take_clipboard`)
+        self._clipboard: list[tuple[str, bytes]] = []
+        #: absolute line numbers (``history_base + line``) of OSC 133;A marks
+        self._prompts: list[int] = []
 
     def __repr__(self) -> str:
         return f"PaneScreen({self.cols}x{self.rows}, history={self.history_size})"
@@ -103,6 +119,9 @@ class PaneScreen:
         """After a fault while feeding: drop any half-read sequence and UTF-8
         character, so the next output starts clean."""
         self._parser.pending = ""
+        if self._parser.skipping is not None and self._parser.skipping.startswith("osc52"):
+            self._parser.skipping = None  # a clipboard write cut by the fault: dropped
+            self._parser.osc52 = []
         self._decoder.reset()
 
     def resize(self, cols: int, rows: int) -> None:
@@ -120,6 +139,55 @@ class PaneScreen:
         data = "".join(vt.responses).encode()
         vt.responses.clear()
         return data
+
+    def take_clipboard(self) -> list[tuple[str, bytes]]:
+        """OSC 52 requests of the program since the last call, oldest first:
+        ``("write", text)`` (decoded, at most :data:`CLIPBOARD_LIMIT` bytes),
+        ``("read", b"")`` (a query: never to be answered with the clipboard)
+        or ``("too-long", b"")``; at most :data:`CLIPBOARD_QUEUE` are kept."""
+        taken, self._clipboard = self._clipboard, []
+        return taken
+
+    def _on_osc(self, code: str, text: str) -> None:
+        if code == "133":
+            if text[:1] == "A" and not self.alternate_screen:
+                self._mark_prompt()
+            return
+        selection, _, data = text.partition(";")
+        if not text:
+            request: tuple[str, bytes] = ("too-long", b"")
+        elif data == "?":
+            request = ("read", b"")
+        else:
+            try:
+                decoded = base64.b64decode(data.encode("ascii"), validate=True)
+            except (binascii.Error, UnicodeEncodeError, ValueError):
+                return  # not base64: ignored, as xterm does
+            if len(decoded) > CLIPBOARD_LIMIT:
+                request = ("too-long", b"")
+            else:
+                request = ("write", decoded)
+        if len(self._clipboard) >= CLIPBOARD_QUEUE:
+            del self._clipboard[0]
+        self._clipboard.append(request)
+
+    def _mark_prompt(self) -> None:
+        line = self.history.base + len(self.history) + self._vt.cursor.y
+        prompts = self._prompts
+        if prompts and prompts[-1] >= line:
+            if line in prompts:
+                return
+            del prompts[bisect.bisect_left(prompts, line) :]  # the rows below were redrawn
+        prompts.append(line)
+        if len(prompts) > PROMPT_MARKS:
+            del prompts[: len(prompts) - PROMPT_MARKS]
+
+    def prompt_lines(self) -> list[int]:
+        """Lines (over scrollback and screen, as copy mode numbers them) where
+        a shell prompt started (OSC 133;A), in order."""
+        base = self.history.base
+        total = self.line_count
+        return [mark - base for mark in self._prompts if 0 <= mark - base < total]
 
     def take_bell(self) -> bool:
         """Whether the program rang the bell since the last call."""

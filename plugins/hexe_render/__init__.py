@@ -36,6 +36,8 @@ BORDER_STYLE = ""
 FOCUS_BORDER_STYLE = "\x1b[32m"
 NOTICE_STYLE = "\x1b[30;43m"
 SELECT_STYLE = "\x1b[7m"
+MATCH_STYLE = "\x1b[30;43m"
+CURRENT_MATCH_STYLE = "\x1b[30;46m"
 GLYPHS = {
     "ud": "│",
     "lr": "─",
@@ -123,35 +125,50 @@ def _holding(entry: PaneRows, screen: Any) -> bool:
 
 
 def _copy_rows(pane: Any) -> list[str]:
-    """A pane in copy mode: history and screen from ``copy.top``, selection reversed."""
+    """A pane in copy mode: history and screen from ``copy.top``; the
+    selection reversed, search matches highlighted (the one under the cursor
+    apart). A line with neither keeps its colours."""
     screen = pane.screen
     copy = pane.copy
     cols = pane.rect.cols
     history = screen.history_size
     out = []
-    sel = copy.selection
+    matches: dict[int, list[tuple[int, int]]] = {}
+    for line, start, end in getattr(copy, "matches", ()):
+        matches.setdefault(line, []).append((start, end))
+    selected = getattr(copy, "selected_columns", None)
     for i in range(pane.rect.rows):
         line = copy.top + i
-        if sel is not None and sel[0][1] <= line <= sel[1][1]:
-            text = screen.history_text(line) if line < history else screen.row_text(line - history)
-            text = cut(text, 0, cols)
-            text += " " * (cols - text_width(text))
-            start = sel[0][0] if line == sel[0][1] else 0
-            end = sel[1][0] + 1 if line == sel[1][1] else cols
-            out.append(
-                RESET
-                + cut(text, 0, start)
-                + SELECT_STYLE
-                + cut(text, start, end)
-                + RESET
-                + cut(text, end, cols)
-            )
-        elif line < history:
-            out.append(screen.history_row(line, cols))
-        elif line - history < screen.rows:
-            out.append(screen.render_row(line - history, cols))
-        else:
+        if line >= history + screen.rows:
             out.append(RESET + " " * cols)
+            continue
+        columns = selected(line, cols) if selected is not None else None
+        if columns is None and line not in matches:
+            if line < history:
+                out.append(screen.history_row(line, cols))
+            else:
+                out.append(screen.render_row(line - history, cols))
+            continue
+        text = screen.history_text(line) if line < history else screen.row_text(line - history)
+        text = cut(text, 0, cols)
+        text += " " * (cols - text_width(text))
+        styles = [""] * cols  # a style per column; a character takes its first column's
+        for start, end in matches.get(line, ()):
+            here = start <= copy.cursor[0] < end and line == copy.cursor[1]
+            for x in range(max(start, 0), min(end, cols)):
+                styles[x] = CURRENT_MATCH_STYLE if here else MATCH_STYLE
+        if columns is not None:
+            for x in range(max(columns[0], 0), min(columns[1], cols)):
+                styles[x] = SELECT_STYLE
+        pieces = [RESET]
+        x = 0
+        while x < cols:
+            end = x
+            while end < cols and styles[end] == styles[x]:
+                end += 1
+            pieces.append(styles[x] + cut(text, x, end) + RESET)
+            x = end
+        out.append("".join(pieces))
     return out
 
 

@@ -52,7 +52,7 @@ from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, p
 from hexe.limits import parse_bool
 from hexe.plugin.settings import Setting
 from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
-from hexe_voidbox import caps, fsactions, initbin, syscalls
+from hexe_voidbox import caps, clipboard, fsactions, initbin, syscalls
 from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
@@ -207,6 +207,7 @@ def hexe_settings() -> list[Setting]:
             parse_bool,
             doc='network = "user": true lets the private ranges (the LAN) be reached',
         ),
+        clipboard.SETTING,
     ]
 
 

@@ -42,6 +42,7 @@ def test_builtin_plugins_declare_their_settings():
         assert owners[name] == "cgroups"
     for name in ("tmp_size", "hostname", "caps", "seccomp", "mounts", "rootfs", "network"):
         assert owners[name] == "voidbox"
+    assert owners["clipboard"] == "voidbox"
     assert registry.env_vars() == {
         "HEXE_VOIDBOX_PROFILE": "profile",
         "HEXE_CGROUP_MEM_MAX": "memory",
@@ -49,6 +50,7 @@ def test_builtin_plugins_declare_their_settings():
         "HEXE_CGROUP_CPU_MAX": "cpu",
         "HEXE_CGROUP_STRICT": "strict",
         "HEXE_VOIDBOX_NETWORK": "network",
+        "HEXE_VOIDBOX_CLIPBOARD": "clipboard",
     }
 
 
