@@ -437,6 +437,7 @@ class Loader:
             "client_timeout",
             "spawn_ahead",
             "answer_checksums",
+            "set_titles",
         )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}

@@ -103,6 +103,8 @@ class Options:
     #: answer DECRQCRA (a checksum of a screen area: how esctest reads a screen),
     #: for the asking pane's own screen only; off as in tmux
     answer_checksums: bool = False
+    #: the outer terminal's title follows the focused pane's (sanitized); off as in tmux
+    set_titles: bool = False
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,7 @@ class ClientsRoom:
             client.term = str(hello.get("term", ""))[:64]
             client.render_state = None
             self.activity = time.time()
+            self.hello_extras(client, hello)  # features, inside, choose (switching.py)
             if hello.get("detach_others"):
                 for other in list(self.clients):
                     if other is not client and other.attached:

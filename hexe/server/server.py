@@ -73,10 +73,16 @@ from hexe.server.state import (
     _raise_fd_limit,
     feed_contained,
 )
+from hexe.server.status import StatusRoom
+from hexe.server.switching import SwitchingRoom
 from hexe.wire import protocol
 
 
-class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsRoom, FramesRoom):
+# StatusRoom first: its on_pty and render add to the panes' and frames' rooms
+class Server(
+    StatusRoom, SwitchingRoom, PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom,
+    ActionsRoom, FramesRoom,
+):  # fmt: skip
     def __init__(
         self,
         session: str,
@@ -224,6 +230,10 @@ class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsR
                 if self.config_check is not None:
                     wait = max(0.0, self.config_check.deadline - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
+                tick = self.status_tick(time.monotonic())  # the clock; None: nothing timed
+                if tick is not None:
+                    wait = max(0.0, tick - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
                 # clients first, then panes that owe an echo, then the others
                 ready = sorted(self.sel.select(timeout), key=_priority)
                 for key, events in ready:
@@ -249,6 +259,8 @@ class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsR
                         self.on_wake(wake_r)
                     elif kind == "config":
                         self.on_config_check(obj)
+                    elif kind == "starter":
+                        self.on_starter(obj)
                 if self.config_check is not None:
                     self.on_config_check(self.config_check, time.monotonic())
                 if self.message is not None and time.monotonic() >= self.message_until:
