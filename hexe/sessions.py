@@ -70,8 +70,9 @@ def sessions(environ: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[str
         try:
             with open_session(name, environ, timeout=3) as conn:
                 infos.append(conn.request("session-info"))
-        except HexeError:
-            silent.append(name)
+        except HexeError as exc:
+            if "is refused from inside a sandbox" not in exc.message:
+                silent.append(name)  # (a sandboxed pane sees its own session only)
     return infos, silent
 
 
