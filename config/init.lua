@@ -103,6 +103,7 @@ hexe.options {
   client_timeout = 30,      -- drop a client that takes no output for this long
   spawn_ahead = true,       -- prepare the next split's sandbox in advance (fast splits)
   answer_checksums = false, -- true: answer DECRQCRA (esctest reads screens so); own pane only
+  set_titles = false,       -- true: the terminal's title follows the focused pane's (sanitized)
 }
 
 hexe.status {
@@ -110,7 +111,7 @@ hexe.status {
   -- returning text, e.g. function() return os.date("%H:%M") end
   left = { "session", "tabs" },
   right = { "title", "isolation", "clock" },
-  interval = 1,             -- seconds between refreshes
+  interval = 1,             -- seconds between refreshes (only with clock or functions)
 }
 
 ------------------------------------------------------------------------------
