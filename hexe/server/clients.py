@@ -264,12 +264,12 @@ class ClientsRoom:
             client.term = str(hello.get("term", ""))[:64]
             client.render_state = None
             self.activity = time.time()
-            self.hello_extras(client, hello)  # features, inside, choose (switching.py)
             if hello.get("detach_others"):
                 for other in list(self.clients):
                     if other is not client and other.attached:
                         self.detach_client(other, "detached by another client (attach -d)")
             self.update_size()
+            self.hello_extras(client, hello)  # features, inside, choose (switching.py)
             self.log.info(
                 "client_attached", client_pid=client.pid, cols=client.cols, rows=client.rows
             )

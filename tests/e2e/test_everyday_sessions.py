@@ -255,6 +255,20 @@ def test_a_sandboxed_pane_cannot_rename_switch_start_or_look_at_sessions(session
         assert action in refused, refused
 
 
+def test_a_pane_with_limits_cannot_have_the_server_start_a_session(sessions):
+    """The new session's panes would start outside the caller's cgroup."""
+    m = sessions('hexe.defaults { profile = "none", memory = "256M" }\n')
+    prompt_ready(m)
+    m.type(f"{HEXE} new-session -d -s free; echo limited-rc=$?")
+    m.wait_for("limited-rc=1")
+    m.wait_for("new-session is refused from inside pane 1: it has limits (256M)")
+    assert names(m) == ["t"]
+    # from the client (the command prompt) it is the user asking: allowed
+    m.prefix(":")
+    m.type("new-session -d -s free")
+    wait_for(lambda: names(m) == ["free", "t"], what="the session started from the prompt")
+
+
 # -- synchronize-panes, bell and activity, titles -------------------------------------------
 
 
