@@ -143,8 +143,7 @@ class StatusRoom:
     # -- the command prompt ----------------------------------------------------------------
 
     def do_command_prompt(self, client: Client | None) -> None:
-        if client is None or not client.attached:
-            raise ActionError("command-prompt needs an attached client (a key binding)")
+        client = self.attached_client(client)
         self.start_prompt("", lambda text, c=client: self.run_prompt_line(c, text))
         assert self.prompt is not None
         self.prompt["complete"] = self.complete_prompt

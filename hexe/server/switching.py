@@ -217,15 +217,19 @@ class SwitchingRoom:
                 names.append(path.name[: -len(".sock")])
         return names
 
+    def attached_client(self, client: Client | None) -> Client:
+        """The client an action is for: the one that asked when it is attached (a
+        key), else the attached one typed in last (a command); ActionError if none."""
+        if client is not None and client.attached:
+            return client
+        attached = [c for c in self.clients if c.attached and not c.closing]
+        if not attached:
+            raise ActionError(f"no client is attached to session {self.session}")
+        return max(attached, key=lambda c: c.active_at)
+
     def do_switch_client(self, client: Client | None, name: str) -> None:
         """The attached client (the one that asked, else the last active) shows ``name``."""
-        target = client if client is not None and client.attached else None
-        if target is None:
-            attached = [c for c in self.clients if c.attached and not c.closing]
-            target = max(attached, key=lambda c: c.active_at, default=None)
-        if target is None:
-            raise ActionError(f"no client is attached to session {self.session}")
-        self.switch(target, name)
+        self.switch(self.attached_client(client), name)
 
     def switch(self, client: Client, name: str) -> None:
         try:
@@ -273,9 +277,7 @@ class SwitchingRoom:
     # -- the chooser --------------------------------------------------------------------
 
     def do_choose_tree(self, client: Client | None) -> None:
-        if client is None or not client.attached:
-            raise ActionError("choose-tree needs an attached client (a key binding)")
-        self.open_chooser(client)
+        self.open_chooser(self.attached_client(client))
 
     def open_chooser(self, client: Client) -> None:
         sessions: list[dict[str, Any]] = []

@@ -188,6 +188,11 @@ def test_choose_tree_lists_sessions_tabs_panes_previews_and_switches(sessions):
     m.keys("Escape")
     m.wait_for(lambda s: "Enter: choose" not in s, what="the chooser to close")
     assert "[other]" in status(m)
+    # from the command line it opens on the attached client
+    ok(m.hexe("choose-tree", "-s", "other"))
+    m.wait_for("Enter: choose")
+    m.keys("q")
+    m.wait_for(lambda s: "Enter: choose" not in s, what="the chooser to close")
 
 
 def test_attach_without_a_name_opens_the_chooser_when_several_run(sessions, tmp_path):
