@@ -329,6 +329,10 @@ class SwitchingRoom:
         self.overlay_top = 0
         self.dirty = True
 
+    def set_size(self, cols: int, rows: int) -> None:
+        super().set_size(cols, rows)  # type: ignore[misc]
+        self.draw_chooser()  # the box follows the session's size
+
     def close_chooser(self) -> None:
         self.chooser = None
         self.chooser_client = None
