@@ -47,11 +47,8 @@ class KeysRoom:
                 pane = self.focused()
             elif isinstance(event, Paste):
                 flush()
-                if pane is not None:
-                    text = event.text
-                    if pane.screen.bracketed_paste:
-                        text = b"\x1b[200~" + text + b"\x1b[201~"
-                    self.write_pane(pane, text)
+                if pane is not None:  # bracketed for each pane that asked (status.py)
+                    self.write_typed(pane, event.text, paste=True)
             elif client.prefix_pending:
                 client.prefix_pending = False
                 binding = self.config.keys.get(("prefix", event.name))

@@ -63,17 +63,20 @@ class StatusRoom:
         )
         self.log.info("panes_synchronized", tab=self.tabs.number(tab), on=flags["sync"])
 
-    def write_typed(self, pane: Pane, data: bytes) -> None:
-        """What a client typed, for ``pane``: to every pane of its tab when synchronized."""
+    def write_typed(self, pane: Pane, data: bytes, paste: bool = False) -> None:
+        """What a client typed (or pasted: bracketed for a pane that asked), for
+        ``pane``: to every pane of its tab when that tab is synchronized."""
         tab = self.tabs.find(pane.id)
-        if tab is None or not self.tab_state().get(id(tab), {}).get("sync"):
-            self.write_pane(pane, data)
-            return
-        for pane_id in tab.panes():
-            other = self.panes.get(pane_id)
-            if other is not None and other.alive:
-                other.typed_at = time.monotonic()
-                self.write_pane(other, data)
+        targets = [pane]
+        if tab is not None and self.tab_state().get(id(tab), {}).get("sync"):
+            targets = [p for i in tab.panes() if (p := self.panes.get(i)) and p.alive]
+        for target in targets:
+            if target is not pane:
+                target.typed_at = time.monotonic()
+            if paste and target.screen.bracketed_paste:
+                self.write_pane(target, b"\x1b[200~" + data + b"\x1b[201~")
+            else:
+                self.write_pane(target, data)
 
     # -- bell and activity ----------------------------------------------------------------
 

@@ -286,6 +286,10 @@ def test_synchronize_panes_types_into_every_pane_of_the_tab(sessions):
     m.wait_for(lambda s: "[sync]" in s.rstrip("\n").split("\n")[-1], what="[sync] on the status")
     m.type("echo both-$((20+22))")
     m.wait_for(lambda s: s.count("both-42") == 2, what="the output in both panes")
+    # a paste from the outer terminal (bracketed: hexe asks for it) goes to both too
+    subprocess.run([*m.tmux, "set-buffer", "echo pasted-$((5*5))\n"], check=True)
+    subprocess.run([*m.tmux, "paste-buffer", "-p", "-t", "0"], check=True)
+    m.wait_for(lambda s: s.count("pasted-25") == 2, what="the paste's output in both panes")
     ok(m.hexe("new-tab", "-s", "t"))  # another tab is not synchronized
     prompt_ready(m)
     m.type("echo alone-$((1+1))")
