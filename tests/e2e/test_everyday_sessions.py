@@ -100,6 +100,14 @@ def test_rename_session_moves_its_socket_ls_and_new_panes_follow(sessions):
     prompt_ready(m, 2)
     m.type("echo in-$HEXE_SESSION-now")
     m.wait_for("in-work-now")
+    # a pane from before the rename still says t, and its hexe commands find
+    # their session (its server is their ancestor) and their own pane
+    ok(m.hexe("select-pane", "-s", "work", "1"))
+    m.type(f"{HEXE} send-keys 'echo old-$HEXE_SESSION-$((2+2))' Enter; echo sent-rc=$?")
+    screen = m.wait_for("old-t-4")
+    assert "sent-rc=0" in screen
+    rows = [i for i, line in enumerate(screen.split("\n")) if line.endswith("old-t-4")]
+    assert rows and rows[0] < 20, screen  # pane 1, the upper one
     # a name in use, or not a name, is refused and nothing moves
     other = Mux(m.base / "other", share=m, args=["mux", "--session", "busy"], session="busy")
     m.followers.append(other)
