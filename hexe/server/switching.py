@@ -74,9 +74,8 @@ def peer_request(
 class SwitchingRoom:
     """Sessions from inside: rename-session, new-session, switch-client, choose-tree."""
 
-    #: the chooser on screen (in the help overlay's box), and the client it serves
+    #: the chooser on screen (drawn in the help overlay's box; it takes every key)
     chooser: Chooser | None = None
-    chooser_client: Client | None = None
 
     # -- rename -----------------------------------------------------------------------
 
@@ -292,7 +291,6 @@ class SwitchingRoom:
                 continue
             sessions.append({"name": name, "panes": panes if isinstance(panes, list) else []})
         self.chooser = Chooser.build(self.session, sessions)
-        self.chooser_client = client
         self.chooser_preview()
         self.draw_chooser()
 
@@ -335,7 +333,6 @@ class SwitchingRoom:
 
     def close_chooser(self) -> None:
         self.chooser = None
-        self.chooser_client = None
         self.overlay = None
         self.dirty = True
 
