@@ -204,6 +204,7 @@ class Server(
         self.log.info("server_started", socket=str(self.sock_path), pid=os.getpid())
         try:
             while self.running:
+                tick = self.status_tick(time.monotonic())  # the clock's redraw; None: no timer
                 timeout = None
                 rest_end = self.wake_rested(time.monotonic()) if self.resting else None
                 if self.dirty and self.echo:
@@ -230,7 +231,6 @@ class Server(
                 if self.config_check is not None:
                     wait = max(0.0, self.config_check.deadline - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
-                tick = self.status_tick(time.monotonic())  # the clock; None: nothing timed
                 if tick is not None:
                     wait = max(0.0, tick - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
