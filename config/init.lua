@@ -106,6 +106,7 @@ hexe.options {
   mode_keys = "vi",         -- copy mode's keys: "vi" or "emacs" (tmux's mode-keys)
   set_clipboard = true,     -- programs may set your clipboard with OSC 52 (tmux's set-clipboard);
                             -- a sandboxed pane also needs isolation.clipboard = "write"
+  set_titles = false,       -- true: the terminal's title follows the focused pane's (sanitized)
 }
 
 hexe.status {
@@ -113,7 +114,7 @@ hexe.status {
   -- returning text, e.g. function() return os.date("%H:%M") end
   left = { "session", "tabs" },
   right = { "title", "isolation", "clock" },
-  interval = 1,             -- seconds between refreshes
+  interval = 1,             -- seconds between refreshes (only with clock or functions)
 }
 
 ------------------------------------------------------------------------------

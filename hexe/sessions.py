@@ -70,18 +70,54 @@ def sessions(environ: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[str
         try:
             with open_session(name, environ, timeout=3) as conn:
                 infos.append(conn.request("session-info"))
-        except HexeError:
-            silent.append(name)
+        except HexeError as exc:
+            if "is refused from inside a sandbox" not in exc.message:
+                silent.append(name)  # (a sandboxed pane sees its own session only)
     return infos, silent
+
+
+def inside_session(environ: Mapping[str, str]) -> str | None:
+    """The session this shell runs in: ``HEXE_SESSION``, or, when no session has
+    that name any more (``rename-session`` since the pane started), the one
+    whose server is an ancestor of this process."""
+    inside = environ.get("HEXE_SESSION")
+    if not inside:
+        return None
+    name = check_session_name(inside)
+    base = socket_dir(environ)
+    if (base / f"{name}.sock").exists():
+        return name
+    servers = {}
+    for pid_file in base.glob("*.pid"):
+        try:
+            servers[int(pid_file.read_text())] = pid_file.name[: -len(".pid")]
+        except (OSError, ValueError):
+            continue
+    pid: int | None = os.getpid()
+    for _ in range(256):
+        if pid is None or pid <= 1:
+            break
+        if pid in servers:
+            return servers[pid]
+        pid = _parent(pid)
+    return name
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def resolve(explicit: str | None, environ: Mapping[str, str]) -> str:
     """The session a command is about (see the module's docstring)."""
     if explicit:
         return check_session_name(explicit)
-    inside = environ.get("HEXE_SESSION")
+    inside = inside_session(environ)
     if inside:
-        return check_session_name(inside)
+        return inside
     names = session_names(environ)
     if len(names) == 1:
         return names[0]
@@ -93,14 +129,14 @@ def resolve(explicit: str | None, environ: Mapping[str, str]) -> str:
 def default_pane(session: str, explicit: int | None, environ: Mapping[str, str]) -> int | None:
     if explicit is not None:
         return explicit
-    if environ.get("HEXE_SESSION") == session and environ.get("HEXE_PANE", "").isdigit():
+    if environ.get("HEXE_PANE", "").isdigit() and inside_session(environ) == session:
         return int(environ["HEXE_PANE"])
     return None  # the server's focused pane
 
 
 def refuse_nesting(session: str, environ: Mapping[str, str]) -> None:
     """Attaching a pane's terminal to its own session would loop its output forever."""
-    if environ.get("HEXE_SESSION") == session:
+    if environ.get("HEXE_SESSION") and inside_session(environ) == session:
         raise HexeError(
             f"this shell runs inside session {session}; attaching it to itself would loop",
             hint="detach first (prefix d), or use another session name",

@@ -180,6 +180,8 @@ def build_parser() -> Parser:
     capture.add_argument("-S", metavar="START", help="first line (default 0)")
     capture.add_argument("-E", metavar="END", help="last line (default the screen's last)")
 
+    _sessions_parsers(sub)
+
     profiles = ", ".join(BUILTIN_PROFILES)
     run = sub.add_parser(
         "run",
@@ -315,6 +317,34 @@ def build_parser() -> Parser:
     return parser
 
 
+def _sessions_parsers(sub: Any) -> None:
+    """``hexe new-session`` and ``hexe switch-client`` (tmux's words and options)."""
+    new = sub.add_parser(
+        "new-session",
+        aliases=["new"],
+        help="start a session (-d: in the background, without attaching)",
+        description=(
+            "Start session NAME (default: the lowest free number). With -d its server starts "
+            "in the background and the command returns; without, this terminal attaches to "
+            "it, as hexe mux. From inside a session's pane, the session's server starts it "
+            "(in the background); refused from a sandboxed pane."
+        ),
+    )
+    new.add_argument("-s", dest="new_name", metavar="NAME", help="the new session's name")
+    new.add_argument("-d", dest="detached", action="store_true", help="do not attach")
+    switch = sub.add_parser(
+        "switch-client",
+        aliases=["switchc"],
+        help="show another session in the attached terminal",
+        description=(
+            "The session's attached client (the one typed in last) shows session NAME "
+            "instead: it detaches and attaches there, in the same terminal."
+        ),
+    )
+    _session_option(switch)
+    switch.add_argument("-t", dest="target", metavar="NAME", required=True, help="the session")
+
+
 def _session_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-s",
@@ -350,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: Commands that only talk to a running session's server.
 SESSION_COMMANDS = (
     "ls", "kill", "kill-session", "detach", "list-panes", "capture-pane", "show-buffer",
-    "save-buffer",
+    "save-buffer", "switch-client", "switchc",
 )  # fmt: skip
 
 
@@ -372,6 +402,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
             f"levels: {', '.join(hexe_log.LEVELS)}; using info",
             file=sys.stderr,
         )
+    if args.cmd in ("new-session", "new") and os.environ.get("HEXE_SESSION"):
+        # from inside a pane: this session's server starts it (and may refuse)
+        args.action, args.action_args, args.print = "new-session", args.new_name, True
+        args.session = None
     if args.cmd in SESSION_COMMANDS or hasattr(args, "action"):
         # a request to a running session: no plugins and no log to load here
         # (they cost most of such a command's time; the server has both)
@@ -428,6 +462,18 @@ def _main(argv: Sequence[str] | None = None) -> int:
             log_file=args.log_file,
             detach_others=args.detach_others,
         )
+    if args.cmd in ("new-session", "new"):
+        from hexe.cli.mux import mux_command, new_session_command
+
+        if not args.detached:
+            return mux_command(
+                args.new_name or "main", pm, config_path=args.config, create=True,
+                log_level=args.log_level, log_file=args.log_file,
+            )  # fmt: skip
+        return new_session_command(
+            args.new_name, pm, config_path=args.config, log_level=args.log_level,
+            log_file=args.log_file,
+        )  # fmt: skip
     if args.cmd == "config":
         if args.config_cmd != "check":
             parser.parse_args(["config", "--help"])
@@ -482,6 +528,11 @@ def _session_command(args: argparse.Namespace) -> int:
                 "capture-pane", [options], session=args.session, pane=args.pane, environ=environ
             )
             sys.stdout.write(text)
+            return 0
+        if args.cmd in ("switch-client", "switchc"):
+            sessions.action_command(
+                "switch-client", [args.target], session=args.session, pane=None, environ=environ
+            )
             return 0
         if args.cmd == "list-panes":
             panes = sessions.action_command(

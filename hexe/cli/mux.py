@@ -25,13 +25,16 @@ def mux_command(
     from hexe.config import ConfigError
     from hexe.config.contained import load_contained as load_config
     from hexe.server.paths import check_session_name
-    from hexe.sessions import attach_target, refuse_nesting
+    from hexe.sessions import attach_target, refuse_nesting, session_names
 
     environ = dict(os.environ)
+    choose = False
     try:
         if create:
             session = check_session_name(session or "main")
         else:
+            # several sessions and no name: the last used one, with the chooser open
+            choose = session is None and len(session_names(environ)) > 1
             session = attach_target(session, environ)
         refuse_nesting(session, environ)
     except HexeError as exc:
@@ -59,7 +62,7 @@ def mux_command(
         daemonize(serve, close=(lock_fd,))
 
     try:
-        return run_client(session, environ, start if create else None, detach_others)
+        return run_client(session, environ, start if create else None, detach_others, choose=choose)
     except ConfigError as exc:
         report(exc)
         return 1
@@ -81,3 +84,53 @@ def _terminal_size() -> tuple[int, int]:
             continue
         return max(size.columns, 1), max(size.lines, 2)
     return 80, 24
+
+
+def new_session_command(
+    session: str | None,
+    pm: Any,
+    *,
+    config_path: str | None,
+    log_level: str,
+    log_file: str | None,
+    size: tuple[int, int] = (80, 24),
+) -> int:
+    """``hexe new-session -d [-s NAME]``: start a session's server in the background
+    and return (no terminal needed); NAME defaults to the lowest free number.
+    Exit 1 when that session exists already or init.lua is bad."""
+    from hexe.client import connect, daemonize, ensure_server
+    from hexe.config import ConfigError
+    from hexe.config.contained import load_contained as load_config
+    from hexe.server.paths import check_session_name, socket_path
+    from hexe.sessions import session_names
+
+    environ = dict(os.environ)
+    try:
+        if session is None:
+            taken = set(session_names(environ))
+            session = next(str(n) for n in range(len(taken) + 1) if str(n) not in taken)
+        session = check_session_name(session)
+        existing = connect(socket_path(session, environ))
+        if existing is not None:
+            existing.close()
+            raise HexeError(f"there is already a session {session}", hint=f"hexe attach {session}")
+
+        def start(path: Path, lock_fd: int) -> None:
+            config = load_config(config_path, environ=environ, pm=pm)  # errors reach stderr
+
+            def serve() -> None:
+                from hexe.server.server import Server
+
+                hexe_log.configure(log_level, log_file)
+                server = Server(session, config, pm, path, environ)
+                server.cols, server.rows = size
+                server.serve()
+
+            daemonize(serve, close=(lock_fd,))
+
+        ensure_server(session, environ, start).close()
+    except (ConfigError, HexeError) as exc:
+        report(exc)
+        return 1
+    print(session)
+    return 0

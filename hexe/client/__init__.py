@@ -212,71 +212,115 @@ def open_session(session: str, environ: Mapping[str, str], timeout: float = 10.0
     return Connection(sock, session, timeout)
 
 
-def attach(sock: socket.socket, term: str, detach_others: bool = False) -> tuple[str, str]:
-    """Relay the terminal and ``sock`` until the server says bye; (reason, message)."""
+def attach(
+    sock: socket.socket,
+    term: str,
+    detach_others: bool = False,
+    *,
+    environ: Mapping[str, str] | None = None,
+    choose: bool = False,
+) -> tuple[str, str]:
+    """Relay the terminal and the session's socket until the server says bye;
+    (reason, message). A ``switch`` bye (``switch-client``, the chooser) moves
+    the relay to that session's socket, in the same terminal."""
     if not os.isatty(0) or not os.isatty(1):
         raise HexeError("hexe mux needs a terminal on stdin and stdout")
+    environ = os.environ if environ is None else environ
     with Terminal() as terminal:
-        cols, rows = terminal.size()
-        sock.sendall(
-            protocol.encode_json(
-                protocol.HELLO,
-                {
-                    "version": protocol.PROTOCOL_VERSION,
-                    "cols": cols,
-                    "rows": rows,
-                    "term": term,
-                    "detach_others": detach_others,
-                },
-            )
-        )
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_w, False)
-        old_wakeup = signal.set_wakeup_fd(wake_w)
-        handlers = {
-            sig: signal.signal(sig, lambda *_: None)
-            for sig in (signal.SIGWINCH, signal.SIGTERM, signal.SIGHUP)
-        }
-        sel = selectors.DefaultSelector()
-        sel.register(0, selectors.EVENT_READ, "stdin")
-        sel.register(sock, selectors.EVENT_READ, "server")
-        sel.register(wake_r, selectors.EVENT_READ, "signal")
-        decoder = protocol.Decoder()
-        try:
-            while True:
-                for key, _ in sel.select():
-                    if key.data == "stdin":
-                        data = os.read(0, 65536)
-                        if not data:
-                            return "gone", "the terminal went away"
-                        sock.sendall(protocol.encode(protocol.INPUT, data))
-                    elif key.data == "signal":
-                        signals = os.read(wake_r, 64)
-                        if signal.SIGTERM in signals or signal.SIGHUP in signals:
-                            return "killed", "the client was told to stop; the session goes on"
-                        cols, rows = terminal.size()
-                        sock.sendall(
-                            protocol.encode_json(protocol.RESIZE, {"cols": cols, "rows": rows})
-                        )
-                    else:
-                        try:
-                            data = sock.recv(1 << 16)
-                        except ConnectionResetError:
-                            data = b""
-                        if not data:
-                            return "lost", _lost(sock)
-                        for frame in decoder.feed(data):
-                            if frame.kind == protocol.OUTPUT:
-                                write_all(1, frame.payload)
-                            elif frame.kind == protocol.BYE:
-                                bye = frame.json()
-                                return str(bye.get("reason")), str(bye.get("message", ""))
-        finally:
-            signal.set_wakeup_fd(old_wakeup)
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-            os.close(wake_r)
-            os.close(wake_w)
+        while True:
+            reason, message = _relay(sock, terminal, term, detach_others, environ, choose)
+            if reason != "switch":
+                return reason, message
+            detach_others = choose = False
+            try:
+                sock.close()
+                sock = _switch_to(message, environ)
+            except HexeError as exc:
+                return "lost", f"could not switch to session {message}: {exc.message}"
+
+
+def _switch_to(session: str, environ: Mapping[str, str]) -> socket.socket:
+    try:
+        sock = connect(socket_path(session, environ))
+    except OSError as exc:
+        raise HexeError(exc.strerror or str(exc)) from exc
+    if sock is None:
+        raise HexeError(f"no session {session}")
+    return sock
+
+
+def _relay(
+    sock: socket.socket,
+    terminal: Terminal,
+    term: str,
+    detach_others: bool,
+    environ: Mapping[str, str],
+    choose: bool,
+) -> tuple[str, str]:
+    """One session's part of :func:`attach`: ("switch", NAME) to go on elsewhere."""
+    cols, rows = terminal.size()
+    hello: dict[str, Any] = {
+        "version": protocol.PROTOCOL_VERSION,
+        "cols": cols,
+        "rows": rows,
+        "term": term,
+        "detach_others": detach_others,
+        # what this client can follow: a bye with reason "switch" (protocol 2
+        # servers that predate it never send one, and ignore these keys)
+        "features": ["switch"],
+        "inside": environ.get("HEXE_SESSION") or None,
+        "choose": choose,
+    }
+    sock.sendall(protocol.encode_json(protocol.HELLO, hello))
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    old_wakeup = signal.set_wakeup_fd(wake_w)
+    handlers = {
+        sig: signal.signal(sig, lambda *_: None)
+        for sig in (signal.SIGWINCH, signal.SIGTERM, signal.SIGHUP)
+    }
+    sel = selectors.DefaultSelector()
+    sel.register(0, selectors.EVENT_READ, "stdin")
+    sel.register(sock, selectors.EVENT_READ, "server")
+    sel.register(wake_r, selectors.EVENT_READ, "signal")
+    decoder = protocol.Decoder()
+    try:
+        while True:
+            for key, _ in sel.select():
+                if key.data == "stdin":
+                    data = os.read(0, 65536)
+                    if not data:
+                        return "gone", "the terminal went away"
+                    sock.sendall(protocol.encode(protocol.INPUT, data))
+                elif key.data == "signal":
+                    signals = os.read(wake_r, 64)
+                    if signal.SIGTERM in signals or signal.SIGHUP in signals:
+                        return "killed", "the client was told to stop; the session goes on"
+                    cols, rows = terminal.size()
+                    sock.sendall(
+                        protocol.encode_json(protocol.RESIZE, {"cols": cols, "rows": rows})
+                    )
+                else:
+                    try:
+                        data = sock.recv(1 << 16)
+                    except ConnectionResetError:
+                        data = b""
+                    if not data:
+                        return "lost", _lost(sock)
+                    for frame in decoder.feed(data):
+                        if frame.kind == protocol.OUTPUT:
+                            write_all(1, frame.payload)
+                        elif frame.kind == protocol.BYE:
+                            bye = frame.json()
+                            if bye.get("reason") == "switch":
+                                return "switch", str(bye.get("session", ""))
+                            return str(bye.get("reason")), str(bye.get("message", ""))
+    finally:
+        signal.set_wakeup_fd(old_wakeup)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        os.close(wake_r)
+        os.close(wake_w)
 
 
 def _lost(sock: socket.socket) -> str:
@@ -300,6 +344,7 @@ def run_client(
     environ: Mapping[str, str],
     start: Callable[[Path, int], None] | None,
     detach_others: bool = False,
+    choose: bool = False,
 ) -> int:
     try:
         sock = ensure_server(session, environ, start)
@@ -308,6 +353,8 @@ def run_client(
             raise HexeError(f"cannot connect to session {session}: {exc.strerror}") from exc
         raise
     with sock:
-        reason, message = attach(sock, environ.get("TERM", "xterm"), detach_others)
+        reason, message = attach(
+            sock, environ.get("TERM", "xterm"), detach_others, environ=environ, choose=choose
+        )
     print(f"[{message or reason}]", file=sys.stderr)
     return 0 if reason in ("detached", "exited") else 1

@@ -335,6 +335,35 @@ COMMANDS: dict[str, Action] = {
         #
         # -- sessions, status line, command prompt --
         #
+        # another session's name, panes or screens are none of a sandbox's
+        # business, and a session it started would not be sandboxed: never
+        _a("rename-session", "rename this session (a prompt without NAME)", ("name?", str)),
+        _a(
+            "new-session",
+            "start another session in the background (-d), named NAME or the next number",
+            ("name?", str),
+            cli=False,
+        ),
+        _a(
+            "switch-client",
+            "show session NAME in this terminal instead (the client reconnects)",
+            ("name", str),
+            cli=False,
+        ),
+        _a(
+            "choose-tree",
+            "choose a session, tab or pane from a tree, with a preview",
+            bound=(("prefix s", ()), ("prefix w", ())),
+        ),
+        _a(
+            "synchronize-panes",
+            "type into every pane of the tab at once, or stop (per tab)",
+        ),
+        _a(
+            "command-prompt",
+            "run an action typed at a prompt (Tab completes names and arguments)",
+            key="prefix :",
+        ),
     )
 }
 

@@ -439,6 +439,7 @@ class Loader:
             "answer_checksums",
             "mode_keys",
             "set_clipboard",
+            "set_titles",
         )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}

@@ -109,6 +109,8 @@ class Options:
     #: programs in panes may set the outer terminal's clipboard with OSC 52
     #: (tmux's set-clipboard on); a sandboxed pane also needs clipboard = "write"
     set_clipboard: bool = True
+    #: the outer terminal's title follows the focused pane's (sanitized); off as in tmux
+    set_titles: bool = False
     #: options that are neither booleans nor numbers: their parser (label, value) -> value
     PARSERS: ClassVar[dict[str, Any]] = {}
 

@@ -136,6 +136,13 @@ class ClientsRoom:
                     "of its own on top of them; open it from the client (prefix key) instead"
                 )
         entry = COMMANDS.get(name)
+        if client.sandboxed and client.pane is None:
+            # a sandbox that is none of this session's panes (another session's):
+            # nothing here is its business, not even the list of panes
+            return (
+                f"{name} is refused from inside a sandbox that is not a pane of session "
+                f"{self.session}: a sandboxed pane may not look at or drive other sessions"
+            )
         if not client.sandboxed or (entry is not None and entry.from_sandbox == "any"):
             return None  # queries; detaching you is a nuisance at worst, never a way out
         where = f"pane {client.pane}" if client.pane is not None else "a sandbox"
@@ -262,6 +269,7 @@ class ClientsRoom:
                     if other is not client and other.attached:
                         self.detach_client(other, "detached by another client (attach -d)")
             self.update_size()
+            self.hello_extras(client, hello)  # features, inside, choose (switching.py)
             self.log.info(
                 "client_attached", client_pid=client.pid, cols=client.cols, rows=client.rows
             )

@@ -110,6 +110,9 @@ class CommandsRoom:
                 return {"ok": True, "result": getattr(self, str(name).replace("-", "_"))()}
             if name == "detach":
                 return {"ok": True, "result": self.detach_command(client, args)}
+            if name == "new-session":
+                self.start_session(client, args)
+                return None  # answered once its server listens (on_starter)
             if name == "reload-config":
                 self.reload_waiters.append(client)
                 self.reload_config()

@@ -47,7 +47,8 @@ class FramesRoom:
             rows=self.rows,
             session=self.session,
             tabs=tuple(
-                (self.tabs.number(t), t.name or self._tab_title(t), t is tab) for t in self.tabs
+                (self.tabs.number(t), (t.name or self._tab_title(t)) + self.tab_marks(t), t is tab)
+                for t in self.tabs
             ),
             panes=tuple(panes),
             borders=geometry,

@@ -29,7 +29,7 @@ class KeysRoom:
         def flush() -> None:
             if passthrough and pane is not None:
                 pane.typed_at = time.monotonic()
-                self.write_pane(pane, bytes(passthrough))
+                self.write_typed(pane, bytes(passthrough))  # to the tab's panes when synchronized
             passthrough.clear()
 
         for event in client.parser.feed(data):
@@ -44,11 +44,8 @@ class KeysRoom:
                 pane = self.focused()
             elif isinstance(event, Paste):
                 flush()
-                if pane is not None:
-                    text = event.text
-                    if pane.screen.bracketed_paste:
-                        text = b"\x1b[200~" + text + b"\x1b[201~"
-                    self.write_pane(pane, text)
+                if pane is not None:  # bracketed for each pane that asked (status.py)
+                    self.write_typed(pane, event.text, paste=True)
             elif client.prefix_pending:
                 client.prefix_pending = False
                 binding = self.config.keys.get(("prefix", event.name))
@@ -133,6 +130,9 @@ class KeysRoom:
                 return
 
     def modal_input(self, client: Client, event: Key | Mouse | Paste) -> None:
+        if self.chooser is not None:  # choose-tree (hexe/server/switching.py)
+            self.chooser_input(client, event)
+            return
         if self.overlay is not None:
             if isinstance(event, Key) and not self.overlay_scroll(event.name):
                 self.overlay = None
@@ -176,6 +176,8 @@ class KeysRoom:
             self.prompt = None
         elif event.name == "BSpace":
             self.prompt["text"] = self.prompt["text"][:-1]
+        elif event.name == "Tab" and "complete" in self.prompt:  # the command prompt
+            self.prompt["text"] = self.prompt["complete"](self.prompt["text"])
         elif event.name == "Space":
             self.prompt["text"] += " "
         elif len(event.name) == 1:

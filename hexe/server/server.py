@@ -75,10 +75,15 @@ from hexe.server.state import (
     _raise_fd_limit,
     feed_contained,
 )
+from hexe.server.status import StatusRoom
+from hexe.server.switching import SwitchingRoom
 from hexe.wire import protocol
 
 
+# StatusRoom first: its on_pty and render add to the panes' and frames' rooms
 class Server(
+    StatusRoom,
+    SwitchingRoom,
     PanesRoom,
     AheadRoom,
     ClientsRoom,
@@ -211,6 +216,7 @@ class Server(
         self.log.info("server_started", socket=str(self.sock_path), pid=os.getpid())
         try:
             while self.running:
+                tick = self.status_tick(time.monotonic())  # the clock's redraw; None: no timer
                 timeout = None
                 rest_end = self.wake_rested(time.monotonic()) if self.resting else None
                 if self.dirty and self.echo:
@@ -237,6 +243,9 @@ class Server(
                 if self.config_check is not None:
                     wait = max(0.0, self.config_check.deadline - time.monotonic())
                     timeout = wait if timeout is None else min(timeout, wait)
+                if tick is not None:
+                    wait = max(0.0, tick - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
                 # clients first, then panes that owe an echo, then the others
                 ready = sorted(self.sel.select(timeout), key=_priority)
                 for key, events in ready:
@@ -262,6 +271,8 @@ class Server(
                         self.on_wake(wake_r)
                     elif kind == "config":
                         self.on_config_check(obj)
+                    elif kind == "starter":
+                        self.on_starter(obj)
                 if self.config_check is not None:
                     self.on_config_check(self.config_check, time.monotonic())
                 if self.message is not None and time.monotonic() >= self.message_until:

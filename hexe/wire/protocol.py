@@ -19,11 +19,14 @@ HEADER = struct.Struct(">BI")
 MAX_FRAME = 4 << 20
 
 HELLO = 1  # both ways, JSON: {"version", "mode": "attach"|"command", "cols", "rows", "term",
-#   "detach_others"} / {"version", "session", "server"}
+#   "detach_others", and optional "features": ["switch"], "inside": session, "choose": bool}
+#   / {"version", "session", "server"}; a server ignores keys it does not know
 INPUT = 2  # client -> server: bytes typed
 RESIZE = 3  # client -> server: JSON {"cols", "rows"}
 OUTPUT = 4  # server -> client: bytes to write to the terminal
-BYE = 5  # both ways, JSON {"reason": "detached" | "exited" | ..., "message": "..."}
+BYE = 5  # both ways, JSON {"reason": "detached" | "exited" | ..., "message": "..."};
+#   "reason": "switch" with "session": NAME (only to a client whose hello has the
+#   "switch" feature): attach to NAME instead, in the same terminal
 COMMAND = 6  # client -> server: JSON {"action": name, "args": [...], "pane": id or absent}
 REPLY = 7  # server -> client: JSON {"ok": true, "result": ...} / {"ok": false, "error": "..."}
 

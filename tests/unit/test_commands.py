@@ -60,9 +60,13 @@ def test_entries_without_a_generated_subcommand_have_their_own_or_are_internal()
     subs = subcommands()
     own = {n for n, e in COMMANDS.items() if not e.cli}
     assert own == {
-        "detach", "kill-session", "list-panes", "session-info", "capture-pane", "show-buffer"
+        "detach", "kill-session", "list-panes", "session-info", "capture-pane", "show-buffer",
+        "new-session", "switch-client",
     }  # fmt: skip
-    assert {"detach", "kill-session", "list-panes", "capture-pane", "show-buffer"} <= set(subs)
+    assert {
+        "detach", "kill-session", "list-panes", "capture-pane", "show-buffer", "new-session",
+        "switch-client",
+    } <= set(subs)  # fmt: skip
 
 
 def test_every_action_has_a_server_handler_and_every_handler_an_action():
