@@ -47,3 +47,6 @@ class View:
     # A frame drawn at once for a key's echo: panes other than the focused one
     # may be shown as they were (their changes wait for the next frame).
     echo: bool = False
+    #: the tab's shown floating panes, bottom first, drawn over the others
+    #: with a border and title (each rect is the inside of its box)
+    floats: tuple[PaneView, ...] = ()

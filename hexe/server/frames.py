@@ -33,7 +33,7 @@ class FramesRoom:
                     id=pane_id,
                     rect=rect,
                     screen=pane.screen,
-                    focused=pane_id == tab.focused,
+                    focused=pane_id == tab.current,
                     title=pane.title,
                     isolation=pane.isolation,
                     notice=pane.notice,
@@ -63,6 +63,7 @@ class FramesRoom:
             runtime=self.config.runtime,
             hooks=self.pm.hook,
             known_panes=tuple(self.panes),
+            floats=self.float_views(tab) if tab is not None and tab.floats else (),
         )
 
     def _tab_title(self, tab: Tab) -> str:
@@ -100,7 +101,7 @@ class FramesRoom:
             if data:
                 client.send(protocol.OUTPUT, data)
         if echo:
-            self.dirty = any(p.screen.has_dirty_rows for p in view.panes)
+            self.dirty = any(p.screen.has_dirty_rows for p in view.panes + view.floats)
         for client in list(self.clients):
             self.flush_client(client)
 

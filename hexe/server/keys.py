@@ -98,6 +98,8 @@ class KeysRoom:
         self.act(client, binding.action, list(binding.args))
 
     def on_mouse(self, event: Mouse) -> None:
+        if self.float_mouse(event):
+            return
         tab = self.tabs.active
         if tab is None:
             return

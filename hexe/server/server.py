@@ -38,6 +38,7 @@ from hexe.server.actions import ActionsRoom
 from hexe.server.ahead import AheadRoom
 from hexe.server.clients import ClientsRoom
 from hexe.server.commands import CommandsRoom
+from hexe.server.floats import FloatsRoom
 from hexe.server.frames import FramesRoom
 from hexe.server.keys import KeysRoom
 from hexe.server.panes import PanesRoom
@@ -76,7 +77,16 @@ from hexe.server.state import (
 from hexe.wire import protocol
 
 
-class Server(PanesRoom, AheadRoom, ClientsRoom, KeysRoom, CommandsRoom, ActionsRoom, FramesRoom):
+class Server(
+    PanesRoom,
+    AheadRoom,
+    ClientsRoom,
+    KeysRoom,
+    CommandsRoom,
+    ActionsRoom,
+    FramesRoom,
+    FloatsRoom,
+):
     def __init__(
         self,
         session: str,
