@@ -52,7 +52,12 @@ def test_every_default_binding_key_can_be_typed():
         "C-Right": b"\x1b[1;5C",
         "C-Up": b"\x1b[1;5A",
         "C-Down": b"\x1b[1;5B",
-    }
+        # floating panes: move and resize (S-, C-S- arrows), float and embed
+        **{f"{m}{k}": f"\x1b[1;{n}{c}".encode() for m, n in (("S-", 2), ("C-S-", 6))
+           for k, c in (("Left", "D"), ("Right", "C"), ("Up", "A"), ("Down", "B"))},
+        "M-f": b"\x1bf",
+        "M-e": b"\x1be",
+    }  # fmt: skip
     for keys in DEFAULT_BINDINGS:
         key = keys[-1]
         data = typed.get(key, key.encode())
