@@ -218,7 +218,7 @@ def test_help_overlay_lists_the_bindings(mux):
     m.prefix("?")
     # (the overlay may reach tmux in more than one write: wait for all of it)
     m.wait_for(
-        lambda s: "key bindings" in s and "split-right" in s and "detach" in s,
+        lambda s: "key bindings" in s and "split-right" in s and "select-tab" in s,
         what="the help overlay with its bindings",
     )
     m.keys("q")
