@@ -217,3 +217,38 @@ def test_a_sandboxed_or_limited_pane_cannot_open_a_float(mux, config, why):
     m.wait_for("toggle-rc-")
     assert float_ids(m) == []
     assert not has_box(m.screen())
+
+
+def test_a_key_of_init_lua_opens_a_float_with_a_profile_and_a_command(mux):
+    m = mux(
+        'hexe.defaults { profile = "none" }\n'
+        'hexe.key("prefix S", "new-float", "full", "echo key-$(hostname); exec sh")\n'
+        'hexe.key("prefix H", function()\n'
+        '  return "new-float", "", "echo lua-$((7*7)); exec sh"\n'
+        "end)\n"
+    )
+    prompt_ready(m)
+    m.prefix("S")
+    m.wait_for("key-hexe")
+    m.prefix("H")
+    screen = m.wait_for("lua-49")
+    assert columns(screen, "lua-49")[-1] == 27  # the second float, cascaded 2 cells
+    profiles = sorted(p["isolation"]["profile"] for p in panes(m) if p["float"])
+    assert profiles == ["full", "full"]  # "": the focused pane's, here the first float's
+
+
+def test_clicks_move_the_focus_between_a_float_and_the_tiles(mux):
+    m = mux()
+    prompt_ready(m)
+    ok(m.hexe("new-float", "-s", "t"))
+    m.wait_for(has_box, what="a float's box")
+    prompt_ready(m, 2)
+    send_hex(m, b"\x1b[<0;5;3M\x1b[<0;5;3m")  # a click on the tiled pane, left of the box
+    m.type("echo tile-$((8*8))")
+    screen = m.wait_for("tile-64")
+    assert columns(screen, "tile-64")[-1] == 0
+    assert has_box(screen)  # the float stays shown
+    send_hex(m, b"\x1b[<0;50;20M\x1b[<0;50;20m")  # a click inside the float
+    m.type("echo box-$((9*9))")
+    screen = m.wait_for("box-81")
+    assert columns(screen, "box-81")[-1] == 25

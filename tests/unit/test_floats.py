@@ -197,3 +197,39 @@ def test_bad_floats_in_init_lua_say_what_and_where(floats, error):
              environ={})  # fmt: skip
     assert error in str(info.value)
     assert "init.lua:1" in str(info.value)
+
+
+def test_the_renderer_draws_a_float_boxed_over_the_tiles_and_puts_the_cursor_in_it():
+    from types import SimpleNamespace
+
+    import hexe_render
+
+    from hexe.mux.layout import Layout
+    from hexe.mux.view import PaneView, View
+    from hexe.terminal.screen import PaneScreen
+
+    geometry = Layout.single(1).geometry(40, 11)
+    tiled = PaneScreen(40, 11)
+    tiled.feed(b"".join(b"under-%d\r\n" % i for i in range(10)))
+    box = Box(5, 2, 20, 6)
+    floating = PaneScreen(box.inner.cols, box.inner.rows)
+    floating.feed(b"on top")
+    hooks = SimpleNamespace(hexe_status_segment=lambda name, view: "")
+    view = View(
+        40, 12, "s", ((0, "a", True),),
+        (PaneView(1, geometry.panes[1], tiled, False, "sh", "none", None, None),),
+        geometry, False, (), (), None, None, None, "", "", False, None, hooks, (1, 2),
+        floats=(PaneView(2, box.inner, floating, True, "sh", "full", None, None),),
+    )  # fmt: skip
+    out, _ = hexe_render.hexe_render(view, None)
+    from hexe.terminal.screen import PaneScreen as Terminal
+
+    terminal = Terminal(40, 12)
+    terminal.feed(out)
+    rows = [terminal.row_text(y) for y in range(12)]
+    assert rows[2][5:25] == "┌ sh full ─────────┐"
+    assert rows[3][5:25] == "│on top            │"
+    assert rows[7][5:25] == "└──────────────────┘"
+    assert rows[1] == "under-1" and rows[9] == "under-9"  # the tile, around it
+    assert rows[3][:5] == "under" and rows[3][25:].strip() == ""
+    assert terminal.cursor == (12, 3)  # after "on top", inside the box
