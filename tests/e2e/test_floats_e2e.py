@@ -59,6 +59,8 @@ def test_a_float_is_drawn_over_the_panes_at_its_size_and_gets_the_typing(mux):
     assert (floating["cols"], floating["rows"]) == (70, 21)
     assert (tiled["cols"], tiled["rows"]) == (120, 39)  # under it, its size unchanged
     assert floating["focused"] and not tiled["focused"]
+    table = {row.split()[0]: row for row in ok(m.hexe("list-panes", "-s", "t")).splitlines()[1:]}
+    assert " float " in table[str(floating["id"])] and " float " not in table[str(tiled["id"])]
     # the box's sides are drawn over the pane below, row by row
     lines = screen.split("\n")
     assert all(line[24] == "│" and line[24 + 71] == "│" for line in lines[9:30])
