@@ -254,3 +254,34 @@ def test_clicks_move_the_focus_between_a_float_and_the_tiles(mux):
     m.type("echo box-$((9*9))")
     screen = m.wait_for("box-81")
     assert columns(screen, "box-81")[-1] == 25
+
+
+def test_a_float_whose_shell_exits_goes_and_the_focus_returns_to_the_tiles(mux):
+    m = mux()
+    prompt_ready(m)
+    ok(m.hexe("new-float", "-s", "t"))
+    m.wait_for(has_box, what="a float's box")
+    prompt_ready(m, 2)
+    m.type("exit")
+    m.wait_for(lambda s: not has_box(s), what="the float gone")
+    assert float_ids(m) == []
+    m.type("echo after-$((5+6))")
+    screen = m.wait_for("after-11")
+    assert columns(screen, "after-11")[-1] == 0
+
+
+def test_a_float_stays_inside_a_window_that_shrinks(mux):
+    m = mux()
+    prompt_ready(m)
+    ok(m.hexe("new-float", "-s", "t"))
+    m.wait_for(has_box, what="a float's box")
+    ok(m.hexe("move-float-right", "-s", "t", "100"))
+    m.wait_for(lambda s: has_box(s) and box_at(s) == (48, 8), what="at the right edge")
+    subprocess.run([*m.tmux, "resize-window", "-t", "0", "-x", "60", "-y", "20"], check=True)
+    # the box (72 x 23) is cut to the 60 x 19 area and moved into it
+    wait_for(
+        lambda: [(p["cols"], p["rows"]) for p in panes(m) if p["float"]] == [(58, 17)],
+        what="the float fitted to the window",
+    )
+    screen = m.wait_for(lambda s: has_box(s) and box_at(s) == (0, 0), what="the box moved in")
+    assert all(len(line.rstrip()) <= 60 for line in screen.split("\n"))
