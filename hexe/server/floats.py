@@ -73,7 +73,8 @@ class FloatsRoom:
         if not tab.floats:
             self.show_message("no floating panes in this tab (new-float opens one)")
             return
-        tab.floats.toggle()
+        shown = tab.floats.toggle()
+        self.log.info("floats_toggled", shown=shown, floats=len(tab.floats))
         self.layout_panes()
 
     def _float_target(self, action: str) -> tuple[Tab, Pane]:
@@ -136,11 +137,13 @@ class FloatsRoom:
             tab.float_pane(pane.id, default_box(width, height, len(tab.floats)), width, height)
         except ValueError as exc:
             raise ActionError(f"float-pane: {exc}") from None
+        self.log.info("pane_floated", pane=pane.id)
         self.layout_panes()
 
     def do_embed_pane(self, client: Client | None) -> None:
         tab, pane = self._float_target("embed-pane")
         tab.embed(pane.id)
+        self.log.info("float_embedded", pane=pane.id)
         self.layout_panes()
 
     # -- sizes and views --
