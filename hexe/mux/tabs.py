@@ -137,7 +137,10 @@ class Tab:
 
     def focus_toward(self, side: Side, width: int, height: int, cursor: Cell | None = None) -> bool:
         """Focus the neighbour on ``side`` (:meth:`Layout.neighbor`, with this
-        tab's history as the recently used panes); False at the window edge."""
+        tab's history as the recently used panes); False at the window edge.
+        From a float, the focus first goes back to the tiled pane below."""
+        if self.floats.focused is not None:
+            return self.floats.blur()
         if self.focused is None:
             return False
         target = self.layout.neighbor(

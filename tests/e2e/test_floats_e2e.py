@@ -254,6 +254,10 @@ def test_clicks_move_the_focus_between_a_float_and_the_tiles(mux):
     m.type("echo box-$((9*9))")
     screen = m.wait_for("box-81")
     assert columns(screen, "box-81")[-1] == 25
+    m.prefix("Left")  # by direction: back to the tiled pane below first
+    m.type("echo left-$((7*9))")
+    screen = m.wait_for("left-63")
+    assert columns(screen, "left-63")[-1] == 0
 
 
 def test_a_float_whose_shell_exits_goes_and_the_focus_returns_to_the_tiles(mux):

@@ -128,6 +128,9 @@ def test_a_tab_focuses_floats_and_tiles():
     assert tab.focus(3) and tab.current == 3
     assert tab.focus(2) and tab.current == 2  # the focused tile: still a change (from the layer)
     tab.focus(3)
+    assert tab.focus_toward("left", W, H) and tab.current == 2  # first back to the tiles
+    assert tab.focus_toward("left", W, H) and tab.current == 1
+    tab.focus(3)
     tab.split("down", 4)  # from a float: the tile below is split
     assert tab.current == 4 and 4 in tab.layout and 3 in tab.floats
     assert Tabs([tab]).find(3) is tab
