@@ -303,11 +303,7 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
         # (ECH, the session's width only: a larger terminal keeps what is beyond)
         out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[{view.cols}X" + lines[y])
     out.append(_cursor(view, prompt_x))
-    if any(
-        pane.screen.take_bell()
-        for pane in view.panes + view.floats
-        if hasattr(pane.screen, "take_bell")
-    ):
+    if any(pane.screen.take_bell() for pane in view.panes if hasattr(pane.screen, "take_bell")):
         out.append("\x07")  # a pane rang: the outer terminal rings (once a frame)
     data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
     return data.encode(), ClientState(view.cols, view.rows, lines, modes)
