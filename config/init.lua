@@ -166,6 +166,17 @@ hexe.key("prefix ]", "paste")
 hexe.key("prefix d", "detach")
 hexe.key("prefix ?", "help")
 hexe.key("prefix r", "reload-config")
+-- floating panes (docs/panes-and-tabs.md#floating-panes): a shell over the
+-- tiles, with the focused pane's isolation; show/hide the layer; move and
+-- resize the focused float (or drag its title bar, edges and corners)
+hexe.key("prefix W", "new-float")            -- hexe.key("prefix S", "new-float", "full")
+hexe.key("prefix F", "toggle-floats")
+for _, dir in ipairs({ "Left", "Right", "Up", "Down" }) do
+  hexe.key("prefix S-" .. dir, "move-float-" .. dir:lower())
+  hexe.key("prefix C-S-" .. dir, "resize-float-" .. dir:lower())
+end
+hexe.key("prefix M-f", "float-pane")         -- the tiled pane onto the floating layer
+hexe.key("prefix M-e", "embed-pane")         -- the float back into the layout
 
 ------------------------------------------------------------------------------
 -- Events.
@@ -187,7 +198,9 @@ hexe.key("prefix r", "reload-config")
 -- name, title, command (a string run by the shell, or a list), cwd, env,
 -- remain_on_exit and its own isolation. A split has direction ("right":
 -- side by side, "down": stacked), ratio (the first child's share) and two
--- children. `hexe run --pane NAME` runs one pane of it in the foreground.
+-- children. A tab's floats (hexe.float: a pane's settings plus width,
+-- height, x, y in cells or fractions, and shown) float over its tiles.
+-- `hexe run --pane NAME` runs one pane of it in the foreground.
 ------------------------------------------------------------------------------
 -- hexe.layout {
 --   hexe.tab { name = "code",
@@ -200,6 +213,9 @@ hexe.key("prefix r", "reload-config")
 --   hexe.tab { name = "build",
 --     hexe.pane { name = "make", command = { "make", "-j4" },
 --                 env = { CC = "clang" }, isolation = { profile = "balanced" } },
+--     -- a locked-down scratch shell, hidden until prefix F
+--     floats = { hexe.float { name = "scratch", isolation = { profile = "full" },
+--                             width = 0.6, height = 0.5, shown = false } },
 --   },
 -- }
 hexe.layout {

@@ -268,7 +268,7 @@ def format_panes(panes: list[dict[str, Any]]) -> str:
         rows.append(
             (
                 str(p["id"]),
-                f"{p['tab']}:{p['tab_name']}",
+                f"{p['tab']}:{p['tab_name']}" + (" float" if p.get("float") else ""),
                 "*" if p["active"] else ("+" if p["focused"] else ""),
                 state,
                 str(p["pid"] or "-"),

@@ -11,6 +11,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -179,6 +180,7 @@ def build_parser() -> Parser:
     capture.add_argument("-J", action="store_true", help="join wrapped lines")
     capture.add_argument("-S", metavar="START", help="first line (default 0)")
     capture.add_argument("-E", metavar="END", help="last line (default the screen's last)")
+    _new_float_parser(sub)
 
     _sessions_parsers(sub)
 
@@ -343,6 +345,31 @@ def _sessions_parsers(sub: Any) -> None:
     )
     _session_option(switch)
     switch.add_argument("-t", dest="target", metavar="NAME", required=True, help="the session")
+
+
+def _new_float_parser(sub: Any) -> None:
+    """``hexe new-float [--isolation PROFILE] [-P] [-- CMD...]`` (docs/cli.md)."""
+    cmd = sub.add_parser(
+        "new-float",
+        help="open a floating pane over the tiled ones",
+        description="Open a floating pane over the current tab's tiled panes: the shell, or "
+        "CMD, with the isolation of the focused pane or of PROFILE. Refused from inside a "
+        "sandboxed pane or a pane with limits.",
+    )
+    _session_option(cmd)
+    cmd.add_argument("--isolation", metavar="PROFILE", help="the float's isolation profile")
+    cmd.add_argument("-P", "--print", action="store_true", help="print the new pane's id")
+    cmd.add_argument("float_command", nargs=argparse.REMAINDER, metavar="[--] CMD [ARGS...]")
+    cmd.set_defaults(action="new-float")
+
+
+def _new_float_args(args: argparse.Namespace) -> list[str]:
+    words = list(args.float_command)
+    if words[:1] == ["--"]:
+        words = words[1:]
+    if words:  # run by the shell: quoted back into one line, exactly these words
+        return [args.isolation or "", shlex.join(words)]
+    return [args.isolation] if args.isolation else []
 
 
 def _session_option(parser: argparse.ArgumentParser) -> None:
@@ -540,13 +567,16 @@ def _session_command(args: argparse.Namespace) -> int:
             )
             print(json.dumps(panes, indent=2) if args.json else sessions.format_panes(panes))
             return 0
-        values: list[Any] = []
-        for i in range(len(ACTIONS[args.action].args)):
-            value = getattr(args, f"action_arg{i}", None)
-            if value is not None:
-                values += value if isinstance(value, list) else [value]
-        if getattr(args, "action_flag", None) is not None:
-            values = [args.action_flag, *values]  # hexe swap-pane -U: swap-pane "-U"
+        if args.cmd == "new-float":
+            values = _new_float_args(args)
+        else:
+            values = []
+            for i in range(len(ACTIONS[args.action].args)):
+                value = getattr(args, f"action_arg{i}", None)
+                if value is not None:
+                    values += value if isinstance(value, list) else [value]
+            if getattr(args, "action_flag", None) is not None:
+                values = [args.action_flag, *values]  # hexe swap-pane -U: swap-pane "-U"
         result = sessions.action_command(
             args.action,
             values,

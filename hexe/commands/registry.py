@@ -322,7 +322,48 @@ COMMANDS: dict[str, Action] = {
         _a("last-tab", "go to the tab active before", key="prefix l", sandbox="never"),
         #
         # -- floating panes --
-        #
+        # a sandboxed pane may open none (opens_pane) and may not move one over
+        # another pane's place (sandbox "never": the layer is the user's)
+        _a(
+            "new-float",
+            "open a floating pane over the tiled ones (ISOLATION: a profile, or "
+            '"" for the focused pane\'s; COMMAND: run by the shell)',
+            ("isolation?", str),
+            ("command?", str),
+            key="prefix W",
+            opens_pane=True,
+            cli=False,  # hexe new-float [--isolation PROFILE] [-P] [-- CMD...]
+        ),
+        _a("toggle-floats", "show or hide the tab's floating panes", key="prefix F"),
+        *(
+            _a(
+                f"{verb}-float-{side}",
+                f"{what} {side} (default 2 cells)",
+                ("cells?", int),
+                pane=True,
+                sandbox="never",
+                key=f"prefix {mod}{side.capitalize()}",
+            )
+            for verb, what, mod in (
+                ("move", "move the floating pane", "S-"),
+                ("resize", "move the floating pane's bottom-right corner", "C-S-"),
+            )
+            for side in ("left", "right", "up", "down")
+        ),
+        _a(
+            "float-pane",
+            "take the tiled pane out of the layout onto the floating layer",
+            pane=True,
+            sandbox="never",
+            key="prefix M-f",
+        ),
+        _a(
+            "embed-pane",
+            "put the floating pane back into the tiled layout",
+            pane=True,
+            sandbox="never",
+            key="prefix M-e",
+        ),
         # -- copy mode and clipboard --
         # runs a host command outside any sandbox: never from a sandboxed pane
         _a(

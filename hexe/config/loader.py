@@ -22,6 +22,7 @@ import lupa.lua54 as lupa
 
 from hexe import __version__
 from hexe.commands.registry import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
+from hexe.config.floats import parse_floats
 from hexe.config.lua import API_FUNCTIONS, NODE_KEY, LuaConfigRuntime, LuaFailure, display_path
 from hexe.config.model import (
     Binding,
@@ -740,13 +741,15 @@ class Loader:
         table = plain(spec, path, where, self.problems, self.raw)
         if not isinstance(table, Table):
             return None
-        name = None
+        name, floats = None, ()
         for key, value in table.named.items():
             if key == "name":
                 if self.expect(where, f"{path}.name", value, str, "use a string"):
                     name = value
+            elif key == "floats":  # hexe/config/floats.py
+                floats = parse_floats(self, value, path, where, options)
             else:
-                self.problems.add(where, unknown_key(path, key, ("name",)))
+                self.problems.add(where, unknown_key(path, key, ("name", "floats")))
         if len(table.items) != 1:
             self.problems.add(
                 where,
@@ -756,7 +759,7 @@ class Loader:
             return None
         counter = [0]
         root = self.node(table.items[0], path, options, counter)
-        return TabSpec(path, where, name, root) if root is not None else None
+        return TabSpec(path, where, name, root, floats) if root is not None else None
 
     def node(self, node: Any, tab_path: str, options: Options, counter: list[int]) -> Node | None:
         if lua_type(node) != "table" or self.raw.rawget(node, NODE_KEY) is None:

@@ -60,6 +60,7 @@ API_FUNCTIONS = (
     "tab",
     "split",
     "pane",
+    "float",
 )
 
 PRELUDE = r"""
@@ -168,6 +169,7 @@ local hexe = {
   tab = node("tab"),
   split = node("split"),
   pane = node("pane"),
+  float = node("float"),
 }
 HEXE_VERSION = nil
 -- hexe.<name> that does not exist: still nil (feature tests work), but noted,

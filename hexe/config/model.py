@@ -52,11 +52,23 @@ Node = PaneSpec | SplitSpec
 
 
 @dataclass(frozen=True)
+class FloatSpec:
+    """A floating pane of a tab (``floats = { hexe.float { ... } }``)."""
+
+    pane: PaneSpec
+    #: width, height, x, y: whole cells, or fractions of the window; None: the default
+    size: tuple[float | None, float | None, float | None, float | None] = (None,) * 4
+    #: False: it starts hidden (``toggle-floats`` shows it)
+    shown: bool = True
+
+
+@dataclass(frozen=True)
 class TabSpec:
     path: str
     where: str
     name: str | None
     root: Node
+    floats: tuple[FloatSpec, ...] = ()
 
     def panes(self) -> list[PaneSpec]:
         out: list[PaneSpec] = []
@@ -67,7 +79,7 @@ class TabSpec:
                 out.append(node)
             else:
                 stack.extend(reversed(node.children))
-        return out
+        return out + [f.pane for f in self.floats]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hexe.mux.floats import Box, Floats
 from hexe.mux.layout import (
     Cell,
     Direction,
@@ -45,6 +46,8 @@ class Tab:
     focused: int | None = None
     zoomed: int | None = None
     history: list[int] = field(default_factory=list)
+    #: the floating layer over the tiled panes (hexe/mux/floats.py)
+    floats: Floats = field(default_factory=Floats)
 
     def __post_init__(self) -> None:
         if self.focused is None and not self.layout.empty:
@@ -64,7 +67,13 @@ class Tab:
     ) -> tuple[Tab, dict[int, PaneSpec]]:
         """A tab from ``init.lua``, focused on its first pane; see :func:`from_spec`."""
         layout, specs = from_spec(spec.root, allocate)
-        return cls(layout, spec.name), specs
+        tab = cls(layout, spec.name)
+        for float_spec in spec.floats:
+            pane = allocate()
+            specs[pane] = float_spec.pane
+            tab.floats.request(pane, float_spec.size, 80, 23)  # fitted to the window later
+            tab.floats.shown = tab.floats.active = float_spec.shown
+        return tab, specs
 
     @property
     def empty(self) -> bool:
@@ -77,7 +86,14 @@ class Tab:
         return self.history[1] if len(self.history) > 1 else None
 
     def panes(self) -> list[int]:
-        return self.layout.order()
+        """Every pane of the tab: the tiled ones in order, then the floats, bottom first."""
+        return [*self.layout.order(), *self.floats]
+
+    @property
+    def current(self) -> int | None:
+        """The pane with the focus: the top float when the layer has it, else ``focused``."""
+        top = self.floats.focused
+        return self.focused if top is None else top
 
     def _touch(self, pane: int) -> None:
         if pane in self.history:
@@ -87,9 +103,14 @@ class Tab:
     # -- focus --
 
     def focus(self, pane: int) -> bool:
-        """Focus ``pane``; True when focus moved (and the tab is unzoomed)."""
+        """Focus ``pane``; True when focus moved (and the tab is unzoomed).
+        A float is raised and the layer gets the focus; a tiled pane takes it back."""
+        if pane in self.floats:
+            return self.floats.focus(pane)
         if pane not in self.layout:
             raise KeyError(f"no pane {pane} in this tab")
+        if self.floats.blur() and pane == self.focused:
+            return True
         if pane == self.focused:
             return False
         self.zoomed = None
@@ -107,6 +128,8 @@ class Tab:
         return self._cycle(-1)
 
     def _cycle(self, step: int) -> bool:
+        if self.floats.focused is not None:
+            return self.floats.cycle(step)  # the layer has the focus: from float to float
         order = self.layout.order()
         if self.focused is None or len(order) < 2:
             return False
@@ -114,7 +137,10 @@ class Tab:
 
     def focus_toward(self, side: Side, width: int, height: int, cursor: Cell | None = None) -> bool:
         """Focus the neighbour on ``side`` (:meth:`Layout.neighbor`, with this
-        tab's history as the recently used panes); False at the window edge."""
+        tab's history as the recently used panes); False at the window edge.
+        From a float, the focus first goes back to the tiled pane below."""
+        if self.floats.focused is not None:
+            return self.floats.blur()
         if self.focused is None:
             return False
         target = self.layout.neighbor(
@@ -128,9 +154,10 @@ class Tab:
         self, direction: Direction, new_pane: int, ratio: float = 0.5, pane: int | None = None
     ) -> None:
         """Split the focused pane (or ``pane``); the new pane gets focus."""
-        target = self.focused if pane is None else pane
+        target = self.focused if pane is None or pane in self.floats else pane
         if target is None:
             raise KeyError("this tab has no pane to split")
+        self.floats.blur()  # a float's split is a tiled pane, below
         self.layout = self.layout.split(target, direction, new_pane, ratio)
         self.zoomed = None
         self.focused = new_pane
@@ -140,8 +167,11 @@ class Tab:
         """Take ``pane`` out; True when the tab is now empty (close it).
 
         When it had focus, focus goes back to the pane focused before it, else
-        to the first pane of the sibling that took its space.
+        to the first pane of the sibling that took its space. A float just
+        goes; when the last tiled pane goes, the top float takes its place.
         """
+        if self.floats.remove(pane):
+            return False
         path = self.layout._path(pane)
         root = self.layout.root
         sibling: Tree | None = None
@@ -160,14 +190,40 @@ class Tab:
             else:
                 self.focused = self.history[0] if self.history else next(_leaves(sibling))
                 self._touch(self.focused)
+        if self.layout.empty and self.floats.top is not None:
+            self.embed(self.floats.top)
         return self.layout.empty
+
+    def float_pane(self, pane: int, box: Box, width: int, height: int) -> None:
+        """Take a tiled pane out of the layout onto the floating layer, focused;
+        the tab's only tiled pane stays (a tab's layout is never empty)."""
+        if pane not in self.layout:
+            raise KeyError(f"no tiled pane {pane} in this tab")
+        if len(self.layout) < 2:
+            raise ValueError("the only tiled pane of a tab cannot float")
+        self.remove(pane)
+        self.floats.add(pane, box, width, height)
+
+    def embed(self, pane: int, direction: Direction = "right") -> None:
+        """Put a float back into the layout, beside the focused tiled pane, focused."""
+        if not self.floats.remove(pane):
+            raise KeyError(f"no float {pane} in this tab")
+        if self.layout.empty:
+            self.layout = Layout.single(pane)
+        else:
+            assert self.focused is not None
+            self.layout = self.layout.split(self.focused, direction, pane)
+        self.floats.blur()
+        self.zoomed = None
+        self.focused = pane
+        self._touch(pane)
 
     def resize(
         self, side: Side, cells: int, width: int, height: int, pane: int | None = None
     ) -> bool:
         """Resize the focused pane (or ``pane``); True when a border moved or it unzoomed."""
         target = self.focused if pane is None else pane
-        if target is None:
+        if target is None or target in self.floats:
             return False
         was_zoomed, self.zoomed = self.zoomed is not None, None
         before = self.layout
@@ -236,7 +292,7 @@ class Tabs:
     def find(self, pane: int) -> Tab | None:
         """The tab holding ``pane`` (when its program exits, say)."""
         for tab in self.tabs:
-            if pane in tab.layout:
+            if pane in tab.layout or pane in tab.floats:
                 return tab
         return None
 

@@ -44,6 +44,9 @@ class View:
     runtime: Any = None  # the config's Lua runtime, for function segments
     hooks: Any = None  # the plugin manager's hooks (hexe_status_segment)
     known_panes: tuple[int, ...] = ()  # every pane of the session, shown or not
+    #: the tab's shown floating panes, bottom first, drawn over the others
+    #: with a border and title (each rect is the inside of its box)
+    floats: tuple[PaneView, ...] = ()
     # A frame drawn at once for a key's echo: panes other than the focused one
     # may be shown as they were (their changes wait for the next frame).
     echo: bool = False

@@ -33,7 +33,7 @@ class FramesRoom:
                     id=pane_id,
                     rect=rect,
                     screen=pane.screen,
-                    focused=pane_id == tab.focused,
+                    focused=pane_id == tab.current,
                     title=pane.title,
                     isolation=pane.isolation,
                     notice=pane.notice,
@@ -64,6 +64,7 @@ class FramesRoom:
             runtime=self.config.runtime,
             hooks=self.pm.hook,
             known_panes=tuple(self.panes),
+            floats=self.float_views(tab) if tab is not None and tab.floats else (),
         )
 
     def _tab_title(self, tab: Tab) -> str:
@@ -83,7 +84,7 @@ class FramesRoom:
             return
         view = self.view()
         # a bell is taken once a frame, for every client (not by the first one drawn)
-        bell = any(p.screen.take_bell() for p in view.panes)
+        bell = any(p.screen.take_bell() for p in view.panes + view.floats)
         if echo or bell:
             view = replace(view, echo=echo, bell=bell)
         # Clients that were sent the same frames hold the same state: the
@@ -113,7 +114,7 @@ class FramesRoom:
             if data:
                 client.send(protocol.OUTPUT, data)
         if echo:
-            self.dirty = any(p.screen.has_dirty_rows for p in view.panes)
+            self.dirty = any(p.screen.has_dirty_rows for p in view.panes + view.floats)
         for client in list(self.clients):
             self.flush_client(client)
 

@@ -92,6 +92,8 @@ class KeysRoom:
         self.act(client, binding.action, list(binding.args))
 
     def on_mouse(self, event: Mouse) -> None:
+        if self.float_mouse(event):  # floats lie over everything: hexe/server/floats.py
+            return
         if self.mouse_on_layout(event):  # a border dragged, a tab clicked: hexe/server/arrange.py
             return
         if self.copy_mouse(event):

@@ -57,6 +57,7 @@ class PanesRoom:
                 pane = self.panes.get(pane_id)
                 if pane is not None:
                     self.resize_pane(pane, rect.cols, rect.rows)
+        self.layout_floats()
         self.dirty = True
 
     def resize_pane(self, pane: Pane, cols: int, rows: int) -> None:
@@ -470,4 +471,4 @@ class PanesRoom:
 
     def focused(self) -> Pane | None:
         tab = self.tabs.active
-        return self.panes.get(tab.focused) if tab is not None else None
+        return self.panes.get(tab.current) if tab is not None else None

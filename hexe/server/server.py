@@ -40,6 +40,7 @@ from hexe.server.arrange import ArrangeRoom, ArrangeState
 from hexe.server.clients import ClientsRoom
 from hexe.server.clipboard import ClipboardRoom
 from hexe.server.commands import CommandsRoom
+from hexe.server.floats import FloatsRoom
 from hexe.server.frames import FramesRoom
 from hexe.server.keys import KeysRoom
 from hexe.server.panes import PanesRoom
@@ -93,6 +94,7 @@ class Server(
     FramesRoom,
     ArrangeRoom,
     ClipboardRoom,
+    FloatsRoom,
 ):
     def __init__(
         self,

@@ -226,6 +226,54 @@ def _overlay(view: Any, lines: list[str]) -> None:
         lines[y0 + i] += f"\x1b[{y0 + i + 1};{x0 + 1}H" + "\x1b[0;7m" + text + RESET
 
 
+def _draw_pane(pane: Any, lines: list[str], area: int, echo: bool) -> None:
+    """A pane's rows (and its copy-mode or exit tag) appended to the frame's rows."""
+    rect = pane.rect
+    rows = _copy_rows(pane) if pane.copy is not None else _pane_rows(pane, echo)
+    for i in range(min(rect.rows, len(rows), area - rect.y)):
+        lines[rect.y + i] += f"\x1b[{rect.y + i + 1};{rect.x + 1}H" + rows[i]
+    tag = None
+    if pane.copy is not None:
+        tag = pane.copy.position
+        ty = rect.y
+    elif pane.notice:
+        tag = f"[{pane.notice}]"
+        ty = rect.y + rect.rows - 1
+    if tag and text_width(tag) <= rect.cols:
+        x = rect.x + rect.cols - text_width(tag)
+        lines[ty] += f"\x1b[{ty + 1};{x + 1}H" + NOTICE_STYLE + tag + RESET
+
+
+def _floats(view: Any, lines: list[str], area: int) -> None:
+    """The floating panes over everything else, bottom first: a box whose top row
+    holds the title (and isolation), then the pane inside it."""
+    for pane in view.floats:
+        rect = pane.rect  # the inside: the box is one cell larger on each side
+        x0, y0, inner = rect.x - 1, rect.y - 1, rect.cols
+        style = FOCUS_BORDER_STYLE if pane.focused else BORDER_STYLE
+        label = _CONTROLS.sub("", " ".join(t for t in (pane.title, pane.isolation) if t))
+        label = clip(f" {label} ", inner) if label else ""
+        top = "┌" + label + "─" * (inner - text_width(label)) + "┐"
+        if 0 <= y0 < area:
+            lines[y0] += f"\x1b[{y0 + 1};{x0 + 1}H" + RESET + style + top + RESET
+        for y in range(rect.y, min(rect.y + rect.rows, area)):
+            lines[y] += f"\x1b[{y + 1};{x0 + 1}H" + RESET + style + "│" + RESET
+            lines[y] += f"\x1b[{y + 1};{rect.x + inner + 1}H" + style + "│" + RESET
+        bottom = rect.y + rect.rows
+        if bottom < area:
+            row = "└" + "─" * inner + "┘"
+            lines[bottom] += f"\x1b[{bottom + 1};{x0 + 1}H" + RESET + style + row + RESET
+        _draw_pane(pane, lines, area, view.echo)
+
+
+def _focused(view: Any) -> Any:
+    """The pane with the focus: a float's when the layer has it, else a tiled one."""
+    for pane in view.floats:
+        if pane.focused:
+            return pane
+    return next((p for p in view.panes if p.focused), None)
+
+
 @hookimpl
 def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
     if _frame["view"] is not view:
@@ -234,20 +282,7 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
     area = max(view.rows - 1, 1)
     lines = [""] * view.rows
     for pane in view.panes:
-        rect = pane.rect
-        rows = _copy_rows(pane) if pane.copy is not None else _pane_rows(pane, view.echo)
-        for i in range(min(rect.rows, len(rows), area - rect.y)):
-            lines[rect.y + i] += f"\x1b[{rect.y + i + 1};{rect.x + 1}H" + rows[i]
-        tag = None
-        if pane.copy is not None:
-            tag = pane.copy.position
-            ty = rect.y
-        elif pane.notice:
-            tag = f"[{pane.notice}]"
-            ty = rect.y + rect.rows - 1
-        if tag and text_width(tag) <= rect.cols:
-            x = rect.x + rect.cols - text_width(tag)
-            lines[ty] += f"\x1b[{ty + 1};{x + 1}H" + NOTICE_STYLE + tag + RESET
+        _draw_pane(pane, lines, area, view.echo)
     for gone in set(_cache) - set(view.known_panes):
         del _cache[gone]  # closed panes; background tabs' panes keep their rows
     geometry = view.borders
@@ -262,6 +297,8 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
             if 0 <= y < area:
                 for x, glyph in sorted(cells):
                     lines[y] += f"\x1b[{y + 1};{x + 1}H" + glyph
+    if view.floats:
+        _floats(view, lines, area)
     if view.overlay:
         _overlay(view, lines)
     status, prompt_x = _status_line(view)
@@ -296,7 +333,7 @@ def _modes(view: Any) -> str:
     Focus events (DECSET 1004) are asked of the outer terminal only while the
     focused pane's program wants them: the terminal's ``ESC [ I`` / ``ESC [ O``
     then reach that program as any unbound input does."""
-    focused = next((p for p in view.panes if p.focused), None)
+    focused = _focused(view)
     screen = focused.screen if focused is not None else None
     app_cursor = bool(screen and screen.application_cursor)
     mouse = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" if view.mouse else "\x1b[?1002l\x1b[?1000l"
@@ -316,7 +353,7 @@ def _cursor(view: Any, prompt_x: int | None) -> str:
         return f"\x1b[{view.rows};{prompt_x + 1}H\x1b[?25h"
     if view.overlay:
         return ""
-    focused = next((p for p in view.panes if p.focused), None)
+    focused = _focused(view)
     if focused is None:
         return ""
     rect = focused.rect

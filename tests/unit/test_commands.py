@@ -61,6 +61,7 @@ def test_entries_without_a_generated_subcommand_have_their_own_or_are_internal()
     own = {n for n, e in COMMANDS.items() if not e.cli}
     assert own == {
         "detach", "kill-session", "list-panes", "session-info", "capture-pane", "show-buffer",
+        "new-float",
         "new-session", "switch-client",
     }  # fmt: skip
     assert {
@@ -74,7 +75,7 @@ def test_every_action_has_a_server_handler_and_every_handler_an_action():
     assert handlers == set(ACTIONS)
     for name in QUERIES:
         assert callable(getattr(Server, name.replace("-", "_")))
-    assert set(PANE_OPENERS) == {"split-right", "split-down", "new-tab"}
+    assert set(PANE_OPENERS) == {"split-right", "split-down", "new-tab", "new-float"}
 
 
 def test_every_action_is_accepted_by_keys_and_lua_and_queries_are_not():

@@ -55,7 +55,12 @@ def test_every_default_binding_key_can_be_typed():
         "Space": b" ",
         "C-o": b"\x0f",
         **{f"M-{c}": b"\x1b" + c.encode() for c in "12345o"},  # Alt: ESC, then the key
-    }
+        # floating panes: move and resize (S-, C-S- arrows), float and embed
+        **{f"{m}{k}": f"\x1b[1;{n}{c}".encode() for m, n in (("S-", 2), ("C-S-", 6))
+           for k, c in (("Left", "D"), ("Right", "C"), ("Up", "A"), ("Down", "B"))},
+        "M-f": b"\x1bf",
+        "M-e": b"\x1be",
+    }  # fmt: skip
     for keys in DEFAULT_BINDINGS:
         key = keys[-1]
         data = typed.get(key, key.encode())
