@@ -281,6 +281,19 @@ def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def hexe_command_pid(spawn: Spawn) -> int | None:
+    """The pid of the user's command, when ``spawn.pid`` is not the command.
+
+    ``spawn.pid`` is the process hexe waits on; when a plugin's program
+    started the command under it (``hexe_child_handover``: voidbox's
+    ``hexe-init``, the sandbox's PID 1), return the command's pid, else None.
+    Parent side, called by the session server for ``list-panes`` and a
+    pane's current directory while the command runs: it must be quick and
+    must not block (read ``/proc``).
+    """
+
+
 # --------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------

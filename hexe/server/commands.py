@@ -167,7 +167,7 @@ class CommandsRoom:
                 fg = os.tcgetpgrp(pane.master)
             except OSError:
                 fg = None
-        command_pid = _command_pid(pid) if pid else None
+        command_pid = _command_pid(spawn) if pid else None
         cwd = _readlink(f"/proc/{fg or command_pid or pid}/cwd") if pid else None
         isolation = None
         if plan is not None:

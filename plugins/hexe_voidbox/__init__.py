@@ -814,6 +814,12 @@ def hexe_child_handover(spawn: Spawn) -> bool | None:
 
 
 @hookimpl
+def hexe_command_pid(spawn: Spawn) -> int | None:
+    """Under ``hexe-init`` (the sandbox's PID 1), the command is its first child."""
+    return initbin.command_pid(spawn.pid) if spawn.pid is not None else None
+
+
+@hookimpl
 def hexe_doctor_checks() -> list[Check]:
     from hexe_voidbox.doctor import checks
 
