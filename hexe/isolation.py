@@ -21,9 +21,10 @@ from types import MappingProxyType
 from typing import Any
 
 from hexe.errors import HexeError, SettingError
-from hexe.limits import CpuQuota, format_bytes, parse_size
+from hexe.limits import CpuQuota
 from hexe.plugin.settings import Settings, default_settings
 from hexe.policy import ORDINARY_CAPS, Caps, MountSpec, Seccomp, resolve_seccomp
+from hexe.values import format_bytes, parse_size
 
 #: Every namespace hexe knows, in the order they are listed to users.
 NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")

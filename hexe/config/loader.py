@@ -34,9 +34,9 @@ from hexe.config.tables import (  # noqa: F401 (MAX_DEPTH re-exported)
 )
 from hexe.errors import HexeError, SettingError, did_you_mean
 from hexe.isolation import BUILTIN_PROFILES, Layer, Profile
-from hexe.limits import parse_bool
 from hexe.plugin.manager import settings_of
 from hexe.plugin.settings import Setting, Settings, default_settings
+from hexe.values import parse_bool
 
 DIRECTIONS = ("right", "down")
 

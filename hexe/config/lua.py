@@ -32,7 +32,7 @@ from typing import Any
 import lupa.lua54 as lupa
 
 from hexe.errors import HexeError, SettingError, did_you_mean
-from hexe.limits import parse_bool
+from hexe.values import parse_bool
 
 DEFAULT_MAX_MEMORY = 64 << 20
 DEFAULT_LOAD_SECONDS = 2.0

@@ -12,9 +12,9 @@ from hexe.config.model import Binding, Callback, StatusSpec
 from hexe.config.tables import Problems, Table, describe, lua_type, plain, unknown_key
 from hexe.errors import SettingError, did_you_mean
 from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, Profile
-from hexe.limits import parse_bool
 from hexe.plugin.settings import Settings
 from hexe.policy import ORDINARY_CAPS
+from hexe.values import parse_bool
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

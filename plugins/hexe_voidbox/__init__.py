@@ -49,9 +49,9 @@ from typing import TYPE_CHECKING, Any
 from hexe import hookimpl
 from hexe.errors import SettingError, SetupError, SpawnRefused
 from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, parse_tmp_size
-from hexe.limits import parse_bool
 from hexe.plugin.settings import Setting
 from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
+from hexe.values import parse_bool
 from hexe_voidbox import caps, fsactions, initbin, syscalls
 from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
