@@ -60,41 +60,17 @@ def exit_code_of(status: int) -> int:
 
 
 def check(plan: SpawnPlan, pm: pluggy.PluginManager) -> tuple[list[str], list[str]]:
-    """Problems that refuse ``plan``, and warnings about limits nobody can apply."""
-    iso = plan.isolation
+    """Problems that refuse ``plan``, and warnings (about limits nobody can apply).
+
+    Each requirement of the plan's isolation (:meth:`Isolation.requirements`)
+    some loaded plugin must list in ``hexe_spawn_features``; then every
+    plugin's ``hexe_spawn_check`` may refuse it."""
     provided = plugin_features(pm)
     problems: list[str] = []
-    for ns in iso.ordered_namespaces():
-        if ns not in provided:
-            problems.append(
-                f"profile {iso.profile} needs the {ns} namespace, which no loaded plugin "
-                "implements (is the voidbox plugin disabled?)"
-            )
-    if iso.no_new_privs and "no_new_privs" not in provided:
-        problems.append(
-            f"profile {iso.profile} needs no_new_privs, which no loaded plugin implements"
-        )
-    asked = {
-        "caps": iso.caps.keep is not None,
-        "seccomp": bool(iso.seccomp),
-        "mounts": bool(iso.mounts),
-        "rootfs": iso.rootfs is not None,
-    }
-    for feature, wanted in asked.items():
-        if wanted and feature not in provided:
-            problems.append(
-                f"{feature} (from {iso.sources.get(feature, 'profile ' + iso.profile)}) "
-                "is asked for, but no loaded plugin implements it (is the voidbox plugin "
-                "disabled?)"
-            )
     warnings: list[str] = []
-    for limit in iso.limits.requested():
-        if limit not in provided:
-            text = (
-                f"{limit} limit not applied: no loaded plugin implements it "
-                "(is the cgroups plugin disabled?)"
-            )
-            (problems if iso.strict_limits else warnings).append(text)
+    for need in plan.isolation.requirements():
+        if need.feature not in provided:
+            (problems if need.refuse else warnings).append(need.unmet)
     for result in pm.hook.hexe_spawn_check(plan=plan):
         problems.extend(result or ())
     return problems, warnings
