@@ -75,11 +75,13 @@ def hexe_spawn_features() -> list[str]:
     """Return the isolation features this plugin implements.
 
     Names are namespace names (``user``, ``pid``, ``mount``, ``net``, ``uts``,
-    ``ipc``, ``cgroup``), ``no_new_privs``, and limit names (``memory``,
-    ``pids``, ``cpu``). A plan whose namespaces or ``no_new_privs`` no loaded
-    plugin implements is refused: disabling a plugin never weakens a profile
-    silently. Limits nobody implements are treated like limits the kernel
-    cannot apply (a warning, or a refusal under strict limits).
+    ``ipc``, ``cgroup``), ``no_new_privs``, ``caps``, ``seccomp``, ``mounts``,
+    ``rootfs``, and limit names (``memory``, ``pids``, ``cpu``). Each
+    requirement of a plan's isolation (``Isolation.requirements()``) must be
+    listed by some loaded plugin, else the plan is refused: disabling a plugin
+    never weakens a profile silently. Limits nobody implements are treated
+    like limits the kernel cannot apply (a warning, or a refusal under strict
+    limits).
     """
 
 
