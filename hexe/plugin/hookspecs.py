@@ -296,6 +296,19 @@ def hexe_command_pid(spawn: Spawn) -> int | None:
     """
 
 
+@hookspec
+def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object] | None:
+    """Entries this plugin adds to a pane's ``isolation`` in ``list-panes
+    --json`` (JSON values, keyed by names of the plugin's own), or None.
+
+    ``spawn`` is None while the pane has no process. The core gives
+    ``profile``, ``summary``, ``namespaces`` and ``no_new_privs``; the cgroups
+    plugin adds ``memory_max``, ``pids_max``, ``cpu_max`` and ``cgroups``,
+    voidbox ``network`` and ``network_allow`` for a pane with a network.
+    Server side; must be quick.
+    """
+
+
 # --------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------

@@ -814,6 +814,15 @@ def hexe_child_handover(spawn: Spawn) -> bool | None:
 
 
 @hookimpl
+def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object] | None:
+    """A pane with a network: its mode and the ports it may reach, for ``list-panes``."""
+    if spawn is None or "network" not in spawn.facts:
+        return None
+    facts = spawn.facts
+    return {"network": facts["network"], "network_allow": facts.get("network_allow", [])}
+
+
+@hookimpl
 def hexe_command_pid(spawn: Spawn) -> int | None:
     """Under ``hexe-init`` (the sandbox's PID 1), the command is its first child."""
     return initbin.command_pid(spawn.pid) if spawn.pid is not None else None
