@@ -21,9 +21,10 @@ from types import MappingProxyType
 from typing import Any
 
 from hexe.errors import HexeError, SettingError
-from hexe.limits import CpuQuota, format_bytes, parse_size
+from hexe.limits import CpuQuota
 from hexe.plugin.settings import Settings, default_settings
 from hexe.policy import ORDINARY_CAPS, Caps, MountSpec, Seccomp, resolve_seccomp
+from hexe.values import format_bytes, parse_size
 
 #: Every namespace hexe knows, in the order they are listed to users.
 NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")
@@ -173,6 +174,63 @@ class Isolation:
 
     def ordered_namespaces(self) -> list[str]:
         return [ns for ns in NAMESPACES if ns in self.namespaces]
+
+    def requirements(self) -> list[Requirement]:
+        """What this isolation asks of the plugins, each as a feature name (as
+        plugins list them in ``hexe_spawn_features``) with the sentence for
+        when no loaded plugin implements it. The spawn protocol checks them
+        without knowing any (:func:`hexe.spawn.check`)."""
+        voidbox = "(is the voidbox plugin disabled?)"
+        needs = [
+            Requirement(
+                ns,
+                f"profile {self.profile} needs the {ns} namespace, which no loaded plugin "
+                f"implements {voidbox}",
+            )
+            for ns in self.ordered_namespaces()
+        ]
+        if self.no_new_privs:
+            unmet = f"profile {self.profile} needs no_new_privs, which no loaded plugin implements"
+            needs.append(Requirement("no_new_privs", unmet))
+        asked = {
+            "caps": self.caps.keep is not None,
+            "seccomp": bool(self.seccomp),
+            "mounts": bool(self.mounts),
+            "rootfs": self.rootfs is not None,
+        }
+        for feature, wanted in asked.items():
+            if wanted:
+                source = self.sources.get(feature, "profile " + self.profile)
+                needs.append(
+                    Requirement(
+                        feature,
+                        f"{feature} (from {source}) is asked for, but no loaded plugin "
+                        f"implements it {voidbox}",
+                    )
+                )
+        for limit in self.limits.requested():
+            needs.append(
+                Requirement(
+                    limit,
+                    f"{limit} limit not applied: no loaded plugin implements it "
+                    "(is the cgroups plugin disabled?)",
+                    refuse=self.strict_limits,
+                )
+            )
+        return needs
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A feature an :class:`Isolation` needs some loaded plugin to implement.
+
+    ``unmet`` is the sentence when none does; ``refuse`` False makes that a
+    warning (a limit that cannot be applied, unless limits are strict).
+    """
+
+    feature: str
+    unmet: str
+    refuse: bool = True
 
 
 # --------------------------------------------------------------------------

@@ -399,7 +399,7 @@ class MountSpec:
             to = "" if self.source == self.target else f" to {self.target}"
             return f"{self.kind} {self.source}{to}"
         if self.kind == "tmpfs":
-            from hexe.limits import format_bytes
+            from hexe.values import format_bytes
 
             return f"tmpfs {self.target} {format_bytes(self.size)}"
         return f"{self.kind} {self.target}"
@@ -419,7 +419,7 @@ def _path(label: str, value: object, *, home: bool) -> str:
 
 
 def parse_mount(label: str, value: object) -> MountSpec:
-    from hexe.limits import parse_size
+    from hexe.values import parse_size
 
     if not isinstance(value, dict):
         raise SettingError(label, _show(value), MOUNT_FORMS)

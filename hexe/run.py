@@ -25,7 +25,7 @@ from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
 from hexe.config.contained import load_contained as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError, report
 from hexe.isolation import InvalidSettings, Layer
-from hexe.limits import format_bytes
+from hexe.values import format_bytes
 
 FLAG_LABELS = {
     "profile": "--profile",

@@ -28,9 +28,9 @@ from hexe.config.loader import (
 from hexe.config.lua import LuaFailure
 from hexe.config.model import Config, PaneSpec, TabSpec
 from hexe.isolation import Isolation, Layer, resolve
-from hexe.limits import format_bytes
 from hexe.plugin.settings import Settings, default_settings
 from hexe.policy import summary_of
+from hexe.values import format_bytes
 
 __all__ = [
     "Config",

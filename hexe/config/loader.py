@@ -9,46 +9,37 @@ whatever config it had.
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import lupa.lua54 as lupa
-
 from hexe import __version__
-from hexe.commands.registry import DEFAULT_BINDINGS, check_action, parse_key, parse_keys
+from hexe.commands.registry import parse_key
 from hexe.config.floats import parse_floats
 from hexe.config.lua import API_FUNCTIONS, NODE_KEY, LuaConfigRuntime, LuaFailure, display_path
-from hexe.config.model import (
-    Binding,
-    Callback,
-    Config,
-    Node,
-    Options,
-    PaneSpec,
-    SplitSpec,
-    StatusSpec,
-    TabSpec,
+from hexe.config.model import Config, Node, Options, PaneSpec, SplitSpec, TabSpec
+from hexe.config.sections import EVENTS, KEY_HINT, SEGMENTS, Sections  # noqa: F401 (re-exported)
+from hexe.config.tables import (  # noqa: F401 (MAX_DEPTH re-exported)
+    MAX_DEPTH,
+    Problems,
+    Table,
+    describe,
+    isolation_values,
+    line_of,
+    lua_type,
+    plain,
+    unknown_key,
 )
 from hexe.errors import HexeError, SettingError, did_you_mean
-from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, Profile, parse_setting
-from hexe.limits import parse_bool
+from hexe.isolation import BUILTIN_PROFILES, Layer, Profile
 from hexe.plugin.manager import settings_of
 from hexe.plugin.settings import Setting, Settings, default_settings
-from hexe.policy import ORDINARY_CAPS
+from hexe.values import parse_bool
 
-EVENTS = {
-    "pane_spawn": "before a pane (or hexe run) spawns; may change pane.isolation",
-    "pane_exit": "after a pane's command ended; receives the pane and its exit code",
-}
-SEGMENTS = ("session", "tabs", "title", "isolation", "clock", "host")
 DIRECTIONS = ("right", "down")
-MAX_DEPTH = 64
 
 
 class ConfigError(HexeError):
@@ -148,156 +139,11 @@ def find_config(
 
 
 # --------------------------------------------------------------------------
-# Lua values -> Python
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    """A Lua table: ``named`` keys and positional ``items`` (1..n)."""
-
-    named: dict[str, Any]
-    items: list[Any]
-
-
-class Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, where: str, text: str) -> None:
-        self.items.append(f"{where}: {text}" if where else text)
-
-
-def _line_of(problem: str) -> tuple[str, int]:
-    """Sort key: the file and line a problem names (``init.lua:12: ...``)."""
-    m = re.match(r"^(.*?):(\d+): ", problem)
-    return (m.group(1), int(m.group(2))) if m else ("~", 0)
-
-
-def lua_type(value: Any) -> str | None:
-    return lupa.lua_type(value)
-
-
-def plain(
-    value: Any,
-    path: str,
-    where: str,
-    problems: Problems,
-    raw: Any,
-    depth: int = 0,
-    seen: frozenset[str] = frozenset(),
-) -> Any:
-    """Convert Lua tables into :class:`Table` (recursively); keep functions as they are."""
-    kind = lua_type(value)
-    if kind == "table":
-        if depth > MAX_DEPTH:
-            problems.add(where, f"{path} is nested more than {MAX_DEPTH} levels deep")
-            return Table({}, [])
-        ident = raw.ident(value)  # wrappers differ, the table does not; no __tostring
-        marker = raw.rawget(value, NODE_KEY)
-        if marker is not None:
-            return value  # a layout node: converted by the layout code
-        if ident in seen:
-            problems.add(where, f"{path} contains itself")
-            return Table({}, [])
-        named: dict[str, Any] = {}
-        numbered: dict[int, Any] = {}
-        for key, item in sorted(value.items(), key=lambda kv: (str(type(kv[0])), str(kv[0]))):
-            if isinstance(key, bool) or not isinstance(key, (str, int, float)):
-                problems.add(
-                    where, f"{path} has a key of type {type(key).__name__}; keys are names"
-                )
-                continue
-            if isinstance(key, float):
-                if key != int(key):
-                    problems.add(where, f"{path} has the key {key}; keys are names or 1, 2, 3...")
-                    continue
-                key = int(key)
-            if isinstance(key, int):
-                numbered[key] = item
-            else:
-                named[key] = item
-        if numbered and sorted(numbered) != list(range(1, len(numbered) + 1)):
-            problems.add(where, f"{path} has a gap in its list (keys {sorted(numbered)[:8]})")
-        items = [
-            plain(numbered[k], f"{path}[{k}]", where, problems, raw, depth + 1, seen | {ident})
-            for k in sorted(numbered)
-        ]
-        converted = {
-            k: plain(v, f"{path}.{k}", where, problems, raw, depth + 1, seen | {ident})
-            for k, v in named.items()
-        }
-        return Table(converted, items)
-    return value
-
-
-def describe(value: Any) -> str:
-    kind = lua_type(value)
-    if kind is not None:
-        return f"a Lua {kind}"
-    if isinstance(value, Table):
-        return "a table"
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    return str(value)
-
-
-def unknown_key(path: str, key: str, known: Iterable[str]) -> str:
-    """``path.key is not a setting; did you mean ...`` for a key of a fixed table."""
-    known = list(known)
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean {close[0]}?" if close else f"settings here: {', '.join(known)}"
-    return f"{path}.{key} is not a setting; {hint}"
-
-
-def isolation_values(
-    table: Table,
-    path: str,
-    where: str,
-    profiles: Mapping[str, Profile],
-    settings: Settings,
-    problems: Problems,
-    allow: Iterable[str] | None = None,
-) -> dict[str, tuple[object, str]]:
-    """Check each isolation setting of ``table``; the valid ones as (raw, label)."""
-    known = list(allow) if allow is not None else settings.names()
-    values: dict[str, tuple[object, str]] = {}
-    for key, raw in table.named.items():
-        if key not in known:
-            problems.add(where, settings.unknown_key(path, key, known))
-            continue
-        label = f"{path}.{key}"
-        raw = _lua_value(raw)
-        try:
-            parse_setting(key, raw, label, profiles, settings)
-        except SettingError as exc:
-            problems.add(where, exc.message)
-            continue
-        values[key] = (raw, f"{where}: {label}")
-    if table.items:
-        problems.add(where, f"{path} takes named settings only (name = value)")
-    return values
-
-
-def _lua_value(value: Any) -> Any:
-    """A plain Table back into the raw Python value a setting parser expects."""
-    if isinstance(value, Table):
-        if value.named:
-            return {k: _lua_value(v) for k, v in value.named.items()}
-        return [_lua_value(v) for v in value.items]
-    return value
-
-
-# --------------------------------------------------------------------------
 # The loader
 # --------------------------------------------------------------------------
 
 
-class Loader:
+class Loader(Sections):
     """Runs one config file and turns its recorded calls into a :class:`Config`."""
 
     def __init__(self, environ: Mapping[str, str], pm: Any = None) -> None:
@@ -350,7 +196,7 @@ class Loader:
         if path is not None and source is None:
             config = replace(config, file=str(path))
         if self.problems.items:
-            raise ConfigError(sorted(self.problems.items, key=_line_of), shown)
+            raise ConfigError(sorted(self.problems.items, key=line_of), shown)
         return config
 
     def build(self, calls: list[Any], shown: str | None, runtime: LuaConfigRuntime) -> Config:
@@ -477,78 +323,6 @@ class Loader:
                         self.problems.add(where, exc.message)
         return Options(**values)
 
-    def profile(self, where: str, args: list[Any]) -> None:
-        if len(args) != 2 or not isinstance(args[0], str) or lua_type(args[1]) != "table":
-            self.problems.add(
-                where,
-                "hexe.profile takes a name and a table: "
-                'hexe.profile("build", { namespaces = {...} })',
-            )
-            return
-        name = args[0]
-        path = f"profiles.{name}"
-        if name in BUILTIN_PROFILES:
-            self.problems.add(
-                where, f"{path}: {name} is a built-in profile and cannot be redefined"
-            )
-            return
-        if not name or not name.replace("-", "").replace("_", "").isalnum():
-            self.problems.add(where, f"{path}: a profile name is letters, digits, - and _")
-            return
-        table = plain(args[1], path, where, self.problems, self.raw)
-        if not isinstance(table, Table):
-            return
-        special = ("namespaces", "no_new_privs", "description")
-        settings = [s for s in self.settings if s != "profile"]
-        namespaces: list[str] = []
-        raw_ns = table.named.get("namespaces")
-        if raw_ns is None:
-            self.problems.add(
-                where, f'{path}.namespaces is missing; use a list like {{"user", "pid"}}'
-            )
-        elif not isinstance(raw_ns, Table) or raw_ns.named:
-            self.problems.add(
-                where,
-                f"{path}.namespaces is {describe(raw_ns)}; use a list of "
-                f"namespaces: {', '.join(NAMESPACES)}",
-            )
-        else:
-            for i, ns in enumerate(raw_ns.items, start=1):
-                if ns not in NAMESPACES:
-                    hint = did_you_mean(str(ns), NAMESPACES)
-                    self.problems.add(
-                        where,
-                        f"{path}.namespaces[{i}]={describe(ns)} is not a "
-                        f"namespace; {hint}namespaces: {', '.join(NAMESPACES)}",
-                    )
-                else:
-                    namespaces.append(ns)
-        nnp = True
-        if "no_new_privs" in table.named:
-            try:
-                nnp = parse_bool(f"{path}.no_new_privs", table.named["no_new_privs"])
-            except SettingError as exc:
-                self.problems.add(where, exc.message)
-        description = table.named.get("description", "custom profile")
-        if not isinstance(description, str):
-            self.problems.add(where, f"{path}.description is {describe(description)}; use a string")
-            description = "custom profile"
-        rest = Table({k: v for k, v in table.named.items() if k not in special}, [])
-        layer = self.isolation_layer(rest, path, where, "profile", allow=settings)
-        if name in self.profiles:
-            first = self.profiles[name].where
-            self.problems.add(where, f"{path}: profile {name} is defined twice (first at {first})")
-        self.profiles[name] = Profile(
-            name=name,
-            namespaces=frozenset(namespaces),
-            description=description,
-            builtin=False,
-            no_new_privs=nnp,
-            caps=ORDINARY_CAPS if namespaces else None,
-            settings=MappingProxyType(dict(layer.values)),
-            where=where,
-        )
-
     def defaults(self, calls: list[tuple[str, list[Any]]]) -> Layer:
         values: dict[str, tuple[object, str]] = {}
         for where, args in calls:
@@ -556,128 +330,6 @@ class Loader:
             if table is not None:
                 values.update(self.isolation_layer(table, "defaults", where, "init.lua").values)
         return Layer("init.lua", values)
-
-    def keys(
-        self,
-        calls: list[tuple[str, list[Any]]],
-        unbinds: list[tuple[str, list[Any]]],
-        prefix: str = "C-b",
-    ) -> dict[tuple[str, ...], Binding]:
-        keys: dict[tuple[str, ...], Binding] = {
-            k: Binding(k, "built-in", action, args)
-            for k, (action, args) in DEFAULT_BINDINGS.items()
-        }
-        for where, args in unbinds:
-            if len(args) != 1 or not isinstance(args[0], str):
-                self.problems.add(where, 'hexe.unbind takes a key like "prefix z", or "all"')
-                continue
-            if args[0] == "all":
-                keys.clear()
-                continue
-            try:
-                keys.pop(parse_keys(args[0]), None)
-            except ValueError as exc:
-                self.problems.add(where, f"hexe.unbind: {exc}; {KEY_HINT}")
-        for where, args in calls:
-            if len(args) < 2 or not isinstance(args[0], str):
-                self.problems.add(
-                    where, 'hexe.key takes a key and an action: hexe.key("prefix %", "split-right")'
-                )
-                continue
-            try:
-                parsed = parse_keys(args[0])
-            except ValueError as exc:
-                self.problems.add(where, f"hexe.key: {exc}; {KEY_HINT}")
-                continue
-            action, rest = args[1], args[2:]
-            if lua_type(action) == "function":
-                if rest:
-                    self.problems.add(
-                        where, f"hexe.key {args[0]}: a function takes no arguments here"
-                    )
-                    continue
-            else:
-                problem = check_action(action, rest)
-                if problem:
-                    self.problems.add(where, f"hexe.key {args[0]}: {problem}")
-                    continue
-            if parsed == (prefix,):
-                self.warnings.append(
-                    f"{where}: hexe.key {args[0]}: {prefix} is the prefix key, so this binding"
-                    f' never fires; bind "prefix {prefix}" for the prefix pressed twice'
-                )
-            before = keys.get(parsed)
-            if before is not None and before.where != "built-in":
-                self.warnings.append(
-                    f"{where}: hexe.key {args[0]}: already bound at {before.where};"
-                    " this binding replaces that one"
-                )
-            keys[parsed] = Binding(parsed, where, action, tuple(rest))
-        return keys
-
-    def status(self, calls: list[tuple[str, list[Any]]]) -> StatusSpec:
-        values: dict[str, Any] = {}
-        for where, args in calls:
-            table = self.one_table(where, "hexe.status", args, "status")
-            if table is None:
-                continue
-            for key, value in table.named.items():
-                label = f"status.{key}"
-                if key in ("left", "right"):
-                    if not isinstance(value, Table) or value.named:
-                        self.problems.add(
-                            where,
-                            f"{label} is {describe(value)}; use a list of "
-                            f"segments: {', '.join(SEGMENTS)} or functions",
-                        )
-                        continue
-                    segments = []
-                    for i, seg in enumerate(value.items, start=1):
-                        if lua_type(seg) == "function" or seg in self.segments:
-                            segments.append(seg)
-                        else:
-                            hint = did_you_mean(str(seg), self.segments)
-                            self.problems.add(
-                                where,
-                                f"{label}[{i}]={describe(seg)} is not a "
-                                f"segment; {hint}segments: {', '.join(self.segments)}",
-                            )
-                    values[key] = tuple(segments)
-                elif key == "interval":
-                    if (
-                        isinstance(value, (int, float))
-                        and not isinstance(value, bool)
-                        and value > 0
-                    ):
-                        values[key] = float(value)
-                    else:
-                        self.problems.add(
-                            where, f"{label} is {describe(value)}; use seconds above 0"
-                        )
-                else:
-                    self.problems.add(
-                        where, unknown_key("status", key, ("left", "right", "interval"))
-                    )
-        return StatusSpec(**values)
-
-    def callbacks(self, calls: list[tuple[str, list[Any]]]) -> dict[str, tuple[Callback, ...]]:
-        out: dict[str, list[Callback]] = {}
-        for where, args in calls:
-            if len(args) != 2 or not isinstance(args[0], str) or lua_type(args[1]) != "function":
-                self.problems.add(
-                    where,
-                    "hexe.on takes an event and a function: "
-                    'hexe.on("pane_spawn", function(pane) ... end)',
-                )
-                continue
-            event = args[0]
-            if event not in EVENTS:
-                hint = did_you_mean(event, list(EVENTS))
-                events = ", ".join(EVENTS)
-                self.problems.add(where, f'hexe.on: "{event}" is not an event; {hint}events: {events}')
-                continue
-            out.setdefault(event, []).append(Callback(event, where, args[1]))
-        return {k: tuple(v) for k, v in out.items()}
 
     # -- layout --------------------------------------------------------------------
 
@@ -906,12 +558,6 @@ class Loader:
             else:
                 env[key] = str(item)
         return env
-
-
-KEY_HINT = (
-    'keys are a character (%, ", a) or a name (Up, Enter, F5, Space), with C- M- S- '
-    'modifiers; "prefix X" is the prefix key, then X'
-)
 
 
 def load(

@@ -32,7 +32,7 @@ from typing import Any
 import lupa.lua54 as lupa
 
 from hexe.errors import HexeError, SettingError, did_you_mean
-from hexe.limits import parse_bool
+from hexe.values import parse_bool
 
 DEFAULT_MAX_MEMORY = 64 << 20
 DEFAULT_LOAD_SECONDS = 2.0
@@ -60,8 +60,11 @@ API_FUNCTIONS = (
     "tab",
     "split",
     "pane",
+    "action",
     "float",
 )
+#: at most this many ``hexe.action`` calls in one key function
+MAX_ACTIONS = 64
 
 PRELUDE = r"""
 local calls = {}
@@ -156,6 +159,7 @@ local function node(kind)
   end
 end
 
+local action_sink = HEXE_ACTION
 local hexe = {
   version = HEXE_VERSION,
   defaults = function(...) record("defaults", ...) end,
@@ -169,9 +173,14 @@ local hexe = {
   tab = node("tab"),
   split = node("split"),
   pane = node("pane"),
+  -- run an action of the command registry once the key function returns
+  action = function(name, ...)
+    local problem = action_sink(name, ...)
+    if problem ~= nil then error("hexe.action: " .. problem, 2) end
+  end,
   float = node("float"),
 }
-HEXE_VERSION = nil
+HEXE_VERSION, HEXE_ACTION = nil, nil
 -- hexe.<name> that does not exist: still nil (feature tests work), but noted,
 -- so "attempt to call a nil value (field 'default')" can say "did you mean"
 local misses = {}
@@ -559,6 +568,9 @@ class LuaConfigRuntime:
         lua_globals["HEXE_C_MODULES"] = c_modules_allowed(env_of)
         lua_globals["HEXE_READ_SOURCE"] = read_source
         self.files = _Files()
+        #: where ``hexe.action`` calls go while a key function runs (see :meth:`actions`)
+        self._action_sink: Callable[..., str | None] | None = None
+        lua_globals["HEXE_ACTION"] = self._action
         lua_globals["HEXE_FILE_OPEN"] = self.files.open
         lua_globals["HEXE_FILE_OP"] = self.files.op
         lua_globals["HEXE_STOP_REQUESTED"] = stop_requested
@@ -644,6 +656,47 @@ class LuaConfigRuntime:
     def call(self, fn: Any, *args: Any, seconds: float = DEFAULT_CALLBACK_SECONDS) -> Any:
         """Call a Lua function from the config (a callback) within the budget."""
         return self.guarded(lambda: fn(*args), seconds)
+
+    def call_collecting_actions(
+        self,
+        fn: Any,
+        *args: Any,
+        check: Callable[[object, list[object]], str | None],
+        seconds: float = DEFAULT_CALLBACK_SECONDS,
+    ) -> tuple[Any, list[tuple[str, list[object]]]]:
+        """:meth:`call` for a key function: its result, and the actions it asked
+        for with ``hexe.action(name, args...)``, in order, for the caller to run
+        once Lua has returned (no action runs inside Lua or its budget).
+        ``check`` gives the reason an action is refused (None: accepted); a
+        refused one is a Lua error at the line of its ``hexe.action``.
+        Elsewhere (``init.lua`` itself, status functions, ``hexe.on``
+        callbacks) ``hexe.action`` is an error."""
+        asked: list[tuple[str, list[object]]] = []
+
+        def sink(name: object, *rest: object) -> str | None:
+            values = list(rest)
+            problem = check(name, values)
+            if problem is not None:
+                return problem
+            if len(asked) >= MAX_ACTIONS:
+                return f"more than {MAX_ACTIONS} actions in one key function"
+            asked.append((str(name), values))
+            return None
+
+        self._action_sink = sink
+        try:
+            result = self.call(fn, *args, seconds=seconds)
+        finally:
+            self._action_sink = None
+        return result, asked
+
+    def _action(self, name: object, *args: object) -> str | None:
+        if self._action_sink is None:
+            return (
+                "runs only inside a key function: "
+                'hexe.key("prefix x", function() hexe.action("split-right") end)'
+            )
+        return self._action_sink(name, *args)
 
     def table(self, data: Any) -> Any:
         """A Python dict/list (nested) as a Lua table."""

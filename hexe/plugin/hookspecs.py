@@ -75,11 +75,13 @@ def hexe_spawn_features() -> list[str]:
     """Return the isolation features this plugin implements.
 
     Names are namespace names (``user``, ``pid``, ``mount``, ``net``, ``uts``,
-    ``ipc``, ``cgroup``), ``no_new_privs``, and limit names (``memory``,
-    ``pids``, ``cpu``). A plan whose namespaces or ``no_new_privs`` no loaded
-    plugin implements is refused: disabling a plugin never weakens a profile
-    silently. Limits nobody implements are treated like limits the kernel
-    cannot apply (a warning, or a refusal under strict limits).
+    ``ipc``, ``cgroup``), ``no_new_privs``, ``caps``, ``seccomp``, ``mounts``,
+    ``rootfs``, and limit names (``memory``, ``pids``, ``cpu``). Each
+    requirement of a plan's isolation (``Isolation.requirements()``) must be
+    listed by some loaded plugin, else the plan is refused: disabling a plugin
+    never weakens a profile silently. Limits nobody implements are treated
+    like limits the kernel cannot apply (a warning, or a refusal under strict
+    limits).
     """
 
 
@@ -278,6 +280,32 @@ def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
 
     End the rest of its process tree and remove what ``prepare`` made (the
     cgroups plugin kills what is left in the cgroup and removes it).
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_command_pid(spawn: Spawn) -> int | None:
+    """The pid of the user's command, when ``spawn.pid`` is not the command.
+
+    ``spawn.pid`` is the process hexe waits on; when a plugin's program
+    started the command under it (``hexe_child_handover``: voidbox's
+    ``hexe-init``, the sandbox's PID 1), return the command's pid, else None.
+    Parent side, called by the session server for ``list-panes`` and a
+    pane's current directory while the command runs: it must be quick and
+    must not block (read ``/proc``).
+    """
+
+
+@hookspec
+def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object] | None:
+    """Entries this plugin adds to a pane's ``isolation`` in ``list-panes
+    --json`` (JSON values, keyed by names of the plugin's own), or None.
+
+    ``spawn`` is None while the pane has no process. The core gives
+    ``profile``, ``summary``, ``namespaces`` and ``no_new_privs``; the cgroups
+    plugin adds ``memory_max``, ``pids_max``, ``cpu_max`` and ``cgroups``,
+    voidbox ``network`` and ``network_allow`` for a pane with a network.
+    Server side; must be quick.
     """
 
 

@@ -21,7 +21,6 @@ from hexe.server.state import (
     ActionError,
     Client,
     Pane,
-    _as_list,
     _comm,
     _command_pid,
     _readlink,
@@ -170,25 +169,19 @@ class CommandsRoom:
                 fg = os.tcgetpgrp(pane.master)
             except OSError:
                 fg = None
-        command_pid = _command_pid(pid) if pid else None
+        command_pid = _command_pid(spawn) if pid else None
         cwd = _readlink(f"/proc/{fg or command_pid or pid}/cwd") if pid else None
         isolation = None
         if plan is not None:
             iso = plan.isolation
-            limits = iso.limits
             isolation = {
                 "profile": iso.profile,
                 "summary": iso.summary(self.config.settings),
                 "namespaces": iso.ordered_namespaces(),
                 "no_new_privs": iso.no_new_privs,
-                "memory_max": limits.memory,
-                "pids_max": limits.pids,
-                "cpu_max": str(limits.cpu) if limits.cpu is not None else None,
-                "cgroups": _as_list(spawn.facts.get("cgroup") if spawn is not None else None),
             }
-            if spawn is not None and "network" in spawn.facts:  # a plugin's fact (voidbox)
-                isolation["network"] = spawn.facts["network"]
-                isolation["network_allow"] = spawn.facts.get("network_allow", [])
+            for entries in self.pm.hook.hexe_describe_isolation(plan=plan, spawn=spawn):
+                isolation.update(entries or {})  # a plugin's: limits (cgroups), network
         return {
             "id": pane.id,
             "name": pane.spec.name,

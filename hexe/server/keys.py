@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from hexe.commands.registry import check_action
 from hexe.config.loader import Problems, Table, plain
 from hexe.errors import HexeError
 from hexe.mux.input import Key, Mouse, Paste, encode_mouse
@@ -75,10 +76,14 @@ class KeysRoom:
                 }
             )
             try:
-                result = self.config.runtime.call(binding.action, ctx)
+                result, asked = self.config.runtime.call_collecting_actions(
+                    binding.action, ctx, check=check_action
+                )
             except HexeError as exc:
                 self.show_message(f"key {' '.join(binding.keys)} ({binding.where}): {exc.message}")
                 return
+            for name, args in asked:  # hexe.action(...), in order, after Lua returned
+                self.act(client, name, args)
             if isinstance(result, str):
                 self.act(client, result, [])
             elif isinstance(result, tuple) and result and isinstance(result[0], str):

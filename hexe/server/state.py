@@ -230,7 +230,7 @@ def current_directory(pane: Pane) -> str | None:
         fg: int | None = os.tcgetpgrp(pane.master)
     except OSError:
         fg = None
-    link = f"/proc/{fg or _command_pid(pid) or pid}/cwd"
+    link = f"/proc/{fg or _command_pid(pane.spawn) or pid}/cwd"
     path = _readlink(link)
     if not path or not path.startswith("/"):
         return None
@@ -256,16 +256,14 @@ def _comm(pid: int) -> str | None:
         return None
 
 
-def _command_pid(pid: int) -> int | None:
-    """The pane's command when ``pid`` is the sandbox's PID 1 (hexe-init): its first child."""
-    if _comm(pid) != "hexe-init":
+def _command_pid(spawn: spawn_mod.Spawn | None) -> int | None:
+    """The pid of the pane's command when the process its spawn waits on is
+    not the command itself (a sandbox's init), as the isolation plugin says
+    (``hexe_command_pid``); else None."""
+    if spawn is None or spawn.pid is None:
         return None
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = f.read().split()
-    except OSError:
-        return None
-    return int(children[0]) if children else None
+    found = spawn.pm.hook.hexe_command_pid(spawn=spawn)
+    return int(found) if found else None
 
 
 def _ppid(pid: int) -> int | None:

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from hexe.plugin.check import Check
-    from hexe.spawn import Spawn
+    from hexe.spawn import Spawn, SpawnPlan
 
 
 NAME = "cgroups"
@@ -302,6 +302,21 @@ def hexe_spawn_failed(spawn: Spawn, error: Exception) -> None:
 @hookimpl
 def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
     _clean_up(spawn)
+
+
+@hookimpl
+def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object]:
+    """The limits and the pane's cgroups, for ``list-panes --json``."""
+    limits = plan.isolation.limits
+    cgroups = spawn.facts.get("cgroup") if spawn is not None else None
+    if cgroups is not None and not isinstance(cgroups, list | tuple):
+        cgroups = [cgroups]
+    return {
+        "memory_max": limits.memory,
+        "pids_max": limits.pids,
+        "cpu_max": str(limits.cpu) if limits.cpu is not None else None,
+        "cgroups": list(cgroups or ()),
+    }
 
 
 @hookimpl

@@ -49,9 +49,9 @@ from typing import TYPE_CHECKING, Any
 from hexe import hookimpl
 from hexe.errors import SettingError, SetupError, SpawnRefused
 from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, parse_tmp_size
-from hexe.limits import parse_bool
 from hexe.plugin.settings import Setting
 from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
+from hexe.values import parse_bool
 from hexe_voidbox import caps, clipboard, fsactions, initbin, syscalls
 from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
@@ -812,6 +812,21 @@ def hexe_child_handover(spawn: Spawn) -> bool | None:
             "a Landlock or seccomp rule may forbid executing hexe's init; `hexe doctor` "
             "shows where it is",
         ) from exc
+
+
+@hookimpl
+def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object] | None:
+    """A pane with a network: its mode and the ports it may reach, for ``list-panes``."""
+    if spawn is None or "network" not in spawn.facts:
+        return None
+    facts = spawn.facts
+    return {"network": facts["network"], "network_allow": facts.get("network_allow", [])}
+
+
+@hookimpl
+def hexe_command_pid(spawn: Spawn) -> int | None:
+    """Under ``hexe-init`` (the sandbox's PID 1), the command is its first child."""
+    return initbin.command_pid(spawn.pid) if spawn.pid is not None else None
 
 
 @hookimpl

@@ -146,3 +146,18 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def command_pid(pid: int) -> int | None:
+    """The command ``hexe-init`` started, when ``pid`` (a host pid) is a
+    sandbox's ``hexe-init``: its first child; else None. Reads ``/proc``."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            if f.read().strip() != NAME:
+                return None
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = f.read().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+

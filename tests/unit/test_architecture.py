@@ -1,9 +1,8 @@
 """The layers of hexe, checked: no import circle, no import from a lower layer up.
 
 Also: no module over 800 lines and no class over 40 methods outside the
-terminal emulator, except the ones listed in ``OVERSIZE`` (what issue 14
-still has to split; the list may only shrink), and docs/architecture.md
-names only methods that exist.
+terminal emulator (``OVERSIZE_*`` may list exceptions; it is empty), and
+docs/architecture.md names only methods that exist.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ HEXE = ROOT / "hexe"
 
 #: Lowest first. A module may import modules of its own layer or lower ones.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("hexe", "hexe.errors", "hexe.log", "hexe.procwait")),
+    ("base", ("hexe", "hexe.errors", "hexe.log", "hexe.procwait", "hexe.values")),
     ("plugin", ("hexe.plugin",)),
     ("vocabulary", ("hexe.limits", "hexe.policy", "hexe.isolation", "hexe.commands")),
     ("config", ("hexe.config",)),
@@ -28,11 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("hexe.cli", "hexe.__main__")),
 ]
 
-#: Still too big (issue 14). Lines or methods, at most.
-OVERSIZE_MODULES = {
-    "hexe/spawn.py": 1000,
-    "hexe/config/loader.py": 950,
-}
+#: Still too big (issue 14). Lines or methods, at most. Empty: keep it so.
+OVERSIZE_MODULES: dict[str, int] = {}
 OVERSIZE_CLASSES: dict[str, int] = {}
 
 
