@@ -107,6 +107,7 @@ hexe.options {
   set_clipboard = true,     -- programs may set your clipboard with OSC 52 (tmux's set-clipboard);
                             -- a sandboxed pane also needs isolation.clipboard = "write"
   set_titles = false,       -- true: the terminal's title follows the focused pane's (sanitized)
+  monitor_activity = false, -- true: a hidden tab with new output is flagged # (tmux's monitor-activity)
 }
 
 hexe.status {

@@ -10,6 +10,7 @@ nothing in your tree, and hiding a path that appears later is not promised).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -60,15 +61,9 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
         tabs.append({"path": tab.path, "where": tab.where, "name": tab.name, "panes": panes})
     report = {
         "config": config.path,
+        # every option (hexe/config/model.py), so a new one is shown without a change here
         "options": {
-            "shell": config.options.shell,
-            "scrollback": config.options.scrollback,
-            "prefix": config.options.prefix,
-            "remain_on_exit": config.options.remain_on_exit,
-            "mouse": config.options.mouse,
-            "client_timeout": config.options.client_timeout,
-            "spawn_ahead": config.options.spawn_ahead,
-            "answer_checksums": config.options.answer_checksums,
+            f.name: getattr(config.options, f.name) for f in dataclasses.fields(config.options)
         },
         "profiles": {
             name: {

@@ -287,6 +287,7 @@ class Loader(Sections):
             "mode_keys",
             "set_clipboard",
             "set_titles",
+            "monitor_activity",
         )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}

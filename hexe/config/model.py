@@ -123,6 +123,9 @@ class Options:
     set_clipboard: bool = True
     #: the outer terminal's title follows the focused pane's (sanitized); off as in tmux
     set_titles: bool = False
+    #: a hidden tab with new output is flagged ``#`` on the status line; off as tmux's
+    #: monitor-activity (every new tab's first prompt would flag it)
+    monitor_activity: bool = False
     #: options that are neither booleans nor numbers: their parser (label, value) -> value
     PARSERS: ClassVar[dict[str, Any]] = {}
 

@@ -34,6 +34,11 @@ EVENT_SEGMENTS = frozenset({"session", "tabs", "title", "isolation", "host"})
 BELL_MARK, ACTIVITY_MARK, SYNC_MARK = "!", "#", "[sync]"
 
 
+def until_next_minute(wall: float) -> float:
+    """Seconds from ``wall`` (``time.time()``) to just after the next minute begins."""
+    return 60.0 - wall % 60.0 + 0.05
+
+
 def outer_title(title: str) -> str:
     """A pane's title as the outer terminal may get it: no controls, capped."""
     return _CONTROLS.sub("", title)[:TITLE_LIMIT]
@@ -93,7 +98,7 @@ class StatusRoom:
                 if client.attached and not client.closing:
                     client.send(protocol.OUTPUT, b"\x07")
             self.dirty = True
-        if not flags.get("activity"):
+        if self.config.options.monitor_activity and not flags.get("activity"):
             flags["activity"] = True
             self.dirty = True
 
@@ -129,9 +134,11 @@ class StatusRoom:
         marking it due when that time has come; None when nothing on it changes
         with time or nobody is attached (the loop then sleeps until an event)."""
         status = self.config.status
-        timed = any(
-            not isinstance(s, str) or s not in EVENT_SEGMENTS for s in (*status.left, *status.right)
-        )
+        timed = [
+            s
+            for s in (*status.left, *status.right)
+            if not isinstance(s, str) or s not in EVENT_SEGMENTS
+        ]
         if not timed or not any(c.attached for c in self.clients):
             self.__dict__["_status_due"] = None
             return None
@@ -139,7 +146,9 @@ class StatusRoom:
         if due is None or now >= due:
             if due is not None:
                 self.dirty = True
-            due = now + status.interval
+            # the built-in clock shows minutes: only the turn of the minute changes it
+            clock_only = all(s == "clock" for s in timed)
+            due = now + (until_next_minute(time.time()) if clock_only else status.interval)
             self.__dict__["_status_due"] = due
         return due
 

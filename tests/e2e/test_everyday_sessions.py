@@ -311,8 +311,22 @@ def test_synchronize_panes_types_into_every_pane_of_the_tab(sessions):
     assert screen.count("one-6") == 1
 
 
-def test_bell_and_activity_in_a_hidden_tab_are_flagged_and_cleared_on_visit(sessions):
+def test_a_hidden_tab_is_not_flagged_for_output_unless_monitor_activity_is_on(sessions):
     m = sessions(NONE_CONFIG)
+    prompt_ready(m)
+    hidden = int(ok(m.hexe("new-tab", "-s", "t", "-P")))
+    prompt_ready(m)
+    ok(m.hexe("select-tab", "-s", "t", "0"))
+    m.wait_for(lambda s: "0:sh*" in status(m), what="tab 0 shown")
+    ok(m.hexe("send-keys", "-s", "t", "-t", str(hidden), "echo busy-$((2+2))", "Enter"))
+    wait_for(lambda: "busy-4" in ok(m.hexe("capture-pane", "-s", "t", "-t", str(hidden))))
+    m.type("echo shown-$((1+2))")
+    m.wait_for("shown-3")  # a frame drawn after the hidden tab's output
+    assert "1:sh " in status(m) + " " and "#" not in status(m), status(m)
+
+
+def test_bell_and_activity_in_a_hidden_tab_are_flagged_and_cleared_on_visit(sessions):
+    m = sessions(NONE_CONFIG + "hexe.options { monitor_activity = true }\n")
     prompt_ready(m)
     hidden = int(ok(m.hexe("new-tab", "-s", "t", "-P")))
     prompt_ready(m)
@@ -409,7 +423,8 @@ def test_without_time_based_segments_an_idle_server_does_not_wake(sessions):
     time.sleep(3)  # a measurement window, not a wait for a condition
     woke = _wakeups(pid) - before
     assert woke <= 2, f"the idle server woke {woke} times in 3 s"
-    # with the clock on the status line it wakes on the interval (here 0.25 s)
+    # the built-in clock shows minutes: it is drawn when the minute turns
+    # (tests/unit/test_status_timer.py), not on every interval
     ok(m.hexe("detach", "-s", "t"))
     config = NONE_CONFIG + 'hexe.status { right = { "clock" }, interval = 0.25 }\n'
     clock = Mux(m.base / "clock", config, session="c")
@@ -417,8 +432,8 @@ def test_without_time_based_segments_an_idle_server_does_not_wake(sessions):
         clock.wait_for("[c]")
         pid = clock.server_pid()
         before = _wakeups(pid)
-        time.sleep(2)  # the same window
-        assert _wakeups(pid) - before >= 4
+        time.sleep(2)  # the same window (a minute may turn in it: one wake more)
+        assert _wakeups(pid) - before <= 3
     finally:
         clock.close()
 
