@@ -232,6 +232,13 @@ class ActionsRoom:
             entry = None if binding.is_lua else ACTIONS.get(str(canonical(binding.action)))
             help_text = f" {entry.description}" if entry is not None else ""
             lines.append(f"{shown:<14} {what:<16}{help_text}".rstrip())
+        # the actions no key runs: by name, from the command prompt or the command line
+        bound = {str(canonical(b.action)) for b in self.config.keys.values() if not b.is_lua}
+        unbound = [a for name, a in ACTIONS.items() if name not in bound]
+        if unbound:
+            prompt = self.config.options.prefix + " :"
+            lines += ["", f"without a key ({prompt} then the name, or hexe NAME):"]
+            lines += [f"{a.usage():<30} {a.description}".rstrip() for a in unbound]
         self.overlay, self.overlay_top = lines, 0
 
     # the help scrolls like a pager when the terminal is too small for it

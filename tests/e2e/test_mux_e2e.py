@@ -226,24 +226,34 @@ def test_help_overlay_lists_the_bindings(mux):
 
 
 def test_help_overlay_pages_through_every_binding_on_a_40x12_terminal(mux):
-    from hexe.commands.registry import DEFAULT_BINDINGS
+    from hexe.commands.registry import ACTIONS, DEFAULT_BINDINGS
 
     wanted = {  # as much of each as the 40-column box shows (36 columns inside)
         f"{' '.join(keys).replace('prefix', 'C-b'):<14} {' '.join(map(str, (a, *args)))}"[:36]
         for keys, (a, args) in DEFAULT_BINDINGS.items()
     }
+    # then every action no key runs, by name (the command prompt or hexe NAME)
+    bound = {a for a, _ in DEFAULT_BINDINGS.values()}
+    unbound = [a for name, a in ACTIONS.items() if name not in bound]
+    assert unbound, "every action has a key: the test below checks nothing more"
+    wanted |= {f"{a.usage():<30} {a.description}"[:36] for a in unbound}
+    total = len(DEFAULT_BINDINGS) + 2 + len(unbound)  # a blank line and a heading between
     m = mux(cols=40, rows=12)
     prompt_ready(m)
     m.prefix("?")
-    screen = m.wait_for(f"key bindings 1-7 of {len(wanted)}")
+    screen = m.wait_for(f"key bindings 1-7 of {total}")
     assert "q: close" in screen
     seen = screen
-    for top in range(2, len(wanted) - 6 + 1):  # one line down at a time, to the end
-        m.keys("Down")
-        seen += m.wait_for(f"key bindings {top}-{top + 6} of {len(wanted)}")
+    m.keys("Down")  # one line
+    seen += m.wait_for(f"key bindings 2-8 of {total}")
+    for top in range(9, total - 6 + 1, 7):  # then a page at a time
+        m.keys("PageDown")
+        seen += m.wait_for(f"key bindings {top}-{top + 6} of {total}")
+    m.keys("End")
+    seen += m.wait_for(f"key bindings {total - 6}-{total} of {total}")
     m.keys("Down")  # at the end already: it stays
     m.keys("PageUp")
-    seen += m.wait_for(f"key bindings {len(wanted) - 13}-{len(wanted) - 7} of {len(wanted)}")
+    seen += m.wait_for(f"key bindings {total - 13}-{total - 7} of {total}")
     missing = [line for line in wanted if line not in seen]
     assert not missing, f"never shown: {missing}"
     m.keys("q")
