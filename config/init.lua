@@ -108,6 +108,7 @@ hexe.options {
                             -- a sandboxed pane also needs isolation.clipboard = "write"
   set_titles = false,       -- true: the terminal's title follows the focused pane's (sanitized)
   monitor_activity = false, -- true: a hidden tab with new output is flagged # (tmux's monitor-activity)
+  follow_cwd = true,        -- splits (and new tabs beside an unsandboxed pane) start in its current dir
 }
 
 hexe.status {

@@ -288,6 +288,7 @@ class Loader(Sections):
             "set_clipboard",
             "set_titles",
             "monitor_activity",
+            "follow_cwd",
         )
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}

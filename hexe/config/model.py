@@ -126,6 +126,9 @@ class Options:
     #: a hidden tab with new output is flagged ``#`` on the status line; off as tmux's
     #: monitor-activity (every new tab's first prompt would flag it)
     monitor_activity: bool = False
+    #: splits (and new tabs, from a pane with the defaults' isolation) start in the
+    #: current directory of the pane's foreground program, else its start directory
+    follow_cwd: bool = True
     #: options that are neither booleans nor numbers: their parser (label, value) -> value
     PARSERS: ClassVar[dict[str, Any]] = {}
 

@@ -128,9 +128,10 @@ class ActionsRoom:
             self.remove_pane(pane)
 
     def do_new_tab(self, client: Client | None) -> int:
+        spec = self.default_spec(self.focused(), tab=True)  # before the new tab has the focus
         pane_id = self.new_pane_id()
         self.tabs.new(Tab.single(pane_id))
-        self.start_pane(pane_id, self.default_spec(), *self.area)
+        self.start_pane(pane_id, spec, *self.area)
         self.layout_panes()
         return pane_id
 

@@ -83,9 +83,7 @@ class PanesRoom:
 
         def make_pane(plan: Any = None) -> Pane:
             options = self.config.options
-            pane = Pane(
-                pane_id, spec, cols, rows, options.scrollback, options.answer_checksums
-            )
+            pane = Pane(pane_id, spec, cols, rows, options.scrollback, options.answer_checksums)
             self.panes[pane_id] = pane
             if plan is not None:
                 pane.plan = plan
@@ -454,20 +452,30 @@ class PanesRoom:
                 self.start_pane(pane_id, specs[pane_id], cols, rows)
         self.layout_panes()
 
-    def default_spec(self, like: Pane | None = None) -> PaneSpec:
+    def default_spec(self, like: Pane | None = None, tab: bool = False) -> PaneSpec:
         """A new pane: the shell, with the isolation of the pane it splits, in
-        that pane's current directory (else the directory it started in)."""
-        if like is not None:
+        that pane's current directory (else the directory it started in).
+
+        A new tab (``tab``) gets the defaults' isolation; it starts in the
+        focused pane's current directory only when that pane has the defaults'
+        isolation too: a sandboxed pane must not choose where a less isolated
+        shell starts (a directory it planted a git hook or ``.envrc`` in).
+        ``follow_cwd = false`` keeps every new pane in its start directory."""
+        follow = self.config.options.follow_cwd
+        if like is not None and not tab:
             return replace(
                 like.spec,
                 name=None,
                 title=None,
                 command=None,
-                cwd=current_directory(like) or like.spec.cwd,
+                cwd=(follow and current_directory(like)) or like.spec.cwd,
                 path=f"{like.spec.path}+",
                 where="split",
             )
-        return PaneSpec(path="new", where="new pane")
+        spec = PaneSpec(path="new", where="new pane")
+        if follow and like is not None and not like.spec.isolation.values:
+            spec = replace(spec, cwd=current_directory(like))
+        return spec
 
     def focused(self) -> Pane | None:
         tab = self.tabs.active

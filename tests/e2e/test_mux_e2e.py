@@ -300,9 +300,7 @@ def test_resizing_the_terminal_reaches_the_pane(mux):
     m.wait_for("39 120")
     import subprocess
 
-    subprocess.run(
-        [*m.tmux, "resize-window", "-t", "0", "-x", "100", "-y", "30"], check=True
-    )
+    subprocess.run([*m.tmux, "resize-window", "-t", "0", "-x", "100", "-y", "30"], check=True)
     m.type("stty size")
     m.wait_for("29 100")
 
@@ -505,3 +503,46 @@ def test_the_wheel_scrolls_back(mux):
         send_hex(m, b"\x1b[<64;10;10M")
     screen = m.wait_for(lambda s: re.search(r"\[30/\d+\]", s), what="scrolled 30 lines")
     assert "wheel-100" not in screen
+
+
+def test_a_new_tab_follows_only_a_pane_with_the_defaults_isolation(mux, tmp_path):
+    """A new tab gets the defaults' isolation: it starts in the focused pane's
+    current directory only when that pane has the same isolation; a sandboxed
+    pane must not choose where a less isolated shell starts. follow_cwd =
+    false keeps splits in their start directory."""
+    work = tmp_path / "tabs here"
+    work.mkdir()
+    layout = (
+        'hexe.defaults { profile = "none" }\n'
+        'hexe.layout { hexe.tab { hexe.split { hexe.pane { name = "plain" }, '
+        'hexe.pane { name = "boxed", isolation = { profile = "balanced" } } } } }\n'
+    )
+    m = mux(layout)
+    prompt_ready(m, 2)
+
+    def panes(of: Mux = m) -> dict[int, dict]:
+        return {p["id"]: p for p in json.loads(of.hexe("list-panes", "--json").stdout)}
+
+    def cwd_of(pane: int, of: Mux = m) -> str:
+        return wait_for(lambda: panes(of).get(pane, {}).get("cwd"), what=f"pane {pane}'s cwd")
+
+    ids = {p["name"]: i for i, p in panes().items()}
+    m.hexe("send-keys", "-t", str(ids["plain"]), f"cd '{work}'", "Enter")
+    m.hexe("send-keys", "-t", str(ids["boxed"]), "cd /usr", "Enter")
+    wait_for(lambda: panes()[ids["plain"]]["cwd"] == str(work), what="cd in the plain pane")
+    wait_for(lambda: panes()[ids["boxed"]]["cwd"] == "/usr", what="cd in the boxed pane")
+    m.hexe("select-pane", str(ids["plain"]))
+    followed = int(m.hexe("new-tab", "-P").stdout)
+    assert cwd_of(followed) == str(work)
+    m.hexe("select-pane", str(ids["boxed"]))
+    kept = int(m.hexe("new-tab", "-P").stdout)
+    assert cwd_of(kept) not in ("/usr", "")
+
+    off = mux(layout + "hexe.options { follow_cwd = false }\n")
+    prompt_ready(off, 2)
+    ids = {p["name"]: i for i, p in panes(off).items()}
+    start = cwd_of(ids["plain"], off)
+    off.hexe("send-keys", "-t", str(ids["plain"]), f"cd '{work}'", "Enter")
+    wait_for(lambda: panes(off)[ids["plain"]]["cwd"] == str(work), what="cd with follow_cwd off")
+    split = int(off.hexe("split-down", "-t", str(ids["plain"]), "-P").stdout)
+    assert cwd_of(split, off) == start != str(work)
