@@ -16,7 +16,8 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-heavy = ["structlog", "pyte", "hexe.plugin.manager", "hexe.spawn", "hexe.terminal", "lupa"]
+heavy = ["structlog", "pyte", "hexe.plugin.manager", "hexe.spawn", "hexe.terminal", "lupa",
+         "hexe.isolation", "hexe.policy"]
 print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
 """
 
