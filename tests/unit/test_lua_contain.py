@@ -80,7 +80,11 @@ def test_a_reload_that_hangs_or_fails_keeps_the_panes_and_the_running_config(mux
         assert proc.poll() is None, "the reload ended before the echo: not a concurrent test"
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1, (out, err)
-    assert "config not reloaded (the running one is kept)" in err and error in err, err
+    assert "config not reloaded (the running one is kept)" in err, err
+    # the loop's 2 s budget is CPU time; on a loaded machine the reload's 5 s
+    # wall-clock deadline may stop it first: stopped either way, and said so
+    stopped = error in err or (body.startswith("while") and "took longer than 5s" in err)
+    assert stopped, err
     assert time.monotonic() - started < 10
     m.wait_for("config not reloaded", what="the status notice")
     m.prefix("g")  # the old binding still works: the old config is running
@@ -162,19 +166,20 @@ def test_an_endless_loop_in_a_callback_is_stopped_even_under_pcall():
         end)
         """
     )
-    started = time.monotonic()
+    # the budget is CPU time (os.clock): measured as CPU, a loaded machine cannot fail it
+    started = time.process_time()
     (failure,) = run_exit_callbacks(config, config.panes()[0], 0)
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     assert "time budget exceeded" in failure
 
 
 def test_the_instruction_budget_counts_instructions_not_only_cpu_time():
     runtime = LuaConfigRuntime(environ={})
     fn = runtime.lua.eval("function() local n = 0 while true do n = n + 1 end end")
-    started = time.monotonic()
+    started = time.process_time()  # CPU time, as the budget
     with pytest.raises(LuaFailure, match="time budget exceeded"):
         runtime.call(fn, seconds=0.1)
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_costly_patterns_are_refused_cheap_ones_run():
@@ -190,9 +195,9 @@ def test_costly_patterns_are_refused_cheap_ones_run():
         end)
         """
     )
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a loaded machine cannot fail it
     (failure,) = run_exit_callbacks(config, config.panes()[0], 0)
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
     assert "string.find: the pattern" in failure and "could take too long" in failure
     (error,) = errors_of('local s = string.rep("a", 3000) local x = s:match("(.-)%1b")')
     assert "string.match: the pattern" in error
