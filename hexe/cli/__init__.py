@@ -441,7 +441,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         )
     if args.cmd in ("new-session", "new") and os.environ.get("HEXE_SESSION"):
         # from inside a pane: this session's server starts it (and may refuse)
-        args.action, args.action_args, args.print = "new-session", args.new_name, True
+        args.action, args.action_arg0, args.print = "new-session", args.new_name, True
         args.session = None
     if args.cmd in SESSION_COMMANDS or hasattr(args, "action"):
         # a request to a running session: no plugins and no log to load here
