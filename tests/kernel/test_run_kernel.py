@@ -263,6 +263,10 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(profile):
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir("/")
+        # as from an interactive shell: ^C ends the command. A test run started
+        # in the background of a script inherits SIGINT ignored, and every
+        # process below would keep ignoring it.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(
             sys.executable,
             [
@@ -287,7 +291,11 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(profile):
                 seen += os.read(fd, 1024)
         assert b"ready" in seen, seen
         os.write(fd, b"\x03")
-        _, status = os.waitpid(pid, 0)
+        _, status = wait_for(
+            lambda: (done := os.waitpid(pid, os.WNOHANG))[0] == pid and done,
+            timeout=30,
+            what="hexe run to end after ^C",
+        )
         assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGINT
     finally:
         try:
