@@ -102,16 +102,24 @@ def _leaves_nothing_behind():
     assert not left, f"the test left files outside its temporary directories: {left}"
 
 
+@pytest.fixture(scope="session")
+def _private_base(tmp_path_factory) -> Path:
+    """One directory per worker that holds every test's private state dirs."""
+    return tmp_path_factory.mktemp("p")
+
+
 @pytest.fixture(autouse=True)
-def _private_state(tmp_path_factory, monkeypatch):
+def _private_state(_private_base, monkeypatch):
     """Keep hexe's logs, sockets and config lookups (in-process and in the
-    subprocesses, which inherit the environment) out of the real ones."""
-    state = tmp_path_factory.mktemp("state")
-    monkeypatch.setenv("XDG_STATE_HOME", str(state))
-    runtime = tmp_path_factory.mktemp("run")
-    runtime.chmod(0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    subprocesses, which inherit the environment) out of the real ones.
+
+    ``tempfile.mkdtemp`` (0700, a fresh name) under one base, not
+    ``tmp_path_factory.mktemp``: that lists its whole base directory on every
+    call, and three calls a test made the suite quadratic in its size."""
+    state = tempfile.mkdtemp(prefix="s", dir=_private_base)
+    monkeypatch.setenv("XDG_STATE_HOME", state)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="r", dir=_private_base))
+    monkeypatch.setenv("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="c", dir=_private_base))
 
 
 @pytest.fixture
