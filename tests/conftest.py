@@ -87,6 +87,18 @@ def pytest_configure(config):
         os.environ["PYTEST_XDIST_WORKER_COUNT_SEEN"] = "1"
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: two workers per CPU this process may run on.
+
+    Most tests wait on other processes (tmux, a hexe server, a sandbox) far
+    more than they compute themselves, so one worker per CPU leaves the CPUs
+    idle much of the time. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still wins.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return 2 * len(os.sched_getaffinity(0))
+
+
 @pytest.fixture(autouse=True)
 def _leaves_nothing_behind():
     """Fail a test that leaves new files in /tmp, /var/tmp or $HOME (serial runs)."""

@@ -14,7 +14,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support import PROBE, SANDBOX_PYTHON, clean_env, hexe, sandbox_init, wait_for
+from support import (
+    PROBE,
+    SANDBOX_PYTHON,
+    clean_env,
+    hexe,
+    needs_cgroup_limits,
+    sandbox_init,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -493,6 +501,7 @@ def test_an_inherited_ignored_sigchld_does_not_lose_the_exit_status():
     assert result.returncode == 3, result.stderr
 
 
+@needs_cgroup_limits("memory")
 def test_a_memory_limit_too_small_for_the_init_is_a_setup_error_not_the_commands_exit():
     result = hexe("run", "--memory", "1M", "--", "true")
     assert result.returncode == 125
