@@ -160,6 +160,21 @@ def why_no_cgroup_limits(*controllers: str) -> str | None:
     return None
 
 
+def needs_tun() -> Any:
+    """Skip, saying why, where pasta (``network = "user"``) cannot open /dev/net/tun."""
+    import pytest
+
+    tun = "/dev/net/tun"
+    reason = None
+    if not os.access(tun, os.R_OK | os.W_OK):
+        try:
+            mode = f"mode {os.stat(tun).st_mode & 0o777:o} here"
+        except OSError as exc:
+            mode = exc.strerror or "missing"
+        reason = f"pasta opens {tun}, which this user cannot ({mode}; it is usually 0666)"
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
 def needs_cgroup_limits(*controllers: str) -> Any:
     """Skip, saying why, where hexe cannot apply limits (see :func:`why_no_cgroup_limits`)."""
     import pytest
