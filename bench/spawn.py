@@ -29,14 +29,17 @@ files live in a temporary directory that is removed at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
 import os
 import platform
 import re
+import select
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -618,7 +621,24 @@ def bwrap_pasta_runner(
         helper = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        status = box.wait()
+        # wait for the box, or for pasta to give up first: the box would then
+        # spin forever waiting for its interface (pidfds: no polling delay)
+        box_fd, helper_fd = os.pidfd_open(box.pid), os.pidfd_open(helper.pid)
+        try:
+            while box.poll() is None:
+                ready = select.select([box_fd, helper_fd], [], [])[0]
+                if box_fd not in ready and helper.poll() is not None and box.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)  # the box's PID 1: all of it ends
+                    box.kill()
+                    box.wait()
+                    raise VariantFailed(
+                        f"pasta exited ({helper.returncode}) before the box had its interface"
+                    )
+        finally:
+            os.close(box_fd)
+            os.close(helper_fd)
+        status = box.returncode
         elapsed = time.perf_counter() - t0
         helper.terminate()
         helper.wait()

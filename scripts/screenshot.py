@@ -150,19 +150,19 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="hexe-shot-"))
     sock = base / "tmux.sock"
     tmux = ["tmux", "-S", str(sock), "-f", "/dev/null"]
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": str(base / "run"),
+        "XDG_STATE_HOME": str(base),
+        "XDG_CONFIG_HOME": str(base),
+        "HEXE_CONFIG": str(base / "init.lua"),
+        "HOME": str(base),
+        "PS1": "$ ",
+        "ENV": "",
+    }
     try:
         (base / "run").mkdir(mode=0o700)
         (base / "init.lua").write_text(CONFIG)
-        env = {
-            **os.environ,
-            "XDG_RUNTIME_DIR": str(base / "run"),
-            "XDG_STATE_HOME": str(base),
-            "XDG_CONFIG_HOME": str(base),
-            "HEXE_CONFIG": str(base / "init.lua"),
-            "HOME": str(base),
-            "PS1": "$ ",
-            "ENV": "",
-        }
         command = f"{sys.executable} -m hexe mux --session main"
         subprocess.run(
             [*tmux, "new-session", "-d", "-x", str(COLS), "-y", str(ROWS), command],
@@ -197,6 +197,15 @@ def main() -> int:
         return 0
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+        # the session outlives its terminal (that is what hexe is for): end it
+        # too, or its server and sandboxes run on with their sockets removed
+        subprocess.run(
+            [sys.executable, "-m", "hexe", "kill", "main"],
+            env=env,
+            capture_output=True,
+            timeout=30,
+            cwd="/",
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

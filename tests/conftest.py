@@ -87,6 +87,18 @@ def pytest_configure(config):
         os.environ["PYTEST_XDIST_WORKER_COUNT_SEEN"] = "1"
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: two workers per CPU this process may run on.
+
+    Most tests wait on other processes (tmux, a hexe server, a sandbox) far
+    more than they compute themselves, so one worker per CPU leaves the CPUs
+    idle much of the time. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still wins.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return 2 * len(os.sched_getaffinity(0))
+
+
 @pytest.fixture(autouse=True)
 def _leaves_nothing_behind():
     """Fail a test that leaves new files in /tmp, /var/tmp or $HOME (serial runs)."""
@@ -102,16 +114,24 @@ def _leaves_nothing_behind():
     assert not left, f"the test left files outside its temporary directories: {left}"
 
 
+@pytest.fixture(scope="session")
+def _private_base(tmp_path_factory) -> Path:
+    """One directory per worker that holds every test's private state dirs."""
+    return tmp_path_factory.mktemp("p")
+
+
 @pytest.fixture(autouse=True)
-def _private_state(tmp_path_factory, monkeypatch):
+def _private_state(_private_base, monkeypatch):
     """Keep hexe's logs, sockets and config lookups (in-process and in the
-    subprocesses, which inherit the environment) out of the real ones."""
-    state = tmp_path_factory.mktemp("state")
-    monkeypatch.setenv("XDG_STATE_HOME", str(state))
-    runtime = tmp_path_factory.mktemp("run")
-    runtime.chmod(0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    subprocesses, which inherit the environment) out of the real ones.
+
+    ``tempfile.mkdtemp`` (0700, a fresh name) under one base, not
+    ``tmp_path_factory.mktemp``: that lists its whole base directory on every
+    call, and three calls a test made the suite quadratic in its size."""
+    state = tempfile.mkdtemp(prefix="s", dir=_private_base)
+    monkeypatch.setenv("XDG_STATE_HOME", state)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="r", dir=_private_base))
+    monkeypatch.setenv("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="c", dir=_private_base))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import os
 import signal
 from pathlib import Path
 
-from support import wait_for
+from support import needs_cgroup_limits, wait_for
 from support.mux import _alive, ok, one_prepared, panes, prepared, prompt_ready
 
 from hexe.server.server import AHEAD_DELAY
@@ -50,6 +50,7 @@ def cgroup_dirs(pid: int) -> list[Path]:
     return [d for d in found if d.is_dir()]
 
 
+@needs_cgroup_limits()
 def test_a_split_takes_the_prepared_sandbox_and_is_isolated_like_any_pane(mux):
     m = mux('hexe.defaults { profile = "full", memory = "64M", pids = 50 }\n')
     prompt_ready(m)
@@ -89,6 +90,7 @@ def test_spawn_ahead_false_prepares_nothing(mux):
     assert '"spawn": "t-ahead-' not in m.log.read_text()
 
 
+@needs_cgroup_limits()
 def test_reload_replaces_the_prepared_sandbox_with_the_new_settings(mux):
     m = mux('hexe.defaults { profile = "default", memory = "64M" }\n')
     prompt_ready(m)
@@ -166,6 +168,7 @@ def test_pane_spawn_callbacks_run_only_for_real_panes(mux):
     assert new["init_pid"] != ahead
 
 
+@needs_cgroup_limits()
 def test_a_prepared_sandbox_killed_while_waiting_is_cleaned_up_and_replaced(mux):
     m = mux('hexe.defaults { profile = "full", pids = 50 }\n')
     prompt_ready(m)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import wait_for
+from support import needs_cgroup_limits, wait_for
 from support.mux import Mux, prompt_ready
 
 from hexe.server import server as server_mod
@@ -248,6 +248,7 @@ def _pane_facts(m: Mux) -> tuple[list[int], list[Path]]:
     return pids, cgroups
 
 
+@needs_cgroup_limits("pids")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 @pytest.mark.parametrize("moment", ["flooding", "reloading a blocking config", "splitting"])
 def test_a_signal_at_any_moment_ends_the_server_cleanly(mux, sig, moment):

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import NOBODY, wait_for
+from support import NOBODY, needs_cgroup_limits, wait_for
 from support.mux import Mux, _alive, ok, panes, prompt_ready
 
 from hexe.wire import protocol
@@ -183,6 +183,7 @@ def test_ls_without_sessions_says_so(tmp_path):
     assert result.returncode == 1 and "no sessions" in result.stderr
 
 
+@needs_cgroup_limits()
 def test_kill_ends_every_pane_tree_cgroup_and_socket(mux):
     m = mux('hexe.defaults { profile = "full", memory = "64M", pids = 50 }\n')
     prompt_ready(m)
@@ -209,6 +210,7 @@ def test_kill_ends_every_pane_tree_cgroup_and_socket(mux):
     assert result.returncode == 1 and "no session t" in result.stderr
 
 
+@needs_cgroup_limits()
 def test_sigterm_to_the_server_ends_everything_too(mux):
     m = mux('hexe.defaults { profile = "default", pids = 50 }\n')
     prompt_ready(m)
@@ -576,6 +578,7 @@ def _stat(pid: str) -> list[str]:
     except OSError:
         return ["", "", "", "", ""]
     return [head.split("(", 1)[1], *rest.split()]
+
 
 def test_a_flooding_pane_and_an_instantly_exiting_one_do_not_stall_the_others(mux):
     m = mux(

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import SANDBOX_PYTHON, clean_env, hexe, sandbox_init, wait_for
+from support import SANDBOX_PYTHON, clean_env, hexe, needs_tun, sandbox_init, wait_for
 
 pytestmark = [
     pytest.mark.kernel,
@@ -94,6 +94,7 @@ def look(*args: str, ports: tuple[int, ...] = ()) -> dict:
     return json.loads(result.stdout)
 
 
+@needs_tun()
 @pytest.mark.parametrize("profile", ["default", "balanced", "full"])
 def test_user_mode_has_its_own_interface_routes_and_resolver(profile):
     seen = look("--profile", profile, "--network", "user")
@@ -109,6 +110,7 @@ def test_user_mode_has_its_own_interface_routes_and_resolver(profile):
     assert "written by hexe" not in Path("/etc/resolv.conf").read_text()
 
 
+@needs_tun()
 def test_host_loopback_is_unreachable_until_allowed_and_only_that(servers):
     allowed, other = servers
     closed = look("--profile", "full", "--network", "user", ports=(allowed.port, other.port))
@@ -129,6 +131,7 @@ def test_loopback_mode_and_host_mode():
     assert host == sorted(os.listdir("/sys/class/net"))
 
 
+@needs_tun()
 def test_network_lan_lifts_the_private_ranges_block():
     seen = look("--profile", "full", "--network", "user", "--network-lan")
     assert not [r for r in seen["routes"] if r[3] & 0x0200], seen["routes"]
@@ -148,6 +151,7 @@ def _pastas_for(init_pid: int) -> list[int]:
     return found
 
 
+@needs_tun()
 def test_pasta_ends_with_the_sandbox_even_when_hexe_is_killed():
     proc = subprocess.Popen(
         [sys.executable, "-m", "hexe", "run", "--profile", "full", "--network", "user",
@@ -189,6 +193,7 @@ def test_without_pasta_user_mode_refuses_and_names_the_package(tmp_path):
     assert "apt install passt" in result.stderr
 
 
+@needs_tun()
 def test_a_pane_in_user_mode_and_its_pasta_end_with_a_killed_server(mux):
     m = mux('hexe.defaults { profile = "full", network = "user" }\n')
     m.type("cat /etc/resolv.conf; echo net-$((4+4))")
@@ -241,6 +246,7 @@ class FakeResolver:
         self.sock.close()
 
 
+@needs_tun()
 def test_dns_inside_goes_through_pasta_to_the_hosts_resolver(tmp_path):
     """The host's resolver is played by this test on 127.0.0.1:53 (hexe runs in
     a mount namespace where /etc/resolv.conf says so): nothing leaves loopback."""

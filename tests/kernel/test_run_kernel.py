@@ -14,7 +14,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support import PROBE, SANDBOX_PYTHON, clean_env, hexe, sandbox_init, wait_for
+from support import (
+    PROBE,
+    SANDBOX_PYTHON,
+    clean_env,
+    hexe,
+    needs_cgroup_limits,
+    sandbox_init,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -263,6 +271,10 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(profile):
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir("/")
+        # as from an interactive shell: ^C ends the command. A test run started
+        # in the background of a script inherits SIGINT ignored, and every
+        # process below would keep ignoring it.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(
             sys.executable,
             [
@@ -287,7 +299,11 @@ def test_ctrl_c_on_the_terminal_reaches_the_command(profile):
                 seen += os.read(fd, 1024)
         assert b"ready" in seen, seen
         os.write(fd, b"\x03")
-        _, status = os.waitpid(pid, 0)
+        _, status = wait_for(
+            lambda: (done := os.waitpid(pid, os.WNOHANG))[0] == pid and done,
+            timeout=30,
+            what="hexe run to end after ^C",
+        )
         assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGINT
     finally:
         try:
@@ -485,6 +501,7 @@ def test_an_inherited_ignored_sigchld_does_not_lose_the_exit_status():
     assert result.returncode == 3, result.stderr
 
 
+@needs_cgroup_limits("memory")
 def test_a_memory_limit_too_small_for_the_init_is_a_setup_error_not_the_commands_exit():
     result = hexe("run", "--memory", "1M", "--", "true")
     assert result.returncode == 125

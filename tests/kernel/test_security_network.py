@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 import pytest
-from support import SANDBOX_PYTHON, hexe
+from support import SANDBOX_PYTHON, hexe, needs_tun
 
 pytestmark = [
     pytest.mark.kernel,
@@ -55,13 +55,12 @@ print(json.dumps(out))
 
 
 def attack(*isolation: str) -> dict:
-    result = hexe(
-        "run", "--network", "user", *isolation, "--", SANDBOX_PYTHON, "-c", ATTACK
-    )
+    result = hexe("run", "--network", "user", *isolation, "--", SANDBOX_PYTHON, "-c", ATTACK)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
+@needs_tun()
 @pytest.mark.parametrize("profile", ["default", "balanced", "sandbox", "full"])
 def test_the_sandbox_cannot_lift_its_network_blocks(profile):
     seen = attack("--profile", profile)
@@ -84,6 +83,7 @@ def test_control_the_same_messages_work_in_a_namespace_the_process_owns():
     assert seen["add_own_route"] == 0, seen
 
 
+@needs_tun()
 @pytest.mark.parametrize("profile", ["balanced", "sandbox"])
 def test_even_with_net_admin_kept_the_blocks_hold(profile, tmp_path):
     """The command runs in a user namespace nested below the one that owns the

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import iso, read_until_eof
+from support import iso, needs_cgroup_limits, read_until_eof
 
 from hexe import hookimpl
 from hexe import spawn as sp
@@ -64,6 +64,7 @@ def _cgroups(spawn: sp.Spawn) -> list[Path]:
     return [Path(p) for p in ([found] if isinstance(found, str) else found)]
 
 
+@needs_cgroup_limits()
 def test_the_command_given_later_runs_as_isolated_as_a_usual_pane(tmp_path):
     pm = make_plugin_manager()
     marker = Path("/var/tmp") / f"hexe-ahead-marker-{os.getpid()}"
@@ -110,6 +111,7 @@ def test_the_command_given_later_runs_as_isolated_as_a_usual_pane(tmp_path):
     assert not any(leaf.exists() for leaf in leaves)
 
 
+@needs_cgroup_limits()
 def test_a_discarded_sandbox_runs_nothing_and_leaves_nothing(tmp_path):
     pm = make_plugin_manager()
     marker = Path("/var/tmp") / f"hexe-ahead-discard-{os.getpid()}"
@@ -149,6 +151,11 @@ def test_a_sandbox_killed_while_waiting_is_not_adopted(tmp_path):
     assert not any(leaf.exists() for leaf in _cgroups(ahead))
 
 
+@pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="mounting on the host side (unshare -m, then mount) needs CAP_SYS_ADMIN "
+    "in the host's user namespace",
+)
 def test_a_change_to_the_hosts_mounts_makes_it_unusable(tmp_path):
     """Its mount namespace is a copy made when it was prepared: a later mount
     on the host would be missing in it, so it is not used."""

@@ -73,6 +73,10 @@ def sandbox_python() -> str:
     sandbox can reach it, else the system's ``/usr/bin/python3``."""
     for candidate in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
         if candidate and _usable_in_any_sandbox(candidate):
+            if candidate.startswith("/tmp/"):
+                # a virtualenv's python under /tmp: a symlink that a fresh /tmp
+                # hides, to an interpreter every sandbox can reach
+                return os.path.realpath(candidate)
             return candidate
     return sys.executable  # the sandboxed tests then fail and say which path
 
@@ -129,6 +133,54 @@ def host_ns(name: str) -> str:
 
 
 NOBODY = 65534
+
+
+def why_no_cgroup_limits(*controllers: str) -> str | None:
+    """Why hexe cannot apply cgroup limits for ``controllers`` here; None when it can.
+
+    Without root on a cgroup v1 controller, and without a writable (delegated)
+    cgroup of our own, a limit is only a warning: the command runs without
+    it (docs/cgroups.md, "When no cgroup can be made").
+    """
+    if os.geteuid() == 0:
+        return None
+    from hexe_cgroups.detect import detect
+
+    layout = detect()
+    for controller in controllers or ("memory", "pids"):
+        place = layout.where(controller)
+        if place is None:
+            return f"no cgroup hierarchy offers the {controller} controller here"
+        if not os.access(place.own_dir, os.W_OK):
+            kind = "cgroup v1, never delegated to a user" if place.version == 1 else "cgroup v2"
+            return (
+                f"{controller} limits need root here: {place.own_dir} ({kind}) is not "
+                "writable by this user, so hexe only warns (docs/cgroups.md)"
+            )
+    return None
+
+
+def needs_tun() -> Any:
+    """Skip, saying why, where pasta (``network = "user"``) cannot open /dev/net/tun."""
+    import pytest
+
+    tun = "/dev/net/tun"
+    reason = None
+    if not os.access(tun, os.R_OK | os.W_OK):
+        try:
+            mode = f"mode {os.stat(tun).st_mode & 0o777:o} here"
+        except OSError as exc:
+            mode = exc.strerror or "missing"
+        reason = f"pasta opens {tun}, which this user cannot ({mode}; it is usually 0666)"
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+def needs_cgroup_limits(*controllers: str) -> Any:
+    """Skip, saying why, where hexe cannot apply limits (see :func:`why_no_cgroup_limits`)."""
+    import pytest
+
+    reason = why_no_cgroup_limits(*controllers)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
 def portable_install(dest: Path) -> Path:
@@ -264,10 +316,7 @@ def iso(**values: object) -> Any:
     """The resolved isolation of ``values`` as one settings layer."""
     from hexe.isolation import Layer, resolve
 
-
     return resolve([Layer("test", {k: (v, k) for k, v in values.items()})])
-
-
 
 
 def read_until_eof(fd: int, timeout: float = 20.0) -> bytes:

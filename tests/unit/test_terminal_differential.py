@@ -19,6 +19,7 @@ Two guards for every fast path in :mod:`hexe.terminal`:
 from __future__ import annotations
 
 import copy
+import functools
 import pickle
 import random
 
@@ -142,6 +143,13 @@ SCROLLING_ONLY = [
 # -- reading both screens the same way -----------------------------------------------
 
 
+_PYTE_TABLES = {
+    38: {**graphics.FG_ANSI, **graphics.FG_AIXTERM},
+    48: {**graphics.BG_ANSI, **graphics.BG_AIXTERM},
+}
+
+
+@functools.cache  # called for every cell of every screen compared
 def _pyte_colour(value: str, base: int) -> str:
     """hexe keeps the SGR that set a colour ("31", "38;5;9", "48;2;1;2;3");
     pyte keeps a name or a hex string: hexe's value as pyte writes it."""
@@ -152,13 +160,7 @@ def _pyte_colour(value: str, base: int) -> str:
         return graphics.FG_BG_256[int(fields[2])]
     if len(fields) == 5:
         return "{:02x}{:02x}{:02x}".format(*map(int, fields[2:]))
-    code = int(value)
-    table = (
-        {**graphics.FG_ANSI, **graphics.FG_AIXTERM}
-        if base == 38
-        else {**graphics.BG_ANSI, **graphics.BG_AIXTERM}
-    )
-    return table[code]
+    return _PYTE_TABLES[base][int(value)]
 
 
 def hexe_cells(s: PaneScreen) -> list[list[tuple]]:
