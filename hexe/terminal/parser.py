@@ -39,10 +39,30 @@ _TOKEN = re.compile(
 
 # Whole lines of printable ASCII and SGR, each ended by CR LF: what `cat` of a
 # log gives. When the screen allows it, they are drawn in one call.
-_LINES = re.compile(r"(?:(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+\r\n)++")
-
+LINES_POSSESSIVE = r"(?:(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+\r\n)++"
 # The start of a line of the same (possibly empty): one cut by the end of a read.
-_TAIL = re.compile(r"(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+")
+TAIL_POSSESSIVE = r"(?:[\x20-\x7e]++|\x1b\[[0-9;]*+m)*+"
+# The same with atomic groups: CPython 3.11.0 to 3.11.2 (Debian 12's) match
+# possessive quantifiers inside a possessive repetition wrongly (``abc\x1b[5``
+# gave 5, not 3: a cut escape sequence drawn as text). These give the same
+# matches there, and are used where the possessive forms fail a check (they
+# cost a few times more on SGR-heavy lines, so only there).
+LINES_ATOMIC = r"(?>(?:(?>(?:(?>[\x20-\x7e]+)|(?>\x1b\[[0-9;]*)m)*)\r\n)+)"
+TAIL_ATOMIC = r"(?>(?:(?>[\x20-\x7e]+)|(?>\x1b\[[0-9;]*)m)*)"
+
+
+def possessive_ok() -> bool:
+    """Whether this Python's ``re`` matches the possessive forms right."""
+    tail = re.compile(TAIL_POSSESSIVE)
+    return all(
+        tail.match(text).end() == end  # type: ignore[union-attr]
+        for text, end in (("abc\x1b[5", 3), ("ab\x1b[1mcd\x1b[", 8), ("\x1b[5;1H", 0))
+    )
+
+
+_POSSESSIVE = possessive_ok()
+_LINES = re.compile(LINES_POSSESSIVE if _POSSESSIVE else LINES_ATOMIC)
+_TAIL = re.compile(TAIL_POSSESSIVE if _POSSESSIVE else TAIL_ATOMIC)
 
 # The characters a line of plain text holds (``bytes.translate`` deletes them:
 # what is left of a run of such lines is its CR LF pairs).
