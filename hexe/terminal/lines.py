@@ -28,13 +28,16 @@ from pyte.screens import wcwidth
 
 from hexe.terminal.cells import (
     BLANK,
+    LINK_MARK,
     PLAIN_GLYPHS,
     Cell,
     attrs_from_escape,
     attrs_of,
     data_of,
+    link_of_escape,
     sgr_escape,
 )
+from hexe.terminal.links import LINK_END, Links
 
 RESET = "\x1b[0m"
 
@@ -277,12 +280,14 @@ def _clip(text: str, room: int) -> tuple[str, int]:
     return "".join(out), used
 
 
-def render(line: Line, width: int) -> str:
+def render(line: Line, width: int, links: Links | None = None) -> str:
     """The line as SGR-escaped text exactly ``width`` cells wide: it starts with
-    a reset and ends with one, and is padded with plain spaces."""
+    a reset and ends with one, and is padded with plain spaces. Runs in a
+    hyperlink open it (OSC 8, as ``links`` has it) and the line closes it."""
     out = [RESET]
     used = 0
     current = ""
+    linked = False  # an OSC 8 is open
     for escape, text in segments(line):
         if used >= width:
             break
@@ -297,16 +302,39 @@ def render(line: Line, width: int) -> str:
                 text, size = _clip(text, width - used)
             text = text.translate(_NOT_RENDERED)
         if escape != current:
-            out.append(escape or RESET)
+            if linked or escape[-1:] == "\\":
+                linked = _change_link(out, escape, linked, links)
+            else:
+                out.append(escape or RESET)
             current = escape
         out.append(text)
         used += size
+    if linked:
+        out.append(LINK_END)
     if used < width:
         if current:
             out.append(RESET)
         out.append(" " * (width - used))
     out.append(RESET)
     return "".join(out)
+
+
+def _change_link(out: list[str], escape: str, linked: bool, links: Links | None) -> bool:
+    """Append the SGR of ``escape`` and the OSC 8 that opens its link (or ends
+    the one open); whether a link is open after it."""
+    at = escape.find(LINK_MARK)
+    if at < 0:
+        out.append(LINK_END)
+        out.append(escape or RESET)
+        return False
+    out.append(escape[:at])
+    opening = links.opening(link_of_escape(escape)) if links is not None else None
+    if opening is None:  # not kept (any more)
+        if linked:
+            out.append(LINK_END)
+        return False
+    out.append(opening)
+    return True
 
 
 def expand(line: Line, columns: int, row: dict[int, Cell]) -> None:
