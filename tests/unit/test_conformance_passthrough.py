@@ -4,9 +4,10 @@ passed on to the outer terminal.
 Queries (DA, DSR, XTVERSION, DECRQM) are answered by the pane's screen as
 tmux answers them (checked against a live tmux when it is installed, and
 against tmux 3.3a's recorded answers always). Cursor shape (DECSCUSR), focus
-events (DECSET 1004), synchronized output (DECSET 2026) and the bell go
-through the compositor (``hexe_render``) to the client's terminal, which is
-played by a hexe pane screen here and read back.
+events (DECSET 1004), synchronized output (DECSET 2026), the bell, hyperlinks
+(OSC 8), underline styles (SGR 4:N, 21) and colours (SGR 58/59) go through the
+compositor (``hexe_render``) to the client's terminal, which is played by a
+hexe pane screen here and read back.
 """
 
 from __future__ import annotations
