@@ -45,7 +45,7 @@ class Cell(NamedTuple):
 
 
 #: The attributes of a cell, without its character: the key runs are grouped by.
-attrs_of = itemgetter(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+attrs_of = itemgetter(slice(1, None))
 data_of = itemgetter(0)
 
 BLANK = Cell(" ")
@@ -57,9 +57,11 @@ DEFAULT_ATTRS = attrs_of(BLANK)
 )
 
 #: Where a run's escape names its link (``Cell.link``): ``LINK_MARK + "12;" + ST``
-#: after the SGR. Rendering replaces it with the link's own OSC 8; written
-#: as it is, it is an OSC 8 with an empty URI, which ends a link.
-LINK_MARK = "\x1b]8;hexe="
+#: after the SGR. Rendering replaces it with the link's own OSC 8, and finds
+#: it by its NUL (one ``memchr`` a row; text never holds a control). Were it
+#: written as it is, a terminal would ignore the NUL and read an OSC 8 with
+#: an empty URI, which ends a link.
+LINK_MARK = "\x00\x1b]8;hexe="
 
 _FLAGS_ON = {
     1: _BOLD,

@@ -17,6 +17,7 @@ escape parsing or the PTY.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from functools import partial
@@ -34,7 +35,6 @@ from hexe.terminal.cells import (
     attrs_from_escape,
     attrs_of,
     data_of,
-    link_of_escape,
     sgr_escape,
 )
 from hexe.terminal.links import LINK_END, Links
@@ -287,7 +287,6 @@ def render(line: Line, width: int, links: Links | None = None) -> str:
     out = [RESET]
     used = 0
     current = ""
-    linked = False  # an OSC 8 is open
     for escape, text in segments(line):
         if used >= width:
             break
@@ -302,39 +301,51 @@ def render(line: Line, width: int, links: Links | None = None) -> str:
                 text, size = _clip(text, width - used)
             text = text.translate(_NOT_RENDERED)
         if escape != current:
-            if linked or escape[-1:] == "\\":
-                linked = _change_link(out, escape, linked, links)
-            else:
-                out.append(escape or RESET)
+            out.append(escape or RESET)
             current = escape
         out.append(text)
         used += size
-    if linked:
-        out.append(LINK_END)
     if used < width:
         if current:
             out.append(RESET)
         out.append(" " * (width - used))
     out.append(RESET)
-    return "".join(out)
+    rendered = "".join(out)
+    if "\x00" in rendered:  # a LINK_MARK: one memchr a row, the loop above stays as it was
+        return _with_links(rendered, links)
+    return rendered
 
 
-def _change_link(out: list[str], escape: str, linked: bool, links: Links | None) -> bool:
-    """Append the SGR of ``escape`` and the OSC 8 that opens its link (or ends
-    the one open); whether a link is open after it."""
-    at = escape.find(LINK_MARK)
-    if at < 0:
-        out.append(LINK_END)
-        out.append(escape or RESET)
-        return False
-    out.append(escape[:at])
-    opening = links.opening(link_of_escape(escape)) if links is not None else None
-    if opening is None:  # not kept (any more)
-        if linked:
+# Where a run starts in a rendered line (text holds no ESC): its SGR, and the
+# link mark its escape carries, if any.
+_RUN_START = re.compile(r"\x1b\[[0-9;:]*m(?:" + re.escape(LINK_MARK) + r"([0-9]+);\x1b\\)?")
+
+
+def _with_links(rendered: str, links: Links | None) -> str:
+    """A rendered line whose runs carry link marks, with each mark replaced by
+    the OSC 8 that opens its link (nothing for a link not kept) and the link
+    ended where a run without one starts (the last reset ends any)."""
+    out = []
+    position = 0
+    linked = False
+    for match in _RUN_START.finditer(rendered):
+        number = match[1]
+        opening = None
+        if number is not None and links is not None:
+            opening = links.opening(int(number))
+        if opening is None and linked:
+            out.append(rendered[position : match.start()])
             out.append(LINK_END)
-        return False
-    out.append(opening)
-    return True
+            position = match.start()
+            linked = False
+        if number is not None:
+            out.append(rendered[position : match.start(1) - len(LINK_MARK)])
+            if opening is not None:
+                out.append(opening)
+                linked = True
+            position = match.end()
+    out.append(rendered[position:])
+    return "".join(out)
 
 
 def expand(line: Line, columns: int, row: dict[int, Cell]) -> None:
