@@ -48,6 +48,14 @@ RESET = "\x1b[0m"
 _NOT_RENDERED = str.maketrans({"\u200d": None, "\ufe0f": None})
 
 
+def drawable(text: str) -> str:
+    """``text`` as it is sent to the outer terminal: without the zero-width
+    joiners and emoji presentation selectors a pane's rows leave out too, so
+    that what hexe draws itself (a title, a tab name) takes the cells
+    :func:`text_width` counts, on every terminal."""
+    return text if text.isascii() else text.translate(_NOT_RENDERED)
+
+
 class Line(NamedTuple):
     """A row without per-cell objects. ``runs`` is None when every character has
     the default attributes, else a flat tuple ``(escape, length, escape, length,
