@@ -2,11 +2,16 @@
 
 A :class:`Cell` is what one column of a screen row holds. Its first nine fields
 are those of ``pyte.screens.Char`` (pyte's own methods ``_replace`` them by
-name); ``dim`` and ``hidden`` are added. Colours are kept as the SGR parameters
-that set them, not as names or RGB: ``"31"``, ``"91"``, ``"38;5;196"``,
-``"38;2;1;2;3"`` (and ``"4…"``/``"10…"``/``"48;…"`` for the background), or
-``"default"``. So a 256-colour index stays an index (the user's palette still
-applies) and rendering back to SGR is a join.
+name); ``dim`` and ``hidden`` are added, and ``ext`` and ``link``: the
+underline style and colour (``"4:3"`` curly, ``"58:5:196"``, both as
+``"4:3;58:5:196"``: SGR sub-parameters as the outer terminal is sent them;
+``""`` for none) and the number of an OSC 8 hyperlink in the pane's
+:class:`~hexe.terminal.links.Links` (0 for none). Most text has neither, and
+the paths that draw it fast (:func:`sgr_effect`) leave them to the cells.
+Colours are kept as the SGR parameters that set them, not as names or RGB:
+``"31"``, ``"91"``, ``"38;5;196"``, ``"38;2;1;2;3"`` (and ``"4…"``/``"10…"``/
+``"48;…"`` for the background), or ``"default"``. So a 256-colour index stays
+an index (the user's palette still applies) and rendering back to SGR is a join.
 
 Cells are immutable and shared: the screen interns attribute sets and the
 glyphs drawn with them, so a screen full of text holds few distinct objects.
@@ -35,17 +40,28 @@ class Cell(NamedTuple):
     blink: bool = False
     dim: bool = False
     hidden: bool = False
+    ext: str = ""
+    link: int = 0
 
 
 #: The attributes of a cell, without its character: the key runs are grouped by.
-attrs_of = itemgetter(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+attrs_of = itemgetter(slice(1, None))
 data_of = itemgetter(0)
 
 BLANK = Cell(" ")
 DEFAULT_ATTRS = attrs_of(BLANK)
 
 # Index of each field in a Cell, for building one from a list.
-_FG, _BG, _BOLD, _ITALICS, _UNDERSCORE, _STRIKE, _REVERSE, _BLINK, _DIM, _HIDDEN = range(1, 11)
+(_FG, _BG, _BOLD, _ITALICS, _UNDERSCORE, _STRIKE, _REVERSE, _BLINK, _DIM, _HIDDEN, _EXT, _LINK) = (
+    range(1, 13)
+)
+
+#: Where a run's escape names its link (``Cell.link``): ``LINK_MARK + "12;" + ST``
+#: after the SGR. Rendering replaces it with the link's own OSC 8, and finds
+#: it by its NUL (one ``memchr`` a row; text never holds a control). Were it
+#: written as it is, a terminal would ignore the NUL and read an OSC 8 with
+#: an empty URI, which ends a link.
+LINK_MARK = "\x00\x1b]8;hexe="
 
 _FLAGS_ON = {
     1: _BOLD,
@@ -57,7 +73,6 @@ _FLAGS_ON = {
     7: _REVERSE,
     8: _HIDDEN,
     9: _STRIKE,
-    21: _UNDERSCORE,  # double underline: shown as underline
 }
 _FLAGS_OFF = {
     23: (_ITALICS,),
@@ -111,9 +126,32 @@ def _extended_colour(base: str, fields: list[str]) -> str | None:
     return None
 
 
+def _underline_colour(fields: list[str]) -> str | None:
+    """``58`` followed by ``5;N`` or ``2;R;G;B``, as it is kept (and sent):
+    ``58:5:N`` or ``58:2::R:G:B`` (sub-parameters, which a terminal that does
+    not know 58 skips whole; ``58;5;N`` would make it blink)."""
+    colour = _extended_colour("58", fields)
+    if colour is None:
+        return None
+    parts = colour.split(";")
+    return f"58:5:{parts[2]}" if parts[1] == "5" else "58:2::" + ":".join(parts[2:])
+
+
+def _set_ext(values: list, style: str | None = None, colour: str | None = None) -> None:
+    """Change the underline style (``"4:N"``) and/or colour (``"58:…"``) in
+    ``values[_EXT]``: None leaves one as it is, ``""`` clears it."""
+    ext = values[_EXT]
+    old_style, old_colour = "", ext
+    if ext.startswith("4:"):
+        old_style, _, old_colour = ext.partition(";")
+    style = old_style if style is None else style
+    colour = old_colour if colour is None else colour
+    values[_EXT] = f"{style};{colour}" if style and colour else style or colour
+
+
 def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
     if not params:
-        return reset
+        return reset if not attrs[_LINK] else reset._replace(link=attrs[_LINK])
     values = list(attrs)
     fields = params.split(";")
     i = 0
@@ -125,22 +163,31 @@ def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
             # ITU T.416 sub-parameters: 38:5:N, 38:2:[colourspace:]R:G:B, 4:3 (curly) ...
             sub = field.split(":")
             head = sub[0]
-            if head in ("38", "48"):
+            if head in ("38", "48", "58"):
                 rest = sub[1:]
                 if rest and rest[0] == "2" and len(rest) >= 5:
                     rest = [rest[0], *rest[2:5]]  # drop the colour space id
+                if head == "58":
+                    underline = _underline_colour(rest)
+                    if underline is not None:
+                        _set_ext(values, colour=underline)
+                    continue
                 colour = _extended_colour(head, rest)
                 if colour is not None:
                     values[_FG if head == "38" else _BG] = colour
             elif head == "4":
-                values[_UNDERSCORE] = sub[1] not in ("", "0")
-            continue  # 58:… (underline colour) and unknown ones are ignored
+                # 4:0 none, 4:1 single, 4:2 double, 4:3 curly, 4:4 dotted, 4:5 dashed
+                style = sub[1]
+                values[_UNDERSCORE] = style not in ("", "0")
+                _set_ext(values, style=f"4:{style}" if style in ("2", "3", "4", "5") else "")
+            continue  # unknown ones are ignored
         try:
             code = int(field) if field else 0
         except ValueError:
             continue
         if code == 0:
             values = list(reset)
+            values[_LINK] = attrs[_LINK]  # a link ends with OSC 8, not SGR
         elif 30 <= code <= 37 or 90 <= code <= 97:
             values[_FG] = field.lstrip("0")
         elif 40 <= code <= 47 or 100 <= code <= 107:
@@ -149,6 +196,16 @@ def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
             values[_FG] = "default"
         elif code == 49:
             values[_BG] = "default"
+        elif code == 4 or code == 24:
+            values[_UNDERSCORE] = code == 4
+            if values[_EXT]:
+                _set_ext(values, style="")
+        elif code == 21:  # double underline (xterm, tmux)
+            values[_UNDERSCORE] = True
+            _set_ext(values, style="4:2")
+        elif code == 59:
+            if values[_EXT]:
+                _set_ext(values, colour="")
         elif code in _FLAGS_ON:
             values[_FLAGS_ON[code]] = True
         elif code in _FLAGS_OFF:
@@ -158,10 +215,15 @@ def _apply(attrs: Cell, params: str, reset: Cell) -> Cell:
             # Semicolon form: 38;5;N or 38;2;R;G;B; consume the fields either way.
             kind = fields[i] if i < count else ""
             width = 2 if kind == "5" else 4 if kind == "2" else 1
-            colour = _extended_colour(str(code), fields[i : i + width])
+            if code == 58:
+                underline = _underline_colour(fields[i : i + width])
+                if underline is not None:
+                    _set_ext(values, colour=underline)
+            else:
+                colour = _extended_colour(str(code), fields[i : i + width])
+                if colour is not None:
+                    values[_FG if code == 38 else _BG] = colour
             i += width
-            if colour is not None and code != 58:
-                values[_FG if code == 38 else _BG] = colour
     return Cell(*values)
 
 
@@ -227,10 +289,12 @@ def sgr_escape(attrs: tuple) -> str:
 
     ``""`` for the default attributes, else ``"\\x1b[0;…m"``: each run of a
     rendered row starts from a reset, so runs can be cut and joined freely.
+    The underline style and colour follow the colours (``…;4:3;58:5:196m``);
+    a link adds its :data:`LINK_MARK` after the SGR.
     """
     escape = _escape_cache.get(attrs)
     if escape is None:
-        fg, bg, bold, italics, underscore, strike, reverse, blink, dim, hidden = attrs
+        fg, bg, bold, italics, underscore, strike, reverse, blink, dim, hidden, ext, link = attrs
         params = ["0"]
         for on, code in (
             (bold, "1"),
@@ -248,18 +312,34 @@ def sgr_escape(attrs: tuple) -> str:
             params.append(fg)
         if bg != "default":
             params.append(bg)
+        if ext:
+            params.append(ext)
         escape = "" if len(params) == 1 else "\x1b[" + ";".join(params) + "m"
+        if link:
+            escape = f"{escape or RESET_SGR}{LINK_MARK}{link};\x1b\\"
         if len(_escape_cache) >= _CACHE_LIMIT:
             _escape_cache.clear()
         _escape_cache[attrs] = escape
     return escape
 
 
+RESET_SGR = "\x1b[0m"
+
+
+def link_of_escape(escape: str) -> int:
+    """The link number an :func:`sgr_escape` result names, 0 for none."""
+    at = escape.find(LINK_MARK)
+    if at < 0:
+        return 0
+    start = at + len(LINK_MARK)
+    return int(escape[start : escape.index(";", start)])
+
+
 def attrs_from_escape(escape: str) -> Cell:
     """The blank cell an :func:`sgr_escape` result stands for (its inverse)."""
     if not escape:
         return BLANK
-    return apply_sgr(BLANK, escape[2:-1])
+    return cell_of_escape(escape)
 
 
 #: The cells of text in the default attributes, shared by every screen.
@@ -287,6 +367,12 @@ FLAG_PREFIX = tuple(
 
 SgrEffect = tuple  # (flags kept, flags set, fg or None, bg or None)
 
+
+class NotInLinePath(Exception):
+    """An SGR the ``(mask, fg, bg)`` state cannot follow (an underline style or
+    colour, ``21``, ``58``): the line path gives the line back to the cells."""
+
+
 _UNSET = "\x00unset"
 _PROBE_OFF = Cell(" ", _UNSET, _UNSET)
 _PROBE_ON = Cell(" ", _UNSET, _UNSET, *([True] * 8))
@@ -311,7 +397,10 @@ SGR_EFFECTS: dict[str, SgrEffect] = {}
 
 
 def sgr_effect(params: str) -> SgrEffect:
-    """What ``CSI params m`` does to a ``(mask, fg, bg)`` state (reset: ``BLANK``)."""
+    """What ``CSI params m`` does to a ``(mask, fg, bg)`` state (reset: ``BLANK``).
+
+    Raises :class:`NotInLinePath` for one that sets what the state does not
+    hold (an underline style or colour)."""
     effect = SGR_EFFECTS.get(params)
     if effect is not None:
         return effect
@@ -343,6 +432,8 @@ def sgr_effect(params: str) -> SgrEffect:
         # flag on, both with colours no SGR can set: what differs was kept.
         off = _apply(_PROBE_OFF, params, BLANK)
         on = _apply(_PROBE_ON, params, BLANK)
+        if off[_EXT] or on[_EXT]:
+            raise NotInLinePath(params)
         keep = set_ = 0
         for bit, field in enumerate(_FLAG_FIELDS):
             if off[field]:
@@ -387,5 +478,11 @@ def cell_of_escape(escape: str) -> Cell:
         if len(_cells_of_escapes) >= _CACHE_LIMIT:
             _cells_of_escapes.clear()
             _cells_of_escapes[""] = BLANK
-        cell = _cells_of_escapes[escape] = _apply(BLANK, escape[2:-1], BLANK)
+        link = link_of_escape(escape)
+        if link:
+            sgr = escape[: escape.index(LINK_MARK)]
+            cell = _apply(BLANK, sgr[2:-1], BLANK)._replace(link=link)
+        else:
+            cell = _apply(BLANK, escape[2:-1], BLANK)
+        _cells_of_escapes[escape] = cell
     return cell

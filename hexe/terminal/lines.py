@@ -17,6 +17,7 @@ escape parsing or the PTY.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from functools import partial
@@ -28,6 +29,7 @@ from pyte.screens import wcwidth
 
 from hexe.terminal.cells import (
     BLANK,
+    LINK_MARK,
     PLAIN_GLYPHS,
     Cell,
     attrs_from_escape,
@@ -35,6 +37,7 @@ from hexe.terminal.cells import (
     data_of,
     sgr_escape,
 )
+from hexe.terminal.links import LINK_END, Links
 
 RESET = "\x1b[0m"
 
@@ -43,6 +46,14 @@ RESET = "\x1b[0m"
 # terminals would draw "👨‍👩" or "❤️" narrower or wider than the cells counted
 # here, and everything right of it on the row (a border) would shift.
 _NOT_RENDERED = str.maketrans({"\u200d": None, "\ufe0f": None})
+
+
+def drawable(text: str) -> str:
+    """``text`` as it is sent to the outer terminal: without the zero-width
+    joiners and emoji presentation selectors a pane's rows leave out too, so
+    that what hexe draws itself (a title, a tab name) takes the cells
+    :func:`text_width` counts, on every terminal."""
+    return text if text.isascii() else text.translate(_NOT_RENDERED)
 
 
 class Line(NamedTuple):
@@ -277,9 +288,10 @@ def _clip(text: str, room: int) -> tuple[str, int]:
     return "".join(out), used
 
 
-def render(line: Line, width: int) -> str:
+def render(line: Line, width: int, links: Links | None = None) -> str:
     """The line as SGR-escaped text exactly ``width`` cells wide: it starts with
-    a reset and ends with one, and is padded with plain spaces."""
+    a reset and ends with one, and is padded with plain spaces. Runs in a
+    hyperlink open it (OSC 8, as ``links`` has it) and the line closes it."""
     out = [RESET]
     used = 0
     current = ""
@@ -306,6 +318,41 @@ def render(line: Line, width: int) -> str:
             out.append(RESET)
         out.append(" " * (width - used))
     out.append(RESET)
+    rendered = "".join(out)
+    if "\x00" in rendered:  # a LINK_MARK: one memchr a row, the loop above stays as it was
+        return _with_links(rendered, links)
+    return rendered
+
+
+# Where a run starts in a rendered line (text holds no ESC): its SGR, and the
+# link mark its escape carries, if any.
+_RUN_START = re.compile(r"\x1b\[[0-9;:]*m(?:" + re.escape(LINK_MARK) + r"([0-9]+);\x1b\\)?")
+
+
+def _with_links(rendered: str, links: Links | None) -> str:
+    """A rendered line whose runs carry link marks, with each mark replaced by
+    the OSC 8 that opens its link (nothing for a link not kept) and the link
+    ended where a run without one starts (the last reset ends any)."""
+    out = []
+    position = 0
+    linked = False
+    for match in _RUN_START.finditer(rendered):
+        number = match[1]
+        opening = None
+        if number is not None and links is not None:
+            opening = links.opening(int(number))
+        if opening is None and linked:
+            out.append(rendered[position : match.start()])
+            out.append(LINK_END)
+            position = match.start()
+            linked = False
+        if number is not None:
+            out.append(rendered[position : match.start(1) - len(LINK_MARK)])
+            if opening is not None:
+                out.append(opening)
+                linked = True
+            position = match.end()
+    out.append(rendered[position:])
     return "".join(out)
 
 

@@ -271,7 +271,9 @@ class Parser:
         controls = self.controls
         position = 0
         end = len(data)
-        lines = self.fast_lines and screen.can_draw_lines()
+        fast = self.fast_lines
+        lines = fast and screen.can_draw_lines()
+        slow_until = 0  # no line path before this position (see below)
         plain = self.plain_lines
         while position < end:
             if lines:
@@ -293,13 +295,19 @@ class Parser:
                     position = run.end()
                 tail = self._tail(data, position) if self.line_tails else position
                 if tail > position or run is not None:
-                    screen.draw_lines(
+                    drawn = screen.draw_lines(
                         data[start : position - 2].split("\r\n") if run is not None else [],
                         data[position:tail] if tail > position else None,
                     )
-                    screen.last_char = _last_printed(data, position, tail)
-                    position = tail
-                    continue
+                    if drawn is not False:
+                        screen.last_char = _last_printed(data, position, tail)
+                        position = tail
+                        continue
+                    # an SGR only cells can follow (an underline style or
+                    # colour): what was looked at goes the character way, so
+                    # that looking costs at most one pass over the data
+                    slow_until = tail
+                    position = start
             token = match(data, position)
             if token is None:  # ESC that starts no complete sequence
                 if _PARTIAL.match(data, position):
@@ -330,7 +338,7 @@ class Parser:
                 control = controls.get(token[0])
                 if control is not None:
                     control()
-                    lines = self.fast_lines and screen.can_draw_lines()
+                    lines = fast and token.end() >= slow_until and screen.can_draw_lines()
             elif kind == "csi_f":
                 if token["csi_f"] != "b":
                     screen.last_char = ""
@@ -467,6 +475,10 @@ class Parser:
                 self.screen.set_icon_name(text)
             if code in ("0", "2"):
                 self.screen.set_title(text)
+        elif code == "8":
+            hyperlink = getattr(self.screen, "hyperlink", None)
+            if hyperlink is not None:
+                hyperlink(text)
 
     def _escape(self, intermediates: str, final: str) -> None:
         if not intermediates:

@@ -300,7 +300,7 @@ class PaneScreen:
     def render_row(self, y: int, width: int | None = None) -> str:
         """Row ``y`` as SGR-escaped text exactly ``width`` cells wide (default
         ``cols``), starting and ending with ``ESC [0m``."""
-        return render(self._row(y), self.cols if width is None else width)
+        return render(self._row(y), self.cols if width is None else width, self._vt.links)
 
     def row_text(self, y: int) -> str:
         """Row ``y`` as plain text, without trailing blanks; a wide character
@@ -326,7 +326,7 @@ class PaneScreen:
 
     def history_row(self, i: int, width: int | None = None) -> str:
         """History line ``i`` (0 = oldest) rendered like :meth:`render_row`."""
-        return render(self.history[i], self.cols if width is None else width)
+        return render(self.history[i], self.cols if width is None else width, self._vt.links)
 
     def history_text(self, i: int) -> str:
         """History line ``i`` (0 = oldest) as plain text, like :meth:`row_text`."""
@@ -353,7 +353,7 @@ class PaneScreen:
         return self.line(i).text.rstrip(" ")
 
     def render_line(self, i: int, width: int | None = None) -> str:
-        return render(self.line(i), self.cols if width is None else width)
+        return render(self.line(i), self.cols if width is None else width, self._vt.links)
 
     def copy_text(self, start: tuple[int, int], end: tuple[int, int]) -> str:
         """The text from position ``start`` to ``end``, both included, in

@@ -50,6 +50,7 @@ from hexe.terminal.cells import (
     TRUE_COLOUR,
     Cell,
     Glyphs,
+    NotInLinePath,
     apply_sgr,
     cell_of_escape,
     escape_of_state,
@@ -67,6 +68,7 @@ from hexe.terminal.lines import (
     new_line,
     segments,
 )
+from hexe.terminal.links import Links
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -327,6 +329,8 @@ class VTScreen(pyte.Screen):
         self.answer_checksums = False
         self._glyphs: Glyphs | None = None
         self._glyph_tables: dict[Cell, Glyphs] = {}
+        #: the hyperlinks (OSC 8) cells of this screen and its scrollback name
+        self.links = Links()
         super().__init__(columns, lines)
         self.buffer = defaultdict(self.new_row)
 
@@ -528,6 +532,9 @@ class VTScreen(pyte.Screen):
         y = self.lines - 1
         if cursor.y != y or self.put_aside is not None:
             return False
+        attrs = cursor.attrs
+        if attrs[11] or attrs[12]:  # an underline style or colour, a link: cells only
+            return False
         if cursor.x:
             row = self.buffer.get(y)
             if (
@@ -559,7 +566,7 @@ class VTScreen(pyte.Screen):
         row = self.buffer[self.lines - 1]
         return row.length, row.cached[1]
 
-    def draw_lines(self, lines: list[str], tail: str | None = None) -> None:
+    def draw_lines(self, lines: list[str], tail: str | None = None) -> bool:
         """Each of ``lines`` (printable ASCII and SGR sequences) drawn, then CR LF;
         then ``tail`` (the same, cut by the end of the read), left unfinished.
 
@@ -577,6 +584,10 @@ class VTScreen(pyte.Screen):
         end, and the next call continues it: the row is drawn again from its
         start with what follows, as one line (its runs written back as SGR,
         each from a reset, then the current attributes').
+
+        False, and nothing changed, when a line holds an SGR the state cannot
+        follow (an underline style or colour): the caller draws them the
+        character way.
         """
         columns = self.columns
         start_attrs = self.cursor.attrs
@@ -601,52 +612,56 @@ class VTScreen(pyte.Screen):
         prefix = FLAG_PREFIX
         produced: list[tuple[str, list, bool]] = []
         add = produced.append
-        for line in lines:
-            if "\x1b" in line:
-                # text, then for each SGR: its parameters if a lone true
-                # colour (else None), its parameters if not (else None), the
-                # text after it
-                parts = split(line)
-                it = iter(parts)
-                text = next(it)
-                if text:
-                    runs: list = [escape, len(text)]
-                    last = escape  # the escape of the last run
-                else:
-                    runs = []
-                    last = None
-                for true_colour, params, text in zip(it, it, it, strict=True):
-                    if true_colour is None:
-                        keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
-                        mask = mask & keep | on
-                        if new_fg is not None:
-                            fg = new_fg
-                        if new_bg is not None:
-                            bg = new_bg
-                    elif true_colour[0] == "3":
-                        fg = ";" + true_colour
-                    else:
-                        bg = ";" + true_colour
+        try:
+            for line in lines:
+                if "\x1b" in line:
+                    # text, then for each SGR: its parameters if a lone true
+                    # colour (else None), its parameters if not (else None), the
+                    # text after it
+                    parts = split(line)
+                    it = iter(parts)
+                    text = next(it)
                     if text:
-                        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
-                        if escape == last:
-                            runs[-1] += len(text)
+                        runs: list = [escape, len(text)]
+                        last = escape  # the escape of the last run
+                    else:
+                        runs = []
+                        last = None
+                    for true_colour, params, text in zip(it, it, it, strict=True):
+                        if true_colour is None:
+                            keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
+                            mask = mask & keep | on
+                            if new_fg is not None:
+                                fg = new_fg
+                            if new_bg is not None:
+                                bg = new_bg
+                        elif true_colour[0] == "3":
+                            fg = ";" + true_colour
                         else:
-                            runs += (escape, len(text))
-                            last = escape
-                if not text:  # the line ends with an SGR: the next starts with it
-                    escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
-                text = "".join(parts[::3])
-            else:
-                text = line
-                runs = [escape, len(line)] if line else []
-            if len(text) <= columns:
-                add((text, runs, False))
-            else:
-                _cut_rows(text, runs, columns, add)
+                            bg = ";" + true_colour
+                        if text:
+                            escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+                            if escape == last:
+                                runs[-1] += len(text)
+                            else:
+                                runs += (escape, len(text))
+                                last = escape
+                    if not text:  # the line ends with an SGR: the next starts with it
+                        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+                    text = "".join(parts[::3])
+                else:
+                    text = line
+                    runs = [escape, len(line)] if line else []
+                if len(text) <= columns:
+                    add((text, runs, False))
+                else:
+                    _cut_rows(text, runs, columns, add)
+        except NotInLinePath:
+            return False
         if escape != start_escape:
             self.cursor.attrs = cell_of_escape(escape)
         self._finish_lines(produced, tail is not None, head)
+        return True
 
     def _finish_lines(self, produced: list[tuple[str, list, bool]], tail: bool, head: int) -> None:
         """Scroll ``produced`` rows up through the screen (text, flat runs,
@@ -805,6 +820,14 @@ class VTScreen(pyte.Screen):
     def sgr(self, params: str) -> None:
         """SGR from its raw parameter string (keeps ``:`` sub-parameters)."""
         self.cursor.attrs = apply_sgr(self.cursor.attrs, params, self.default_char)
+
+    def hyperlink(self, body: str) -> None:
+        """OSC 8 (``params;URI``): the text drawn next links to the URI (see
+        :class:`~hexe.terminal.links.Links`), until an OSC 8 with no URI."""
+        link = self.links.open(body)
+        attrs = self.cursor.attrs
+        if attrs.link != link:
+            self.cursor.attrs = attrs._replace(link=link)
 
     # -- scrolling and scrollback ----------------------------------------------
 

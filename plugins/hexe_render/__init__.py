@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
-from hexe.terminal.lines import clip, clip_start, cut, fit, text_width
+from hexe.terminal.lines import clip, clip_start, cut, drawable, fit, text_width
 
 if TYPE_CHECKING:
     from hexe.mux.view import View
@@ -173,8 +173,15 @@ def _copy_rows(pane: Any) -> list[str]:
 
 
 # Controls in a segment (a tab name, a title a program set) would move the
-# outer terminal's cursor: they are dropped. Widths below are display widths.
+# outer terminal's cursor: they are dropped. Widths below are display widths,
+# of the text as drawn (:func:`_shown`).
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    """Text hexe draws itself as it reaches the terminal: no controls, no
+    zero-width joiner or emoji selector (see ``lines.drawable``)."""
+    return drawable(_CONTROLS.sub("", text))
 
 
 def _segment(name: Any, view: Any) -> str:
@@ -182,10 +189,10 @@ def _segment(name: Any, view: Any) -> str:
         try:
             value = view.runtime.call(name)
         except Exception as exc:  # noqa: BLE001 - a user's function must not break drawing
-            return _CONTROLS.sub("", f"<{exc}>")
-        return "" if value is None else _CONTROLS.sub("", str(value))
+            return _shown(f"<{exc}>")
+        return "" if value is None else _shown(str(value))
     text = view.hooks.hexe_status_segment(name=name, view=view)
-    return "" if text is None else _CONTROLS.sub("", text)
+    return "" if text is None else _shown(text)
 
 
 def _status_line(view: Any) -> tuple[str, int | None]:
@@ -193,11 +200,11 @@ def _status_line(view: Any) -> tuple[str, int | None]:
     cols = view.cols
     if view.prompt is not None:
         label, text = view.prompt
-        line = _CONTROLS.sub("", f"{label}: {text}")
+        line = _shown(f"{label}: {text}")
         shown = clip_start(line, cols - 1)  # the end, where the typing is
         return MESSAGE_STYLE + fit(shown, cols) + RESET, text_width(shown)
     if view.message:
-        return MESSAGE_STYLE + fit(_CONTROLS.sub("", view.message), cols) + RESET, None
+        return MESSAGE_STYLE + fit(_shown(view.message), cols) + RESET, None
     left = " ".join(s for s in (_segment(n, view) for n in view.status_left) if s)
     right = " ".join(s for s in (_segment(n, view) for n in view.status_right) if s)
     left = clip(left, cols)
@@ -211,7 +218,7 @@ def _status_line(view: Any) -> tuple[str, int | None]:
 
 def _overlay(view: Any, lines: list[str]) -> None:
     """Draw the help box centred over the panes (pieces appended to the rows)."""
-    body = list(view.overlay)
+    body = [_shown(line) for line in view.overlay]
     area = max(view.rows - 1, 1)
     width = min(max(text_width(line) for line in body) + 4, view.cols)
     height = min(len(body) + 2, area)
@@ -237,7 +244,7 @@ def _draw_pane(pane: Any, lines: list[str], area: int, echo: bool) -> None:
         tag = pane.copy.position
         ty = rect.y
     elif pane.notice:
-        tag = f"[{pane.notice}]"
+        tag = _shown(f"[{pane.notice}]")
         ty = rect.y + rect.rows - 1
     if tag and text_width(tag) <= rect.cols:
         x = rect.x + rect.cols - text_width(tag)
@@ -251,7 +258,7 @@ def _floats(view: Any, lines: list[str], area: int) -> None:
         rect = pane.rect  # the inside: the box is one cell larger on each side
         x0, y0, inner = rect.x - 1, rect.y - 1, rect.cols
         style = FOCUS_BORDER_STYLE if pane.focused else BORDER_STYLE
-        label = _CONTROLS.sub("", " ".join(t for t in (pane.title, pane.isolation) if t))
+        label = _shown(" ".join(t for t in (pane.title, pane.isolation) if t))
         label = clip(f" {label} ", inner) if label else ""
         top = "┌" + label + "─" * (inner - text_width(label)) + "┐"
         if 0 <= y0 < area:

@@ -4,9 +4,10 @@ passed on to the outer terminal.
 Queries (DA, DSR, XTVERSION, DECRQM) are answered by the pane's screen as
 tmux answers them (checked against a live tmux when it is installed, and
 against tmux 3.3a's recorded answers always). Cursor shape (DECSCUSR), focus
-events (DECSET 1004), synchronized output (DECSET 2026) and the bell go
-through the compositor (``hexe_render``) to the client's terminal, which is
-played by a hexe pane screen here and read back.
+events (DECSET 1004), synchronized output (DECSET 2026), the bell, hyperlinks
+(OSC 8), underline styles (SGR 4:N, 21) and colours (SGR 58/59) go through the
+compositor (``hexe_render``) to the client's terminal, which is played by a
+hexe pane screen here and read back.
 """
 
 from __future__ import annotations
@@ -169,22 +170,79 @@ def test_a_synchronized_update_never_ended_shows_after_the_timeout(monkeypatch):
     assert client.terminal.row_text(0) == "stuck"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not passed through yet: a cell keeps no hyperlink (OSC 8), underline style "
-    "(SGR 4:x, drawn as a plain underline) or underline colour (SGR 58); see docs/terminal.md",
-)
+def _cell(screen: PaneScreen, x: int, y: int):
+    return screen._vt.buffer[y][x]
+
+
 @pytest.mark.parametrize(
-    "sequence, kept",
+    "sequence, sent, ext",
     [
-        (b"\x1b]8;;https://example.org\x1b\\link\x1b]8;;\x1b\\", b"\x1b]8;;https://example.org"),
-        (b"\x1b[4:3mcurly\x1b[0m", b"4:3"),
-        (b"\x1b[4;58;5;196mred underline\x1b[0m", b"58;5;196"),
+        (b"\x1b[4:3mcurly\x1b[0m", b"4;4:3m", "4:3"),
+        (b"\x1b[4:2mdouble\x1b[0m", b"4;4:2m", "4:2"),
+        (b"\x1b[21mdouble\x1b[0m", b"4;4:2m", "4:2"),
+        (b"\x1b[4:4mdotted\x1b[0m", b"4;4:4m", "4:4"),
+        (b"\x1b[4:5mdashed\x1b[0m", b"4;4:5m", "4:5"),
+        (b"\x1b[4;58;5;196mred\x1b[0m", b"4;58:5:196m", "58:5:196"),
+        (b"\x1b[4;58:5:196mred\x1b[0m", b"4;58:5:196m", "58:5:196"),
+        (b"\x1b[4;58;2;1;2;3mrgb\x1b[0m", b"4;58:2::1:2:3m", "58:2::1:2:3"),
+        (b"\x1b[4:3;58:2::1:2:3mboth\x1b[0m", b"4;4:3;58:2::1:2:3m", "4:3;58:2::1:2:3"),
     ],
 )
-def test_hyperlinks_and_underline_styles_reach_the_terminal(sequence, kept):
+def test_underline_styles_and_colours_reach_the_terminal(sequence, sent, ext):
     pane = PaneScreen(COLS, ROWS - 1)
     client = _Client()
     client.draw(pane)
     pane.feed(sequence)
-    assert kept in client.draw(pane)
+    assert sent in client.draw(pane)
+    assert _cell(client.terminal, 0, 0).ext == ext  # the terminal got the style
+    assert _cell(client.terminal, 0, 0).underscore
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [b"\x1b[4:3mx\x1b[4:0my", b"\x1b[4:3mx\x1b[24my", b"\x1b[4:3mx\x1b[4my", b"\x1b[4:3mx\x1b[0my"],
+)
+def test_an_underline_style_ends_as_xterm_ends_it(sequence):
+    pane = PaneScreen(COLS, ROWS - 1)
+    pane.feed(sequence)
+    assert _cell(pane, 0, 0).ext == "4:3"
+    assert _cell(pane, 1, 0).ext == ""
+
+
+def test_sgr_59_ends_the_underline_colour_only():
+    pane = PaneScreen(COLS, ROWS - 1)
+    pane.feed(b"\x1b[4:3;58;5;9mx\x1b[59my")
+    assert (_cell(pane, 0, 0).ext, _cell(pane, 1, 0).ext) == ("4:3;58:5:9", "4:3")
+
+
+def test_a_hyperlink_reaches_the_terminal_and_ends_with_its_text():
+    pane = PaneScreen(COLS, ROWS - 1)
+    client = _Client()
+    client.draw(pane)
+    pane.feed(b"\x1b]8;;https://example.org\x1b\\link\x1b]8;;\x1b\\ plain")
+    frame = client.draw(pane)
+    assert b"\x1b]8;;https://example.org\x1b\\link\x1b]8;;\x1b\\" in frame
+    links = client.terminal._vt.links
+    opened = [links.opening(_cell(client.terminal, x, 0).link) for x in range(COLS)]
+    assert opened[:4] == ["\x1b]8;;https://example.org\x1b\\"] * 4
+    assert opened[4:] == [None] * (COLS - 4)  # the link is closed after its text
+
+
+def test_a_hyperlink_survives_sgr_resets_and_reaches_capture():
+    from hexe.server.commands import capture
+
+    pane = PaneScreen(COLS, ROWS - 1)
+    pane.feed(b"\x1b]8;id=x;http://a/\x07\x1b[1ma\x1b[0mb\x1b]8;;\x07c")
+    captured = capture(pane, [{"escapes": True, "start": 0, "end": 0}])
+    opening = pane._vt.links.opening(_cell(pane, 0, 0).link)
+    assert opening is not None and opening.endswith(";http://a/\x1b\\")
+    assert captured == (
+        f"\x1b[0m\x1b[0;1m{opening}a\x1b[0m{opening}b\x1b]8;;\x1b\\\x1b[0mc\x1b[0m\n"
+    )
+
+
+def test_a_linked_row_closes_its_link_when_cut_by_the_pane_edge():
+    pane = PaneScreen(8, 2)
+    pane.feed(b"\x1b]8;;http://a/\x1b\\" + b"x" * 8)
+    row = pane.render_row(0, 5)
+    assert row.endswith("xxxxx\x1b]8;;\x1b\\\x1b[0m")

@@ -236,3 +236,36 @@ def test_the_renderer_draws_a_float_boxed_over_the_tiles_and_puts_the_cursor_in_
     assert rows[1] == "under-1" and rows[9] == "under-9"  # the tile, around it
     assert rows[3][:5] == "under" and rows[3][25:].strip() == ""
     assert terminal.cursor == (12, 3)  # after "on top", inside the box
+
+
+@pytest.mark.parametrize("title", ["日本語のタイトルがとても長い", "👩‍👩‍👧 family ❤️ x", "e\u0301e\u0301" * 12])
+def test_a_float_title_of_wide_characters_keeps_the_box_whole(title):
+    """A program sets its float's title (OSC 2): the box's top row is exactly
+    the box's width, no wide character cut in half, no joiner sent."""
+    from types import SimpleNamespace
+
+    import hexe_render
+
+    from hexe.mux.layout import Layout
+    from hexe.mux.view import PaneView, View
+    from hexe.terminal.lines import text_width
+    from hexe.terminal.screen import PaneScreen
+
+    geometry = Layout.single(1).geometry(40, 11)
+    box = Box(5, 2, 13, 4)
+    hooks = SimpleNamespace(hexe_status_segment=lambda name, view: "")
+    view = View(
+        40, 12, "s", ((0, "a", True),),
+        (PaneView(1, geometry.panes[1], PaneScreen(40, 11), False, "sh", "none", None, None),),
+        geometry, False, (), (), None, None, None, "", "", False, None, hooks, (1, 2),
+        floats=(PaneView(2, box.inner, PaneScreen(box.inner.cols, box.inner.rows), True, title,
+                         "full", None, None),),
+    )  # fmt: skip
+    out, _ = hexe_render.hexe_render(view, None)
+    assert "\u200d" not in out.decode()
+    terminal = PaneScreen(40, 12)
+    terminal.feed(out)
+    top = terminal.row_text(2)
+    assert top.startswith(" " * 5 + "┌") and top.rstrip().endswith("┐"), top
+    assert text_width(top.rstrip()) == 5 + 13, top
+    assert terminal.row_text(3)[5] == "│" and terminal.row_text(3)[5 + 12] == "│"

@@ -33,6 +33,7 @@ from hexe.terminal import PaneScreen, vt
 from hexe.terminal.cells import (
     ALL_FLAGS,
     BLANK,
+    NotInLinePath,
     _apply,
     _apply_one_colour,
     apply_sgr,
@@ -486,7 +487,7 @@ def _colour_stream(seed: int, count: int = 60, cols: int = COLS) -> str:
             line = "a" * cols + sgr() + "b" * (cols - 1) + sgr() + "c" + sgr() + "d" * 3
         elif kind == 5:
             line = rnd.choice(
-                ["a\tb", "lf\nonly", "caf\u00e9", "\x1b[4:3mcurly", "\x1b[38:2::1:2:3mc"]
+                ["a\tb", "lf\nonly", "caf\u00e9", "\x1b[4:3mcurly\x1b[4m", "\x1b[38:2::1:2:3mc"]
             )
         else:
             line = "".join(
@@ -1120,6 +1121,10 @@ def _follow_effects(attrs, sgrs):
     mask, fg, bg = state_of(attrs)
     assert escape_of_state(mask, fg, bg) == sgr_escape(attrs_of(attrs))
     for params in sgrs:
+        if apply_sgr(attrs, params, BLANK).ext:  # an underline style or colour:
+            with pytest.raises(NotInLinePath):  # the line path gives the line back
+                sgr_effect(params)
+            return
         keep, on, new_fg, new_bg = sgr_effect(params)
         mask = mask & keep | on
         fg = fg if new_fg is None else new_fg

@@ -196,6 +196,20 @@ for code in [
     "38:5:100",
     "4:3",
     "4:0",
+    "4:1",
+    "4:2",
+    "4:4",
+    "4:5",
+    "4:3;24",
+    "4:3;4",
+    "21;4",
+    "58;5;196",
+    "58;5;9;59",
+    "58;2;1;2;3",
+    "58:2::1:2:3",
+    "58:5:7",
+    "4:3;58;5;9",
+    "58;5;9;0",
     "1;31;44",
     "0",
     "",
@@ -250,6 +264,8 @@ case("unknown ESC ignored", FILL + f"{ESC}Yx")
 case("OSC title not printed", FILL + f"{ESC}]2;title\x07x{ESC}]0;t2{ESC}\\y")
 case("DCS not printed", FILL + f"{ESC}Pq#0;1;2\x1b\\x")
 case("APC not printed", FILL + f"{ESC}_hello{ESC}\\x")
+case("OSC 8 hyperlink not printed", FILL + f"{ESC}]8;;http://e.org/{ESC}\\link{ESC}]8;;{ESC}\\x")
+case("OSC 8 hyperlink with id, BEL", FILL + f"{ESC}]8;id=1;http://e.org/\x07ab{ESC}]8;;\x07c")
 case("C0 inside CSI", FILL + f"{CSI}2\r;5Hx")
 case("CAN aborts a sequence", FILL + f"{CSI}2\x18Hx")
 case("DEL ignored", "a\x7fb")

@@ -4,7 +4,9 @@ Both sides are brought to the same form: for each row, its text without
 trailing blanks (a wide character once) and, for each character of that text,
 its attributes as a tuple ``(fg, bg, flags)`` where colours are the SGR that
 set them (``"31"``, ``"38;5;100"``, ``"38;2;1;2;3"``, ``""`` for the default)
-and flags a sorted string of the SGR numbers on (``"17"`` is bold and reverse).
+and flags a sorted string of the SGR numbers on (``"17"`` is bold and reverse),
+an underline style other than single as ``"~N"`` (``4:N``) and an underline
+colour as ``"_58;5;N"`` or ``"_58;2;R;G;B"`` (``"14_58;5;9~3"``).
 tmux's side is parsed from ``capture-pane -p -e`` (its SGR state runs on from
 one line to the next); hexe's is read from the cells of its screen.
 """
@@ -105,7 +107,7 @@ def from_hexe(screen: PaneScreen) -> Seen:
                 if on
             )
             chars.append(cell.data)
-            row_attrs.append((_colour(cell.fg), _colour(cell.bg), flags))
+            row_attrs.append((_colour(cell.fg), _colour(cell.bg), flags + _ext_tokens(cell.ext)))
         text, row_attrs = _trim(unicodedata.normalize("NFC", "".join(chars)), row_attrs)
         texts.append(text)
         attrs.append(row_attrs)
@@ -155,6 +157,17 @@ def from_capture(lines: list[str], cursor: tuple[int, int]) -> Seen:
     return Seen(texts, attrs, cursor)
 
 
+def _ext_tokens(ext: str) -> str:
+    """A cell's underline style and colour as the flags' tokens (see above)."""
+    tokens = []
+    for part in ext.split(";") if ext else ():
+        if part.startswith("4:"):
+            tokens.append("~" + part[2:])
+        else:
+            tokens.append("_" + part.replace("::", ":").replace(":", ";"))
+    return "".join(sorted(tokens))
+
+
 def _wide(cell) -> bool:
     return cell is not None and wcwidth(cell.data[:1]) == 2
 
@@ -167,19 +180,32 @@ def _apply(params: str, fg: str, bg: str, flags: set[str]) -> tuple[str, str, se
     fields = params.split(";") if params else ["0"]
     flags = set(flags)
     for k, field in enumerate(fields):
-        if field.startswith("4:"):  # underline styles: 4:0 off, others on
-            fields[k] = "24" if field == "4:0" else "4"
+        if field.startswith("4:"):  # underline styles: 4:0 off, 4:1 single, others "~N"
+            style = field[2:]
+            fields[k] = (
+                "24" if style == "0" else f"4;S{style}" if style in ("2", "3", "4", "5") else "4"
+            )
     fields = ";".join(fields).replace("::", ":").replace(":", ";").split(";")
     i = 0
     while i < len(fields):
         p = fields[i] or "0"
         if p == "0":
             fg, bg, flags = "", "", set()
+        elif p[0] == "S":
+            flags.add("~" + p[1:])
+        elif p in ("4", "24", "21"):
+            flags = {f for f in flags if f[0] != "~" and f != "4"}
+            if p != "24":
+                flags.add("4")
+            if p == "21":
+                flags.add("~2")
+        elif p == "59":
+            flags = {f for f in flags if f[0] != "_"}
         elif p in _FLAG_ON:
             flags.add(_FLAG_ON[p])
         elif p in _FLAG_OFF:
             flags -= set(_FLAG_OFF[p])
-        elif p in ("38", "48") and i + 1 < len(fields):
+        elif p in ("38", "48", "58") and i + 1 < len(fields):
             if fields[i + 1] == "5":
                 value = f"{p};5;{fields[i + 2]}"
                 i += 2
@@ -188,8 +214,10 @@ def _apply(params: str, fg: str, bg: str, flags: set[str]) -> tuple[str, str, se
                 i += 4
             if p == "38":
                 fg = value
-            else:
+            elif p == "48":
                 bg = value
+            else:
+                flags = {f for f in flags if f[0] != "_"} | {"_" + value}
         elif p == "39":
             fg = ""
         elif p == "49":
