@@ -40,8 +40,29 @@ class Parser(argparse.ArgumentParser):
         self.exit(self.error_exit, f"hexe: {message}\n")
 
 
-def build_parser(lean: bool = False) -> Parser:
-    """The whole command line; ``lean`` for a request to a running session (no profile list)."""
+class _Skipped:
+    """A subcommand's parser not built: every call on it is taken and ignored."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+class _OnlyOne:
+    """The subparsers with only the command asked for built (argparse takes
+    about 10 ms to build all of them, a fifth of a session request's time)."""
+
+    def __init__(self, sub: Any, keep: str) -> None:
+        self.sub, self.keep = sub, keep
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if name == self.keep or self.keep in kwargs.get("aliases", ()):
+            return self.sub.add_parser(name, **kwargs)
+        return _Skipped()
+
+
+def build_parser(lean: bool = False, only: str | None = None) -> Parser:
+    """The whole command line; ``lean`` for a request to a running session (no
+    profile list), with only the subcommand ``only`` built when given."""
     parser = Parser(
         prog="hexe",
         description="A terminal multiplexer whose panes can be sandboxes.",
@@ -73,6 +94,8 @@ def build_parser(lean: bool = False) -> Parser:
         help="do not load plugin NAME (repeatable; also HEXE_DISABLE_PLUGINS=a,b)",
     )
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
+    if only is not None:
+        sub = _OnlyOne(sub, only)
 
     mux = sub.add_parser(
         "mux",
@@ -425,7 +448,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     # a request to a running session builds the parser without what only
     # hexe run's help shows (the profiles: hexe.isolation is a third of the import time)
     lean = command in SESSION_COMMANDS or command in ACTIONS or command in ALIASES
-    parser = build_parser(lean=lean)
+    parser = build_parser(lean=lean, only=command if lean else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_arguments(parser, args.cmd, unknown)

@@ -42,3 +42,14 @@ def test_session_commands_load_no_plugins_and_no_log(tmp_path):
 def test_a_command_that_needs_plugins_still_loads_them(tmp_path):
     seen = run(tmp_path, "plugins")
     assert seen["code"] == 0 and "hexe.plugin.manager" in seen["loaded"]
+
+
+def test_a_parser_built_for_one_command_parses_it_as_the_whole_one():
+    from hexe.cli import build_parser
+
+    for argv in (["list-panes", "-s", "w", "--json"], ["capture-pane", "-t", "3", "-e", "-S", "-"],
+                 ["swap-pane", "-U"], ["join-pane", "-t", "2", "1", "right"],
+                 ["send-keys", "-t", "4", "ls", "Enter"], ["switchc", "-t", "other"]):  # fmt: skip
+        whole = build_parser().parse_args(argv)
+        one = build_parser(lean=True, only=argv[0]).parse_args(argv)
+        assert vars(one) == vars(whole), argv
