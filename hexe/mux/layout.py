@@ -65,9 +65,11 @@ Zoom
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -324,6 +326,16 @@ def _check_side(side: str) -> None:
         raise ValueError(f"{side!r} is not a side; use one of {', '.join(SIDES)}")
 
 
+@functools.lru_cache(maxsize=256)
+def _geometry(root: Tree | None, width: int, height: int) -> Geometry:
+    panes: dict[int, Rect] = {}
+    borders: list[Border] = []
+    if root is not None and width and height:
+        _place(root, Rect(0, 0, width, height), panes, borders)
+    hidden = tuple(p for p in _leaves(root) if p not in panes) if root is not None else ()
+    return Geometry(width, height, MappingProxyType(panes), tuple(borders), hidden)
+
+
 @dataclass(frozen=True)
 class Layout:
     """The panes of one tab as a split tree; ``root`` None is an empty tab.
@@ -445,14 +457,11 @@ class Layout:
     # -- reading --
 
     def geometry(self, width: int, height: int) -> Geometry:
-        """Every pane's rectangle and every border in a ``width`` x ``height`` area."""
-        width, height = max(width, 0), max(height, 0)
-        panes: dict[int, Rect] = {}
-        borders: list[Border] = []
-        if self.root is not None and width and height:
-            _place(self.root, Rect(0, 0, width, height), panes, borders)
-        hidden = tuple(p for p in self.order() if p not in panes)
-        return Geometry(width, height, panes, tuple(borders), hidden)
+        """Every pane's rectangle and every border in a ``width`` x ``height`` area.
+
+        Worked out once per layout and size (the server asks on every frame):
+        the result is a value, its ``panes`` read-only."""
+        return _geometry(self.root, max(width, 0), max(height, 0))
 
     def neighbor(
         self,

@@ -273,6 +273,34 @@ def _floats(view: Any, lines: list[str], area: int) -> None:
         _draw_pane(pane, lines, area, view.echo)
 
 
+#: Border rows drawn, by (borders, the focused pane's rectangle): a layout's
+#: lines cost O(cells x borders) to work out, and they change only with the
+#: layout, the size or the focus — not with every key's echo frame.
+_borders_drawn: dict[tuple[Any, Any], dict[int, str]] = {}
+BORDER_CACHE = 32
+
+
+def _border_rows(geometry: Any, focused: int | None) -> dict[int, str]:
+    """Each row's border pieces, absolutely positioned, the focused pane's highlighted."""
+    rect = geometry.panes.get(focused) if focused is not None else None
+    key = (geometry.borders, rect)
+    rows = _borders_drawn.get(key)
+    if rows is None:
+        highlight = geometry.border_around(focused) if rect is not None else frozenset()
+        runs: dict[int, list[tuple[int, str]]] = {}
+        for (x, y), arms in geometry.border_cells().items():
+            style = FOCUS_BORDER_STYLE if (x, y) in highlight else BORDER_STYLE
+            runs.setdefault(y, []).append((x, style + GLYPHS.get(arms, "┼") + RESET))
+        rows = {
+            y: "".join(f"\x1b[{y + 1};{x + 1}H" + glyph for x, glyph in sorted(cells))
+            for y, cells in runs.items()
+        }
+        if len(_borders_drawn) >= BORDER_CACHE:
+            _borders_drawn.clear()
+        _borders_drawn[key] = rows
+    return rows
+
+
 def _focused(view: Any) -> Any:
     """The pane with the focus: a float's when the layer has it, else a tiled one."""
     for pane in view.floats:
@@ -295,15 +323,9 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
     geometry = view.borders
     if geometry is not None and geometry.borders:
         focused = next((p.id for p in view.panes if p.focused), None)
-        highlight = geometry.border_around(focused) if focused is not None else frozenset()
-        runs: dict[int, list[tuple[int, str]]] = {}
-        for (x, y), arms in geometry.border_cells().items():
-            style = FOCUS_BORDER_STYLE if (x, y) in highlight else BORDER_STYLE
-            runs.setdefault(y, []).append((x, style + GLYPHS.get(arms, "┼") + RESET))
-        for y, cells in runs.items():
+        for y, text in _border_rows(geometry, focused).items():
             if 0 <= y < area:
-                for x, glyph in sorted(cells):
-                    lines[y] += f"\x1b[{y + 1};{x + 1}H" + glyph
+                lines[y] += text
     if view.floats:
         _floats(view, lines, area)
     if view.overlay:

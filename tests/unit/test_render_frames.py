@@ -46,3 +46,27 @@ def test_an_echo_frame_draws_the_focused_pane_and_leaves_the_others_for_the_next
     data, state = hexe_render.hexe_render(view=_view(screens, 0), previous=state)
     assert b"flood" in data
     assert not screens[1].has_dirty_rows
+
+
+def test_border_rows_kept_between_frames_are_the_ones_worked_out_afresh():
+    """A layout's border lines are worked out once per layout, size and focus:
+    what a later frame reuses must be what it would have drawn itself."""
+    from hexe.mux.layout import Layout
+
+    layout = Layout.single(1)
+    for new, (at, side) in enumerate([(1, "right"), (2, "down"), (1, "down"), (3, "right")], 2):
+        layout = layout.split(at, side, new)
+    for size in ((80, 23), (41, 11)):
+        geometry = layout.geometry(*size)
+        for focused in (*geometry.panes, None):
+            hexe_render._borders_drawn.clear()
+            fresh = hexe_render._border_rows(geometry, focused)
+            again = hexe_render._border_rows(layout.geometry(*size), focused)
+            assert again == fresh and fresh
+            cells = geometry.border_cells()
+            assert sum(text.count("\x1b[") - text.count("\x1b[0m") for text in fresh.values()) \
+                >= len(cells)  # every border cell is positioned  # fmt: skip
+    # the focused pane's border is highlighted, and changes with the focus
+    a = hexe_render._border_rows(layout.geometry(80, 23), 1)
+    b = hexe_render._border_rows(layout.geometry(80, 23), 4)
+    assert a != b and any(hexe_render.FOCUS_BORDER_STYLE in t for t in a.values())
