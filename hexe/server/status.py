@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from hexe.commands.registry import ACTIONS, ALIASES, canonical, check_action, coerce_args
+from hexe.mux.arrange import LAYOUTS
 from hexe.mux.tabs import Tab
 from hexe.server.state import ActionError, Client, Pane
 from hexe.wire import protocol
@@ -219,6 +220,10 @@ class StatusRoom:
                 choices = [str(p) for p in self.panes]
             elif name == "select-tab":
                 choices = [str(self.tabs.number(t)) for t in self.tabs]
+            elif name == "select-layout":
+                choices = [*LAYOUTS, *ACTIONS[name].flags]
+            elif name in ACTIONS:
+                choices = list(ACTIONS[name].flags)  # swap-pane -U / -D, rotate -D
             else:
                 choices = []
         typed = words[-1]
