@@ -9,6 +9,7 @@ whatever config it had.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -275,21 +276,8 @@ class Loader(Sections):
     def options(self, calls: list[tuple[str, list[Any]]]) -> Options:
         shell = self.environ.get("SHELL") or "/bin/sh"
         values: dict[str, Any] = {"shell": shell}
-        known = (
-            "shell",
-            "scrollback",
-            "prefix",
-            "remain_on_exit",
-            "mouse",
-            "client_timeout",
-            "spawn_ahead",
-            "answer_checksums",
-            "mode_keys",
-            "set_clipboard",
-            "set_titles",
-            "monitor_activity",
-            "follow_cwd",
-        )
+        # every field of Options is an option (hexe/config/model.py says each one)
+        known = tuple(f.name for f in dataclasses.fields(Options))
         #: whole-number options: (lowest, highest, unit)
         ranges = {"scrollback": (0, 1_000_000, "lines"), "client_timeout": (1, 3600, "seconds")}
         for where, args in calls:

@@ -172,28 +172,26 @@ def _word_start(copy: CopyMode, big: bool) -> None:
     _land(copy, pos)
 
 
-def _word_end(copy: CopyMode, big: bool) -> None:
-    pos = _next(copy, _here(copy))
+def _word_edge(copy: CopyMode, big: bool, step: Any) -> None:
+    """To the far edge of the next word that way (``step``: ``_next`` for
+    ``e``, the end; ``_prev`` for ``b``, the start), over blanks first."""
+    pos = step(copy, _here(copy))
     while pos is not None and _class(copy, pos, big) == 0:
-        pos = _next(copy, pos)
+        pos = step(copy, pos)
     if pos is None:
         return
     kind = _class(copy, pos, big)
-    while (nxt := _next(copy, pos)) is not None and _class(copy, nxt, big) == kind:
-        pos = nxt
+    while (beyond := step(copy, pos)) is not None and _class(copy, beyond, big) == kind:
+        pos = beyond
     _land(copy, pos)
+
+
+def _word_end(copy: CopyMode, big: bool) -> None:
+    _word_edge(copy, big, _next)
 
 
 def _word_back(copy: CopyMode, big: bool) -> None:
-    pos = _prev(copy, _here(copy))
-    while pos is not None and _class(copy, pos, big) == 0:
-        pos = _prev(copy, pos)
-    if pos is None:
-        return
-    kind = _class(copy, pos, big)
-    while (prev := _prev(copy, pos)) is not None and _class(copy, prev, big) == kind:
-        pos = prev
-    _land(copy, pos)
+    _word_edge(copy, big, _prev)
 
 
 def next_word(copy: CopyMode) -> None:

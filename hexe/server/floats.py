@@ -18,7 +18,7 @@ from hexe.mux.floats import Box, default_box, drag
 from hexe.mux.input import Mouse, encode_mouse
 from hexe.mux.tabs import Tab
 from hexe.mux.view import PaneView
-from hexe.server.state import ActionError, Client, Pane
+from hexe.server.state import ActionError, Client, Pane, pane_view
 from hexe.terminal import MouseEncoding, MouseMode
 
 
@@ -169,18 +169,7 @@ class FloatsRoom:
             pane = self.panes.get(pane_id)
             if pane is None:
                 continue
-            views.append(
-                PaneView(
-                    id=pane_id,
-                    rect=box.inner,
-                    screen=pane.screen,
-                    focused=pane_id == current,
-                    title=pane.title,
-                    isolation=pane.isolation,
-                    notice=pane.notice,
-                    copy=pane.copy.view() if pane.copy else None,
-                )
-            )
+            views.append(pane_view(pane, box.inner, pane_id == current))
         return tuple(views)
 
     # -- the mouse --

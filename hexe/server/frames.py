@@ -9,11 +9,8 @@ import time
 from dataclasses import replace
 
 from hexe.mux.tabs import Tab
-from hexe.mux.view import PaneView, View
-from hexe.server.state import (
-    CLIENT_BACKLOG,
-    Client,
-)
+from hexe.mux.view import View
+from hexe.server.state import CLIENT_BACKLOG, Client, pane_view
 from hexe.wire import protocol
 
 
@@ -28,18 +25,7 @@ class FramesRoom:
             pane = self.panes.get(pane_id)
             if pane is None:
                 continue
-            panes.append(
-                PaneView(
-                    id=pane_id,
-                    rect=rect,
-                    screen=pane.screen,
-                    focused=pane_id == tab.current,
-                    title=pane.title,
-                    isolation=pane.isolation,
-                    notice=pane.notice,
-                    copy=pane.copy.view() if pane.copy else None,
-                )
-            )
+            panes.append(pane_view(pane, rect, pane_id == tab.current))
         message = self.message if self.message and time.monotonic() < self.message_until else None
         focused = self.focused()
         return View(

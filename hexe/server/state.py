@@ -14,6 +14,7 @@ from hexe.commands.registry import COMMANDS
 from hexe.config.model import PaneSpec
 from hexe.mux.copymode import CopyMode
 from hexe.mux.input import InputParser
+from hexe.mux.view import PaneView
 from hexe.terminal import PaneScreen
 from hexe.wire import protocol
 
@@ -216,6 +217,20 @@ def _raise_fd_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         except (ValueError, OSError):
             pass
+
+
+def pane_view(pane: Pane, rect: Any, focused: bool) -> PaneView:
+    """What the compositor draws of ``pane`` in ``rect`` (a tiled pane, or a float's inside)."""
+    return PaneView(
+        id=pane.id,
+        rect=rect,
+        screen=pane.screen,
+        focused=focused,
+        title=pane.title,
+        isolation=pane.isolation,
+        notice=pane.notice,
+        copy=pane.copy.view() if pane.copy else None,
+    )
 
 
 def current_directory(pane: Pane) -> str | None:
