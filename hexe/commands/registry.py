@@ -11,7 +11,8 @@ Everything else is generated from this table:
 - key bindings: :data:`DEFAULT_BINDINGS` comes from each entry's ``keys``;
   ``hexe.key("prefix %", "split-right")`` in ``init.lua`` is checked by
   :func:`check_action`;
-- the server: an entry ``name`` runs ``Server.do_<name>``; queries
+- the server: an entry ``name`` runs ``Server.do_<name>`` (or the handler
+  its ``runs`` names, with fixed leading arguments); queries
   (``kind="query"``) answer without changing anything; the sandbox rule and
   the pane openers come from ``sandbox`` and ``opens_pane``;
 - the help overlay (``prefix ?``): each binding with the entry's help text.
@@ -55,6 +56,20 @@ class Action:
     #: tmux's option letters the command line takes for the first argument
     #: (``hexe swap-pane -U`` runs ``swap-pane "-U"``)
     flags: tuple[str, ...] = ()
+    #: the handler it runs and the arguments put before the user's, when
+    #: several entries share one (``resize-left`` runs ``do_resize("left", ...)``);
+    #: empty: ``do_<name>`` with the user's arguments
+    runs: tuple[str, tuple[object, ...]] | tuple[()] = ()
+
+    @property
+    def handler(self) -> str:
+        """The server method this entry runs (``do_resize``)."""
+        return "do_" + (self.runs[0] if self.runs else self.name).replace("-", "_")
+
+    @property
+    def fixed(self) -> tuple[object, ...]:
+        """Arguments the entry passes before the user's (``("left",)``)."""
+        return self.runs[1] if self.runs else ()
 
     @property
     def from_sandbox(self) -> str:
@@ -133,27 +148,16 @@ COMMANDS: dict[str, Action] = {
         _a("focus-next", "focus the next pane", key="prefix o"),
         _a("focus-prev", "focus the previous pane"),
         _a("select-pane", "focus pane ID (and show its tab)", ("id", int)),
-        _a(
-            "resize-left",
-            "move the pane's edge left",
-            ("cells?", int),
-            pane=True,
-            key="prefix C-Left",
-        ),
-        _a(
-            "resize-right",
-            "move the pane's edge right",
-            ("cells?", int),
-            pane=True,
-            key="prefix C-Right",
-        ),
-        _a("resize-up", "move the pane's edge up", ("cells?", int), pane=True, key="prefix C-Up"),
-        _a(
-            "resize-down",
-            "move the pane's edge down",
-            ("cells?", int),
-            pane=True,
-            key="prefix C-Down",
+        *(
+            _a(
+                f"resize-{side}",
+                f"move the pane's edge {side}",
+                ("cells?", int),
+                pane=True,
+                key=f"prefix C-{side.capitalize()}",
+                runs=("resize", (side,)),
+            )
+            for side in ("left", "right", "up", "down")
         ),
         _a("zoom", "zoom the pane to the whole window, or back", pane=True, key="prefix z"),
         _a("close-pane", "close the pane; its process tree ends", pane=True, key="prefix x"),
@@ -343,6 +347,7 @@ COMMANDS: dict[str, Action] = {
                 pane=True,
                 sandbox="never",
                 key=f"prefix {mod}{side.capitalize()}",
+                runs=(f"{verb}-float", (side,)),
             )
             for verb, what, mod in (
                 ("move", "move the floating pane", "S-"),

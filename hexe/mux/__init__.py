@@ -1,1 +1,1 @@
-"""The multiplexer's model: layout, keys and mouse input, copy mode, the view a frame is drawn from."""
+"""The multiplexer's model: layout, keys and mouse input, copy mode, a frame's view."""

@@ -79,7 +79,10 @@ class ActionsRoom:
         if tab is not None and tab.focus_prev():
             self.layout_panes()
 
-    def _resize(self, direction: str, cells: int = 5) -> None:
+    def do_resize(self, client: Client | None, direction: str, cells: int | None = None) -> None:
+        """``resize-left`` and its siblings: move the pane's edge (5 cells across, 2 down)."""
+        if cells is None:
+            cells = 5 if direction in ("left", "right") else 2
         if cells < 1:
             raise ActionError(f"resize-{direction}: cells must be 1 or more, got {cells}")
         tab, pane = self.target_tab()
@@ -89,18 +92,6 @@ class ActionsRoom:
             and tab.resize(direction, cells, *self.area, pane=pane.id)
         ):
             self.layout_panes()
-
-    def do_resize_left(self, client: Client | None, cells: int = 5) -> None:
-        self._resize("left", cells)
-
-    def do_resize_right(self, client: Client | None, cells: int = 5) -> None:
-        self._resize("right", cells)
-
-    def do_resize_up(self, client: Client | None, cells: int = 2) -> None:
-        self._resize("up", cells)
-
-    def do_resize_down(self, client: Client | None, cells: int = 2) -> None:
-        self._resize("down", cells)
 
     def do_select_pane(self, client: Client | None, pane_id: int) -> None:
         pane = self.find_pane(pane_id)

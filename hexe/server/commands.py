@@ -44,10 +44,11 @@ class CommandsRoom:
         problem = check_action(name, args)
         if problem is not None:
             raise ActionError(problem)
-        handler = getattr(self, "do_" + name.replace("-", "_"))
+        entry = ACTIONS[name]
+        handler = getattr(self, entry.handler)
         self._target = target
         try:
-            result = handler(client, *args)
+            result = handler(client, *entry.fixed, *args)
         except (ActionError, HexeError):
             raise
         except OSError as exc:  # out of descriptors, memory...: this action fails, not the server

@@ -91,39 +91,17 @@ class FloatsRoom:
             raise ActionError(f"{action}: cells must be 1 or more, got {cells}")
         return self._float_target(action)
 
-    def _move_float(self, side: str, cells: int) -> None:
+    def do_move_float(self, client: Client | None, side: str, cells: int = 2) -> None:
+        """``move-float-left`` and its siblings."""
         tab, pane = self._float_step(f"move-float-{side}", cells)
         if tab.floats.move(pane.id, side, cells, *self.area):
             self.layout_panes()
 
-    def _resize_float(self, side: str, cells: int) -> None:
+    def do_resize_float(self, client: Client | None, side: str, cells: int = 2) -> None:
+        """``resize-float-left`` and its siblings: move the bottom-right corner."""
         tab, pane = self._float_step(f"resize-float-{side}", cells)
         if tab.floats.resize(pane.id, side, cells, *self.area):
             self.layout_panes()
-
-    def do_move_float_left(self, client: Client | None, cells: int = 2) -> None:
-        self._move_float("left", cells)
-
-    def do_move_float_right(self, client: Client | None, cells: int = 2) -> None:
-        self._move_float("right", cells)
-
-    def do_move_float_up(self, client: Client | None, cells: int = 2) -> None:
-        self._move_float("up", cells)
-
-    def do_move_float_down(self, client: Client | None, cells: int = 2) -> None:
-        self._move_float("down", cells)
-
-    def do_resize_float_left(self, client: Client | None, cells: int = 2) -> None:
-        self._resize_float("left", cells)
-
-    def do_resize_float_right(self, client: Client | None, cells: int = 2) -> None:
-        self._resize_float("right", cells)
-
-    def do_resize_float_up(self, client: Client | None, cells: int = 2) -> None:
-        self._resize_float("up", cells)
-
-    def do_resize_float_down(self, client: Client | None, cells: int = 2) -> None:
-        self._resize_float("down", cells)
 
     def do_float_pane(self, client: Client | None) -> None:
         pane = self.target()

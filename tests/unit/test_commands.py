@@ -71,10 +71,17 @@ def test_entries_without_a_generated_subcommand_have_their_own_or_are_internal()
 
 
 def test_every_action_has_a_server_handler_and_every_handler_an_action():
-    handlers = {n[3:].replace("_", "-") for n in dir(Server) if n.startswith("do_")}
-    assert handlers == set(ACTIONS)
+    handlers = {n for n in dir(Server) if n.startswith("do_")}
+    assert handlers == {a.handler for a in ACTIONS.values()}
+    for action in ACTIONS.values():
+        assert callable(getattr(Server, action.handler)), action.name
     for name in QUERIES:
         assert callable(getattr(Server, name.replace("-", "_")))
+    # entries sharing a handler pass their fixed arguments first
+    assert ACTIONS["resize-up"].handler == "do_resize"
+    assert ACTIONS["resize-up"].fixed == ("up",)
+    assert ACTIONS["move-float-left"].handler == "do_move_float"
+    assert ACTIONS["zoom"].handler == "do_zoom" and ACTIONS["zoom"].fixed == ()
     assert set(PANE_OPENERS) == {"split-right", "split-down", "new-tab", "new-float"}
 
 

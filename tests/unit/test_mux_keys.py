@@ -104,5 +104,5 @@ def test_command_line_words_become_the_argument_types():
 
 
 def test_every_action_has_a_handler_in_the_server():
-    for name in ACTIONS:
-        assert callable(getattr(Server, "do_" + name.replace("-", "_"), None)), name
+    for name, action in ACTIONS.items():
+        assert callable(getattr(Server, action.handler, None)), name
