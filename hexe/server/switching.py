@@ -270,7 +270,7 @@ class SwitchingRoom:
         )
         inside = hello.get("inside")
         client.inside = inside if isinstance(inside, str) else None  # type: ignore[attr-defined]
-        if hello.get("choose") and client.attached:
+        if hello.get("choose") is True and client.attached:
             self.open_chooser(client)
 
     # -- the chooser --------------------------------------------------------------------

@@ -19,8 +19,9 @@ HEADER = struct.Struct(">BI")
 MAX_FRAME = 4 << 20
 
 HELLO = 1  # both ways, JSON: {"version", "mode": "attach"|"command", "cols", "rows", "term",
-#   "detach_others", and optional "features": ["switch"], "inside": session, "choose": bool}
-#   / {"version", "session", "server"}; a server ignores keys it does not know
+#   "detach_others", and optional "features": ["switch"], "inside": session, "choose": true}
+#   (only a JSON true "choose" opens the chooser) / {"version", "session", "server"};
+#   a server ignores keys it does not know
 INPUT = 2  # client -> server: bytes typed
 RESIZE = 3  # client -> server: JSON {"cols", "rows"}
 OUTPUT = 4  # server -> client: bytes to write to the terminal

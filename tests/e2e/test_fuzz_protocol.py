@@ -77,15 +77,39 @@ def _json(data: dict) -> bytes:
     return json.dumps(data, allow_nan=True).encode()
 
 
+#: the optional keys a hello may carry (features, the session a client runs
+#: inside, open the chooser), with right and wrong types on purpose
+hello_keys = st.fixed_dictionaries(
+    {},
+    optional={
+        "features": st.one_of(
+            st.lists(st.one_of(st.just("switch"), st.text(max_size=64), scalars), max_size=24),
+            json_values,
+        ),
+        "inside": st.one_of(
+            st.sampled_from(["t", "other", ""]), st.text(max_size=300), json_values
+        ),
+        "choose": st.one_of(st.booleans(), json_values),
+    },
+)
 hellos = st.builds(
-    lambda version, mode, cols, rows, term, extra: _json(
-        {"version": version, "mode": mode, "cols": cols, "rows": rows, "term": term, **extra}
+    lambda version, mode, cols, rows, term, known, extra: _json(
+        {
+            "version": version,
+            "mode": mode,
+            "cols": cols,
+            "rows": rows,
+            "term": term,
+            **known,
+            **extra,
+        }
     ),
     st.one_of(st.just(protocol.PROTOCOL_VERSION), scalars),
     st.one_of(st.sampled_from(["attach", "command"]), scalars),
     sizes,
     sizes,
     st.one_of(st.text(max_size=100), scalars),
+    hello_keys,
     st.dictionaries(
         st.text(max_size=8).filter(lambda k: k != "detach_others"), json_values, max_size=3
     ),
@@ -158,7 +182,10 @@ def test_random_frames_never_end_or_freeze_the_session(mux):
         assert path.exists(), f"the socket went\n{m.log_tail()}"
 
     one()
-    m.keys("q")  # out of copy mode, had the fuzzer's mouse wheel put the pane there
+    # out of the chooser (a hello's "choose") and copy mode (the fuzzer's mouse
+    # wheel) if they were left open: each takes a q; a spare q is typed text
+    m.keys("q")
+    m.keys("q")
     m.type("hexe-still-$((6*7))")
     m.wait_for("hexe-still-$((6*7))")
     events = [json.loads(line) for line in m.log.read_text().splitlines()]
@@ -166,3 +193,47 @@ def test_random_frames_never_end_or_freeze_the_session(mux):
     assert "server_crashed" not in names
     faults = [e for e in events if e.get("event") in ("client_fault", "action_fault")]
     assert not faults, f"faults the fuzzer found (contained, but bugs):\n{faults[:3]}"
+
+
+def test_a_hellos_optional_keys_of_the_wrong_type_are_ignored_and_choose_opens_the_chooser(mux):
+    """features/inside/choose on purpose: wrong types change nothing, only a
+    true ``choose`` from an attaching client opens the chooser (the session's,
+    so the outer terminal shows it), and q closes it."""
+    m = mux(CAT_CONFIG)
+    m.wait_for("fuzz", what="the status line")
+    pid = m.server_pid()
+    path = m.run_dir / "hexe" / "t.sock"
+
+    def hello(**extra: object) -> bytes:
+        return protocol.encode(
+            protocol.HELLO,
+            _json(
+                {
+                    "version": protocol.PROTOCOL_VERSION,
+                    "mode": "attach",
+                    "cols": 80,
+                    "rows": 24,
+                    "term": "xterm",
+                    **extra,
+                }
+            ),
+        )
+
+    wrong = [
+        {"features": {"switch": 1}, "inside": 5, "choose": "yes"},
+        {"features": ["x" * 5000] * 100, "inside": ["t"], "choose": 1},
+        {"features": None, "inside": {"a": None}, "choose": [True]},
+    ]
+    for extra in wrong:
+        send_and_leave(path, hello(**extra))
+        assert Path(f"/proc/{pid}").exists(), f"the server died\n{m.log_tail()}"
+    m.type("hexe-after-wrong-$((6*7))")
+    screen = m.wait_for("hexe-after-wrong-$((6*7))")
+    assert "Enter: choose" not in screen, "a choose that is not true opened the chooser"
+    send_and_leave(path, hello(choose=True, features=["switch"], inside="t"))
+    m.wait_for("Enter: choose", what="the chooser a true choose opens")
+    m.keys("q")
+    m.wait_for(lambda s: "Enter: choose" not in s, what="the chooser to close")
+    events = [json.loads(line) for line in m.log.read_text().splitlines()]
+    faults = [e for e in events if e.get("event") in ("client_fault", "action_fault")]
+    assert not faults, faults[:3]
