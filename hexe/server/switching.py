@@ -20,6 +20,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import time
 from typing import Any
 
 from hexe.commands.registry import check_action
@@ -40,8 +41,12 @@ SWITCH_FEATURE = "switch"
 def peer_request(
     path: Any, action: str, args: list[Any] | None = None, pane: int | None = None
 ) -> Any:
-    """One command to another session's server, answered within PEER_TIMEOUT
-    (``hexe/client``'s Connection, kept small: the server may not import the client)."""
+    """One command to another session's server, answered within PEER_TIMEOUT in all
+    (``hexe/client``'s Connection, kept small: the server may not import the client).
+
+    The deadline is for the whole answer, not each read: a socket in the
+    run directory that trickles a byte a second cannot hold this server."""
+    deadline = time.monotonic() + PEER_TIMEOUT
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(PEER_TIMEOUT)
     try:
@@ -54,6 +59,10 @@ def peer_request(
         sock.sendall(protocol.encode_json(protocol.COMMAND, message))
         decoder = protocol.Decoder()
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise OSError(f"no answer within {PEER_TIMEOUT:g} s")
+            sock.settimeout(left)
             data = sock.recv(1 << 16)
             if not data:
                 raise OSError("closed")
@@ -65,6 +74,8 @@ def peer_request(
                     if not reply.get("ok"):
                         raise OSError(str(reply.get("error", "failed")))
                     return reply.get("result")
+    except TimeoutError as exc:
+        raise HexeError(f"no answer within {PEER_TIMEOUT:g} s") from exc
     except (OSError, protocol.ProtocolError, ValueError) as exc:
         raise HexeError(str(exc) or type(exc).__name__) from exc
     finally:
