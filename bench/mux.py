@@ -379,6 +379,9 @@ class Tmux(Mux):
             _kill_and_wait(pid)
 
 
+# _alive and _kill_and_wait are hexe.procwait's running() and terminate(),
+# copied on purpose: the benchmarks measure any hexe version, older ones too
+# (PYTHONPATH=<an old checkout>), so they import nothing from hexe.
 def _alive(pid: int) -> bool:
     """Running, not a zombie: a daemonized server's zombie waits for an init
     that may reap it seconds later (or for us, when we are its subreaper)."""

@@ -1,4 +1,5 @@
-"""Waiting for a sandbox's PID 1, which is never left stopped.
+"""Waiting for processes: a sandbox's PID 1, which is never left stopped;
+whether a process still runs; ending one with a grace period.
 
 Something outside (``kill -STOP``, a debugger that attached and went) can
 stop a sandbox's PID 1; then it no longer reaps the command nor ends with
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from hexe import log as hexe_log
 
@@ -29,9 +31,7 @@ def continue_if_stopped(pid: int) -> bool:
         os.kill(pid, signal.SIGCONT)
     except ProcessLookupError:
         return False
-    hexe_log.get_logger().warning(
-        "sandbox_init_continued", init_pid=pid, stopped_by=info.si_status
-    )
+    hexe_log.get_logger().warning("sandbox_init_continued", init_pid=pid, stopped_by=info.si_status)
     return True
 
 
@@ -49,3 +49,37 @@ def waitpid_resuming(pid: int, options: int = 0) -> tuple[int, int]:
         hexe_log.get_logger().warning(
             "sandbox_init_continued", init_pid=got, stopped_by=os.WSTOPSIG(status)
         )
+
+
+def running(pid: int) -> bool:
+    """``pid`` runs and is not a zombie. A zombie that is our own child is
+    reaped (a daemonized server is re-parented to a child subreaper)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def terminate(pid: int, grace: float = 5.0, poll: float = 0.02) -> bool:
+    """SIGTERM, up to ``grace`` seconds for ``pid`` to end, then SIGKILL; True if it
+    ended on SIGTERM (or was gone already)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not running(pid):
+            return True
+        time.sleep(poll)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return False

@@ -21,6 +21,7 @@ from typing import Any
 
 from hexe.client import Connection, connect, open_session
 from hexe.errors import HexeError
+from hexe.procwait import running
 from hexe.server.paths import check_session_name, socket_dir
 
 KILL_TIMEOUT = 15.0
@@ -194,27 +195,13 @@ def ls_command(environ: Mapping[str, str], as_json: bool) -> int:
     return 1 if silent else 0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def kill_session(name: str, environ: Mapping[str, str]) -> None:
     """End ``name``: its panes' process trees and cgroups; return once its server is gone."""
     with open_session(name, environ) as conn:
         pid = int(conn.request("session-info")["pid"])
         conn.request("kill-session")
     deadline = time.monotonic() + KILL_TIMEOUT
-    while _alive(pid):
+    while running(pid):
         if time.monotonic() > deadline:
             raise HexeError(
                 f"session {name}'s server (pid {pid}) is still running after {KILL_TIMEOUT:g}s",

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hexe.procwait import running, terminate
 from support import clean_env, wait_for
 
 SHELL_CONFIG = """
@@ -206,32 +206,12 @@ class Mux:
             subprocess.run([*follower.tmux, "kill-server"], capture_output=True)
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)
         if pid:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                return
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                if not _running(pid):
-                    return
-                time.sleep(0.05)
-            os.kill(pid, signal.SIGKILL)
+            terminate(pid, grace=10, poll=0.05)
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie. A zombie server is reaped when it is ours: the
-    test process may be a child subreaper (in-process spawns make it one), and
-    then daemonized servers are re-parented to it."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+#: alive and not a zombie (our own zombie child is reaped: the test process
+#: may be a child subreaper, and daemonized servers are re-parented to it)
+_running = running
 
 
 def columns(screen: str, text: str) -> list[int]:
