@@ -29,6 +29,7 @@ def _watched() -> list[Path]:
     return [
         Path("/tmp"),
         Path(f"/tmp/tmux-{os.getuid()}"),
+        Path(f"/tmp/hexe-{os.getuid()}"),  # sockets without XDG_RUNTIME_DIR
         Path("/var/tmp"),
         home,
         home / ".local" / "state" / "hexe",
