@@ -208,6 +208,7 @@ def nobody():
             HOME=str(state),
             XDG_STATE_HOME=str(state),
             XDG_CONFIG_HOME=str(state),  # root's private ones are not the user's to read
+            XDG_CACHE_HOME=str(state),  # where it builds hexe-init
         )
         env.pop("XDG_RUNTIME_DIR", None)
         env.update(given)  # the test's own settings win
