@@ -374,7 +374,10 @@ class Tmux(Mux):
         except (subprocess.CalledProcessError, ValueError, OSError):
             pid = None
         super().close()
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        # its own TMUX_TMPDIR: without it the client makes /tmp/tmux-UID
+        subprocess.run(
+            ["tmux", "-L", self.socket, "kill-server"], env=self.env_, capture_output=True
+        )
         if pid is not None:
             _kill_and_wait(pid)
 

@@ -29,6 +29,7 @@ def _watched() -> list[Path]:
     return [
         Path("/tmp"),
         Path(f"/tmp/tmux-{os.getuid()}"),
+        Path(f"/tmp/hexe-{os.getuid()}"),  # sockets without XDG_RUNTIME_DIR
         Path("/var/tmp"),
         home,
         home / ".local" / "state" / "hexe",
@@ -120,6 +121,24 @@ def _private_base(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("p")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_session_state(_private_base):
+    """The same for what runs before a test's own fixtures (session- and
+    module-scoped fixtures, which ran ``hexe`` with the real log), and a
+    ``$XDG_CACHE_HOME`` per worker: where ``hexe-init`` is built when hexe's
+    own directory is not writable (an ordinary user), not ``~/.cache``."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var, name in (
+            ("XDG_STATE_HOME", "state"),
+            ("XDG_RUNTIME_DIR", "run"),
+            ("XDG_CONFIG_HOME", "config"),
+            ("XDG_CACHE_HOME", "cache"),
+        ):
+            (_private_base / name).mkdir(mode=0o700)
+            mp.setenv(var, str(_private_base / name))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _private_state(_private_base, monkeypatch):
     """Keep hexe's logs, sockets and config lookups (in-process and in the
@@ -189,6 +208,7 @@ def nobody():
             HOME=str(state),
             XDG_STATE_HOME=str(state),
             XDG_CONFIG_HOME=str(state),  # root's private ones are not the user's to read
+            XDG_CACHE_HOME=str(state),  # where it builds hexe-init
         )
         env.pop("XDG_RUNTIME_DIR", None)
         env.update(given)  # the test's own settings win

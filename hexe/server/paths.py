@@ -19,13 +19,14 @@ SESSION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SESSION_FORMS = "use 1-64 letters, digits, '.', '-' and '_'"
 
 
-def socket_dir(environ: Mapping[str, str] | None = None) -> Path:
+def socket_dir(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> Path:
+    """The checked socket directory; ``tmp`` holds the fallback (tests pass their own)."""
     environ = os.environ if environ is None else environ
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
         base = Path(runtime) / "hexe"
     else:
-        base = Path(f"/tmp/hexe-{os.getuid()}")
+        base = Path(tmp) / f"hexe-{os.getuid()}"
     try:
         base.mkdir(mode=0o700)
     except FileExistsError:

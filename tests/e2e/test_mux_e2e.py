@@ -488,8 +488,10 @@ def test_copy_then_paste_with_the_prefix(mux):
 def test_bracketed_paste_reaches_a_program_that_asked_for_it(mux):
     m = mux()
     prompt_ready(m)
-    m.type(r"printf '\033[?2004h'; cat -v")
-    m.wait_for(lambda s: "cat -v" in s, what="cat")
+    # ready-42 comes after the mode switch in the pane's output: hexe has seen it
+    # (waiting only for the typed line raced the shell on a loaded machine)
+    m.type(r"printf '\033[?2004h'; echo ready-$((6*7)); cat -v")
+    m.wait_for("ready-42")
     send_hex(m, b"\x1b[200~pasted\x1b[201~\r")
     m.wait_for("^[[200~pasted^[[201~")
 

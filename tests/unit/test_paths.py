@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import pytest
@@ -17,8 +18,11 @@ def test_created_private_under_xdg_runtime_dir(tmp_path):
 
 
 def test_without_a_runtime_dir_it_is_tmp_hexe_uid(tmp_path):
-    path = socket_dir({"XDG_RUNTIME_DIR": str(tmp_path / "missing")})
-    assert path == type(path)(f"/tmp/hexe-{os.getuid()}")
+    # the fallback is made in the test's own directory, not in the real /tmp
+    path = socket_dir({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}, tmp=str(tmp_path))
+    assert path == tmp_path / f"hexe-{os.getuid()}"
+    assert os.stat(path).st_mode & 0o777 == 0o700
+    assert inspect.signature(socket_dir).parameters["tmp"].default == "/tmp"
 
 
 def test_a_loose_mode_is_refused_with_the_fix(tmp_path):
