@@ -102,7 +102,7 @@ def unused_settings(isolation: Any) -> list[str]:
     out = []
     for setting, namespace in (("hostname", "uts"), ("tmp_size", "mount")):
         source = isolation.sources.get(setting, "built-in")
-        if source != "built-in" and namespace not in isolation.namespaces:
+        if source != "built-in" and namespace not in isolation.get("namespaces", ()):
             out.append(
                 f"{setting} from {source} has no effect: profile {isolation.profile} "
                 f"has no {namespace} namespace"
@@ -137,7 +137,7 @@ def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         code = spawn_mod.exit_code_of(child.wait())
         if code == 128 + signal.SIGKILL and child.facts.get("oom_kills"):
-            memory = plan.isolation.limits.memory
+            memory = plan.isolation.get("memory")
             shown = f" of {format_bytes(memory)}" if memory is not None else ""
             print(
                 f"hexe: the command was killed by its memory limit{shown} "

@@ -208,11 +208,17 @@ def build_parser(lean: bool = False, only: str | None = None) -> Parser:
 
     if lean:  # a request to a session: the help of run's flags is never shown
         profiles = MEMORY_FORMS = PIDS_FORMS = CPU_FORMS = "see hexe run --help"  # noqa: N806
-    else:
-        from hexe.isolation import BUILTIN_PROFILES
-        from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS
+    else:  # the profiles and forms the plugins declare
+        from hexe.plugin.settings import default_settings
 
-        profiles = ", ".join(BUILTIN_PROFILES)
+        registry = default_settings()
+        profiles = ", ".join(registry.profiles)
+
+        def forms(name: str) -> str:
+            declared = registry.get(name)
+            return declared.forms if declared is not None and declared.forms else "-"
+
+        MEMORY_FORMS, PIDS_FORMS, CPU_FORMS = forms("memory"), forms("pids"), forms("cpu")  # noqa: N806
     run = sub.add_parser(
         "run",
         help="run a command isolated, in the foreground",

@@ -133,7 +133,9 @@ def isolation_values(
     allow: Iterable[str] | None = None,
 ) -> dict[str, tuple[object, str]]:
     """Check each isolation setting of ``table``; the valid ones as (raw, label)."""
-    known = list(allow) if allow is not None else settings.names()
+    if allow is None:  # a profile-only setting (namespaces) is set in hexe.profile alone
+        allow = [name for name in settings if not settings[name].profile_only]
+    known = list(allow)
     values: dict[str, tuple[object, str]] = {}
     for key, raw in table.named.items():
         if key not in known:

@@ -18,7 +18,7 @@ HEXE = ROOT / "hexe"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("hexe", "hexe.errors", "hexe.log", "hexe.procwait", "hexe.values")),
     ("plugin", ("hexe.plugin",)),
-    ("vocabulary", ("hexe.limits", "hexe.policy", "hexe.isolation", "hexe.commands")),
+    ("vocabulary", ("hexe.isolation", "hexe.commands")),
     ("config", ("hexe.config",)),
     ("spawn", ("hexe.spawn", "hexe.run", "hexe.doctor")),
     ("mux", ("hexe.terminal", "hexe.mux", "hexe.wire", "hexe.server.paths")),

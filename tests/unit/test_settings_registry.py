@@ -7,6 +7,7 @@ inside the sandbox observes its setting.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import textwrap
@@ -21,14 +22,19 @@ from hexe.isolation import InvalidSettings, Layer, resolve
 from hexe.plugin.manager import make_plugin_manager, settings_of
 from hexe.plugin.settings import Setting, Settings, default_settings
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "plugins.md"
+EXAMPLE = ROOT / "examples" / "hexe_umask.py"
 
 
 def example_source() -> str:
-    text = DOC.read_text()
-    blocks = re.findall(r"```python\n(# hexe_umask\.py\n.*?)```", text, re.DOTALL)
-    assert len(blocks) == 1, "docs/plugins.md has one hexe_umask.py example"
-    return blocks[0]
+    """examples/hexe_umask.py, the file the tests install as a plugin."""
+    return EXAMPLE.read_text()
+
+
+def test_docs_plugins_shows_the_example_plugin_exactly():
+    blocks = re.findall(r"```python\n(# hexe_umask\.py\n.*?)```", DOC.read_text(), re.DOTALL)
+    assert blocks == [example_source()], "docs/plugins.md shows examples/hexe_umask.py as it is"
 
 
 # -- unit: the registry ---------------------------------------------------------
@@ -142,6 +148,43 @@ def test_the_documented_example_plugin_sets_the_umask_inside_the_sandbox(umask_e
     assert "HEXE_UMASK=9 is not a umask; use 3 or 4 octal digits" in bad.stderr
     off = hexe("--disable-plugin", "umask", *argv, env={**umask_env, "HEXE_UMASK": "027"})
     assert "HEXE_UMASK=027 is a setting of the umask plugin, which is disabled" in off.stderr
+
+
+@pytest.mark.kernel
+def test_the_example_plugin_registers_a_profile_through_hexe_profiles(umask_env):
+    argv = ("run", "--profile", "private", "--", "sh", "-c",
+            "grep Umask /proc/self/status; echo pid $$; touch /tmp/x && echo fresh")  # fmt: skip
+    result = hexe(*argv, env=umask_env)
+    assert result.returncode == 0, result.stderr
+    # umask from the profile's settings; namespaces (voidbox's setting) too: PID 1's
+    # child in a pid namespace, and a fresh /tmp of a mount namespace
+    assert result.stdout.split() == ["Umask:", "0077", "pid", "2", "fresh"]
+    # the setting's value under a profile it does not own (Setting.profiles)
+    full = hexe("run", "--profile", "full", "--", "grep", "Umask", "/proc/self/status",
+                env=umask_env)  # fmt: skip
+    assert full.stdout.split() == ["Umask:", "0077"], full.stderr
+    # a pane's own value beats its profile's
+    own = hexe("run", "--profile", "private", "--", "sh", "-c", "umask",
+               env={**umask_env, "HEXE_UMASK": "027"})  # fmt: skip
+    assert own.stdout.strip() == "0077", "the profile is chosen in flags, above the environment"
+    off = hexe("--disable-plugin", "umask", *argv, env=umask_env)
+    assert off.returncode == 125
+    assert "--profile=private is a profile of the umask plugin, which is disabled" in off.stderr
+
+
+def test_the_example_profile_is_in_the_registry_with_its_plugin(umask_env, tmp_path):
+    result = hexe("config", "check", "--json", str(write_layout(tmp_path)), env=umask_env)
+    assert result.returncode == 0, result.stderr
+    profiles = json.loads(result.stdout)["profiles"]
+    assert profiles["private"]["plugin"] == "umask"
+    assert profiles["private"]["namespaces"] == ["user", "pid", "mount"]
+    assert profiles["full"]["plugin"] == "voidbox" and profiles["none"]["plugin"] == "hexe"
+
+
+def write_layout(tmp_path: Path) -> Path:
+    config = tmp_path / "init.lua"
+    config.write_text("hexe.layout { hexe.tab { name = 't', hexe.pane { command = 'true' } } }\n")
+    return config
 
 
 def test_the_documented_example_plugin_in_config_check(umask_env, tmp_path):
