@@ -58,6 +58,10 @@ class Isolation:
     values: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     chosen: frozenset[str] = field(default_factory=frozenset, compare=False)
+    #: setting name -> the plugin that declared it (filled by :func:`resolve`)
+    owners: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: setting name -> its default (filled by :func:`resolve`)
+    defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def get(self, setting: str, default: Any = None) -> Any:
         """The resolved value of ``setting``; ``default`` when no loaded plugin declares it."""
@@ -92,25 +96,23 @@ class Isolation:
         limits = self.status_text(settings)
         return f"{self.profile} {limits}" if limits else self.profile
 
-    def requirements(self, settings: Settings | None = None) -> list[Requirement]:
+    def requirements(self) -> list[Requirement]:
         """What this isolation asks of the plugins: each setting whose value is
-        not its built-in default, with the plugin that declared it. The spawn
-        protocol checks that the plugin (or one listing the setting in
+        not its default, with the plugin that declared it. The spawn protocol
+        checks that the plugin (or one listing the setting in
         ``hexe_spawn_features``) is loaded (:func:`hexe.spawn.check`)."""
-        settings = settings if settings is not None else default_settings()
         needs = []
         for name, value in self.values.items():
-            declared = settings.get(name)
-            if declared is None or value == declared.default:
+            plugin = self.owners.get(name)
+            if plugin is None or value == self.defaults.get(name):
                 continue
             source = self.sources.get(name, "built-in")
             source = f"profile {self.profile}" if source == "built-in" else source
             needs.append(
                 Requirement(
                     name,
-                    f"{name} (from {source}) needs the {declared.plugin} plugin, which is not "
-                    "loaded",
-                    declared.plugin,
+                    f"{name} (from {source}) needs the {plugin} plugin, which is not loaded",
+                    plugin,
                 )
             )
         return needs
@@ -213,17 +215,19 @@ def resolve(
             chosen[setting] = value
             sources[setting] = f"{layer_name} ({label})"
 
+    given = False
     for layer in layers:
         picked = layer.values.get("profile")
+        given = given or picked is not None
         if picked is not None and isinstance(picked[0], str) and picked[0] in profiles:
             profile = profiles[picked[0]]
             if profile.settings:
                 apply(f"{layer.name}, profile {profile.name}", profile.layer_values())
         apply(layer.name, layer.values)
-    if "profile" not in chosen:
+    if not given:  # the default profile is a plugin's too (voidbox's "default")
         try:
             chosen["profile"] = parse_setting(
-                "profile", DEFAULT_PROFILE, "profile (the default)", profiles, settings
+                "profile", DEFAULT_PROFILE, "profile", profiles, settings
             )
         except SettingError as exc:
             errors.append(exc)
@@ -257,6 +261,8 @@ def resolve(
         values=MappingProxyType(values),
         sources=MappingProxyType(dict(sources)),
         chosen=frozenset(n for n in chosen if n in values),
+        owners=MappingProxyType({name: settings[name].plugin for name in values}),
+        defaults=MappingProxyType({name: settings[name].default for name in values}),
     )
 
 

@@ -252,8 +252,7 @@ def describe_isolation(
             continue
         setting = declared[name]
         source = iso.sources.get(name, "built-in")
-        if source == "built-in" and setting.follows_profile():
+        if source == "built-in" and (iso.profile in setting.profiles or setting.finish):
             source = f"from the profile ({iso.profile})"
-        value = iso.get(name)
-        rows.append((name, "-" if value is None else setting.show(value), source))
+        rows.append((name, setting.show(iso.get(name)), source))
     return rows

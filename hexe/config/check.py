@@ -233,16 +233,21 @@ def _texts(exc: Exception) -> list[str]:
     return [e if isinstance(e, str) else e.message for e in errors]
 
 
+def _listed(value: Any) -> str:
+    """A raw setting value as written: a list as its items, comma separated."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 def render(report: dict[str, Any]) -> str:
     lines = [f"config: {report['config'] or 'none found; built-in defaults'}"]
     opts = report["options"]
     lines.append("options: " + " ".join(f"{k}={v}" for k, v in opts.items()))
     custom = {n: p for n, p in report["profiles"].items() if p["where"] != "built-in"}
     for name, p in custom.items():
-        settings = " ".join(f"{k}={v}" for k, v in p["settings"].items())
-        lines.append(
-            f"profile {name}: {' '.join(p['namespaces'])} {settings}  ({p['where']})".rstrip()
-        )
+        settings = " ".join(f"{k}={_listed(v)}" for k, v in p["settings"].items())
+        lines.append(f"profile {name}: {settings}  ({p['where']})")
     defaults = {" ".join(k): (a, list(args)) for k, (a, args) in DEFAULT_BINDINGS.items()}
     changed = [
         f"{k}={' '.join(str(x) for x in [v['action'], *v['args']])}"
@@ -270,12 +275,9 @@ def render(report: dict[str, Any]) -> str:
             if pane["cwd"]:
                 lines.append(f"    {'cwd':<12} {pane['cwd']}")
             rows = pane["isolation"]
-            width = max(len(str(r["value"])) for r in rows if r["setting"] != "namespaces")
+            width = max(len(str(r["value"])) for r in rows)
             for row in rows:
-                if row["setting"] == "namespaces":  # the profile's, no layer of its own
-                    lines.append(f"    {'namespaces':<12} {row['value']}")
-                else:
-                    lines.append(f"    {row['setting']:<12} {row['value']:<{width}}  {row['from']}")
+                lines.append(f"    {row['setting']:<12} {row['value']:<{width}}  {row['from']}")
     return "\n".join(lines)
 
 

@@ -73,16 +73,15 @@ hookspec = pluggy.HookspecMarker("hexe")
 
 @hookspec
 def hexe_spawn_features() -> list[str]:
-    """Return the isolation features this plugin implements.
+    """Return the names of the settings this plugin can apply.
 
-    Names are namespace names (``user``, ``pid``, ``mount``, ``net``, ``uts``,
-    ``ipc``, ``cgroup``), ``no_new_privs``, ``caps``, ``seccomp``, ``mounts``,
-    ``rootfs``, and limit names (``memory``, ``pids``, ``cpu``). Each
-    requirement of a plan's isolation (``Isolation.requirements()``) must be
-    listed by some loaded plugin, else the plan is refused: disabling a plugin
-    never weakens a profile silently. Limits nobody implements are treated
-    like limits the kernel cannot apply (a warning, or a refusal under strict
-    limits).
+    Each setting a plan's isolation asks for (``Isolation.requirements()``: a
+    value other than the setting's default) needs the plugin that declared it
+    loaded, or some loaded plugin that lists the setting here (an alternative
+    implementation), else the plan is refused: disabling a plugin never
+    weakens a profile silently. The built-in voidbox plugin lists its own
+    settings (``namespaces``, ``caps``, ``seccomp``, ...), cgroups
+    ``memory``, ``pids`` and ``cpu``.
     """
 
 
