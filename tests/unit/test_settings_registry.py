@@ -240,3 +240,47 @@ def test_hexe_settings_of_an_extra_plugin_reach_the_plan_as_extra():
     iso = resolve([Layer.from_env({"HEXE_GREETING": "hi"}, registry)], settings=registry)
     assert iso.extra == {"greeting": "HI"}
     assert iso.sources["greeting"] == "environment (HEXE_GREETING)"
+
+
+# -- the example's setting and profile, resolved (no kernel) ---------------------------------
+
+
+def example_registry():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hexe_umask_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return settings_of(make_plugin_manager(extra=[("umask", module)], environ={}))
+
+
+def test_a_plugin_profile_and_a_per_profile_value_follow_the_precedence():
+    registry = example_registry()
+    assert registry.profiles["private"].plugin == "umask"
+    assert registry["umask"].plugin == "umask"
+
+    def umask(*layers: Layer) -> tuple[object, str]:
+        got = resolve(list(layers), settings=registry)
+        return got.get("umask"), got.sources["umask"]
+
+    def layer(name: str, **values: object) -> Layer:
+        return Layer(name, {k: (v, f"{name}.{k}") for k, v in values.items()})
+
+    private = resolve([layer("flags", profile="private")], settings=registry)
+    assert private.get("namespaces") == frozenset({"user", "pid", "mount"})
+    assert private.get("umask") == 0o077
+    assert private.sources["umask"] == "flags, profile private (profiles.private.umask)"
+    # a setting's value under a profile it does not own is a built-in value...
+    assert umask(layer("flags", profile="full")) == (0o077, "built-in")
+    assert umask(layer("flags", profile="default")) == (None, "built-in")
+    # ...so any layer that sets it wins, even below the layer choosing the profile
+    assert umask(layer("defaults", umask="027"), layer("environment", profile="full")) == (
+        0o027,
+        "defaults (defaults.umask)",
+    )
+    # a profile's own settings belong to the layer that chooses it, below its values
+    assert umask(layer("defaults", umask="027"), layer("pane", profile="private"))[0] == 0o077
+    assert umask(layer("pane", profile="private", umask="002"))[0] == 0o002
+    # the profile's settings are parsed by their plugins: namespaces is voidbox's
+    assert "namespaces" in private.chosen and private.owners["namespaces"] == "voidbox"
