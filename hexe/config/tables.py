@@ -139,7 +139,15 @@ def isolation_values(
     values: dict[str, tuple[object, str]] = {}
     for key, raw in table.named.items():
         if key not in known:
-            problems.add(where, settings.unknown_key(path, key, known))
+            declared = settings.get(key)
+            if declared is not None and declared.profile_only:
+                problems.add(
+                    where,
+                    f"{path}.{key} is set by profiles only: define one with "
+                    f'hexe.profile("name", {{ {key} = ... }}) and choose it with profile = "name"',
+                )
+            else:
+                problems.add(where, settings.unknown_key(path, key, known))
             continue
         label = f"{path}.{key}"
         raw = _lua_value(raw)

@@ -284,3 +284,17 @@ def test_a_plugin_profile_and_a_per_profile_value_follow_the_precedence():
     assert umask(layer("pane", profile="private", umask="002"))[0] == 0o002
     # the profile's settings are parsed by their plugins: namespaces is voidbox's
     assert "namespaces" in private.chosen and private.owners["namespaces"] == "voidbox"
+
+
+def test_a_profile_only_setting_in_a_pane_says_where_it_belongs(tmp_path):
+    from hexe.config import ConfigError, load
+
+    config = tmp_path / "init.lua"
+    config.write_text('hexe.defaults { namespaces = {"user"} }\n')
+    with pytest.raises(ConfigError) as info:
+        load(config, environ={}, explicit=True)
+    (error,) = info.value.errors
+    assert error.endswith(
+        "init.lua:1: defaults.namespaces is set by profiles only: define one with "
+        'hexe.profile("name", { namespaces = ... }) and choose it with profile = "name"'
+    )
