@@ -318,12 +318,13 @@ def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, o
 def hexe_settings() -> list[Setting]:
     """Declare the isolation settings this plugin provides (``hexe.plugin.settings.Setting``).
 
-    Each declaration names the setting, its parser, default, ``HEXE_*``
-    variables and a line of documentation; the config loader, ``hexe config
-    check`` and the environment layer are built from them, and the parsed
-    value reaches the spawn hooks (``plan.isolation``; a setting the core has
-    no field for in ``plan.extra[name]``). Must be a pure declaration: it is
-    also read from a disabled plugin, only to name it when its setting is used.
+    Each declaration names the setting, its parser, default, value under
+    each profile, ``HEXE_*`` variables and a line of documentation; the
+    config loader, ``hexe config check`` and the environment layer are built
+    from them, and the parsed value reaches the spawn hooks
+    (``plan.isolation.get(name)``; in ``plan.extra[name]`` too when a layer
+    set it). Must be a pure declaration: it is also read from a disabled
+    plugin, only to name it when its setting is used.
     """
 
 
