@@ -298,3 +298,11 @@ def test_a_profile_only_setting_in_a_pane_says_where_it_belongs(tmp_path):
         "init.lua:1: defaults.namespaces is set by profiles only: define one with "
         'hexe.profile("name", { namespaces = ... }) and choose it with profile = "name"'
     )
+
+
+def test_hexe_run_help_lists_the_profiles_the_plugins_declare(umask_env):
+    plain = hexe("run", "--help", env=clean_env(COLUMNS="400"))
+    assert "isolation profile: none, minimal, default, balanced, full, sandbox (env" in plain.stdout
+    assert "memory limit: use bytes (1073741824), a K/M/G/T suffix" in plain.stdout
+    with_example = hexe("run", "--help", env={**umask_env, "COLUMNS": "400"})
+    assert "none, minimal, default, balanced, full, sandbox, private (env" in with_example.stdout
