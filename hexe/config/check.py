@@ -70,7 +70,7 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
                 **_decided_by(config, name),
                 "where": p.where or "built-in",
                 "plugin": p.plugin or None,
-                "settings": {k: v for k, (v, _) in p.layer_values().items()},
+                "settings": dict(p.settings),
             }
             for name, p in config.profiles.items()
         },

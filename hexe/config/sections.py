@@ -92,7 +92,8 @@ class Sections:
             name=name,
             description=description,
             builtin=False,
-            settings=MappingProxyType(dict(layer.values)),
+            settings=MappingProxyType({k: raw for k, (raw, _) in layer.values.items()}),
+            labels=MappingProxyType({k: label for k, (_, label) in layer.values.items()}),
             where=where,
         )
 

@@ -106,10 +106,12 @@ class Setting:
 class Profile:
     """A named set of setting values: ``hexe.profile(...)`` or a plugin's ``hexe_profiles``.
 
-    ``settings`` maps a setting name to ``(raw value, label)`` (a plugin may
-    give the raw value alone), applied in the layer that chooses the profile,
-    below that layer's own values. What a setting is under a profile that does
-    not set it is that setting's business (``Setting.profiles``).
+    ``settings`` maps a setting name to its raw value (as written, parsed by
+    the setting's plugin), applied in the layer that chooses the profile,
+    below that layer's own values; ``labels`` says where each was written
+    (``init.lua:3: profiles.build.memory``; default ``profiles.<name>.<setting>``).
+    What a setting is under a profile that does not set it is that setting's
+    business (``Setting.profiles``).
     """
 
     name: str
@@ -118,17 +120,14 @@ class Profile:
     builtin: bool = True
     plugin: str = ""
     where: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def layer_values(self) -> dict[str, tuple[object, str]]:
-        """``settings`` as ``(raw, label)`` pairs (a bare raw value gets the label
-        ``profiles.<name>.<setting>``)."""
-        out = {}
-        for key, value in self.settings.items():
-            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
-                out[key] = value
-            else:
-                out[key] = (value, f"profiles.{self.name}.{key}")
-        return out
+        """``settings`` as a layer's ``(raw, label)`` pairs."""
+        return {
+            key: (raw, self.labels.get(key, f"profiles.{self.name}.{key}"))
+            for key, raw in self.settings.items()
+        }
 
 
 #: ``none``: no isolation, no limits; every setting at its built-in default.
