@@ -62,6 +62,8 @@ class Isolation:
     owners: Mapping[str, str] = field(default_factory=dict, compare=False)
     #: setting name -> its default (filled by :func:`resolve`)
     defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: sentences about values a layer set that have no effect (``Setting.inert``)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def get(self, setting: str, default: Any = None) -> Any:
         """The resolved value of ``setting``; ``default`` when no loaded plugin declares it."""
@@ -252,6 +254,12 @@ def resolve(
         sources.setdefault(name, "built-in")
         values[name] = under_profile[name] if name in under_profile else declared.default
     resolving = Resolving(profile.name, MappingProxyType(dict(values)), chosen, under_profile)
+    notes = []
+    for name in settings:
+        inert = settings[name].inert
+        reason = inert(values[name], resolving) if inert and name in chosen else None
+        if reason:
+            notes.append(f"{name} from {sources[name]} has no effect: {reason}")
     for name in settings:
         finish = settings[name].finish
         if finish is not None and name in values:
@@ -263,6 +271,7 @@ def resolve(
         chosen=frozenset(n for n in chosen if n in values),
         owners=MappingProxyType({name: settings[name].plugin for name in values}),
         defaults=MappingProxyType({name: settings[name].default for name in values}),
+        notes=tuple(notes),
     )
 
 

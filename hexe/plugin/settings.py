@@ -96,6 +96,8 @@ class Setting:
     missing: str = ""
     #: the value as a ``pane_spawn`` callback sees it in ``effective`` (Lua-friendly)
     effective: Callable[[Any], Any] | None = None
+    #: why a value a layer set has no effect here (``hexe run`` warns), or None
+    inert: Callable[[Any, Resolving], str | None] | None = None
 
     def follows_profile(self) -> bool:
         """Whether the profile decides this setting's value when no layer sets it."""

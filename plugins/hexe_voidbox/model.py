@@ -129,6 +129,17 @@ def network_mode(iso: Any) -> str:
     return "loopback" if "net" in iso.get("namespaces", ()) else "host"
 
 
+def _needs(namespace: str) -> Any:
+    """A setting's ``inert``: it does nothing without ``namespace``."""
+
+    def inert(value: object, resolving: Resolving) -> str | None:
+        if namespace in (resolving.get("namespaces") or ()):
+            return None
+        return f"profile {resolving.profile} has no {namespace} namespace"
+
+    return inert
+
+
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -162,12 +173,14 @@ def settings() -> list[Setting]:
             doc="size of the fresh /tmp of a mount namespace (128M)",
             default=DEFAULT_TMP_SIZE,
             show=show_tmp_size,
+            inert=_needs("mount"),
         ),
         Setting(
             "hostname",
             parse_hostname,
             doc="hostname inside a UTS namespace",
             default=DEFAULT_HOSTNAME,
+            inert=_needs("uts"),
         ),
         Setting(
             "caps",

@@ -306,3 +306,14 @@ def test_hexe_run_help_lists_the_profiles_the_plugins_declare(umask_env):
     assert "memory limit: use bytes (1073741824), a K/M/G/T suffix" in plain.stdout
     with_example = hexe("run", "--help", env={**umask_env, "COLUMNS": "400"})
     assert "none, minimal, default, balanced, full, sandbox, private (env" in with_example.stdout
+
+
+def test_a_setting_says_when_its_value_does_nothing_under_the_profile():
+    def notes(**values: object) -> tuple[str, ...]:
+        return resolve([Layer("flags", {k: (v, f"--{k}") for k, v in values.items()})]).notes
+
+    assert notes(profile="minimal", hostname="box") == (
+        "hostname from flags (--hostname) has no effect: profile minimal has no uts namespace",
+    )
+    assert notes(profile="full", hostname="box", tmp_size="1G") == ()
+    assert notes(profile="minimal") == ()  # only values a layer set
