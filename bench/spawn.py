@@ -692,7 +692,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import hexe
         from hexe import log as hexe_log
         from hexe.errors import HexeError
-        from hexe.isolation import BUILTIN_PROFILES
+        from hexe.plugin.settings import default_settings
         from hexe.plugin.manager import make_plugin_manager
     except ImportError as exc:
         print(
@@ -706,7 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bench/spawn.py: no `true` on PATH", file=sys.stderr)
         return 2
     env = bench_environment()
-    rows = bench_rows(list(BUILTIN_PROFILES))
+    rows = bench_rows(list(default_settings().profiles))
 
     with tempfile.TemporaryDirectory(prefix="hexe-bench-") as scratch_dir:
         scratch = Path(scratch_dir)

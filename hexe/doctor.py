@@ -20,7 +20,7 @@ import pluggy
 
 from hexe import spawn as spawn_mod
 from hexe.errors import HexeError
-from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, resolve
+from hexe.isolation import Layer, resolve
 from hexe.plugin.check import Check
 
 __all__ = ["Check", "run_checks", "render", "to_json", "try_spawn"]
@@ -35,11 +35,13 @@ def _true_argv() -> tuple[str, ...]:
 
 def try_spawn(pm: pluggy.PluginManager, values: dict[str, object]) -> tuple[bool, str, str]:
     """Spawn ``true`` with ``values`` as settings; (worked, detail, hint)."""
+    from hexe.plugin.manager import settings_of
+
     layer = Layer("doctor", {k: (v, k) for k, v in values.items()})
     try:
         plan = spawn_mod.SpawnPlan(
             argv=_true_argv(),
-            isolation=resolve([layer]),
+            isolation=resolve([layer], settings=settings_of(pm)),
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
             cwd="/",
         )
@@ -55,9 +57,11 @@ def try_spawn(pm: pluggy.PluginManager, values: dict[str, object]) -> tuple[bool
 
 def profile_checks(pm: pluggy.PluginManager) -> list[Check]:
     checks = []
-    for name, profile in BUILTIN_PROFILES.items():
+    from hexe.plugin.manager import settings_of
+
+    for name, profile in settings_of(pm).profiles.items():  # the core's none, the plugins'
         ok, detail, hint = try_spawn(pm, {"profile": name})
-        shown = " ".join(ns for ns in NAMESPACES if ns in profile.namespaces) or "no namespaces"
+        shown = profile.description
         checks.append(Check("profiles", name, ok, f"{shown}; {detail}" if ok else detail, hint))
     return checks
 

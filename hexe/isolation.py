@@ -1,165 +1,86 @@
-"""Profiles and the resolution of a pane's isolation from layered settings.
+"""The resolution of a pane's isolation from layered settings, knowing none of them.
 
-An :class:`Isolation` is what one pane (or one ``hexe run``) gets: its
-namespaces, its limits and the few knobs around them, each value remembered
-with the layer it came from so ``hexe config check`` can say why. Layers are
-applied lowest first::
+An :class:`Isolation` is what one pane (or one ``hexe run``) gets: a profile
+name and the value of every declared setting (namespaces, limits, ...: what
+plugins declare, see :mod:`hexe.plugin.settings`), each remembered with the
+layer it came from so ``hexe config check`` can say why. Layers are applied
+lowest first::
 
     built-in < init.lua defaults < HEXE_* environment < pane isolation < flags
 
-This module only computes; it never touches the kernel. Which plugin applies
-what is the spawn protocol's business (``hexe.spawn``).
+The built-in value of a setting is what its plugin says it is under the
+chosen profile (``Setting.profiles``), else its default. Plugins read values
+with :meth:`Isolation.get`. This module only computes; it never touches the
+kernel. Which plugin applies what is the spawn protocol's business
+(``hexe.spawn``).
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from hexe.errors import HexeError, SettingError
-from hexe.limits import CpuQuota
-from hexe.plugin.settings import Settings, default_settings
-from hexe.policy import ORDINARY_CAPS, Caps, MountSpec, Seccomp, resolve_seccomp
-from hexe.values import format_bytes, parse_size
-
-#: Every namespace hexe knows, in the order they are listed to users.
-NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A named set of namespaces, and optionally settings that come with it.
-
-    ``no_new_privs`` is on for every built-in profile that isolates anything
-    (the seed says "always enabled"); ``none`` is the one profile that promises
-    nothing. Custom profiles (``hexe.profile(...)`` in ``init.lua``) have it
-    on unless they say otherwise. ``settings`` maps a setting name to
-    ``(raw value, label)``, applied where the profile is chosen (see
-    :func:`resolve`).
-    """
-
-    name: str
-    namespaces: frozenset[str]
-    description: str
-    builtin: bool = True
-    no_new_privs: bool = True
-    #: capabilities kept when the pane does not say (None: none dropped)
-    caps: frozenset[str] | None = ORDINARY_CAPS
-    #: whether the default seccomp filter applies when the pane does not say
-    seccomp: bool = False
-    settings: Mapping[str, tuple[object, str]] = field(default_factory=dict, compare=False)
-    where: str = ""
-
-
-def _profile(
-    name: str, namespaces: Iterable[str], description: str, *, locked: bool = False
-) -> Profile:
-    """A built-in profile. ``locked`` ones drop every capability and get the seccomp filter."""
-    found = frozenset(namespaces)
-    caps: frozenset[str] | None = ORDINARY_CAPS if found else None
-    if locked:
-        caps = frozenset()
-    return Profile(name, found, description, no_new_privs=bool(found), caps=caps, seccomp=locked)
-
-
-#: The seed's five profiles, plus ``sandbox`` from the upstream Zig hexe.
-BUILTIN_PROFILES: Mapping[str, Profile] = MappingProxyType(
-    {
-        p.name: p
-        for p in (
-            _profile("none", (), "no isolation, no limits"),
-            _profile("minimal", ("user",), "user namespace only"),
-            _profile("default", ("user", "pid"), "user + pid namespaces"),
-            _profile("balanced", ("user", "pid", "mount"), "user + pid + mount (fresh /tmp)"),
-            _profile("full", NAMESPACES, "all namespaces; no network", locked=True),
-            _profile(
-                "sandbox",
-                ("user", "pid", "mount", "uts", "ipc"),
-                "all but net and cgroup: isolated, network kept",
-                locked=True,
-            ),
-        )
-    }
+from hexe.plugin.settings import (
+    DEFAULT_PROFILE,
+    Profile,
+    Resolving,
+    Settings,
+    default_settings,
 )
-DEFAULT_PROFILE = "default"
-DEFAULT_TMP_SIZE = 128 << 20
-DEFAULT_HOSTNAME = "hexe"
 
-
-@dataclass(frozen=True)
-class Limits:
-    """cgroup limits; None means no limit."""
-
-    memory: int | None = None
-    pids: int | None = None
-    cpu: CpuQuota | None = None
-
-    def requested(self) -> dict[str, object]:
-        """The limits that are actually set, by name (``memory``, ``pids``, ``cpu``)."""
-        out: dict[str, object] = {}
-        if self.memory is not None:
-            out["memory"] = self.memory
-        if self.pids is not None:
-            out["pids"] = self.pids
-        if self.cpu is not None and self.cpu.quota is not None:
-            out["cpu"] = self.cpu
-        return out
-
-    def summary(self) -> str:
-        """Short form for status bars and logs: ``512M/100p/50%``; empty when unlimited."""
-        parts = []
-        if self.memory is not None:
-            parts.append(format_bytes(self.memory))
-        if self.pids is not None:
-            parts.append(f"{self.pids}p")
-        if self.cpu is not None and self.cpu.cores is not None:
-            parts.append(f"{self.cpu.cores * 100:g}%")
-        return "/".join(parts)
+__all__ = [
+    "DEFAULT_PROFILE",
+    "InvalidSettings",
+    "Isolation",
+    "Layer",
+    "Profile",
+    "Requirement",
+    "parse_setting",
+    "resolve",
+]
 
 
 @dataclass(frozen=True)
 class Isolation:
-    """The resolved isolation of one process tree. Immutable."""
+    """The resolved isolation of one process tree. Immutable.
+
+    ``values`` holds every declared setting's value (read them with
+    :meth:`get`), ``sources`` where each came from: ``built-in``, or the
+    layer name with the user's spelling, ``environment (HEXE_CGROUP_MEM_MAX)``.
+    ``chosen`` names the settings some layer (or the profile's own settings)
+    set.
+    """
 
     profile: str
-    namespaces: frozenset[str]
-    no_new_privs: bool
-    limits: Limits = Limits()
-    tmp_size: int = DEFAULT_TMP_SIZE
-    hostname: str = DEFAULT_HOSTNAME
-    strict_limits: bool = False
-    #: capabilities kept (``Caps(None)``: none dropped)
-    caps: Caps = Caps(None)
-    #: the seccomp filter (empty: none)
-    seccomp: Seccomp = Seccomp()
-    #: filesystem actions, in order
-    mounts: tuple[MountSpec, ...] = ()
-    #: the root of the sandbox's file system (None: the host's)
-    rootfs: str | None = None
-    #: setting name -> where its value came from: ``built-in``, or the layer
-    #: name with the user's spelling, ``environment (HEXE_CGROUP_MEM_MAX)``
+    values: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
-    #: settings added by plugins (``hexe_config_api``), parsed, by name
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    chosen: frozenset[str] = field(default_factory=frozenset, compare=False)
+    #: setting name -> the plugin that declared it (filled by :func:`resolve`)
+    owners: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: setting name -> its default (filled by :func:`resolve`)
+    defaults: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: sentences about values a layer set that have no effect (``Setting.inert``)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def get(self, setting: str, default: Any = None) -> Any:
+        """The resolved value of ``setting``; ``default`` when no loaded plugin declares it."""
+        return self.values.get(setting, default)
 
     def value(self, setting: str) -> Any:
-        """The resolved value of ``setting`` (a field, or a plugin's ``extra``), or None."""
-        if setting == "memory" or setting == "pids" or setting == "cpu":
-            return getattr(self.limits, setting)
-        if setting == "strict":
-            return self.strict_limits
-        if setting in FIELDS:
-            return getattr(self, setting)
-        return self.extra.get(setting)
+        """The resolved value of ``setting``, or None."""
+        return self.values.get(setting)
 
-    def summary(self, settings: Settings | None = None) -> str:
-        """``full 512M/100p`` — what a status bar shows: the profile, then the
-        ``status`` text of each declared setting that has one (the cgroups
-        plugin's limits)."""
+    @property
+    def extra(self) -> Mapping[str, Any]:
+        """The parsed values of the settings a layer set (what ``plan.extra`` carries)."""
+        return MappingProxyType({k: v for k, v in self.values.items() if k in self.chosen})
+
+    def status_text(self, settings: Settings | None = None) -> str:
+        """``512M/100p``: the ``status`` text of each declared setting that has
+        one and a value (the cgroups plugin's limits); empty when none."""
         settings = settings if settings is not None else default_settings()
         parts = []
         for name in settings:
@@ -169,52 +90,31 @@ class Isolation:
                 text = declared.status(value)
                 if text:
                     parts.append(text)
-        limits = "/".join(parts)
+        return "/".join(parts)
+
+    def summary(self, settings: Settings | None = None) -> str:
+        """``full 512M/100p`` — what a status bar shows: the profile, then
+        :meth:`status_text`."""
+        limits = self.status_text(settings)
         return f"{self.profile} {limits}" if limits else self.profile
 
-    def ordered_namespaces(self) -> list[str]:
-        return [ns for ns in NAMESPACES if ns in self.namespaces]
-
     def requirements(self) -> list[Requirement]:
-        """What this isolation asks of the plugins, each as a feature name (as
-        plugins list them in ``hexe_spawn_features``) with the sentence for
-        when no loaded plugin implements it. The spawn protocol checks them
-        without knowing any (:func:`hexe.spawn.check`)."""
-        voidbox = "(is the voidbox plugin disabled?)"
-        needs = [
-            Requirement(
-                ns,
-                f"profile {self.profile} needs the {ns} namespace, which no loaded plugin "
-                f"implements {voidbox}",
-            )
-            for ns in self.ordered_namespaces()
-        ]
-        if self.no_new_privs:
-            unmet = f"profile {self.profile} needs no_new_privs, which no loaded plugin implements"
-            needs.append(Requirement("no_new_privs", unmet))
-        asked = {
-            "caps": self.caps.keep is not None,
-            "seccomp": bool(self.seccomp),
-            "mounts": bool(self.mounts),
-            "rootfs": self.rootfs is not None,
-        }
-        for feature, wanted in asked.items():
-            if wanted:
-                source = self.sources.get(feature, "profile " + self.profile)
-                needs.append(
-                    Requirement(
-                        feature,
-                        f"{feature} (from {source}) is asked for, but no loaded plugin "
-                        f"implements it {voidbox}",
-                    )
-                )
-        for limit in self.limits.requested():
+        """What this isolation asks of the plugins: each setting whose value is
+        not its default, with the plugin that declared it. The spawn protocol
+        checks that the plugin (or one listing the setting in
+        ``hexe_spawn_features``) is loaded (:func:`hexe.spawn.check`)."""
+        needs = []
+        for name, value in self.values.items():
+            plugin = self.owners.get(name)
+            if plugin is None or value == self.defaults.get(name):
+                continue
+            source = self.sources.get(name, "built-in")
+            source = f"profile {self.profile}" if source == "built-in" else source
             needs.append(
                 Requirement(
-                    limit,
-                    f"{limit} limit not applied: no loaded plugin implements it "
-                    "(is the cgroups plugin disabled?)",
-                    refuse=self.strict_limits,
+                    name,
+                    f"{name} (from {source}) needs the {plugin} plugin, which is not loaded",
+                    plugin,
                 )
             )
         return needs
@@ -222,53 +122,20 @@ class Isolation:
 
 @dataclass(frozen=True)
 class Requirement:
-    """A feature an :class:`Isolation` needs some loaded plugin to implement.
+    """A setting an :class:`Isolation` needs its plugin (``plugin``) to apply.
 
-    ``unmet`` is the sentence when none does; ``refuse`` False makes that a
-    warning (a limit that cannot be applied, unless limits are strict).
+    ``unmet`` is the sentence when neither that plugin nor one listing
+    ``feature`` in ``hexe_spawn_features`` is loaded.
     """
 
     feature: str
     unmet: str
-    refuse: bool = True
+    plugin: str = ""
 
 
 # --------------------------------------------------------------------------
-# Settings and layers
+# Layers
 # --------------------------------------------------------------------------
-
-HOSTNAME_FORMS = "use 1-64 letters, digits, '-' and '.', not starting with '-' or '.'"
-_HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")
-
-
-def parse_hostname(setting: str, value: object) -> str:
-    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
-        raise SettingError(setting, value, HOSTNAME_FORMS, problem="is not a hostname")
-    return value
-
-
-def parse_tmp_size(setting: str, value: object) -> int:
-    return parse_size(setting, value)
-
-
-#: Settings the resolved :class:`Isolation` has a field for, with the field's
-#: default. Which of them exist, how they parse and which variables set them
-#: is declared by plugins (``hexe_settings``; see :mod:`hexe.plugin.settings`);
-#: a declared setting not listed here reaches the spawn hooks in ``extra``.
-FIELDS: Mapping[str, object] = MappingProxyType(
-    {
-        "memory": None,
-        "pids": None,
-        "cpu": None,
-        "tmp_size": DEFAULT_TMP_SIZE,
-        "hostname": DEFAULT_HOSTNAME,
-        "strict": False,
-        "caps": None,
-        "seccomp": None,
-        "mounts": (),
-        "rootfs": None,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -314,21 +181,9 @@ class InvalidSettings(HexeError):
         super().__init__("\n".join(e.message for e in errors))
 
 
-def unknown_profile_error(
-    label: str, name: object, profiles: Mapping[str, Profile]
-) -> SettingError:
-    names = ", ".join(profiles)
-    accepted = f"profiles: {names}"
-    if isinstance(name, str):
-        close = difflib.get_close_matches(name.lower(), list(profiles), n=1)
-        if close:
-            accepted = f"did you mean {close[0]}? {accepted}"
-    return SettingError(label, name, accepted, problem="is not a profile")
-
-
 def resolve(
     layers: Iterable[Layer],
-    profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
+    profiles: Mapping[str, Profile] | None = None,
     settings: Settings | None = None,
 ) -> Isolation:
     """Fold ``layers`` (lowest precedence first) into an :class:`Isolation`.
@@ -336,15 +191,18 @@ def resolve(
     A profile chosen in a layer brings its own settings into that layer, below
     the layer's explicit values: ``profile = "build"`` in a pane acts as if the
     pane had written the build profile's ``tmp_size``, unless it wrote its own.
+    A setting no layer sets gets its value under the profile
+    (``Setting.profiles``), else its default; then each setting's ``finish``
+    may compute its final value from the others.
 
     Every value is parsed even when a higher layer overrides it: a typo in
     ``HEXE_CGROUP_MEM_MAX`` is an error even under ``--memory``. All errors are
     collected and raised together as :class:`InvalidSettings`.
-    ``settings`` is the registry of declared settings (default: every
-    plugin's); the parsed values of those :class:`Isolation` has no field for
-    end up in :attr:`Isolation.extra`.
+    ``settings`` is the registry of declared settings and profiles (default:
+    every plugin's); ``profiles`` the profile table (default: the registry's).
     """
     settings = settings if settings is not None else default_settings()
+    profiles = profiles if profiles is not None else settings.profiles
     chosen: dict[str, object] = {}
     sources: dict[str, str] = {}
     errors: list[HexeError] = []
@@ -359,58 +217,61 @@ def resolve(
             chosen[setting] = value
             sources[setting] = f"{layer_name} ({label})"
 
+    given = False
     for layer in layers:
         picked = layer.values.get("profile")
+        given = given or picked is not None
         if picked is not None and isinstance(picked[0], str) and picked[0] in profiles:
             profile = profiles[picked[0]]
             if profile.settings:
-                apply(f"{layer.name}, profile {profile.name}", profile.settings)
+                apply(f"{layer.name}, profile {profile.name}", profile.layer_values())
         apply(layer.name, layer.values)
+    if not given:  # the default profile is a plugin's too (voidbox's "default")
+        try:
+            chosen["profile"] = parse_setting(
+                "profile", DEFAULT_PROFILE, "profile", profiles, settings
+            )
+        except SettingError as exc:
+            errors.append(exc)
     if errors:
         raise InvalidSettings(errors)
-
-    def get(setting: str, default: object) -> object:
-        if setting in chosen:
-            return chosen[setting]
-        sources.setdefault(setting, "built-in")
-        declared = settings.get(setting)
-        return declared.default if declared is not None and setting in FIELDS else default
-
-    profile = get("profile", profiles[DEFAULT_PROFILE])
+    sources.setdefault("profile", "built-in")
+    profile = chosen.pop("profile")
     assert isinstance(profile, Profile)
-    limits = Limits(
-        memory=get("memory", None),  # type: ignore[arg-type]
-        pids=get("pids", None),  # type: ignore[arg-type]
-        cpu=get("cpu", None),  # type: ignore[arg-type]
-    )
-    extra = {
-        name: chosen[name]
-        for name in settings
-        if name in chosen and name not in FIELDS and name != "profile"
-    }
-    caps = get("caps", None)
-    if caps is None:
-        caps = Caps(profile.caps)
-    seccomp = resolve_seccomp(
-        get("seccomp", None),  # type: ignore[arg-type]
-        profile.seccomp,
-        "pid" in profile.namespaces,
-        isolating=bool(profile.namespaces),
-    )
+
+    values: dict[str, Any] = {}
+    under_profile: dict[str, Any] = {}
+    for name in settings:
+        declared = settings[name]
+        if name == "profile":
+            continue
+        if profile.name in declared.profiles:
+            label = f"{name} of profile {profile.name}"
+            under_profile[name] = declared.parse(label, declared.profiles[profile.name])
+        if name in chosen:
+            values[name] = chosen[name]
+            continue
+        sources.setdefault(name, "built-in")
+        values[name] = under_profile[name] if name in under_profile else declared.default
+    resolving = Resolving(profile.name, MappingProxyType(dict(values)), chosen, under_profile)
+    notes = []
+    for name in settings:
+        inert = settings[name].inert
+        reason = inert(values[name], resolving) if inert and name in chosen else None
+        if reason:
+            notes.append(f"{name} from {sources[name]} has no effect: {reason}")
+    for name in settings:
+        finish = settings[name].finish
+        if finish is not None and name in values:
+            values[name] = finish(values[name], resolving)
     return Isolation(
         profile=profile.name,
-        namespaces=profile.namespaces,
-        no_new_privs=profile.no_new_privs,
-        limits=limits,
-        tmp_size=get("tmp_size", DEFAULT_TMP_SIZE),  # type: ignore[arg-type]
-        hostname=get("hostname", DEFAULT_HOSTNAME),  # type: ignore[arg-type]
-        strict_limits=get("strict", False),  # type: ignore[arg-type]
-        caps=caps,  # type: ignore[arg-type]
-        seccomp=seccomp,
-        mounts=get("mounts", ()),  # type: ignore[arg-type]
-        rootfs=get("rootfs", None),  # type: ignore[arg-type]
+        values=MappingProxyType(values),
         sources=MappingProxyType(dict(sources)),
-        extra=MappingProxyType(extra),
+        chosen=frozenset(n for n in chosen if n in values),
+        owners=MappingProxyType({name: settings[name].plugin for name in values}),
+        defaults=MappingProxyType({name: settings[name].default for name in values}),
+        notes=tuple(notes),
     )
 
 
@@ -418,19 +279,20 @@ def parse_setting(
     setting: str,
     raw: object,
     label: str,
-    profiles: Mapping[str, Profile] = BUILTIN_PROFILES,
+    profiles: Mapping[str, Profile] | None = None,
     settings: Settings | None = None,
 ) -> Any:
     """Parse one isolation setting; raises :class:`SettingError` naming ``label``.
 
-    A setting no loaded plugin declares is refused; when a disabled plugin
-    declares it, the error names that plugin.
+    A setting (or profile) no loaded plugin declares is refused; when a
+    disabled plugin declares it, the error names that plugin.
     """
-    if setting == "profile":
-        if not isinstance(raw, str) or raw not in profiles:
-            raise unknown_profile_error(label, raw, profiles)
-        return profiles[raw]
     settings = settings if settings is not None else default_settings()
+    if setting == "profile":
+        profiles = profiles if profiles is not None else settings.profiles
+        if not isinstance(raw, str) or raw not in profiles:
+            raise settings.unknown_profile(label, raw, profiles)
+        return profiles[raw]
     declared = settings.get(setting)
     if declared is None:
         raise settings.unknown(setting, label, raw)

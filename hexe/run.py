@@ -16,7 +16,6 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 import pluggy
 
@@ -89,25 +88,12 @@ def run_command(
     except (ConfigError, InvalidSettings) as exc:
         report(exc)
         return EXIT_SETUP_FAILED
-    for message in unused_settings(plan.isolation):
+    for message in plan.isolation.notes:  # settings given that do nothing here
         print(f"hexe: warning: {message}", file=sys.stderr)
     code = _run_plan(plan, pm)
     for failure in run_exit_callbacks(config, pane, code, kind=kind):
         print(f"hexe: warning: {failure}", file=sys.stderr)
     return code
-
-
-def unused_settings(isolation: Any) -> list[str]:
-    """Settings given that the profile has no namespace for (said, not silently dropped)."""
-    out = []
-    for setting, namespace in (("hostname", "uts"), ("tmp_size", "mount")):
-        source = isolation.sources.get(setting, "built-in")
-        if source != "built-in" and namespace not in isolation.namespaces:
-            out.append(
-                f"{setting} from {source} has no effect: profile {isolation.profile} "
-                f"has no {namespace} namespace"
-            )
-    return out
 
 
 def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
@@ -137,7 +123,7 @@ def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         code = spawn_mod.exit_code_of(child.wait())
         if code == 128 + signal.SIGKILL and child.facts.get("oom_kills"):
-            memory = plan.isolation.limits.memory
+            memory = plan.isolation.get("memory")
             shown = f" of {format_bytes(memory)}" if memory is not None else ""
             print(
                 f"hexe: the command was killed by its memory limit{shown} "

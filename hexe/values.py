@@ -4,8 +4,8 @@ Any setting may use them, whoever declares it (the core, a built-in plugin
 or a third-party one): each takes the name the user wrote the setting under
 and what the setting accepts, so the error names both:
 ``HEXE_CGROUP_MEM_MAX=lots is not a memory size; use ...``. Nothing here knows
-a particular setting; :mod:`hexe.limits` builds the cgroup limits' formats on
-them.
+a particular setting; the cgroups plugin builds its limits' formats on
+them (``hexe_cgroups.limits``).
 """
 
 from __future__ import annotations

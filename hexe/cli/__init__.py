@@ -60,9 +60,11 @@ class _OnlyOne:
         return _Skipped()
 
 
-def build_parser(lean: bool = False, only: str | None = None) -> Parser:
+def build_parser(lean: bool = False, only: str | None = None, helps: bool = True) -> Parser:
     """The whole command line; ``lean`` for a request to a running session (no
-    profile list), with only the subcommand ``only`` built when given."""
+    profile list), with only the subcommand ``only`` built when given;
+    ``helps`` False when no help is shown (the profile list and the limits'
+    forms come from the plugins, loaded only for ``--help``)."""
     parser = Parser(
         prog="hexe",
         description="A terminal multiplexer whose panes can be sandboxes.",
@@ -206,13 +208,23 @@ def build_parser(lean: bool = False, only: str | None = None) -> Parser:
 
     _sessions_parsers(sub)
 
-    if lean:  # a request to a session: the help of run's flags is never shown
+    if lean or not helps:  # the help of run's flags is not shown
         profiles = MEMORY_FORMS = PIDS_FORMS = CPU_FORMS = "see hexe run --help"  # noqa: N806
-    else:
-        from hexe.isolation import BUILTIN_PROFILES
-        from hexe.limits import CPU_FORMS, MEMORY_FORMS, PIDS_FORMS
+    else:  # the profiles and forms the plugins declare
+        from hexe.errors import HexeError
+        from hexe.plugin.settings import Settings, default_settings
 
-        profiles = ", ".join(BUILTIN_PROFILES)
+        try:
+            registry = default_settings()
+        except HexeError:  # a plugin that fails to load: said when the command loads them
+            registry = Settings()
+        profiles = ", ".join(registry.profiles) or "see hexe plugins"
+
+        def forms(name: str) -> str:
+            declared = registry.get(name)
+            return declared.forms if declared is not None and declared.forms else "-"
+
+        MEMORY_FORMS, PIDS_FORMS, CPU_FORMS = forms("memory"), forms("pids"), forms("cpu")  # noqa: N806
     run = sub.add_parser(
         "run",
         help="run a command isolated, in the foreground",
@@ -448,7 +460,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     # a request to a running session builds the parser without what only
     # hexe run's help shows (the profiles: hexe.isolation is a third of the import time)
     lean = command in SESSION_COMMANDS or command in ACTIONS or command in ALIASES
-    parser = build_parser(lean=lean, only=command if lean else None)
+    helps = "-h" in words or "--help" in words
+    parser = build_parser(lean=lean, only=command if lean else None, helps=helps)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_arguments(parser, args.cmd, unknown)

@@ -29,8 +29,6 @@ from hexe.config.lua import LuaFailure
 from hexe.config.model import Config, PaneSpec, TabSpec
 from hexe.isolation import Isolation, Layer, resolve
 from hexe.plugin.settings import Settings, default_settings
-from hexe.policy import summary_of
-from hexe.values import format_bytes
 
 __all__ = [
     "Config",
@@ -65,21 +63,29 @@ def run_pane(argv: tuple[str, ...]) -> PaneSpec:
     return PaneSpec(path="run", where="command line", title=argv[0] if argv else None, command=argv)
 
 
-def _effective(iso: Isolation) -> dict[str, Any]:
-    cpu = iso.limits.cpu
-    return {
-        "profile": iso.profile,
-        "namespaces": iso.ordered_namespaces(),
-        "memory": iso.limits.memory,
-        "pids": iso.limits.pids,
-        "cpu": None if cpu is None or cpu.quota is None else str(cpu),
-        "tmp_size": iso.tmp_size,
-        "hostname": iso.hostname,
-        "strict": iso.strict_limits,
-        "caps": None if iso.caps.keep is None else sorted(iso.caps.keep),
-        "seccomp": list(iso.seccomp.deny),
-        "rootfs": iso.rootfs,
-    }
+def _lua_friendly(value: Any) -> Any:
+    """A resolved value as Lua can take it: plain numbers, strings, booleans and
+    lists stay; sets become sorted lists; anything else its text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, frozenset | set):
+        return sorted(str(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_lua_friendly(v) for v in value]
+    return str(value)
+
+
+def _effective(iso: Isolation, settings: Settings) -> dict[str, Any]:
+    """What a ``pane_spawn`` callback sees as ``effective``: the profile and each
+    declared setting's value (its ``effective`` form, else a plain one)."""
+    out: dict[str, Any] = {"profile": iso.profile}
+    for name in settings:
+        if name == "profile" or name not in iso.values:
+            continue
+        declared = settings[name]
+        value = iso.get(name)
+        out[name] = declared.effective(value) if declared.effective else _lua_friendly(value)
+    return out
 
 
 def _layers(
@@ -119,7 +125,9 @@ def spawn_callbacks(
     runtime = config.runtime
     for callback in callbacks:
         before = {k: v for k, (v, _) in layer.values.items()}
-        effective = _effective(_resolve(config, _layers(config, environ, layer, None)))
+        effective = _effective(
+            _resolve(config, _layers(config, environ, layer, None)), _settings(config)
+        )
         table = runtime.table(
             {
                 "name": pane.name,
@@ -228,48 +236,23 @@ def run_exit_callbacks(
     return failures
 
 
-def _or_profile(iso: Isolation, setting: str) -> str:
-    source = iso.sources.get(setting, "built-in")
-    return f"from the profile ({iso.profile})" if source == "built-in" else source
-
-
 def describe_isolation(
     iso: Isolation, settings: Settings | None = None
 ) -> list[tuple[str, str, str]]:
     """(setting, value, source) rows, as ``hexe config check`` prints them.
 
-    Only settings some loaded plugin declares (``settings``) are shown: with
-    the cgroups plugin disabled there is no ``memory`` row claiming a limit.
+    One row per setting some loaded plugin declares (``settings``), shown as
+    the setting shows it: with the cgroups plugin disabled there is no
+    ``memory`` row claiming a limit. A value the profile decided says so.
     """
     declared = settings if settings is not None else default_settings()
-    cpu = iso.limits.cpu
-    rows = [
-        ("profile", iso.profile, iso.sources.get("profile", "built-in")),
-        ("namespaces", " ".join(iso.ordered_namespaces()) or "-", "from the profile"),
-        ("memory", format_bytes(iso.limits.memory), iso.sources.get("memory", "built-in")),
-        (
-            "pids",
-            "max" if iso.limits.pids is None else str(iso.limits.pids),
-            iso.sources.get("pids", "built-in"),
-        ),
-        (
-            "cpu",
-            "max" if cpu is None or cpu.quota is None else str(cpu),
-            iso.sources.get("cpu", "built-in"),
-        ),
-        ("tmp_size", format_bytes(iso.tmp_size), iso.sources.get("tmp_size", "built-in")),
-        ("hostname", iso.hostname, iso.sources.get("hostname", "built-in")),
-        ("strict", "yes" if iso.strict_limits else "no", iso.sources.get("strict", "built-in")),
-        ("no_new_privs", "yes" if iso.no_new_privs else "no", "from the profile"),
-        ("caps", str(iso.caps), _or_profile(iso, "caps")),
-        ("seccomp", str(iso.seccomp), _or_profile(iso, "seccomp")),
-        ("mounts", summary_of(iso.mounts), iso.sources.get("mounts", "built-in")),
-        ("rootfs", iso.rootfs or "-", iso.sources.get("rootfs", "built-in")),
-    ]
-    always = ("profile", "namespaces", "no_new_privs")
-    rows = [row for row in rows if row[0] in always or row[0] in declared]
-    for name, value in iso.extra.items():
-        setting = declared.get(name)
-        shown = setting.show(value) if setting is not None else str(value)
-        rows.append((name, shown, iso.sources.get(name, "built-in")))
+    rows = [("profile", iso.profile, iso.sources.get("profile", "built-in"))]
+    for name in declared:
+        if name == "profile" or name not in iso.values:
+            continue
+        setting = declared[name]
+        source = iso.sources.get(name, "built-in")
+        if source == "built-in" and (iso.profile in setting.profiles or setting.finish):
+            source = f"from the profile ({iso.profile})"
+        rows.append((name, setting.show(iso.get(name)), source))
     return rows

@@ -24,7 +24,7 @@ from hexe.config import describe_isolation, pane_isolation
 from hexe.config.contained import load_contained
 from hexe.config.loader import ConfigError
 from hexe.config.model import Config, PaneSpec
-from hexe.isolation import NAMESPACES, InvalidSettings
+from hexe.isolation import InvalidSettings, Layer, resolve
 
 
 def _command(config: Config, pane: PaneSpec) -> str:
@@ -67,9 +67,10 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
         },
         "profiles": {
             name: {
-                "namespaces": [ns for ns in NAMESPACES if ns in p.namespaces],
+                **_decided_by(config, name),
                 "where": p.where or "built-in",
-                "settings": {k: v for k, (v, _) in p.settings.items()},
+                "plugin": p.plugin or None,
+                "settings": dict(p.settings),
             }
             for name, p in config.profiles.items()
         },
@@ -88,6 +89,26 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
     return report, errors
 
 
+def _decided_by(config: Config, profile: str) -> dict[str, Any]:
+    """What ``profile`` decides, setting by setting (namespaces, caps, ...), as a
+    ``pane_spawn`` callback would see it; empty when the profile does not resolve."""
+    from hexe.config import _effective
+
+    try:
+        iso = resolve(
+            [Layer("check", {"profile": (profile, "profile")})], config.profiles, config.settings
+        )
+    except InvalidSettings:
+        return {}
+    from hexe.plugin.settings import default_settings
+
+    settings = config.settings if config.settings is not None else default_settings()
+    effective = _effective(iso, settings)
+    return {
+        k: v for k, v in effective.items() if k in settings and settings[k].follows_profile()
+    }
+
+
 # words a shell runs itself: nothing to find on PATH
 _SHELL_WORDS = frozenset(
     "exec cd echo printf test [ true false exit export set unset read eval trap wait "
@@ -99,9 +120,9 @@ class _View:
     """The file system as the pane's sandbox will see it, for a few checks."""
 
     def __init__(self, iso: Any) -> None:
-        self.rootfs = iso.rootfs
-        self.fresh_tmp = "mount" in iso.namespaces
-        self.mounts = list(iso.mounts)
+        self.rootfs = iso.get("rootfs")
+        self.fresh_tmp = "mount" in iso.get("namespaces", ())
+        self.mounts = list(iso.get("mounts", ()))
 
     def host_path(self, path: str) -> str | None:
         """Where ``path`` (inside) is on the host; None when the sandbox hides it."""
@@ -157,12 +178,13 @@ def spawn_problems(
     """What would make this pane fail to start, one sentence each, with its file:line."""
     problems = []
     view = _View(iso)
-    for m in iso.mounts:
+    rootfs = iso.get("rootfs")
+    for m in iso.get("mounts", ()):
         where = f"{m.label} ({m})" if m.label else f"{pane.where}: {m}"
         if m.kind in ("ro", "rw") and m.source and not os.path.exists(m.source):
             problems.append(f"{where}: the source {m.source} does not exist")
         elif m.kind == "mask":
-            target = os.path.join(iso.rootfs, m.target.lstrip("/")) if iso.rootfs else m.target
+            target = os.path.join(rootfs, m.target.lstrip("/")) if rootfs else m.target
             if not os.path.lexists(target):
                 problems.append(
                     f"{where}: {m.target} does not exist, so the pane would fail to start;"
@@ -179,7 +201,7 @@ def spawn_problems(
     search = env.get("PATH", os.defpath).split(os.pathsep)
     program = _program(config, pane)
     if program and view.find(program, search) is None:
-        inside = iso.rootfs or iso.mounts or view.fresh_tmp
+        inside = rootfs or view.mounts or view.fresh_tmp
         if "/" in program:
             missing = f"{program} does not exist" + (" inside the sandbox" if inside else "")
         else:
@@ -211,16 +233,21 @@ def _texts(exc: Exception) -> list[str]:
     return [e if isinstance(e, str) else e.message for e in errors]
 
 
+def _listed(value: Any) -> str:
+    """A raw setting value as written: a list as its items, comma separated."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 def render(report: dict[str, Any]) -> str:
     lines = [f"config: {report['config'] or 'none found; built-in defaults'}"]
     opts = report["options"]
     lines.append("options: " + " ".join(f"{k}={v}" for k, v in opts.items()))
     custom = {n: p for n, p in report["profiles"].items() if p["where"] != "built-in"}
     for name, p in custom.items():
-        settings = " ".join(f"{k}={v}" for k, v in p["settings"].items())
-        lines.append(
-            f"profile {name}: {' '.join(p['namespaces'])} {settings}  ({p['where']})".rstrip()
-        )
+        settings = " ".join(f"{k}={_listed(v)}" for k, v in p["settings"].items())
+        lines.append(f"profile {name}: {settings}  ({p['where']})")
     defaults = {" ".join(k): (a, list(args)) for k, (a, args) in DEFAULT_BINDINGS.items()}
     changed = [
         f"{k}={' '.join(str(x) for x in [v['action'], *v['args']])}"
@@ -248,12 +275,9 @@ def render(report: dict[str, Any]) -> str:
             if pane["cwd"]:
                 lines.append(f"    {'cwd':<12} {pane['cwd']}")
             rows = pane["isolation"]
-            width = max(len(str(r["value"])) for r in rows if r["setting"] != "namespaces")
+            width = max(len(str(r["value"])) for r in rows)
             for row in rows:
-                if row["setting"] == "namespaces":  # the profile's, no layer of its own
-                    lines.append(f"    {'namespaces':<12} {row['value']}")
-                else:
-                    lines.append(f"    {row['setting']:<12} {row['value']:<{width}}  {row['from']}")
+                lines.append(f"    {row['setting']:<12} {row['value']:<{width}}  {row['from']}")
     return "\n".join(lines)
 
 

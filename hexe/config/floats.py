@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hexe.config.lua import NODE_KEY
 from hexe.config.model import FloatSpec, Options
 from hexe.errors import SettingError
-from hexe.limits import parse_bool
+from hexe.values import parse_bool
 
 if TYPE_CHECKING:
     from hexe.config.loader import Loader

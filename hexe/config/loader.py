@@ -35,7 +35,7 @@ from hexe.config.tables import (  # noqa: F401 (MAX_DEPTH re-exported)
     unknown_key,
 )
 from hexe.errors import HexeError, SettingError, did_you_mean
-from hexe.isolation import BUILTIN_PROFILES, Layer, Profile
+from hexe.isolation import Layer, Profile
 from hexe.plugin.manager import settings_of
 from hexe.plugin.settings import Setting, Settings, default_settings
 from hexe.values import parse_bool
@@ -160,7 +160,7 @@ class Loader(Sections):
         if pm is not None:
             for names in pm.hook.hexe_status_segments():
                 self.segments.extend(n for n in names or () if n not in self.segments)
-        self.profiles: dict[str, Profile] = dict(BUILTIN_PROFILES)
+        self.profiles: dict[str, Profile] = dict(self.settings.profiles)
 
     # -- entry --------------------------------------------------------------
 

@@ -10,11 +10,9 @@ from typing import TYPE_CHECKING, Any
 from hexe.commands.registry import DEFAULT_BINDINGS, check_action, parse_keys
 from hexe.config.model import Binding, Callback, StatusSpec
 from hexe.config.tables import Problems, Table, describe, lua_type, plain, unknown_key
-from hexe.errors import SettingError, did_you_mean
-from hexe.isolation import BUILTIN_PROFILES, NAMESPACES, Layer, Profile
+from hexe.errors import did_you_mean
+from hexe.isolation import Layer, Profile
 from hexe.plugin.settings import Settings
-from hexe.policy import ORDINARY_CAPS
-from hexe.values import parse_bool
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -52,6 +50,9 @@ class Sections:
         ) -> Layer: ...
 
     def profile(self, where: str, args: list[Any]) -> None:
+        """``hexe.profile(name, { description = ..., <setting> = ... })``: a profile of
+        the config's own. Any declared setting but ``profile`` may be set; one
+        declared with ``missing`` (voidbox's ``namespaces``) must be."""
         if len(args) != 2 or not isinstance(args[0], str) or lua_type(args[1]) != "table":
             self.problems.add(
                 where,
@@ -61,7 +62,8 @@ class Sections:
             return
         name = args[0]
         path = f"profiles.{name}"
-        if name in BUILTIN_PROFILES:
+        declared = self.settings.profiles.get(name) or self.settings.disabled_profiles().get(name)
+        if declared is not None:
             self.problems.add(
                 where, f"{path}: {name} is a built-in profile and cannot be redefined"
             )
@@ -72,54 +74,26 @@ class Sections:
         table = plain(args[1], path, where, self.problems, self.raw)
         if not isinstance(table, Table):
             return
-        special = ("namespaces", "no_new_privs", "description")
-        settings = [s for s in self.settings if s != "profile"]
-        namespaces: list[str] = []
-        raw_ns = table.named.get("namespaces")
-        if raw_ns is None:
-            self.problems.add(
-                where, f'{path}.namespaces is missing; use a list like {{"user", "pid"}}'
-            )
-        elif not isinstance(raw_ns, Table) or raw_ns.named:
-            self.problems.add(
-                where,
-                f"{path}.namespaces is {describe(raw_ns)}; use a list of "
-                f"namespaces: {', '.join(NAMESPACES)}",
-            )
-        else:
-            for i, ns in enumerate(raw_ns.items, start=1):
-                if ns not in NAMESPACES:
-                    hint = did_you_mean(str(ns), NAMESPACES)
-                    self.problems.add(
-                        where,
-                        f"{path}.namespaces[{i}]={describe(ns)} is not a "
-                        f"namespace; {hint}namespaces: {', '.join(NAMESPACES)}",
-                    )
-                else:
-                    namespaces.append(ns)
-        nnp = True
-        if "no_new_privs" in table.named:
-            try:
-                nnp = parse_bool(f"{path}.no_new_privs", table.named["no_new_privs"])
-            except SettingError as exc:
-                self.problems.add(where, exc.message)
+        for setting in self.settings:
+            required = self.settings[setting].missing
+            if required and setting not in table.named:
+                self.problems.add(where, f"{path}.{setting} is missing; {required}")
         description = table.named.get("description", "custom profile")
         if not isinstance(description, str):
             self.problems.add(where, f"{path}.description is {describe(description)}; use a string")
             description = "custom profile"
-        rest = Table({k: v for k, v in table.named.items() if k not in special}, [])
-        layer = self.isolation_layer(rest, path, where, "profile", allow=settings)
+        rest = Table({k: v for k, v in table.named.items() if k != "description"}, [])
+        allow = [s for s in self.settings if s != "profile"]
+        layer = self.isolation_layer(rest, path, where, "profile", allow=allow)
         if name in self.profiles:
             first = self.profiles[name].where
             self.problems.add(where, f"{path}: profile {name} is defined twice (first at {first})")
         self.profiles[name] = Profile(
             name=name,
-            namespaces=frozenset(namespaces),
             description=description,
             builtin=False,
-            no_new_privs=nnp,
-            caps=ORDINARY_CAPS if namespaces else None,
-            settings=MappingProxyType(dict(layer.values)),
+            settings=MappingProxyType({k: raw for k, (raw, _) in layer.values.items()}),
+            labels=MappingProxyType({k: label for k, (_, label) in layer.values.items()}),
             where=where,
         )
 

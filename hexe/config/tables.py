@@ -133,11 +133,21 @@ def isolation_values(
     allow: Iterable[str] | None = None,
 ) -> dict[str, tuple[object, str]]:
     """Check each isolation setting of ``table``; the valid ones as (raw, label)."""
-    known = list(allow) if allow is not None else settings.names()
+    if allow is None:  # a profile-only setting (namespaces) is set in hexe.profile alone
+        allow = [name for name in settings if not settings[name].profile_only]
+    known = list(allow)
     values: dict[str, tuple[object, str]] = {}
     for key, raw in table.named.items():
         if key not in known:
-            problems.add(where, settings.unknown_key(path, key, known))
+            declared = settings.get(key)
+            if declared is not None and declared.profile_only:
+                problems.add(
+                    where,
+                    f"{path}.{key} is set by profiles only: define one with "
+                    f'hexe.profile("name", {{ {key} = ... }}) and choose it with profile = "name"',
+                )
+            else:
+                problems.add(where, settings.unknown_key(path, key, known))
             continue
         label = f"{path}.{key}"
         raw = _lua_value(raw)

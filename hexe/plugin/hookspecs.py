@@ -38,9 +38,10 @@ failure of that phase. Within one phase, plugins run in pluggy's order:
 built-ins.
 
 Every child hook receives ``spawn`` (a ``hexe.spawn.Spawn``): ``spawn.plan``
-is the immutable plan (``plan.isolation.namespaces``, ``plan.isolation.limits``,
-``plan.extra`` for plugin settings) and ``spawn.state`` a dict where a plugin
-keeps what it needs across phases under its own name.
+is the immutable plan (``plan.isolation.get(name)``: the value of any declared
+setting, ``"namespaces"`` or ``"memory"``; ``plan.extra``: the settings a layer set)
+and ``spawn.state`` a dict where a plugin keeps what it needs across phases under
+its own name.
 
 A pane server may run every hook up to ``hexe_child_seccomp`` before the
 pane's command is known (a sandbox prepared ahead, ``hexe.spawn.start_ahead``):
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
     from hexe.config.loader import ConfigAPI
     from hexe.mux.view import View
     from hexe.plugin.check import Check
-    from hexe.plugin.settings import Setting
+    from hexe.plugin.settings import Profile, Setting
     from hexe.spawn import Command, Spawn, SpawnPlan
 
 hookspec = pluggy.HookspecMarker("hexe")
@@ -72,16 +73,15 @@ hookspec = pluggy.HookspecMarker("hexe")
 
 @hookspec
 def hexe_spawn_features() -> list[str]:
-    """Return the isolation features this plugin implements.
+    """Return the names of the settings this plugin can apply.
 
-    Names are namespace names (``user``, ``pid``, ``mount``, ``net``, ``uts``,
-    ``ipc``, ``cgroup``), ``no_new_privs``, ``caps``, ``seccomp``, ``mounts``,
-    ``rootfs``, and limit names (``memory``, ``pids``, ``cpu``). Each
-    requirement of a plan's isolation (``Isolation.requirements()``) must be
-    listed by some loaded plugin, else the plan is refused: disabling a plugin
-    never weakens a profile silently. Limits nobody implements are treated
-    like limits the kernel cannot apply (a warning, or a refusal under strict
-    limits).
+    Each setting a plan's isolation asks for (``Isolation.requirements()``: a
+    value other than the setting's default) needs the plugin that declared it
+    loaded, or some loaded plugin that lists the setting here (an alternative
+    implementation), else the plan is refused: disabling a plugin never
+    weakens a profile silently. The built-in voidbox plugin lists its own
+    settings (``namespaces``, ``caps``, ``seccomp``, ...), cgroups
+    ``memory``, ``pids`` and ``cpu``.
     """
 
 
@@ -198,7 +198,7 @@ def hexe_child_security(spawn: Spawn) -> None:
     network namespaces (use ``tryfirst`` to run before it), but still hold
     the capabilities root has in the nested namespace. Voidbox's ``trylast``
     implementation then drops the capabilities the plan does not keep
-    (``plan.isolation.caps``); a third-party ``trylast`` implementation runs
+    (``plan.isolation.get("caps")``); a third-party ``trylast`` implementation runs
     after that drop.
     """
 
@@ -212,7 +212,7 @@ def hexe_child_seccomp(spawn: Spawn) -> None:
     resolution of the command (``chdir``, the ``PATH`` lookup) and its
     execution, with hexe's init beside it when there is a pid namespace
     (the filter constrains that init too). The voidbox plugin loads the
-    filter of ``plan.isolation.seccomp`` here, built in the parent by its
+    filter of ``plan.isolation.get("seccomp")`` here, built in the parent by its
     ``hexe_spawn_prepare``. Filters stack: a plugin may load one of its own;
     for each syscall the kernel applies the strictest answer of them all.
     Build filters before fork (in ``hexe_spawn_prepare``); do not load
@@ -318,12 +318,28 @@ def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, o
 def hexe_settings() -> list[Setting]:
     """Declare the isolation settings this plugin provides (``hexe.plugin.settings.Setting``).
 
-    Each declaration names the setting, its parser, default, ``HEXE_*``
-    variables and a line of documentation; the config loader, ``hexe config
-    check`` and the environment layer are built from them, and the parsed
-    value reaches the spawn hooks (``plan.isolation``; a setting the core has
-    no field for in ``plan.extra[name]``). Must be a pure declaration: it is
-    also read from a disabled plugin, only to name it when its setting is used.
+    Each declaration names the setting, its parser, default, value under
+    each profile, ``HEXE_*`` variables and a line of documentation; the
+    config loader, ``hexe config check`` and the environment layer are built
+    from them, and the parsed value reaches the spawn hooks
+    (``plan.isolation.get(name)``; in ``plan.extra[name]`` too when a layer
+    set it). Must be a pure declaration: it is also read from a disabled
+    plugin, only to name it when its setting is used.
+    """
+
+
+@hookspec
+def hexe_profiles() -> list[Profile]:
+    """Declare the profiles this plugin provides (``hexe.plugin.settings.Profile``).
+
+    A profile is a name, a line of description and, optionally, values of
+    any declared settings (``Profile.settings``, applied where the profile is
+    chosen, below that layer's own values); what a setting is under a profile
+    that does not set it, the setting says (``Setting.profiles``). The
+    built-in voidbox plugin declares ``minimal``, ``default``, ``balanced``,
+    ``full`` and ``sandbox`` this way; the core declares only ``none``. Like
+    ``hexe_settings``, a pure declaration, read from a disabled plugin only to
+    name it when its profile is chosen.
     """
 
 

@@ -13,12 +13,13 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 import pluggy
 
 from hexe.errors import HexeError
 from hexe.plugin import hookspecs
-from hexe.plugin.settings import CORE, Setting, Settings, collect
+from hexe.plugin.settings import CORE, NONE_PROFILE, Profile, Setting, Settings, collect
 
 ENTRY_POINT_GROUP = "hexe"
 CORE_DISTRIBUTION = "hexe"
@@ -150,30 +151,38 @@ def features(pm: pluggy.PluginManager) -> set[str]:
 
 
 def settings_of(pm: pluggy.PluginManager | None) -> Settings:
-    """A new settings registry: ``profile``, then what each loaded plugin declares.
+    """A new settings registry: ``profile`` and ``none``, then what each loaded
+    plugin declares (settings and profiles).
 
-    Declarations come from ``hexe_settings`` (see :mod:`hexe.plugin.settings`);
-    those of disabled plugins are read only when a setting is unknown, to say
-    which plugin provides it.
+    Declarations come from ``hexe_settings`` and ``hexe_profiles`` (see
+    :mod:`hexe.plugin.settings`); those of disabled plugins are read only when
+    a setting or profile is unknown, to say which plugin provides it.
     """
     blocked = pm.blocked if isinstance(pm, HexePluginManager) else {}
 
-    def disabled() -> dict[str, Setting]:
+    def declared_by_disabled(hook: str) -> dict[str, Any]:
         found = []
         for name, ep in blocked.items():
             try:
-                declare = getattr(ep.load(), "hexe_settings", None)
+                declare = getattr(ep.load(), hook, None)
                 found.append((name, declare() if callable(declare) else ()))
             except Exception:  # a disabled plugin that cannot even be read names nothing
                 continue
         return collect(found)
 
-    registry = Settings(disabled)
+    registry = Settings(
+        lambda: declared_by_disabled("hexe_settings"),
+        lambda: declared_by_disabled("hexe_profiles"),
+    )
     registry.add(PROFILE_SETTING, CORE)
+    registry.add_profile(NONE_PROFILE, CORE)
     if pm is not None:
         for impl in reversed(pm.hook.hexe_settings.get_hookimpls()):
             for setting in impl.function() or ():
                 registry.add(setting, impl.plugin_name)
+        for impl in reversed(pm.hook.hexe_profiles.get_hookimpls()):
+            for profile in impl.function() or ():
+                registry.add_profile(profile, impl.plugin_name)
     return registry
 
 
@@ -181,11 +190,15 @@ def _no_parse(label: str, raw: object) -> object:  # pragma: no cover - profile 
     raise AssertionError("profile is parsed with the profile table")
 
 
-#: ``profile`` is the core's: parsed against the profile table (see hexe.isolation).
+#: ``profile`` is the core's: parsed against the profile table (the registry's
+#: profiles and the config's own, see hexe.isolation).
 PROFILE_SETTING = Setting(
     "profile",
     _no_parse,
-    doc="a named set of namespaces (and settings): none, minimal, default, balanced, full, "
-    "sandbox, or one of hexe.profile",
+    doc="a named set of settings: none, one a plugin declares (voidbox: minimal, default, "
+    "balanced, full, sandbox), or one of hexe.profile",
     env=("HEXE_VOIDBOX_PROFILE",),
 )
+
+
+__all__ = ["Profile", "describe", "features", "make_plugin_manager", "settings_of"]

@@ -128,11 +128,11 @@ class ClientsRoom:
         """
         caller = self.panes.get(client.pane) if client.pane is not None else None
         if name in PANE_OPENERS and caller is not None and caller.spawn is not None:
-            limits = caller.spawn.plan.isolation.limits
-            if limits.requested():
+            limits = caller.spawn.plan.isolation.status_text(self.config.settings)
+            if limits:
                 return (
                     f"{name} is refused from inside pane {caller.id}: it has limits "
-                    f"({limits.summary()}), and a pane opened from inside would get limits "
+                    f"({limits}), and a pane opened from inside would get limits "
                     "of its own on top of them; open it from the client (prefix key) instead"
                 )
         entry = COMMANDS.get(name)

@@ -36,8 +36,6 @@ from hexe.wire import protocol
 
 #: Seconds between two presses that make a double (or triple) click.
 CLICK_INTERVAL = 0.4
-#: Profiles whose panes may not set the clipboard unless ``clipboard = "write"``.
-DENYING_PROFILES = ("full", "sandbox")
 #: F_SETPIPE_SZ: the pipe to copy-pipe's command holds the whole selection.
 _F_SETPIPE_SZ = 1031
 
@@ -259,14 +257,13 @@ class ClipboardRoom:
     # -- OSC 52 from programs --------------------------------------------------------
 
     def clipboard_mode(self, pane: Pane) -> str:
-        """``write`` or ``deny``: the pane's ``clipboard`` setting, else its profile's default."""
+        """``write`` or ``deny``: the pane's ``clipboard`` setting (unset, its value under
+        the profile: voidbox's declares ``deny`` for full and sandbox), else ``write``."""
         iso = pane.plan.isolation if pane.plan is not None else None
         if iso is None:
             return "deny"
-        mode = iso.value("clipboard")
-        if mode:
-            return str(mode)
-        return "deny" if iso.profile in DENYING_PROFILES else "write"
+        mode = iso.get("clipboard")
+        return str(mode) if mode else "write"
 
     def pane_clipboard(self, pane: Pane) -> None:
         """Act on the OSC 52 requests the pane's programs made."""

@@ -178,11 +178,9 @@ class CommandsRoom:
             isolation = {
                 "profile": iso.profile,
                 "summary": iso.summary(self.config.settings),
-                "namespaces": iso.ordered_namespaces(),
-                "no_new_privs": iso.no_new_privs,
             }
             for entries in self.pm.hook.hexe_describe_isolation(plan=plan, spawn=spawn):
-                isolation.update(entries or {})  # a plugin's: limits (cgroups), network
+                isolation.update(entries or {})  # a plugin's: namespaces, network, limits
         return {
             "id": pane.id,
             "name": pane.spec.name,

@@ -151,12 +151,13 @@ class SwitchingRoom:
         if problem is not None:
             raise ActionError(problem)
         caller = self.panes.get(waiter.pane) if waiter and waiter.pane is not None else None
-        limits = caller.spawn.plan.isolation.limits if caller and caller.spawn else None
-        if limits is not None and limits.requested():
+        iso = caller.spawn.plan.isolation if caller and caller.spawn else None
+        limits = iso.status_text(self.config.settings) if iso is not None else ""
+        if limits:
             # its panes would start outside the caller's cgroup: a way out of its limits
             raise ActionError(
                 f"new-session is refused from inside pane {caller.id}: it has limits "
-                f"({limits.summary()}), and the new session's panes would not; start it "
+                f"({limits}), and the new session's panes would not; start it "
                 "from the client (prefix :) instead"
             )
         name = args[0] if args else None

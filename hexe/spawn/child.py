@@ -96,7 +96,7 @@ def child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
             _await_command(spawn)
         command = Command.prepare(spawn)
         _phase("exec", hook.hexe_child_exec, spawn=spawn, command=command)
-        if "pid" in spawn.plan.isolation.namespaces:  # under an init: say the command starts
+        if spawn.handover is not None:  # under a plugin's init: say the command starts
             send(status_w, {"spawned": os.getpid()})
         command.exec()
     except SetupError as exc:

@@ -76,6 +76,11 @@ class Spawn:
         #: child: read end). Only the parent ever holds the write end, so its
         #: end of file tells the sandbox that its owner is gone, killed included.
         self.lifeline_fd: int | None = None
+        #: set by a plugin's ``hexe_spawn_prepare`` whose program will start the
+        #: command (``hexe_child_handover``, as voidbox's init): the error to
+        #: report when that program ends before saying the command runs. It
+        #: also makes the spawn hold a lifeline and become a subreaper.
+        self.handover: SetupError | None = None
         self.log = hexe_log.get_logger(spawn=plan.name)
 
     # -- used by plugins in the parent -------------------------------------
@@ -139,17 +144,9 @@ class Spawn:
     def finish_start(self) -> None:
         """After end of file on the status pipe: log and raise the setup error, if any."""
         error = self._status_error
-        pid_namespace = "pid" in self.plan.isolation.namespaces
-        if error is None and pid_namespace and not (self._handed_over and self._spawned):
-            # end of file, but PID 1 never said the command runs: it was killed
-            error = SetupError(
-                "start the command",
-                0,
-                "the sandbox's PID 1 was killed before the command started",
-                hint="a memory limit that small leaves no room for hexe's init (about 10 MiB); "
-                "raise --memory / HEXE_CGROUP_MEM_MAX",
-                component="voidbox isolation",
-            )
+        lost = self.handover
+        if error is None and lost is not None and not (self._handed_over and self._spawned):
+            error = lost  # end of file, but the program never said the command runs
         if error is not None:
             status = self._reap()
             self.exit_status = status
@@ -232,8 +229,6 @@ class Spawn:
         return {
             "argv": list(self.plan.argv),
             "profile": iso.profile,
-            "namespaces": iso.ordered_namespaces(),
-            "limits": {k: str(v) for k, v in iso.limits.requested().items()},
             "child_pid": self.pid,
             **self.facts,
         }
@@ -344,7 +339,7 @@ def start(
         raise
 
     life_r = None
-    if "pid" in plan.isolation.namespaces:
+    if spawn.handover is not None:
         _ensure_subreaper()
         life_r, spawn.lifeline_fd = os.pipe2(os.O_CLOEXEC)
         spawn.child_fds.add(life_r)

@@ -60,17 +60,19 @@ def exit_code_of(status: int) -> int:
 
 
 def check(plan: SpawnPlan, pm: pluggy.PluginManager) -> tuple[list[str], list[str]]:
-    """Problems that refuse ``plan``, and warnings (about limits nobody can apply).
+    """Problems that refuse ``plan``, and warnings.
 
-    Each requirement of the plan's isolation (:meth:`Isolation.requirements`)
-    some loaded plugin must list in ``hexe_spawn_features``; then every
-    plugin's ``hexe_spawn_check`` may refuse it."""
+    Each setting the plan's isolation asks for (:meth:`Isolation.requirements`:
+    a value other than its default) needs the plugin that declared it loaded,
+    or one listing the setting in ``hexe_spawn_features``: a plan resolved with
+    a plugin is never carried out without it. Then every plugin's
+    ``hexe_spawn_check`` may refuse it."""
     provided = plugin_features(pm)
     problems: list[str] = []
     warnings: list[str] = []
     for need in plan.isolation.requirements():
-        if need.feature not in provided:
-            (problems if need.refuse else warnings).append(need.unmet)
+        if need.feature not in provided and pm.get_plugin(need.plugin) is None:
+            problems.append(need.unmet)
     for result in pm.hook.hexe_spawn_check(plan=plan):
         problems.extend(result or ())
     return problems, warnings

@@ -41,11 +41,23 @@ from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
-from hexe.limits import format_bytes, parse_bool, parse_cpu, parse_memory, parse_pids
 from hexe.plugin.settings import Setting
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
 from hexe_cgroups.driver import PARENT_NAME, Driver, owner_tag, sweep
+from hexe_cgroups.limits import (
+    CPU_FORMS,
+    MEMORY_FORMS,
+    PIDS_FORMS,
+    format_bytes,
+    parse_bool,
+    parse_cpu,
+    parse_memory,
+    parse_pids,
+    requested,
+    show_count,
+    show_cpu,
+)
 from hexe_cgroups.v1 import V1Driver
 from hexe_cgroups.v2 import V2Driver
 
@@ -93,7 +105,7 @@ def _report(spawn: Any, unapplied: dict[str, str]) -> None:
     state.setdefault("unapplied", {}).update(unapplied)
     spawn.facts["cgroup_unapplied"] = sorted(state["unapplied"])
     sentences = [f"{limit} limit not applied: {why}" for limit, why in unapplied.items()]
-    if spawn.plan.isolation.strict_limits:
+    if spawn.plan.isolation.get("strict"):
         raise SpawnRefused("\n".join(sentences), hint=STRICT_HINT)
     for sentence in sentences:
         spawn.warn(sentence)
@@ -144,21 +156,28 @@ def hexe_settings() -> list[Setting]:
             parse_memory,
             doc="memory limit of the process tree (512M, 1G, max)",
             env=("HEXE_CGROUP_MEM_MAX",),
+            show=format_bytes,
             status=format_bytes,
+            forms=MEMORY_FORMS,
         ),
         Setting(
             "pids",
             parse_pids,
             doc="most processes and threads at once (512, max)",
             env=("HEXE_CGROUP_PIDS_MAX",),
+            show=show_count,
             status=lambda pids: f"{pids}p",
+            forms=PIDS_FORMS,
         ),
         Setting(
             "cpu",
             parse_cpu,
             doc='CPU bandwidth: "quota period" in microseconds ("50000 100000" is half a core)',
             env=("HEXE_CGROUP_CPU_MAX",),
+            show=show_cpu,
+            effective=lambda cpu: None if cpu is None or cpu.quota is None else str(cpu),
             status=lambda cpu: "" if cpu.cores is None else f"{cpu.cores * 100:g}%",
+            forms=CPU_FORMS,
         ),
         Setting(
             "strict",
@@ -166,6 +185,7 @@ def hexe_settings() -> list[Setting]:
             doc="refuse to start when a limit cannot be applied (instead of a warning)",
             default=False,
             env=("HEXE_CGROUP_STRICT",),
+            show=lambda strict: "yes" if strict else "no",
         ),
     ]
 
@@ -178,10 +198,11 @@ def hexe_spawn_features() -> list[str]:
 @hookimpl
 def hexe_spawn_prepare(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
-    limits = dict(iso.limits.requested())
+    limits = requested(iso)
     layout = _sweep_once(spawn)
     if not limits:
         return
+    spawn.facts["limits"] = {k: str(v) for k, v in limits.items()}
     layout = layout or _layout(spawn)
     controllers = [LIMIT_CONTROLLERS[limit] for limit in limits]
     version = layout.choose(controllers)
@@ -223,7 +244,7 @@ def _unplaced(spawn: Any, failed: dict[str, str]) -> dict[str, str]:
     done = (spawn.state.get(NAME) or {}).get("unapplied", {})
     return {
         limit: failed[LIMIT_CONTROLLERS[limit]]
-        for limit in spawn.plan.isolation.limits.requested()
+        for limit in requested(spawn.plan.isolation)
         if LIMIT_CONTROLLERS[limit] in failed and limit not in done
     }
 
@@ -237,7 +258,7 @@ def hexe_child_join(spawn: Spawn) -> None:
     unapplied = _unplaced(spawn, failed)
     if not unapplied:
         return
-    if spawn.plan.isolation.strict_limits:
+    if spawn.plan.isolation.get("strict"):
         limit, why = next(iter(unapplied.items()))
         raise SetupError(
             f"{limit} limit not applied", 0, why, hint=STRICT_HINT, component="cgroups"
@@ -307,14 +328,15 @@ def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
 @hookimpl
 def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object]:
     """The limits and the pane's cgroups, for ``list-panes --json``."""
-    limits = plan.isolation.limits
+    iso = plan.isolation
     cgroups = spawn.facts.get("cgroup") if spawn is not None else None
     if cgroups is not None and not isinstance(cgroups, list | tuple):
         cgroups = [cgroups]
+    cpu = iso.get("cpu")
     return {
-        "memory_max": limits.memory,
-        "pids_max": limits.pids,
-        "cpu_max": str(limits.cpu) if limits.cpu is not None else None,
+        "memory_max": iso.get("memory"),
+        "pids_max": iso.get("pids"),
+        "cpu_max": str(cpu) if cpu is not None else None,
         "cgroups": list(cgroups or ()),
     }
 

@@ -13,9 +13,9 @@ import os
 from typing import Any
 
 from hexe.doctor import Check
-from hexe.limits import CpuQuota
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout, detect
 from hexe_cgroups.driver import Driver
+from hexe_cgroups.limits import CpuQuota
 
 GROUP = "cgroups"
 PROBE_LIMITS = {"memory": 256 << 20, "pids": 64, "cpu": CpuQuota(100_000, 100_000)}

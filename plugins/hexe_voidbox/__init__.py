@@ -47,14 +47,25 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
-from hexe.errors import SettingError, SetupError, SpawnRefused
-from hexe.isolation import DEFAULT_HOSTNAME, DEFAULT_TMP_SIZE, parse_hostname, parse_tmp_size
-from hexe.plugin.settings import Setting
-from hexe.policy import parse_caps, parse_mounts, parse_rootfs, parse_seccomp
-from hexe.values import parse_bool
-from hexe_voidbox import caps, clipboard, fsactions, initbin, syscalls
+from hexe.errors import SetupError, SpawnRefused
+from hexe.plugin.settings import Profile, Setting
+from hexe_voidbox import caps, fsactions, initbin, model, syscalls
 from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
+from hexe_voidbox.model import network_mode
+from hexe_voidbox.mounting import (
+    COMPONENT,
+    HINT_NET,
+    HINT_USERNS,
+    PROC_READONLY,
+    _bind_readonly,
+    _bind_texts,
+    _fail,
+    _lock_mounts,
+    _mount,
+    _terminal,
+)
+from hexe_voidbox.policy import NAMESPACES
 from hexe_voidbox.syscalls import NAMESPACE_FLAGS
 
 if TYPE_CHECKING:
@@ -62,7 +73,6 @@ if TYPE_CHECKING:
     from hexe.spawn import Spawn, SpawnPlan
 
 
-COMPONENT = "voidbox isolation"
 NAME = "voidbox"
 
 #: The early hooks here read only the plan's isolation and name, never its
@@ -70,29 +80,17 @@ NAME = "voidbox"
 #: pane is asked for (sandboxes prepared ahead, see ``hexe.spawn``).
 HEXE_SPAWN_AHEAD = True
 
-HINT_USERNS = (
-    "user namespaces may be disabled or restricted: check `sysctl user.max_user_namespaces` "
-    "(must be above 0), kernel.unprivileged_userns_clone and "
-    "kernel.apparmor_restrict_unprivileged_userns; run `hexe doctor`, "
-    "or try a lower profile (HEXE_VOIDBOX_PROFILE=minimal)"
-)
-HINT_MOUNT = (
-    "the kernel refused a mount inside the sandbox (a container host may forbid it); "
-    "run `hexe doctor`, or try HEXE_VOIDBOX_PROFILE=minimal (no mount or pid namespace)"
-)
-HINT_NET = "run `hexe doctor`, or use a profile without a network namespace (balanced, sandbox)"
-
-
-def _fail(step: str, exc: OSError, hint: str | None = None) -> SetupError:
-    return SetupError.from_oserror(step, exc, hint=hint, component=COMPONENT)
-
-
 def _state(spawn: Any) -> dict[str, Any]:
     return spawn.state.setdefault(NAME, {})
 
 
 #: Every sandbox with a user and a mount namespace gets a cgroup namespace too (docs/cgroups.md).
 HAVE_CGROUP_NS = os.path.exists("/proc/self/ns/cgroup")
+
+
+def _ns(iso: Any) -> frozenset[str]:
+    """The plan's namespaces (the ``namespaces`` setting, decided by the profile)."""
+    return iso.get("namespaces") or frozenset()
 
 
 def _mount_namespace(namespaces: frozenset[str]) -> bool:
@@ -103,13 +101,15 @@ def _mount_namespace(namespaces: frozenset[str]) -> bool:
 def hexe_spawn_check(plan: SpawnPlan) -> list[str]:
     iso = plan.isolation
     problems = []
-    if "pid" in iso.namespaces and iso.limits.pids is not None and iso.limits.pids < 2:
+    pids = iso.get("pids")
+    if "pid" in _ns(iso) and pids is not None and pids < 2:
         problems.append(
-            f"pids={iso.limits.pids} leaves no room for the command: in a pid namespace "
+            f"pids={pids} leaves no room for the command: in a pid namespace "
             "hexe's init (PID 1) counts as one process; use at least 2"
         )
-    if (iso.mounts or iso.rootfs) and not _mount_namespace(iso.namespaces):
-        what = "mounts" if iso.mounts else "rootfs"
+    mounts, rootfs = iso.get("mounts", ()), iso.get("rootfs")
+    if (mounts or rootfs) and not _mount_namespace(_ns(iso)):
+        what = "mounts" if mounts else "rootfs"
         source = iso.sources.get(what, "built-in")
         problems.append(
             f"{what} (from {source}) needs a mount namespace, which profile {iso.profile} "
@@ -117,103 +117,38 @@ def hexe_spawn_check(plan: SpawnPlan) -> list[str]:
             "full, sandbox)"
         )
     mode = network_mode(iso)
-    if mode == "user" and not ("user" in iso.namespaces and _mount_namespace(iso.namespaces)):
+    if mode == "user" and not ("user" in _ns(iso) and _mount_namespace(_ns(iso))):
         problems.append(
             f'network = "user" needs a user and a mount namespace (the sandbox gets its own '
             f"/etc/resolv.conf), which profile {iso.profile} does not have; use default, "
             "balanced, sandbox or full"
         )
-    if (iso.extra.get("network_allow") or iso.extra.get("network_lan")) and mode != "user":
+    if (iso.get("network_allow") or iso.get("network_lan")) and mode != "user":
         problems.append(
             f'network_allow and network_lan apply to network = "user" only (this pane: {mode})'
         )
-    if iso.rootfs:
-        problems.extend(fsactions.rootfs_problems(iso.rootfs, iso.sources.get("rootfs", "")))
-    problems.extend(fsactions.source_problems(iso.mounts))
+    if rootfs:
+        problems.extend(fsactions.rootfs_problems(rootfs, iso.sources.get("rootfs", "")))
+    problems.extend(fsactions.source_problems(mounts))
     return problems
-
-
-def _parse_network(setting: str, value: object) -> str:
-    if not isinstance(value, str) or value not in usernet.MODES:
-        raise SettingError(
-            setting, value, 'use "host" (the host\'s network), "loopback" (only lo) or '
-            '"user" (a network of its own through pasta)', problem="is not a network mode",
-        )
-    return value
-
-
-def _parse_network_allow(setting: str, value: object) -> usernet.AllowList:
-    forms = 'use host loopback services as "127.0.0.1:PORT", a string or a list of them'
-    items: list[object]
-    if isinstance(value, str):
-        items = [value]
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    elif hasattr(value, "items"):  # a Lua array as a table
-        pairs = sorted(value.items(), key=lambda kv: str(kv[0]))  # type: ignore[union-attr]
-        items = [v for _, v in pairs]
-    else:
-        raise SettingError(setting, value, forms, problem="is not an address list")
-    allowed = []
-    for item in items:
-        try:
-            allowed.append(usernet.parse_allowed(setting, str(item)))
-        except ValueError as exc:
-            raise SettingError(setting, item, forms, problem=str(exc).split(": ", 1)[-1]) from None
-    return usernet.AllowList(allowed)
-
-
-def network_mode(iso: Any) -> str:
-    """host, loopback or user: the setting, else what the profile's namespaces give."""
-    mode = iso.extra.get("network")
-    if mode:
-        return str(mode)
-    return "loopback" if "net" in iso.namespaces else "host"
 
 
 @hookimpl
 def hexe_settings() -> list[Setting]:
-    """The sandbox's settings (the namespaces come with ``profile``, the core's)."""
-    return [
-        Setting(
-            "tmp_size",
-            parse_tmp_size,
-            doc="size of the fresh /tmp of a mount namespace (128M)",
-            default=DEFAULT_TMP_SIZE,
-        ),
-        Setting(
-            "hostname",
-            parse_hostname,
-            doc="hostname inside a UTS namespace",
-            default=DEFAULT_HOSTNAME,
-        ),
-        Setting("caps", parse_caps, doc='capabilities kept: a list like {"net_bind_service"}'),
-        Setting("seccomp", parse_seccomp, doc="syscall filter: default, none, or a deny list"),
-        Setting("mounts", parse_mounts, doc="filesystem actions: binds, tmpfs, hidden", default=()),
-        Setting("rootfs", parse_rootfs, doc="a directory to use as the sandbox's root"),
-        Setting(
-            "network",
-            _parse_network,
-            doc='host, loopback or user (a network of its own through pasta); unset: the profile',
-            env=("HEXE_VOIDBOX_NETWORK",),
-        ),
-        Setting(
-            "network_allow",
-            _parse_network_allow,
-            doc='network = "user": host services on 127.0.0.1 to reach, {"127.0.0.1:5432"}',
-        ),
-        Setting(
-            "network_lan",
-            parse_bool,
-            doc='network = "user": true lets the private ranges (the LAN) be reached',
-        ),
-        clipboard.SETTING,
-    ]
+    """The sandbox's settings (:mod:`hexe_voidbox.model`)."""
+    return model.settings()
+
+
+@hookimpl
+def hexe_profiles() -> list[Profile]:
+    """minimal, default, balanced, full and sandbox (:mod:`hexe_voidbox.model`)."""
+    return model.profiles()
 
 
 @hookimpl
 def hexe_spawn_features() -> list[str]:
-    return [*NAMESPACE_FLAGS, "no_new_privs", "caps", "seccomp", "mounts", "rootfs"]
+    """Every setting of this plugin (a plan asking for one needs it loaded)."""
+    return [setting.name for setting in model.settings()]
 
 
 #: The host id root inside maps to, when hexe runs as host root and the
@@ -244,9 +179,10 @@ def unprivileged_root(iso: Any) -> tuple[int, int] | None:
     power over host files but what a mount makes writable. Profiles that keep
     capabilities keep mapping the caller (root), as documented.
     """
-    if os.geteuid() != 0 or "user" not in iso.namespaces or not _mount_namespace(iso.namespaces):
+    if os.geteuid() != 0 or "user" not in _ns(iso) or not _mount_namespace(_ns(iso)):
         return None  # the switch happens with the nested namespace that locks the mounts
-    if iso.caps.keep is None or iso.caps.keep:
+    kept = iso.get("caps")
+    if kept is None or kept.keep is None or kept.keep:
         return None
     uid = _subordinate_id("/etc/subuid")
     gid = _subordinate_id("/etc/subgid")
@@ -276,9 +212,10 @@ def hexe_spawn_prepare(spawn: Spawn) -> None:
     if (
         drop is None
         and os.geteuid() == 0
-        and "user" in iso.namespaces
-        and _mount_namespace(iso.namespaces)
-        and iso.caps.keep == frozenset()
+        and "user" in _ns(iso)
+        and _mount_namespace(_ns(iso))
+        and iso.get("caps") is not None
+        and iso.get("caps").keep == frozenset()
     ):
         spawn.warn(
             f"profile {iso.profile}: root inside stays root of hexe's own user namespace: "
@@ -290,7 +227,16 @@ def hexe_spawn_prepare(spawn: Spawn) -> None:
         if spawn.terminal_fd is not None:
             # the pane's own terminal: root inside may reopen it (/dev/console, ttyname)
             os.fchown(spawn.terminal_fd, drop[0], drop[1])
-    if "pid" in spawn.plan.isolation.namespaces:
+    spawn.facts["namespaces"] = [ns for ns in NAMESPACES if ns in _ns(iso)]
+    if "pid" in _ns(spawn.plan.isolation):
+        spawn.handover = SetupError(
+            "start the command",
+            0,
+            "the sandbox's PID 1 was killed before the command started",
+            hint="a memory limit that small leaves no room for hexe's init (about 10 MiB); "
+            "raise --memory / HEXE_CGROUP_MEM_MAX",
+            component=COMPONENT,
+        )
         try:
             fd = initbin.open_init()
         except (initbin.InitUnavailable, OSError) as exc:
@@ -301,7 +247,7 @@ def hexe_spawn_prepare(spawn: Spawn) -> None:
             ) from exc
         spawn.child_fds.add(fd)
         _state(spawn)["init_fd"] = fd
-    elif "user" in spawn.plan.isolation.namespaces:
+    elif "user" in _ns(spawn.plan.isolation):
         _state(spawn)["owner"] = os.getpid()
     mode = network_mode(spawn.plan.isolation)
     spawn.facts["network"] = mode
@@ -312,16 +258,17 @@ def hexe_spawn_prepare(spawn: Spawn) -> None:
                 'network = "user" needs pasta, which is not installed',
                 hint=usernet.PACKAGE_HINT + '; or choose network = "loopback" or "host"',
             )
-        extra = spawn.plan.isolation.extra
-        _state(spawn)["pasta"] = (pasta, tuple(extra.get("network_allow") or ()))
-        if extra.get("network_allow"):
-            spawn.facts["network_allow"] = [str(a) for a in extra["network_allow"]]
-        if not extra.get("network_lan"):
+        iso = spawn.plan.isolation
+        allowed = iso.get("network_allow")
+        _state(spawn)["pasta"] = (pasta, tuple(allowed or ()))
+        if allowed:
+            spawn.facts["network_allow"] = [str(a) for a in allowed]
+        if not iso.get("network_lan"):
             _state(spawn)["unreachable"] = (
                 *usernet.PRIVATE_RANGES,
                 *(f"{a}/32" for a in usernet.host_addresses()),
             )
-    policy = spawn.plan.isolation.seccomp
+    policy = spawn.plan.isolation.get("seccomp")
     if policy:
         _state(spawn)["seccomp"] = seccomp_filter.compile(policy)
         spawn.facts["seccomp"] = f"{len(policy.deny)} rules, {policy.action}"
@@ -329,7 +276,7 @@ def hexe_spawn_prepare(spawn: Spawn) -> None:
 
 @hookimpl
 def hexe_child_namespaces(spawn: Spawn) -> None:
-    namespaces = spawn.plan.isolation.namespaces
+    namespaces = _ns(spawn.plan.isolation)
     if not namespaces:
         return
     state = _state(spawn)
@@ -354,7 +301,7 @@ def hexe_child_namespaces(spawn: Spawn) -> None:
         # limits) and owned by this user namespace, which the command leaves for
         # a nested one (_lock_mounts): it may not mount cgroupfs here at all.
         flags |= syscalls.CLONE_NEWCGROUP
-    shown = ", ".join(spawn.plan.isolation.ordered_namespaces())
+    shown = ", ".join(ns for ns in NAMESPACES if ns in namespaces)
     mapper = _start_mapper(state["drop_to"]) if "drop_to" in state else None
     try:
         syscalls.unshare(flags)
@@ -425,7 +372,7 @@ def _start_mapper(drop: tuple[int, int]) -> _Mapper:
 
 @hookimpl
 def hexe_child_userns(spawn: Spawn) -> None:
-    if "user" not in spawn.plan.isolation.namespaces:
+    if "user" not in _ns(spawn.plan.isolation):
         return
     state = _state(spawn)
     writes = (
@@ -469,7 +416,7 @@ def _no_cgroup_namespaces(spawn: Any) -> None:
 
 @hookimpl
 def hexe_child_pid1(spawn: Spawn) -> int | None:
-    if "pid" not in spawn.plan.isolation.namespaces:
+    if "pid" not in _ns(spawn.plan.isolation):
         return None
     try:
         pid = os.fork()
@@ -485,20 +432,21 @@ def hexe_child_pid1(spawn: Spawn) -> int | None:
 @hookimpl
 def hexe_child_mounts(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
-    namespaces = iso.namespaces
+    namespaces = _ns(iso)
     if not _mount_namespace(namespaces):
         return
     _mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None, "make / private")
     secure = syscalls.MS_NOSUID | syscalls.MS_NODEV
-    sources = fsactions.open_sources(iso.mounts)
-    root = fsactions.bind_rootfs(iso.rootfs) if iso.rootfs else ""
+    mounts, rootfs, tmp_size = iso.get("mounts", ()), iso.get("rootfs"), iso.get("tmp_size")
+    sources = fsactions.open_sources(mounts)
+    root = fsactions.bind_rootfs(rootfs) if rootfs else ""
     if "mount" in namespaces or root:
         tmp = f"{root}/tmp"
         _mount(
-            "tmpfs", tmp, "tmpfs", secure, f"size={iso.tmp_size},mode=1777", f"mount tmpfs on {tmp}"
+            "tmpfs", tmp, "tmpfs", secure, f"size={tmp_size},mode=1777", f"mount tmpfs on {tmp}"
         )
     if "mount" in namespaces or root:
-        fsactions.make_dev(root, "ipc" in namespaces, iso.tmp_size, _terminal(spawn))
+        fsactions.make_dev(root, "ipc" in namespaces, tmp_size, _terminal(spawn))
     proc = f"{root}/proc"
     if "pid" in namespaces:
         _mount("proc", proc, "proc", secure | syscalls.MS_NOEXEC, None, f"mount proc on {proc}")
@@ -506,7 +454,7 @@ def hexe_child_mounts(spawn: Spawn) -> None:
         _mount(
             "/proc", proc, None, syscalls.MS_BIND | syscalls.MS_REC, None, f"bind /proc on {proc}"
         )
-    fsactions.apply(iso.mounts, root, _bind_readonly, sources)
+    fsactions.apply(mounts, root, _bind_readonly, sources)
     for fd in sources.values():
         os.close(fd)
     if root:
@@ -523,133 +471,6 @@ def hexe_child_mounts(spawn: Spawn) -> None:
         _mount("sysfs", "/sys", "sysfs", flags, None, "mount sysfs on /sys (network namespace)")
         sys_tree = []
     _bind_readonly([p for p in PROC_READONLY if os.path.exists(p)], sys_tree)
-
-
-def _terminal(spawn: Any) -> int | None:
-    """The pane's PTY slave, or the caller's terminal (``hexe run``): bound onto /dev/console."""
-    if spawn.terminal_fd is not None:
-        return spawn.terminal_fd
-    return 0 if os.isatty(0) else None
-
-
-#: Parts of a fresh /proc that change the host, made read-only (bwrap's list).
-PROC_READONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
-_LOCKABLE = {
-    "nosuid": syscalls.MS_NOSUID,
-    "nodev": syscalls.MS_NODEV,
-    "noexec": syscalls.MS_NOEXEC,
-    "noatime": 0x400,
-    "nodiratime": 0x800,
-    "relatime": 0x200000,
-}
-
-
-def _bind_readonly(paths: list[str], trees: list[str]) -> None:
-    """Bind each path onto itself, each tree recursively, and remount all read-only.
-
-    A remount inside a user namespace must keep the flags the mount was
-    locked with (nosuid, nodev, noexec, atime): they are read from mountinfo
-    (once, after all the binds).
-    """
-    for path in paths:
-        _mount(path, path, None, syscalls.MS_BIND, None, f"bind {path} read-only")
-    for tree in trees:
-        _mount(tree, tree, None, syscalls.MS_BIND | syscalls.MS_REC, None, f"bind {tree} read-only")
-    entries = _mountinfo()  # read once, after all the binds
-    chosen = {path: None for path in paths}
-    for tree in trees:
-        chosen.update(_subtree(tree, entries))
-    found = {point: options for _id, _parent, point, options in entries}  # last one wins
-    for target in chosen:
-        keep = 0
-        for option in found.get(target, ()):
-            keep |= _LOCKABLE.get(option, 0)
-        remount = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | keep
-        _mount(None, target, None, remount, None, f"remount {target} read-only")
-
-
-def _mountinfo() -> list[tuple[str, str, str, list[str]]]:
-    """(mount id, parent id, mount point, per-mount options) of the calling process's mounts."""
-    entries = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            point = fields[4].replace("\\040", " ")
-            entries.append((fields[0], fields[1], point, fields[5].split(",")))
-    return entries
-
-
-def _subtree(top: str, entries: list[tuple[str, str, str, list[str]]]) -> dict[str, None]:
-    """Mount points of the topmost mount at ``top`` and of every mount below it.
-
-    Mounts that the new one covers (shadowed, still listed in mountinfo) are
-    not in its subtree: found by mount and parent ids, not by path prefix.
-    """
-    tops = [mount_id for mount_id, _parent, point, _options in entries if point == top]
-    if not tops:
-        return {}
-    ids = {tops[-1]}
-    out = {top: None}
-    for mount_id, parent, point, _options in entries:  # children are listed after their parents
-        if parent in ids and mount_id not in ids:
-            ids.add(mount_id)
-            out[point] = None
-    return out
-
-
-def _lock_mounts(drop: tuple[int, int] | None = None) -> None:
-    """Enter a nested user and mount namespace, so the sandbox cannot undo the setup.
-
-    Root in the sandbox holds CAP_SYS_ADMIN over the mount namespace its user
-    namespace owns, so it could unmount the read-only /proc/sys or remount
-    /sys read-write. Mounts copied into a mount namespace owned by a less
-    privileged (nested) user namespace are locked by the kernel: they can no
-    longer be unmounted one by one nor have read-only, nosuid, nodev or
-    noexec removed. Root inside the nested namespace is the same uid; it
-    keeps creating mounts of its own, but no longer administers the pid,
-    network and uts namespaces (lo is already up, the hostname already set).
-
-    ``drop``: when hexe runs as host root and the sandbox drops every
-    capability, root of the nested namespace is that unprivileged host id
-    instead (mapped in the outer namespace by :class:`_Mapper`).
-    """
-    inner = 0
-    if drop is not None:
-        try:
-            os.setgroups([])
-            os.setresgid(drop[1], drop[1], drop[1])
-            os.setresuid(drop[0], drop[0], drop[0])
-            syscalls.set_dumpable(True)  # /proc/self/*_map must stay ours to write
-        except OSError as exc:
-            raise _fail(f"switch to the unprivileged id {drop[0]}:{drop[1]}", exc) from exc
-        inner = drop[0]
-    try:
-        syscalls.unshare(syscalls.CLONE_NEWUSER | syscalls.CLONE_NEWNS)
-    except OSError as exc:
-        raise _fail("unshare(user, mount) to lock the mounts", exc, HINT_USERNS) from exc
-    for path, text in (
-        ("/proc/self/setgroups", "deny"),
-        ("/proc/self/uid_map", f"0 {inner} 1\n"),
-        ("/proc/self/gid_map", f"0 {drop[1] if drop else 0} 1\n"),
-    ):
-        try:
-            syscalls.write_file(path, text)
-        except OSError as exc:
-            raise _fail(f"write {path} (nested user namespace)", exc, HINT_USERNS) from exc
-
-
-def _mount(
-    source: str | None,
-    target: str,
-    fstype: str | None,
-    flags: int,
-    data: str | None,
-    step: str = "",
-) -> None:
-    try:
-        syscalls.mount(source, target, fstype, flags, data)
-    except OSError as exc:
-        raise _fail(step or f"mount {fstype} on {target}", exc, HINT_MOUNT) from exc
 
 
 @hookimpl
@@ -678,57 +499,21 @@ def hexe_child_network(spawn: Spawn) -> None:
     except OSError as exc:
         raise _fail("block the private ranges (unreachable routes)", exc, HINT_NET) from exc
     iso = spawn.plan.isolation
-    hostname = iso.hostname if "uts" in iso.namespaces else os.uname().nodename
+    hostname = iso.get("hostname") if "uts" in _ns(iso) else os.uname().nodename
     _bind_texts(
         {"/etc/resolv.conf": usernet.resolv_conf(), "/etc/hosts": usernet.hosts(hostname)}
     )
 
 
-#: Where the files :func:`_bind_texts` binds are written first, on a tmpfs
-#: stacked for a moment over a directory every root has.
-STAGING = "/tmp"
-
-
-def _bind_texts(files: dict[str, str]) -> None:
-    """Bind files holding these texts over their paths, read-only.
-
-    They are written on a small tmpfs mounted over /tmp for a moment, bound
-    into place, and the tmpfs is detached again: only the binds keep it.
-    """
-    wanted = {t: text for t, text in files.items() if os.path.lexists(t)}
-    if not wanted:
-        return  # a root file system without them: nothing to hide
-    try:
-        syscalls.mount("tmpfs", STAGING, "tmpfs", 0, "size=64k,mode=0755")
-    except OSError as exc:
-        raise _fail(f"stage the sandbox's own {', '.join(wanted)}", exc, HINT_NET) from exc
-    try:
-        for target, text in wanted.items():
-            staged = os.path.join(STAGING, os.path.basename(target))
-            with open(staged, "w") as f:
-                f.write(text)
-            real = os.path.realpath(target)
-            try:
-                syscalls.mount(staged, real, None, syscalls.MS_BIND, None)
-                syscalls.mount(
-                    None, real, None,
-                    syscalls.MS_BIND | syscalls.MS_REMOUNT | syscalls.MS_RDONLY, None,
-                )
-            except OSError as exc:
-                raise _fail(f"bind the sandbox's own {target}", exc, HINT_NET) from exc
-    finally:
-        syscalls.umount2(STAGING, syscalls.MNT_DETACH)
-
-
 @hookimpl
 def hexe_child_hostname(spawn: Spawn) -> None:
     iso = spawn.plan.isolation
-    if "uts" not in iso.namespaces:
+    if "uts" not in _ns(iso):
         return
     try:
-        syscalls.sethostname(iso.hostname)
+        syscalls.sethostname(iso.get("hostname"))
     except OSError as exc:
-        raise _fail(f"sethostname {iso.hostname}", exc) from exc
+        raise _fail(f"sethostname {iso.get('hostname')}", exc) from exc
 
 
 @hookimpl
@@ -741,10 +526,10 @@ def hexe_child_security(spawn: Spawn) -> None:
             raise _fail("prctl(PR_SET_PDEATHSIG)", exc) from exc
         if os.getppid() != owner:
             raise SetupError("die with the owner", 0, "hexe, which started the sandbox, is gone")
-    namespaces = spawn.plan.isolation.namespaces
+    namespaces = _ns(spawn.plan.isolation)
     if "user" in namespaces and _mount_namespace(namespaces):
         _lock_mounts(_state(spawn).get("drop_to"))
-    if not spawn.plan.isolation.no_new_privs:
+    if not spawn.plan.isolation.get("no_new_privs"):
         return
     try:
         syscalls.set_no_new_privs()
@@ -755,8 +540,8 @@ def hexe_child_security(spawn: Spawn) -> None:
 @hookimpl(trylast=True, specname="hexe_child_security")
 def drop_capabilities(spawn: Any) -> None:
     """After every other security hook: cut the capabilities to the kept ones."""
-    kept = spawn.plan.isolation.caps
-    if kept.keep is None:
+    kept = spawn.plan.isolation.get("caps")
+    if kept is None or kept.keep is None:
         return
     try:
         caps.drop(kept.mask())
@@ -815,12 +600,18 @@ def hexe_child_handover(spawn: Spawn) -> bool | None:
 
 
 @hookimpl
-def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object] | None:
-    """A pane with a network: its mode and the ports it may reach, for ``list-panes``."""
-    if spawn is None or "network" not in spawn.facts:
-        return None
-    facts = spawn.facts
-    return {"network": facts["network"], "network_allow": facts.get("network_allow", [])}
+def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, object]:
+    """The namespaces and no_new_privs, and for a pane with a network its mode and
+    the ports it may reach, for ``list-panes``."""
+    iso = plan.isolation
+    out: dict[str, object] = {
+        "namespaces": [ns for ns in NAMESPACES if ns in _ns(iso)],
+        "no_new_privs": bool(iso.get("no_new_privs")),
+    }
+    if spawn is not None and "network" in spawn.facts:
+        facts = spawn.facts
+        out.update(network=facts["network"], network_allow=facts.get("network_allow", []))
+    return out
 
 
 @hookimpl

@@ -38,4 +38,5 @@ SETTING = Setting(
     doc='OSC 52 from the pane: "write" sets the clipboard, "deny" refuses; '
     "unset: deny in full and sandbox",
     env=("HEXE_VOIDBOX_CLIPBOARD",),
+    profiles={name: "deny" for name in DENYING_PROFILES},
 )

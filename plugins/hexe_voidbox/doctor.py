@@ -124,8 +124,8 @@ def checks() -> list[Check]:
 def _seccomp_check() -> Check:
     """Build (not load) the default filter: what full and sandbox need."""
     from hexe.errors import SpawnRefused
-    from hexe.policy import resolve_seccomp
     from hexe_voidbox import seccomp
+    from hexe_voidbox.policy import resolve_seccomp
 
     try:
         seccomp.build(resolve_seccomp(None, True, True))

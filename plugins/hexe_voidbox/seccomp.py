@@ -12,7 +12,7 @@ an unprivileged filter) and hands the ready program to
 ``prctl(PR_SET_SECCOMP)``, so no library code and no BPF generation run
 between fork and exec.
 
-Rules (see ``hexe.policy``): each denied syscall answers EPERM (``errno``),
+Rules (see ``hexe_voidbox.policy``): each denied syscall answers EPERM (``errno``),
 kills the process with SIGSYS (``kill``) or is only logged (``log``).
 ``tiocsti`` matches ``ioctl`` by its command; ``userns`` matches ``unshare``
 and ``clone`` by the ``CLONE_NEWUSER`` flag, and makes ``clone3`` (whose flags
@@ -56,7 +56,7 @@ def _library() -> Any:
 
 
 def build(policy: Any) -> Any:
-    """A ``pyseccomp.SyscallFilter`` for ``policy`` (a ``hexe.policy.Seccomp``), not loaded."""
+    """A ``pyseccomp.SyscallFilter`` for ``policy`` (a ``policy.Seccomp``), not loaded."""
     sc = _library()
     action = {
         "errno": sc.ERRNO(errno.EPERM),
@@ -129,7 +129,7 @@ class Program:
 
 @functools.lru_cache(maxsize=16)
 def compile(policy: Any) -> Program:  # noqa: A001 - the module's verb
-    """The BPF program of ``policy`` (a ``hexe.policy.Seccomp``), once per distinct policy."""
+    """The BPF program of ``policy`` (a ``policy.Seccomp``), once per distinct policy."""
     flt = build(policy)
     fd = os.memfd_create("hexe-seccomp", os.MFD_CLOEXEC)
     try:

@@ -203,7 +203,8 @@ def test_a_full_pane_has_no_capabilities_and_a_refused_rootfs_pane_shows_why(mux
         """
     )
     screen = m.wait_for("does not exist", what="the refusal")
-    screen = m.wait_for("CapEff", what="the boxed pane's capabilities")
+    # Seccomp is the later line of /proc/self/status: both are drawn once it is
+    screen = m.wait_for("Seccomp", what="the boxed pane's capabilities and filter")
     left = "".join(line.partition("│")[0] for line in screen.split("\n"))
     right = "".join(line.partition("│")[2].rstrip() for line in screen.split("\n"))
     assert re.search(r"CapEff:\s+0{16}", left), left

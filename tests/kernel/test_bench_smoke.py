@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from support import clean_env, wait_for
 
-from hexe.isolation import BUILTIN_PROFILES
+from hexe.plugin.settings import default_settings
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "spawn.py"
-ROWS = [*BUILTIN_PROFILES, "full+limits"]
+ROWS = [*default_settings().profiles, "full+limits"]
 
 
 def run_bench(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:

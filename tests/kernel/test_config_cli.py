@@ -30,7 +30,8 @@ def test_config_check_prints_every_panes_effective_settings_and_their_layers():
     )
     assert re.search(r"memory +512M +pane \(", block)
     assert re.search(r"pids +100 +pane \(", block)
-    assert "namespaces   user pid mount net uts ipc cgroup\n" in block
+    namespaces = r"namespaces +user pid mount net uts ipc cgroup +from the profile \(full\)\n"
+    assert re.search(namespaces, block)
     make = out.split('"make"')[1]
     assert re.search(r"memory +4G +pane, profile build \(", make)
     assert re.search(r"tmp_size +1G +pane, profile build \(", make)

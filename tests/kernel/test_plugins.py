@@ -9,6 +9,7 @@ back to check where, and in which order, each phase ran.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import uuid
 from pathlib import Path
@@ -112,7 +113,8 @@ def plugin_env(tmp_path):
     """An environment whose PYTHONPATH holds the plugin and its entry point."""
     site = plugin_site(tmp_path, "hexe_thirdparty", PLUGIN, "thirdparty", "hexe-thirdparty")
     record = Path("/var/tmp") / f"hexe-thirdparty-{uuid.uuid4().hex[:8]}.jsonl"
-    env = clean_env(PYTHONPATH=str(site), THIRDPARTY_RECORD=str(record))
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = clean_env(PYTHONPATH=path, THIRDPARTY_RECORD=str(record))
     yield env, record
     record.unlink(missing_ok=True)
 
@@ -178,9 +180,19 @@ def test_disabled_plugin_is_not_loaded(plugin_env):
 def test_disabling_voidbox_refuses_isolating_profiles_instead_of_weakening_them():
     result = hexe("--disable-plugin", "voidbox", "run", "--profile", "full", "--", "true")
     assert result.returncode == 125
+    # the profile is the plugin's: unknown without it, and the error says whose it is
     assert (
-        "profile full needs the user namespace, which no loaded plugin implements" in result.stderr
+        "--profile=full is a profile of the voidbox plugin, which is disabled; enable the "
+        "voidbox plugin" in result.stderr
     )
+    unset = hexe("--disable-plugin", "voidbox", "run", "--", "true")  # the default profile
+    assert unset.returncode == 125
+    assert "is a profile of the voidbox plugin, which is disabled" in unset.stderr
+    hostname = hexe(
+        "--disable-plugin", "voidbox", "run", "--profile", "none", "--hostname", "x", "--", "true"
+    )
+    assert hostname.returncode == 125
+    assert "--hostname=x is a setting of the voidbox plugin, which is disabled" in hostname.stderr
     assert (
         hexe("--disable-plugin", "voidbox", "run", "--profile", "none", "--", "true").returncode
         == 0

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 from hexe_voidbox.syscalls import NAMESPACE_FILES
-from support import hexe, host_ns, probe
+from support import hexe, host_ns, iso, probe
 
-from hexe.isolation import BUILTIN_PROFILES
+from hexe.plugin.settings import default_settings
 
 pytestmark = pytest.mark.kernel
 
-PROFILES = list(BUILTIN_PROFILES)
-WITH = {name: p.namespaces for name, p in BUILTIN_PROFILES.items()}
+PROFILES = list(default_settings().profiles)
+WITH = {name: iso(profile=name).get("namespaces") for name in PROFILES}
 NS_FILE = NAMESPACE_FILES
 
 

@@ -19,9 +19,8 @@ import termios
 import textwrap
 
 import pytest
+from hexe_voidbox.policy import CAPABILITIES, ORDINARY_CAPS
 from support import SANDBOX_PYTHON, clean_env, hexe
-
-from hexe.policy import CAPABILITIES, ORDINARY_CAPS
 
 pytestmark = pytest.mark.kernel
 
@@ -318,8 +317,7 @@ def test_a_program_generated_once_is_shared_and_still_denies():
     import errno
 
     from hexe_voidbox import seccomp
-
-    from hexe.policy import resolve_seccomp
+    from hexe_voidbox.policy import resolve_seccomp
 
     policy = resolve_seccomp(None, True, True)
     program = seccomp.compile(policy)

@@ -18,7 +18,7 @@ HEXE = ROOT / "hexe"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("hexe", "hexe.errors", "hexe.log", "hexe.procwait", "hexe.values")),
     ("plugin", ("hexe.plugin",)),
-    ("vocabulary", ("hexe.limits", "hexe.policy", "hexe.isolation", "hexe.commands")),
+    ("vocabulary", ("hexe.isolation", "hexe.commands")),
     ("config", ("hexe.config",)),
     ("spawn", ("hexe.spawn", "hexe.run", "hexe.doctor")),
     ("mux", ("hexe.terminal", "hexe.mux", "hexe.wire", "hexe.server.paths")),
@@ -167,3 +167,42 @@ def test_no_test_imports_another_test_module():
                 if name.split(".")[-1].startswith("test_") and name != path.stem:
                     wrong.append(f"{path.relative_to(ROOT)} imports {name}")
     assert wrong == []
+
+
+PLUGINS = ROOT / "plugins"
+
+
+def test_no_plugin_module_over_800_lines():
+    for path in PLUGINS.rglob("*.py"):
+        lines = len(path.read_text().splitlines())
+        assert lines <= 800, f"{path.relative_to(ROOT)} has {lines} lines"
+
+
+def test_the_core_imports_no_plugin():
+    """hexe/ knows the plugins only through hooks and the settings registry."""
+    builtin = {p.name.replace("-", "_") for p in PLUGINS.iterdir() if p.is_dir()}
+    builtin |= {"hexe_landlock"}
+    wrong = []
+    for path in HEXE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            wrong += [
+                f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] in builtin
+            ]
+    assert wrong == []
+
+
+def test_the_core_declares_no_isolation_model():
+    """Profiles, namespaces, limits: declared by plugins (issue 14), not by the core."""
+    import hexe.isolation
+    from hexe.plugin.manager import settings_of
+
+    assert not (HEXE / "policy.py").exists() and not (HEXE / "limits.py").exists()
+    for name in ("BUILTIN_PROFILES", "NAMESPACES", "Limits", "FIELDS"):
+        assert not hasattr(hexe.isolation, name), name
+    core = settings_of(None)  # what the core declares with no plugin at all
+    assert core.names() == ["profile"] and list(core.profiles) == ["none"]

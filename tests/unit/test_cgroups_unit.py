@@ -18,12 +18,12 @@ from hexe_cgroups import detect as detect_mod
 from hexe_cgroups import v1, v2
 from hexe_cgroups.detect import detect
 from hexe_cgroups.driver import Driver, owner_tag
+from hexe_cgroups.limits import CpuQuota
 from hexe_cgroups.v1 import V1Driver
 from hexe_cgroups.v2 import V2Driver
 
 from hexe.errors import SpawnRefused
-from hexe.isolation import Isolation, Limits
-from hexe.limits import CpuQuota
+from hexe.isolation import Isolation
 
 #: the cgroup a plan named run-42 gets: its name and its owner (this process)
 RUN_42 = "run-42" + owner_tag()
@@ -453,10 +453,12 @@ def fake_spawn(files: dict[str, str], *, namespaces=(), strict=False, **limits) 
 
     iso = Isolation(
         profile="test",
-        namespaces=frozenset(namespaces),
-        no_new_privs=False,
-        limits=Limits(**limits),
-        strict_limits=strict,
+        values={
+            "namespaces": frozenset(namespaces),
+            "no_new_privs": False,
+            **{name: limits.get(name) for name in ("memory", "pids", "cpu")},
+            "strict": strict,
+        },
     )
     plan = SimpleNamespace(isolation=iso, name="run-42", extra={"cgroups": files})
     return FakeSpawn(

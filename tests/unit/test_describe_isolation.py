@@ -19,7 +19,7 @@ def described(pm, plan, spawn) -> dict:
     return out
 
 
-def test_cgroups_describes_its_limits_and_cgroups_voidbox_its_network():
+def test_cgroups_describes_its_limits_and_cgroups_voidbox_its_namespaces_and_network():
     plan = SpawnPlan(argv=("true",), isolation=iso(profile="none", memory="64M", pids=50))
     spawn = SimpleNamespace(facts={"cgroup": "/sys/fs/cgroup/x", "network": "user"})
     got = described(make_plugin_manager(environ={}), plan, spawn)
@@ -28,9 +28,15 @@ def test_cgroups_describes_its_limits_and_cgroups_voidbox_its_network():
         "pids_max": 50,
         "cpu_max": None,
         "cgroups": ["/sys/fs/cgroup/x"],
+        "namespaces": [],
+        "no_new_privs": False,
         "network": "user",
         "network_allow": [],
     }
+    full = SpawnPlan(argv=("true",), isolation=iso(profile="full"))
+    got = described(make_plugin_manager(environ={}), full, None)
+    assert got["namespaces"] == ["user", "pid", "mount", "net", "uts", "ipc", "cgroup"]
+    assert got["no_new_privs"] is True
     assert described(make_plugin_manager(environ={}), plan, None)["cgroups"] == []
 
 
@@ -40,6 +46,6 @@ def test_a_disabled_plugin_describes_nothing_and_a_third_party_one_adds_its_own(
         def hexe_describe_isolation(self, plan, spawn):
             return {"stamp": plan.argv[0]}
 
-    pm = make_plugin_manager(["cgroups"], extra=[("stamp", Stamp())], environ={})
+    pm = make_plugin_manager(["cgroups", "voidbox"], extra=[("stamp", Stamp())], environ={})
     plan = SpawnPlan(argv=("true",), isolation=iso(profile="none"))
     assert described(pm, plan, SimpleNamespace(facts={})) == {"stamp": "true"}

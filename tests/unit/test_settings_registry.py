@@ -7,6 +7,7 @@ inside the sandbox observes its setting.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import textwrap
@@ -21,14 +22,19 @@ from hexe.isolation import InvalidSettings, Layer, resolve
 from hexe.plugin.manager import make_plugin_manager, settings_of
 from hexe.plugin.settings import Setting, Settings, default_settings
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "plugins.md"
+EXAMPLE = ROOT / "examples" / "hexe_umask.py"
 
 
 def example_source() -> str:
-    text = DOC.read_text()
-    blocks = re.findall(r"```python\n(# hexe_umask\.py\n.*?)```", text, re.DOTALL)
-    assert len(blocks) == 1, "docs/plugins.md has one hexe_umask.py example"
-    return blocks[0]
+    """examples/hexe_umask.py, the file the tests install as a plugin."""
+    return EXAMPLE.read_text()
+
+
+def test_docs_plugins_shows_the_example_plugin_exactly():
+    blocks = re.findall(r"```python\n(# hexe_umask\.py\n.*?)```", DOC.read_text(), re.DOTALL)
+    assert blocks == [example_source()], "docs/plugins.md shows examples/hexe_umask.py as it is"
 
 
 # -- unit: the registry ---------------------------------------------------------
@@ -144,6 +150,43 @@ def test_the_documented_example_plugin_sets_the_umask_inside_the_sandbox(umask_e
     assert "HEXE_UMASK=027 is a setting of the umask plugin, which is disabled" in off.stderr
 
 
+@pytest.mark.kernel
+def test_the_example_plugin_registers_a_profile_through_hexe_profiles(umask_env):
+    argv = ("run", "--profile", "private", "--", "sh", "-c",
+            "grep Umask /proc/self/status; echo pid $$; touch /tmp/x && echo fresh")  # fmt: skip
+    result = hexe(*argv, env=umask_env)
+    assert result.returncode == 0, result.stderr
+    # umask from the profile's settings; namespaces (voidbox's setting) too: PID 1's
+    # child in a pid namespace, and a fresh /tmp of a mount namespace
+    assert result.stdout.split() == ["Umask:", "0077", "pid", "2", "fresh"]
+    # the setting's value under a profile it does not own (Setting.profiles)
+    full = hexe("run", "--profile", "full", "--", "grep", "Umask", "/proc/self/status",
+                env=umask_env)  # fmt: skip
+    assert full.stdout.split() == ["Umask:", "0077"], full.stderr
+    # a pane's own value beats its profile's
+    own = hexe("run", "--profile", "private", "--", "sh", "-c", "umask",
+               env={**umask_env, "HEXE_UMASK": "027"})  # fmt: skip
+    assert own.stdout.strip() == "0077", "the profile is chosen in flags, above the environment"
+    off = hexe("--disable-plugin", "umask", *argv, env=umask_env)
+    assert off.returncode == 125
+    assert "--profile=private is a profile of the umask plugin, which is disabled" in off.stderr
+
+
+def test_the_example_profile_is_in_the_registry_with_its_plugin(umask_env, tmp_path):
+    result = hexe("config", "check", "--json", str(write_layout(tmp_path)), env=umask_env)
+    assert result.returncode == 0, result.stderr
+    profiles = json.loads(result.stdout)["profiles"]
+    assert profiles["private"]["plugin"] == "umask"
+    assert profiles["private"]["namespaces"] == ["user", "pid", "mount"]
+    assert profiles["full"]["plugin"] == "voidbox" and profiles["none"]["plugin"] == "hexe"
+
+
+def write_layout(tmp_path: Path) -> Path:
+    config = tmp_path / "init.lua"
+    config.write_text("hexe.layout { hexe.tab { name = 't', hexe.pane { command = 'true' } } }\n")
+    return config
+
+
 def test_the_documented_example_plugin_in_config_check(umask_env, tmp_path):
     config = tmp_path / "init.lua"
     config.write_text(
@@ -197,3 +240,80 @@ def test_hexe_settings_of_an_extra_plugin_reach_the_plan_as_extra():
     iso = resolve([Layer.from_env({"HEXE_GREETING": "hi"}, registry)], settings=registry)
     assert iso.extra == {"greeting": "HI"}
     assert iso.sources["greeting"] == "environment (HEXE_GREETING)"
+
+
+# -- the example's setting and profile, resolved (no kernel) ---------------------------------
+
+
+def example_registry():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hexe_umask_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return settings_of(make_plugin_manager(extra=[("umask", module)], environ={}))
+
+
+def test_a_plugin_profile_and_a_per_profile_value_follow_the_precedence():
+    registry = example_registry()
+    assert registry.profiles["private"].plugin == "umask"
+    assert registry["umask"].plugin == "umask"
+
+    def umask(*layers: Layer) -> tuple[object, str]:
+        got = resolve(list(layers), settings=registry)
+        return got.get("umask"), got.sources["umask"]
+
+    def layer(name: str, **values: object) -> Layer:
+        return Layer(name, {k: (v, f"{name}.{k}") for k, v in values.items()})
+
+    private = resolve([layer("flags", profile="private")], settings=registry)
+    assert private.get("namespaces") == frozenset({"user", "pid", "mount"})
+    assert private.get("umask") == 0o077
+    assert private.sources["umask"] == "flags, profile private (profiles.private.umask)"
+    # a setting's value under a profile it does not own is a built-in value...
+    assert umask(layer("flags", profile="full")) == (0o077, "built-in")
+    assert umask(layer("flags", profile="default")) == (None, "built-in")
+    # ...so any layer that sets it wins, even below the layer choosing the profile
+    assert umask(layer("defaults", umask="027"), layer("environment", profile="full")) == (
+        0o027,
+        "defaults (defaults.umask)",
+    )
+    # a profile's own settings belong to the layer that chooses it, below its values
+    assert umask(layer("defaults", umask="027"), layer("pane", profile="private"))[0] == 0o077
+    assert umask(layer("pane", profile="private", umask="002"))[0] == 0o002
+    # the profile's settings are parsed by their plugins: namespaces is voidbox's
+    assert "namespaces" in private.chosen and private.owners["namespaces"] == "voidbox"
+
+
+def test_a_profile_only_setting_in_a_pane_says_where_it_belongs(tmp_path):
+    from hexe.config import ConfigError, load
+
+    config = tmp_path / "init.lua"
+    config.write_text('hexe.defaults { namespaces = {"user"} }\n')
+    with pytest.raises(ConfigError) as info:
+        load(config, environ={}, explicit=True)
+    (error,) = info.value.errors
+    assert error.endswith(
+        "init.lua:1: defaults.namespaces is set by profiles only: define one with "
+        'hexe.profile("name", { namespaces = ... }) and choose it with profile = "name"'
+    )
+
+
+def test_hexe_run_help_lists_the_profiles_the_plugins_declare(umask_env):
+    plain = hexe("run", "--help", env=clean_env(COLUMNS="400"))
+    assert "isolation profile: none, minimal, default, balanced, full, sandbox (env" in plain.stdout
+    assert "memory limit: use bytes (1073741824), a K/M/G/T suffix" in plain.stdout
+    with_example = hexe("run", "--help", env={**umask_env, "COLUMNS": "400"})
+    assert "none, minimal, default, balanced, full, sandbox, private (env" in with_example.stdout
+
+
+def test_a_setting_says_when_its_value_does_nothing_under_the_profile():
+    def notes(**values: object) -> tuple[str, ...]:
+        return resolve([Layer("flags", {k: (v, f"--{k}") for k, v in values.items()})]).notes
+
+    assert notes(profile="minimal", hostname="box") == (
+        "hostname from flags (--hostname) has no effect: profile minimal has no uts namespace",
+    )
+    assert notes(profile="full", hostname="box", tmp_size="1G") == ()
+    assert notes(profile="minimal") == ()  # only values a layer set

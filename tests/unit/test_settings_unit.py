@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from hexe.errors import SettingError
-from hexe.isolation import (
-    BUILTIN_PROFILES,
-    NAMESPACES,
-    InvalidSettings,
-    Layer,
-    resolve,
-)
-from hexe.limits import (
+from hexe_cgroups.limits import (
     CpuQuota,
     format_bytes,
     parse_bool,
@@ -21,6 +12,15 @@ from hexe.limits import (
     parse_pids,
     parse_size,
 )
+from hexe_voidbox.policy import NAMESPACES
+
+from hexe.errors import SettingError
+from hexe.isolation import (
+    InvalidSettings,
+    Layer,
+    resolve,
+)
+from hexe.plugin.settings import default_settings
 
 # -- memory ----------------------------------------------------------------------
 
@@ -153,8 +153,13 @@ def test_format_bytes_shortest_exact_form():
 # -- profiles ------------------------------------------------------------------------
 
 
+def under(profile: str, setting: str) -> object:
+    return resolve([Layer("test", {"profile": (profile, "profile")})]).get(setting)
+
+
 def test_profiles_are_exactly_the_seeds_plus_sandbox():
-    assert {name: sorted(p.namespaces) for name, p in BUILTIN_PROFILES.items()} == {
+    profiles = default_settings().profiles
+    assert {name: sorted(under(name, "namespaces")) for name in profiles} == {
         "none": [],
         "minimal": ["user"],
         "default": ["pid", "user"],
@@ -165,7 +170,7 @@ def test_profiles_are_exactly_the_seeds_plus_sandbox():
 
 
 def test_no_new_privs_for_every_profile_but_none():
-    assert {n: p.no_new_privs for n, p in BUILTIN_PROFILES.items()} == {
+    assert {n: under(n, "no_new_privs") for n in default_settings().profiles} == {
         "none": False,
         "minimal": True,
         "default": True,
@@ -189,14 +194,15 @@ def flags(**values: object) -> Layer:
 def test_nothing_set_gives_the_default_profile_without_limits():
     iso = resolve([])
     assert iso.profile == "default"
-    assert iso.limits.requested() == {}
-    assert iso.tmp_size == 128 << 20 and iso.hostname == "hexe" and iso.strict_limits is False
+    assert [iso.get(k) for k in ("memory", "pids", "cpu")] == [None, None, None]
+    assert iso.get("tmp_size") == 128 << 20 and iso.get("hostname") == "hexe"
+    assert iso.get("strict") is False
     assert set(iso.sources.values()) == {"built-in"}
 
 
 def test_environment_beats_builtin():
     iso = resolve([env(HEXE_VOIDBOX_PROFILE="full", HEXE_CGROUP_MEM_MAX="1G")])
-    assert iso.profile == "full" and iso.limits.memory == 1 << 30
+    assert iso.profile == "full" and iso.get("memory") == 1 << 30
     assert iso.sources["profile"] == "environment (HEXE_VOIDBOX_PROFILE)"
     assert iso.sources["pids"] == "built-in"
 
@@ -209,7 +215,7 @@ def test_flags_beat_environment():
         ]
     )
     assert iso.profile == "none"
-    assert iso.limits.pids is None
+    assert iso.get("pids") is None
     assert iso.sources["profile"] == "flags (--profile)" and iso.sources["pids"] == "flags (--pids)"
 
 
@@ -232,7 +238,7 @@ def test_unknown_profile_is_never_downgraded():
 
 
 def test_strict_from_environment():
-    assert resolve([env(HEXE_CGROUP_STRICT="1")]).strict_limits is True
+    assert resolve([env(HEXE_CGROUP_STRICT="1")]).get("strict") is True
 
 
 def test_summary_shows_profile_and_limits():
@@ -263,10 +269,11 @@ SIZE_SPELLINGS = ["512M", "512MB", "512MiB", "512m", "512mib", "512 MiB", "52428
 @pytest.mark.parametrize("text", SIZE_SPELLINGS)
 def test_every_size_setting_reads_every_spelling_the_same(text):
     """memory, tmp_size, a tmpfs mount's size, --memory and HEXE_CGROUP_MEM_MAX: one parser."""
+    from hexe_voidbox.policy import parse_mount
+
     from hexe.config import load, pane_isolation
     from hexe.config.model import PaneSpec
     from hexe.isolation import Layer
-    from hexe.policy import parse_mount
 
     want = 512 << 20
     assert parse_memory("memory", text) == want
@@ -275,6 +282,6 @@ def test_every_size_setting_reads_every_spelling_the_same(text):
     config = load("init.lua", source=f'hexe.defaults {{ tmp_size = "{text}" }}', environ={})
     pane = PaneSpec(path="p", where="init.lua:1")
     iso = pane_isolation(config, pane, {"HEXE_CGROUP_MEM_MAX": text})
-    assert iso.limits.memory == want and iso.tmp_size == want
+    assert iso.get("memory") == want and iso.get("tmp_size") == want
     flags = Layer.from_flags({"memory": text}, {"memory": "--memory"})
-    assert pane_isolation(config, pane, {}, flags).limits.memory == want
+    assert pane_isolation(config, pane, {}, flags).get("memory") == want

@@ -1,6 +1,7 @@
-"""spawn.check knows no feature by name: each requirement of the plan's
-isolation must be listed by a loaded plugin (``hexe_spawn_features``), else
-the plan is refused (or, for a limit that is not strict, warned about)."""
+"""spawn.check knows no feature by name: each setting the plan's isolation
+asks for (a value other than its default) needs the plugin that declared it
+loaded, or one listing the setting in ``hexe_spawn_features``, else the plan
+is refused: a plan resolved with a plugin is never carried out without it."""
 
 from __future__ import annotations
 
@@ -24,38 +25,34 @@ def plan(**values: object) -> SpawnPlan:
     return SpawnPlan(argv=("true",), isolation=iso(**values))
 
 
-def test_full_requires_every_namespace_no_new_privs_caps_and_seccomp():
-    needs = {n.feature for n in iso(profile="full").requirements()}
-    assert needs == {"user", "pid", "mount", "net", "uts", "ipc", "cgroup"} | {
-        "no_new_privs",
-        "caps",
-        "seccomp",
-    }
+def test_full_requires_the_settings_its_profile_decides():
+    needs = {n.feature: n.plugin for n in iso(profile="full").requirements()}
+    assert needs == dict.fromkeys(
+        ("namespaces", "no_new_privs", "caps", "seccomp", "clipboard"), "voidbox"
+    )
     assert iso(profile="none").requirements() == []
+    assert {n.feature for n in iso(profile="none", memory="1G").requirements()} == {"memory"}
 
 
-def test_a_feature_nobody_lists_refuses_the_plan_naming_where_it_came_from():
+def test_a_setting_whose_plugin_is_not_loaded_refuses_the_plan_naming_where_it_came_from():
     pm = make_plugin_manager(
-        ["voidbox"], extra=[("ns", Provides("user", "pid", "no_new_privs", "seccomp"))]
+        ["voidbox"], extra=[("ns", Provides("namespaces", "no_new_privs", "seccomp"))]
     )
     problems, warnings = check(plan(profile="default"), pm)
     assert problems == [
-        "caps (from built-in) is asked for, but no loaded plugin implements it "
-        "(is the voidbox plugin disabled?)"
+        "caps (from profile default) needs the voidbox plugin, which is not loaded"
     ]
     assert warnings == []
     problems, _ = check(plan(profile="default"), make_plugin_manager(["voidbox"]))
-    assert problems[0].startswith("profile default needs the user namespace, which no loaded")
-
-
-def test_a_limit_nobody_implements_is_a_warning_unless_limits_are_strict():
-    pm = make_plugin_manager(["cgroups"])
-    problems, warnings = check(plan(profile="none", memory="1G"), pm)
-    text = (
-        "memory limit not applied: no loaded plugin implements it "
-        "(is the cgroups plugin disabled?)"
+    assert problems[0] == (
+        "namespaces (from profile default) needs the voidbox plugin, which is not loaded"
     )
-    assert (problems, warnings) == ([], [text])
-    problems, warnings = check(plan(profile="none", memory="1G", strict=True), pm)
-    assert (problems, warnings) == ([text], [])
+
+
+def test_a_limit_whose_plugin_is_not_loaded_refuses_the_plan_strict_or_not():
+    pm = make_plugin_manager(["cgroups"])
+    text = "memory (from test (memory)) needs the cgroups plugin, which is not loaded"
+    assert check(plan(profile="none", memory="1G"), pm) == ([text], [])
+    problems, _ = check(plan(profile="none", memory="1G", strict=True), pm)
+    assert text in problems
     assert check(plan(profile="none", memory="1G"), make_plugin_manager()) == ([], [])

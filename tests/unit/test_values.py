@@ -1,11 +1,12 @@
 """hexe.values: the generic parsers any setting may use, naming the setting and
-what it accepts; hexe.limits builds the cgroup formats on them."""
+what it accepts; the cgroups plugin builds its formats on them (hexe_cgroups.limits)."""
 
 from __future__ import annotations
 
 import pytest
+from hexe_cgroups import limits
 
-from hexe import limits, values
+from hexe import values
 from hexe.errors import SettingError
 
 
@@ -29,7 +30,7 @@ def test_a_count_is_a_whole_number_from_1_to_its_most(raw, problem):
         values.parse_count("workers", raw, "use 1..10", most=10)
 
 
-def test_the_generic_parsers_are_still_importable_from_hexe_limits():
+def test_the_cgroups_plugin_builds_its_limits_on_the_generic_parsers():
     for name in ("parse_size", "parse_bool", "format_bytes", "SIZE_FORMS"):
         assert getattr(limits, name) is getattr(values, name)
     assert limits.parse_pids("pids", "max") is None

@@ -10,13 +10,15 @@ The formats are the contract of ``seed/pod-isolation.md``:
 Each parser takes the name the user wrote the setting under, so the error
 names it: ``HEXE_CGROUP_MEM_MAX=lots is not a memory size; ...``. The generic
 parsers they are built on (sizes, counts, yes/no) live in :mod:`hexe.values`
-and are importable from here too. Nothing here touches the kernel.
+and are importable from here too. :func:`requested` reads the limits a
+resolved isolation asks for. Nothing here touches the kernel.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from hexe.errors import SettingError
 from hexe.values import (  # noqa: F401 (the generic parsers, importable from here as before)
@@ -117,3 +119,26 @@ def parse_cpu(setting: str, value: object) -> CpuQuota:
     if quota > CPU_QUOTA_MAX:
         raise SettingError(setting, value, CPU_FORMS, problem=f"has a quota above {CPU_QUOTA_MAX}")
     return CpuQuota(quota, period)
+
+
+#: The limits of this plugin, in the order they are listed.
+LIMITS = ("memory", "pids", "cpu")
+
+
+def requested(iso: Any) -> dict[str, object]:
+    """The limits a resolved isolation actually sets, by name (``memory``, ``pids``, ``cpu``)."""
+    out: dict[str, object] = {}
+    for name in LIMITS:
+        value = iso.get(name)
+        if value is None or (isinstance(value, CpuQuota) and value.quota is None):
+            continue
+        out[name] = value
+    return out
+
+
+def show_count(value: int | None) -> str:
+    return "max" if value is None else str(value)
+
+
+def show_cpu(value: CpuQuota | None) -> str:
+    return "max" if value is None or value.quota is None else str(value)

@@ -1,9 +1,10 @@
-"""Capabilities, seccomp, filesystem actions and rootfs: what a pane asks for.
+"""Namespaces, capabilities, seccomp, filesystem actions and rootfs: what a pane asks for.
 
-The parsed forms of the ``caps``, ``seccomp``, ``mounts`` and ``rootfs``
-isolation settings, their accepted forms, and each built-in profile's
-defaults. Like :mod:`hexe.isolation` this only computes: it never touches the
-kernel (the voidbox plugin applies what is decided here). Syscall names are
+The parsed forms of the voidbox plugin's settings (``namespaces``, ``caps``,
+``seccomp``, ``mounts``, ``rootfs``, ``hostname``, ``tmp_size``) and their
+accepted forms; :mod:`hexe_voidbox.model` declares them, with the profiles.
+This only computes: it never touches the kernel (the plugin's hooks apply
+what is decided here). Syscall names are
 checked against libseccomp's table for this machine when the library is
 there; without it, any well-formed name passes here and the spawn is refused
 later, since the filter could not be loaded anyway.
@@ -18,6 +19,68 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hexe.errors import SettingError, did_you_mean
+from hexe.values import format_bytes, parse_size
+
+# --------------------------------------------------------------------------
+# Namespaces, hostname, /tmp
+# --------------------------------------------------------------------------
+
+#: Every namespace voidbox knows, in the order they are listed to users.
+NAMESPACES: tuple[str, ...] = ("user", "pid", "mount", "net", "uts", "ipc", "cgroup")
+NAMESPACES_FORMS = f"namespaces: {', '.join(NAMESPACES)}"
+NAMESPACES_MISSING = 'use a list like {"user", "pid"}'
+
+
+def _refused(label: str, value: object, accepted: str, text: str) -> SettingError:
+    """A SettingError whose message is ``text`` (for the table forms of ``init.lua``)."""
+    error = SettingError(label, value, accepted)
+    error.message = text
+    error.args = (text,)
+    return error
+
+
+def parse_namespaces(label: str, value: object) -> frozenset[str]:
+    """A list of namespace names (``{"user", "pid"}``)."""
+    if isinstance(value, dict) and not value:
+        value = []
+    if not isinstance(value, list | tuple | frozenset | set):
+        shown = repr(value) if isinstance(value, str) else _show(value)
+        text = f"{label} is {shown}; use a list of {NAMESPACES_FORMS}"
+        raise _refused(label, value, NAMESPACES_FORMS, text)
+    found = set()
+    for i, name in enumerate(value, start=1):
+        if name not in NAMESPACES:
+            hint = did_you_mean(str(name), NAMESPACES)
+            shown = repr(name) if isinstance(name, str) else str(name)
+            text = f"{label}[{i}]={shown} is not a namespace; {hint}{NAMESPACES_FORMS}"
+            raise _refused(f"{label}[{i}]", name, NAMESPACES_FORMS, text)
+        found.add(name)
+    return frozenset(found)
+
+
+def show_namespaces(namespaces: frozenset[str]) -> str:
+    return " ".join(ns for ns in NAMESPACES if ns in namespaces) or "-"
+
+
+HOSTNAME_FORMS = "use 1-64 letters, digits, '-' and '.', not starting with '-' or '.'"
+_HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")
+DEFAULT_TMP_SIZE = 128 << 20
+DEFAULT_HOSTNAME = "hexe"
+
+
+def parse_hostname(setting: str, value: object) -> str:
+    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
+        raise SettingError(setting, value, HOSTNAME_FORMS, problem="is not a hostname")
+    return value
+
+
+def parse_tmp_size(setting: str, value: object) -> int:
+    return parse_size(setting, value)
+
+
+def show_tmp_size(size: int) -> str:
+    return format_bytes(size)
+
 
 # --------------------------------------------------------------------------
 # Capabilities
@@ -399,8 +462,6 @@ class MountSpec:
             to = "" if self.source == self.target else f" to {self.target}"
             return f"{self.kind} {self.source}{to}"
         if self.kind == "tmpfs":
-            from hexe.values import format_bytes
-
             return f"tmpfs {self.target} {format_bytes(self.size)}"
         return f"{self.kind} {self.target}"
 
@@ -419,8 +480,6 @@ def _path(label: str, value: object, *, home: bool) -> str:
 
 
 def parse_mount(label: str, value: object) -> MountSpec:
-    from hexe.values import parse_size
-
     if not isinstance(value, dict):
         raise SettingError(label, _show(value), MOUNT_FORMS)
     kinds = [k for k in value if k in MOUNT_KINDS]
