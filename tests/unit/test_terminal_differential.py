@@ -28,6 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyte import graphics
+from support.speed import examples
 
 from hexe.terminal import PaneScreen, vt
 from hexe.terminal.cells import (
@@ -564,7 +565,7 @@ _PARAM_FIELD = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(_PARAM_FIELD, max_size=7).map(";".join))
 def test_lone_true_colours_split_out_by_the_line_regex_set_their_colour(params):
     """What the line path's regular expression takes for a lone true colour
@@ -601,7 +602,7 @@ _COLOUR_TOKENS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(_COLOUR_TOKENS, max_size=100),
     st.data(),
@@ -619,7 +620,7 @@ def test_line_fast_path_matches_the_slow_path_on_random_colour_output(
     assert lines_only == slow
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(_COLOUR_TOKENS, max_size=60),
     st.data(),
@@ -1007,7 +1008,7 @@ _PLAIN_TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(_PLAIN_TOKENS, max_size=150),
     st.data(),
@@ -1038,7 +1039,7 @@ _LINE_TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(_LINE_TOKENS, max_size=120),
     st.data(),
@@ -1064,7 +1065,7 @@ _COLOUR_FIELD = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.sampled_from(["38", "48", "58", "3"]),
     st.sampled_from(["5", "2", "1"]),
@@ -1109,7 +1110,7 @@ _ATTRS = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_ATTRS, st.lists(st.lists(_SGR_FIELD, max_size=6).map(";".join), min_size=1, max_size=4))
 def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
     """The line path follows SGR as (mask, fg, bg) and effects; the escapes it
@@ -1148,7 +1149,7 @@ _ESCAPE_LIKE = st.tuples(
 ).map(lambda t: ";".join(["0", *t[0], *(colour for colour in t[1:] if colour)]))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_ATTRS, _ATTRS, _ESCAPE_LIKE)
 def test_escapes_written_back_set_the_whole_state(attrs, other, params):
     """An unfinished row's runs are drawn again from their escapes: from any
