@@ -21,7 +21,9 @@ Loaded from ``tests/conftest.py`` (``pytest_plugins``). See docs/testing.md.
   cost seconds ask :func:`examples` for their ``max_examples``: a quarter of
   the number written in the test unless ``HEXE_FUZZ_SCALE`` says otherwise
   (``HEXE_FUZZ_SCALE=4`` for a deep run: four times the written number). Each
-  run draws new examples, so the properties keep being tried.
+  run draws new examples, so the properties keep being tried. The longest
+  sweeps over cut positions take every 20th position instead of every 5th
+  (:func:`cut_step`; every 5th from ``HEXE_FUZZ_SCALE=1``).
 """
 
 from __future__ import annotations
@@ -43,16 +45,27 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.maxschedchunk = 1
 
 
-def examples(written: int) -> int:
-    """``max_examples`` for a property test written with ``written`` (``HEXE_FUZZ_SCALE``)."""
+def _fuzz_scale() -> float:
     value = os.environ.get("HEXE_FUZZ_SCALE", "").strip() or FUZZ_SCALE
     try:
         scale = float(value)
     except ValueError:
-        raise pytest.UsageError(f"HEXE_FUZZ_SCALE={value}: use a number above 0, e.g. 4") from None
-    if not scale > 0:
+        scale = 0.0
+    if not 0 < scale < float("inf"):
         raise pytest.UsageError(f"HEXE_FUZZ_SCALE={value}: use a number above 0, e.g. 4")
-    return max(10, round(written * scale))
+    return scale
+
+
+def examples(written: int) -> int:
+    """``max_examples`` for a property test written with ``written`` (``HEXE_FUZZ_SCALE``)."""
+    return max(10, round(written * _fuzz_scale()))
+
+
+def cut_step(written: int) -> int:
+    """The step of a sweep over cut positions written with ``written``: every
+    ``written / HEXE_FUZZ_SCALE``-th position (4x ``written`` by default,
+    ``written`` itself from ``HEXE_FUZZ_SCALE=1`` up)."""
+    return max(written, round(written / _fuzz_scale()))
 
 
 def _expected_cost(item: pytest.Item) -> int:
