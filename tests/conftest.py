@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from support import as_nobody_argv, clean_env, find_python_for_nobody, portable_install
 
+pytest_plugins = ["support.speed"]  # longest tests first, small xdist batches, Lua budgets
+
 # -- nothing left behind ------------------------------------------------------------
 #
 # A test may write only inside its own temporary directories. These are the

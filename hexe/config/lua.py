@@ -45,6 +45,9 @@ PATTERN_WORK = 1e8
 MAX_SOURCE = 4 << 20
 #: the variable that lets ``init.lua`` load C code (off by default)
 C_MODULES_VARIABLE = "HEXE_LUA_C_MODULES"
+#: the variable that multiplies every time budget (tests run with 0.25: an endless
+#: loop is stopped after 0.5 s instead of 2 s; docs/config.md, "Containment")
+BUDGET_SCALE_VARIABLE = "HEXE_LUA_BUDGET_SCALE"
 
 NODE_KEY = "__hexe_node"
 #: the functions of the ``hexe`` table (the prelude defines them)
@@ -432,6 +435,23 @@ def c_modules_allowed(environ: Mapping[str, str]) -> bool:
         raise LuaFailure(exc.message) from exc
 
 
+def budget_scale(environ: Mapping[str, str]) -> float:
+    """``HEXE_LUA_BUDGET_SCALE``: the factor every Lua time budget is multiplied by (1 if unset)."""
+    value = environ.get(BUDGET_SCALE_VARIABLE, "").strip()
+    if not value:
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale < float("inf"):
+        raise LuaFailure(
+            f"{BUDGET_SCALE_VARIABLE}={value} is not a factor for the Lua time budgets; "
+            "use a number above 0 (0.5 halves them, 2 doubles them)"
+        )
+    return scale
+
+
 def read_source(path: object) -> tuple[bytes | None, str | None]:
     """A Lua file for ``require``/``dofile``: (text, None), or (None, why not).
 
@@ -623,8 +643,10 @@ class LuaConfigRuntime:
         self.guarded(compile_and_run, seconds)
 
     def guarded(self, fn: Callable[[], Any], seconds: float) -> Any:
-        """Call ``fn`` (which runs Lua) with the time budget; Lua errors -> :class:`LuaFailure`."""
-        self._api.set_deadline(seconds)
+        """Call ``fn`` (which runs Lua) with the time budget; Lua errors -> :class:`LuaFailure`.
+
+        The budget is ``seconds`` times ``HEXE_LUA_BUDGET_SCALE`` (hexe's own environment)."""
+        self._api.set_deadline(seconds * budget_scale(os.environ))
         try:
             result = fn()
             if self._api.budget.exceeded:  # a pcall or coroutine.resume swallowed it

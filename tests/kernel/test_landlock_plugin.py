@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support import hexe, install_plugin, landlock_abi
+from support import hexe, install_plugin_once, landlock_abi
 
 pytestmark = pytest.mark.kernel
 
@@ -27,7 +27,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "plugins" / "hexe-landlock"
 def env(tmp_path_factory):
     if landlock_abi() < 1:
         pytest.skip("this kernel has no Landlock (Linux 5.13+, landlock in lsm=)")
-    return install_plugin(tmp_path_factory.mktemp("landlock"))
+    return install_plugin_once(tmp_path_factory)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support import hexe, install_plugin, landlock_abi, wait_for
+from support import hexe, install_plugin_once, landlock_abi, wait_for
 
 pytestmark = pytest.mark.kernel
 
@@ -45,7 +45,7 @@ def env(tmp_path_factory):
         pytest.skip("this kernel has no Landlock (Linux 5.13+, landlock in lsm=)")
     if not os.path.exists(PY):
         pytest.skip(f"{PY} is needed for the probes inside the pane")
-    return install_plugin(tmp_path_factory.mktemp("landlock-attacks"))
+    return install_plugin_once(tmp_path_factory)
 
 
 def need_abi(abi: int, what: str) -> None:

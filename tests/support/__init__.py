@@ -17,9 +17,13 @@ TESTS = Path(__file__).resolve().parent
 PROBE = (TESTS / "probe.py").read_text()
 
 
+#: HEXE_* variables that are knobs of the test run, not settings under test (support/speed.py)
+RUN_KNOBS = ("HEXE_LUA_BUDGET_SCALE",)
+
+
 def clean_env(extra: Mapping[str, str] | None = None, **kw: str) -> dict[str, str]:
     """The test process's environment without HEXE_* settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEXE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEXE_") or k in RUN_KNOBS}
     env.update(extra or {})
     env.update(kw)
     return env
@@ -117,15 +121,21 @@ def sandbox_init(run_pid: int) -> int:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds.
+
+    Between two polls it waits 20 ms, or as long as the last poll took if that
+    was longer: a condition that runs ``hexe`` (a Python process, ~0.1 s of CPU)
+    then keeps one CPU at most half busy instead of busy all the time."""
     deadline = time.monotonic() + timeout
     while True:
+        started = time.monotonic()
         value = condition()
         if value:
             return value
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(max(0.02, min(now - started, 0.5)))
 
 
 def host_ns(name: str) -> str:
@@ -284,11 +294,33 @@ def landlock_abi() -> int:
     return max(int(libc.syscall(444, None, ctypes.c_size_t(0), 1)), 0)
 
 
+def install_plugin_once(tmp_path_factory: Any) -> dict[str, str]:
+    """:func:`install_plugin` once per test run, shared by the run's xdist workers
+    (pip builds the plugin in an isolated environment: seconds, and most of a
+    module's time). The install is only read afterwards."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above every worker's own
+    base = root / "landlock-plugin"
+    with open(root / "landlock-plugin.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = base / "env.json"
+        if not done.exists():
+            shutil.rmtree(base, ignore_errors=True)  # a run that failed half-way
+            base.mkdir()
+            env = install_plugin(base)
+            done.write_text(json.dumps({"PYTHONPATH": env["PYTHONPATH"]}))
+    return clean_env(PYTHONPATH=json.loads(done.read_text())["PYTHONPATH"])
+
+
 def install_plugin(base: Path) -> dict[str, str]:
     """pip-install the plugin under ``base``; the environment that makes hexe find it."""
     skip = shutil.ignore_patterns("build", "*.egg-info")
     shutil.copytree(LANDLOCK_SOURCE, base / "src", ignore=skip)
     target = base / "site"
+    (base / "tmp").mkdir()
     install = subprocess.run(
         [
             sys.executable,
@@ -305,6 +337,7 @@ def install_plugin(base: Path) -> dict[str, str]:
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "TMPDIR": str(base / "tmp")},  # pip's build dirs: not in /tmp
     )
     assert install.returncode == 0, install.stderr
     assert (target / "hexe_landlock-0.1.0.dist-info" / "entry_points.txt").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.speed import examples
 
 from hexe.config import ConfigError, load, pane_isolation
 from hexe.config.lua import API_FUNCTIONS
@@ -133,7 +134,7 @@ statements = st.tuples(st.sampled_from(CALLS), st.lists(values, max_size=3)).map
 
 
 @pytest.mark.slow
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(statements, min_size=1, max_size=4))
 def test_random_lua_values_give_a_config_or_a_config_error(lines):
     source = "\n".join(lines)

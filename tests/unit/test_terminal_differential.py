@@ -28,6 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyte import graphics
+from support.speed import cut_step, examples
 
 from hexe.terminal import PaneScreen, vt
 from hexe.terminal.cells import (
@@ -516,7 +517,8 @@ def test_line_fast_path_follows_colour_heavy_output_at_chunk_boundaries(seed):
     data = COLOUR_STREAMS[seed]
     expected = state(fed(data, fast=False))
     assert state(fed(data, plain=False)) == expected
-    for cut in range(seed, len(data) + 1, 5):
+    # every 20th cut (a different start for each seed); every 5th with HEXE_FUZZ_SCALE=1
+    for cut in range(seed, len(data) + 1, cut_step(5)):
         assert state(fed(data, cut)) == expected, f"cut at {cut}"
     for cut in range(seed, len(data) + 1, 97):
         assert state(fed(data, cut, cut + 13, cut + 200)) == expected, f"cuts at {cut}"
@@ -564,7 +566,7 @@ _PARAM_FIELD = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(_PARAM_FIELD, max_size=7).map(";".join))
 def test_lone_true_colours_split_out_by_the_line_regex_set_their_colour(params):
     """What the line path's regular expression takes for a lone true colour
@@ -601,7 +603,7 @@ _COLOUR_TOKENS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(_COLOUR_TOKENS, max_size=100),
     st.data(),
@@ -619,7 +621,7 @@ def test_line_fast_path_matches_the_slow_path_on_random_colour_output(
     assert lines_only == slow
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(_COLOUR_TOKENS, max_size=60),
     st.data(),
@@ -1007,7 +1009,7 @@ _PLAIN_TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(_PLAIN_TOKENS, max_size=150),
     st.data(),
@@ -1038,7 +1040,7 @@ _LINE_TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(_LINE_TOKENS, max_size=120),
     st.data(),
@@ -1064,7 +1066,7 @@ _COLOUR_FIELD = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.sampled_from(["38", "48", "58", "3"]),
     st.sampled_from(["5", "2", "1"]),
@@ -1109,7 +1111,7 @@ _ATTRS = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_ATTRS, st.lists(st.lists(_SGR_FIELD, max_size=6).map(";".join), min_size=1, max_size=4))
 def test_sgr_effects_on_a_state_match_the_cells(attrs, sgrs):
     """The line path follows SGR as (mask, fg, bg) and effects; the escapes it
@@ -1148,7 +1150,7 @@ _ESCAPE_LIKE = st.tuples(
 ).map(lambda t: ";".join(["0", *t[0], *(colour for colour in t[1:] if colour)]))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_ATTRS, _ATTRS, _ESCAPE_LIKE)
 def test_escapes_written_back_set_the_whole_state(attrs, other, params):
     """An unfinished row's runs are drawn again from their escapes: from any
