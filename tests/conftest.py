@@ -86,8 +86,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_configure(config):
+    # hypothesis keeps its examples and constants in ./.hypothesis by default:
+    # in the repository, outside the tests' temporary directories. Here it
+    # gets a directory of this run's own, removed at the end.
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    config._hexe_hypothesis_home = tempfile.mkdtemp(prefix="hexe-hypothesis-")
+    set_hypothesis_home_dir(config._hexe_hypothesis_home)
     if getattr(config.option, "numprocesses", None):
         os.environ["PYTEST_XDIST_WORKER_COUNT_SEEN"] = "1"
+
+
+def pytest_unconfigure(config):
+    home = getattr(config, "_hexe_hypothesis_home", None)
+    if home:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_xdist_auto_num_workers(config):
