@@ -153,3 +153,24 @@ def test_the_log_rotates_as_logging_handlers_rotates(tmp_path):
     assert sorted(p.name for p in ours_dir.iterdir()) == sorted(
         p.name for p in theirs_dir.iterdir()
     )
+
+
+def test_the_run_parser_built_alone_parses_as_the_whole_one():
+    from hexe.cli import build_parser
+
+    for argv in (
+        ["run", "--profile", "full", "--memory", "256M", "--", "true", "-x"],
+        ["run", "--pane", "work", "--network", "user", "--network-allow", "1.2.3.4:80", "ls"],
+        ["run", "--cpu", "50000 100000", "--strict-limits", "--tmp-size", "1M", "sh", "-c", "x"],
+    ):
+        whole = build_parser().parse_args(argv)
+        one = build_parser(only="run").parse_args(argv)
+        assert vars(one) == vars(whole), argv
+
+
+def test_the_command_word_skips_the_values_of_hexes_options():
+    from hexe.cli import _command_word
+
+    assert _command_word(["--log-file", "run", "mux"]) == "mux"
+    assert _command_word(["--config", "x.lua", "--log-level", "debug", "run", "ls"]) == "run"
+    assert _command_word(["--version"]) is None
