@@ -73,7 +73,7 @@ BWRAP_ARGS = (
     "--",
 )
 UNSHARE_ARGS = ("-Urpf", "--mount-proc")
-#: ``hexe run``'s goal (issue 18): within this of Python's start plus bwrap's
+#: ``hexe run``'s goal: within this of Python's start plus bwrap's
 #: sandbox, measured as one process: this interpreter starting (same site,
 #: same ``.pth`` files) and exec'ing bwrap.
 RUN_TARGET_ROW = "full"
