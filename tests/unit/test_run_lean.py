@@ -174,3 +174,18 @@ def test_the_command_word_skips_the_values_of_hexes_options():
     assert _command_word(["--log-file", "run", "mux"]) == "mux"
     assert _command_word(["--config", "x.lua", "--log-level", "debug", "run", "ls"]) == "run"
     assert _command_word(["--version"]) is None
+
+
+def test_copy_mode_loads_the_regex_module_at_its_first_search():
+    probe = (
+        "import sys\n"
+        "import hexe.mux.copymode\n"
+        "from hexe.mux.copysearch import compile_pattern\n"
+        "before = 'regex' in sys.modules\n"
+        "assert compile_pattern('a+').search('baa').span() == (1, 3)\n"
+        "print(before, 'regex' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", "True"], done.stderr
