@@ -73,6 +73,12 @@ BWRAP_ARGS = (
     "--",
 )
 UNSHARE_ARGS = ("-Urpf", "--mount-proc")
+#: ``hexe run``'s goal: within this of Python's start plus bwrap's
+#: sandbox, measured as one process: this interpreter starting (same site,
+#: same ``.pth`` files) and exec'ing bwrap.
+RUN_TARGET_ROW = "full"
+RUN_TARGET_RATIO = 1.5
+EXEC_ARGV = "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"
 BWRAP_INSTALL = "apt-get install -y bubblewrap"
 DEFAULT_ITERATIONS = 25
 DEFAULT_WARMUP = 2
@@ -225,6 +231,18 @@ def hexe_cli() -> list[str]:
     return [sys.executable, "-m", "hexe"]
 
 
+def bytecode_cached() -> bool:
+    """Whether ``hexe run``'s modules have cached bytecode (else each run compiles them)."""
+    import importlib.util
+
+    import hexe.cli
+    import hexe.run
+
+    return all(
+        Path(importlib.util.cache_from_source(m.__file__)).exists() for m in (hexe.cli, hexe.run)
+    )
+
+
 def cli_flags(flags: Mapping[str, str]) -> list[str]:
     out = []
     for name, value in flags.items():
@@ -371,6 +389,24 @@ def build_report(
                 "samples_ms": [round(s * 1000, 4) for s in v.samples],
             }
         )
+    py_bwrap = by_key.get("python+bwrap")
+    references["python+bwrap"] = (
+        None
+        if py_bwrap is None
+        else {
+            "command": py_bwrap.command,
+            "median_ms": py_bwrap.median_ms(),
+            "p90_ms": py_bwrap.p90_ms(),
+            "n": len(py_bwrap.samples),
+            "error": py_bwrap.error,
+            "samples_ms": [round(s * 1000, 4) for s in py_bwrap.samples],
+        }
+    )
+    run_variant = by_key.get(f"cli:{RUN_TARGET_ROW}")
+    run_ratio = ratio(
+        run_variant.median_ms() if run_variant else None,
+        py_bwrap.median_ms() if py_bwrap else None,
+    )
     target_variant = by_key[f"api:{TARGET_ROW}"]
     target_ratio = ratio(target_variant.median_ms(), refs["bwrap"])
     warnings: dict[str, list[str]] = {}
@@ -387,6 +423,12 @@ def build_report(
             "max_ratio": TARGET_RATIO,
             "met": None if target_ratio is None else target_ratio <= TARGET_RATIO,
             "warnings": sorted(target_variant.warnings),
+        },
+        "run_target": {
+            "row": RUN_TARGET_ROW,
+            "ratio_vs_python_bwrap": run_ratio,
+            "max_ratio": RUN_TARGET_RATIO,
+            "met": None if run_ratio is None else run_ratio <= RUN_TARGET_RATIO,
         },
         "warnings": warnings,
     }
@@ -441,8 +483,8 @@ def print_report(report: dict[str, Any], variants: list[Variant]) -> None:
     print(f"  {TARGET_ROW}: {' '.join(shlex.quote(arg) for arg in cli_flags(TARGET_FLAGS))}")
     print()
     ref_rows = []
-    for name in ("bwrap", "unshare"):
-        ref = report["references"][name]
+    for name in ("bwrap", "python+bwrap", "unshare"):
+        ref = report["references"].get(name)
         if ref is not None:
             ref_rows.append(
                 [
@@ -484,6 +526,19 @@ def print_report(report: dict[str, Any], variants: list[Variant]) -> None:
         if target["warnings"]:
             line += "; hexe warned for this variant (see warnings): what it skipped is not timed"
         print(line)
+    run_target = report["run_target"]
+    if run_target["ratio_vs_python_bwrap"] is not None:
+        verdict = "met" if run_target["met"] else "NOT met"
+        print(
+            f"hexe run --profile {RUN_TARGET_ROW} / (python3 start + bwrap) = "
+            f"{run_target['ratio_vs_python_bwrap']:.2f}x (target <= {RUN_TARGET_RATIO:.1f}x): "
+            f"{verdict}"
+        )
+    if not meta.get("bytecode_cached", True):
+        print(
+            "note: hexe's modules have no cached bytecode here (PYTHONDONTWRITEBYTECODE?): "
+            "every hexe run compiles them; run python3 -m compileall on the checkout first"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -576,6 +631,20 @@ def make_variants(
             warnings=tool_warnings,
         )
         variants.append(references[tool])
+        if tool == "bwrap":
+            py_warnings: set[str] = set()
+            argv = [sys.executable, "-c", EXEC_ARGV, path, *args, true]
+            run_py = subprocess_runner(argv, env, scratch / "py-bwrap.stderr", py_warnings.add)
+            variants.append(
+                Variant(
+                    "python+bwrap",
+                    "reference",
+                    "python+bwrap",
+                    shlex.join(["python3", "-c", "os.execv(bwrap ...)", *args, "true"]),
+                    run_py,
+                    warnings=py_warnings,
+                )
+            )
     return variants, references["bwrap"], references["unshare"]
 
 
@@ -745,6 +814,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bwrap": tool_version(bwrap_path),
         "unshare": tool_version(unshare_path),
         "bwrap_install": None if bwrap_path else BWRAP_INSTALL,
+        "bytecode_cached": bytecode_cached(),
     }
     report = build_report(rows, variants, meta, bwrap, unshare)
     report["network"] = {

@@ -4,8 +4,9 @@ Events have a name and key-value context (``spawn_started profile=full
 setup_ms=4.2``), never sentences. Child processes between fork and exec do not
 log: they report to the parent, which logs.
 
-structlog renders each event; a standard :mod:`logging` handler writes it: a
-:class:`logging.handlers.RotatingFileHandler` for the log file, so the log is
+:class:`BoundLogger` renders each event as structlog's processor chain did
+(structlog itself is loaded only to render a traceback); a standard
+:mod:`logging` handler writes it: a rotating file handler for the log file, so the log is
 capped (:data:`LOG_MAX_BYTES`, :data:`LOG_BACKUPS` old files kept), and no
 value in an event is longer than :data:`VALUE_LIMIT` characters: a peer that
 sends megabytes never writes megabytes to the log.
@@ -13,6 +14,7 @@ sends megabytes never writes megabytes to the log.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -31,6 +33,13 @@ VALUE_LIMIT = 1000
 ITEMS_LIMIT = 64
 
 _handler: logging.Handler | None = None
+_level = logging.ERROR
+_LEVEL_NUMBERS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def state_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
@@ -50,14 +59,42 @@ class _Quiet:
         pass
 
 
+class _RotatingFile(_Quiet, logging.FileHandler):
+    """The log file, rotated as :class:`logging.handlers.RotatingFileHandler`
+    does (that module loads socket, pickle and queue: ~8 ms of every command
+    that logs): past ``max_bytes``, ``hexe.log`` becomes ``hexe.log.1``, which
+    becomes ``hexe.log.2``, and so on up to ``backups``."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.max_bytes, self.backups = max_bytes, backups
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.stream is None:
+                self.stream = self._open()
+            size = len(self.format(record)) + len(self.terminator)
+            if self.max_bytes > 0 and self.stream.tell() + size >= self.max_bytes:
+                self._rotate()
+        except Exception:
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _rotate(self) -> None:
+        self.stream.close()
+        self.stream = None  # type: ignore[assignment]
+        base = self.baseFilename
+        for n in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{n}"):
+                os.replace(f"{base}.{n}", f"{base}.{n + 1}")
+        if self.backups > 0 and os.path.exists(base):
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
+
+
 def _rotating_file(path: Path) -> logging.Handler:
-    """logging's RotatingFileHandler, quiet (imported here: it costs a CLI call ~8 ms)."""
-    import logging.handlers
-
-    class _RotatingFile(_Quiet, logging.handlers.RotatingFileHandler):
-        pass
-
-    return _RotatingFile(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    return _RotatingFile(path, LOG_MAX_BYTES, LOG_BACKUPS)
 
 
 class _Stream(_Quiet, logging.StreamHandler):  # type: ignore[type-arg]
@@ -89,30 +126,12 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
             print(f"hexe: warning: cannot open log {path}: {exc.strerror}", file=sys.stderr)
             handler = logging.NullHandler()
             path = None
-    import structlog  # here, not at the top: commands that never log never load it
-    import structlog.tracebacks
-
+    global _level
     handler.setFormatter(logging.Formatter("%(message)s"))
     if _handler is not None:
         _handler.close()
     _handler = handler
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            # tracebacks without local variables: those hold environments and keys
-            structlog.processors.ExceptionRenderer(
-                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
-            ),
-            truncate_values,
-            structlog.processors.JSONRenderer(sort_keys=False, default=str),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            getattr(logging, level.upper(), logging.INFO)
-        ),
-        logger_factory=lambda *_: _Writer(handler),
-        cache_logger_on_first_use=False,
-    )
+    _level = _LEVEL_NUMBERS.get(level.lower(), logging.INFO)
     return path
 
 
@@ -125,17 +144,80 @@ def open_fds() -> list[int]:
         return []
 
 
-class _Writer:
-    """structlog's logger: hands each rendered event to the logging handler."""
+class BoundLogger:
+    """An event logger: ``log.info("pane_spawned", pane=3)``; ``bind`` adds context.
 
-    def __init__(self, handler: logging.Handler) -> None:
-        self._handler = handler
+    What structlog's processor chain made of an event, one JSON object a
+    line, written here without loading structlog (with asyncio under it, a
+    third of a ``hexe run``'s imports): the bound context, the call's
+    keywords, ``event``, ``level``, an ISO UTC ``timestamp``; long values cut
+    (:func:`truncate_values`). ``exception`` (or ``exc_info=``) adds the
+    traceback as structlog's ``ExceptionDictTransformer`` renders it (loaded
+    then). Events below the configured level are dropped; every event goes
+    to the handler configured at the time it is logged.
+    """
 
-    def msg(self, message: str) -> None:
-        record = logging.LogRecord("hexe", logging.INFO, "", 0, message, None, None)
-        self._handler.handle(record)
+    __slots__ = ("_context",)
 
-    log = debug = info = warn = warning = err = error = critical = exception = fatal = msg
+    def __init__(self, context: dict[str, Any]) -> None:
+        self._context = context
+
+    def bind(self, **context: Any) -> BoundLogger:
+        return BoundLogger({**self._context, **context})
+
+    def _log(self, number: int, level: str, event: str, args: tuple[Any, ...], kw: Any) -> None:
+        handler = _handler
+        if number < _level or handler is None:
+            return
+        record = {**self._context, **kw}
+        record["event"] = event % args if args else event
+        record["level"] = level
+        record["timestamp"] = _now().isoformat().replace("+00:00", "Z")
+        if record.get("exc_info"):
+            record = _render_exception(record)
+        else:
+            record.pop("exc_info", None)
+        line = json.dumps(truncate_values(None, level, record), default=str)
+        handler.handle(logging.LogRecord("hexe", number, "", 0, line, None, None))
+
+    def debug(self, event: str, *args: Any, **kw: Any) -> None:
+        self._log(logging.DEBUG, "debug", event, args, kw)
+
+    def info(self, event: str, *args: Any, **kw: Any) -> None:
+        self._log(logging.INFO, "info", event, args, kw)
+
+    def warning(self, event: str, *args: Any, **kw: Any) -> None:
+        self._log(logging.WARNING, "warning", event, args, kw)
+
+    warn = warning
+
+    def error(self, event: str, *args: Any, **kw: Any) -> None:
+        self._log(logging.ERROR, "error", event, args, kw)
+
+    def critical(self, event: str, *args: Any, **kw: Any) -> None:
+        self._log(logging.CRITICAL, "critical", event, args, kw)
+
+    def exception(self, event: str, *args: Any, **kw: Any) -> None:
+        kw.setdefault("exc_info", True)
+        self._log(logging.ERROR, "error", event, args, kw)
+
+
+def _now() -> Any:
+    import datetime
+
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+def _render_exception(record: dict[str, Any]) -> dict[str, Any]:
+    """structlog's ExceptionRenderer (tracebacks without locals: those hold
+    environments and keys); loaded only when an event carries an exception."""
+    import structlog.processors
+    import structlog.tracebacks
+
+    renderer = structlog.processors.ExceptionRenderer(
+        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+    )
+    return dict(renderer(None, "error", record))
 
 
 def _cut(value: Any, depth: int = 0) -> Any:
@@ -176,6 +258,4 @@ def get_logger(**context: Any) -> Any:
     """A bound logger; events are dropped until :func:`configure` is called."""
     if _handler is None:
         configure("error", os.devnull)
-    import structlog
-
-    return structlog.get_logger("hexe").bind(pid=os.getpid(), **context)
+    return BoundLogger({"pid": os.getpid(), **context})

@@ -451,17 +451,38 @@ SESSION_COMMANDS = (
 )  # fmt: skip
 
 
+#: hexe's own options that take a value (``--config PATH``): the word after
+#: one is its value, not the command.
+_VALUED = ("--log-level", "--log-file", "--config", "--disable-plugin")
+
+
+def _command_word(words: Sequence[str]) -> str | None:
+    """The subcommand's word: the first that is neither an option nor an option's value."""
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _VALUED:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def _main(argv: Sequence[str] | None = None) -> int:
     # An ignored SIGCHLD (inherited from a careless parent) makes the kernel
     # reap children itself: hexe could no longer wait for its sandboxes.
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     words = list(sys.argv[1:] if argv is None else argv)
-    command = next((w for w in words if not w.startswith("-")), None)
+    command = _command_word(words)
     # a request to a running session builds the parser without what only
     # hexe run's help shows (the profiles: hexe.isolation is a third of the import time)
     lean = command in SESSION_COMMANDS or command in ACTIONS or command in ALIASES
     helps = "-h" in words or "--help" in words
-    parser = build_parser(lean=lean, only=command if lean else None, helps=helps)
+    # hexe run builds only its own subcommand's parser too (~10 ms for all of them)
+    parser = build_parser(
+        lean=lean, only=command if lean or command == "run" else None, helps=helps
+    )
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_arguments(parser, args.cmd, unknown)

@@ -26,8 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import structlog
-
+from hexe import log as hexe_log
 from hexe.config.loader import ConfigError, find_config, load
 from hexe.config.lua import display_path
 from hexe.config.model import Config
@@ -36,8 +35,6 @@ from hexe.config.model import Config
 LOAD_DEADLINE = 5.0
 _MAX_REPLY = 1 << 20
 _PR_SET_PDEATHSIG = 1
-
-log = structlog.get_logger("hexe.config")
 
 
 class Preflight:
@@ -75,7 +72,7 @@ class Preflight:
         self.pid: int | None = pid
         self.fd = read_fd
         self.closed = False
-        log.debug("config_preflight_started", pid=pid, path=self.shown)
+        hexe_log.get_logger().debug("config_preflight_started", pid=pid, path=self.shown)
 
     @property
     def done(self) -> bool:
@@ -139,7 +136,7 @@ class Preflight:
         if not self.closed:  # self.fd keeps its number: a selector unregisters it after
             os.close(self.fd)
             self.closed = True
-        log.debug("config_preflight_done", errors=len(errors))
+        hexe_log.get_logger().debug("config_preflight_done", errors=len(errors))
 
 
 def _child(
@@ -164,8 +161,6 @@ def _child(
         except ValueError:
             pass
         # nothing of the parent's (panes, clients, the listener) stays open here
-        from hexe import log as hexe_log
-
         keep_fds = (*keep_fds, *hexe_log.open_fds())
         keep = sorted({0, 1, 2, write_fd, *keep_fds})
         low = 3
@@ -219,6 +214,11 @@ def load_contained(
     here. Raises :class:`ConfigError` as ``load`` does (a timeout is one).
     """
     environ = os.environ if environ is None else environ
+    found = find_config(environ, str(path) if path is not None else None)[0]
+    if found is None or not found.exists():
+        # no file to run (the built-in defaults, or "no such file"): nothing
+        # can hang, so no child to run it in first
+        return load(found, environ=environ, pm=pm, explicit=explicit)
     preflight = Preflight(path, environ=environ, pm=pm, explicit=explicit, deadline=deadline)
     try:
         errors = _wait(preflight)

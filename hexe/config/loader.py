@@ -167,6 +167,13 @@ class Loader(Sections):
     def load(self, path: Path | None, *, source: str | None = None) -> Config:
         lua_dir = path.parent / "lua" if path is not None else None
         shown = display_path(path) if path is not None else None
+        if path is None and source is None:
+            # no file: the built-in defaults, and no Lua runs now; the state
+            # is made when something calls into it (hexe run never does)
+            config = self.build([], None, None)
+            if self.problems.items:
+                raise ConfigError(sorted(self.problems.items, key=line_of), shown)
+            return replace(config, runtime=LazyRuntime(self.api.functions, self.environ))
         try:
             runtime = LuaConfigRuntime(
                 lua_dir=lua_dir,
@@ -200,7 +207,9 @@ class Loader(Sections):
             raise ConfigError(sorted(self.problems.items, key=line_of), shown)
         return config
 
-    def build(self, calls: list[Any], shown: str | None, runtime: LuaConfigRuntime) -> Config:
+    def build(
+        self, calls: list[Any], shown: str | None, runtime: LuaConfigRuntime | None
+    ) -> Config:
         by_kind: dict[str, list[tuple[str, list[Any]]]] = {}
         for call in calls:
             where = f"{call.src}:{call.line}"
@@ -548,6 +557,30 @@ class Loader(Sections):
             else:
                 env[key] = str(item)
         return env
+
+
+class LazyRuntime:
+    """The Lua state of a config without a file, made on first use.
+
+    Without ``init.lua`` nothing runs Lua while loading; making the state
+    (about 15 ms) waits until something asks for it, exactly as it would
+    have been made (the plugins' functions, the same environment)."""
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]], environ: Mapping[str, str]):
+        self._args = (functions, environ)
+        self._real: LuaConfigRuntime | None = None
+
+    @property
+    def made(self) -> bool:
+        return self._real is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._real is None:
+            functions, environ = self._args
+            self._real = LuaConfigRuntime(
+                lua_dir=None, functions=functions, version=__version__, environ=environ
+            )
+        return getattr(self._real, name)
 
 
 def load(

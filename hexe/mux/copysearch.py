@@ -19,10 +19,12 @@ import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import regex
+from typing import TYPE_CHECKING
 
 from hexe.terminal.lines import index_to_column
+
+if TYPE_CHECKING:
+    import regex
 
 #: Seconds one search (or the count of matches) may take, whatever the text.
 SEARCH_BUDGET = 0.5
@@ -46,6 +48,8 @@ def compile_pattern(pattern: str) -> regex.Pattern[str]:
     """Compile ``pattern`` with smart case; :class:`SearchError` when it is bad."""
     if len(pattern) > PATTERN_LIMIT:
         raise SearchError(f"search: a pattern is at most {PATTERN_LIMIT} characters")
+    import regex  # at the first search: ~1.7 MB of every server that never searches
+
     flags = regex.VERSION0
     if pattern == pattern.lower():
         flags |= regex.IGNORECASE

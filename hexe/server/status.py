@@ -45,6 +45,29 @@ def outer_title(title: str) -> str:
     return _CONTROLS.sub("", title)[:TITLE_LIMIT]
 
 
+#: Panes remembered by :func:`tab_of` before the memo is started afresh.
+TAB_MEMO_LIMIT = 4096
+
+
+def tab_of(tabs: Any, memo: dict[int, Tab], pane: int) -> Tab | None:
+    """``tabs.find(pane)``, remembered: the tab ``pane`` was last found in,
+    while it still holds it and is still open (a check of one tab, where
+    ``find`` looks through every tab's layout on each read of a pane)."""
+    tab = memo.get(pane)
+    if tab is not None and (pane in tab.layout or pane in tab.floats):
+        for open_tab in tabs:
+            if open_tab is tab:
+                return tab
+    tab = tabs.find(pane)
+    if len(memo) >= TAB_MEMO_LIMIT:
+        memo.clear()
+    if tab is None:
+        memo.pop(pane, None)
+    else:
+        memo[pane] = tab
+    return tab
+
+
 class StatusRoom:
     """Synchronized panes, tab flags, titles, the status line's refresh, the command prompt."""
 
@@ -88,7 +111,7 @@ class StatusRoom:
 
     def on_pty(self, pane: Pane) -> None:
         super().on_pty(pane)  # type: ignore[misc]
-        tab = self.tabs.find(pane.id)
+        tab = tab_of(self.tabs, self.__dict__.setdefault("_tab_of", {}), pane.id)
         if tab is None or tab is self.tabs.active:
             return
         # a tab not shown: its bell and activity are flagged, the bell rung outside

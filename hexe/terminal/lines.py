@@ -387,44 +387,76 @@ class Scrollback:
     ``base`` counts the lines ever dropped from the front (by the bound or by
     :meth:`clear`), so ``base + i`` is a stable number for line ``i`` while
     output keeps arriving: copy mode can hold on to a position with it.
+
+    A line in the default attributes that does not wrap (most of a build
+    log) is kept as its bare text, not a :class:`Line`: the tuple around it
+    was a quarter of such a line's memory. Every line read back is a
+    :class:`Line` (:meth:`__getitem__`, :meth:`pop`, :attr:`lines`).
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = max(0, limit)
-        self.lines: deque[Line] = deque(maxlen=self.limit)
+        self._ring: deque[str | Line] = deque(maxlen=self.limit)
         self.base = 0
 
+    @property
+    def lines(self) -> list[Line]:
+        """Every line, oldest first, as a :class:`Line` (made for the call)."""
+        return [_unpacked(item) for item in self._ring]
+
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self._ring)
 
     def __getitem__(self, index: int) -> Line:
-        return self.lines[index]
+        item = self._ring[index]
+        return new_line((item, None, False)) if item.__class__ is str else item  # type: ignore[return-value]
 
-    def push(self, line: Line) -> None:
-        lines = self.lines
-        if len(lines) == self.limit:
+    def text(self, index: int) -> str:
+        """Line ``index``'s text (without making its :class:`Line`)."""
+        item = self._ring[index]
+        return item if item.__class__ is str else item[0]  # type: ignore[return-value]
+
+    def push(self, line: Line | str) -> None:
+        ring = self._ring
+        if len(ring) == self.limit:
             self.base += 1
-        lines.append(line)
+        ring.append(pack_line(line))
 
-    def extend(self, lines: list[Line], skipped: int = 0) -> None:
+    def extend(self, lines: list, skipped: int = 0, packed: bool = False) -> None:
         """Push ``skipped`` lines that are not given (they would not survive
-        the bound anyway), then ``lines``: only valid when ``lines`` alone
-        fill the ring, or nothing is skipped."""
+        the bound anyway), then ``lines`` (each a :class:`Line`, or the bare
+        text of one in the default attributes that does not wrap; ``packed``:
+        each already as :func:`pack_line` gives it): only valid when
+        ``lines`` alone fill the ring, or nothing is skipped."""
+        if not packed:
+            lines = list(map(pack_line, lines))
         if skipped:
             assert len(lines) >= self.limit
-            self.base += len(self.lines) + skipped + len(lines) - self.limit
-            self.lines.clear()
-            self.lines.extend(lines)
+            self.base += len(self._ring) + skipped + len(lines) - self.limit
+            self._ring.clear()
+            self._ring.extend(lines)
             return
-        overflow = len(self.lines) + len(lines) - self.limit
+        overflow = len(self._ring) + len(lines) - self.limit
         if overflow > 0:
             self.base += overflow
-        self.lines.extend(lines)
+        self._ring.extend(lines)
 
     def pop(self) -> Line:
         """Take back the newest line (a screen growing pulls it down again)."""
-        return self.lines.pop()
+        return _unpacked(self._ring.pop())
 
     def clear(self) -> None:
-        self.base += len(self.lines)
-        self.lines.clear()
+        self.base += len(self._ring)
+        self._ring.clear()
+
+
+def pack_line(line: Line | str) -> Line | str:
+    """How :class:`Scrollback` keeps ``line``: its bare text when it has
+    the default attributes and does not wrap, else the line itself."""
+    if line.__class__ is str or line[1] is not None or line[2]:
+        return line
+    return line[0]
+
+
+def _unpacked(item: Line | str) -> Line:
+    return new_line((item, None, False)) if item.__class__ is str else item  # type: ignore[return-value]

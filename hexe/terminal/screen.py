@@ -330,7 +330,7 @@ class PaneScreen:
 
     def history_text(self, i: int) -> str:
         """History line ``i`` (0 = oldest) as plain text, like :meth:`row_text`."""
-        return self.history[i].text.rstrip(" ")
+        return self.history.text(i).rstrip(" ")
 
     def clear_history(self) -> None:
         self.history.clear()

@@ -66,6 +66,7 @@ from hexe.terminal.lines import (
     expand,
     line_of_runs,
     new_line,
+    pack_line,
     segments,
 )
 from hexe.terminal.links import Links
@@ -750,9 +751,13 @@ class VTScreen(pyte.Screen):
                 wrapped.pop()
 
         def history_of(start: int, stop: int) -> list:
-            flags = repeat(False) if wrapped is None else wrapped[start:stop]
             trimmed = map(str.rstrip, texts[start:stop])
-            return list(map(new_line, zip(trimmed, repeat(None), flags)))
+            if wrapped is None:  # none wraps: scrollback keeps their bare text
+                return list(trimmed)
+            return [
+                new_line((t, None, True)) if w else t
+                for t, w in zip(trimmed, wrapped[start:stop], strict=True)
+            ]
 
         def row_of(i: int) -> tuple[str, list, bool]:
             text = texts[i]
@@ -769,14 +774,15 @@ class VTScreen(pyte.Screen):
         wrapped) up through the screen, from its bottom row."""
         self._place_rows(
             len(produced),
-            lambda start, stop: [line_of_runs(*produced[i]) for i in range(start, stop)],
+            lambda start, stop: [pack_line(line_of_runs(*produced[i])) for i in range(start, stop)],
             produced.__getitem__,
         )
 
     def _place_rows(self, count: int, history_of, row_of) -> None:
         """Scroll ``count`` new rows up through the screen, from its bottom row:
-        ``history_of(start, stop)`` gives the :class:`Line` of each of the new
-        rows ``start`` to ``stop`` (excluded) that go to scrollback,
+        ``history_of(start, stop)`` gives each of the new rows ``start`` to
+        ``stop`` (excluded) that go to scrollback as scrollback keeps it
+        (:func:`~hexe.terminal.lines.pack_line`: a :class:`Line`, or its bare text),
         ``row_of(i)`` the text, flat ``[escape, length, …]`` runs and wrapped
         flag of new row ``i``, one that stays on screen (it may change the runs)."""
         if not count:
@@ -790,9 +796,11 @@ class VTScreen(pyte.Screen):
         off_new = count - keep if count > keep else 0  # new rows that never stay
         total = off_old + off_new
         skipped = max(0, total - scrollback.limit)
-        history = [compact(old[i], columns) for i in range(min(skipped, off_old), off_old)]
+        history = [
+            pack_line(compact(old[i], columns)) for i in range(min(skipped, off_old), off_old)
+        ]
         history += history_of(max(0, skipped - off_old), off_new)
-        scrollback.extend(history, skipped)
+        scrollback.extend(history, skipped, packed=True)
         buffer.clear()
         for y in range(keep):
             source = count + y

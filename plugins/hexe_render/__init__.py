@@ -20,7 +20,25 @@ from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.config.loader import SEGMENTS  # the built-in segment names, drawn below
-from hexe.terminal.lines import clip, clip_start, cut, drawable, fit, text_width
+
+_LINES = ("clip", "clip_start", "cut", "drawable", "fit", "text_width")
+
+
+def _from_lines(name: str) -> Any:
+    """``hexe.terminal.lines``'s ``name``, imported on its first call: loading
+    the plugins (``hexe run``, ``hexe doctor``) does not load the terminal
+    (pyte, wcwidth: ~40 ms). The first call puts the real functions here."""
+
+    def first_call(*args: Any, **kwargs: Any) -> Any:
+        from hexe.terminal import lines
+
+        globals().update({n: getattr(lines, n) for n in _LINES})
+        return globals()[name](*args, **kwargs)
+
+    return first_call
+
+
+clip, clip_start, cut, drawable, fit, text_width = (_from_lines(n) for n in _LINES)
 
 if TYPE_CHECKING:
     from hexe.mux.view import View

@@ -1,0 +1,58 @@
+"""Scrollback keeps a line in the default attributes that does not wrap as its bare
+text (issue 18: the tuple around it was a quarter of its memory); every line read
+back is the :class:`Line` that went in."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+from hexe.terminal import PaneScreen
+from hexe.terminal.lines import Line, Scrollback
+
+
+def _random_line(rng: random.Random) -> Line:
+    text = "".join(rng.choice("ab c") for _ in range(rng.randrange(0, 12)))
+    runs = None if rng.random() < 0.6 else ("\x1b[31m", len(text))
+    return Line(text, runs, rng.random() < 0.2)
+
+
+def test_lines_read_back_are_the_lines_pushed():
+    rng = random.Random(18)
+    packed, reference = Scrollback(50), deque(maxlen=50)
+    base = 0
+    for _ in range(2000):
+        step = rng.random()
+        if step < 0.5:
+            line = _random_line(rng)
+            base += len(reference) == 50
+            packed.push(line)
+            reference.append(line)
+        elif step < 0.8:
+            batch = [_random_line(rng) for _ in range(rng.randrange(0, 70))]
+            base += max(0, len(reference) + len(batch) - 50)
+            packed.extend(batch)
+            reference.extend(batch)
+        elif step < 0.95 and reference:
+            assert packed.pop() == reference.pop()
+        else:
+            base += len(reference)
+            packed.clear()
+            reference.clear()
+        assert packed.lines == list(reference)
+        assert all(type(line) is Line for line in packed.lines)
+        assert len(packed) == len(reference) and packed.base == base
+        for i in range(len(reference)):
+            assert packed[i] == reference[i] and type(packed[i]) is Line
+            assert packed.text(i) == reference[i].text
+
+
+def test_plain_lines_are_kept_as_their_text():
+    screen = PaneScreen(20, 5, 100)
+    screen.feed(b"".join(b"line %d\r\n" % n for n in range(30)) + b"\x1b[31mred\x1b[0m\r\n" * 5)
+    ring = screen.history._ring
+    kinds = {type(item) for item in ring}
+    assert kinds == {str, Line}
+    assert all(item.runs is not None for item in ring if type(item) is Line)
+    assert screen.history_text(0) == "line 0"
+    assert screen.history[0] == Line("line 0", None, False)
