@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,18 +64,34 @@ class _RotatingFile(_Quiet, logging.FileHandler):
     """The log file, rotated as :class:`logging.handlers.RotatingFileHandler`
     does (that module loads socket, pickle and queue: ~8 ms of every command
     that logs): past ``max_bytes``, ``hexe.log`` becomes ``hexe.log.1``, which
-    becomes ``hexe.log.2``, and so on up to ``backups``."""
+    becomes ``hexe.log.2``, and so on up to ``backups``.
+
+    Only a regular file is rotated, as the standard handler does: a log file
+    that is ``/dev/null``, a FIFO or a terminal is written, never renamed
+    (renaming ``/dev/null`` would leave the machine a regular file there)."""
 
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         super().__init__(path, mode="a", encoding="utf-8")
         self.max_bytes, self.backups = max_bytes, backups
+
+    def _regular(self) -> bool:
+        try:
+            return stat.S_ISREG(os.fstat(self.stream.fileno()).st_mode) and os.path.isfile(
+                self.baseFilename
+            )
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             if self.stream is None:
                 self.stream = self._open()
             size = len(self.format(record)) + len(self.terminator)
-            if self.max_bytes > 0 and self.stream.tell() + size >= self.max_bytes:
+            if (
+                self.max_bytes > 0
+                and self._regular()
+                and self.stream.tell() + size >= self.max_bytes
+            ):
                 self._rotate()
         except Exception:
             self.handleError(record)

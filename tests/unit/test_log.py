@@ -70,3 +70,35 @@ def test_a_preflight_child_keeps_the_log(logfile, tmp_path):
     config.write_text('hexe.options { shell = "/bin/sh" }\n')
     assert load_contained(config, environ={"HOME": str(tmp_path)}).options.shell == "/bin/sh"
     assert hexe_log.open_fds()
+
+
+def test_a_log_that_is_not_a_regular_file_is_never_rotated(tmp_path):
+    """``--log-file /dev/null`` (or a FIFO, a terminal) is written, never renamed:
+    rotating /dev/null once left the machine a regular file there. A FIFO
+    stands in for the device here, so a regression cannot touch the host."""
+    import logging
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    got = []
+
+    def drain() -> None:
+        with open(fifo, "rb") as reader:
+            while chunk := reader.read(65536):
+                got.append(len(chunk))
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    handler = hexe_log._RotatingFile(fifo, 1000, 2)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for n in range(300):
+        handler.handle(logging.LogRecord("hexe", 20, "", 0, f"line {n} " + "x" * 50, None, None))
+    handler.close()
+    reader.join(timeout=20)
+    assert not reader.is_alive()
+    assert stat.S_ISFIFO(fifo.stat().st_mode), "the FIFO was replaced"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.fifo"]
+    assert sum(got) > 10_000  # every line went through it
