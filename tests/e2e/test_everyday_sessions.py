@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from support import wait_for
-from support.mux import Mux, _alive, ok, prompt_ready
+from support.mux import PROMPT_RE, Mux, _alive, ok, prompt_ready
 
 pytestmark = [
     pytest.mark.kernel,
@@ -413,12 +413,22 @@ def _wakeups(pid: int) -> int:
 IDLE_STATUS = 'hexe.status { left = { "session", "tabs" }, right = { "title" } }\n'
 
 
+def prompt_ready_after(screen: str, marker: str) -> bool:
+    """A shell prompt on a line after the one where ``marker`` is."""
+    lines = screen.rstrip("\n").split("\n")[:-1]  # not the status line
+    at = max(i for i, line in enumerate(lines) if marker in line)
+    return any(PROMPT_RE.search(line) for line in lines[at + 1 :])
+
+
 def test_without_time_based_segments_an_idle_server_does_not_wake(sessions):
     m = sessions(NONE_CONFIG + IDLE_STATUS)
     prompt_ready(m)
     pid = m.server_pid()
-    m.type("echo settled")
-    m.wait_for("settled")
+    # the output, not the typed line ("settled" would match the command's own
+    # echo, and the output and next prompt would land in the window), then
+    # the prompt after it
+    m.type("echo sett''led-$((6*7))")
+    m.wait_for(lambda s: "settled-42" in s and prompt_ready_after(s, "settled-42"))
     before = _wakeups(pid)
     time.sleep(3)  # a measurement window, not a wait for a condition
     woke = _wakeups(pid) - before
