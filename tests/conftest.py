@@ -51,7 +51,7 @@ def _listing() -> set[str]:
         except OSError:
             continue
         for name in names:
-            if name.startswith("pytest-of-"):  # pytest's own basetemp root
+            if name.startswith(("pytest-of-", "hexe-hypothesis-")):  # pytest's, hypothesis'
                 continue
             seen.add(str(place / name))
     return seen
