@@ -83,6 +83,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_sep("=", "files left outside the tests' temporary directories")
         for path in left:
             terminalreporter.write_line(path)
+        terminalreporter.write_line(
+            "(made by a test, or by another program writing there during the run: on a"
+            " shared machine HEXE_LEAK_CHECK=warn reports them without failing the run)"
+        )
 
 
 def pytest_configure(config):
