@@ -317,9 +317,10 @@ def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, o
     --json`` (JSON values, keyed by names of the plugin's own), or None.
 
     ``spawn`` is None while the pane has no process. The core gives
-    ``profile``, ``summary``, ``namespaces`` and ``no_new_privs``; the cgroups
-    plugin adds ``memory_max``, ``pids_max``, ``cpu_max`` and ``cgroups``,
-    voidbox ``network`` and ``network_allow`` for a pane with a network.
+    ``profile`` and ``summary``; the cgroups plugin adds ``memory_max``,
+    ``pids_max``, ``cpu_max`` and ``cgroups``, voidbox ``namespaces``,
+    ``no_new_privs``, and ``network`` and ``network_allow`` for a pane with a
+    network.
     Server side; must be quick.
     """
 
