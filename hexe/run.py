@@ -24,7 +24,6 @@ from hexe.config import ConfigError, plan_for, run_exit_callbacks, run_pane
 from hexe.config.contained import load_contained as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError, report
 from hexe.isolation import InvalidSettings, Layer
-from hexe.values import format_bytes
 
 FLAG_LABELS = {
     "profile": "--profile",
@@ -122,14 +121,9 @@ def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
                 old.setdefault(sig, signal.signal(sig, forward))
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         code = spawn_mod.exit_code_of(child.wait())
-        if code == 128 + signal.SIGKILL and child.facts.get("oom_kills"):
-            memory = plan.isolation.get("memory")
-            shown = f" of {format_bytes(memory)}" if memory is not None else ""
-            print(
-                f"hexe: the command was killed by its memory limit{shown} "
-                "(the kernel's OOM killer in its cgroup); raise --memory / HEXE_CGROUP_MEM_MAX",
-                file=sys.stderr,
-            )
+        for reason in pm.hook.hexe_explain_exit(spawn=child, code=code):
+            if reason:  # cgroups: killed by its memory limit
+                print(f"hexe: {reason}", file=sys.stderr)
         return code
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)

@@ -2,10 +2,11 @@
 
 Besides what loading refuses, it reports what would fail when the pane
 starts, seen as the sandbox will see it: a command not found on the pane's
-``PATH`` (a fresh ``/tmp``, masks, binds and a ``rootfs`` taken into
-account), a ``cwd`` that does not exist, a bind whose source is missing, and a
-``mask`` of a path that does not exist (an error, as at spawn: hexe creates
-nothing in your tree, and hiding a path that appears later is not promised).
+``PATH`` and a ``cwd`` that does not exist, with paths mapped to the host by
+the plugin that answers ``hexe_sandbox_files`` (voidbox: a fresh ``/tmp``,
+masks, binds and a ``rootfs``), and whatever the plugins report for the pane
+(``hexe_check_pane``; voidbox: a bind whose source is missing, a ``mask`` of
+a path that does not exist).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import shlex
 import sys
 from collections.abc import Mapping
 from typing import Any
+
+import pluggy
 
 from hexe.commands.registry import DEFAULT_BINDINGS
 from hexe.config import describe_isolation, pane_isolation
@@ -34,8 +37,11 @@ def _command(config: Config, pane: PaneSpec) -> str:
     return " ".join(argv)
 
 
-def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
-    """The report as data, and the errors met resolving the panes."""
+def check(
+    config: Config, environ: Any, pm: pluggy.PluginManager | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The report as data, and the errors met resolving the panes (and, through
+    the plugins of ``pm``, what would fail when a pane starts)."""
     errors: list[str] = []
     tabs = []
     for tab in config.tabs:
@@ -54,7 +60,7 @@ def check(config: Config, environ: Any) -> tuple[dict[str, Any], list[str]]:
             except (ConfigError, InvalidSettings) as exc:
                 errors.extend(getattr(exc, "errors", None) and _texts(exc) or [exc.message])
                 continue
-            errors.extend(spawn_problems(config, pane, iso, environ))
+            errors.extend(spawn_problems(config, pane, iso, environ, pm))
             rows = describe_isolation(iso, config.settings)
             entry["isolation"] = [{"setting": s, "value": v, "from": f} for s, v, f in rows]
             panes.append(entry)
@@ -117,28 +123,19 @@ _SHELL_WORDS = frozenset(
 
 
 class _View:
-    """The file system as the pane's sandbox will see it, for a few checks."""
+    """The file system as the pane's sandbox will see it, for a few checks: as
+    the plugin that answers ``hexe_sandbox_files`` says, else the host's."""
 
-    def __init__(self, iso: Any) -> None:
-        self.rootfs = iso.get("rootfs")
-        self.fresh_tmp = "mount" in iso.get("namespaces", ())
-        self.mounts = list(iso.get("mounts", ()))
+    def __init__(self, iso: Any, pm: pluggy.PluginManager | None) -> None:
+        self.files = pm.hook.hexe_sandbox_files(isolation=iso) if pm is not None else None
+        #: some plugin changes what the sandbox sees: messages say "inside the sandbox"
+        self.inside = self.files is not None
 
     def host_path(self, path: str) -> str | None:
         """Where ``path`` (inside) is on the host; None when the sandbox hides it."""
-        path = os.path.normpath(path)
-        for m in reversed(self.mounts):  # the last action on a path wins
-            if _under(path, m.target):
-                if m.kind == "mask":
-                    return None
-                if m.kind == "tmpfs":
-                    return None if path != m.target else m.target
-                return os.path.join(m.source or m.target, os.path.relpath(path, m.target))
-        if self.fresh_tmp and _under(path, "/tmp") and path != "/tmp":
-            return None  # a fresh, empty /tmp
-        if self.rootfs:
-            return os.path.join(self.rootfs, path.lstrip("/"))
-        return path
+        if self.files is None:
+            return os.path.normpath(path)
+        return self.files.host_path(path)
 
     def find(self, name: str, search: str) -> str | None:
         candidates = [name] if "/" in name else [os.path.join(d or ".", name) for d in search]
@@ -147,10 +144,6 @@ class _View:
             if host and os.path.isfile(host) and os.access(host, os.X_OK):
                 return candidate
         return None
-
-
-def _under(path: str, top: str) -> bool:
-    return path == top or path.startswith(top.rstrip("/") + "/")
 
 
 def _program(config: Config, pane: PaneSpec) -> str | None:
@@ -173,23 +166,21 @@ def _program(config: Config, pane: PaneSpec) -> str | None:
 
 
 def spawn_problems(
-    config: Config, pane: PaneSpec, iso: Any, environ: Mapping[str, str]
+    config: Config,
+    pane: PaneSpec,
+    iso: Any,
+    environ: Mapping[str, str],
+    pm: pluggy.PluginManager | None = None,
 ) -> list[str]:
-    """What would make this pane fail to start, one sentence each, with its file:line."""
+    """What would make this pane fail to start, one sentence each, with its file:line:
+    the plugins' own findings (``hexe_check_pane``: voidbox's binds and masks),
+    then the ``cwd`` and the command, looked up as the sandbox will see them
+    (``hexe_sandbox_files``)."""
     problems = []
-    view = _View(iso)
-    rootfs = iso.get("rootfs")
-    for m in iso.get("mounts", ()):
-        where = f"{m.label} ({m})" if m.label else f"{pane.where}: {m}"
-        if m.kind in ("ro", "rw") and m.source and not os.path.exists(m.source):
-            problems.append(f"{where}: the source {m.source} does not exist")
-        elif m.kind == "mask":
-            target = os.path.join(rootfs, m.target.lstrip("/")) if rootfs else m.target
-            if not os.path.lexists(target):
-                problems.append(
-                    f"{where}: {m.target} does not exist, so the pane would fail to start;"
-                    " create it or remove the mask"
-                )
+    if pm is not None:
+        for found in pm.hook.hexe_check_pane(pane=pane, isolation=iso):
+            problems.extend(found or ())
+    view = _View(iso, pm)
     if pane.cwd is not None:
         host = view.host_path(pane.cwd)
         if host is None or not os.path.isdir(host):
@@ -201,7 +192,7 @@ def spawn_problems(
     search = env.get("PATH", os.defpath).split(os.pathsep)
     program = _program(config, pane)
     if program and view.find(program, search) is None:
-        inside = rootfs or view.mounts or view.fresh_tmp
+        inside = view.inside
         if "/" in program:
             missing = f"{program} does not exist" + (" inside the sandbox" if inside else "")
         else:
@@ -289,7 +280,7 @@ def check_command(path: str | None, pm: Any, *, as_json: bool = False) -> int:
         config = load_contained(path, environ=environ, pm=pm)  # a hang: stopped at a deadline
     except ConfigError as exc:
         return _fail(_texts(exc) or [exc.message], as_json)
-    report, errors = check(config, environ)
+    report, errors = check(config, environ, pm)
     for warning in config.warnings:
         print(f"config warning: {warning}", file=sys.stderr)
     if errors:

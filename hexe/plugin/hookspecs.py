@@ -58,8 +58,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from hexe.config.loader import ConfigAPI
+    from hexe.config.model import PaneSpec
+    from hexe.isolation import Isolation
     from hexe.mux.view import View
-    from hexe.plugin.check import Check
+    from hexe.plugin.check import Check, SandboxFiles
     from hexe.plugin.settings import Profile, Setting
     from hexe.spawn import Command, Spawn, SpawnPlan
 
@@ -283,6 +285,19 @@ def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
     """
 
 
+@hookspec
+def hexe_explain_exit(spawn: Spawn, code: int) -> str | None:
+    """Why the command ended with exit ``code``, when this plugin knows: a
+    sentence (no ``hexe:`` prefix, no final newline), or None.
+
+    Called by ``hexe run`` after the process tree ended and
+    ``hexe_spawn_exited`` ran, so ``spawn.facts`` holds what the plugins
+    recorded then; each sentence is printed to stderr as ``hexe: <sentence>``.
+    The cgroups plugin answers for a command the kernel's OOM killer ended in
+    its cgroup (``spawn.facts["oom_kills"]``), naming the memory limit.
+    """
+
+
 @hookspec(firstresult=True)
 def hexe_command_pid(spawn: Spawn) -> int | None:
     """The pid of the user's command, when ``spawn.pid`` is not the command.
@@ -302,9 +317,10 @@ def hexe_describe_isolation(plan: SpawnPlan, spawn: Spawn | None) -> dict[str, o
     --json`` (JSON values, keyed by names of the plugin's own), or None.
 
     ``spawn`` is None while the pane has no process. The core gives
-    ``profile``, ``summary``, ``namespaces`` and ``no_new_privs``; the cgroups
-    plugin adds ``memory_max``, ``pids_max``, ``cpu_max`` and ``cgroups``,
-    voidbox ``network`` and ``network_allow`` for a pane with a network.
+    ``profile`` and ``summary``; the cgroups plugin adds ``memory_max``,
+    ``pids_max``, ``cpu_max`` and ``cgroups``, voidbox ``namespaces``,
+    ``no_new_privs``, and ``network`` and ``network_allow`` for a pane with a
+    network.
     Server side; must be quick.
     """
 
@@ -354,6 +370,35 @@ def hexe_config_api(api: ConfigAPI) -> None:
     ``parse(label, value)`` (raise ``hexe.errors.SettingError`` to refuse),
     and hands the parsed value to the spawn hooks as ``plan.extra[name]``.
     A name that already exists is an error.
+    """
+
+
+@hookspec(firstresult=True)
+def hexe_sandbox_files(isolation: Isolation) -> SandboxFiles | None:
+    """How a sandbox of ``isolation`` sees the file system, or None: as the host.
+
+    Return an object with ``host_path(path: str) -> str | None``
+    (``hexe.plugin.check.SandboxFiles``): where ``path``, as the command
+    inside sees it, is on the host, or None when the sandbox hides it (a
+    fresh ``/tmp``, a mask). ``hexe config check`` looks up a pane's ``cwd``
+    and its command on ``PATH`` through it, and says "inside the sandbox"
+    when some plugin answered. The voidbox plugin answers when a ``rootfs``,
+    ``mounts`` or a mount namespace change the view. The first answer wins.
+    Must not have side effects.
+    """
+
+
+@hookspec
+def hexe_check_pane(pane: PaneSpec, isolation: Isolation) -> list[str] | None:
+    """Problems that would make ``pane`` fail to start, from this plugin's settings.
+
+    Called by ``hexe config check`` for each pane of the config, with the
+    pane's resolved ``isolation``; each problem is a complete sentence that
+    starts with where it was written (a setting's ``label``, else
+    ``pane.where``) and says what to change. The core checks the ``cwd`` and
+    the command itself (through ``hexe_sandbox_files``); the voidbox plugin
+    reports a bind whose source is missing and a mask of a path that does not
+    exist. Must not have side effects.
     """
 
 

@@ -37,6 +37,7 @@ same sentence.
 from __future__ import annotations
 
 import os
+import signal
 from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
@@ -323,6 +324,19 @@ def hexe_spawn_failed(spawn: Spawn, error: Exception) -> None:
 @hookimpl
 def hexe_spawn_exited(spawn: Spawn, status: int) -> None:
     _clean_up(spawn)
+
+
+@hookimpl
+def hexe_explain_exit(spawn: Spawn, code: int) -> str | None:
+    """A command the kernel's OOM killer ended in its cgroup: say so, with the limit."""
+    if code != 128 + signal.SIGKILL or not spawn.facts.get("oom_kills"):
+        return None
+    memory = spawn.plan.isolation.get("memory")
+    shown = f" of {format_bytes(memory)}" if memory is not None else ""
+    return (
+        f"the command was killed by its memory limit{shown} "
+        "(the kernel's OOM killer in its cgroup); raise --memory / HEXE_CGROUP_MEM_MAX"
+    )
 
 
 @hookimpl
