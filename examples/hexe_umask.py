@@ -10,7 +10,7 @@ import os
 
 from hexe import hookimpl
 from hexe.errors import SettingError
-from hexe.plugin.settings import Profile, Setting
+from hexe.plugin.settings import Flag, Profile, Setting
 
 FORMS = 'use 3 or 4 octal digits as a string, like "077" or "0027"'
 
@@ -33,6 +33,8 @@ def hexe_settings():
             forms=FORMS,
             # its value under profiles that do not set it: the locked ones keep files private
             profiles={"full": "077", "sandbox": "077"},
+            # hexe run --umask 027 (the strongest layer)
+            flag=Flag("--umask", "MASK", "file mode creation mask: {forms} (env {env})"),
         )
     ]
 

@@ -25,21 +25,24 @@ from hexe.config.contained import load_contained as load_config
 from hexe.errors import EXIT_SETUP_FAILED, HexeError, report
 from hexe.isolation import InvalidSettings, Layer
 
-FLAG_LABELS = {
-    "profile": "--profile",
-    "memory": "--memory",
-    "pids": "--pids",
-    "cpu": "--cpu",
-    "tmp_size": "--tmp-size",
-    "hostname": "--hostname",
-    "strict": "--strict-limits",
-    "network": "--network",
-    "network_allow": "--network-allow",
-    "network_lan": "--network-lan",
-}
+
+def flag_labels(pm: pluggy.PluginManager) -> dict[str, str]:
+    """Each setting's ``hexe run`` option as messages name it (``--memory``):
+    the core's ``--profile`` and every flag the plugins declare, disabled
+    ones too (their error names the option the user typed)."""
+    from hexe.plugin.manager import settings_of
+    from hexe.plugin.settings import default_settings
+
+    labels = {"profile": "--profile"}
+    for registry in (default_settings(), settings_of(pm)):
+        for name in registry:
+            flag = registry[name].flag
+            if flag is not None:
+                labels[name] = flag.name
+    return labels
+
+
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
-
-
 
 
 def run_command(
@@ -53,7 +56,7 @@ def run_command(
 ) -> int:
     """``hexe run``: settings are built-in < init.lua defaults < HEXE_* < pane < flags."""
     environ = os.environ if environ is None else environ
-    flag_layer = Layer.from_flags(flags, FLAG_LABELS)
+    flag_layer = Layer.from_flags(flags, flag_labels(pm))
     try:
         config = load_config(config_path, environ=environ, pm=pm)
     except ConfigError as exc:

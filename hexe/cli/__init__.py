@@ -60,6 +60,32 @@ class _OnlyOne:
         return _Skipped()
 
 
+#: where ``hexe run`` keeps a setting's flag value (``setting:memory``)
+FLAG_DEST = "setting:"
+
+
+def _add_flag(run: Any, setting: Any, flag: Any) -> None:
+    """One ``hexe run`` option from a setting's :class:`hexe.plugin.settings.Flag`."""
+    text = flag.help.replace("{forms}", setting.forms or "-")
+    text = text.replace("{env}", ", ".join(setting.env) or "-")
+    dest = FLAG_DEST + setting.name
+    if flag.switch:
+        run.add_argument(flag.name, dest=dest, action="store_const", const=True, help=text)
+    elif flag.repeat:
+        run.add_argument(flag.name, dest=dest, metavar=flag.metavar, action="append", help=text)
+    else:
+        run.add_argument(flag.name, dest=dest, metavar=flag.metavar, help=text)
+
+
+def _flag_values(args: argparse.Namespace) -> dict[str, object]:
+    """The settings ``hexe run``'s options gave: {setting: value}."""
+    return {
+        key[len(FLAG_DEST) :]: value
+        for key, value in vars(args).items()
+        if key.startswith(FLAG_DEST)
+    }
+
+
 def build_parser(lean: bool = False, only: str | None = None, helps: bool = True) -> Parser:
     """The whole command line; ``lean`` for a request to a running session (no
     profile list), with only the subcommand ``only`` built when given;
@@ -208,9 +234,10 @@ def build_parser(lean: bool = False, only: str | None = None, helps: bool = True
 
     _sessions_parsers(sub)
 
-    if lean or not helps:  # the help of run's flags is not shown
-        profiles = MEMORY_FORMS = PIDS_FORMS = CPU_FORMS = "see hexe run --help"  # noqa: N806
-    else:  # the profiles and forms the plugins declare
+    # run's options beyond --profile are the plugins' (each setting's Flag):
+    # their registry is loaded for hexe run itself and for help
+    registry = None
+    if not lean and (helps or only == "run"):
         from hexe.errors import HexeError
         from hexe.plugin.settings import Settings, default_settings
 
@@ -218,13 +245,10 @@ def build_parser(lean: bool = False, only: str | None = None, helps: bool = True
             registry = default_settings()
         except HexeError:  # a plugin that fails to load: said when the command loads them
             registry = Settings()
+    if registry is None or not helps:
+        profiles = "see hexe run --help"
+    else:
         profiles = ", ".join(registry.profiles) or "see hexe plugins"
-
-        def forms(name: str) -> str:
-            declared = registry.get(name)
-            return declared.forms if declared is not None and declared.forms else "-"
-
-        MEMORY_FORMS, PIDS_FORMS, CPU_FORMS = forms("memory"), forms("pids"), forms("cpu")  # noqa: N806
     run = sub.add_parser(
         "run",
         help="run a command isolated, in the foreground",
@@ -240,46 +264,10 @@ def build_parser(lean: bool = False, only: str | None = None, helps: bool = True
     run.add_argument(
         "--profile", metavar="P", help=f"isolation profile: {profiles} (env HEXE_VOIDBOX_PROFILE)"
     )
-    run.add_argument(
-        "--memory", metavar="M", help=f"memory limit: {MEMORY_FORMS} (env HEXE_CGROUP_MEM_MAX)"
-    )
-    run.add_argument(
-        "--pids", metavar="N", help=f"process limit: {PIDS_FORMS} (env HEXE_CGROUP_PIDS_MAX)"
-    )
-    run.add_argument(
-        "--cpu", metavar='"Q P"', help=f"CPU quota: {CPU_FORMS} (env HEXE_CGROUP_CPU_MAX)"
-    )
-    run.add_argument(
-        "--strict-limits",
-        action="store_const",
-        const=True,
-        default=None,
-        help="refuse to start when a limit cannot be applied (env HEXE_CGROUP_STRICT=1)",
-    )
-    run.add_argument("--tmp-size", metavar="SIZE", help="size of the fresh /tmp (default 128M)")
-    run.add_argument(
-        "--hostname", metavar="NAME", help="hostname inside a uts namespace (default hexe)"
-    )
-    run.add_argument(
-        "--network",
-        metavar="MODE",
-        help="host (the host's network), loopback (only lo) or user (a network of its own "
-        "through pasta: the internet, not the host's loopback nor the LAN)",
-    )
-    run.add_argument(
-        "--network-allow",
-        metavar="ADDR:PORT",
-        action="append",
-        help="with --network user: a host loopback service to reach, as 127.0.0.1:5432 "
-        "(repeatable)",
-    )
-    run.add_argument(
-        "--network-lan",
-        action="store_const",
-        const=True,
-        default=None,
-        help="with --network user: let the private ranges (the LAN) be reached",
-    )
+    for name in registry or ():
+        flag = registry[name].flag  # type: ignore[index]
+        if flag is not None:
+            _add_flag(run, registry[name], flag)  # type: ignore[index]
     run.add_argument(
         "--pane",
         metavar="NAME",
@@ -522,18 +510,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         command = list(args.command)
         if command[:1] == ["--"]:
             command = command[1:]
-        flags = {
-            "profile": args.profile,
-            "memory": args.memory,
-            "pids": args.pids,
-            "cpu": args.cpu,
-            "tmp_size": args.tmp_size,
-            "hostname": args.hostname,
-            "strict": args.strict_limits,
-            "network": args.network,
-            "network_allow": args.network_allow,
-            "network_lan": args.network_lan,
-        }
+        flags = {"profile": args.profile, **_flag_values(args)}
         return run_command(command, flags, pm, config_path=args.config, pane_name=args.pane)
     if args.cmd == "doctor":
         from hexe import doctor

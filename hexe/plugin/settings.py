@@ -60,6 +60,24 @@ def _show(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """The ``hexe run`` option a setting is given by (``--memory 1G``).
+
+    ``help`` may name ``{forms}`` and ``{env}`` (the setting's accepted
+    forms and variables); ``switch`` takes no value (sets true), ``repeat``
+    may be given more than once (a list). The command line adds one option
+    per declared flag, from whichever plugins are installed; with a plugin
+    disabled its flag is refused naming the plugin, as its setting is.
+    """
+
+    name: str
+    metavar: str = "VALUE"
+    help: str = ""
+    switch: bool = False
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
 class Setting:
     """One isolation setting.
 
@@ -98,6 +116,8 @@ class Setting:
     effective: Callable[[Any], Any] | None = None
     #: why a value a layer set has no effect here (``hexe run`` warns), or None
     inert: Callable[[Any, Resolving], str | None] | None = None
+    #: its ``hexe run`` option, or None
+    flag: Flag | None = None
 
     def follows_profile(self) -> bool:
         """Whether the profile decides this setting's value when no layer sets it."""

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
-from hexe.plugin.settings import Setting
+from hexe.plugin.settings import Flag, Setting
 from hexe_cgroups import detect
 from hexe_cgroups.detect import CONTROLLERS, LIMIT_CONTROLLERS, Layout
 from hexe_cgroups.driver import PARENT_NAME, Driver, owner_tag, sweep
@@ -160,6 +160,7 @@ def hexe_settings() -> list[Setting]:
             show=format_bytes,
             status=format_bytes,
             forms=MEMORY_FORMS,
+            flag=Flag("--memory", "M", "memory limit: {forms} (env {env})"),
         ),
         Setting(
             "pids",
@@ -169,6 +170,7 @@ def hexe_settings() -> list[Setting]:
             show=show_count,
             status=lambda pids: f"{pids}p",
             forms=PIDS_FORMS,
+            flag=Flag("--pids", "N", "process limit: {forms} (env {env})"),
         ),
         Setting(
             "cpu",
@@ -179,6 +181,7 @@ def hexe_settings() -> list[Setting]:
             effective=lambda cpu: None if cpu is None or cpu.quota is None else str(cpu),
             status=lambda cpu: "" if cpu.cores is None else f"{cpu.cores * 100:g}%",
             forms=CPU_FORMS,
+            flag=Flag("--cpu", '"Q P"', "CPU quota: {forms} (env {env})"),
         ),
         Setting(
             "strict",
@@ -187,6 +190,11 @@ def hexe_settings() -> list[Setting]:
             default=False,
             env=("HEXE_CGROUP_STRICT",),
             show=lambda strict: "yes" if strict else "no",
+            flag=Flag(
+                "--strict-limits",
+                help="refuse to start when a limit cannot be applied (env {env}=1)",
+                switch=True,
+            ),
         ),
     ]
 

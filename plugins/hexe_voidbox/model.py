@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from hexe.errors import SettingError
-from hexe.plugin.settings import Profile, Resolving, Setting
+from hexe.plugin.settings import Flag, Profile, Resolving, Setting
 from hexe.values import parse_bool
 from hexe_voidbox import clipboard
 from hexe_voidbox import network as usernet
@@ -174,6 +174,7 @@ def settings() -> list[Setting]:
             default=DEFAULT_TMP_SIZE,
             show=show_tmp_size,
             inert=_needs("mount"),
+            flag=Flag("--tmp-size", "SIZE", "size of the fresh /tmp (default 128M)"),
         ),
         Setting(
             "hostname",
@@ -181,6 +182,7 @@ def settings() -> list[Setting]:
             doc="hostname inside a UTS namespace",
             default=DEFAULT_HOSTNAME,
             inert=_needs("uts"),
+            flag=Flag("--hostname", "NAME", "hostname inside a uts namespace (default hexe)"),
         ),
         Setting(
             "caps",
@@ -215,16 +217,34 @@ def settings() -> list[Setting]:
             _parse_network,
             doc='host, loopback or user (a network of its own through pasta); unset: the profile',
             env=("HEXE_VOIDBOX_NETWORK",),
+            flag=Flag(
+                "--network",
+                "MODE",
+                "host (the host's network), loopback (only lo) or user (a network of its own "
+                "through pasta: the internet, not the host's loopback nor the LAN)",
+            ),
         ),
         Setting(
             "network_allow",
             _parse_network_allow,
             doc='network = "user": host services on 127.0.0.1 to reach, {"127.0.0.1:5432"}',
+            flag=Flag(
+                "--network-allow",
+                "ADDR:PORT",
+                "with --network user: a host loopback service to reach, as 127.0.0.1:5432 "
+                "(repeatable)",
+                repeat=True,
+            ),
         ),
         Setting(
             "network_lan",
             parse_bool,
             doc='network = "user": true lets the private ranges (the LAN) be reached',
+            flag=Flag(
+                "--network-lan",
+                help="with --network user: let the private ranges (the LAN) be reached",
+                switch=True,
+            ),
         ),
         clipboard.SETTING,
     ]

@@ -148,6 +148,17 @@ def test_the_documented_example_plugin_sets_the_umask_inside_the_sandbox(umask_e
     assert "HEXE_UMASK=9 is not a umask; use 3 or 4 octal digits" in bad.stderr
     off = hexe("--disable-plugin", "umask", *argv, env={**umask_env, "HEXE_UMASK": "027"})
     assert "HEXE_UMASK=027 is a setting of the umask plugin, which is disabled" in off.stderr
+    # its hexe run option (Setting.flag): above the environment, in --help, refused disabled
+    flagged = ("run", "--profile", "default", "--umask", "0007", "--", "grep", "Umask",
+               "/proc/self/status")  # fmt: skip
+    result = hexe(*flagged, env={**umask_env, "HEXE_UMASK": "027"})
+    assert result.stdout.split() == ["Umask:", "0007"], result.stderr
+    assert "--umask MASK" in hexe("run", "--help", env=umask_env).stdout
+    bad = hexe("run", "--umask", "x", "--", "true", env=umask_env)
+    assert "--umask=x is not a umask" in bad.stderr
+    off = hexe("--disable-plugin", "umask", *flagged, env=umask_env)
+    assert off.returncode == 125
+    assert "--umask=0007 is a setting of the umask plugin, which is disabled" in off.stderr
 
 
 @pytest.mark.kernel
