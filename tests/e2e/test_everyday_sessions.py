@@ -465,6 +465,9 @@ def test_command_prompt_completes_names_runs_actions_and_shows_errors(sessions):
     m.keys("Tab")
     m.wait_for(": split-", what="the common part of split-right and split-down")
     m.keys("Escape")
+    # the prompt closed before the next prefix: an Escape and a C-b read
+    # together are one key, M-C-b (as in any terminal)
+    m.wait_for(lambda s: ": split-" not in s, what="the prompt to close")
     m.prefix(":")
     m.type("nosuch-action 3")
     m.wait_for('"nosuch-action" is not an action')
