@@ -144,12 +144,17 @@ def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
         first = "%0" if kind == "tmux" else "1"
         panes = [first]
         start = time.perf_counter()
+        assert mux.term is not None
         for t in range(args.tabs):
             tab_first = first if t == 0 else cli.new_tab()
             if t:
                 panes.append(tab_first)
             for _ in range(args.panes - 1):
                 panes.append(cli.split(tab_first))
+                # the attached client reads as a terminal would: a client that
+                # reads nothing for 30 s is dropped (hexe's client_timeout)
+                mux.term.drain()
+            mux.term.drain()
         out["create"] = time.perf_counter() - start
         if kind == "hexe":  # hexe's new-tab shows the new tab; tmux's -d does not
             cli.run("select-pane", "-s", "bench", first)
