@@ -105,6 +105,10 @@ def _compile_hexe() -> None:
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the controller or a serial run, before workers
         _compile_hexe()
+    # the same for the test modules: pytest keeps their rewritten bytecode only
+    # when Python may write it; every worker of every run rewrote all of them
+    # (2.7 s of CPU a worker here). Written into tests/**/__pycache__ (ignored by git).
+    sys.dont_write_bytecode = False
     # hypothesis keeps its examples and constants in ./.hypothesis by default:
     # in the repository, outside the tests' temporary directories. Here it
     # gets a directory of this run's own, removed at the end.
