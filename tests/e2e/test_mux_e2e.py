@@ -87,11 +87,16 @@ def test_a_closed_panes_processes_are_gone(mux):
     m.type("sleep 1000 & echo bg=$!")
     screen = m.wait_for(lambda s: re.search(r"bg=\d+", s), what="the background pid")
     pid = int(re.search(r"bg=(\d+)", screen).group(1))
+
     # the pane is in a pid namespace: find the sleep on the host by its cmdline
-    host_pids = [
-        p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == "sleep\x001000\x00"
-    ]
-    assert host_pids, f"no sleep 1000 running (pid {pid} inside)"
+    # (the shell prints $! when it has forked, maybe before the child execs sleep)
+    def sleeping() -> list[str]:
+        return [
+            p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == "sleep\x001000\x00"
+        ]
+
+    wait_for(sleeping, what=f"sleep 1000 on the host (pid {pid} inside)")
+    host_pids = sleeping()
     m.prefix("x")
     m.wait_for(lambda s: "│" not in s, what="the pane to close")
     for p in host_pids:
