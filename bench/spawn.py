@@ -347,6 +347,20 @@ def render_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _reference(v):
+    """A reference row (bwrap, unshare, python+bwrap) for the JSON report; None if not run."""
+    if v is None:
+        return None
+    return {
+        "command": v.command,
+        "median_ms": v.median_ms(),
+        "p90_ms": v.p90_ms(),
+        "n": len(v.samples),
+        "error": v.error,
+        "samples_ms": [round(s * 1000, 4) for s in v.samples],
+    }
+
+
 def build_report(
     rows: Sequence[tuple[str, Mapping[str, str]]],
     variants: list[Variant],
@@ -375,33 +389,12 @@ def build_report(
                 "samples_ms": [round(s * 1000, 4) for s in v.samples],
             }
         report_rows.append(row)
-    references = {}
-    for name, v in (("bwrap", bwrap), ("unshare", unshare)):
-        references[name] = (
-            None
-            if v is None
-            else {
-                "command": v.command,
-                "median_ms": v.median_ms(),
-                "p90_ms": v.p90_ms(),
-                "n": len(v.samples),
-                "error": v.error,
-                "samples_ms": [round(s * 1000, 4) for s in v.samples],
-            }
-        )
+    references = {
+        "bwrap": _reference(bwrap),
+        "unshare": _reference(unshare),
+    }
     py_bwrap = by_key.get("python+bwrap")
-    references["python+bwrap"] = (
-        None
-        if py_bwrap is None
-        else {
-            "command": py_bwrap.command,
-            "median_ms": py_bwrap.median_ms(),
-            "p90_ms": py_bwrap.p90_ms(),
-            "n": len(py_bwrap.samples),
-            "error": py_bwrap.error,
-            "samples_ms": [round(s * 1000, 4) for s in py_bwrap.samples],
-        }
-    )
+    references["python+bwrap"] = _reference(py_bwrap)
     run_variant = by_key.get(f"cli:{RUN_TARGET_ROW}")
     run_ratio = ratio(
         run_variant.median_ms() if run_variant else None,
@@ -761,8 +754,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         import hexe
         from hexe import log as hexe_log
         from hexe.errors import HexeError
-        from hexe.plugin.settings import default_settings
         from hexe.plugin.manager import make_plugin_manager
+        from hexe.plugin.settings import default_settings
     except ImportError as exc:
         print(
             f"bench/spawn.py: cannot import hexe ({exc}); install it: pip install -e .",

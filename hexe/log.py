@@ -73,6 +73,8 @@ class _RotatingFile(_Quiet, logging.FileHandler):
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         super().__init__(path, mode="a", encoding="utf-8")
         self.max_bytes, self.backups = max_bytes, backups
+        #: a regular file (rotated) or not (/dev/null, a FIFO): known once opened
+        self._rotatable: bool | None = None
 
     def _regular(self) -> bool:
         try:
@@ -87,9 +89,11 @@ class _RotatingFile(_Quiet, logging.FileHandler):
             if self.stream is None:
                 self.stream = self._open()
             size = len(self.format(record)) + len(self.terminator)
+            if self._rotatable is None:  # once per opened file, not per line
+                self._rotatable = self._regular()
             if (
                 self.max_bytes > 0
-                and self._regular()
+                and self._rotatable
                 and self.stream.tell() + size >= self.max_bytes
             ):
                 self._rotate()
@@ -105,9 +109,10 @@ class _RotatingFile(_Quiet, logging.FileHandler):
         for n in range(self.backups - 1, 0, -1):
             if os.path.exists(f"{base}.{n}"):
                 os.replace(f"{base}.{n}", f"{base}.{n + 1}")
-        if self.backups > 0 and os.path.exists(base):
+        if self.backups > 0 and os.path.isfile(base):  # replaced meanwhile: not renamed
             os.replace(base, f"{base}.1")
         self.stream = self._open()
+        self._rotatable = None
 
 
 def _rotating_file(path: Path) -> logging.Handler:

@@ -153,19 +153,24 @@ def test_architecture_doc_names_methods_that_exist():
     assert missing == []
 
 
+def _imported(path: Path) -> list[str]:
+    """Every module ``path`` imports (``from X import y`` gives X)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+    return names
+
+
 def test_no_test_imports_another_test_module():
     tests = ROOT / "tests"
     wrong = []
     for path in tests.rglob("test_*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            for name in names:
-                if name.split(".")[-1].startswith("test_") and name != path.stem:
-                    wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+        for name in _imported(path):
+            if name.split(".")[-1].startswith("test_") and name != path.stem:
+                wrong.append(f"{path.relative_to(ROOT)} imports {name}")
     assert wrong == []
 
 
@@ -184,15 +189,11 @@ def test_the_core_imports_no_plugin():
     builtin |= {"hexe_landlock"}
     wrong = []
     for path in HEXE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            wrong += [
-                f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] in builtin
-            ]
+        wrong += [
+            f"{path.relative_to(ROOT)} imports {n}"
+            for n in _imported(path)
+            if n.split(".")[0] in builtin
+        ]
     assert wrong == []
 
 
