@@ -53,7 +53,13 @@ def test_a_test_leaving_a_file_in_home_fails_and_a_clean_one_passes(tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert "ERROR test_inner.py::test_leaves_a_file_in_home" in out, out
-    flagged = [line for line in out.splitlines() if "AssertionError: the test left" in line]
+    # the traceback's own line ("E   AssertionError: ..."), not the short
+    # summary's, which pytest cuts to the terminal's width (whole in a wide one)
+    flagged = [
+        line
+        for line in out.splitlines()
+        if line.startswith("E ") and "AssertionError: the test left" in line
+    ]
     # named once: for the test that made it, not for the next one (which runs
     # after it and leaves nothing; other processes on the machine may write to
     # /tmp meanwhile, so whether that one passes is not asserted)
