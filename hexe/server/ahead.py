@@ -98,11 +98,14 @@ class AheadRoom:
     def on_ahead_status(self, ahead: spawn_mod.Spawn) -> None:
         """Read the prepared sandbox's status pipe; its end means it is gone."""
         fd = ahead.status_fd
+        was_ready = ahead.ready
         done = False
         while not done:
             try:
                 done = ahead.read_status()
             except BlockingIOError:
+                if ahead.ready and not was_ready:
+                    self.log.debug("spawn_ahead_ready", child_pid=ahead.pid)
                 return
         # it ended before it was used: a setup error, or it was killed
         self.sel.unregister(fd)
@@ -124,6 +127,9 @@ class AheadRoom:
         """The prepared sandbox, now running ``plan``'s command on its PTY
         (sized ``cols`` x ``rows``), and that PTY's master; None when there
         is none that fits (the pane is started the usual way)."""
+        if self.ahead is not None and not self.ahead.ready:
+            # its "ready" may be in the pipe already, not yet read by the loop
+            self.on_ahead_status(self.ahead)
         ahead = self.ahead
         if ahead is None or not ahead.ready or not spawn_mod.same_sandbox(ahead.plan, plan):
             return None

@@ -274,8 +274,13 @@ def prepared(m) -> list[int]:
 
 
 def one_prepared(m, other_than: int | None = None) -> int:
+    """The one prepared sandbox below the server, once the server has read its
+    ``ready`` (before that a split starts its pane the usual way)."""
+
     def found():
         pids = [p for p in prepared(m) if p != other_than]
-        return pids[0] if len(pids) == 1 else None
+        if len(pids) != 1 or f'"child_pid": {pids[0]}, "event": "spawn_ahead_ready"' not in m.log.read_text():
+            return None
+        return pids[0]
 
     return wait_for(found, what="one prepared sandbox (hexe-ahead) below the server")
