@@ -273,14 +273,29 @@ def prepared(m) -> list[int]:
     return found
 
 
-def one_prepared(m, other_than: int | None = None) -> int:
+def ready_ahead(m) -> set[int]:
+    """The prepared sandboxes whose ``ready`` the server has read (its log says)."""
+    found = set()
+    for line in m.log.read_text().splitlines():
+        if '"spawn_ahead_ready"' in line:
+            found.add(json.loads(line)["child_pid"])
+    return found
+
+
+def one_prepared(m, other_than: int | None = None, timeout: float = 20.0) -> int:
     """The one prepared sandbox below the server, once the server has read its
     ``ready`` (before that a split starts its pane the usual way)."""
 
     def found():
         pids = [p for p in prepared(m) if p != other_than]
-        if len(pids) != 1 or f'"child_pid": {pids[0]}, "event": "spawn_ahead_ready"' not in m.log.read_text():
-            return None
-        return pids[0]
+        return pids[0] if len(pids) == 1 and pids[0] in ready_ahead(m) else None
 
-    return wait_for(found, what="one prepared sandbox (hexe-ahead) below the server")
+    try:
+        return wait_for(
+            found, timeout=timeout, what="one prepared sandbox (hexe-ahead) below the server"
+        )
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}\nhexe-ahead below the server: {prepared(m)}, ready: {sorted(ready_ahead(m))}"
+            f"\n--- hexe log ---\n{m.log_tail(40)}"
+        ) from None
