@@ -63,8 +63,10 @@ def test_a_write_outside_the_allowed_paths_is_refused_inside_the_pane(env, tmp_p
     # the control: the same pane without the plugin's rule writes there
     plain = tmp_path / "plain.lua"
     plain.write_text('hexe.layout { hexe.tab { hexe.pane { name = "boxed" } } }')
+    # (only the write outside: this pane's /tmp is the host's)
+    control = f"echo out > {outside}"
     result = hexe(
-        "--config", str(plain), "run", "--pane", "boxed", "--", "sh", "-c", script, env=env
+        "--config", str(plain), "run", "--pane", "boxed", "--", "sh", "-c", control, env=env
     )
     assert outside.read_text() == "out\n"
 
