@@ -17,8 +17,9 @@ first and are discarded. Medians and p90s are in milliseconds; ratios are of
 medians.
 
 Run ``python3 bench/spawn.py`` (``--quick`` for a smoke run, ``--json`` for
-scripts). Exit status: 0 when every hexe variant ran, 1 when one failed (its
-row says why), 2 when the benchmark itself cannot start. Limits that cannot be
+scripts, ``--json-file PATH`` to keep the JSON document while reading the
+table). Exit status: 0 when every hexe variant ran, 1 when one failed (its row
+says why), 2 when the benchmark itself cannot start. Limits that cannot be
 applied (no cgroup delegation, not root, the cgroups plugin missing) are
 warnings, printed once at the end, not failures.
 
@@ -564,6 +565,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document instead of the table"
     )
+    parser.add_argument(
+        "--json-file",
+        metavar="PATH",
+        type=Path,
+        help="also write the JSON document to PATH (the table is printed as usual)",
+    )
     args = parser.parse_args(argv)
     if args.iterations is None:
         args.iterations = QUICK_ITERATIONS if args.quick else DEFAULT_ITERATIONS
@@ -815,6 +822,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for v in variants
         if v.kind == "network"
     }
+    if args.json_file is not None:
+        args.json_file.write_text(json.dumps(report, indent=2) + "\n")
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -37,19 +37,18 @@ def run_bench(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_quick_bench_prints_a_row_per_profile(tmp_path):
-    result = run_bench(tmp_path, "--iterations", "1", "--warmup", "0")  # rows, not numbers
+def test_quick_bench_prints_a_row_per_profile_and_its_json_has_every_profile(tmp_path):
+    """One run (the bench takes seconds): the table, and the same report as JSON."""
+    report_file = tmp_path / "report.json"
+    result = run_bench(
+        tmp_path, "--iterations", "1", "--warmup", "0", "--json-file", str(report_file)
+    )  # rows, not numbers
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     first_cells = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
     for row in ROWS:
         assert row in first_cells, f"no row for {row}:\n{result.stdout}"
     assert "in-process / bwrap" in result.stdout
-
-
-def test_quick_bench_json_has_every_profile(tmp_path):
-    result = run_bench(tmp_path, "--json", "--iterations", "1", "--warmup", "0")
-    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    report = json.loads(result.stdout)
+    report = json.loads(report_file.read_text())
     assert [row["profile"] for row in report["rows"]] == ROWS
 
 
