@@ -229,6 +229,31 @@ def fed(
     return s
 
 
+#: cut positions this many bytes apart go into one feed (see :func:`assert_cuts`)
+CUT_PERIOD = 1000
+
+
+def assert_cuts(
+    data: bytes, expected: tuple, first: int, step: int, with_cuts: tuple[int, ...] = (0,), **screen
+) -> None:
+    """``data`` gives ``expected`` with a cut at every ``step``-th position from
+    ``first`` (and at each ``+ with_cuts`` from it): many cuts a feed, about
+    ``CUT_PERIOD`` bytes apart, so a sweep takes ``CUT_PERIOD / step`` feeds, not
+    one a position. Pieces that long hold whole lines, so the line paths run as
+    with a single cut. On a mismatch the single cut that shows it is named."""
+    period = step * -(-CUT_PERIOD // step)  # a multiple of step: the same positions
+    for offset in range(first % period, min(period, len(data) + 1), step):
+        cuts = sorted(
+            {c + extra for c in range(offset, len(data) + 1, period) for extra in with_cuts}
+        )
+        if state(fed(data, *cuts, **screen)) == expected:
+            continue
+        for cut in range(offset, len(data) + 1, period):
+            alone = [cut + extra for extra in with_cuts]
+            assert state(fed(data, *alone, **screen)) == expected, f"cuts at {alone}"
+        pytest.fail(f"cuts at {cuts} together (each alone gives the same screen)")
+
+
 def state(s: PaneScreen) -> tuple:
     """Everything a fast path could get wrong, at the cell level."""
     vt = s._vt
@@ -518,10 +543,8 @@ def test_line_fast_path_follows_colour_heavy_output_at_chunk_boundaries(seed):
     expected = state(fed(data, fast=False))
     assert state(fed(data, plain=False)) == expected
     # every 20th cut (a different start for each seed); every 5th with HEXE_FUZZ_SCALE=1
-    for cut in range(seed, len(data) + 1, cut_step(5)):
-        assert state(fed(data, cut)) == expected, f"cut at {cut}"
-    for cut in range(seed, len(data) + 1, 97):
-        assert state(fed(data, cut, cut + 13, cut + 200)) == expected, f"cuts at {cut}"
+    assert_cuts(data, expected, seed, cut_step(5))
+    assert_cuts(data, expected, seed, 97, with_cuts=(0, 13, 200))
 
 
 @pytest.mark.parametrize("seed", list(COLOUR_STREAMS))
@@ -531,8 +554,7 @@ def test_line_fast_path_follows_colour_heavy_output_on_small_screens(seed, cols,
     fast, lines_only, slow = _three_ways(data, cols=cols, rows=rows, limit=limit)
     assert fast == slow
     assert lines_only == slow
-    for cut in range(seed, len(data) + 1, 61):
-        assert state(fed(data, cut, cols=cols, rows=rows, limit=limit)) == slow, cut
+    assert_cuts(data, slow, seed, 61, cols=cols, rows=rows, limit=limit)
 
 
 @pytest.mark.parametrize(
@@ -801,8 +823,7 @@ def test_plain_line_path_gives_the_same_screen_at_chunk_boundaries(name):
     data = PLAIN_CASES[name].encode()
     expected = state(fed(data, fast=False))
     assert state(fed(data, plain=False)) == expected
-    for cut in range(0, len(data) + 1, 11):
-        assert state(fed(data, cut, cut + 37)) == expected, f"{name}: cuts at {cut}, {cut + 37}"
+    assert_cuts(data, expected, 0, 11, with_cuts=(0, 37))
 
 
 @pytest.mark.parametrize("name", list(PLAIN_CASES))
@@ -814,8 +835,7 @@ def test_plain_line_path_on_small_screens_and_scrollbacks(name, cols, rows, limi
     fast, lines_only, slow = _three_ways(data, cols=cols, rows=rows, limit=limit)
     assert fast == slow
     assert lines_only == slow
-    for cut in range(0, len(data) + 1, 97):
-        assert state(fed(data, cut, cols=cols, rows=rows, limit=limit)) == slow, cut
+    assert_cuts(data, slow, 0, 97, cols=cols, rows=rows, limit=limit)
 
 
 def test_plain_lines_take_the_plain_path():
