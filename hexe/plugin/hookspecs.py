@@ -402,6 +402,19 @@ def hexe_check_pane(pane: PaneSpec, isolation: Isolation) -> list[str] | None:
     """
 
 
+@hookspec
+def hexe_clipboard_allowed(isolation: Isolation) -> bool | None:
+    """May a program in a pane of ``isolation`` set the outer clipboard (OSC 52)?
+
+    Called by the server for each clipboard write a pane's program asks for
+    (``hexe.options { set_clipboard = true }`` must be on too). ``False``
+    refuses it (one plugin's ``False`` is enough), ``None`` leaves it to the
+    others; with no ``False`` the write goes to the attached terminals. The
+    voidbox plugin answers from its ``clipboard`` setting (unset: refused in
+    ``full`` and ``sandbox``). Quick, no side effects: it runs in the server.
+    """
+
+
 # --------------------------------------------------------------------------
 # Drawing: the server process, once per frame and client
 # --------------------------------------------------------------------------

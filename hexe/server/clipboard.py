@@ -11,9 +11,9 @@ whose state (``self``) it shares; see docs/architecture.md. It owns:
   release, a double click a word, a triple click a line, a click in copy
   mode moves its cursor;
 - OSC 52 from programs (:meth:`pane_clipboard`, after each read of a pane):
-  forwarded to the attached terminals when ``set_clipboard`` is on and the
-  pane's ``clipboard`` setting (declared by the voidbox plugin) is
-  ``"write"``; a read (``?``) is never answered; refusals are logged, and
+  forwarded to the attached terminals when ``set_clipboard`` is on and no
+  plugin refuses it (``hexe_clipboard_allowed``: the voidbox plugin's
+  ``clipboard`` setting); a read (``?``) is never answered; refusals are logged, and
   shown once per pane on the status line;
 - ``copy-pipe CMD``: the selection to a shell command the server starts as
   the user, outside any sandbox (a sandboxed pane may not ask for it).
@@ -256,14 +256,14 @@ class ClipboardRoom:
 
     # -- OSC 52 from programs --------------------------------------------------------
 
-    def clipboard_mode(self, pane: Pane) -> str:
-        """``write`` or ``deny``: the pane's ``clipboard`` setting (unset, its value under
-        the profile: voidbox's declares ``deny`` for full and sandbox), else ``write``."""
+    def clipboard_allowed(self, pane: Pane) -> bool:
+        """May the pane's programs set the clipboard? The plugins say, from the
+        pane's isolation (``hexe_clipboard_allowed``: voidbox's ``clipboard``
+        setting); one ``False`` refuses. A pane without a plan: refused."""
         iso = pane.plan.isolation if pane.plan is not None else None
         if iso is None:
-            return "deny"
-        mode = iso.get("clipboard")
-        return str(mode) if mode else "write"
+            return False
+        return False not in self.pm.hook.hexe_clipboard_allowed(isolation=iso)
 
     def pane_clipboard(self, pane: Pane) -> None:
         """Act on the OSC 52 requests the pane's programs made."""
@@ -278,7 +278,7 @@ class ClipboardRoom:
                 self.clipboard_refused(pane, "too-long", "a clipboard write over 1 MiB")
             elif not self.config.options.set_clipboard:
                 self.log.info("clipboard_ignored", pane=pane.id, reason="set_clipboard off")
-            elif self.clipboard_mode(pane) != "write":
+            elif not self.clipboard_allowed(pane):
                 self.clipboard_refused(pane, "deny", 'a clipboard write (clipboard = "deny")')
             else:
                 self.log.info("clipboard_set", pane=pane.id, size=len(data))

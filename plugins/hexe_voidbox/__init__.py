@@ -52,6 +52,7 @@ from hexe.plugin.settings import Profile, Setting
 from hexe_voidbox import caps, fsactions, initbin, model, syscalls
 from hexe_voidbox import network as usernet
 from hexe_voidbox import seccomp as seccomp_filter
+from hexe_voidbox.clipboard import hexe_clipboard_allowed  # noqa: F401 (a hook)
 from hexe_voidbox.configcheck import hexe_check_pane, hexe_sandbox_files  # noqa: F401 (hooks)
 from hexe_voidbox.model import network_mode
 from hexe_voidbox.mounting import (

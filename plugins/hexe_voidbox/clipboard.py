@@ -7,14 +7,20 @@ set_clipboard = true }``, tmux's ``set-clipboard on``) only when the pane's
 profiles (``full`` and ``sandbox``: code that is not trusted should not
 plant a command in the clipboard the user pastes into a shell) and
 ``"write"`` otherwise. Reading the clipboard (OSC 52 with ``?``) is never
-answered, whatever the setting. The server enforces it
-(``hexe/server/clipboard.py``); this module only declares and parses it.
+answered, whatever the setting. The server enforces it (``hexe/server/clipboard.py``), asking
+:func:`hexe_clipboard_allowed`; this module declares, parses and answers.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from hexe import hookimpl
 from hexe.errors import SettingError
 from hexe.plugin.settings import Setting
+
+if TYPE_CHECKING:
+    from hexe.isolation import Isolation
 
 MODES = ("deny", "write")
 #: the profiles whose panes are refused clipboard writes unless they say otherwise
@@ -40,3 +46,10 @@ SETTING = Setting(
     env=("HEXE_VOIDBOX_CLIPBOARD",),
     profiles={name: "deny" for name in DENYING_PROFILES},
 )
+
+
+@hookimpl
+def hexe_clipboard_allowed(isolation: Isolation) -> bool:
+    """A pane's clipboard writes are allowed when its ``clipboard`` is ``write``
+    (its value under the profile when unset; ``write`` when neither says)."""
+    return (isolation.get("clipboard") or "write") == "write"

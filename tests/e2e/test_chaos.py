@@ -56,12 +56,13 @@ def nest(items: list[str], direction: str = "down") -> str:
 def config() -> str:
     flooder = f'hexe.pane {{ command = {{ "/bin/sh", "-c", "{FLOOD}" }} }}'
     streamer = f'hexe.pane {{ command = {{ "/bin/sh", "-c", "{STREAM}" }} }}'
+    one = nest([flooder] + [streamer] * 3)
     shell = 'hexe.pane { name = "shell", isolation = { profile = "default", pids = 64 } }'
     return f"""
 hexe.options {{ shell = "/bin/sh" }}
 hexe.defaults {{ profile = "none" }}
 hexe.layout {{
-  hexe.tab {{ name = "one", hexe.split {{ direction = "right", {shell}, {nest([flooder] + [streamer] * 3)} }} }},
+  hexe.tab {{ name = "one", hexe.split {{ direction = "right", {shell}, {one} }} }},
   hexe.tab {{ name = "two", {nest([streamer] * 6)} }},
 }}
 """
