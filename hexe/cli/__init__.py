@@ -493,10 +493,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # (they cost most of such a command's time; the server has both)
         return _session_command(args)
     hexe_log.configure(args.log_level, args.log_file)
-    from hexe.plugin.manager import make_plugin_manager
+    from hexe.plugin.manager import disabled_from_env, make_plugin_manager
+    from hexe.plugin.settings import default_plugin_manager
 
     try:
-        pm = make_plugin_manager(args.disable_plugin)
+        pm = default_plugin_manager()  # hexe run's options were read from it
+        if pm is None or args.disable_plugin or disabled_from_env(os.environ):
+            pm = make_plugin_manager(args.disable_plugin)
     except HexeError as exc:
         from hexe.errors import report
 

@@ -340,6 +340,7 @@ def collect(
 
 
 _DEFAULT: Settings | None = None
+_DEFAULT_PM: Any = None
 
 
 def default_settings() -> Settings:
@@ -347,9 +348,17 @@ def default_settings() -> Settings:
 
     What code that is given no plugin manager (unit tests, ``resolve([])``) uses.
     """
-    global _DEFAULT
+    global _DEFAULT, _DEFAULT_PM
     if _DEFAULT is None:
         from hexe.plugin.manager import make_plugin_manager, settings_of
 
-        _DEFAULT = settings_of(make_plugin_manager(environ={}))
+        _DEFAULT_PM = make_plugin_manager(environ={})
+        _DEFAULT = settings_of(_DEFAULT_PM)
     return _DEFAULT
+
+
+def default_plugin_manager() -> Any:
+    """The plugin manager :func:`default_settings` was read from (no plugin
+    disabled), or None when it has not been built: ``hexe run`` with no plugin
+    disabled uses it rather than building a second, identical one."""
+    return _DEFAULT_PM
