@@ -7,7 +7,6 @@ over to the module that does the work. No logic of its own beyond that.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import re
@@ -417,6 +416,8 @@ def _unknown_arguments(parser: Parser, cmd: str | None, unknown: list[str]) -> N
             target = getattr(action, "choices", {}).get(cmd, parser)
     known = [opt for action in target._actions for opt in action.option_strings]
     first = unknown[0]
+    import difflib  # only to suggest a name: not loaded by every command
+
     close = difflib.get_close_matches(first.split("=")[0], known, n=1)
     suggestion = f"; did you mean {close[0]}?" if close else ""
     target.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion}")

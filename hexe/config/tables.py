@@ -4,7 +4,6 @@ where), and the sentences that describe a wrong value."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -118,6 +117,8 @@ def describe(value: Any) -> str:
 def unknown_key(path: str, key: str, known: Iterable[str]) -> str:
     """``path.key is not a setting; did you mean ...`` for a key of a fixed table."""
     known = list(known)
+    import difflib  # only to suggest a name: not loaded by every command
+
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]}?" if close else f"settings here: {', '.join(known)}"
     return f"{path}.{key} is not a setting; {hint}"

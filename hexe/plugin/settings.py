@@ -37,7 +37,6 @@ says which plugin provides them (:meth:`Settings.unknown`,
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -233,6 +232,8 @@ class Settings:
             )
         accepted = f"profiles: {names}"
         if isinstance(name, str):
+            import difflib  # only to suggest a name: not loaded by every command
+
             close = difflib.get_close_matches(name.lower(), list(profiles), n=1)
             if close:
                 accepted = f"did you mean {close[0]}? {accepted}"

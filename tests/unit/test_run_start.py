@@ -1,6 +1,7 @@
 """``hexe run``'s start (issue 18, round 3): one plugin manager, and none of the
 modules it used to load for nothing (logging, datetime, socket, hashlib,
-subprocess, pyseccomp with its ``ldconfig`` runs); the sandbox is the same."""
+subprocess, pyseccomp with its ``ldconfig`` runs, difflib, lupa without an
+``init.lua``); the sandbox is the same."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ try:
 except SystemExit as exc:
     code = exc.code
 unused = ["logging", "datetime", "socket", "hashlib", "subprocess", "secrets", "pyseccomp",
-          "ctypes.util", "platform", "traceback"]
+          "ctypes.util", "platform", "traceback", "difflib", "lupa"]
 print(json.dumps({"code": code, "built": built, "loaded": [m for m in unused if m in sys.modules]}))
 """
 
