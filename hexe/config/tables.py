@@ -9,8 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import lupa.lua54 as lupa
-
 from hexe.config.lua import NODE_KEY
 from hexe.errors import SettingError
 from hexe.isolation import Profile, parse_setting
@@ -43,6 +41,8 @@ def line_of(problem: str) -> tuple[str, int]:
 
 
 def lua_type(value: Any) -> str | None:
+    import lupa.lua54 as lupa  # here: no init.lua, no Lua state, no lupa
+
     return lupa.lua_type(value)
 
 
