@@ -424,13 +424,44 @@ def _unknown_arguments(parser: Parser, cmd: str | None, unknown: list[str]) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _leave_at_once
+    _leave_at_once = False
     try:
-        return _main(argv)
+        code = _main(argv)
     except BrokenPipeError:
         # the reader went away (hexe config check | head): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    if argv is None and _leave_at_once:  # the program itself, not a caller in Python
+        leave(code)
+    return code
+
+
+#: set by ``hexe run`` and the requests to a session: nothing of theirs needs
+#: the interpreter's teardown
+_leave_at_once = False
+
+
+def leave(code: int) -> NoReturn:
+    """Exit with ``code`` without the interpreter's teardown, which frees every
+    object of every module one by one (10-20 ms of a ``hexe run``, after the
+    command has ended). What an exit must still do is done: the ``atexit``
+    functions run (a third-party plugin's included) and the standard streams
+    are flushed; hexe's log writes each line through. A reader gone away
+    while the last output is flushed exits 141, as in :func:`main`."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:
+            code = 141
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 #: Commands that only talk to a running session's server.
@@ -459,6 +490,7 @@ def _command_word(words: Sequence[str]) -> str | None:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
+    global _leave_at_once
     # An ignored SIGCHLD (inherited from a careless parent) makes the kernel
     # reap children itself: hexe could no longer wait for its sandboxes.
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -492,6 +524,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if args.cmd in SESSION_COMMANDS or hasattr(args, "action"):
         # a request to a running session: no plugins and no log to load here
         # (they cost most of such a command's time; the server has both)
+        _leave_at_once = True
         return _session_command(args)
     hexe_log.configure(args.log_level, args.log_file)
     from hexe.plugin.manager import disabled_from_env, make_plugin_manager
@@ -515,6 +548,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if command[:1] == ["--"]:
             command = command[1:]
         flags = {"profile": args.profile, **_flag_values(args)}
+        _leave_at_once = True
         return run_command(command, flags, pm, config_path=args.config, pane_name=args.pane)
     if args.cmd == "doctor":
         from hexe import doctor

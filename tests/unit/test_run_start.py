@@ -68,3 +68,42 @@ def test_a_disabled_plugin_gets_a_manager_of_its_own_and_its_option_is_still_nam
     by_env = probe(tmp_path, "run", "--memory", "64M", "--", "true", HEXE_DISABLE_PLUGINS="cgroups")
     assert by_env["built"] == [[], []], by_env  # its disables come from the environment
     assert by_env["code"] == 125 and by_env["stderr"] == seen["stderr"]
+
+
+LEAVING = """
+import atexit, sys
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+class Torn:
+    def __del__(self):
+        print("torn down", file=sys.stderr)
+kept = Torn()  # freed by the interpreter's teardown, which hexe skips
+sys.argv = ["hexe", *sys.argv[1:]]
+from hexe.cli import main
+raise SystemExit(main())
+"""
+
+
+def _as_the_program(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = clean_env(
+        XDG_RUNTIME_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path)
+    )
+    env.pop("PYTHONUNBUFFERED", None)  # stdout a pipe: block-buffered, as for a user's pipe
+    return subprocess.run(
+        [sys.executable, "-c", LEAVING, *args], capture_output=True, text=True, env=env,
+        cwd="/", timeout=60,
+    )  # fmt: skip
+
+
+def test_leaving_without_teardown_still_runs_atexit_and_flushes_and_keeps_the_status(tmp_path):
+    run = _as_the_program(tmp_path, "run", "--profile", "none", "--", "sh", "-c", "exit 7")
+    assert run.returncode == 7, run.stderr
+    assert run.stderr.splitlines()[-1:] == ["atexit ran"], run.stderr  # and no teardown
+    listing = _as_the_program(tmp_path, "ls", "--json")  # printed into a pipe, flushed at exit
+    assert listing.returncode == 0, listing.stderr
+    assert json.loads(listing.stdout) == []
+    assert "atexit ran" in listing.stderr and "torn down" not in listing.stderr
+    called = subprocess.run(
+        [sys.executable, "-c", LEAVING.replace("main()", "main(sys.argv[1:])"), "ls", "--json"],
+        capture_output=True, text=True, env=clean_env(XDG_RUNTIME_DIR=str(tmp_path)), timeout=60,
+    )  # fmt: skip
+    assert "torn down" in called.stderr  # main() called with arguments returns: a caller's
