@@ -13,7 +13,7 @@ import pytest
 from support import clean_env
 
 PROBE = """
-import json, sys
+import gc, json, sys
 import hexe.plugin.manager as manager
 built = []
 make = manager.make_plugin_manager
@@ -28,7 +28,8 @@ except SystemExit as exc:
     code = exc.code
 unused = ["logging", "datetime", "socket", "hashlib", "subprocess", "secrets", "pyseccomp",
           "ctypes.util", "platform", "traceback", "difflib", "lupa"]
-print(json.dumps({"code": code, "built": built, "loaded": [m for m in unused if m in sys.modules]}))
+loaded = [m for m in unused if m in sys.modules]
+print(json.dumps({"code": code, "built": built, "loaded": loaded, "gc": gc.isenabled()}))
 """
 
 
@@ -53,6 +54,7 @@ def test_hexe_run_builds_one_plugin_manager_and_loads_nothing_it_does_not_use(tm
     assert seen["code"] == 0, seen["stderr"]
     assert seen["built"] == [[]], seen  # the one the options were read from
     assert seen["loaded"] == [], seen
+    assert seen["gc"], "the collector, off while hexe run starts, is on again for a caller"
     log = [json.loads(line) for line in (tmp_path / "hexe" / "hexe.log").read_text().splitlines()]
     started = [e for e in log if e["event"] == "spawn_started"]
     assert started and started[0]["profile"] == profile
