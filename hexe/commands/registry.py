@@ -33,6 +33,8 @@ from hexe.errors import did_you_mean
 
 @dataclass(frozen=True)
 class Action:
+    """One action of the vocabulary: a command, a key binding and a Lua call alike."""
+
     name: str
     description: str
     #: (name, type) of each argument; optional ones end with "?", and a
