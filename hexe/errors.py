@@ -8,7 +8,6 @@ exit codes and log events. Nothing here touches the kernel.
 
 from __future__ import annotations
 
-import difflib
 import errno as errno_mod
 import os
 from collections.abc import Iterable
@@ -21,6 +20,8 @@ EXIT_NOT_FOUND = 127
 
 def did_you_mean(value: object, choices: Iterable[str]) -> str:
     """``"did you mean full? "`` for the closest of ``choices``, or ``""``."""
+    import difflib  # only to suggest a name: not loaded by every command
+
     close = difflib.get_close_matches(str(value), list(choices), n=1)
     return f"did you mean {close[0]}? " if close else ""
 

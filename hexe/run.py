@@ -11,7 +11,6 @@ before exec, 126 when the command cannot be executed, 127 when it is not found.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -31,10 +30,13 @@ def flag_labels(pm: pluggy.PluginManager) -> dict[str, str]:
     the core's ``--profile`` and every flag the plugins declare, disabled
     ones too (their error names the option the user typed)."""
     from hexe.plugin.manager import settings_of
-    from hexe.plugin.settings import default_settings
+    from hexe.plugin.settings import default_plugin_manager, default_settings
 
     labels = {"profile": "--profile"}
-    for registry in (default_settings(), settings_of(pm)):
+    registries = [default_settings()]
+    if pm is not default_plugin_manager():  # else the same declarations
+        registries.append(settings_of(pm))
+    for registry in registries:
         for name in registry:
             flag = registry[name].flag
             if flag is not None:
@@ -85,7 +87,7 @@ def run_command(
             environ,
             flag_layer,
             kind=kind,
-            name=f"run-{os.getpid()}-{secrets.token_hex(3)}",
+            name=f"run-{os.getpid()}-{os.urandom(3).hex()}",
         )
     except (ConfigError, InvalidSettings) as exc:
         report(exc)

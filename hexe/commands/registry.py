@@ -24,7 +24,6 @@ Key names (:func:`parse_key`) are parsed here too.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,8 @@ from hexe.errors import did_you_mean
 
 @dataclass(frozen=True)
 class Action:
+    """One action of the vocabulary: a command, a key binding and a Lua call alike."""
+
     name: str
     description: str
     #: (name, type) of each argument; optional ones end with "?", and a
@@ -452,6 +453,8 @@ def parse_key(text: str) -> str:
         if mods and "C-" in mods and name.isalpha():
             name = name.lower()
     elif name not in NAMED_KEYS:
+        import difflib  # only to suggest a name: not loaded by every command
+
         close = difflib.get_close_matches(name, NAMED_KEYS, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise ValueError(f"{_quoted(name)} is not a key name{hint}")

@@ -29,8 +29,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import lupa.lua54 as lupa
-
 from hexe.errors import HexeError, SettingError, did_you_mean
 from hexe.values import parse_bool
 
@@ -575,6 +573,8 @@ class LuaConfigRuntime:
         version: str = "",
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        import lupa.lua54 as lupa  # here: a hexe run without an init.lua makes no Lua state
+
         self.lua = lupa.LuaRuntime(
             unpack_returned_tuples=True,
             register_eval=False,
@@ -646,6 +646,8 @@ class LuaConfigRuntime:
         """Call ``fn`` (which runs Lua) with the time budget; Lua errors -> :class:`LuaFailure`.
 
         The budget is ``seconds`` times ``HEXE_LUA_BUDGET_SCALE`` (hexe's own environment)."""
+        import lupa.lua54 as lupa  # loaded already: this runtime was made
+
         self._api.set_deadline(seconds * budget_scale(os.environ))
         try:
             result = fn()

@@ -64,6 +64,8 @@ class FloatSpec:
 
 @dataclass(frozen=True)
 class TabSpec:
+    """A tab of the layout: its name and its tree of panes."""
+
     path: str
     where: str
     name: str | None
@@ -84,6 +86,8 @@ class TabSpec:
 
 @dataclass(frozen=True)
 class Binding:
+    """A key binding: the keys, and a built-in action or a Lua function."""
+
     keys: tuple[str, ...]  # ("prefix", "%")
     where: str
     #: a built-in action name, or a Lua function
@@ -97,6 +101,8 @@ class Binding:
 
 @dataclass(frozen=True)
 class Callback:
+    """A Lua function called on an event (``hexe.on``)."""
+
     event: str
     where: str
     function: Any
@@ -104,6 +110,8 @@ class Callback:
 
 @dataclass(frozen=True)
 class Options:
+    """The session options (``hexe.options``)."""
+
     shell: str
     scrollback: int = 10_000
     prefix: str = "C-b"
@@ -145,6 +153,8 @@ Options.PARSERS["mode_keys"] = parse_mode_keys
 
 @dataclass(frozen=True)
 class StatusSpec:
+    """The status line: its segments, size and whether it starts shown."""
+
     #: segment names or Lua functions
     left: tuple[Any, ...] = ("session", "tabs")
     right: tuple[Any, ...] = ("title", "isolation", "clock")

@@ -4,13 +4,10 @@ where), and the sentences that describe a wrong value."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import lupa.lua54 as lupa
 
 from hexe.config.lua import NODE_KEY
 from hexe.errors import SettingError
@@ -44,6 +41,8 @@ def line_of(problem: str) -> tuple[str, int]:
 
 
 def lua_type(value: Any) -> str | None:
+    import lupa.lua54 as lupa  # here: no init.lua, no Lua state, no lupa
+
     return lupa.lua_type(value)
 
 
@@ -118,6 +117,8 @@ def describe(value: Any) -> str:
 def unknown_key(path: str, key: str, known: Iterable[str]) -> str:
     """``path.key is not a setting; did you mean ...`` for a key of a fixed table."""
     known = list(known)
+    import difflib  # only to suggest a name: not loaded by every command
+
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]}?" if close else f"settings here: {', '.join(known)}"
     return f"{path}.{key} is not a setting; {hint}"

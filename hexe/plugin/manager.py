@@ -32,6 +32,8 @@ CORE_DISTRIBUTION = "hexe"
 
 @dataclass(frozen=True)
 class PluginInfo:
+    """A loaded plugin as ``hexe plugins`` lists it."""
+
     name: str
     module: str
     distribution: str

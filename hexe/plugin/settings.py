@@ -37,7 +37,6 @@ says which plugin provides them (:meth:`Settings.unknown`,
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -233,6 +232,8 @@ class Settings:
             )
         accepted = f"profiles: {names}"
         if isinstance(name, str):
+            import difflib  # only to suggest a name: not loaded by every command
+
             close = difflib.get_close_matches(name.lower(), list(profiles), n=1)
             if close:
                 accepted = f"did you mean {close[0]}? {accepted}"
@@ -340,6 +341,7 @@ def collect(
 
 
 _DEFAULT: Settings | None = None
+_DEFAULT_PM: Any = None
 
 
 def default_settings() -> Settings:
@@ -347,9 +349,17 @@ def default_settings() -> Settings:
 
     What code that is given no plugin manager (unit tests, ``resolve([])``) uses.
     """
-    global _DEFAULT
+    global _DEFAULT, _DEFAULT_PM
     if _DEFAULT is None:
         from hexe.plugin.manager import make_plugin_manager, settings_of
 
-        _DEFAULT = settings_of(make_plugin_manager(environ={}))
+        _DEFAULT_PM = make_plugin_manager(environ={})
+        _DEFAULT = settings_of(_DEFAULT_PM)
     return _DEFAULT
+
+
+def default_plugin_manager() -> Any:
+    """The plugin manager :func:`default_settings` was read from (no plugin
+    disabled), or None when it has not been built: ``hexe run`` with no plugin
+    disabled uses it rather than building a second, identical one."""
+    return _DEFAULT_PM

@@ -8,11 +8,10 @@ import json
 import os
 import select
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -21,6 +20,9 @@ from hexe.errors import SetupError, SpawnRefused
 from hexe.procwait import STOPPED_CHECK, continue_if_stopped, waitpid_resuming
 from hexe.spawn.child import child_main, encode_command, send
 from hexe.spawn.plan import SpawnPlan, check, exit_code_of
+
+if TYPE_CHECKING:
+    import socket
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -347,6 +349,8 @@ def start(
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     go_child = None
     if ahead:
+        import socket  # only here: ~2 ms of every hexe run otherwise
+
         spawn.go_socket, go_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         spawn.mounts_fd = _open_mountinfo()
     for stream in (sys.stdout, sys.stderr):

@@ -1,7 +1,8 @@
-"""The seccomp filter: built with libseccomp (pyseccomp) in the parent, loaded in the child.
+"""The seccomp filter: built with libseccomp in the parent, loaded in the child.
 
-:func:`compile` runs before fork, in ``hexe_spawn_prepare``: importing
-pyseccomp looks for libseccomp (which may run ``ldconfig``), something a
+:func:`compile` runs before fork, in ``hexe_spawn_prepare``: opening
+libseccomp (by its soname through :mod:`hexe_voidbox.libseccomp`, else
+through pyseccomp, which looks for it with ``ldconfig``) is something a
 child between fork and exec must not do, and a rootfs would not have the
 library anyway. It has libseccomp generate the BPF program once per distinct
 policy (the result is cached: every pane with the same policy shares it) and
@@ -46,6 +47,15 @@ HINT_LIBRARY = (
 
 
 def _library() -> Any:
+    """libseccomp through :mod:`hexe_voidbox.libseccomp` (no ``ldconfig`` run), else
+    through pyseccomp (its errors are the ones reported)."""
+    from hexe_voidbox import libseccomp
+
+    try:
+        libseccomp.load()
+        return libseccomp
+    except OSError:
+        pass
     try:
         import pyseccomp
     except (ImportError, RuntimeError, OSError) as exc:

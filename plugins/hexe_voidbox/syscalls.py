@@ -10,9 +10,9 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
-import platform
-import socket
 import struct
+from _socket import AF_INET, SOCK_DGRAM
+from _socket import socket as _udp_socket
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [
@@ -129,9 +129,10 @@ MNT_DETACH = 2
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    number = _PIVOT_ROOT.get(platform.machine())
+    machine = os.uname().machine  # what platform.machine() says, without loading it
+    number = _PIVOT_ROOT.get(machine)
     if number is None:
-        raise OSError(38, f"pivot_root: unknown syscall number on {platform.machine()}")
+        raise OSError(38, f"pivot_root: unknown syscall number on {machine}")
     _check(_libc.syscall(number, _b(new_root), _b(put_old)))
 
 
@@ -173,11 +174,14 @@ def set_process_name(name: str) -> None:
 
 def interface_up(name: str = "lo") -> None:
     """Set IFF_UP on an interface of the current network namespace."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock = _udp_socket(AF_INET, SOCK_DGRAM)  # the C module's: socket.py costs ~2 ms to load
+    try:
         ifreq = struct.pack("16sH22x", name.encode(), 0)
         flags = struct.unpack("16sH22x", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, ifreq))[1]
         ifreq = struct.pack("16sH22x", name.encode(), flags | IFF_UP | IFF_RUNNING)
         fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, ifreq)
+    finally:
+        sock.close()
 
 
 def write_file(path: str, text: str) -> None:

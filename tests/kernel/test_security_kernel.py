@@ -211,19 +211,37 @@ def test_without_libseccomp_a_filter_is_refused_not_skipped(tmp_path):
     fake.mkdir()
     (fake / "pyseccomp.py").write_text('raise RuntimeError("Unable to find libseccomp")\n')
     env = clean_env(PYTHONPATH=os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")]))
-    result = hexe("run", "--profile", "full", "--", "true", env=env)
+    # hexe opens libseccomp by its soname before trying pyseccomp: hide the
+    # library itself too (/dev/null bound over it, in a mount namespace)
+    preexec = _without_libseccomp()
+    result = hexe("run", "--profile", "full", "--", "true", env=env, preexec=preexec)
     assert result.returncode == 125
     assert "seccomp filter requested but cannot be built: Unable to find libseccomp" in (
         result.stderr
     )
     # every isolating profile has the TIOCSTI rule: refused too, never run without it
-    assert hexe("run", "--profile", "minimal", "--", "true", env=env).returncode == 125
-    assert hexe("run", "--profile", "none", "--", "true", env=env).returncode == 0
+    minimal = hexe("run", "--profile", "minimal", "--", "true", env=env, preexec=preexec)
+    assert minimal.returncode == 125
+    assert hexe("run", "--profile", "none", "--", "true", env=env, preexec=preexec).returncode == 0
     config = tmp_path / "init.lua"
     config.write_text(
         'hexe.defaults { profile = "balanced", seccomp = { allow = { "tiocsti" } } }\n'
     )
-    assert hexe("--config", str(config), "run", "--", "true", env=env).returncode == 0
+    balanced = hexe("--config", str(config), "run", "--", "true", env=env, preexec=preexec)
+    assert balanced.returncode == 0, balanced.stderr
+
+
+def _without_libseccomp() -> list[str]:
+    """A prefix that runs a command with libseccomp's file unloadable (a mount namespace)."""
+    from hexe_voidbox import libseccomp
+
+    libseccomp.load()
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "libseccomp.so" in line}
+    assert len(paths) == 1, paths
+    unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
+    script = 'mount --bind /dev/null "$0" && exec "$@"'
+    return [*unshare, "--propagation", "private", "sh", "-c", script, paths.pop()]
 
 
 def test_config_check_shows_caps_and_seccomp_with_their_source(tmp_path):
