@@ -29,7 +29,6 @@ Nothing here reads a PTY or draws to a terminal.
 from __future__ import annotations
 
 import copy
-import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -46,15 +45,12 @@ from hexe.terminal.cells import (
     BLANK,
     FLAG_PREFIX,
     PLAIN_GLYPHS,
-    SGR_EFFECTS,
-    TRUE_COLOUR,
     Cell,
     Glyphs,
     NotInLinePath,
     apply_sgr,
     cell_of_escape,
     escape_of_state,
-    sgr_effect,
     state_of,
 )
 from hexe.terminal.lines import (
@@ -70,6 +66,14 @@ from hexe.terminal.lines import (
     segments,
 )
 from hexe.terminal.links import Links
+from hexe.terminal.sgrline import (
+    RAW_PER_COLUMN,
+    SGR,
+    SGR_IN_LINE,
+    check_line_path,
+    runs_of_line,
+    state_after,
+)
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -106,7 +110,10 @@ REPEAT_LIMIT = 65535
 #: few bytes; more is never text anyone reads, and each mark re-normalises).
 CELL_TEXT_LIMIT = 16
 # An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
-_SGR_IN_LINE = re.compile(rf"\x1b\[(?:({TRUE_COLOUR})|([0-9;]*))m")
+_SGR_IN_LINE = SGR_IN_LINE
+# Fewer lines than this scrolling straight into scrollback are drawn as the
+# rest are: keeping them as written saves less than looking takes.
+_EARLY_LINES_MIN = 8
 # Rows the line path leaves on screen keep the compact line they were made
 # from (:class:`_CachedRow`); off only to compare with the cells' own.
 CACHE_LINES = True
@@ -247,6 +254,49 @@ def _fill_row(row: dict, text: str, runs) -> None:
         end = x + runs[i + 1]
         dict.update(row, zip(range(x, end), map(glyph, text[x:end]), strict=True))
         x = end
+
+
+def _history_rows(lines: list[str], columns: int, state: tuple, out: list) -> tuple | None:
+    """Lines whose rows all scroll off into scrollback, drawn from ``state``
+    (``(mask, fg, bg, escape)``): their rows appended to ``out`` as
+    scrollback keeps them, and the state after them. A line that fits in a
+    row and holds an SGR is kept as written, the escape of the attributes it
+    starts in before it (:mod:`hexe.terminal.sgrline`); its runs are made
+    when it is read. Raises ``NotInLinePath`` like ``runs_of_line``; None
+    when checking the SGRs would cost more than drawing the lines."""
+    if not check_line_path("\n".join(lines), len(lines)):
+        return None
+    mask, fg, bg, escape = state
+    add = out.append
+    limit = RAW_PER_COLUMN * columns
+    prefix = FLAG_PREFIX
+
+    def add_row(row: tuple[str, list, bool]) -> None:
+        add(pack_line(line_of_runs(*row)))
+
+    for line in lines:
+        size = len(line)
+        if "\x1b" not in line:
+            if size > columns:
+                _cut_rows(line, [escape, size], columns, add_row)
+            elif escape:
+                add(pack_line(line_of_runs(line, [escape, size] if line else [], False)))
+            else:  # what line_of_runs and pack_line make of it
+                add(line.rstrip(" "))
+            continue
+        if size > limit or (
+            size - 3 * line.count("\x1b") > columns and len(SGR.sub("", line)) > columns
+        ):
+            text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
+            if len(text) <= columns:
+                add(pack_line(line_of_runs(text, runs, False)))
+            else:
+                _cut_rows(text, runs, columns, add_row)
+            continue
+        add(escape + line if escape else line)
+        mask, fg, bg = state_after(line, mask, fg, bg)
+        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+    return mask, fg, bg, escape
 
 
 @dataclass
@@ -608,51 +658,26 @@ class VTScreen(pyte.Screen):
                 tail = "".join(again) + (tail or "")
         if tail is not None:
             lines = [*lines, tail]
-        effects = SGR_EFFECTS
-        split = _SGR_IN_LINE.split
-        prefix = FLAG_PREFIX
+        early: list = []  # the first rows, as scrollback keeps them
+        early_lines: list[str] = []  # the lines they were made of
         produced: list[tuple[str, list, bool]] = []
         add = produced.append
+        state = (mask, fg, bg, escape)
+        # Lines whose rows all scroll off within this call: no rows of theirs
+        # stay on screen, as the last ``lines + 1`` make at least as many.
+        off = len(lines) - self.lines - 1
         try:
-            for line in lines:
-                if "\x1b" in line:
-                    # text, then for each SGR: its parameters if a lone true
-                    # colour (else None), its parameters if not (else None), the
-                    # text after it
-                    parts = split(line)
-                    it = iter(parts)
-                    text = next(it)
-                    if text:
-                        runs: list = [escape, len(text)]
-                        last = escape  # the escape of the last run
-                    else:
-                        runs = []
-                        last = None
-                    for true_colour, params, text in zip(it, it, it, strict=True):
-                        if true_colour is None:
-                            keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
-                            mask = mask & keep | on
-                            if new_fg is not None:
-                                fg = new_fg
-                            if new_bg is not None:
-                                bg = new_bg
-                        elif true_colour[0] == "3":
-                            fg = ";" + true_colour
-                        else:
-                            bg = ";" + true_colour
-                        if text:
-                            escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
-                            if escape == last:
-                                runs[-1] += len(text)
-                            else:
-                                runs += (escape, len(text))
-                                last = escape
-                    if not text:  # the line ends with an SGR: the next starts with it
-                        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
-                    text = "".join(parts[::3])
+            if off >= _EARLY_LINES_MIN:
+                state = _history_rows(lines[:off], columns, state, early)
+                if state is None:  # looking would cost more than drawing
+                    early = []
+                    state = (mask, fg, bg, escape)
                 else:
-                    text = line
-                    runs = [escape, len(line)] if line else []
+                    early_lines = lines[:off]
+                    lines = lines[off:]
+            mask, fg, bg, escape = state
+            for line in lines:
+                text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
                 if len(text) <= columns:
                     add((text, runs, False))
                 else:
@@ -661,25 +686,39 @@ class VTScreen(pyte.Screen):
             return False
         if escape != start_escape:
             self.cursor.attrs = cell_of_escape(escape)
-        self._finish_lines(produced, tail is not None, head)
+        self._finish_lines(early, early_lines, produced, tail is not None, head)
         return True
 
-    def _finish_lines(self, produced: list[tuple[str, list, bool]], tail: bool, head: int) -> None:
-        """Scroll ``produced`` rows up through the screen (text, flat runs,
-        wrapped), all but the last if it is a ``tail``'s: that one is put on
-        the bottom row, the cursor at its end. ``head`` is the columns of the
-        row left unfinished before, drawn again as the start of the first."""
-        for text, _, _ in reversed(produced):
-            if text:
-                # (unless nothing was drawn but the unfinished row again)
-                if not head or sum(len(row[0]) for row in produced) > head:
-                    self.last_char = text[-1]
-                break
-        last = produced.pop() if tail else None
-        if produced:
-            self._place_lines(produced)
-        if last is not None:
-            self._leave_unfinished(last[0], last[1], bool(produced), head)
+    def _finish_lines(
+        self,
+        early: list,
+        early_lines: list[str],
+        produced: list[tuple[str, list, bool]],
+        tail: bool,
+        head: int,
+    ) -> None:
+        """Scroll rows up through the screen: ``early``, as scrollback keeps
+        them (made of ``early_lines``; all of them go there), then
+        ``produced`` (text, flat runs, wrapped), all but the last if it is a
+        ``tail``'s: that one is put on the bottom row, the cursor at its end.
+        ``head`` is the columns of the row left unfinished before, drawn again
+        as the start of the first."""
+        last = next((row[0] for row in reversed(produced) if row[0]), "")
+        if not last:
+            texts = (SGR.sub("", line) for line in reversed(early_lines))
+            last = next((text for text in texts if text), "")
+        if last:
+            # (unless nothing was drawn but the unfinished row again)
+            drawn = sum(len(row[0]) for row in produced) if head else 0
+            if head and drawn <= head:
+                drawn += sum(len(SGR.sub("", line)) for line in early_lines)
+            if not head or drawn > head:
+                self.last_char = last[-1]
+        last_row = produced.pop() if tail else None
+        if early or produced:
+            self._place_lines(early, produced)
+        if last_row is not None:
+            self._leave_unfinished(last_row[0], last_row[1], bool(early or produced), head)
         else:
             self.cursor.x = 0
 
@@ -769,14 +808,21 @@ class VTScreen(pyte.Screen):
         else:
             self.cursor.x = 0
 
-    def _place_lines(self, produced: list[tuple[str, list, bool]]) -> None:
-        """Scroll ``produced`` rows (text, flat ``[escape, length, …]`` runs,
-        wrapped) up through the screen, from its bottom row."""
-        self._place_rows(
-            len(produced),
-            lambda start, stop: [pack_line(line_of_runs(*produced[i])) for i in range(start, stop)],
-            produced.__getitem__,
-        )
+    def _place_lines(self, early: list, produced: list[tuple[str, list, bool]]) -> None:
+        """Scroll rows up through the screen, from its bottom row: ``early``
+        (as scrollback keeps them; they all scroll off), then ``produced``
+        (text, flat ``[escape, length, …]`` runs, wrapped)."""
+        first = len(early)
+
+        def history_of(start: int, stop: int) -> list:
+            rows = early[start:stop] if start < first else []
+            rows += [
+                pack_line(line_of_runs(*produced[i - first]))
+                for i in range(max(start, first), stop)
+            ]
+            return rows
+
+        self._place_rows(first + len(produced), history_of, lambda i: produced[i - first])
 
     def _place_rows(self, count: int, history_of, row_of) -> None:
         """Scroll ``count`` new rows up through the screen, from its bottom row:
