@@ -71,6 +71,7 @@ from hexe.terminal.sgrline import (
     SGR,
     SGR_IN_LINE,
     check_line_path,
+    line_parts,
     runs_of_line,
     state_after,
 )
@@ -111,9 +112,6 @@ REPEAT_LIMIT = 65535
 CELL_TEXT_LIMIT = 16
 # An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
 _SGR_IN_LINE = SGR_IN_LINE
-# Fewer lines than this scrolling straight into scrollback are drawn as the
-# rest are: keeping them as written saves less than looking takes.
-_EARLY_LINES_MIN = 8
 # Rows the line path leaves on screen keep the compact line they were made
 # from (:class:`_CachedRow`); off only to compare with the cells' own.
 CACHE_LINES = True
@@ -186,6 +184,8 @@ class _LazyRow(_CachedRow):
     makes the cells, and the row is a :class:`_CachedRow` from then on."""
 
     def _make_cells(self) -> None:
+        if type(self) is _RawRow:
+            _RawRow._settle(self)
         if type(self) is not _LazyRow:  # made already (a method bound before)
             return
         self.__class__ = _CachedRow
@@ -213,6 +213,83 @@ for _name in (
     *("setdefault", "update", "values", "__reduce__", "__reduce_ex__"),
 ):
     setattr(_LazyRow, _name, _making_cells(_name))
+
+
+class _RawRow(_LazyRow):
+    """A :class:`_LazyRow` made of a line kept as written (``raw``: see
+    :mod:`hexe.terminal.sgrline`) on a screen ``raw_columns`` wide, one
+    that does not wrap. Its compact line and length are made when first
+    asked for (to render it), and it is a :class:`_LazyRow` from then on;
+    scrolled off unread, it hands the raw line to scrollback as it is. Most
+    rows of fast coloured output scroll by between two frames unread."""
+
+    @property
+    def cached(self) -> tuple[int, Line]:  # type: ignore[override]
+        _RawRow._settle(self)
+        return self.cached
+
+    @property
+    def length(self) -> int:  # type: ignore[override]
+        _RawRow._settle(self)
+        return self.length
+
+    def _settle(self) -> None:
+        if type(self) is not _RawRow:
+            return
+        fields = self.__dict__
+        text, runs = line_parts(fields.pop("raw"))
+        fields["length"] = len(text)
+        fields["cached"] = (fields.pop("raw_columns"), line_of_runs(text, runs, False))
+        self.__class__ = _LazyRow
+
+
+def _raw_row(raw: str, columns: int) -> Row | None:
+    """The screen row for a line kept as written (see :class:`_RawRow`)."""
+    if CACHE_LINES:
+        row = _RawRow(BLANK)
+        row.raw = raw
+        row.raw_columns = columns
+        return row
+    text, runs = line_parts(raw)
+    return _row_of(text, runs, False, columns) if text else None
+
+
+def _screen_row(item: str | tuple, columns: int) -> Row | None:
+    """The screen row for one of the rows :meth:`VTScreen.draw_lines` makes
+    (see :func:`_rows_of_lines`); None for an empty one."""
+    if item.__class__ is str:
+        if "\x1b" in item:
+            return _raw_row(item, columns)  # type: ignore[arg-type]
+        return _row_of(item, ["", len(item)], False, columns) if item else None  # type: ignore[arg-type]
+    text, runs, wrapped = item
+    return _row_of(text, runs, wrapped, columns) if text or wrapped else None
+
+
+def _kept(item: str | tuple) -> Line | str:
+    """One of the rows :meth:`VTScreen.draw_lines` makes as scrollback keeps it."""
+    if item.__class__ is str:
+        return item if "\x1b" in item else item.rstrip(" ")  # type: ignore[union-attr]
+    return pack_line(line_of_runs(*item))
+
+
+def _text_of(item: str | tuple) -> str:
+    """The text of one of the rows :meth:`VTScreen.draw_lines` makes."""
+    if item.__class__ is str:
+        return SGR.sub("", item) if "\x1b" in item else item  # type: ignore[arg-type]
+    return item[0]
+
+
+def _row_leaving(row: Row | None, columns: int) -> Line | str:
+    """A screen row scrolling off, as scrollback keeps it: a :class:`_RawRow`
+    still unread (and not resized since) as its raw line."""
+    if (
+        type(row) is _RawRow
+        and row.raw_columns == columns
+        and row.default is BLANK
+        and not row.wrapped
+    ):
+        return row.raw
+    return pack_line(compact(row, columns))
 
 
 def _row_of(text: str, runs: list, wrapped: bool, columns: int) -> Row:
@@ -256,42 +333,39 @@ def _fill_row(row: dict, text: str, runs) -> None:
         x = end
 
 
-def _history_rows(lines: list[str], columns: int, state: tuple, out: list) -> tuple | None:
-    """Lines whose rows all scroll off into scrollback, drawn from ``state``
-    (``(mask, fg, bg, escape)``): their rows appended to ``out`` as
-    scrollback keeps them, and the state after them. A line that fits in a
-    row and holds an SGR is kept as written, the escape of the attributes it
-    starts in before it (:mod:`hexe.terminal.sgrline`); its runs are made
-    when it is read. Raises ``NotInLinePath`` like ``runs_of_line``; None
-    when checking the SGRs would cost more than drawing the lines."""
+def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple | None:
+    """Whole lines drawn from ``state`` (``(mask, fg, bg, escape)``): their
+    rows given to ``add``, and the state after them. A line that fits in a
+    row and holds an SGR, or is drawn in attributes other than the default
+    ones, is kept as written: a ``str`` holding ESC, the escape of the
+    attributes it starts in, then the line (:mod:`hexe.terminal.sgrline`);
+    its runs are made when it is read. A line of text in the default
+    attributes is its ``str``; others (wider than a row, or with more SGR
+    than :data:`~hexe.terminal.sgrline.RAW_PER_COLUMN` allows) are
+    ``(text, runs, wrapped)`` for each row. Raises ``NotInLinePath`` like
+    ``runs_of_line``; None, with nothing given, when checking the SGRs would
+    cost more than drawing the lines."""
     if not check_line_path("\n".join(lines), len(lines)):
         return None
     mask, fg, bg, escape = state
-    add = out.append
     limit = RAW_PER_COLUMN * columns
     prefix = FLAG_PREFIX
-
-    def add_row(row: tuple[str, list, bool]) -> None:
-        add(pack_line(line_of_runs(*row)))
-
     for line in lines:
         size = len(line)
         if "\x1b" not in line:
             if size > columns:
-                _cut_rows(line, [escape, size], columns, add_row)
-            elif escape:
-                add(pack_line(line_of_runs(line, [escape, size] if line else [], False)))
-            else:  # what line_of_runs and pack_line make of it
-                add(line.rstrip(" "))
+                _cut_rows(line, [escape, size], columns, add)
+            else:
+                add(escape + line if escape and line else line)
             continue
         if size > limit or (
             size - 3 * line.count("\x1b") > columns and len(SGR.sub("", line)) > columns
         ):
             text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
             if len(text) <= columns:
-                add(pack_line(line_of_runs(text, runs, False)))
+                add((text, runs, False))
             else:
-                _cut_rows(text, runs, columns, add_row)
+                _cut_rows(text, runs, columns, add)
             continue
         add(escape + line if escape else line)
         mask, fg, bg = state_after(line, mask, fg, bg)
@@ -656,27 +730,16 @@ class VTScreen(pyte.Screen):
                 lines = ["".join(again) + lines[0], *lines[1:]]
             else:
                 tail = "".join(again) + (tail or "")
-        if tail is not None:
-            lines = [*lines, tail]
-        early: list = []  # the first rows, as scrollback keeps them
-        early_lines: list[str] = []  # the lines they were made of
-        produced: list[tuple[str, list, bool]] = []
+        produced: list = []  # rows, as _rows_of_lines gives them
         add = produced.append
-        state = (mask, fg, bg, escape)
-        # Lines whose rows all scroll off within this call: no rows of theirs
-        # stay on screen, as the last ``lines + 1`` make at least as many.
-        off = len(lines) - self.lines - 1
+        eager = [] if tail is None else [tail]  # drawn at once: it stays on screen
         try:
-            if off >= _EARLY_LINES_MIN:
-                state = _history_rows(lines[:off], columns, state, early)
-                if state is None:  # looking would cost more than drawing
-                    early = []
-                    state = (mask, fg, bg, escape)
-                else:
-                    early_lines = lines[:off]
-                    lines = lines[off:]
-            mask, fg, bg, escape = state
-            for line in lines:
+            state = _rows_of_lines(lines, columns, (mask, fg, bg, escape), add) if lines else None
+            if state is None:
+                eager = [*lines, *eager]
+            else:
+                mask, fg, bg, escape = state
+            for line in eager:
                 text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
                 if len(text) <= columns:
                     add((text, runs, False))
@@ -686,39 +749,35 @@ class VTScreen(pyte.Screen):
             return False
         if escape != start_escape:
             self.cursor.attrs = cell_of_escape(escape)
-        self._finish_lines(early, early_lines, produced, tail is not None, head)
+        self._finish_lines(produced, tail is not None, head)
         return True
 
-    def _finish_lines(
-        self,
-        early: list,
-        early_lines: list[str],
-        produced: list[tuple[str, list, bool]],
-        tail: bool,
-        head: int,
-    ) -> None:
-        """Scroll rows up through the screen: ``early``, as scrollback keeps
-        them (made of ``early_lines``; all of them go there), then
-        ``produced`` (text, flat runs, wrapped), all but the last if it is a
-        ``tail``'s: that one is put on the bottom row, the cursor at its end.
-        ``head`` is the columns of the row left unfinished before, drawn again
-        as the start of the first."""
-        last = next((row[0] for row in reversed(produced) if row[0]), "")
-        if not last:
-            texts = (SGR.sub("", line) for line in reversed(early_lines))
-            last = next((text for text in texts if text), "")
+    def _finish_lines(self, produced: list, tail: bool, head: int) -> None:
+        """Scroll ``produced`` rows (as :func:`_rows_of_lines` gives them) up
+        through the screen, all but the last if it is a ``tail``'s (then a
+        ``(text, runs, wrapped)``): that one is put on the bottom row, the
+        cursor at its end. ``head`` is the columns of the row left
+        unfinished before, drawn again as the start of the first."""
+        last = ""
+        for item in reversed(produced):
+            last = _text_of(item)
+            if last:
+                break
         if last:
             # (unless nothing was drawn but the unfinished row again)
-            drawn = sum(len(row[0]) for row in produced) if head else 0
-            if head and drawn <= head:
-                drawn += sum(len(SGR.sub("", line)) for line in early_lines)
+            drawn = 0
+            if head:
+                for item in reversed(produced):
+                    drawn += len(_text_of(item))
+                    if drawn > head:
+                        break
             if not head or drawn > head:
                 self.last_char = last[-1]
         last_row = produced.pop() if tail else None
-        if early or produced:
-            self._place_lines(early, produced)
+        if produced:
+            self._place_lines(produced)
         if last_row is not None:
-            self._leave_unfinished(last_row[0], last_row[1], bool(early or produced), head)
+            self._leave_unfinished(last_row[0], last_row[1], bool(produced), head)
         else:
             self.cursor.x = 0
 
@@ -798,9 +857,10 @@ class VTScreen(pyte.Screen):
                 for t, w in zip(trimmed, wrapped[start:stop], strict=True)
             ]
 
-        def row_of(i: int) -> tuple[str, list, bool]:
+        def row_of(i: int) -> Row | None:
             text = texts[i]
-            return text, ["", len(text)] if text else [], wrapped is not None and wrapped[i]
+            wraps = wrapped is not None and wrapped[i]
+            return _row_of(text, ["", len(text)], wraps, columns) if text or wraps else None
 
         self._place_rows(len(texts), history_of, row_of)
         if last is not None:
@@ -808,29 +868,23 @@ class VTScreen(pyte.Screen):
         else:
             self.cursor.x = 0
 
-    def _place_lines(self, early: list, produced: list[tuple[str, list, bool]]) -> None:
-        """Scroll rows up through the screen, from its bottom row: ``early``
-        (as scrollback keeps them; they all scroll off), then ``produced``
-        (text, flat ``[escape, length, …]`` runs, wrapped)."""
-        first = len(early)
-
-        def history_of(start: int, stop: int) -> list:
-            rows = early[start:stop] if start < first else []
-            rows += [
-                pack_line(line_of_runs(*produced[i - first]))
-                for i in range(max(start, first), stop)
-            ]
-            return rows
-
-        self._place_rows(first + len(produced), history_of, lambda i: produced[i - first])
+    def _place_lines(self, produced: list) -> None:
+        """Scroll ``produced`` rows (as :func:`_rows_of_lines` gives them) up
+        through the screen, from its bottom row."""
+        columns = self.columns
+        self._place_rows(
+            len(produced),
+            lambda start, stop: list(map(_kept, produced[start:stop])),
+            lambda i: _screen_row(produced[i], columns),
+        )
 
     def _place_rows(self, count: int, history_of, row_of) -> None:
         """Scroll ``count`` new rows up through the screen, from its bottom row:
         ``history_of(start, stop)`` gives each of the new rows ``start`` to
         ``stop`` (excluded) that go to scrollback as scrollback keeps it
         (:func:`~hexe.terminal.lines.pack_line`: a :class:`Line`, or its bare text),
-        ``row_of(i)`` the text, flat ``[escape, length, …]`` runs and wrapped
-        flag of new row ``i``, one that stays on screen (it may change the runs)."""
+        ``row_of(i)`` the screen row of new row ``i``, one that stays on
+        screen (None for an empty one)."""
         if not count:
             return
         keep = self.lines - 1  # rows above the (blank) bottom one
@@ -842,9 +896,7 @@ class VTScreen(pyte.Screen):
         off_new = count - keep if count > keep else 0  # new rows that never stay
         total = off_old + off_new
         skipped = max(0, total - scrollback.limit)
-        history = [
-            pack_line(compact(old[i], columns)) for i in range(min(skipped, off_old), off_old)
-        ]
+        history = [_row_leaving(old[i], columns) for i in range(min(skipped, off_old), off_old)]
         history += history_of(max(0, skipped - off_old), off_new)
         scrollback.extend(history, skipped, packed=True)
         buffer.clear()
@@ -855,9 +907,9 @@ class VTScreen(pyte.Screen):
                 if row is not None:
                     buffer[y] = row
             else:
-                text, runs, wrapped = row_of(source - keep)
-                if text or wrapped:
-                    buffer[y] = _row_of(text, runs, wrapped, columns)
+                row = row_of(source - keep)
+                if row is not None:
+                    buffer[y] = row
         self.dirty.update(range(self.lines))
 
     def repeat(self, count: int | None = None) -> None:
@@ -921,7 +973,7 @@ class VTScreen(pyte.Screen):
             buffer = self.buffer
             columns = self.columns
             for y in range(count):
-                push(compact(buffer.get(y), columns))
+                push(_row_leaving(buffer.get(y), columns))
         self._shift_up(top, bottom, count)
 
     def index(self) -> None:

@@ -299,3 +299,20 @@ def test_the_sgr_caches_stay_bounded_whatever_a_pane_prints():
     assert len(vt._GLYPHS_OF_ESCAPES) <= vt._GLYPH_TABLES_LIMIT
     assert s.history_size == 100
     assert s.history_text(99) == f"x{19_994}y"
+
+
+def test_an_unread_raw_row_marked_wrapped_scrolls_off_wrapped(monkeypatch):
+    """A row kept as written hands its raw line to scrollback only while it is
+    still what it was made as: one marked as wrapping goes as its cells say."""
+    data = ("\r\n" * 6 + "\x1b[31mab\x1b[0m\r\n" + "x\r\n" * 2).encode()
+    screens = []
+    for cache in (True, False):
+        monkeypatch.setattr(vt, "CACHE_LINES", cache)
+        s = fed(data)
+        row = s._vt.buffer[2]
+        assert (type(row).__name__ == "_RawRow") is cache
+        row.wrapped = True
+        s.feed(b"\r\n" * 6)
+        screens.append(s)
+    assert screens[0].history[-4] == Line("ab", ("\x1b[0;31m", 2), True)
+    assert state(screens[0]) == state(screens[1])
