@@ -13,8 +13,9 @@ straight there is kept *as written* (a raw line: the escape of the
 attributes it started in, then the line), and made into its text and runs
 only when it is read (:func:`line_parts`). Keeping it needs only the state
 it leaves behind (:func:`state_after`: the SGRs after its last reset, most
-lines end with one) and the assurance that every SGR in it is one the state
-can follow (:func:`check_line_path`): no step for each SGR.
+lines end with one): no step for each SGR. An SGR the state cannot follow
+(an underline style or colour) before that reset is taken the way cells
+take it when the line is read; one after it gives the line to the cells.
 
 A raw line always holds an ``ESC``; text never does, so the two cannot be
 confused. Nothing here knows about rows, screens or scrollback.
@@ -24,7 +25,17 @@ from __future__ import annotations
 
 import re
 
-from hexe.terminal.cells import FLAG_PREFIX, SGR_EFFECTS, TRUE_COLOUR, sgr_effect
+from hexe.terminal.cells import (
+    BLANK,
+    FLAG_PREFIX,
+    SGR_EFFECTS,
+    TRUE_COLOUR,
+    NotInLinePath,
+    apply_sgr,
+    attrs_of,
+    sgr_effect,
+    sgr_escape,
+)
 
 #: An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
 SGR_IN_LINE = re.compile(rf"\x1b\[(?:({TRUE_COLOUR})|([0-9;]*))m")
@@ -36,11 +47,6 @@ SGR = re.compile(r"\x1b\[[0-9;]*m")
 #: between two letters) it is made into runs at once, which hold at most one
 #: escape for each column, so a raw line never costs more memory than that.
 RAW_PER_COLUMN = 24
-
-# The fields that take a line out of the line path (the double underline, 21,
-# and the underline colour, 58, with any leading zeros) end with one of these;
-# so do true and 256 colours now and then, which a closer look tells apart.
-_NEEDLES = ("21;", "21m", "58;", "58m")
 
 
 def runs_of_line(
@@ -93,10 +99,11 @@ def runs_of_line(
 
 
 def state_after(line: str, mask: int, fg: str, bg: str) -> tuple[int, str, str]:
-    """The state after ``line`` (one-cell characters and SGR, every SGR one
-    the state can follow: :func:`check_line_path`) drawn from ``(mask, fg,
-    bg)``: only the SGRs after its last reset (``ESC [0m`` or ``ESC [m``)
-    are read, so a line that ends with one costs two searches."""
+    """The state after ``line`` (one-cell characters and SGR) drawn from
+    ``(mask, fg, bg)``: only the SGRs after its last reset (``ESC [0m`` or
+    ``ESC [m``) are read, so a line that ends with one costs two searches.
+    Raises :class:`~hexe.terminal.cells.NotInLinePath` for an SGR after it
+    that the state cannot follow (one before it is forgotten at the reset)."""
     full = line.rfind("\x1b[0m")
     short = line.rfind("\x1b[m")
     if full > short:
@@ -126,32 +133,31 @@ def state_after(line: str, mask: int, fg: str, bg: str) -> tuple[int, str, str]:
     return mask, fg, bg
 
 
-def check_line_path(block: str, budget: int) -> bool:
-    """Whether every SGR in ``block`` (lines of one-cell characters and SGR)
-    is one the ``(mask, fg, bg)`` state can follow, without reading each
-    SGR: only those holding a field that may be ``21`` or ``58`` are looked
-    at. Raises :class:`~hexe.terminal.cells.NotInLinePath` for one that is
-    not; False, without an answer, when that would take more than
-    ``budget`` looks (text full of such numbers), so that checking costs
-    little more than the searches."""
-    for needle in _NEEDLES:
-        at = block.find(needle)
-        while at >= 0:
-            budget -= 1
-            if budget < 0:
-                return False
-            start = block.rfind("\x1b", 0, at)
-            if start >= 0 and block.find("m", start, at) < 0:  # in an SGR's parameters
-                end = block.find("m", at)
-                sgr_effect(block[start + 2 : end])
-                at = block.find(needle, end)
-            else:  # in text
-                at = block.find(needle, at + 1)
-    return True
-
-
 def line_parts(raw: str) -> tuple[str, list]:
     """The text and flat runs of a line kept as written (it starts in the
     default attributes; see the module docstring)."""
-    text, runs, *_ = runs_of_line(raw, 0, "", "", "")
+    try:
+        text, runs, *_ = runs_of_line(raw, 0, "", "", "")
+    except NotInLinePath:  # before a reset: the attributes of cells
+        return _cell_parts(raw)
     return text, runs
+
+
+def _cell_parts(raw: str) -> tuple[str, list]:
+    """:func:`line_parts` the way cells take the SGRs, one at a time
+    (:func:`~hexe.terminal.cells.apply_sgr`), which follows them all: the
+    runs :func:`~hexe.terminal.lines.compact` finds in the cells drawn."""
+    parts = SGR_IN_LINE.split(raw)
+    it = iter(parts)
+    text = next(it)
+    attrs = BLANK
+    runs: list = ["", len(text)] if text else []
+    for true_colour, params, text in zip(it, it, it, strict=True):
+        attrs = apply_sgr(attrs, true_colour or params)
+        if text:
+            escape = sgr_escape(attrs_of(attrs))
+            if runs and runs[-2] == escape:
+                runs[-1] += len(text)
+            else:
+                runs += (escape, len(text))
+    return "".join(parts[::3]), runs

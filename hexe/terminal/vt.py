@@ -70,7 +70,6 @@ from hexe.terminal.sgrline import (
     RAW_PER_COLUMN,
     SGR,
     SGR_IN_LINE,
-    check_line_path,
     line_parts,
     runs_of_line,
     state_after,
@@ -333,7 +332,7 @@ def _fill_row(row: dict, text: str, runs) -> None:
         x = end
 
 
-def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple | None:
+def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple:
     """Whole lines drawn from ``state`` (``(mask, fg, bg, escape)``): their
     rows given to ``add``, and the state after them. A line that fits in a
     row and holds an SGR, or is drawn in attributes other than the default
@@ -342,11 +341,9 @@ def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple |
     its runs are made when it is read. A line of text in the default
     attributes is its ``str``; others (wider than a row, or with more SGR
     than :data:`~hexe.terminal.sgrline.RAW_PER_COLUMN` allows) are
-    ``(text, runs, wrapped)`` for each row. Raises ``NotInLinePath`` like
-    ``runs_of_line``; None, with nothing given, when checking the SGRs would
-    cost more than drawing the lines."""
-    if not check_line_path("\n".join(lines), len(lines)):
-        return None
+    ``(text, runs, wrapped)`` for each row. Raises ``NotInLinePath`` for
+    an SGR the state cannot follow that matters after the line (see
+    :func:`~hexe.terminal.sgrline.state_after`)."""
     mask, fg, bg, escape = state
     limit = RAW_PER_COLUMN * columns
     prefix = FLAG_PREFIX
@@ -732,15 +729,12 @@ class VTScreen(pyte.Screen):
                 tail = "".join(again) + (tail or "")
         produced: list = []  # rows, as _rows_of_lines gives them
         add = produced.append
-        eager = [] if tail is None else [tail]  # drawn at once: it stays on screen
         try:
-            state = _rows_of_lines(lines, columns, (mask, fg, bg, escape), add) if lines else None
-            if state is None:
-                eager = [*lines, *eager]
-            else:
+            if lines:
+                state = _rows_of_lines(lines, columns, (mask, fg, bg, escape), add)
                 mask, fg, bg, escape = state
-            for line in eager:
-                text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
+            if tail is not None:  # drawn at once: it stays on screen
+                text, runs, mask, fg, bg, escape = runs_of_line(tail, mask, fg, bg, escape)
                 if len(text) <= columns:
                     add((text, runs, False))
                 else:
