@@ -38,7 +38,7 @@ from hexe.terminal.cells import (
     sgr_escape,
 )
 from hexe.terminal.links import LINK_END, Links
-from hexe.terminal.sgrline import line_parts
+from hexe.terminal.sgrline import SGR, line_parts
 
 RESET = "\x1b[0m"
 
@@ -419,7 +419,7 @@ class Scrollback:
         item = self._ring[index]
         if item.__class__ is not str:
             return item[0]
-        return item if "\x1b" not in item else raw_line(item)[0]  # type: ignore[operator]
+        return item if "\x1b" not in item else raw_text(item)  # type: ignore[operator,arg-type]
 
     def push(self, line: Line | str) -> None:
         ring = self._ring
@@ -469,6 +469,14 @@ def raw_line(raw: str) -> Line:
     the one the line path would have made of it, not wrapped."""
     text, runs = line_parts(raw)
     return line_of_runs(text, runs, False)
+
+
+def raw_text(raw: str) -> str:
+    """The text of :func:`raw_line`'s line, without making its runs (copy
+    mode's search reads every line of scrollback): the line without its SGRs,
+    unless blanks end it (they are dropped in the default attributes only)."""
+    text = SGR.sub("", raw)
+    return raw_line(raw).text if text.endswith(" ") else text
 
 
 def _unpacked(item: Line | str) -> Line:
