@@ -332,6 +332,16 @@ def _fill_row(row: dict, text: str, runs) -> None:
         x = end
 
 
+def _longest_text(line: str) -> int:
+    """The most characters of text ``line`` (one-cell characters and SGR)
+    can hold, counted without reading its SGRs: each takes 3 characters
+    (ESC, ``[``, ``m``) and one parameter character but ``ESC [m``; those
+    starting ``38;`` or ``48;`` (256 and true colours) two more."""
+    sgrs = line.count("\x1b")
+    colours = line.count("\x1b[38;") + line.count("\x1b[48;")
+    return len(line) - 4 * sgrs + line.count("\x1b[m") - 2 * colours
+
+
 def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple:
     """Whole lines drawn from ``state`` (``(mask, fg, bg, escape)``): their
     rows given to ``add``, and the state after them. A line that fits in a
@@ -356,7 +366,9 @@ def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple:
                 add(escape + line if escape and line else line)
             continue
         if size > limit or (
-            size - 3 * line.count("\x1b") > columns and len(SGR.sub("", line)) > columns
+            size - 3 * line.count("\x1b") > columns  # each SGR takes 3 characters at least
+            and _longest_text(line) > columns
+            and len(SGR.sub("", line)) > columns
         ):
             text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
             if len(text) <= columns:

@@ -288,3 +288,19 @@ def test_an_unread_raw_row_marked_wrapped_scrolls_off_wrapped(monkeypatch):
         screens.append(s)
     assert screens[0].history[-4] == Line("ab", ("\x1b[0;31m", 2), True)
     assert state(screens[0]) == state(screens[1])
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _COLOUR_SGR_PARAMS.map(lambda params: f"\x1b[{params}m"),
+            st.sampled_from(["\x1b[m", "\x1b[38;m", "\x1b[48;m", "38;", "\x1b[0m", "m[;"]),
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=9),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_the_longest_text_a_line_can_hold_is_never_less_than_its_text(line):
+    """Whether a line fits in a row is first told without reading its SGRs."""
+    assert vt._longest_text(line) >= len(vt.SGR.sub("", line))
