@@ -706,9 +706,13 @@ class VTScreen(pyte.Screen):
 
         The same screen, scrollback and cursor as drawing them one character
         at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
-        within the batch go to scrollback as compact lines, without cells,
-        and the screen is shifted once. The attributes are followed as a
-        ``(mask, fg, bg)`` state and each SGR as a cached effect on it
+        within the batch go to scrollback without cells, and the screen is
+        shifted once. A line that fits in a row is kept as written, in
+        scrollback or in the row it leaves on screen (:class:`_RawRow`), and
+        made into runs when it is read (:func:`_rows_of_lines`); only the
+        attributes it leaves are worked out now, from the SGRs after its
+        last reset. The attributes are followed as a ``(mask, fg, bg)``
+        state and each SGR as a cached effect on it
         (:func:`~hexe.terminal.cells.sgr_effect`): a run of text needs only
         its escape, built by joining strings, not a cell. A lone true colour
         in the form it is kept in is told apart by the regular expression
@@ -720,8 +724,9 @@ class VTScreen(pyte.Screen):
         each from a reset, then the current attributes').
 
         False, and nothing changed, when a line holds an SGR the state cannot
-        follow (an underline style or colour): the caller draws them the
-        character way.
+        follow (an underline style or colour), unless the line is kept as
+        written and a reset later in it undoes that SGR (it is read the way
+        cells take it): the caller draws them the character way.
         """
         columns = self.columns
         start_attrs = self.cursor.attrs
