@@ -38,6 +38,7 @@ from hexe.terminal.cells import (
     sgr_escape,
 )
 from hexe.terminal.links import LINK_END, Links
+from hexe.terminal.sgrline import SGR, line_parts
 
 RESET = "\x1b[0m"
 
@@ -390,8 +391,11 @@ class Scrollback:
 
     A line in the default attributes that does not wrap (most of a build
     log) is kept as its bare text, not a :class:`Line`: the tuple around it
-    was a quarter of such a line's memory. Every line read back is a
-    :class:`Line` (:meth:`__getitem__`, :meth:`pop`, :attr:`lines`).
+    was a quarter of such a line's memory. A coloured line the line fast
+    path sent straight here may be kept as the program wrote it (a raw line,
+    :mod:`hexe.terminal.sgrline`: a ``str`` holding ESC, which text never
+    does), made into its text and runs only when read. Every line read back
+    is a :class:`Line` (:meth:`__getitem__`, :meth:`pop`, :attr:`lines`).
     """
 
     def __init__(self, limit: int) -> None:
@@ -408,13 +412,14 @@ class Scrollback:
         return len(self._ring)
 
     def __getitem__(self, index: int) -> Line:
-        item = self._ring[index]
-        return new_line((item, None, False)) if item.__class__ is str else item  # type: ignore[return-value]
+        return _unpacked(self._ring[index])
 
     def text(self, index: int) -> str:
-        """Line ``index``'s text (without making its :class:`Line`)."""
+        """Line ``index``'s text (without making its :class:`Line`, but for a raw line)."""
         item = self._ring[index]
-        return item if item.__class__ is str else item[0]  # type: ignore[return-value]
+        if item.__class__ is not str:
+            return item[0]
+        return item if "\x1b" not in item else raw_text(item)  # type: ignore[operator,arg-type]
 
     def push(self, line: Line | str) -> None:
         ring = self._ring
@@ -452,11 +457,31 @@ class Scrollback:
 
 def pack_line(line: Line | str) -> Line | str:
     """How :class:`Scrollback` keeps ``line``: its bare text when it has
-    the default attributes and does not wrap, else the line itself."""
+    the default attributes and does not wrap, else the line itself (a raw
+    line, a ``str`` holding ESC, as it is)."""
     if line.__class__ is str or line[1] is not None or line[2]:
         return line
     return line[0]
 
 
+def raw_line(raw: str) -> Line:
+    """The :class:`Line` of a line kept as written (:mod:`hexe.terminal.sgrline`):
+    the one the line path would have made of it, not wrapped."""
+    text, runs = line_parts(raw)
+    return line_of_runs(text, runs, False)
+
+
+def raw_text(raw: str) -> str:
+    """The text of :func:`raw_line`'s line, without making its runs (copy
+    mode's search reads every line of scrollback): the line without its SGRs,
+    unless blanks end it (they are dropped in the default attributes only)."""
+    text = SGR.sub("", raw)
+    return raw_line(raw).text if text.endswith(" ") else text
+
+
 def _unpacked(item: Line | str) -> Line:
-    return new_line((item, None, False)) if item.__class__ is str else item  # type: ignore[return-value]
+    if item.__class__ is not str:
+        return item  # type: ignore[return-value]
+    if "\x1b" in item:  # type: ignore[operator]
+        return raw_line(item)  # type: ignore[arg-type]
+    return new_line((item, None, False))

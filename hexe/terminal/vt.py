@@ -29,7 +29,6 @@ Nothing here reads a PTY or draws to a terminal.
 from __future__ import annotations
 
 import copy
-import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -46,15 +45,12 @@ from hexe.terminal.cells import (
     BLANK,
     FLAG_PREFIX,
     PLAIN_GLYPHS,
-    SGR_EFFECTS,
-    TRUE_COLOUR,
     Cell,
     Glyphs,
     NotInLinePath,
     apply_sgr,
     cell_of_escape,
     escape_of_state,
-    sgr_effect,
     state_of,
 )
 from hexe.terminal.lines import (
@@ -70,6 +66,14 @@ from hexe.terminal.lines import (
     segments,
 )
 from hexe.terminal.links import Links
+from hexe.terminal.sgrline import (
+    RAW_PER_COLUMN,
+    SGR,
+    SGR_IN_LINE,
+    line_parts,
+    runs_of_line,
+    state_after,
+)
 
 # Private (DECSET) modes, numbered as the programs write them.
 DECCKM = 1
@@ -106,7 +110,7 @@ REPEAT_LIMIT = 65535
 #: few bytes; more is never text anyone reads, and each mark re-normalises).
 CELL_TEXT_LIMIT = 16
 # An SGR in a line: a lone true colour (group 1) apart from the others (group 2).
-_SGR_IN_LINE = re.compile(rf"\x1b\[(?:({TRUE_COLOUR})|([0-9;]*))m")
+_SGR_IN_LINE = SGR_IN_LINE
 # Rows the line path leaves on screen keep the compact line they were made
 # from (:class:`_CachedRow`); off only to compare with the cells' own.
 CACHE_LINES = True
@@ -179,6 +183,8 @@ class _LazyRow(_CachedRow):
     makes the cells, and the row is a :class:`_CachedRow` from then on."""
 
     def _make_cells(self) -> None:
+        if type(self) is _RawRow:
+            _RawRow._settle(self)
         if type(self) is not _LazyRow:  # made already (a method bound before)
             return
         self.__class__ = _CachedRow
@@ -206,6 +212,83 @@ for _name in (
     *("setdefault", "update", "values", "__reduce__", "__reduce_ex__"),
 ):
     setattr(_LazyRow, _name, _making_cells(_name))
+
+
+class _RawRow(_LazyRow):
+    """A :class:`_LazyRow` made of a line kept as written (``raw``: see
+    :mod:`hexe.terminal.sgrline`) on a screen ``raw_columns`` wide, one
+    that does not wrap. Its compact line and length are made when first
+    asked for (to render it), and it is a :class:`_LazyRow` from then on;
+    scrolled off unread, it hands the raw line to scrollback as it is. Most
+    rows of fast coloured output scroll by between two frames unread."""
+
+    @property
+    def cached(self) -> tuple[int, Line]:  # type: ignore[override]
+        _RawRow._settle(self)
+        return self.cached
+
+    @property
+    def length(self) -> int:  # type: ignore[override]
+        _RawRow._settle(self)
+        return self.length
+
+    def _settle(self) -> None:
+        if type(self) is not _RawRow:
+            return
+        fields = self.__dict__
+        text, runs = line_parts(fields.pop("raw"))
+        fields["length"] = len(text)
+        fields["cached"] = (fields.pop("raw_columns"), line_of_runs(text, runs, False))
+        self.__class__ = _LazyRow
+
+
+def _raw_row(raw: str, columns: int) -> Row | None:
+    """The screen row for a line kept as written (see :class:`_RawRow`)."""
+    if CACHE_LINES:
+        row = _RawRow(BLANK)
+        row.raw = raw
+        row.raw_columns = columns
+        return row
+    text, runs = line_parts(raw)
+    return _row_of(text, runs, False, columns) if text else None
+
+
+def _screen_row(item: str | tuple, columns: int) -> Row | None:
+    """The screen row for one of the rows :meth:`VTScreen.draw_lines` makes
+    (see :func:`_rows_of_lines`); None for an empty one."""
+    if item.__class__ is str:
+        if "\x1b" in item:
+            return _raw_row(item, columns)  # type: ignore[arg-type]
+        return _row_of(item, ["", len(item)], False, columns) if item else None  # type: ignore[arg-type]
+    text, runs, wrapped = item
+    return _row_of(text, runs, wrapped, columns) if text or wrapped else None
+
+
+def _kept(item: str | tuple) -> Line | str:
+    """One of the rows :meth:`VTScreen.draw_lines` makes as scrollback keeps it."""
+    if item.__class__ is str:
+        return item if "\x1b" in item else item.rstrip(" ")  # type: ignore[union-attr]
+    return pack_line(line_of_runs(*item))
+
+
+def _text_of(item: str | tuple) -> str:
+    """The text of one of the rows :meth:`VTScreen.draw_lines` makes."""
+    if item.__class__ is str:
+        return SGR.sub("", item) if "\x1b" in item else item  # type: ignore[arg-type]
+    return item[0]
+
+
+def _row_leaving(row: Row | None, columns: int) -> Line | str:
+    """A screen row scrolling off, as scrollback keeps it: a :class:`_RawRow`
+    still unread (and not resized since) as its raw line."""
+    if (
+        type(row) is _RawRow
+        and row.raw_columns == columns
+        and row.default is BLANK
+        and not row.wrapped
+    ):
+        return row.raw
+    return pack_line(compact(row, columns))
 
 
 def _row_of(text: str, runs: list, wrapped: bool, columns: int) -> Row:
@@ -247,6 +330,56 @@ def _fill_row(row: dict, text: str, runs) -> None:
         end = x + runs[i + 1]
         dict.update(row, zip(range(x, end), map(glyph, text[x:end]), strict=True))
         x = end
+
+
+def _longest_text(line: str) -> int:
+    """The most characters of text ``line`` (one-cell characters and SGR)
+    can hold, counted without reading its SGRs: each takes 3 characters
+    (ESC, ``[``, ``m``) and one parameter character but ``ESC [m``; those
+    starting ``38;`` or ``48;`` (256 and true colours) two more."""
+    sgrs = line.count("\x1b")
+    colours = line.count("\x1b[38;") + line.count("\x1b[48;")
+    return len(line) - 4 * sgrs + line.count("\x1b[m") - 2 * colours
+
+
+def _rows_of_lines(lines: list[str], columns: int, state: tuple, add) -> tuple:
+    """Whole lines drawn from ``state`` (``(mask, fg, bg, escape)``): their
+    rows given to ``add``, and the state after them. A line that fits in a
+    row and holds an SGR, or is drawn in attributes other than the default
+    ones, is kept as written: a ``str`` holding ESC, the escape of the
+    attributes it starts in, then the line (:mod:`hexe.terminal.sgrline`);
+    its runs are made when it is read. A line of text in the default
+    attributes is its ``str``; others (wider than a row, or with more SGR
+    than :data:`~hexe.terminal.sgrline.RAW_PER_COLUMN` allows) are
+    ``(text, runs, wrapped)`` for each row. Raises ``NotInLinePath`` for
+    an SGR the state cannot follow that matters after the line (see
+    :func:`~hexe.terminal.sgrline.state_after`)."""
+    mask, fg, bg, escape = state
+    limit = RAW_PER_COLUMN * columns
+    prefix = FLAG_PREFIX
+    for line in lines:
+        size = len(line)
+        if "\x1b" not in line:
+            if size > columns:
+                _cut_rows(line, [escape, size], columns, add)
+            else:
+                add(escape + line if escape and line else line)
+            continue
+        if size > limit or (
+            size - 3 * line.count("\x1b") > columns  # each SGR takes 3 characters at least
+            and _longest_text(line) > columns
+            and len(SGR.sub("", line)) > columns
+        ):
+            text, runs, mask, fg, bg, escape = runs_of_line(line, mask, fg, bg, escape)
+            if len(text) <= columns:
+                add((text, runs, False))
+            else:
+                _cut_rows(text, runs, columns, add)
+            continue
+        add(escape + line if escape else line)
+        mask, fg, bg = state_after(line, mask, fg, bg)
+        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
+    return mask, fg, bg, escape
 
 
 @dataclass
@@ -573,9 +706,13 @@ class VTScreen(pyte.Screen):
 
         The same screen, scrollback and cursor as drawing them one character
         at a time, when :meth:`can_draw_lines` holds; but rows that scroll off
-        within the batch go to scrollback as compact lines, without cells,
-        and the screen is shifted once. The attributes are followed as a
-        ``(mask, fg, bg)`` state and each SGR as a cached effect on it
+        within the batch go to scrollback without cells, and the screen is
+        shifted once. A line that fits in a row is kept as written, in
+        scrollback or in the row it leaves on screen (:class:`_RawRow`), and
+        made into runs when it is read (:func:`_rows_of_lines`); only the
+        attributes it leaves are worked out now, from the SGRs after its
+        last reset. The attributes are followed as a ``(mask, fg, bg)``
+        state and each SGR as a cached effect on it
         (:func:`~hexe.terminal.cells.sgr_effect`): a run of text needs only
         its escape, built by joining strings, not a cell. A lone true colour
         in the form it is kept in is told apart by the regular expression
@@ -587,8 +724,9 @@ class VTScreen(pyte.Screen):
         each from a reset, then the current attributes').
 
         False, and nothing changed, when a line holds an SGR the state cannot
-        follow (an underline style or colour): the caller draws them the
-        character way.
+        follow (an underline style or colour), unless the line is kept as
+        written and a reset later in it undoes that SGR (it is read the way
+        cells take it): the caller draws them the character way.
         """
         columns = self.columns
         start_attrs = self.cursor.attrs
@@ -606,53 +744,14 @@ class VTScreen(pyte.Screen):
                 lines = ["".join(again) + lines[0], *lines[1:]]
             else:
                 tail = "".join(again) + (tail or "")
-        if tail is not None:
-            lines = [*lines, tail]
-        effects = SGR_EFFECTS
-        split = _SGR_IN_LINE.split
-        prefix = FLAG_PREFIX
-        produced: list[tuple[str, list, bool]] = []
+        produced: list = []  # rows, as _rows_of_lines gives them
         add = produced.append
         try:
-            for line in lines:
-                if "\x1b" in line:
-                    # text, then for each SGR: its parameters if a lone true
-                    # colour (else None), its parameters if not (else None), the
-                    # text after it
-                    parts = split(line)
-                    it = iter(parts)
-                    text = next(it)
-                    if text:
-                        runs: list = [escape, len(text)]
-                        last = escape  # the escape of the last run
-                    else:
-                        runs = []
-                        last = None
-                    for true_colour, params, text in zip(it, it, it, strict=True):
-                        if true_colour is None:
-                            keep, on, new_fg, new_bg = effects.get(params) or sgr_effect(params)
-                            mask = mask & keep | on
-                            if new_fg is not None:
-                                fg = new_fg
-                            if new_bg is not None:
-                                bg = new_bg
-                        elif true_colour[0] == "3":
-                            fg = ";" + true_colour
-                        else:
-                            bg = ";" + true_colour
-                        if text:
-                            escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
-                            if escape == last:
-                                runs[-1] += len(text)
-                            else:
-                                runs += (escape, len(text))
-                                last = escape
-                    if not text:  # the line ends with an SGR: the next starts with it
-                        escape = f"{prefix[mask]}{fg}{bg}m" if mask or fg or bg else ""
-                    text = "".join(parts[::3])
-                else:
-                    text = line
-                    runs = [escape, len(line)] if line else []
+            if lines:
+                state = _rows_of_lines(lines, columns, (mask, fg, bg, escape), add)
+                mask, fg, bg, escape = state
+            if tail is not None:  # drawn at once: it stays on screen
+                text, runs, mask, fg, bg, escape = runs_of_line(tail, mask, fg, bg, escape)
                 if len(text) <= columns:
                     add((text, runs, False))
                 else:
@@ -664,22 +763,32 @@ class VTScreen(pyte.Screen):
         self._finish_lines(produced, tail is not None, head)
         return True
 
-    def _finish_lines(self, produced: list[tuple[str, list, bool]], tail: bool, head: int) -> None:
-        """Scroll ``produced`` rows up through the screen (text, flat runs,
-        wrapped), all but the last if it is a ``tail``'s: that one is put on
-        the bottom row, the cursor at its end. ``head`` is the columns of the
-        row left unfinished before, drawn again as the start of the first."""
-        for text, _, _ in reversed(produced):
-            if text:
-                # (unless nothing was drawn but the unfinished row again)
-                if not head or sum(len(row[0]) for row in produced) > head:
-                    self.last_char = text[-1]
+    def _finish_lines(self, produced: list, tail: bool, head: int) -> None:
+        """Scroll ``produced`` rows (as :func:`_rows_of_lines` gives them) up
+        through the screen, all but the last if it is a ``tail``'s (then a
+        ``(text, runs, wrapped)``): that one is put on the bottom row, the
+        cursor at its end. ``head`` is the columns of the row left
+        unfinished before, drawn again as the start of the first."""
+        last = ""
+        for item in reversed(produced):
+            last = _text_of(item)
+            if last:
                 break
-        last = produced.pop() if tail else None
+        if last:
+            # (unless nothing was drawn but the unfinished row again)
+            drawn = 0
+            if head:
+                for item in reversed(produced):
+                    drawn += len(_text_of(item))
+                    if drawn > head:
+                        break
+            if not head or drawn > head:
+                self.last_char = last[-1]
+        last_row = produced.pop() if tail else None
         if produced:
             self._place_lines(produced)
-        if last is not None:
-            self._leave_unfinished(last[0], last[1], bool(produced), head)
+        if last_row is not None:
+            self._leave_unfinished(last_row[0], last_row[1], bool(produced), head)
         else:
             self.cursor.x = 0
 
@@ -759,9 +868,10 @@ class VTScreen(pyte.Screen):
                 for t, w in zip(trimmed, wrapped[start:stop], strict=True)
             ]
 
-        def row_of(i: int) -> tuple[str, list, bool]:
+        def row_of(i: int) -> Row | None:
             text = texts[i]
-            return text, ["", len(text)] if text else [], wrapped is not None and wrapped[i]
+            wraps = wrapped is not None and wrapped[i]
+            return _row_of(text, ["", len(text)], wraps, columns) if text or wraps else None
 
         self._place_rows(len(texts), history_of, row_of)
         if last is not None:
@@ -769,13 +879,14 @@ class VTScreen(pyte.Screen):
         else:
             self.cursor.x = 0
 
-    def _place_lines(self, produced: list[tuple[str, list, bool]]) -> None:
-        """Scroll ``produced`` rows (text, flat ``[escape, length, …]`` runs,
-        wrapped) up through the screen, from its bottom row."""
+    def _place_lines(self, produced: list) -> None:
+        """Scroll ``produced`` rows (as :func:`_rows_of_lines` gives them) up
+        through the screen, from its bottom row."""
+        columns = self.columns
         self._place_rows(
             len(produced),
-            lambda start, stop: [pack_line(line_of_runs(*produced[i])) for i in range(start, stop)],
-            produced.__getitem__,
+            lambda start, stop: list(map(_kept, produced[start:stop])),
+            lambda i: _screen_row(produced[i], columns),
         )
 
     def _place_rows(self, count: int, history_of, row_of) -> None:
@@ -783,8 +894,8 @@ class VTScreen(pyte.Screen):
         ``history_of(start, stop)`` gives each of the new rows ``start`` to
         ``stop`` (excluded) that go to scrollback as scrollback keeps it
         (:func:`~hexe.terminal.lines.pack_line`: a :class:`Line`, or its bare text),
-        ``row_of(i)`` the text, flat ``[escape, length, …]`` runs and wrapped
-        flag of new row ``i``, one that stays on screen (it may change the runs)."""
+        ``row_of(i)`` the screen row of new row ``i``, one that stays on
+        screen (None for an empty one)."""
         if not count:
             return
         keep = self.lines - 1  # rows above the (blank) bottom one
@@ -796,9 +907,7 @@ class VTScreen(pyte.Screen):
         off_new = count - keep if count > keep else 0  # new rows that never stay
         total = off_old + off_new
         skipped = max(0, total - scrollback.limit)
-        history = [
-            pack_line(compact(old[i], columns)) for i in range(min(skipped, off_old), off_old)
-        ]
+        history = [_row_leaving(old[i], columns) for i in range(min(skipped, off_old), off_old)]
         history += history_of(max(0, skipped - off_old), off_new)
         scrollback.extend(history, skipped, packed=True)
         buffer.clear()
@@ -809,9 +918,9 @@ class VTScreen(pyte.Screen):
                 if row is not None:
                     buffer[y] = row
             else:
-                text, runs, wrapped = row_of(source - keep)
-                if text or wrapped:
-                    buffer[y] = _row_of(text, runs, wrapped, columns)
+                row = row_of(source - keep)
+                if row is not None:
+                    buffer[y] = row
         self.dirty.update(range(self.lines))
 
     def repeat(self, count: int | None = None) -> None:
@@ -875,7 +984,7 @@ class VTScreen(pyte.Screen):
             buffer = self.buffer
             columns = self.columns
             for y in range(count):
-                push(compact(buffer.get(y), columns))
+                push(_row_leaving(buffer.get(y), columns))
         self._shift_up(top, bottom, count)
 
     def index(self) -> None:

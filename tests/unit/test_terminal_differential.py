@@ -705,7 +705,7 @@ def test_rows_left_on_screen_by_the_line_path_show_later_changes(change, head):
     scrollback (``_CachedRow``); any change to such a row must be seen in both."""
     head = _HEADS[head].encode()
     s = fed(head)
-    assert any(type(s._vt.buffer.get(y)).__name__ == "_LazyRow" for y in range(ROWS))
+    assert any(isinstance(s._vt.buffer.get(y), vt._LazyRow) for y in range(ROWS))
     data = head + (change + "\r\n" * (ROWS + 2)).encode()
     expected = state(fed(data, fast=False))
     for cut in (len(head), len(head) + 3, len(data) - 2):
@@ -751,18 +751,25 @@ _ROW_CALLS = {
 }
 
 
+# A row the line path leaves on screen: a line kept as written (``_RawRow``),
+# or drawn into runs at once (``_LazyRow``: a piece of a line wider than the screen).
+_LEFT_ROWS = {
+    "_RawRow": "\x1b[31mab\x1b[0m  \x1b[1mc\x1b[0md   \r\n" + "\x1b[44mx\r\n" * 2,
+    "_LazyRow": "\x1b[31mab\x1b[0m  \x1b[1mc\x1b[0md" + " " * (COLS - 4) + "e\x1b[44mx\r\nx\r\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(_LEFT_ROWS))
 @pytest.mark.parametrize("call", list(_ROW_CALLS))
-def test_rows_left_on_screen_make_their_cells_on_any_use(call, monkeypatch):
+def test_rows_left_on_screen_make_their_cells_on_any_use(call, kind, monkeypatch):
     """Rows the line path leaves on screen get their cells when first used
     (``_LazyRow``): every dict method, and whatever reads a dict from C,
     must see the row the cells would have made."""
-    data = (
-        "\r\n" * ROWS + "\x1b[31mab\x1b[0m  \x1b[1mc\x1b[0md   \r\n" + "\x1b[44mx\r\n" * 2
-    ).encode()
+    data = ("\r\n" * ROWS + _LEFT_ROWS[kind]).encode()
     use = _ROW_CALLS[call]
     lazy = fed(data)
     row = lazy._vt.buffer[ROWS - 4]
-    assert type(row).__name__ == "_LazyRow"
+    assert type(row).__name__ == kind
     monkeypatch.setattr(vt, "CACHE_LINES", False)
     eager = fed(data)
     eager_row = eager._vt.buffer[ROWS - 4]
