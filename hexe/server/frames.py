@@ -6,7 +6,6 @@ whose state (``self``) it shares; see docs/architecture.md."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from hexe.mux.tabs import Tab
 from hexe.mux.view import View
@@ -17,7 +16,9 @@ from hexe.wire import protocol
 class FramesRoom:
     """Frames: the view of the session and drawing it for each client."""
 
-    def view(self) -> View:
+    def view(self, echo: bool = False, take_bell: bool = False) -> View:
+        """The session as its clients see it; ``echo``: a key's echo frame;
+        ``take_bell``: a shown pane's bell is taken into it (once a frame)."""
         tab = self.tabs.active
         panes = []
         geometry = tab.geometry(*self.area) if tab is not None else None
@@ -28,6 +29,9 @@ class FramesRoom:
             panes.append(pane_view(pane, rect, pane_id == tab.current))
         message = self.message if self.message and time.monotonic() < self.message_until else None
         focused = self.focused()
+        floats = self.float_views(tab) if tab is not None and tab.floats else ()
+        # a bell is taken once a frame, for every client (not by the first one drawn)
+        bell = take_bell and any(p.screen.take_bell() for p in (*panes, *floats))
         return View(
             cols=self.cols,
             rows=self.rows,
@@ -50,7 +54,9 @@ class FramesRoom:
             runtime=self.config.runtime,
             hooks=self.pm.hook,
             known_panes=tuple(self.panes),
-            floats=self.float_views(tab) if tab is not None and tab.floats else (),
+            floats=floats,
+            echo=echo,
+            bell=bell,
         )
 
     def _tab_title(self, tab: Tab) -> str:
@@ -68,17 +74,19 @@ class FramesRoom:
             self.last_frame = time.monotonic()
         if not any(c.attached for c in self.clients):
             return
-        view = self.view()
-        # a bell is taken once a frame, for every client (not by the first one drawn)
-        bell = any(p.screen.take_bell() for p in view.panes + view.floats)
-        if echo or bell:
-            view = replace(view, echo=echo, bell=bell)
+        view = self.view(echo=echo, take_bell=True)
         # Clients that were sent the same frames hold the same state: the
         # frame is drawn once for all of them (20 clients cost one render,
-        # and what a render consumes, a pane's bell, reaches every one).
+        # and what a render consumes, a pane's bell, reaches every one), and
+        # the render plugin gives every client of a view the same new state,
+        # so clients attached at different times share it from then on.
         # The previous state is kept in the key's value so its id is not reused.
-        drawn: dict[int, tuple[object, tuple[bytes, object] | None]] = {}
-        for client in self.clients:
+        drawn: dict[int, tuple[object, bytes | None, object]] = {}
+        clients = self.clients
+        if echo and len(clients) > 1:
+            # the client that typed gets its echo first
+            clients = sorted(clients, key=lambda c: c.active_at, reverse=True)
+        for client in list(clients):
             if not client.attached or client.closing:
                 continue
             if len(client.out) > CLIENT_BACKLOG:
@@ -88,21 +96,29 @@ class FramesRoom:
             previous = client.render_state
             full = previous is None
             if id(previous) in drawn:
-                result = drawn[id(previous)][1]
+                _, framed, state = drawn[id(previous)]
             else:
                 result = self.pm.hook.hexe_render(view=view, previous=previous)
-                drawn[id(previous)] = (previous, result)
-            if result is None:
+                framed, state = None, None
+                if result is not None:
+                    data, state = result
+                    framed = protocol.encode(protocol.OUTPUT, data) if data else b""
+                drawn[id(previous)] = (previous, framed, state)
+            if framed is None:
                 continue
-            data, client.render_state = result
+            client.render_state = state
+            if framed:
+                client.out += framed  # the frame encoded once for every client sharing it
             if full:
-                data += self.outside(client)
-            if data:
-                client.send(protocol.OUTPUT, data)
+                outside = self.outside(client)
+                if outside:
+                    client.send(protocol.OUTPUT, outside)
+            self.flush_client(client)
         if echo:
             self.dirty = any(p.screen.has_dirty_rows for p in view.panes + view.floats)
         for client in list(self.clients):
-            self.flush_client(client)
+            if client.out:
+                self.flush_client(client)
 
     def outside(self, client: Client) -> bytes:
         """For a terminal larger than the session: dots where the session does not reach."""

@@ -96,7 +96,8 @@ class ClientState:
 
 
 _cache: dict[int, PaneRows] = {}
-_frame = {"view": None, "n": 0}
+#: the number of the frame being drawn: a pane's dirty rows are taken once a frame
+_pane_frame = {"n": 0}
 
 
 def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
@@ -115,7 +116,7 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
         _cache[pane.id] = entry
         screen.take_dirty()
         dirty: set[int] = set(range(screen.rows))
-    elif entry.frame == _frame["n"] or (echo and not pane.focused):
+    elif entry.frame == _pane_frame["n"] or (echo and not pane.focused):
         return entry.rows  # an echo frame: its dirty rows wait for the next frame
     elif _holding(entry, screen):
         return entry.rows  # a synchronized update: shown when it ends
@@ -124,7 +125,7 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
     for y in dirty:
         if 0 <= y < screen.rows:
             entry.rows[y] = screen.render_row(y, cols)
-    entry.frame = _frame["n"]
+    entry.frame = _pane_frame["n"]
     return entry.rows
 
 
@@ -213,6 +214,55 @@ def _segment(name: Any, view: Any) -> str:
     return "" if text is None else _shown(text)
 
 
+#: The status line last drawn, and what it was drawn from (see :func:`_status_line`).
+_status: dict[str, Any] = {"key": None, "texts": None, "line": None}
+#: Built-in segments whose text follows from the view's fields (and the clock's
+#: minute) alone, while the render plugin is the only one answering for segments.
+_KEYED_SEGMENTS = frozenset({"session", "tabs", "title", "isolation", "clock"})
+
+
+def _only_ours(hooks: Any) -> bool:
+    """Whether this plugin alone answers ``hexe_status_segment`` (no other
+    plugin overrides a built-in segment)."""
+    try:
+        impls = hooks.hexe_status_segment.get_hookimpls()
+    except AttributeError:  # not a plugin manager's hooks (a test's stand-in)
+        return False
+    return all(impl.function is hexe_status_segment for impl in impls)
+
+
+def _status_texts(view: Any) -> tuple[str, ...]:
+    """Each segment's text, left then right.
+
+    A frame asks again only for what may have changed: a built-in segment
+    (:data:`_KEYED_SEGMENTS`) when a field of the view it is made from changed
+    (the clock: its minute); a Lua function or a plugin's segment (and every
+    segment while another plugin answers for segments) on every frame but a
+    key's echo frame, which shows them as last drawn (the frame that follows,
+    or the status line's interval, draws them anew)."""
+    names = view.status_left + view.status_right
+    ours = _only_ours(view.hooks)
+    keyed = [ours and isinstance(n, str) and n in _KEYED_SEGMENTS for n in names]
+    clock = time.strftime("%H:%M") if "clock" in names else None
+    key = (
+        names, view.hooks, view.runtime, view.session, view.tabs, view.zoomed,
+        view.focused_title, view.focused_isolation, clock,
+    )  # fmt: skip
+    cached = _status["texts"]
+    if cached is not None and _status["key"] == key:
+        if view.echo or all(keyed):
+            return cached
+        texts = tuple(
+            text if keep else _segment(name, view)
+            for name, keep, text in zip(names, keyed, cached, strict=True)
+        )
+    else:
+        texts = tuple(_segment(name, view) for name in names)
+    _status["key"] = key
+    _status["texts"] = texts
+    return texts
+
+
 def _status_line(view: Any) -> tuple[str, int | None]:
     """The last row, and the cursor column when a prompt is open."""
     cols = view.cols
@@ -223,15 +273,22 @@ def _status_line(view: Any) -> tuple[str, int | None]:
         return MESSAGE_STYLE + fit(shown, cols) + RESET, text_width(shown)
     if view.message:
         return MESSAGE_STYLE + fit(_shown(view.message), cols) + RESET, None
-    left = " ".join(s for s in (_segment(n, view) for n in view.status_left) if s)
-    right = " ".join(s for s in (_segment(n, view) for n in view.status_right) if s)
+    texts = _status_texts(view)
+    drawn = _status["line"]
+    if drawn is not None and drawn[0] == (cols, texts):
+        return drawn[1], None
+    split = len(view.status_left)
+    left = " ".join(s for s in texts[:split] if s)
+    right = " ".join(s for s in texts[split:] if s)
     left = clip(left, cols)
     space = cols - text_width(left) - text_width(right)
     if space < 1:
         right = clip(right, max(cols - text_width(left) - 1, 0))
         space = cols - text_width(left) - text_width(right)
     line = left + " " * max(space, 0) + right
-    return STATUS_STYLE + fit(line, cols) + RESET, None
+    line = STATUS_STYLE + fit(line, cols) + RESET
+    _status["line"] = ((cols, texts), line)
+    return line, None
 
 
 def _overlay(view: Any, lines: list[str]) -> None:
@@ -327,33 +384,134 @@ def _focused(view: Any) -> Any:
     return next((p for p in view.panes if p.focused), None)
 
 
-@hookimpl
-def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
-    if _frame["view"] is not view:
-        _frame["view"] = view
-        _frame["n"] += 1
-    area = max(view.rows - 1, 1)
-    lines = [""] * view.rows
-    for pane in view.panes:
-        _draw_pane(pane, lines, area, view.echo)
+@dataclass
+class Composed:
+    """The panes' and borders' rows of the last frame composed, and what they
+    were composed from: the next frame with the same structure (panes,
+    rectangles, notices, borders, focus) composes again only the rows where a
+    pane's row changed."""
+
+    structure: tuple[Any, ...]
+    borders: dict[int, str]  # the border rows used (kept: compared by identity)
+    cover: list[list[int]]  # for each row, the indexes of the panes on it
+    lines: list[str]  # without floats, overlay and the status line
+    used: dict[int, list[str]] = field(default_factory=dict)  # each pane's rows used
+
+
+_composed: dict[str, Composed | None] = {"last": None}
+#: Every client drawn from the same view gets the same new state (its rows do
+#: not depend on what the client showed before), so clients attached at
+#: different times share their previous state from the next frame on and a
+#: frame is composed once whatever their number.
+_frame_state: dict[str, Any] = {"view": None, "state": None, "cursor": ""}
+
+
+def _tag(pane: Any) -> tuple[int, str] | None:
+    """The tag drawn over a pane's right edge: (its row in the pane, the text)."""
+    if pane.copy is not None:
+        tag, at = pane.copy.position, 0
+    elif pane.notice:
+        tag, at = _shown(f"[{pane.notice}]"), pane.rect.rows - 1
+    else:
+        return None
+    return (at, tag) if tag and text_width(tag) <= pane.rect.cols else None
+
+
+def _row(y: int, panes: tuple[Any, ...], on_row: list[int], rows_of: list[list[str]],
+         tags: list[tuple[int, str] | None], borders: dict[int, str]) -> str:  # fmt: skip
+    """Row ``y`` of the panes' area: each pane's piece (and tag) in the view's
+    order, then the border pieces."""
+    parts = []
+    for index in on_row:
+        pane = panes[index]
+        rect = pane.rect
+        i = y - rect.y
+        rows = rows_of[index]
+        if i < len(rows):
+            parts.append(f"\x1b[{y + 1};{rect.x + 1}H" + rows[i])
+        tag = tags[index]
+        if tag is not None and tag[0] == i:
+            x = rect.x + rect.cols - text_width(tag[1])
+            parts.append(f"\x1b[{y + 1};{x + 1}H" + NOTICE_STYLE + tag[1] + RESET)
+    border = borders.get(y)
+    if border:
+        parts.append(border)
+    return "".join(parts)
+
+
+def _compose(view: Any, area: int) -> list[str]:
+    """The frame's rows of panes and borders (not floats, overlay, status)."""
+    panes = view.panes
+    rows_of = [_copy_rows(p) if p.copy is not None else _pane_rows(p, view.echo) for p in panes]
     for gone in set(_cache) - set(view.known_panes):
         del _cache[gone]  # closed panes; background tabs' panes keep their rows
     geometry = view.borders
+    borders: dict[int, str] = {}
     if geometry is not None and geometry.borders:
-        focused = next((p.id for p in view.panes if p.focused), None)
-        for y, text in _border_rows(geometry, focused).items():
+        focused = next((p.id for p in panes if p.focused), None)
+        borders = _border_rows(geometry, focused)
+    structure = (
+        view.cols, view.rows,
+        tuple((p.id, p.rect, p.focused, p.notice, p.copy is None) for p in panes),
+    )  # fmt: skip
+    last = _composed["last"]
+    if last is not None and last.structure == structure and last.borders is borders:
+        lines = list(last.lines)
+        changed: set[int] = set()
+        for pane, rows in zip(panes, rows_of, strict=True):
+            used = last.used.get(pane.id)
+            if pane.copy is not None or used is None or len(used) != len(rows):
+                changed.update(range(pane.rect.y, pane.rect.y + pane.rect.rows))
+            elif rows != used:
+                top = pane.rect.y
+                changed.update(top + i for i, row in enumerate(rows) if row is not used[i])
+        cover = last.cover
+        todo: Any = changed
+    else:
+        lines = [""] * area
+        cover = [[] for _ in range(area)]
+        for index, pane in enumerate(panes):
+            rect = pane.rect
+            for y in range(max(rect.y, 0), min(rect.y + rect.rows, area)):
+                cover[y].append(index)
+        todo = range(area)
+    if todo:
+        tags = [_tag(p) for p in panes]
+        for y in todo:
             if 0 <= y < area:
-                lines[y] += text
+                lines[y] = _row(y, panes, cover[y], rows_of, tags, borders)
+    used = {p.id: list(rows) for p, rows in zip(panes, rows_of, strict=True)}
+    _composed["last"] = Composed(structure, borders, cover, lines, used)
+    return lines
+
+
+def _frame(view: Any) -> tuple[ClientState, str]:
+    """This view's rows, modes and cursor, composed once for all its clients."""
+    if _frame_state["view"] is view:
+        return _frame_state["state"], _frame_state["cursor"]
+    _frame_state["view"] = view
+    _pane_frame["n"] += 1
+    area = max(view.rows - 1, 1)
+    lines = _compose(view, area) + [""] * (view.rows - area)
     if view.floats:
         _floats(view, lines, area)
     if view.overlay:
         _overlay(view, lines)
     status, prompt_x = _status_line(view)
     lines[view.rows - 1] = f"\x1b[{view.rows};1H" + status
+    state = ClientState(view.cols, view.rows, lines, _modes(view))
+    cursor = _cursor(view, prompt_x)
+    _frame_state["state"], _frame_state["cursor"] = state, cursor
+    return state, cursor
+
+
+@hookimpl
+def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
+    state, cursor = _frame(view)
+    lines, modes = state.lines, state.modes
 
     out: list[str] = []
     full = previous is None or (previous.cols, previous.rows) != (view.cols, view.rows)
-    modes = _modes(view)
     if full:
         out.append("\x1b[0m\x1b[H\x1b[2J")
         out.append(modes)
@@ -366,11 +524,11 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
         # clear the row first: pieces from a previous layout must not linger
         # (ECH, the session's width only: a larger terminal keeps what is beyond)
         out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[{view.cols}X" + lines[y])
-    out.append(_cursor(view, prompt_x))
+    out.append(cursor)
     if view.bell:
         out.append("\x07")  # a pane rang: the outer terminal rings (once a frame)
     data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
-    return data.encode(), ClientState(view.cols, view.rows, lines, modes)
+    return data.encode(), state
 
 
 def _modes(view: Any) -> str:
