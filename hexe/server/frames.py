@@ -9,8 +9,12 @@ import time
 
 from hexe.mux.tabs import Tab
 from hexe.mux.view import View
-from hexe.server.state import CLIENT_BACKLOG, Client, pane_view
+from hexe.server.state import CLIENT_BACKLOG, FRAME_INTERVAL, Client, pane_view
 from hexe.wire import protocol
+
+#: Seconds at least between a key's echo frame, sent to the client that
+#: typed, and the frame that brings it to the other clients attached.
+ECHO_HEADSTART = 0.002
 
 
 class FramesRoom:
@@ -74,7 +78,6 @@ class FramesRoom:
             self.last_frame = time.monotonic()
         if not any(c.attached for c in self.clients):
             return
-        view = self.view(echo=echo, take_bell=True)
         # Clients that were sent the same frames hold the same state: the
         # frame is drawn once for all of them (20 clients cost one render,
         # and what a render consumes, a pane's bell, reaches every one), and
@@ -82,11 +85,20 @@ class FramesRoom:
         # so clients attached at different times share it from then on.
         # The previous state is kept in the key's value so its id is not reused.
         drawn: dict[int, tuple[object, bytes | None, object]] = {}
-        clients = self.clients
-        if echo and len(clients) > 1:
-            # the client that typed gets its echo first
-            clients = sorted(clients, key=lambda c: c.active_at, reverse=True)
-        for client in list(clients):
+        clients = [c for c in self.clients if c.attached]
+        others_wait = echo and len(clients) > 1
+        # a bell is taken by a frame every client gets (not by an echo frame sent to one)
+        view = self.view(echo=echo, take_bell=not others_wait)
+        if others_wait:
+            # Only the client that typed gets the echo frame: the others get
+            # it with the frame that follows, at the usual pace but not
+            # before ECHO_HEADSTART, so the processes of other clients (a
+            # CPU each) are not woken while the echo is on its way.
+            clients = [max(clients, key=lambda c: c.active_at)]
+            self.last_frame = max(
+                self.last_frame, time.monotonic() - FRAME_INTERVAL + ECHO_HEADSTART
+            )
+        for client in clients:
             if not client.attached or client.closing:
                 continue
             if len(client.out) > CLIENT_BACKLOG:
@@ -115,7 +127,9 @@ class FramesRoom:
                     client.send(protocol.OUTPUT, outside)
             self.flush_client(client)
         if echo:
-            self.dirty = any(p.screen.has_dirty_rows for p in view.panes + view.floats)
+            self.dirty = others_wait or any(
+                p.screen.has_dirty_rows for p in view.panes + view.floats
+            )
         for client in list(self.clients):
             if client.out:
                 self.flush_client(client)
