@@ -6,15 +6,26 @@ whose state (``self``) it shares; see docs/architecture.md."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from hexe.mux.tabs import Tab
-from hexe.mux.view import View
-from hexe.server.state import CLIENT_BACKLOG, FRAME_INTERVAL, Client, pane_view
+from hexe.mux.view import PaneView, View
+from hexe.server.state import CLIENT_BACKLOG, FRAME_INTERVAL, Client, Pane, pane_view
 from hexe.wire import protocol
 
 #: Seconds at least between a key's echo frame, sent to the client that
 #: typed, and the frame that brings it to the other clients attached.
 ECHO_HEADSTART = 0.002
+
+
+def _focused_title(panes: list[PaneView], focused: Pane | None) -> str:
+    """The focused pane's title: from its view when it is drawn (asked once a frame)."""
+    if focused is None:
+        return ""
+    for view in panes:
+        if view.id == focused.id:
+            return view.title
+    return focused.title
 
 
 class FramesRoom:
@@ -25,7 +36,7 @@ class FramesRoom:
         ``take_bell``: a shown pane's bell is taken into it (once a frame)."""
         tab = self.tabs.active
         panes = []
-        geometry = tab.geometry(*self.area) if tab is not None else None
+        geometry = self._geometry(tab)
         for pane_id, rect in geometry.panes.items() if geometry else ():
             pane = self.panes.get(pane_id)
             if pane is None:
@@ -52,7 +63,7 @@ class FramesRoom:
             message=message,
             prompt=(self.prompt["label"], self.prompt["text"]) if self.prompt else None,
             overlay=tuple(self.overlay_page()) if self.overlay else None,
-            focused_title=focused.title if focused else "",
+            focused_title=_focused_title(panes, focused),
             focused_isolation=focused.isolation if focused else "",
             mouse=self.config.options.mouse,
             runtime=self.config.runtime,
@@ -62,6 +73,25 @@ class FramesRoom:
             echo=echo,
             bell=bell,
         )
+
+    def _geometry(self, tab: Tab | None) -> Any:
+        """The active tab's geometry: the last frame's again while its layout,
+        zoom and the area are the same (asked on every frame, a key's echo too)."""
+        if tab is None:
+            return None
+        area = self.area
+        memo = self.__dict__.get("_geometry_memo")
+        if (
+            memo is not None
+            and memo[0] is tab
+            and memo[1] is tab.layout
+            and memo[2] == tab.zoomed
+            and memo[3] == area
+        ):
+            return memo[4]
+        geometry = tab.geometry(*area)
+        self.__dict__["_geometry_memo"] = (tab, tab.layout, tab.zoomed, area, geometry)
+        return geometry
 
     def _tab_title(self, tab: Tab) -> str:
         pane = self.panes.get(tab.focused) if tab.focused is not None else None

@@ -85,6 +85,9 @@ class PaneRows:
     frame: int = -1
     #: when the program was first seen inside a synchronized update (DECSET 2026)
     sync_since: float | None = None
+    #: counts the updates of ``rows``; ``changed``: the rows the last one changed
+    version: int = 0
+    changed: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -122,9 +125,14 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
         return entry.rows  # a synchronized update: shown when it ends
     else:
         dirty = screen.take_dirty()
+    changed = set()
     for y in dirty:
         if 0 <= y < screen.rows:
             entry.rows[y] = screen.render_row(y, cols)
+            changed.add(y)
+    if changed:
+        entry.version += 1
+        entry.changed = changed
     entry.frame = _pane_frame["n"]
     return entry.rows
 
@@ -221,14 +229,21 @@ _status: dict[str, Any] = {"key": None, "texts": None, "line": None}
 _KEYED_SEGMENTS = frozenset({"session", "tabs", "title", "isolation", "clock"})
 
 
+_ours: list[Any] = [None, False]  # the hooks last asked about, and the answer
+
+
 def _only_ours(hooks: Any) -> bool:
     """Whether this plugin alone answers ``hexe_status_segment`` (no other
-    plugin overrides a built-in segment)."""
+    plugin overrides a built-in segment); plugins are registered once, before
+    the server draws, so the answer is kept for the same hooks."""
+    if _ours[0] is hooks:
+        return _ours[1]
     try:
         impls = hooks.hexe_status_segment.get_hookimpls()
     except AttributeError:  # not a plugin manager's hooks (a test's stand-in)
         return False
-    return all(impl.function is hexe_status_segment for impl in impls)
+    _ours[:] = [hooks, all(impl.function is hexe_status_segment for impl in impls)]
+    return _ours[1]
 
 
 def _status_texts(view: Any) -> tuple[str, ...]:
@@ -243,7 +258,7 @@ def _status_texts(view: Any) -> tuple[str, ...]:
     names = view.status_left + view.status_right
     ours = _only_ours(view.hooks)
     keyed = [ours and isinstance(n, str) and n in _KEYED_SEGMENTS for n in names]
-    clock = time.strftime("%H:%M") if "clock" in names else None
+    clock = int(time.time() // 60) if "clock" in names else None  # the minute shown
     key = (
         names, view.hooks, view.runtime, view.session, view.tabs, view.zoomed,
         view.focused_title, view.focused_isolation, clock,
@@ -355,8 +370,20 @@ _borders_drawn: dict[tuple[Any, Any], dict[int, str]] = {}
 BORDER_CACHE = 32
 
 
+_last_borders: list[Any] = [None, None, None]  # geometry, focused, rows: the last frame's
+
+
 def _border_rows(geometry: Any, focused: int | None) -> dict[int, str]:
     """Each row's border pieces, absolutely positioned, the focused pane's highlighted."""
+    last = _last_borders
+    if last[0] is geometry and last[1] == focused and _borders_drawn:
+        return last[2]  # the same geometry (a layout's is kept) and focus as the last frame's
+    rows = _border_rows_of(geometry, focused)
+    last[:] = [geometry, focused, rows]
+    return rows
+
+
+def _border_rows_of(geometry: Any, focused: int | None) -> dict[int, str]:
     rect = geometry.panes.get(focused) if focused is not None else None
     key = (geometry.borders, rect)
     rows = _borders_drawn.get(key)
@@ -395,10 +422,12 @@ class Composed:
     borders: dict[int, str]  # the border rows used (kept: compared by identity)
     cover: list[list[int]]  # for each row, the indexes of the panes on it
     lines: list[str]  # without floats, overlay and the status line
-    used: dict[int, list[str]] = field(default_factory=dict)  # each pane's rows used
+    #: each pane's rows used: their :class:`PaneRows` and its version
+    used: dict[int, tuple[PaneRows, int]] = field(default_factory=dict)
 
 
 _composed: dict[str, Composed | None] = {"last": None}
+_known: dict[str, Any] = {"panes": None}  # the panes of the session when _cache was pruned
 #: Every client drawn from the same view gets the same new state (its rows do
 #: not depend on what the client showed before), so clients attached at
 #: different times share their previous state from the next frame on and a
@@ -443,8 +472,10 @@ def _compose(view: Any, area: int) -> list[str]:
     """The frame's rows of panes and borders (not floats, overlay, status)."""
     panes = view.panes
     rows_of = [_copy_rows(p) if p.copy is not None else _pane_rows(p, view.echo) for p in panes]
-    for gone in set(_cache) - set(view.known_panes):
-        del _cache[gone]  # closed panes; background tabs' panes keep their rows
+    if _known["panes"] != view.known_panes:
+        for gone in set(_cache) - set(view.known_panes):
+            del _cache[gone]  # closed panes; background tabs' panes keep their rows
+        _known["panes"] = view.known_panes
     geometry = view.borders
     borders: dict[int, str] = {}
     if geometry is not None and geometry.borders:
@@ -458,13 +489,17 @@ def _compose(view: Any, area: int) -> list[str]:
     if last is not None and last.structure == structure and last.borders is borders:
         lines = list(last.lines)
         changed: set[int] = set()
-        for pane, rows in zip(panes, rows_of, strict=True):
+        for pane in panes:
             used = last.used.get(pane.id)
-            if pane.copy is not None or used is None or len(used) != len(rows):
-                changed.update(range(pane.rect.y, pane.rect.y + pane.rect.rows))
-            elif rows != used:
-                top = pane.rect.y
-                changed.update(top + i for i, row in enumerate(rows) if row is not used[i])
+            entry = _cache.get(pane.id)
+            if used is not None and used[0] is entry and pane.copy is None:
+                if used[1] == entry.version:
+                    continue
+                if used[1] + 1 == entry.version:
+                    top = pane.rect.y
+                    changed.update(top + y for y in entry.changed)
+                    continue
+            changed.update(range(pane.rect.y, pane.rect.y + pane.rect.rows))
         cover = last.cover
         todo: Any = changed
     else:
@@ -480,7 +515,11 @@ def _compose(view: Any, area: int) -> list[str]:
         for y in todo:
             if 0 <= y < area:
                 lines[y] = _row(y, panes, cover[y], rows_of, tags, borders)
-    used = {p.id: list(rows) for p, rows in zip(panes, rows_of, strict=True)}
+    used = {}
+    for pane in panes:
+        entry = _cache.get(pane.id)
+        if entry is not None and pane.copy is None:
+            used[pane.id] = (entry, entry.version)
     _composed["last"] = Composed(structure, borders, cover, lines, used)
     return lines
 
@@ -540,17 +579,29 @@ def _modes(view: Any) -> str:
     then reach that program as any unbound input does."""
     focused = _focused(view)
     screen = focused.screen if focused is not None else None
-    app_cursor = bool(screen and screen.application_cursor)
-    mouse = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" if view.mouse else "\x1b[?1002l\x1b[?1000l"
-    style = getattr(screen, "cursor_style", 0) or 0
-    focus = "\x1b[?1004h" if getattr(screen, "focus_events", False) else "\x1b[?1004l"
-    return (
-        mouse
-        + "\x1b[?2004h"
-        + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
-        + f"\x1b[{style} q"
-        + focus
+    key = (
+        view.mouse,
+        bool(screen and screen.application_cursor),
+        getattr(screen, "cursor_style", 0) or 0,
+        bool(getattr(screen, "focus_events", False)),
     )
+    modes = _modes_drawn.get(key)
+    if modes is None:
+        if len(_modes_drawn) >= 64:
+            _modes_drawn.clear()  # a program cycling through cursor styles
+        mouse, app_cursor, style, focus = key
+        modes = _modes_drawn[key] = (
+            ("\x1b[?1000h\x1b[?1002h\x1b[?1006h" if mouse else "\x1b[?1002l\x1b[?1000l")
+            + "\x1b[?2004h"
+            + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+            + f"\x1b[{style} q"
+            + ("\x1b[?1004h" if focus else "\x1b[?1004l")
+        )
+    return modes
+
+
+#: The modes' text by (mouse, cursor keys, cursor style, focus events): a few at most.
+_modes_drawn: dict[tuple[Any, ...], str] = {}
 
 
 def _cursor(view: Any, prompt_x: int | None) -> str:
