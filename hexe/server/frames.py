@@ -74,6 +74,38 @@ class FramesRoom:
             bell=bell,
         )
 
+    def _echo_view(self, others_wait: bool) -> View | None:
+        """The last frame's view again, for a key's echo frame when nothing but
+        the echoing pane's output came since that frame (``echo_clean``, set
+        by the panes room): its screens are live objects, so the echo is in
+        it, and the server is spared building it anew. None when the view
+        may differ: another config, tab or focus, a message, prompt or help."""
+        drawn = self.view_drawn
+        if drawn is None:
+            return None
+        view, config, tab, focused = drawn
+        if (
+            config is not self.config
+            or tab is not self.tabs.active
+            or focused is not self.focused()
+            or (view.cols, view.rows) != (self.cols, self.rows)
+            or self.message is not None
+            or self.prompt is not None
+            or self.overlay is not None
+            or view.message is not None
+            or view.prompt is not None
+            or view.overlay is not None
+        ):
+            return None
+        bell = not others_wait and any(p.screen.take_bell() for p in (*view.panes, *view.floats))
+        return view.again(echo=True, bell=bell)
+
+    def _retitled(self, view: View) -> bool:
+        """Whether the focused pane's title changed from the one ``view`` shows
+        (its output set one): the frame that follows, at the usual pace, shows it."""
+        focused = self.focused()
+        return focused is not None and focused.title != view.focused_title
+
     def _geometry(self, tab: Tab | None) -> Any:
         """The active tab's geometry: the last frame's again while its layout,
         zoom and the area are the same (asked on every frame, a key's echo too)."""
@@ -117,8 +149,13 @@ class FramesRoom:
         drawn: dict[int, tuple[object, bytes | None, object]] = {}
         clients = [c for c in self.clients if c.attached]
         others_wait = echo and len(clients) > 1
+        clean, self.echo_clean = self.echo_clean, False
         # a bell is taken by a frame every client gets (not by an echo frame sent to one)
-        view = self.view(echo=echo, take_bell=not others_wait)
+        view = self._echo_view(others_wait) if echo and clean else None
+        again = view is not None
+        if view is None:
+            view = self.view(echo=echo, take_bell=not others_wait)
+            self.view_drawn = (view, self.config, self.tabs.active, self.focused())
         if others_wait:
             # Only the client that typed gets the echo frame: the others get
             # it with the frame that follows, at the usual pace but not
@@ -157,8 +194,10 @@ class FramesRoom:
                     client.send(protocol.OUTPUT, outside)
             self.flush_client(client)
         if echo:
-            self.dirty = others_wait or any(
-                p.screen.has_dirty_rows for p in view.panes + view.floats
+            self.dirty = (
+                others_wait
+                or any(p.screen.has_dirty_rows for p in view.panes + view.floats)
+                or (again and self._retitled(view))
             )
         for client in list(self.clients):
             if client.out:

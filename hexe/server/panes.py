@@ -236,6 +236,7 @@ class PanesRoom:
 
     def on_pty(self, pane: Pane) -> None:
         assert pane.master is not None
+        was_dirty = self.dirty
         chunks = []
         size = 0
         ended = False
@@ -285,6 +286,8 @@ class PanesRoom:
             self.watch_pty(pane)
         if pane.typed_at and time.monotonic() - pane.typed_at < ECHO_WINDOW:
             self.echo = True  # once per key: what follows is paced again
+            # nothing but this output since the last frame: its view may be drawn again
+            self.echo_clean = not was_dirty
             pane.typed_at = 0.0
         responses = pane.screen.take_responses()
         if responses:

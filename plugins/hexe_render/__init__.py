@@ -424,6 +424,8 @@ class Composed:
     lines: list[str]  # without floats, overlay and the status line
     #: each pane's rows used: their :class:`PaneRows` and its version
     used: dict[int, tuple[PaneRows, int]] = field(default_factory=dict)
+    panes: tuple[Any, ...] = ()  # the pane views composed (kept: compared by identity)
+    geometry: Any = None  # the view's borders (kept: compared by identity)
 
 
 _composed: dict[str, Composed | None] = {"last": None}
@@ -477,15 +479,25 @@ def _compose(view: Any, area: int) -> list[str]:
             del _cache[gone]  # closed panes; background tabs' panes keep their rows
         _known["panes"] = view.known_panes
     geometry = view.borders
-    borders: dict[int, str] = {}
-    if geometry is not None and geometry.borders:
-        focused = next((p.id for p in panes if p.focused), None)
-        borders = _border_rows(geometry, focused)
-    structure = (
-        view.cols, view.rows,
-        tuple((p.id, p.rect, p.focused, p.notice, p.copy is None) for p in panes),
-    )  # fmt: skip
     last = _composed["last"]
+    if (
+        last is not None
+        and last.panes is panes
+        and last.geometry is geometry
+        and last.structure[:2] == (view.cols, view.rows)
+    ):
+        # the same pane views (the server keeps them while nothing in them
+        # changed) and geometry: the same structure and borders
+        borders, structure = last.borders, last.structure
+    else:
+        borders = {}
+        if geometry is not None and geometry.borders:
+            focused = next((p.id for p in panes if p.focused), None)
+            borders = _border_rows(geometry, focused)
+        structure = (
+            view.cols, view.rows,
+            tuple((p.id, p.rect, p.focused, p.notice, p.copy is None) for p in panes),
+        )  # fmt: skip
     if last is not None and last.structure == structure and last.borders is borders:
         lines = list(last.lines)
         changed: set[int] = set()
@@ -520,7 +532,7 @@ def _compose(view: Any, area: int) -> list[str]:
         entry = _cache.get(pane.id)
         if entry is not None and pane.copy is None:
             used[pane.id] = (entry, entry.version)
-    _composed["last"] = Composed(structure, borders, cover, lines, used)
+    _composed["last"] = Composed(structure, borders, cover, lines, used, panes, geometry)
     return lines
 
 
