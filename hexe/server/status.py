@@ -95,10 +95,11 @@ class StatusRoom:
     def write_typed(self, pane: Pane, data: bytes, paste: bool = False) -> None:
         """What a client typed (or pasted: bracketed for a pane that asked), for
         ``pane``: to every pane of its tab when that tab is synchronized."""
-        tab = self.tabs.find(pane.id)
         targets = [pane]
-        if tab is not None and self.tab_state().get(id(tab), {}).get("sync"):
-            targets = [p for i in tab.panes() if (p := self.panes.get(i)) and p.alive]
+        if self.__dict__.get("_tab_state"):  # some tab has flags: is this one synchronized?
+            tab = tab_of(self.tabs, self.__dict__.setdefault("_tab_of", {}), pane.id)
+            if tab is not None and self.tab_state().get(id(tab), {}).get("sync"):
+                targets = [p for i in tab.panes() if (p := self.panes.get(i)) and p.alive]
         for target in targets:
             if target is not pane:
                 target.typed_at = time.monotonic()
