@@ -192,7 +192,6 @@ class FramesRoom:
                 outside = self.outside(client)
                 if outside:
                     client.send(protocol.OUTPUT, outside)
-            self.flush_client(client)
         if echo:
             self.dirty = (
                 others_wait
@@ -200,8 +199,7 @@ class FramesRoom:
                 or (again and self._retitled(view))
             )
         for client in list(self.clients):
-            if client.out:
-                self.flush_client(client)
+            self.flush_client(client)
 
     def outside(self, client: Client) -> bytes:
         """For a terminal larger than the session: dots where the session does not reach."""
