@@ -159,11 +159,12 @@ class StatusRoom:
         marking it due when that time has come; None when nothing on it changes
         with time or nobody is attached (the loop then sleeps until an event)."""
         status = self.config.status
-        timed = [
-            s
-            for s in (*status.left, *status.right)
-            if not isinstance(s, str) or s not in EVENT_SEGMENTS
-        ]
+        kept = self.__dict__.get("_timed_segments")
+        if kept is None or kept[0] is not status:  # asked before every wait: kept per config
+            names = (*status.left, *status.right)
+            kept = (status, [s for s in names if not isinstance(s, str) or s not in EVENT_SEGMENTS])
+            self.__dict__["_timed_segments"] = kept
+        timed = kept[1]
         if not timed or not any(c.attached for c in self.clients):
             self.__dict__["_status_due"] = None
             return None
