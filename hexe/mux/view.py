@@ -53,3 +53,10 @@ class View:
     #: a shown pane rang since the last frame: every client's terminal rings
     #: (taken once a frame by the server, whatever the number of clients)
     bell: bool = False
+
+    def again(self, echo: bool, bell: bool) -> View:
+        """This view for another frame (a new object: a renderer may keep
+        what it drew for a view), with its own ``echo`` and ``bell``."""
+        view = object.__new__(View)
+        view.__dict__.update(self.__dict__, echo=echo, bell=bell)
+        return view

@@ -440,6 +440,10 @@ def hexe_status_segment(name: str, view: View) -> str | None:
 
     A plugin adds a segment by answering for a new name and listing it in
     ``hexe_status_segments``; users then put the name in ``hexe.status``.
+    The built-in renderer asks on every frame but a key's echo frame (which
+    shows the text last drawn); a built-in segment only when the view's
+    fields it is made from changed, unless another plugin implements this
+    hook.
     """
 
 

@@ -41,6 +41,9 @@ from hexe.server.state import (
     feed_contained,
 )
 
+#: The most one read of a PTY's master returns (the line discipline's buffer).
+PTY_READ_MOST = 4096
+
 
 class PanesRoom:
     """Panes: start, size, read and write each pane's PTY; reap what ended."""
@@ -233,6 +236,7 @@ class PanesRoom:
 
     def on_pty(self, pane: Pane) -> None:
         assert pane.master is not None
+        was_dirty = self.dirty
         chunks = []
         size = 0
         ended = False
@@ -245,6 +249,9 @@ class PanesRoom:
             batch = 1  # another pane owes an echo: one read (at most 4 KiB)
         elif not focused:
             batch = UNFOCUSED_BATCH
+        # an echo owed: a short read emptied the PTY (one read returns at most
+        # 4 KiB), so no second read only to be told so (the selector tells of more)
+        owed = pane.typed_at and now - pane.typed_at < ECHO_WINDOW
         while size < batch:
             try:
                 data = os.read(pane.master, READ_SIZE)
@@ -259,6 +266,8 @@ class PanesRoom:
                 break
             chunks.append(data)
             size += len(data)
+            if owed and len(data) < PTY_READ_MOST:
+                break
         if chunks:
             feed_contained(pane.screen, b"".join(chunks), self.log, pane.id)
             self.pane_clipboard(pane)  # OSC 52 (hexe/server/clipboard.py)
@@ -277,6 +286,8 @@ class PanesRoom:
             self.watch_pty(pane)
         if pane.typed_at and time.monotonic() - pane.typed_at < ECHO_WINDOW:
             self.echo = True  # once per key: what follows is paced again
+            # nothing but this output since the last frame: its view may be drawn again
+            self.echo_clean = not was_dirty
             pane.typed_at = 0.0
         responses = pane.screen.take_responses()
         if responses:

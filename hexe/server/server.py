@@ -119,6 +119,9 @@ class Server(
         self.cols, self.rows = 80, 24
         self.dirty = True
         self.echo = False  # a pane answered input: draw now, not at the next frame slot
+        self.echo_clean = False  # ...and nothing else changed since the last frame
+        #: the last view built, with the config, tab and focused pane it was built for
+        self.view_drawn: tuple[Any, ...] | None = None
         self.resting: set[Pane] = set()  # unfocused floods left unread for a while
         self.last_frame = 0.0
         self.running = True

@@ -220,17 +220,33 @@ def _raise_fd_limit() -> None:
 
 
 def pane_view(pane: Pane, rect: Any, focused: bool) -> PaneView:
-    """What the compositor draws of ``pane`` in ``rect`` (a tiled pane, or a float's inside)."""
-    return PaneView(
+    """What the compositor draws of ``pane`` in ``rect`` (a tiled pane, or a float's inside);
+    the pane's last one again while nothing in it changed (outside copy mode)."""
+    title = pane.title
+    last = pane.__dict__.get("_last_view")
+    if (
+        last is not None
+        and pane.copy is None
+        and last.focused is focused
+        and last.title == title
+        and last.isolation == pane.isolation
+        and last.notice == pane.notice
+        and last.screen is pane.screen
+        and (last.rect is rect or last.rect == rect)
+    ):
+        return last
+    view = PaneView(
         id=pane.id,
         rect=rect,
         screen=pane.screen,
         focused=focused,
-        title=pane.title,
+        title=title,
         isolation=pane.isolation,
         notice=pane.notice,
         copy=pane.copy.view() if pane.copy else None,
     )
+    pane.__dict__["_last_view"] = view if view.copy is None else None
+    return view
 
 
 def current_directory(pane: Pane) -> str | None:

@@ -95,10 +95,11 @@ class StatusRoom:
     def write_typed(self, pane: Pane, data: bytes, paste: bool = False) -> None:
         """What a client typed (or pasted: bracketed for a pane that asked), for
         ``pane``: to every pane of its tab when that tab is synchronized."""
-        tab = self.tabs.find(pane.id)
         targets = [pane]
-        if tab is not None and self.tab_state().get(id(tab), {}).get("sync"):
-            targets = [p for i in tab.panes() if (p := self.panes.get(i)) and p.alive]
+        if self.__dict__.get("_tab_state"):  # some tab has flags: is this one synchronized?
+            tab = tab_of(self.tabs, self.__dict__.setdefault("_tab_of", {}), pane.id)
+            if tab is not None and self.tab_state().get(id(tab), {}).get("sync"):
+                targets = [p for i in tab.panes() if (p := self.panes.get(i)) and p.alive]
         for target in targets:
             if target is not pane:
                 target.typed_at = time.monotonic()
@@ -158,11 +159,12 @@ class StatusRoom:
         marking it due when that time has come; None when nothing on it changes
         with time or nobody is attached (the loop then sleeps until an event)."""
         status = self.config.status
-        timed = [
-            s
-            for s in (*status.left, *status.right)
-            if not isinstance(s, str) or s not in EVENT_SEGMENTS
-        ]
+        kept = self.__dict__.get("_timed_segments")
+        if kept is None or kept[0] is not status:  # asked before every wait: kept per config
+            names = (*status.left, *status.right)
+            kept = (status, [s for s in names if not isinstance(s, str) or s not in EVENT_SEGMENTS])
+            self.__dict__["_timed_segments"] = kept
+        timed = kept[1]
         if not timed or not any(c.attached for c in self.clients):
             self.__dict__["_status_due"] = None
             return None

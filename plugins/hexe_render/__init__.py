@@ -84,6 +84,9 @@ class PaneRows:
     frame: int = -1
     #: when the program was first seen inside a synchronized update (DECSET 2026)
     sync_since: float | None = None
+    #: counts the updates of ``rows``; ``changed``: the rows the last one changed
+    version: int = 0
+    changed: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -95,7 +98,8 @@ class ClientState:
 
 
 _cache: dict[int, PaneRows] = {}
-_frame = {"view": None, "n": 0}
+#: the number of the frame being drawn: a pane's dirty rows are taken once a frame
+_pane_frame = {"n": 0}
 
 
 def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
@@ -114,16 +118,21 @@ def _pane_rows(pane: Any, echo: bool = False) -> list[str]:
         _cache[pane.id] = entry
         screen.take_dirty()
         dirty: set[int] = set(range(screen.rows))
-    elif entry.frame == _frame["n"] or (echo and not pane.focused):
+    elif entry.frame == _pane_frame["n"] or (echo and not pane.focused):
         return entry.rows  # an echo frame: its dirty rows wait for the next frame
     elif _holding(entry, screen):
         return entry.rows  # a synchronized update: shown when it ends
     else:
         dirty = screen.take_dirty()
+    changed = set()
     for y in dirty:
         if 0 <= y < screen.rows:
             entry.rows[y] = screen.render_row(y, cols)
-    entry.frame = _frame["n"]
+            changed.add(y)
+    if changed:
+        entry.version += 1
+        entry.changed = changed
+    entry.frame = _pane_frame["n"]
     return entry.rows
 
 
@@ -212,6 +221,62 @@ def _segment(name: Any, view: Any) -> str:
     return "" if text is None else _shown(text)
 
 
+#: The status line last drawn, and what it was drawn from (see :func:`_status_line`).
+_status: dict[str, Any] = {"key": None, "texts": None, "line": None}
+#: Built-in segments whose text follows from the view's fields (and the clock's
+#: minute) alone, while the render plugin is the only one answering for segments.
+_KEYED_SEGMENTS = frozenset({"session", "tabs", "title", "isolation", "clock"})
+
+
+_ours: list[Any] = [None, False]  # the hooks last asked about, and the answer
+
+
+def _only_ours(hooks: Any) -> bool:
+    """Whether this plugin alone answers ``hexe_status_segment`` (no other
+    plugin overrides a built-in segment); plugins are registered once, before
+    the server draws, so the answer is kept for the same hooks."""
+    if _ours[0] is hooks:
+        return _ours[1]
+    try:
+        impls = hooks.hexe_status_segment.get_hookimpls()
+    except AttributeError:  # not a plugin manager's hooks (a test's stand-in)
+        return False
+    _ours[:] = [hooks, all(impl.function is hexe_status_segment for impl in impls)]
+    return _ours[1]
+
+
+def _status_texts(view: Any) -> tuple[str, ...]:
+    """Each segment's text, left then right.
+
+    A frame asks again only for what may have changed: a built-in segment
+    (:data:`_KEYED_SEGMENTS`) when a field of the view it is made from changed
+    (the clock: its minute); a Lua function or a plugin's segment (and every
+    segment while another plugin answers for segments) on every frame but a
+    key's echo frame, which shows them as last drawn (the frame that follows,
+    or the status line's interval, draws them anew)."""
+    names = view.status_left + view.status_right
+    ours = _only_ours(view.hooks)
+    keyed = [ours and isinstance(n, str) and n in _KEYED_SEGMENTS for n in names]
+    clock = int(time.time() // 60) if "clock" in names else None  # the minute shown
+    key = (
+        names, view.hooks, view.runtime, view.session, view.tabs, view.zoomed,
+        view.focused_title, view.focused_isolation, clock,
+    )  # fmt: skip
+    cached = _status["texts"]
+    if cached is not None and _status["key"] == key:
+        if view.echo or all(keyed):
+            return cached
+        texts = tuple(
+            text if keep else _segment(name, view)
+            for name, keep, text in zip(names, keyed, cached, strict=True)
+        )
+    else:
+        texts = tuple(_segment(name, view) for name in names)
+    _status["key"] = key
+    _status["texts"] = texts
+    return texts
+
+
 def _status_line(view: Any) -> tuple[str, int | None]:
     """The last row, and the cursor column when a prompt is open."""
     cols = view.cols
@@ -222,15 +287,22 @@ def _status_line(view: Any) -> tuple[str, int | None]:
         return MESSAGE_STYLE + fit(shown, cols) + RESET, text_width(shown)
     if view.message:
         return MESSAGE_STYLE + fit(_shown(view.message), cols) + RESET, None
-    left = " ".join(s for s in (_segment(n, view) for n in view.status_left) if s)
-    right = " ".join(s for s in (_segment(n, view) for n in view.status_right) if s)
+    texts = _status_texts(view)
+    drawn = _status["line"]
+    if drawn is not None and drawn[0] == (cols, texts):
+        return drawn[1], None
+    split = len(view.status_left)
+    left = " ".join(s for s in texts[:split] if s)
+    right = " ".join(s for s in texts[split:] if s)
     left = clip(left, cols)
     space = cols - text_width(left) - text_width(right)
     if space < 1:
         right = clip(right, max(cols - text_width(left) - 1, 0))
         space = cols - text_width(left) - text_width(right)
     line = left + " " * max(space, 0) + right
-    return STATUS_STYLE + fit(line, cols) + RESET, None
+    line = STATUS_STYLE + fit(line, cols) + RESET
+    _status["line"] = ((cols, texts), line)
+    return line, None
 
 
 def _overlay(view: Any, lines: list[str]) -> None:
@@ -297,8 +369,20 @@ _borders_drawn: dict[tuple[Any, Any], dict[int, str]] = {}
 BORDER_CACHE = 32
 
 
+_last_borders: list[Any] = [None, None, None]  # geometry, focused, rows: the last frame's
+
+
 def _border_rows(geometry: Any, focused: int | None) -> dict[int, str]:
     """Each row's border pieces, absolutely positioned, the focused pane's highlighted."""
+    last = _last_borders
+    if last[0] is geometry and last[1] == focused and _borders_drawn:
+        return last[2]  # the same geometry (a layout's is kept) and focus as the last frame's
+    rows = _border_rows_of(geometry, focused)
+    last[:] = [geometry, focused, rows]
+    return rows
+
+
+def _border_rows_of(geometry: Any, focused: int | None) -> dict[int, str]:
     rect = geometry.panes.get(focused) if focused is not None else None
     key = (geometry.borders, rect)
     rows = _borders_drawn.get(key)
@@ -326,33 +410,158 @@ def _focused(view: Any) -> Any:
     return next((p for p in view.panes if p.focused), None)
 
 
-@hookimpl
-def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
-    if _frame["view"] is not view:
-        _frame["view"] = view
-        _frame["n"] += 1
-    area = max(view.rows - 1, 1)
-    lines = [""] * view.rows
-    for pane in view.panes:
-        _draw_pane(pane, lines, area, view.echo)
-    for gone in set(_cache) - set(view.known_panes):
-        del _cache[gone]  # closed panes; background tabs' panes keep their rows
+@dataclass
+class Composed:
+    """The panes' and borders' rows of the last frame composed, and what they
+    were composed from: the next frame with the same structure (panes,
+    rectangles, notices, borders, focus) composes again only the rows where a
+    pane's row changed."""
+
+    structure: tuple[Any, ...]
+    borders: dict[int, str]  # the border rows used (kept: compared by identity)
+    cover: list[list[int]]  # for each row, the indexes of the panes on it
+    lines: list[str]  # without floats, overlay and the status line
+    #: each pane's rows used: their :class:`PaneRows` and its version
+    used: dict[int, tuple[PaneRows, int]] = field(default_factory=dict)
+    panes: tuple[Any, ...] = ()  # the pane views composed (kept: compared by identity)
+    geometry: Any = None  # the view's borders (kept: compared by identity)
+
+
+_composed: dict[str, Composed | None] = {"last": None}
+_known: dict[str, Any] = {"panes": None}  # the panes of the session when _cache was pruned
+#: Every client drawn from the same view gets the same new state (its rows do
+#: not depend on what the client showed before), so clients attached at
+#: different times share their previous state from the next frame on and a
+#: frame is composed once whatever their number.
+_frame_state: dict[str, Any] = {"view": None, "state": None, "cursor": ""}
+
+
+def _tag(pane: Any) -> tuple[int, str] | None:
+    """The tag drawn over a pane's right edge: (its row in the pane, the text)."""
+    if pane.copy is not None:
+        tag, at = pane.copy.position, 0
+    elif pane.notice:
+        tag, at = _shown(f"[{pane.notice}]"), pane.rect.rows - 1
+    else:
+        return None
+    return (at, tag) if tag and text_width(tag) <= pane.rect.cols else None
+
+
+def _row(y: int, panes: tuple[Any, ...], on_row: list[int], rows_of: list[list[str]],
+         tags: list[tuple[int, str] | None], borders: dict[int, str]) -> str:  # fmt: skip
+    """Row ``y`` of the panes' area: each pane's piece (and tag) in the view's
+    order, then the border pieces."""
+    parts = []
+    for index in on_row:
+        pane = panes[index]
+        rect = pane.rect
+        i = y - rect.y
+        rows = rows_of[index]
+        if i < len(rows):
+            parts.append(f"\x1b[{y + 1};{rect.x + 1}H" + rows[i])
+        tag = tags[index]
+        if tag is not None and tag[0] == i:
+            x = rect.x + rect.cols - text_width(tag[1])
+            parts.append(f"\x1b[{y + 1};{x + 1}H" + NOTICE_STYLE + tag[1] + RESET)
+    border = borders.get(y)
+    if border:
+        parts.append(border)
+    return "".join(parts)
+
+
+def _compose(view: Any, area: int) -> list[str]:
+    """The frame's rows of panes and borders (not floats, overlay, status)."""
+    panes = view.panes
+    rows_of = [_copy_rows(p) if p.copy is not None else _pane_rows(p, view.echo) for p in panes]
+    if _known["panes"] != view.known_panes:
+        for gone in set(_cache) - set(view.known_panes):
+            del _cache[gone]  # closed panes; background tabs' panes keep their rows
+        _known["panes"] = view.known_panes
     geometry = view.borders
-    if geometry is not None and geometry.borders:
-        focused = next((p.id for p in view.panes if p.focused), None)
-        for y, text in _border_rows(geometry, focused).items():
+    last = _composed["last"]
+    if (
+        last is not None
+        and last.panes is panes
+        and last.geometry is geometry
+        and last.structure[:2] == (view.cols, view.rows)
+    ):
+        # the same pane views (the server keeps them while nothing in them
+        # changed) and geometry: the same structure and borders
+        borders, structure = last.borders, last.structure
+    else:
+        borders = {}
+        if geometry is not None and geometry.borders:
+            focused = next((p.id for p in panes if p.focused), None)
+            borders = _border_rows(geometry, focused)
+        structure = (
+            view.cols, view.rows,
+            tuple((p.id, p.rect, p.focused, p.notice, p.copy is None) for p in panes),
+        )  # fmt: skip
+    if last is not None and last.structure == structure and last.borders is borders:
+        lines = list(last.lines)
+        changed: set[int] = set()
+        for pane in panes:
+            used = last.used.get(pane.id)
+            entry = _cache.get(pane.id)
+            if used is not None and used[0] is entry and pane.copy is None:
+                if used[1] == entry.version:
+                    continue
+                if used[1] + 1 == entry.version:
+                    top = pane.rect.y
+                    changed.update(top + y for y in entry.changed)
+                    continue
+            changed.update(range(pane.rect.y, pane.rect.y + pane.rect.rows))
+        cover = last.cover
+        todo: Any = changed
+    else:
+        lines = [""] * area
+        cover = [[] for _ in range(area)]
+        for index, pane in enumerate(panes):
+            rect = pane.rect
+            for y in range(max(rect.y, 0), min(rect.y + rect.rows, area)):
+                cover[y].append(index)
+        todo = range(area)
+    if todo:
+        tags = [_tag(p) for p in panes]
+        for y in todo:
             if 0 <= y < area:
-                lines[y] += text
+                lines[y] = _row(y, panes, cover[y], rows_of, tags, borders)
+    used = {}
+    for pane in panes:
+        entry = _cache.get(pane.id)
+        if entry is not None and pane.copy is None:
+            used[pane.id] = (entry, entry.version)
+    _composed["last"] = Composed(structure, borders, cover, lines, used, panes, geometry)
+    return lines
+
+
+def _frame(view: Any) -> tuple[ClientState, str]:
+    """This view's rows, modes and cursor, composed once for all its clients."""
+    if _frame_state["view"] is view:
+        return _frame_state["state"], _frame_state["cursor"]
+    _frame_state["view"] = view
+    _pane_frame["n"] += 1
+    area = max(view.rows - 1, 1)
+    lines = _compose(view, area) + [""] * (view.rows - area)
     if view.floats:
         _floats(view, lines, area)
     if view.overlay:
         _overlay(view, lines)
     status, prompt_x = _status_line(view)
     lines[view.rows - 1] = f"\x1b[{view.rows};1H" + status
+    state = ClientState(view.cols, view.rows, lines, _modes(view))
+    cursor = _cursor(view, prompt_x)
+    _frame_state["state"], _frame_state["cursor"] = state, cursor
+    return state, cursor
+
+
+@hookimpl
+def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
+    state, cursor = _frame(view)
+    lines, modes = state.lines, state.modes
 
     out: list[str] = []
     full = previous is None or (previous.cols, previous.rows) != (view.cols, view.rows)
-    modes = _modes(view)
     if full:
         out.append("\x1b[0m\x1b[H\x1b[2J")
         out.append(modes)
@@ -365,11 +574,11 @@ def hexe_render(view: View, previous: Any) -> tuple[bytes, Any]:
         # clear the row first: pieces from a previous layout must not linger
         # (ECH, the session's width only: a larger terminal keeps what is beyond)
         out.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[{view.cols}X" + lines[y])
-    out.append(_cursor(view, prompt_x))
+    out.append(cursor)
     if view.bell:
         out.append("\x07")  # a pane rang: the outer terminal rings (once a frame)
     data = "\x1b[?2026h\x1b[?25l" + "".join(out) + "\x1b[?2026l"
-    return data.encode(), ClientState(view.cols, view.rows, lines, modes)
+    return data.encode(), state
 
 
 def _modes(view: Any) -> str:
@@ -381,17 +590,29 @@ def _modes(view: Any) -> str:
     then reach that program as any unbound input does."""
     focused = _focused(view)
     screen = focused.screen if focused is not None else None
-    app_cursor = bool(screen and screen.application_cursor)
-    mouse = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" if view.mouse else "\x1b[?1002l\x1b[?1000l"
-    style = getattr(screen, "cursor_style", 0) or 0
-    focus = "\x1b[?1004h" if getattr(screen, "focus_events", False) else "\x1b[?1004l"
-    return (
-        mouse
-        + "\x1b[?2004h"
-        + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
-        + f"\x1b[{style} q"
-        + focus
+    key = (
+        view.mouse,
+        bool(screen and screen.application_cursor),
+        getattr(screen, "cursor_style", 0) or 0,
+        bool(getattr(screen, "focus_events", False)),
     )
+    modes = _modes_drawn.get(key)
+    if modes is None:
+        if len(_modes_drawn) >= 64:
+            _modes_drawn.clear()  # a program cycling through cursor styles
+        mouse, app_cursor, style, focus = key
+        modes = _modes_drawn[key] = (
+            ("\x1b[?1000h\x1b[?1002h\x1b[?1006h" if mouse else "\x1b[?1002l\x1b[?1000l")
+            + "\x1b[?2004h"
+            + ("\x1b[?1h" if app_cursor else "\x1b[?1l")
+            + f"\x1b[{style} q"
+            + ("\x1b[?1004h" if focus else "\x1b[?1004l")
+        )
+    return modes
+
+
+#: The modes' text by (mouse, cursor keys, cursor style, focus events): a few at most.
+_modes_drawn: dict[tuple[Any, ...], str] = {}
 
 
 def _cursor(view: Any, prompt_x: int | None) -> str:
