@@ -205,6 +205,10 @@ class Server(
         # loaded before serving (modules, config) is never garbage: frozen.
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
+        # on, whatever the process that started the server did: a short-lived
+        # command (hexe new-session -d is one) turns the collector off for
+        # its own start, and the server is a fork of it
+        gc.enable()
         _raise_fd_limit()
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_r, False)
@@ -218,7 +222,9 @@ class Server(
         if self.listener is None:
             self.listen()
         self.build_layout()
-        self.log.info("server_started", socket=str(self.sock_path), pid=os.getpid())
+        self.log.info(
+            "server_started", socket=str(self.sock_path), pid=os.getpid(), gc=gc.isenabled()
+        )
         try:
             while self.running:
                 tick = self.status_tick(time.monotonic())  # the clock's redraw; None: no timer

@@ -155,9 +155,15 @@ def test_new_session_from_inside_then_switch_client_and_back(sessions):
 def test_new_session_outside_a_session_starts_it_detached(sessions, tmp_path):
     m = sessions(NONE_CONFIG)
     prompt_ready(m)
-    result = m.hexe("new-session", "-d", "-s", "bg")
+    log = tmp_path / "bg.log"
+    result = m.hexe("--log-file", str(log), "new-session", "-d", "-s", "bg")
     assert result.returncode == 0 and result.stdout.strip() == "bg", result.stderr
     assert names(m) == ["bg", "t"]
+    # the command turns the cyclic collector off for its own short life; the
+    # server it forked must have it on (it ran without it, and held more memory)
+    lines = log.read_text().splitlines()
+    started = [json.loads(line) for line in lines if "server_started" in line]
+    assert [e["gc"] for e in started] == [True], started
     again = m.hexe("new-session", "-d", "-s", "bg")
     assert again.returncode == 1 and "there is already a session bg" in again.stderr
     unnamed = m.hexe("new-session", "-d")
