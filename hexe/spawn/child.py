@@ -77,10 +77,19 @@ def child_main(spawn: Spawn, release_r: int, status_w: int) -> NoReturn:
         hook = spawn.pm.hook
         for phase, name in CHILD_PHASES_BEFORE_PID1:
             _phase(phase, getattr(hook, name), spawn=spawn)
+        # PID 1 (when a plugin forks one) goes on only once the outer process
+        # has said its pid and exited, which closes the write end: else, on a
+        # busy machine, PID 1's "ready" could reach the parent first, and the
+        # parent would take the outer process for the sandbox (kill it, wait
+        # for it, name it) while PID 1 lives on
+        handed_r, handed_w = os.pipe()
         forked = _phase("pid1", hook.hexe_child_pid1, spawn=spawn)
         if forked:  # the outer process: hand over to the sandbox's PID 1
             send(status_w, {"pid": forked})
             os._exit(0)
+        os.close(handed_w)
+        os.read(handed_r, 1)  # end of file: the outer process is gone (at once without a fork)
+        os.close(handed_r)
         for phase, name in CHILD_PHASES_AFTER_PID1:
             _phase(phase, getattr(hook, name), spawn=spawn)
         if spawn.go_socket is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import signal
 import subprocess
 import sys
@@ -167,8 +168,12 @@ def test_a_sandbox_killed_while_waiting_is_not_adopted(tmp_path):
     ahead, master = _prepare(pm, marker, profile="full", pids="30")
     os.kill(ahead.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while not ahead.read_status():  # end of file: it is gone
-        assert time.monotonic() < deadline
+    while True:  # until end of file: it is gone (it hung once, reading, when
+        # ahead.pid was the outer process: the child now says "pid" before "ready")
+        left = deadline - time.monotonic()
+        assert left > 0, f"the status pipe stays open: {_what_became_of(ahead)}"
+        if select.select([ahead.status_fd], [], [], left)[0] and ahead.read_status():
+            break
     assert not sp.adopt(ahead, sp.SpawnPlan(argv=("true",), isolation=ahead.plan.isolation))
     sp.discard(ahead)
     os.close(master)
@@ -237,3 +242,31 @@ def test_only_plugins_that_say_so_may_run_before_the_command_is_known():
     pm.unregister(name="reads-argv")
     pm.register(Declared(), name="declared")
     assert sp.ahead_refused(pm) is None
+
+
+class SlowOuterProcess:
+    """A plugin that holds the outer process back for half a second after it
+    forked the sandbox's PID 1, as a busy scheduler may: before the fix PID 1's
+    "ready" reached the parent first, and ``ahead.pid`` was the outer process."""
+
+    @hookimpl(wrapper=True)
+    def hexe_child_pid1(self, spawn):
+        forked = yield
+        if forked:
+            time.sleep(0.5)
+        return forked
+
+
+def test_ready_is_read_only_after_the_sandboxs_pid(tmp_path):
+    pm = make_plugin_manager()
+    pm.register(SlowOuterProcess(), name="slow-outer")
+    marker = Path("/var/tmp") / f"hexe-ahead-order-{os.getpid()}"
+    ahead, master = _prepare(pm, marker, profile="full")
+    try:
+        status = Path(f"/proc/{ahead.pid}/status").read_text()
+        assert _comm(ahead.pid) == "hexe-ahead", _what_became_of(ahead)
+        assert status.split("NSpid:")[1].split("\n")[0].split()[-1] == "1", status
+    finally:
+        sp.discard(ahead)
+        os.close(master)
+    assert not marker.exists()
