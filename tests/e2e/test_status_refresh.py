@@ -139,5 +139,11 @@ def test_the_clock_shows_the_new_minute(mux):
         _typed(m, "z")
         return status(m).split()[-1] != first
 
-    wait_for(turned, timeout=15, what="the clock's next minute")
+    try:
+        wait_for(turned, timeout=20, what="the clock's next minute")
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}: {first!r} at {time.strftime('%H:%M:%S')}\n--- screen ---\n{m.screen()}"
+            f"\n--- hexe log ---\n{m.log_tail(60)}"
+        ) from None
     assert status(m).split()[-1] == time.strftime("%H:%M")
