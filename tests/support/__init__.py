@@ -123,13 +123,10 @@ def sandbox_init(run_pid: int) -> int:
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
     """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds.
 
-    Between two polls it waits 20 ms at first, half as long again after each
-    poll up to 150 ms (most conditions are met within the first few), or as
-    long as the last poll took if that was longer: a condition that runs
-    ``hexe`` (a Python process, ~0.06 s of CPU) then keeps one CPU at most half
-    busy instead of busy all the time."""
+    Between two polls it waits 20 ms, or as long as the last poll took if that
+    was longer: a condition that runs ``hexe`` (a Python process, ~0.1 s of CPU)
+    then keeps one CPU at most half busy instead of busy all the time."""
     deadline = time.monotonic() + timeout
-    pause = 0.02
     while True:
         started = time.monotonic()
         value = condition()
@@ -138,8 +135,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "c
         now = time.monotonic()
         if now > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(max(pause, min(now - started, 0.5)))
-        pause = min(pause * 1.5, 0.15)
+        time.sleep(max(0.02, min(now - started, 0.5)))
 
 
 def host_ns(name: str) -> str:

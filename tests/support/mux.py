@@ -161,7 +161,6 @@ class Mux:
             condition = lambda screen: text in screen  # noqa: E731
             what = what or repr(text)
         deadline = time.monotonic() + timeout
-        pause = POLL_FIRST
         while True:
             screen = self.screen()
             if condition(screen):
@@ -171,8 +170,7 @@ class Mux:
                     f"timed out waiting for {what or 'the screen'}\n--- screen ---\n{screen}"
                     f"\n--- hexe log ---\n{self.log_tail()}"
                 )
-            time.sleep(pause)
-            pause = min(pause * 1.5, POLL_MOST)
+            time.sleep(0.05)
 
     # -- typing ------------------------------------------------------------------
 
@@ -210,10 +208,6 @@ class Mux:
         if pid:
             terminate(pid, grace=10, poll=0.05)
 
-
-#: how often :meth:`Mux.wait_for` reads the screen (a tmux process, ~3 ms of
-#: CPU): soon at first, where most conditions are met, then less and less often
-POLL_FIRST, POLL_MOST = 0.02, 0.15
 
 #: alive and not a zombie (our own zombie child is reaped: the test process
 #: may be a child subreaper, and daemonized servers are re-parented to it)
