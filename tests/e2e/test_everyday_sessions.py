@@ -218,8 +218,12 @@ def test_attach_without_a_name_opens_the_chooser_when_several_run(sessions, tmp_
     # session="-": closing this client's tmux must not end a session
     again = Mux(tmp_path / "again", share=m, args=["attach"], session="-")
     try:
-        screen = again.wait_for("Enter: choose", what="the chooser over the last used session")
-        assert "[t]" in screen.rstrip("\n").split("\n")[-1]
+        # the chooser over the last used session, whose status line shows below
+        # it (the two may reach the screen in two frames)
+        again.wait_for(
+            lambda s: "Enter: choose" in s and "[t]" in s.rstrip("\n").split("\n")[-1],
+            what="the chooser over the last used session",
+        )
         again.keys("Left")
         again.wait_for(">*t  1 tab")
         again.keys("Left")
