@@ -18,6 +18,11 @@ from hexe.wire import protocol
 ECHO_HEADSTART = 0.002
 
 
+def _rang(panes: Any, floats: Any) -> bool:
+    """Whether a shown pane rang since the last frame (its bell is taken)."""
+    return any(p.screen.take_bell() for p in (*panes, *floats))
+
+
 def _focused_title(panes: list[PaneView], focused: Pane | None) -> str:
     """The focused pane's title: from its view when it is drawn (asked once a frame)."""
     if focused is None:
@@ -46,7 +51,7 @@ class FramesRoom:
         focused = self.focused()
         floats = self.float_views(tab) if tab is not None and tab.floats else ()
         # a bell is taken once a frame, for every client (not by the first one drawn)
-        bell = take_bell and any(p.screen.take_bell() for p in (*panes, *floats))
+        bell = take_bell and _rang(panes, floats)
         return View(
             cols=self.cols,
             rows=self.rows,
@@ -97,7 +102,7 @@ class FramesRoom:
             or view.overlay is not None
         ):
             return None
-        bell = not others_wait and any(p.screen.take_bell() for p in (*view.panes, *view.floats))
+        bell = not others_wait and _rang(view.panes, view.floats)
         return view.again(echo=True, bell=bell)
 
     def _retitled(self, view: View) -> bool:

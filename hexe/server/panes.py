@@ -284,7 +284,7 @@ class PanesRoom:
             pane.rest_until = done + (done - now) * UNFOCUSED_REST
             self.resting.add(pane)
             self.watch_pty(pane)
-        if pane.typed_at and time.monotonic() - pane.typed_at < ECHO_WINDOW:
+        if owed:
             self.echo = True  # once per key: what follows is paced again
             # nothing but this output since the last frame: its view may be drawn again
             self.echo_clean = not was_dirty
