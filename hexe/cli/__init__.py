@@ -53,9 +53,11 @@ class _OnlyOne:
 
     def __init__(self, sub: Any, keep: str) -> None:
         self.sub, self.keep = sub, keep
+        self.found = False  # no such command: the whole parser is built, to say so
 
     def add_parser(self, name: str, **kwargs: Any) -> Any:
         if name == self.keep or self.keep in kwargs.get("aliases", ()):
+            self.found = True
             return self.sub.add_parser(name, **kwargs)
         return _Skipped()
 
@@ -237,7 +239,7 @@ def build_parser(lean: bool = False, only: str | None = None, helps: bool = True
     # run's options beyond --profile are the plugins' (each setting's Flag):
     # their registry is loaded for hexe run itself and for help
     registry = None
-    if not lean and (helps or only == "run"):
+    if not lean and only in (None, "run") and (helps or only == "run"):
         from hexe.errors import HexeError
         from hexe.plugin.settings import Settings, default_settings
 
@@ -344,6 +346,8 @@ def build_parser(lean: bool = False, only: str | None = None, helps: bool = True
                 f"action_arg{i}", metavar=arg_name.rstrip("?*").upper(), nargs=nargs, type=kind
             )
         cmd.set_defaults(action=action.name)
+    if isinstance(sub, _OnlyOne) and not sub.found:
+        return build_parser(lean=lean, helps=helps)  # argparse lists the commands there are
     return parser
 
 
@@ -509,10 +513,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # short-lived, and what it loads makes no garbage cycles worth finding:
         # the cyclic collector would walk the import-time objects ~20 times (1-2 ms)
         gc.disable()
-    # hexe run builds only its own subcommand's parser too (~10 ms for all of them)
-    parser = build_parser(
-        lean=lean, only=command if lean or command == "run" else None, helps=helps
-    )
+    # only the command's own subparser is built (argparse takes ~20 ms for all
+    # of them); every one, for the list, when there is no command or no such one
+    parser = build_parser(lean=lean, only=command, helps=helps)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_arguments(parser, args.cmd, unknown)
