@@ -308,8 +308,12 @@ class PaneScreen:
         return self._row(y).text.rstrip(" ")
 
     def row_wrapped(self, y: int) -> bool:
-        """Row ``y`` continues on the next row (a soft wrap)."""
-        return self._row(y).wrapped
+        """Row ``y`` continues on the next row (a soft wrap): the row's own
+        flag, without making its line (and kept under DECSCNM too)."""
+        vt = self._vt
+        if not 0 <= y < vt.lines:
+            raise IndexError(f"row {y} is outside a screen of {vt.lines} rows")
+        return bool(getattr(vt.buffer.get(y), "wrapped", False))
 
     # -- scrollback ----------------------------------------------------------------
 

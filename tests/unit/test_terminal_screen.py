@@ -539,3 +539,13 @@ def test_output_of_printf_through_a_pty():
     assert s.render_row(0).startswith("\x1b[0m\x1b[0;31mred\x1b[0m plain")
     assert s.title == "from printf"
     assert s.cursor == (0, 2)  # the PTY turned each \n into \r\n
+
+
+def test_a_soft_wrap_is_told_in_reverse_screen_mode_too():
+    """DECSCNM draws every row reversed; whether a row wraps onto the next
+    (copy mode's and capture-pane -J's joins) stays the row's own."""
+    for reverse in ("", "\x1b[?5h"):
+        s = screen(reverse + "x" * 25 + "\r\nshort", cols=20)
+        assert [s.row_wrapped(y) for y in range(3)] == [True, False, False], repr(reverse)
+        with pytest.raises(IndexError):
+            s.row_wrapped(5)
