@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +26,83 @@ from support import clean_env, wait_for
 SHELL_CONFIG = """
 hexe.options { shell = "/bin/sh" }
 """
+
+
+class TmuxControl:
+    """One tmux control-mode client (``tmux -C``) through which a test's
+    captures and keys go as command lines: no process per call. A tmux client
+    a call was ~4,800 processes and ~12 s of CPU a suite run, most of them the
+    polls of :meth:`Mux.wait_for`. Pane output is not sent to it (``no-output``);
+    the window keeps its size (a control client does not count for it)."""
+
+    def __init__(self, tmux: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [*tmux, "-C", "attach-session", "-t", "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            bufsize=0,
+        )
+        self.buffer = b""
+        self.lock = threading.Lock()
+        self._reply(b"0", time.monotonic() + 10)  # the attach's own reply
+        ok, out = self.command("refresh-client -f no-output")
+        if not ok:
+            raise OSError(f"tmux control client: {out}")
+
+    def _line(self, deadline: float) -> bytes:
+        assert self.proc.stdout is not None
+        while b"\n" not in self.buffer:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.proc.stdout], [], [], wait)[0]:
+                raise OSError("tmux control client: no reply")
+            data = os.read(self.proc.stdout.fileno(), 1 << 16)
+            if not data:
+                raise OSError("tmux control client: tmux went away")
+            self.buffer += data
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def _reply(self, flags: bytes, deadline: float) -> tuple[bool, str]:
+        """The next ``%begin`` .. ``%end``/``%error`` block with ``flags``
+        (notifications come only between blocks)."""
+        while True:
+            words = self._line(deadline).split()
+            if len(words) == 4 and words[0] == b"%begin" and words[3] == flags:
+                number = words[2]
+                break
+        out: list[bytes] = []
+        while True:
+            line = self._line(deadline)
+            words = line.split()
+            if len(words) == 4 and words[0] in (b"%end", b"%error") and words[2] == number:
+                return words[0] == b"%end", b"\n".join(out).decode(errors="replace")
+            out.append(line)
+
+    def command(self, line: str, timeout: float = 10) -> tuple[bool, str]:
+        """Run one tmux command line: (succeeded, its output)."""
+        assert self.proc.stdin is not None
+        with self.lock:
+            self.proc.stdin.write(line.encode() + b"\n")
+            return self._reply(b"1", time.monotonic() + timeout)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def tmux_word(text: str) -> str | None:
+    """``text`` as one word of a tmux command line (single-quoted: nothing in
+    it is expanded); None when a control character in it could not travel
+    on a command line."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return None
+    return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 class Mux:
@@ -47,6 +126,8 @@ class Mux:
         self.tmux_socket = base / "tmux.sock"  # tmp_path names are short
         self.tmux = ["tmux", "-S", str(self.tmux_socket)]
         self.followers: list[Mux] = []  # other clients of this session, closed with it
+        self._control: TmuxControl | None = None
+        self._control_failed = False
         if share is not None:
             share.followers.append(self)
         base.mkdir(parents=True, exist_ok=True)
@@ -118,7 +199,27 @@ class Mux:
 
     # -- looking -----------------------------------------------------------------
 
+    def control(self, *words: str) -> tuple[bool, str] | None:
+        """``tmux WORDS`` through the control client; None when it cannot carry
+        them (a control character) or tmux is not there for it (the caller
+        then runs a tmux client, which says why)."""
+        line = [tmux_word(w) for w in words]
+        if self._control_failed or None in line:
+            return None
+        try:
+            if self._control is None:
+                self._control = TmuxControl(self.tmux, self.env)
+            return self._control.command(" ".join(line))  # type: ignore[arg-type]
+        except OSError:
+            self._control_failed = True  # tmux ended (or never started): no retry
+            if self._control is not None:
+                self._control.close()
+            return None
+
     def screen(self) -> str:
+        answer = self.control("capture-pane", "-p", "-t", "0")
+        if answer is not None and answer[0]:
+            return answer[1] + "\n"
         result = subprocess.run(
             [*self.tmux, "capture-pane", "-p", "-t", "0"],
             capture_output=True,
@@ -131,6 +232,10 @@ class Mux:
 
     def cursor(self) -> tuple[int, int]:
         """Where the outer terminal's cursor is: (x, y), from 0."""
+        answer = self.control("display-message", "-p", "-t", "0", "#{cursor_x} #{cursor_y}")
+        if answer is not None and answer[0]:
+            x, y = answer[1].split()
+            return int(x), int(y)
         result = subprocess.run(
             [
                 *self.tmux,
@@ -175,12 +280,20 @@ class Mux:
     # -- typing ------------------------------------------------------------------
 
     def keys(self, *keys: str) -> None:
-        subprocess.run([*self.tmux, "send-keys", "-t", "0", *keys], check=True)
+        self._send("send-keys", "-t", "0", *keys)
 
     def type(self, text: str, enter: bool = True) -> None:
-        subprocess.run([*self.tmux, "send-keys", "-t", "0", "-l", text], check=True)
+        self._send("send-keys", "-t", "0", "-l", text)
         if enter:
             self.keys("Enter")
+
+    def _send(self, *words: str) -> None:
+        """``tmux WORDS``, failing the test as a failed tmux client would."""
+        answer = self.control(*words)
+        if answer is None:
+            subprocess.run([*self.tmux, *words], check=True)
+        elif not answer[0]:
+            raise subprocess.CalledProcessError(1, ["tmux", *words], answer[1])
 
     def prefix(self, key: str) -> None:
         self.keys("C-b")
@@ -201,6 +314,9 @@ class Mux:
             return None
 
     def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
         pid = self.server_pid()
         for follower in self.followers:
             subprocess.run([*follower.tmux, "kill-server"], capture_output=True)
