@@ -172,6 +172,7 @@ class StatusRoom:
         if due is None or now >= due:
             if due is not None:
                 self.dirty = True
+                self.log.debug("status_due", late_ms=round((now - due) * 1000, 1))
             # the built-in clock shows minutes: only the turn of the minute changes it
             clock_only = all(s == "clock" for s in timed)
             due = now + (until_next_minute(time.time()) if clock_only else status.interval)

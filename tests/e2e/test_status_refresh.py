@@ -12,6 +12,7 @@ for the status line of the client's terminal (tmux) to show it.
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 import time
 
@@ -143,7 +144,36 @@ def test_the_clock_shows_the_new_minute(mux):
         wait_for(turned, timeout=20, what="the clock's next minute")
     except AssertionError as exc:
         raise AssertionError(
-            f"{exc}: {first!r} at {time.strftime('%H:%M:%S')}\n--- screen ---\n{m.screen()}"
-            f"\n--- hexe log ---\n{m.log_tail(60)}"
+            f"{exc}: {first!r} at {time.strftime('%H:%M:%S')}\n{_alive_or_not(m)}"
+            f"\n--- screen ---\n{m.screen()}\n--- hexe log ---\n{m.log_tail(60)}"
         ) from None
     assert status(m).split()[-1] == time.strftime("%H:%M")
+
+
+def _alive_or_not(m: Mux) -> str:
+    """Whether the server still answers and echoes, and its state (a failure's clues)."""
+    pid = m.server_pid()
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/wchan") as f:
+            state += " in " + f.read()
+    except OSError as exc:
+        state = str(exc)
+    m.type("marker-typed", enter=False)
+    try:
+        m.wait_for("marker-typed", timeout=5)
+        echo = "keys echo"
+    except AssertionError:
+        echo = "keys do not echo"
+    answer = m.hexe("list-panes", "-s", m.session, timeout=10)
+    subprocess.run([*m.tmux, "resize-window", "-t", "0", "-x", "119"], check=False)
+    try:
+        m.wait_for(lambda s: status(m).endswith(time.strftime("%H:%M")), timeout=5)
+        redrawn = "a whole frame shows the new minute"
+    except AssertionError:
+        redrawn = "a whole frame still shows the old minute"
+    return (
+        f"server {pid}: {state}; {echo}; list-panes: {answer.returncode} "
+        f"{answer.stderr.strip()}; {redrawn}"
+    )
