@@ -654,7 +654,10 @@ def hexe_status_segment(name: str, view: View) -> str | None:
     if name == "isolation":
         return view.focused_isolation
     if name == "clock":
-        return time.strftime("%H:%M")
+        # the precise clock, as the minute the status line is kept for: without
+        # a time, strftime reads time(NULL), a coarse clock that shows the old
+        # second for up to a tick after a new one begins
+        return time.strftime("%H:%M", time.localtime(time.time()))
     if name == "host":
         import socket  # here: every hexe run loads this plugin, and socket costs ~2 ms
 

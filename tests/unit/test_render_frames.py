@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import hexe_render
@@ -70,3 +71,46 @@ def test_border_rows_kept_between_frames_are_the_ones_worked_out_afresh():
     a = hexe_render._border_rows(layout.geometry(80, 23), 1)
     b = hexe_render._border_rows(layout.geometry(80, 23), 4)
     assert a != b and any(hexe_render.FOCUS_BORDER_STYLE in t for t in a.values())
+
+
+class _JustAfterTheMinute:
+    """``time`` as glibc gives it a moment after a second begins: ``time.time()``
+    (``CLOCK_REALTIME``) is in the new second, ``time(NULL)`` — what
+    ``time.strftime`` and ``time.localtime`` use when given no time — still in
+    the old one for up to a kernel tick (~4 ms here)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def localtime(self, secs: float | None = None) -> time.struct_time:
+        return time.localtime(int(self.now) - 1 if secs is None else secs)
+
+    def strftime(self, fmt: str, t: time.struct_time | None = None) -> str:
+        return time.strftime(fmt, self.localtime() if t is None else t)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+
+def test_a_frame_drawn_just_after_the_minute_turns_shows_the_new_minute(monkeypatch):
+    """The status line's clock is kept for its minute: a frame drawn in the few
+    milliseconds the coarse clock lags must not keep the old minute for the
+    whole new one (it did: the minute was read precisely, the text coarsely)."""
+    from hexe.plugin.manager import make_plugin_manager
+
+    hooks = make_plugin_manager([]).hook
+    turn = 1_700_000_040.0  # a whole minute
+    clock = _JustAfterTheMinute(turn + 0.002)
+    monkeypatch.setattr(hexe_render, "time", clock)
+    screens = {0: PaneScreen(10, 3)}
+    base = replace(_view(screens, 0), cols=30, status_right=("clock",), hooks=hooks)
+    shown = time.strftime("%H:%M", time.localtime(turn))
+    _, state = hexe_render.hexe_render(view=base, previous=None)
+    assert state.lines[-1].count(shown) == 1, state.lines[-1]
+    clock.now = turn + 30  # later in the same minute: an echo frame and a whole one
+    for echo in (True, False):
+        _, state = hexe_render.hexe_render(view=replace(base, echo=echo), previous=state)
+        assert state.lines[-1].count(shown) == 1, (echo, state.lines[-1])
