@@ -531,10 +531,16 @@ def test_two_muxes_started_at_once_end_up_in_one_server(tmp_path):
 
 @pytest.mark.slow
 def test_fifty_panes_and_one_that_exits_at_once(mux):
-    m = mux(NONE_CONFIG + "hexe.options { remain_on_exit = false }\n")
+    # fifty tabs of a pane each, spawned together at the session's start (a
+    # script opening them one hexe new-tab at a time is bench/scale.py's)
+    m = mux(
+        NONE_CONFIG
+        + "hexe.options { remain_on_exit = false }\n"
+        + "local tabs = {}\nfor i = 1, 50 do tabs[i] = hexe.tab { hexe.pane {} } end\n"
+        + "hexe.layout(tabs)\n"
+    )
     prompt_ready(m)
-    for _ in range(49):
-        ok(m.hexe("new-tab", "-s", "t"))
+    ok(m.hexe("select-tab", "-s", "t", "49"))
     wait_for(
         lambda: [p["state"] for p in panes(m)].count("running") == 50,
         timeout=60,
