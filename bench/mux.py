@@ -606,6 +606,101 @@ def spawn(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
     return {"samples": samples, "bwrap": bwrap}
 
 
+def _detached(term: Terminal, timeout: float = 10.0) -> None:
+    """Detach ``term``'s client (the prefix, then d) and wait for it to exit."""
+    term.write(PREFIX)
+    term.drain(0.02)
+    term.write(b"d")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            term.drain(0.02)
+        except BenchError:  # the client's end of the PTY closed: it is gone
+            pass
+        if os.waitpid(term.pid, os.WNOHANG)[0] == term.pid:
+            term.pid = 0
+            os.close(term.fd)
+            return
+    raise BenchError("the client did not exit after detaching")
+
+
+def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
+    """Seconds from starting a session's client to its first prompt drawn, and
+    from attaching a new client to a detached session to its screen (the
+    prompt) drawn: hexe (``none`` profile: tmux has no sandbox to set up)
+    against tmux, alternating, each round on a fresh session."""
+    samples: dict[str, dict[str, list[float]]] = {
+        kind: {"start": [], "attach": []} for kind in ("hexe", "tmux")
+    }
+    for round_ in range(rounds + 1):  # the first round warms up and is dropped
+        for kind in ("hexe", "tmux") if round_ % 2 else ("tmux", "hexe"):
+            where = scratch / f"start-{kind}-{uuid.uuid4().hex[:6]}"
+            where.mkdir()
+            mux: Mux = Mux(kind, where)
+            env = mux.env()
+            socket = f"hexe-bench-{uuid.uuid4().hex[:8]}"
+            if kind == "hexe":
+                for sub in ("run", "state"):
+                    (where / sub).mkdir(mode=0o700)
+                init = where / "init.lua"
+                init.write_text(
+                    'hexe.options { shell = "/bin/sh" }\nhexe.defaults { profile = "none" }\n'
+                )
+                env["HEXE_CONFIG"] = str(init)
+                hexe = [sys.executable, "-m", "hexe", "--log-level", "warning"]
+                start_argv = [*hexe, "mux", "--session", "bench"]
+                attach_argv = [*hexe, "attach", "bench"]
+                prompt = b"P1> "
+            else:
+                (where / "tmux").mkdir(mode=0o700)
+                start_argv = ["tmux", "-L", socket, "-f", "/dev/null", "start-server"]
+                for command in (
+                    "set -g default-shell /bin/sh",
+                    "set -g default-command 'exec /bin/sh'",
+                    "set -g escape-time 0",
+                    "new-session -s bench",
+                ):
+                    start_argv += [";", *shlex.split(command)]
+                attach_argv = ["tmux", "-L", socket, "attach", "-t", "bench"]
+                prompt = b"P%0> "
+            server = None
+            try:
+                began = time.perf_counter()
+                term = Terminal(start_argv, env, str(where))
+                drawn = term.wait_for(prompt, timeout=30)
+                if round_:
+                    samples[kind]["start"].append(drawn - began)
+                term.drain(0.2)
+                _detached(term)
+                began = time.perf_counter()
+                term = Terminal(attach_argv, env, str(where))
+                drawn = term.wait_for(prompt, timeout=30)
+                if round_:
+                    samples[kind]["attach"].append(drawn - began)
+                term.drain(0.1)
+                if kind == "hexe":
+                    server = int((where / "run" / "hexe" / "bench.pid").read_text())
+                else:
+                    server = int(
+                        subprocess.run(
+                            ["tmux", "-L", socket, "display", "-p", "#{pid}"],
+                            env=env, capture_output=True, text=True, check=True,
+                        ).stdout
+                    )  # fmt: skip
+                term.close()
+            finally:
+                if kind == "tmux":
+                    subprocess.run(
+                        ["tmux", "-L", socket, "kill-server"], env=env, capture_output=True
+                    )
+                if server is not None:
+                    _kill_and_wait(server)
+    for kind, rows in samples.items():
+        for what, values in rows.items():
+            log(f"{what} {kind}: {statistics.median(values) * 1000:.1f} ms")
+    return {"samples": samples}
+
+
 def scratch_dir() -> Path:
     # Not under /tmp: the spawn row's sandboxes get a fresh /tmp; the others
     # need nothing from the scratch directory inside a sandbox anyway.

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mux as bench  # noqa: E402
 
-ROWS = ("throughput", "latency", "memory", "spawn")
+ROWS = ("throughput", "latency", "memory", "spawn", "start")
 FULL = {"size": 20 << 20, "repeats": 3, "keys": 300, "panes": 10, "lines": 10_000, "rounds": 10}
 QUICK = {"size": 256 << 10, "repeats": 1, "keys": 10, "panes": 2, "lines": 200, "rounds": 1}
 
@@ -144,6 +144,13 @@ def table(results: dict[str, Any]) -> list[list[str]]:
             rows.append(["  tmux + bwrap shell (ms)", "", f"{b:.1f}", f"{h / b:.2f}x", "", ""])
         else:
             rows.append(["  tmux + bwrap shell", "", "bwrap not installed", "", "", ""])
+    if "start" in results:
+        r = results["start"]["samples"]
+        labels = {"start": "session start to its prompt", "attach": "attach to a drawn screen"}
+        for what, label in labels.items():
+            h = statistics.median(r["hexe"][what]) * 1000
+            t = statistics.median(r["tmux"][what]) * 1000
+            add(f"{label} (ms)", f"{h:.1f}", f"{t:.1f}", f"{h / t:.2f}x", "<= 1.5x", h <= 1.5 * t)
     return rows
 
 
@@ -202,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[row] = bench.memory(scratch, sizes["panes"], sizes["lines"], log)
                 elif row == "spawn":
                     results[row] = bench.spawn(scratch, sizes["rounds"], log)
+                elif row == "start":
+                    results[row] = bench.start_attach(scratch, sizes["rounds"], log)
             except Exception as exc:  # noqa: BLE001 - one row failing must not hide the others
                 failed[row] = f"{type(exc).__name__}: {exc}"
                 log(traceback.format_exc())
