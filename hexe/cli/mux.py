@@ -41,7 +41,7 @@ def mux_command(
         report(exc)
         return 1
 
-    def start(path: Path, lock_fd: int) -> None:
+    def start(path: Path, lock_fd: int, ready_fd: int) -> None:
         config = load_config(config_path, environ=environ, pm=pm)  # errors reach this terminal
         if not os.isatty(0) or not os.isatty(1):
             # before the server starts: a mux that cannot attach leaves no session behind
@@ -57,6 +57,7 @@ def mux_command(
             # the terminal that starts the session, not at a default replaced a
             # moment later (their first output would be cut or wrapped wrongly).
             server.cols, server.rows = size
+            server.ready_fd = ready_fd
             server.serve()  # signal handlers first, then the socket and the pid file
 
         daemonize(serve, close=(lock_fd,))
@@ -115,7 +116,7 @@ def new_session_command(
             existing.close()
             raise HexeError(f"there is already a session {session}", hint=f"hexe attach {session}")
 
-        def start(path: Path, lock_fd: int) -> None:
+        def start(path: Path, lock_fd: int, ready_fd: int) -> None:
             config = load_config(config_path, environ=environ, pm=pm)  # errors reach stderr
 
             def serve() -> None:
@@ -124,6 +125,7 @@ def new_session_command(
                 hexe_log.configure(log_level, log_file)
                 server = Server(session, config, pm, path, environ)
                 server.cols, server.rows = size
+                server.ready_fd = ready_fd
                 server.serve()
 
             daemonize(serve, close=(lock_fd,))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import select
 import selectors
 import signal
 import socket
@@ -47,12 +48,15 @@ def connect(path: Path) -> socket.socket | None:
 
 
 def ensure_server(
-    session: str, environ: Mapping[str, str], start: Callable[[Path, int], None] | None
+    session: str, environ: Mapping[str, str], start: Callable[[Path, int, int], None] | None
 ) -> socket.socket:
     """Connect to the session's server, starting it (``start``) when there is none.
 
     A stale socket (no server behind it) is replaced. The check and the start
     happen under a lock, so concurrent ``hexe mux`` share one server.
+    ``start(path, lock_fd, ready_fd)`` hands ``ready_fd`` to the server, which
+    writes to it once it listens (:meth:`hexe.server.server.Server.listen`):
+    the client connects then, not at its next poll.
     """
     path = socket_path(session, environ)
     sock = connect(path)
@@ -65,8 +69,17 @@ def ensure_server(
         sock = connect(path)
         if sock is not None:
             return sock
-        start(path, lock.fileno())
+        ready_r, ready_w = os.pipe()
+        try:
+            start(path, lock.fileno(), ready_w)
+        finally:
+            os.close(ready_w)  # the server holds it now: EOF when it dies first
         deadline = time.monotonic() + START_TIMEOUT
+        try:
+            # the server's word that it listens (or EOF: it ended before that)
+            select.select([ready_r], [], [], START_TIMEOUT)
+        finally:
+            os.close(ready_r)
         while time.monotonic() < deadline:
             sock = connect(path)
             if sock is not None:

@@ -133,6 +133,8 @@ class Server(
         self.paste_buffer = b""
         self.log = hexe_log.get_logger(session=session)
         self.listener: socket.socket | None = None
+        #: a pipe's end the client that started this server waits on (see listen)
+        self.ready_fd: int | None = None
         #: out of descriptors: the listener rests until then (None: accepting)
         self.accept_paused_until: float | None = None
         self.created = time.time()
@@ -197,6 +199,13 @@ class Server(
         self.listener = listener
         self.pid_path.write_text(f"{os.getpid()}\n")
         self.sel.register(listener, selectors.EVENT_READ, ("listen", None))
+        if self.ready_fd is not None:  # the client that started us waits for this
+            try:
+                os.write(self.ready_fd, b"listening\n")
+            except OSError:
+                pass  # it went away: it will connect or not
+            os.close(self.ready_fd)
+            self.ready_fd = None
 
     def serve(self) -> None:
         # Output becomes many small objects (a line of scrollback is a tuple)
