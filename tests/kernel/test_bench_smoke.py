@@ -61,6 +61,8 @@ SUITE_ROWS = [
     "echo p50 load (ms)",
     "echo p99 load (ms)",
     "spawn full+limits (ms)",
+    "session start to its prompt (ms)",
+    "attach to a drawn screen (ms)",
 ]
 
 
