@@ -71,19 +71,22 @@ def ensure_server(
             return sock
         ready_r, ready_w = os.pipe()
         try:
-            start(path, lock.fileno(), ready_w)
-        finally:
-            os.close(ready_w)  # the server holds it now: EOF when it dies first
-        deadline = time.monotonic() + START_TIMEOUT
-        try:
-            # the server's word that it listens (or EOF: it ended before that)
-            select.select([ready_r], [], [], START_TIMEOUT)
+            try:
+                start(path, lock.fileno(), ready_w)
+            finally:
+                os.close(ready_w)  # the server holds it now: EOF when it dies first
+            # the server's word that it listens, or EOF: it ended before that
+            readable = select.select([ready_r], [], [], START_TIMEOUT)[0]
+            listening = bool(readable and os.read(ready_r, 64))
         finally:
             os.close(ready_r)
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + (1.0 if listening else 0.0)
+        while True:
             sock = connect(path)
             if sock is not None:
                 return sock
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.02)
     raise HexeError(
         f"the server of session {session} did not start",
