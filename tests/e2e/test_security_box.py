@@ -274,3 +274,31 @@ def test_a_prepared_balanced_pane_keeps_its_terminal_working(mux):
     m.wait_for(lambda s: "Stopped" in s, what="the job stopped by Ctrl-Z")
     m.type("kill %1; echo after-stop-$((40+3))")
     m.wait_for("after-stop-43")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_a_panes_shell_holds_only_its_terminal(mux):
+    """The server's descriptors — its listening socket, the pipe it told its
+    client it listens on, its log, other panes' terminals — reach no pane:
+    the shell of a first pane and of a split (a sandbox prepared ahead), boxed
+    or not, holds its terminal and nothing else."""
+    from support.mux import ok, one_prepared, prompt_ready
+
+    listing = "ls -l /proc/$$/fd | awk 'NF > 9 { print \"fd-\" $9 \"=\" $11 }'"
+    m = mux(
+        'hexe.layout { hexe.tab { hexe.split { direction = "right",'
+        ' hexe.pane { isolation = { profile = "none" } },'
+        ' hexe.pane { isolation = { profile = "balanced" } } } } }\n'
+    )
+    prompt_ready(m, 2)
+    one_prepared(m)  # for the balanced pane's split below
+    ok(m.hexe("split-down", "-s", "t"))
+    prompt_ready(m, 3)
+    for turn in range(3):  # the split (focused), then the first two panes in turn
+        m.type(f"{listing}; echo listed-$((0+{turn}))")
+        screen = m.wait_for(f"listed-{turn}", what="the pane's listing")
+        fds = re.findall(r"fd-(\d+)=(\S+)", screen)
+        assert {fd for fd, _ in fds} >= {"0", "1", "2"}, screen
+        for fd, target in fds:
+            assert re.fullmatch(r"/dev/(pts/\d+|tty|console)", target), (fd, target, screen)
+        m.prefix("o")
