@@ -624,6 +624,13 @@ def _detached(term: Terminal, timeout: float = 10.0) -> None:
     raise BenchError("the client did not exit after detaching")
 
 
+def _drawn(argv: list[str], env: dict[str, str], where: Path, prompt: bytes) -> tuple:
+    """A client started on a PTY, and the seconds until ``prompt`` reached it."""
+    began = time.perf_counter()
+    term = Terminal(argv, env, str(where))
+    return term, term.wait_for(prompt, timeout=30) - began
+
+
 def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
     """Seconds from starting a session's client to its first prompt drawn, and
     from attaching a new client to a detached session to its screen (the
@@ -665,18 +672,14 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
                 prompt = b"P%0> "
             server = None
             try:
-                began = time.perf_counter()
-                term = Terminal(start_argv, env, str(where))
-                drawn = term.wait_for(prompt, timeout=30)
+                term, took = _drawn(start_argv, env, where, prompt)
                 if round_:
-                    samples[kind]["start"].append(drawn - began)
+                    samples[kind]["start"].append(took)
                 term.drain(0.2)
                 _detached(term)
-                began = time.perf_counter()
-                term = Terminal(attach_argv, env, str(where))
-                drawn = term.wait_for(prompt, timeout=30)
+                term, took = _drawn(attach_argv, env, where, prompt)
                 if round_:
-                    samples[kind]["attach"].append(drawn - began)
+                    samples[kind]["attach"].append(took)
                 term.drain(0.1)
                 if kind == "hexe":
                     server = int((where / "run" / "hexe" / "bench.pid").read_text())
