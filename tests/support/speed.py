@@ -23,12 +23,16 @@ Loaded from ``tests/conftest.py`` (``pytest_plugins``). See docs/testing.md.
   (``HEXE_FUZZ_SCALE=4`` for a deep run: four times the written number). Each
   run draws new examples, so the properties keep being tried. The longest
   sweeps over cut positions take every 20th position instead of every 5th
-  (:func:`cut_step`; every 5th from ``HEXE_FUZZ_SCALE=1``).
+  (:func:`cut_step`; every 5th from ``HEXE_FUZZ_SCALE=1``), and a sweep over
+  many hand-picked cases may try a random share of them in each run
+  (:func:`share`).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import random
 
 import pytest
 
@@ -66,6 +70,16 @@ def cut_step(written: int) -> int:
     ``written / HEXE_FUZZ_SCALE``-th position (4x ``written`` by default,
     ``written`` itself from ``HEXE_FUZZ_SCALE=1`` up)."""
     return max(written, round(written / _fuzz_scale()))
+
+
+def share(items: list) -> list:
+    """A random share of ``items`` for one run (at least one): all of them from
+    ``HEXE_FUZZ_SCALE=1``, a quarter (rounded up) by default; each run draws
+    anew, so runs together try them all."""
+    scale = _fuzz_scale()
+    if scale >= 1:
+        return list(items)
+    return random.sample(list(items), max(1, math.ceil(len(items) * scale)))
 
 
 def _expected_cost(item: pytest.Item) -> int:
