@@ -553,6 +553,20 @@ def test_fifty_panes_and_one_that_exits_at_once(mux):
     m.wait_for("fine-50")
 
 
+def test_the_server_does_not_load_openssl(mux):
+    """A session's server holds scrollback for hours: nothing it does needs
+    OpenSSL, whose libcrypto took ~3 MB of its resident memory (pyte's wcwidth
+    from 0.3 on, and the stdlib's secrets, load it)."""
+    m = mux(NONE_CONFIG)
+    prompt_ready(m)
+    ok(m.hexe("split-right", "-s", "t"))  # a pane spawned by the running server too
+    prompt_ready(m, 2)
+    with open(f"/proc/{m.server_pid()}/maps") as f:
+        maps = f.read()
+    assert "libpython" in maps or "python" in maps  # the right process
+    assert "libcrypto" not in maps and "libssl" not in maps
+
+
 # -- small helpers ------------------------------------------------------------------
 
 
