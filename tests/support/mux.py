@@ -31,8 +31,9 @@ hexe.options { shell = "/bin/sh" }
 class TmuxControl:
     """One tmux control-mode client (``tmux -C``) through which a test's
     captures and keys go as command lines: no process per call. A tmux client
-    a call was ~4,800 processes and ~12 s of CPU a suite run, most of them the
-    polls of :meth:`Mux.wait_for`. Pane output is not sent to it (``no-output``);
+    a call was ~4,800 processes a suite run, most of them the polls of
+    :meth:`Mux.wait_for` (the end-to-end tests took ~20 s more CPU in a run
+    measured side by side). Pane output is not sent to it (``no-output``);
     the window keeps its size (a control client does not count for it)."""
 
     def __init__(self, tmux: list[str], env: dict[str, str]) -> None:
