@@ -307,6 +307,13 @@ def test_resizing_the_terminal_reaches_the_pane(mux):
     import subprocess
 
     subprocess.run([*m.tmux, "resize-window", "-t", "0", "-x", "100", "-y", "30"], check=True)
+    # the server has the new size once its status line ends at column 100 (the
+    # clock, drawn at the right edge, shows): the pane's PTY was resized with
+    # it. Keys typed before that could overtake the client's SIGWINCH.
+    m.wait_for(
+        lambda s: re.search(r"\d\d:\d\d$", s.rstrip("\n").split("\n")[-1].rstrip()),
+        what="the status line drawn 100 columns wide",
+    )
     m.type("stty size")
     m.wait_for("29 100")
 

@@ -284,7 +284,8 @@ def test_a_panes_shell_holds_only_its_terminal(mux):
     or not, holds its terminal and nothing else."""
     from support.mux import ok, one_prepared, prompt_ready
 
-    listing = "ls -l /proc/$$/fd | awk 'NF > 9 { print \"fd-\" $9 \"=\" $11 }'"
+    # one process, no pipeline: a pipe of the shell's own would show while it forks
+    listing = "find /proc/$$/fd -type l -printf 'fd-%f=%l\\n'"
     m = mux(
         'hexe.layout { hexe.tab { hexe.split { direction = "right",'
         ' hexe.pane { isolation = { profile = "none" } },'
