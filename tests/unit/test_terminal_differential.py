@@ -28,6 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyte import graphics
+from support.feeding import fed
 from support.speed import cut_step, examples, share
 
 from hexe.terminal import PaneScreen, vt
@@ -203,30 +204,6 @@ def pyte_screen(data: bytes, history: int = 0) -> pyte.Screen:
     screen = pyte.HistoryScreen(COLS, ROWS, history=history) if history else pyte.Screen(COLS, ROWS)
     pyte.ByteStream(screen).feed(data)
     return screen
-
-
-def fed(
-    data: bytes,
-    *cuts: int,
-    fast: bool = True,
-    plain: bool = True,
-    tails: bool = True,
-    cols: int = COLS,
-    rows: int = ROWS,
-    limit: int = 1000,
-):
-    """``data`` fed to a new screen in pieces cut at ``cuts``: by the line fast
-    paths (``fast``; ``plain`` for the plain-text one, ``tails`` for lines cut
-    by the end of a piece) or character by character."""
-    s = PaneScreen(cols, rows, limit)
-    s._parser.fast_lines = fast
-    s._parser.plain_lines = plain
-    s._parser.line_tails = tails
-    start = 0
-    for cut in (*cuts, len(data)):
-        s.feed(data[start:cut])
-        start = cut
-    return s
 
 
 def sweep(size: int) -> range:

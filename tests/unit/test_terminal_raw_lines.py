@@ -19,6 +19,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.feeding import fed
 from support.speed import examples
 
 from hexe.terminal import PaneScreen, cells, vt
@@ -50,21 +51,6 @@ _COLOUR_SGR_PARAMS = st.one_of(
         st.lists(st.integers(min_value=0, max_value=300).map(str), max_size=4),
     ).map(lambda t: ";".join([t[0], t[1], *t[2]])),
 )
-
-
-def fed(
-    data: bytes, *cuts: int, fast: bool = True, plain: bool = True, cols=20, rows=6, limit=1000
-) -> PaneScreen:
-    """``data`` fed to a new screen in pieces cut at ``cuts``, by the line
-    paths (``fast``; ``plain``: the plain-text one too) or character by character."""
-    s = PaneScreen(cols, rows, limit)
-    s._parser.fast_lines = fast
-    s._parser.plain_lines = plain
-    start = 0
-    for cut in (*cuts, len(data)):
-        s.feed(data[start:cut])
-        start = cut
-    return s
 
 
 def state(s: PaneScreen) -> tuple:
