@@ -247,19 +247,19 @@ def test_help_overlay_pages_through_every_binding_on_a_40x12_terminal(mux):
     m = mux(cols=40, rows=12)
     prompt_ready(m)
     m.prefix("?")
-    screen = m.wait_for(f"key bindings 1-7 of {total}")
+    screen = m.wait_for(f"key bindings 1-7 of {total}", settled=True)
     assert "q: close" in screen
     seen = screen
     m.keys("Down")  # one line
-    seen += m.wait_for(f"key bindings 2-8 of {total}")
+    seen += m.wait_for(f"key bindings 2-8 of {total}", settled=True)
     for top in range(9, total - 6 + 1, 7):  # then a page at a time
         m.keys("PageDown")
-        seen += m.wait_for(f"key bindings {top}-{top + 6} of {total}")
+        seen += m.wait_for(f"key bindings {top}-{top + 6} of {total}", settled=True)
     m.keys("End")
-    seen += m.wait_for(f"key bindings {total - 6}-{total} of {total}")
+    seen += m.wait_for(f"key bindings {total - 6}-{total} of {total}", settled=True)
     m.keys("Down")  # at the end already: it stays
     m.keys("PageUp")
-    seen += m.wait_for(f"key bindings {total - 13}-{total - 7} of {total}")
+    seen += m.wait_for(f"key bindings {total - 13}-{total - 7} of {total}", settled=True)
     missing = [line for line in wanted if line not in seen]
     assert not missing, f"never shown: {missing}"
     m.keys("q")
@@ -274,11 +274,14 @@ def test_copy_mode_scrolls_back_through_history(mux):
     m.prefix("[")
     m.wait_for(lambda s: re.search(r"\[0/\d+\]", s), what="copy mode at the bottom")
     m.keys("PageUp", "PageUp", "PageUp")
-    # three pages of 39 rows up
-    screen = m.wait_for(lambda s: re.search(r"\[117/\d+\]", s), what="three pages up")
-    assert "line-200" not in screen
-    shown = sorted(int(n) for n in re.findall(r"line-(\d+)", screen))
-    assert shown and shown[-1] < 100  # 117 lines above the bottom
+    # three pages of 39 rows up: 117 lines above the bottom. The indicator is on
+    # the pane's first row, so a capture can catch it while the client's frame
+    # is still on its way down the screen: wait for the whole view.
+    def three_pages_up(s: str) -> bool:
+        shown = sorted(int(n) for n in re.findall(r"line-(\d+)", s))
+        return bool(re.search(r"\[117/\d+\]", s)) and bool(shown) and shown[-1] < 100
+
+    m.wait_for(three_pages_up, what="three pages up, line-99 and below shown")
     m.keys("q")
     m.wait_for(lambda s: "line-200" in s and not re.search(r"\[\d+/\d+\]", s), what="the end")
 
@@ -518,8 +521,11 @@ def test_the_wheel_scrolls_back(mux):
     m.wait_for("wheel-100")
     for _ in range(10):
         send_hex(m, b"\x1b[<64;10;10M")
-    screen = m.wait_for(lambda s: re.search(r"\[30/\d+\]", s), what="scrolled 30 lines")
-    assert "wheel-100" not in screen
+    # the indicator is drawn on the first row, before the rows below it: wait for both
+    m.wait_for(
+        lambda s: re.search(r"\[30/\d+\]", s) and "wheel-100" not in s and "wheel-70" in s,
+        what="scrolled 30 lines",
+    )
 
 
 def test_a_new_tab_follows_only_a_pane_with_the_defaults_isolation(mux, tmp_path):

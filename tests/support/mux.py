@@ -260,17 +260,27 @@ class Mux:
             return "(no log)"
 
     def wait_for(
-        self, condition: Callable[[str], object] | str, timeout: float = 15, what: str = ""
+        self,
+        condition: Callable[[str], object] | str,
+        timeout: float = 15,
+        what: str = "",
+        settled: bool = False,
     ) -> str:
+        """The screen once CONDITION holds. The client writes a frame top to
+        bottom and tmux may show half of it: with SETTLED, the screen must also
+        be the same in two captures 50 ms apart (for a check of rows the frame
+        redraws below the text waited for)."""
         if isinstance(condition, str):
             text = condition
             condition = lambda screen: text in screen  # noqa: E731
             what = what or repr(text)
         deadline = time.monotonic() + timeout
+        last = None
         while True:
             screen = self.screen()
-            if condition(screen):
+            if condition(screen) and (not settled or screen == last):
                 return screen
+            last = screen
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"timed out waiting for {what or 'the screen'}\n--- screen ---\n{screen}"
