@@ -8,7 +8,13 @@ plugins, which implement the hooks in :mod:`hexe.plugin.hookspecs` and mark them
 
 from typing import Any
 
+from hexe.methodcache import install as _install_method_cache
+
 __version__ = "0.1.0"
+
+# every command imports dataclasses (the command registry): compile their
+# generated methods once, not in every process
+_install_method_cache()
 
 
 def __getattr__(name: str) -> Any:

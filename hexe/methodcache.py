@@ -1,0 +1,128 @@
+"""The methods ``dataclasses`` writes, compiled once, not at every start.
+
+``@dataclass`` writes each class's ``__init__``, ``__repr__``, ``__eq__``,
+``__hash__`` (and, frozen, ``__setattr__`` and ``__delattr__``) as Python
+source and compiles it with ``exec`` when the class statement runs — at
+every import, in every process. CPython caches the bytecode of modules in
+``__pycache__`` but not these strings: compiling them was a third of a
+``hexe run``'s imports (~120 methods, ~0.15 ms each).
+
+:func:`install` gives the ``dataclasses`` module an ``exec`` of its own that
+looks the source text up in a table of code objects, kept like ``.pyc`` files
+are: ``hexe/__pycache__/dataclass-methods.<cache tag>.marshal``, read once,
+written (whole, atomically) at exit when a process compiled something new,
+and skipped where that directory is read-only or Python may not write
+bytecode (``PYTHONDONTWRITEBYTECODE``, ``-B``). The code object compiled from
+the same text with the same flags is the same code: the class gets exactly
+the methods ``dataclasses`` would have made; only the compile is skipped. A
+missing, foreign or damaged file is compiled around, never trusted
+(``marshal`` of another version is refused by its header).
+
+Whoever can write to hexe's ``__pycache__`` can already replace its ``.pyc``
+files: the table adds nothing a sandboxed pane could use that it could not
+before (and hexe's own profiles never mount the install read-write).
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import marshal
+import os
+import sys
+from typing import Any
+
+# the header: a file written by another interpreter (or another layout of
+# this one) is not read
+_MAGIC = b"hexe-dc1 " + sys.implementation.cache_tag.encode() + b" " + sys.version.encode() + b"\n"
+_LIMIT = 4000  # entries: past it the table starts again from this process's own
+_FLAGS = 0  # ``dataclasses`` has no ``from __future__``: its exec compiles with none
+
+_table: dict[str, Any] = {}
+_used: dict[str, Any] = {}
+_dirty = False
+_owner = 0  # the process that compiled: a forked child does not write its copy
+_path = ""
+
+
+def _cache_path() -> str:
+    return os.path.join(
+        os.path.dirname(os.path.abspath(__file__)),
+        "__pycache__",
+        f"dataclass-methods.{sys.implementation.cache_tag}.marshal",
+    )
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return {}
+    if not data.startswith(_MAGIC):
+        return {}
+    try:
+        table = marshal.loads(data[len(_MAGIC) :])
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(table, dict):
+        return {}
+    return {k: v for k, v in table.items() if isinstance(k, str) and type(v) is _CODE}
+
+
+_CODE = type(_load.__code__)
+
+
+def _exec(source: Any, globals: Any = None, locals: Any = None, /, **kw: Any) -> None:
+    """``exec`` as ``dataclasses`` calls it, with the compile of SOURCE looked up."""
+    global _dirty, _owner
+    if type(source) is not str or kw:
+        builtins.exec(source, globals, locals, **kw)
+        return
+    code = _table.get(source)
+    if code is None:
+        code = compile(source, "<string>", "exec", _FLAGS, dont_inherit=True)
+        _table[source] = code
+        if not _dirty:
+            _dirty = True
+            if _owner == 0:
+                atexit.register(save)
+            _owner = os.getpid()
+    _used[source] = code
+    builtins.exec(code, globals, locals)
+
+
+def save() -> None:
+    """Write the table if this process compiled something new (at exit)."""
+    global _dirty
+    if not _dirty or not _path or sys.dont_write_bytecode:  # as for .pyc files
+        return
+    if os.getpid() != _owner:
+        return
+    _dirty = False
+    table = _table if len(_table) <= _LIMIT else _used
+    directory = os.path.dirname(_path)
+    tmp = f"{_path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(_MAGIC + marshal.dumps(table))
+        os.replace(tmp, _path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def install(path: str | None = None) -> None:
+    """Route ``dataclasses``' compiles through the table kept at PATH (by
+    default in hexe's ``__pycache__``); again with a PATH, switch to it."""
+    global _path, _table
+    import dataclasses
+
+    if dataclasses.__dict__.get("exec") is _exec and path is None:
+        return
+    _path = path if path is not None else _cache_path()
+    _table = _load(_path)
+    dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before builtins'

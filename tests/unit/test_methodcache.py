@@ -1,0 +1,156 @@
+"""The table of dataclass methods: the same classes, without the compiles."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from hexe import methodcache
+
+# a class with every kind of generated method: frozen (setattr, delattr,
+# hash), defaults, a factory, eq and order
+CLASS = """
+import dataclasses
+@dataclasses.dataclass(frozen=True, order=True)
+class Spec:
+    name: str
+    size: int = 3
+    tags: tuple = ()
+    extra: list = dataclasses.field(default_factory=list, compare=False)
+"""
+
+
+def make(namespace: dict | None = None) -> type:
+    namespace = {} if namespace is None else namespace
+    exec(CLASS, namespace)
+    return namespace["Spec"]
+
+
+def run_python(code: str, table: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    environ.update(env)
+    prelude = f"from hexe import methodcache\nmethodcache.install({table!r})\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+COUNT_COMPILES = """
+import builtins
+compiles = []
+def counting(*args, **kw):
+    compiles.append(args[0])
+    return builtins.compile(*args, **kw)
+methodcache.compile = counting
+"""
+
+
+def test_hexe_routes_dataclasses_through_the_table():
+    assert dataclasses.__dict__.get("exec") is methodcache._exec
+
+
+def test_a_class_made_from_the_table_has_the_same_methods(tmp_path):
+    methodcache.install(str(tmp_path / "table"))
+    try:
+        first = make()  # compiled, now in the table
+        again = make()  # from the table
+        del dataclasses.exec  # what dataclasses does without it
+        plain = make()
+    finally:
+        methodcache.install()
+    for name in ("__init__", "__repr__", "__eq__", "__lt__", "__hash__", "__setattr__"):
+        codes = [getattr(cls, name).__code__ for cls in (first, again, plain)]
+        assert codes[0] is codes[1], name  # the very code object: no compile
+        assert codes[1].co_code == codes[2].co_code, name
+        assert codes[1].co_consts == codes[2].co_consts, name
+        assert codes[1].co_names == codes[2].co_names, name
+    spec = again("a", tags=("x",))
+    assert spec == again("a", tags=("x",), extra=[1]) and spec < again("b")
+    assert repr(spec) == "Spec(name='a', size=3, tags=('x',), extra=[])"
+    assert hash(spec) == hash(again("a", tags=("x",)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.size = 4  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'name'"):
+        again()
+    # the annotations of the generated methods are objects, as without the table
+    assert plain.__init__.__annotations__ == again.__init__.__annotations__
+
+
+def test_a_second_process_compiles_nothing(tmp_path):
+    table = str(tmp_path / "table")
+    make_it = CLASS + "\nassert Spec('a') == Spec('a')\n"
+    first = run_python(COUNT_COMPILES + make_it + "print(len(compiles))", table)
+    assert first.returncode == 0, first.stderr
+    assert int(first.stdout) >= 5  # init, repr, eq, order, hash, setattr, delattr
+    with open(table, "rb") as f:
+        assert f.read().startswith(methodcache._MAGIC)
+    second = run_python(COUNT_COMPILES + make_it + "print(len(compiles))", table)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", methodcache._MAGIC + b"\x00\x01", methodcache._MAGIC[:-2] + b"X\n"],
+    ids=["empty", "garbage", "truncated", "another-python"],
+)
+def test_a_damaged_or_foreign_table_is_compiled_around_and_replaced(tmp_path, content):
+    table = tmp_path / "table"
+    table.write_bytes(content)
+    result = run_python(COUNT_COMPILES + CLASS + "print(len(compiles), Spec('a'))", str(table))
+    assert result.returncode == 0, result.stderr
+    count, _, shown = result.stdout.strip().partition(" ")
+    assert int(count) >= 5 and shown == "Spec(name='a', size=3, tags=(), extra=[])"
+    assert table.read_bytes().startswith(methodcache._MAGIC)  # rewritten whole
+
+
+def test_a_table_of_other_objects_is_not_trusted(tmp_path):
+    import marshal
+
+    table = tmp_path / "table"
+    # the right header, but a value that is not code: never exec'd
+    table.write_bytes(methodcache._MAGIC + marshal.dumps({"x": "print('owned')"}))
+    result = run_python("print(len(methodcache._table))", str(table))
+    assert result.stdout.strip() == "0", result.stderr
+
+
+def test_nothing_is_written_where_python_writes_no_bytecode(tmp_path):
+    table = tmp_path / "table"
+    result = run_python(CLASS, str(table), PYTHONDONTWRITEBYTECODE="1")
+    assert result.returncode == 0, result.stderr
+    assert not table.exists()
+
+
+def test_an_unwritable_place_costs_only_the_compile(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    table = blocker / "table"  # its directory is a file: every write fails
+    result = run_python(CLASS + "print(Spec('a').size)", str(table))
+    assert result.returncode == 0 and result.stdout.strip() == "3", result.stderr
+    assert result.stderr == ""
+    assert sorted(os.listdir(tmp_path)) == ["file"]  # no temporary file left either
+
+
+def test_a_forked_child_does_not_write_its_copy(tmp_path):
+    table = tmp_path / "table"
+    code = CLASS + """
+import os
+pid = os.fork()
+if pid == 0:
+    methodcache.save()  # what an atexit in the child would do
+    os._exit(0 if not os.path.exists(methodcache._path) else 1)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+    result = run_python(code, str(table))
+    assert result.stdout.strip() == "0", result.stderr
+    assert table.exists()  # the parent's, at exit
