@@ -142,7 +142,9 @@ def test_an_unwritable_place_costs_only_the_compile(tmp_path):
 
 def test_a_forked_child_does_not_write_its_copy(tmp_path):
     table = tmp_path / "table"
-    code = CLASS + """
+    code = (
+        CLASS
+        + """
 import os
 pid = os.fork()
 if pid == 0:
@@ -151,6 +153,7 @@ if pid == 0:
 _, status = os.waitpid(pid, 0)
 print(os.waitstatus_to_exitcode(status))
 """
+    )
     result = run_python(code, str(table))
     assert result.stdout.strip() == "0", result.stderr
     assert table.exists()  # the parent's, at exit
