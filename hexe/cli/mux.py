@@ -22,8 +22,6 @@ def mux_command(
     detach_others: bool = False,
 ) -> int:
     from hexe.client import daemonize, run_client
-    from hexe.config import ConfigError
-    from hexe.config.contained import load_contained as load_config
     from hexe.server.paths import check_session_name
     from hexe.sessions import attach_target, refuse_nesting, session_names
 
@@ -42,6 +40,9 @@ def mux_command(
         return 1
 
     def start(path: Path, lock_fd: int, ready_fd: int) -> None:
+        # only a new session reads the config (an attach imports none of it)
+        from hexe.config.contained import load_contained as load_config
+
         config = load_config(config_path, environ=environ, pm=pm)  # errors reach this terminal
         if not os.isatty(0) or not os.isatty(1):
             # before the server starts: a mux that cannot attach leaves no session behind
@@ -64,10 +65,7 @@ def mux_command(
 
     try:
         return run_client(session, environ, start if create else None, detach_others, choose=choose)
-    except ConfigError as exc:
-        report(exc)
-        return 1
-    except HexeError as exc:
+    except HexeError as exc:  # a ConfigError of init.lua too
         report(exc)
         return 1
     except KeyboardInterrupt:

@@ -53,3 +53,10 @@ def test_a_parser_built_for_one_command_parses_it_as_the_whole_one():
         whole = build_parser().parse_args(argv)
         one = build_parser(lean=True, only=argv[0]).parse_args(argv)
         assert vars(one) == vars(whole), argv
+
+
+def test_attach_loads_no_plugins(tmp_path):
+    """An attach joins a server that has its plugins: it loads none (~15 ms)."""
+    seen = run(tmp_path, "attach", "nope")
+    assert seen["code"] == 1, seen  # no such session
+    assert "hexe.plugin.manager" not in seen["loaded"], seen
