@@ -64,9 +64,51 @@ def _left_behind(before: set[str]) -> list[str]:
 def pytest_sessionstart(session):
     if not hasattr(session.config, "workerinput"):  # the controller, or a serial run
         session.config._hexe_listing = _listing()
+        if getattr(session.config.option, "numprocesses", None) and _wants_landlock(session.config):
+            _install_landlock_ahead(session.config)
+
+
+LANDLOCK_TESTS = [
+    Path(__file__).resolve().parent / "kernel" / name
+    for name in ("test_landlock_plugin.py", "test_security_landlock.py")
+]
+
+
+def _wants_landlock(config) -> bool:
+    for arg in config.args or [str(config.rootpath)]:
+        path = Path(arg.split("::")[0]).resolve()
+        if any(path == test or path in test.parents for test in LANDLOCK_TESTS):
+            return True
+    return False
+
+
+def _install_landlock_ahead(config) -> None:
+    """pip-install the Landlock plugin for the run while the workers start.
+    Its tests' fixture installs it once for the run under a lock; all four
+    workers reached those tests at once and three waited ~4 s on the lock.
+    The controller (idle while workers run) takes the lock first here; a
+    worker that wins the race installs it itself, as before."""
+    import threading
+
+    from support import install_plugin_once, landlock_abi
+
+    if landlock_abi() < 1:
+        return
+
+    def install() -> None:
+        try:
+            install_plugin_once(config._tmp_path_factory)
+        except Exception:  # the fixture tries again, and its test says why
+            pass
+
+    config._hexe_landlock_install = threading.Thread(target=install, daemon=True)
+    config._hexe_landlock_install.start()
 
 
 def pytest_sessionfinish(session, exitstatus):
+    thread = getattr(session.config, "_hexe_landlock_install", None)
+    if thread is not None:
+        thread.join(timeout=120)
     before = getattr(session.config, "_hexe_listing", None)
     if before is None or not os.environ.get("PYTEST_XDIST_WORKER_COUNT_SEEN"):
         return
