@@ -173,16 +173,45 @@ def pytest_configure(config):
     sys.dont_write_bytecode = False
     # hypothesis keeps its examples and constants in ./.hypothesis by default:
     # in the repository, outside the tests' temporary directories. Here it
-    # gets a directory of this run's own, removed at the end.
+    # gets a directory of this run's own, removed at the end, shared by the
+    # run's workers: it also holds the table of the characters text
+    # strategies draw from, which hypothesis computes in ~1.3 s of CPU when
+    # missing (each worker did, every run). The controller computes it once
+    # while the workers start.
     from hypothesis.configuration import set_hypothesis_home_dir
 
-    config._hexe_hypothesis_home = tempfile.mkdtemp(prefix="hexe-hypothesis-")
-    set_hypothesis_home_dir(config._hexe_hypothesis_home)
+    shared = getattr(config, "workerinput", {}).get("hexe_hypothesis_home")
+    if shared:
+        set_hypothesis_home_dir(shared)  # the controller's: it removes it
+    else:
+        config._hexe_hypothesis_home = tempfile.mkdtemp(prefix="hexe-hypothesis-")
+        set_hypothesis_home_dir(config._hexe_hypothesis_home)
     if getattr(config.option, "numprocesses", None):
         os.environ["PYTEST_XDIST_WORKER_COUNT_SEEN"] = "1"
+        if not shared:
+            import threading
+
+            config._hexe_characters = threading.Thread(target=_characters, daemon=True)
+            config._hexe_characters.start()
+
+
+def _characters() -> None:
+    from hypothesis.internal import charmap
+
+    charmap.charmap()
+    charmap.intervals_from_codec("utf-8")  # text()'s default alphabet
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist: each worker uses the controller's hypothesis directory."""
+    node.workerinput["hexe_hypothesis_home"] = node.config._hexe_hypothesis_home
 
 
 def pytest_unconfigure(config):
+    thread = getattr(config, "_hexe_characters", None)
+    if thread is not None:
+        thread.join(timeout=60)
     home = getattr(config, "_hexe_hypothesis_home", None)
     if home:
         shutil.rmtree(home, ignore_errors=True)
