@@ -178,6 +178,14 @@ def build_parser(lean: bool = False, only: str | None = None, helps: bool = True
     kill.add_argument("session", nargs="?", metavar="NAME", help="the session")
     kill.add_argument("-s", dest="session_opt", metavar="NAME", help=argparse.SUPPRESS)
     kill.add_argument("--all", action="store_true", help="every running session")
+    sub.add_parser(
+        "kill-server",
+        help="end every running session (hexe kill --all)",
+        description=(
+            "End every running session, as tmux's kill-server does (hexe runs one server per "
+            "session): the same as hexe kill --all. Exit 1 when none is running."
+        ),
+    )
     detach = sub.add_parser(
         "detach",
         help="detach a client from a session",
@@ -475,8 +483,8 @@ def leave(code: int) -> NoReturn:
 
 #: Commands that only talk to a running session's server.
 SESSION_COMMANDS = (
-    "ls", "kill", "kill-session", "detach", "list-panes", "capture-pane", "show-buffer",
-    "save-buffer", "switch-client", "switchc",
+    "ls", "kill", "kill-session", "kill-server", "detach", "list-panes", "capture-pane",
+    "show-buffer", "save-buffer", "switch-client", "switchc",
 )  # fmt: skip
 
 
@@ -633,6 +641,8 @@ def _session_command(args: argparse.Namespace) -> int:
             return sessions.ls_command(environ, args.json)
         if args.cmd in ("kill", "kill-session"):
             return sessions.kill_command(args.session or args.session_opt, args.all, environ)
+        if args.cmd == "kill-server":
+            return sessions.kill_command(None, True, environ)
         if args.cmd == "detach":
             sessions.action_command(
                 "detach",

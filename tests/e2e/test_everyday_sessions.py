@@ -261,6 +261,7 @@ def test_a_sandboxed_pane_cannot_rename_switch_start_or_look_at_sessions(session
         "prompt": f"{HEXE} command-prompt",
         "otherpanes": f"{HEXE} list-panes -s other",
         "othercap": f"{HEXE} capture-pane -s other -t 1",
+        "killall": f"{HEXE} kill-server",
     }
     for label, command in checks.items():
         m.type(f"clear; {command}; echo {label}-rc=$?")

@@ -183,6 +183,25 @@ def test_ls_without_sessions_says_so(tmp_path):
     assert result.returncode == 1 and "no sessions" in result.stderr
 
 
+def test_kill_server_ends_every_session_as_in_tmux(tmp_path):
+    from support import clean_env, hexe
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    env = clean_env(XDG_RUNTIME_DIR=str(run), HEXE_PROFILE="none")
+    for name in ("one", "two"):
+        assert hexe("new-session", "-d", "-s", name, env=env).returncode == 0
+    listed = hexe("ls", "--json", env=env)
+    servers = [s["pid"] for s in json.loads(listed.stdout)]
+    assert len(servers) == 2, listed.stdout
+    result = hexe("kill-server", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not any(_alive(pid) for pid in servers)  # it returns once they are gone
+    assert hexe("ls", env=env).returncode == 1
+    again = hexe("kill-server", env=env)
+    assert again.returncode == 1 and "no sessions" in again.stderr
+
+
 @needs_cgroup_limits()
 def test_kill_ends_every_pane_tree_cgroup_and_socket(mux):
     m = mux('hexe.defaults { profile = "full", memory = "64M", pids = 50 }\n')
