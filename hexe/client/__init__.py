@@ -240,7 +240,10 @@ def attach(
     (reason, message). A ``switch`` bye (``switch-client``, the chooser) moves
     the relay to that session's socket, in the same terminal."""
     if not os.isatty(0) or not os.isatty(1):
-        raise HexeError("hexe mux needs a terminal on stdin and stdout")
+        raise HexeError(
+            "attaching to a session needs a terminal on stdin and stdout",
+            hint="from a script: hexe new-session -d, send-keys, capture-pane",
+        )
     environ = os.environ if environ is None else environ
     with Terminal() as terminal:
         while True:
