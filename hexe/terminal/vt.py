@@ -871,6 +871,10 @@ class VTScreen(pyte.Screen):
         def row_of(i: int) -> Row | None:
             text = texts[i]
             wraps = wrapped is not None and wrapped[i]
+            if text[-1:] > " " and not wraps:
+                # its own raw line (plain text is): scrolled off unread, as
+                # most rows of a flood are, it goes to scrollback as it is
+                return _raw_row(text, columns)
             return _row_of(text, ["", len(text)], wraps, columns) if text or wraps else None
 
         self._place_rows(len(texts), history_of, row_of)
