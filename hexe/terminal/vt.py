@@ -306,6 +306,19 @@ def _row_of(text: str, runs: list, wrapped: bool, columns: int) -> Row:
     return row
 
 
+def _plain_row(text: str, wrapped: bool, columns: int) -> Row:
+    """:func:`_row_of` for printable ASCII in the default attributes, whose
+    compact line is its text without the trailing blanks (no runs to find)."""
+    if not CACHE_LINES:
+        return _row_of(text, ["", len(text)], wrapped, columns)
+    row = _LazyRow(BLANK)
+    row.length = len(text)
+    row.cached = (columns, new_line((text.rstrip(" "), None, wrapped)))
+    if wrapped:
+        row.wrapped = True
+    return row
+
+
 _GLYPHS_OF_ESCAPES: dict[str, Glyphs] = {"": PLAIN_GLYPHS}
 
 
@@ -875,7 +888,7 @@ class VTScreen(pyte.Screen):
                 # its own raw line (plain text is): scrolled off unread, as
                 # most rows of a flood are, it goes to scrollback as it is
                 return _raw_row(text, columns)
-            return _row_of(text, ["", len(text)], wraps, columns) if text or wraps else None
+            return _plain_row(text, wraps, columns) if text or wraps else None
 
         self._place_rows(len(texts), history_of, row_of)
         if last is not None:
