@@ -274,6 +274,7 @@ def test_copy_mode_scrolls_back_through_history(mux):
     m.prefix("[")
     m.wait_for(lambda s: re.search(r"\[0/\d+\]", s), what="copy mode at the bottom")
     m.keys("PageUp", "PageUp", "PageUp")
+
     # three pages of 39 rows up: 117 lines above the bottom. The indicator is on
     # the pane's first row, so a capture can catch it while the client's frame
     # is still on its way down the screen: wait for the whole view.

@@ -529,6 +529,7 @@ def test_two_muxes_started_at_once_end_up_in_one_server(tmp_path):
         second.wait_for("[t]")
         sessions = json.loads(ok(first.hexe("ls", "--json")))
         assert len(sessions) == 1 and len(sessions[0]["clients"]) == 2
+
         # one server process (daemonized: a Python process without a terminal), not two;
         # a moment's fork of it (the config's preflight, a sandbox prepared ahead
         # before its exec) looks the same while it lasts: a second server stays
