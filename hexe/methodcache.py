@@ -41,7 +41,7 @@ _FLAGS = 0  # ``dataclasses`` has no ``from __future__``: its exec compiles with
 _table: dict[str, Any] = {}
 _used: dict[str, Any] = {}
 _dirty = False
-_owner = 0  # the process that compiled: a forked child does not write its copy
+_owner = 0  # the process that last compiled: a fork that compiled nothing writes nothing
 _path = ""
 
 
@@ -83,17 +83,17 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /, **kw: Any) ->
     if code is None:
         code = compile(source, "<string>", "exec", _FLAGS, dont_inherit=True)
         _table[source] = code
-        if not _dirty:
-            _dirty = True
-            if _owner == 0:
-                atexit.register(save)
-            _owner = os.getpid()
+        if _owner == 0:
+            atexit.register(save)  # forks inherit it
+        _dirty = True
+        _owner = os.getpid()
     _used[source] = code
     builtins.exec(code, globals, locals)
 
 
 def save() -> None:
-    """Write the table if this process compiled something new (at exit)."""
+    """Write the table if this process compiled something new (at exit; a
+    process that leaves by ``os._exit``, like a session's server, calls it)."""
     global _dirty
     if not _dirty or not _path or sys.dont_write_bytecode:  # as for .pyc files
         return

@@ -117,6 +117,9 @@ def daemonize(run: Callable[[], None], close: tuple[int, ...] = ()) -> None:
             os.dup2(null, fd)
         run()
     finally:
+        from hexe.methodcache import save
+
+        save()  # the server's own compiled dataclass methods: os._exit runs no atexit
         os._exit(0)
 
 

@@ -140,20 +140,28 @@ def test_an_unwritable_place_costs_only_the_compile(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["file"]  # no temporary file left either
 
 
-def test_a_forked_child_does_not_write_its_copy(tmp_path):
-    table = tmp_path / "table"
-    code = (
-        CLASS
-        + """
+OTHER = CLASS.replace("Spec", "Other").replace("name: str", "label: str")
+
+FORKS = """
 import os
-pid = os.fork()
-if pid == 0:
-    methodcache.save()  # what an atexit in the child would do
-    os._exit(0 if not os.path.exists(methodcache._path) else 1)
-_, status = os.waitpid(pid, 0)
-print(os.waitstatus_to_exitcode(status))
+def child(source):
+    pid = os.fork()
+    if pid == 0:
+        if source:
+            exec(source, {})
+        methodcache.save()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return methodcache._load(methodcache._path)
+print(len(child("")), any("label" in key for key in child(%r)))
+os._exit(0)  # the parent writes nothing itself: only what the children did counts
 """
-    )
-    result = run_python(code, str(table))
-    assert result.stdout.strip() == "0", result.stderr
-    assert table.exists()  # the parent's, at exit
+
+
+def test_a_fork_writes_the_table_only_when_it_compiled_something(tmp_path):
+    """A sandbox's first process is a fork that compiles nothing: it writes
+    nothing. A session's server is a fork that makes its own classes (and
+    leaves by ``os._exit``, calling ``save`` itself): it writes them."""
+    result = run_python(CLASS + FORKS % OTHER, str(tmp_path / "table"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True"], result.stdout + result.stderr
