@@ -153,7 +153,7 @@ def child(source):
         os._exit(0)
     os.waitpid(pid, 0)
     return methodcache._load(methodcache._path)
-print(len(child("")), any("label" in key for key in child(%r)))
+print(len(child("")), any("label" in key for key in child(%r)), flush=True)
 os._exit(0)  # the parent writes nothing itself: only what the children did counts
 """
 
