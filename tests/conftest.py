@@ -88,8 +88,6 @@ def _install_landlock_ahead(config) -> None:
     workers reached those tests at once and three waited ~4 s on the lock.
     The controller (idle while workers run) takes the lock first here; a
     worker that wins the race installs it itself, as before."""
-    import threading
-
     from support import install_plugin_once, landlock_abi
 
     if landlock_abi() < 1:
@@ -101,13 +99,21 @@ def _install_landlock_ahead(config) -> None:
         except Exception:  # the fixture tries again, and its test says why
             pass
 
-    config._hexe_landlock_install = threading.Thread(target=install, daemon=True)
-    config._hexe_landlock_install.start()
+    _in_background(config, install)
+
+
+def _in_background(config, work) -> None:
+    """Run ``work`` in a thread of the controller (idle while the workers
+    run); the session waits for it at its end."""
+    import threading
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    config.__dict__.setdefault("_hexe_background", []).append(thread)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    thread = getattr(session.config, "_hexe_landlock_install", None)
-    if thread is not None:
+    for thread in getattr(session.config, "_hexe_background", ()):
         thread.join(timeout=120)
     before = getattr(session.config, "_hexe_listing", None)
     if before is None or not os.environ.get("PYTEST_XDIST_WORKER_COUNT_SEEN"):
@@ -189,10 +195,7 @@ def pytest_configure(config):
     if getattr(config.option, "numprocesses", None):
         os.environ["PYTEST_XDIST_WORKER_COUNT_SEEN"] = "1"
         if not shared:
-            import threading
-
-            config._hexe_characters = threading.Thread(target=_characters, daemon=True)
-            config._hexe_characters.start()
+            _in_background(config, _characters)
 
 
 def _characters() -> None:
@@ -209,9 +212,6 @@ def pytest_configure_node(node):
 
 
 def pytest_unconfigure(config):
-    thread = getattr(config, "_hexe_characters", None)
-    if thread is not None:
-        thread.join(timeout=60)
     home = getattr(config, "_hexe_hypothesis_home", None)
     if home:
         shutil.rmtree(home, ignore_errors=True)

@@ -295,13 +295,20 @@ def _row_of(text: str, runs: list, wrapped: bool, columns: int) -> Row:
     """The screen row for ``text`` (one-cell characters from column 0) in the
     attributes of ``runs`` (flat ``[escape, length, …]``; it may be changed)."""
     if CACHE_LINES:  # the cells are made when first asked for
-        row = _LazyRow(BLANK)
-        row.length = len(text)
-        row.cached = (columns, line_of_runs(text, runs, wrapped))
-    else:
-        row = Row(BLANK)
-        _fill_row(row, text, runs)
+        return _lazy_row(len(text), line_of_runs(text, runs, wrapped), columns)
+    row = Row(BLANK)
+    _fill_row(row, text, runs)
     if wrapped:
+        row.wrapped = True
+    return row
+
+
+def _lazy_row(length: int, line: Line, columns: int) -> Row:
+    """A :class:`_LazyRow` of ``line``, whose text took ``length`` columns."""
+    row = _LazyRow(BLANK)
+    row.length = length
+    row.cached = (columns, line)
+    if line.wrapped:
         row.wrapped = True
     return row
 
@@ -311,12 +318,7 @@ def _plain_row(text: str, wrapped: bool, columns: int) -> Row:
     compact line is its text without the trailing blanks (no runs to find)."""
     if not CACHE_LINES:
         return _row_of(text, ["", len(text)], wrapped, columns)
-    row = _LazyRow(BLANK)
-    row.length = len(text)
-    row.cached = (columns, new_line((text.rstrip(" "), None, wrapped)))
-    if wrapped:
-        row.wrapped = True
-    return row
+    return _lazy_row(len(text), new_line((text.rstrip(" "), None, wrapped)), columns)
 
 
 _GLYPHS_OF_ESCAPES: dict[str, Glyphs] = {"": PLAIN_GLYPHS}
