@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,13 @@ def new_session_command(
     log_level: str,
     log_file: str | None,
     size: tuple[int, int] = (80, 24),
+    started: Callable[[str], None] | None = None,
 ) -> int:
     """``hexe new-session -d [-s NAME]``: start a session's server in the background
     and return (no terminal needed); NAME defaults to the lowest free number.
-    Exit 1 when that session exists already or init.lua is bad."""
+    Exit 1 when that session exists already or init.lua is bad. ``started`` is
+    given the session's name once its server answers (a chain's later commands
+    go to it)."""
     from hexe.client import connect, daemonize, ensure_server
     from hexe.config import ConfigError
     from hexe.config.contained import load_contained as load_config
@@ -133,4 +137,6 @@ def new_session_command(
         report(exc)
         return 1
     print(session)
+    if started is not None:
+        started(session)
     return 0

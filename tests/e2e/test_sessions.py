@@ -188,7 +188,7 @@ def test_kill_server_ends_every_session_as_in_tmux(tmp_path):
 
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
-    env = clean_env(XDG_RUNTIME_DIR=str(run), HEXE_PROFILE="none")
+    env = clean_env(XDG_RUNTIME_DIR=str(run), HEXE_VOIDBOX_PROFILE="none")
     for name in ("one", "two"):
         assert hexe("new-session", "-d", "-s", name, env=env).returncode == 0
     listed = hexe("ls", "--json", env=env)
