@@ -10,7 +10,9 @@ Rows (each hexe / tmux, measured side by side in this run):
 - ``create``: seconds to open TABS x PANES panes through the command line
   (``hexe new-tab -P`` / ``split-down -t``, ``tmux new-window`` /
   ``split-window`` + ``select-layout tiled``), one call after another, as a
-  script would; the command line's start is part of it, as it is for users;
+  script would; the command line's start is part of it, as it is for users
+  (``--chain``: one call a tab, its commands joined by ``;``, both multiplexers;
+  hexe splits the focused pane, the tab's newest);
 - ``idle cpu``: CPU time (user + system) of the server and everything below it
   over IDLE seconds while nothing changes, as a % of one core;
 - ``pss/pane``: memory of the whole tree (the server, each pane's sandbox
@@ -122,6 +124,24 @@ class Cli:
             return pane
         return self.run("split-down", "-s", "bench", "-t", tab_pane, "-P")
 
+    def tab_chained(self, index: int, splits: int) -> list[str]:
+        """Tab ``index`` (made unless 0) and ``splits`` splits of it in one call:
+        the commands joined by ``;`` (tmux's command sequence, hexe's too)."""
+        words: list[str] = []
+        if isinstance(self.mux, bench.Tmux):
+            window = f"bench:{index}"
+            if index:
+                words += ["new-window", "-d", "-P", "-F", "#{pane_id}", "-t", window, ";"]
+            for _ in range(splits):
+                words += ["split-window", "-d", "-P", "-F", "#{pane_id}", "-t", window, ";"]
+                words += ["select-layout", "-t", window, "tiled", ";"]
+        else:
+            if index:  # hexe's new-tab shows (focuses) the new tab
+                words += ["new-tab", "-s", "bench", "-P", ";"]
+            for _ in range(splits):  # the focused pane: the tab's newest
+                words += ["split-down", "-s", "bench", "-P", ";"]
+        return self.run(*words[:-1]).split()
+
     def type(self, pane: str, text: str) -> None:
         if isinstance(self.mux, bench.Tmux):
             self.run("send-keys", "-t", pane, text, "Enter")
@@ -146,6 +166,10 @@ def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
         start = time.perf_counter()
         assert mux.term is not None
         for t in range(args.tabs):
+            if args.chain:
+                panes += cli.tab_chained(t, args.panes - 1)
+                mux.term.drain()
+                continue
             tab_first = first if t == 0 else cli.new_tab()
             if t:
                 panes.append(tab_first)
@@ -268,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measured")
     parser.add_argument("--keys", type=int, default=100, help="echo samples per row")
     parser.add_argument("--profile", default="default", help="hexe's profile for every pane")
+    parser.add_argument(
+        "--chain",
+        action="store_true",
+        help="open each tab's panes with one command-line call (commands joined by ';')",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -298,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         rel = f"{(hv - tv):+.2f} {unit}" if diff else f"{hv / tv:.2f}x" if tv else "-"
         print(f"{name:34} {hv:>10.2f} {tv:>10.2f} {rel:>10}")
 
-    row(f"create {n} panes (s)", h["create"], t["create"], "s")
+    how = "one call a tab" if args.chain else "one call a pane"
+    row(f"create {n} panes, {how} (s)", h["create"], t["create"], "s")
     row("idle CPU (% of a core)", h["idle_cpu_pct"], t["idle_cpu_pct"], "%", diff=True)
     row("PSS per pane, whole tree (MiB)", h["pss_kib"] / n / 1024, t["pss_kib"] / n / 1024, "MiB")
     row("echo p50, others idle (ms)", h["echo_idle"] * 1e3, t["echo_idle"] * 1e3, "ms", diff=True)

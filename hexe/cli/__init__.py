@@ -513,12 +513,16 @@ def _main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     words = list(sys.argv[1:] if argv is None else argv)
     command = _command_word(words)
-    if _chains(command):
-        # tmux's command sequence: hexe new-tab \; split-right \; send-keys make Enter
-        parts = _chain_parts(words)
-        if len(parts) > 1:
-            return _run_chain(parts)
-        words = argv = parts[0]
+    if ";" in words or "\\;" in words:
+        from hexe.cli import chain
+
+        if chain.chains(command):
+            # tmux's command sequence: hexe new-tab \; split-right \; send-keys make Enter
+            parts = chain.parts(words)
+            if len(parts) > 1:
+                _leave_at_once = True
+                return chain.run(parts)
+            words = argv = parts[0]
     # a request to a running session builds the parser without what only
     # hexe run's help shows (the profiles: hexe.isolation is a third of the import time)
     lean = command in SESSION_COMMANDS or command in ACTIONS or command in ALIASES
@@ -644,98 +648,6 @@ def _plugin_manager(args: argparse.Namespace) -> Any:
     for name in getattr(pm, "unknown_disabled", ()):
         print(f"hexe: warning: no plugin named {name} to disable", file=sys.stderr)
     return pm
-
-
-#: The word that ends one command of a chain, and how a command says it as text.
-CHAIN, LITERAL_CHAIN = ";", "\\;"
-
-
-def _chains(command: str | None) -> bool:
-    """Whether ``;`` separates commands on this command line: for requests to a
-    running session and ``new-session`` (tmux's command sequences), never for
-    ``hexe run`` and the rest, whose words are a command's (``find -exec ... ;``)."""
-    return (
-        command in SESSION_COMMANDS
-        or command in ACTIONS
-        or command in ALIASES
-        or command in ("new-session", "new")
-    )
-
-
-def _chain_parts(words: list[str]) -> list[list[str]]:
-    """The words split at each ``;`` word into commands, ``\\;`` made ``;``;
-    hexe's own options before the first command (``--log-level``) go to every
-    command; empty commands (``;`` at the end, two in a row) are dropped."""
-    parts: list[list[str]] = [[]]
-    for word in words:
-        if word == CHAIN:
-            parts.append([])
-        else:
-            parts[-1].append(CHAIN if word == LITERAL_CHAIN else word)
-    first = parts[0]
-    command = _command_word(first)
-    shared = first[: first.index(command)] if command is not None else []
-    return [first] + [shared + part for part in parts[1:] if part]
-
-
-def _run_chain(parts: list[list[str]]) -> int:
-    """Run a command sequence (``hexe new-session -d -s w \\; split-right \\; ls``)
-    as tmux does: every command is parsed before the first runs (a typo in the
-    third runs none), they run in order, and the first that fails ends the
-    chain with its exit status. ``new-session -d`` may come first: the commands
-    after it that name no session go to the one it started. What takes the
-    terminal or runs a sandbox (``mux``, ``attach``, ``run``, ``new-session``
-    without ``-d``) cannot be in a chain."""
-    global _leave_at_once
-    parsed: list[argparse.Namespace] = []
-    for i, words in enumerate(parts):
-        command = _command_word(words)
-        helps = "-h" in words or "--help" in words
-        parser = build_parser(lean=True, only=command, helps=helps)
-        args, unknown = parser.parse_known_args(words)  # an unknown command ends here
-        if args.cmd is None:
-            parser.error(f"no command in part {i + 1} of a chain of commands (';')")
-        if not _chains(args.cmd):
-            parser.error(
-                f"{args.cmd} cannot be in a chain of commands (';'): only "
-                "requests to a running session can, and new-session -d as the first"
-            )
-        if unknown:
-            _unknown_arguments(parser, args.cmd, unknown)
-        starts = args.cmd in ("new-session", "new")
-        if starts and os.environ.get("HEXE_SESSION"):
-            # from inside a pane: this session's server starts it (and may refuse)
-            args.action, args.action_arg0, args.print = "new-session", args.new_name, True
-            args.session = None
-        elif starts and not (args.detached and i == 0):
-            parser.error(
-                "new-session in a chain of commands (';') must be the first and have -d; "
-                "attach after it with hexe attach NAME"
-            )
-        parsed.append(args)
-    gc.disable()  # short-lived, as a single request
-    _leave_at_once = True
-    started: list[str] = []
-    for args in parsed:
-        if args.cmd in ("new-session", "new") and not hasattr(args, "action"):
-            hexe_log.configure(args.log_level, args.log_file)
-            pm = _plugin_manager(args)
-            if pm is None:
-                return EXIT_SETUP_FAILED
-            from hexe.cli.mux import new_session_command
-
-            code = new_session_command(
-                args.new_name, pm, config_path=args.config, log_level=args.log_level,
-                log_file=args.log_file, started=started.append,
-            )  # fmt: skip
-        else:
-            if started and hasattr(args, "session") and args.session is None:
-                args.session = started[0]
-            sys.stdout.flush()  # in order with what the next command prints
-            code = _session_command(args)
-        if code:
-            return code
-    return 0
 
 
 def _session_command(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from support import clean_env, hexe, wait_for
 
-from hexe.cli import _chain_parts, _chains
+from hexe.cli.chain import chains as _chains
+from hexe.cli.chain import parts as _chain_parts
 
 
 @pytest.fixture

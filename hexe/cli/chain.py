@@ -1,0 +1,113 @@
+"""Command sequences on the command line: ``hexe new-session -d -s w \\; split-right``.
+
+tmux's ``;`` between commands: every command parsed before the first runs, run
+in order in this one process, the first failure ending the chain (docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+
+from hexe import log as hexe_log
+from hexe.cli import (
+    SESSION_COMMANDS,
+    _command_word,
+    _plugin_manager,
+    _session_command,
+    _unknown_arguments,
+    build_parser,
+)
+from hexe.commands.registry import ACTIONS, ALIASES
+from hexe.errors import EXIT_SETUP_FAILED
+
+#: The word that ends one command of a chain, and how a command says it as text.
+CHAIN, LITERAL_CHAIN = ";", "\\;"
+
+
+def chains(command: str | None) -> bool:
+    """Whether ``;`` separates commands on this command line: for requests to a
+    running session and ``new-session`` (tmux's command sequences), never for
+    ``hexe run`` and the rest, whose words are a command's (``find -exec ... ;``)."""
+    return (
+        command in SESSION_COMMANDS
+        or command in ACTIONS
+        or command in ALIASES
+        or command in ("new-session", "new")
+    )
+
+
+def parts(words: list[str]) -> list[list[str]]:
+    """The words split at each ``;`` word into commands, ``\\;`` made ``;``;
+    hexe's own options before the first command (``--log-level``) go to every
+    command; empty commands (``;`` at the end, two in a row) are dropped."""
+    split: list[list[str]] = [[]]
+    for word in words:
+        if word == CHAIN:
+            split.append([])
+        else:
+            split[-1].append(CHAIN if word == LITERAL_CHAIN else word)
+    first = split[0]
+    command = _command_word(first)
+    shared = first[: first.index(command)] if command is not None else []
+    return [first] + [shared + part for part in split[1:] if part]
+
+
+def run(commands: list[list[str]]) -> int:
+    """Run a command sequence (``hexe new-session -d -s w \\; split-right \\; ls``)
+    as tmux does: every command is parsed before the first runs (a typo in the
+    third runs none), they run in order, and the first that fails ends the
+    chain with its exit status. ``new-session -d`` may come first: the commands
+    after it that name no session go to the one it started. What takes the
+    terminal or runs a sandbox (``mux``, ``attach``, ``run``, ``new-session``
+    without ``-d``) cannot be in a chain."""
+    parsed: list[argparse.Namespace] = []
+    for i, words in enumerate(commands):
+        command = _command_word(words)
+        helps = "-h" in words or "--help" in words
+        parser = build_parser(lean=True, only=command, helps=helps)
+        args, unknown = parser.parse_known_args(words)  # an unknown command ends here
+        if args.cmd is None:
+            parser.error(f"no command in part {i + 1} of a chain of commands (';')")
+        if not chains(args.cmd):
+            parser.error(
+                f"{args.cmd} cannot be in a chain of commands (';'): only "
+                "requests to a running session can, and new-session -d as the first"
+            )
+        if unknown:
+            _unknown_arguments(parser, args.cmd, unknown)
+        starts = args.cmd in ("new-session", "new")
+        if starts and os.environ.get("HEXE_SESSION"):
+            # from inside a pane: this session's server starts it (and may refuse)
+            args.action, args.action_arg0, args.print = "new-session", args.new_name, True
+            args.session = None
+        elif starts and not (args.detached and i == 0):
+            parser.error(
+                "new-session in a chain of commands (';') must be the first and have -d; "
+                "attach after it with hexe attach NAME"
+            )
+        parsed.append(args)
+    gc.disable()  # short-lived, as a single request
+    started: list[str] = []
+    for args in parsed:
+        if args.cmd in ("new-session", "new") and not hasattr(args, "action"):
+            hexe_log.configure(args.log_level, args.log_file)
+            pm = _plugin_manager(args)
+            if pm is None:
+                return EXIT_SETUP_FAILED
+            from hexe.cli.mux import new_session_command
+
+            code = new_session_command(
+                args.new_name, pm, config_path=args.config, log_level=args.log_level,
+                log_file=args.log_file, started=started.append,
+            )  # fmt: skip
+        else:
+            if started and hasattr(args, "session") and args.session is None:
+                args.session = started[0]
+            sys.stdout.flush()  # in order with what the next command prints
+            code = _session_command(args)
+        if code:
+            return code
+    return 0
