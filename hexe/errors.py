@@ -113,10 +113,14 @@ class SetupError(HexeError):
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> SetupError:
+        """The error a child reported; without a ``detail`` (hexe-init sends
+        the errno alone), the errno's text."""
+        err = int(data.get("errno", 0) or 0)  # type: ignore[call-overload]
+        detail = str(data.get("detail") or "") or (os.strerror(err) if err else "")
         return cls(
             str(data.get("step", "setup")),
-            int(data.get("errno", 0) or 0),  # type: ignore[arg-type]
-            str(data.get("detail", "")),
+            err,
+            detail,
             hint=data.get("hint") or None,  # type: ignore[arg-type]
             exit_code=int(data.get("exit_code", EXIT_SETUP_FAILED)),  # type: ignore[arg-type]
             component=str(data.get("component", "")),
