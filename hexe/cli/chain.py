@@ -78,12 +78,7 @@ def run(commands: list[list[str]]) -> int:
             )
         if unknown:
             _unknown_arguments(parser, args.cmd, unknown)
-        starts = args.cmd in ("new-session", "new")
-        if starts and os.environ.get("HEXE_SESSION"):
-            # from inside a pane: this session's server starts it (and may refuse)
-            args.action, args.action_arg0, args.print = "new-session", args.new_name, True
-            args.session = None
-        elif starts and not (args.detached and i == 0):
+        if args.cmd in ("new-session", "new") and not (args.detached and i == 0):
             parser.error(
                 "new-session in a chain of commands (';') must be the first and have -d; "
                 "attach after it with hexe attach NAME"
@@ -92,7 +87,9 @@ def run(commands: list[list[str]]) -> int:
     gc.disable()  # short-lived, as a single request
     started: list[str] = []
     for args in parsed:
-        if args.cmd in ("new-session", "new") and not hasattr(args, "action"):
+        if args.cmd in ("new-session", "new") and os.environ.get("HEXE_SESSION"):
+            code = _new_session_from_inside(args.new_name, started)
+        elif args.cmd in ("new-session", "new"):
             hexe_log.configure(args.log_level, args.log_file)
             pm = _plugin_manager(args)
             if pm is None:
@@ -110,4 +107,23 @@ def run(commands: list[list[str]]) -> int:
             code = _session_command(args)
         if code:
             return code
+    return 0
+
+
+def _new_session_from_inside(name: str | None, started: list[str]) -> int:
+    """``new-session -d`` from inside a pane: this session's server starts it (and
+    may refuse, from a sandbox); its name is printed and kept for the chain."""
+    from hexe import sessions
+    from hexe.errors import HexeError, report
+
+    try:
+        made = sessions.action_command(
+            "new-session", [name] if name else [], session=None, pane=None,
+            environ=dict(os.environ),
+        )  # fmt: skip
+    except HexeError as exc:
+        report(exc)
+        return 1
+    print(made, flush=True)
+    started.append(str(made))
     return 0

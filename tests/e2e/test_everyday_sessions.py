@@ -488,3 +488,14 @@ def test_command_prompt_completes_names_runs_actions_and_shows_errors(sessions):
     m.prefix(":")
     m.type("rename-session renamed")
     m.wait_for("[renamed]")
+
+
+def test_a_chain_from_inside_a_pane_goes_to_the_session_its_new_session_started(sessions):
+    m = sessions(NONE_CONFIG)
+    prompt_ready(m)
+    m.type(f"{HEXE} new-session -d -s chained \\; split-right -P; echo chain-rc-$?")
+    m.wait_for("chain-rc-0")
+    assert names(m) == ["chained", "t"]
+    # the split went to the new session (started by this session's server), not to t
+    wait_for(lambda: len(json.loads(ok(m.hexe("list-panes", "-s", "chained", "--json")))) == 2)
+    assert len(json.loads(ok(m.hexe("list-panes", "-s", "t", "--json")))) == 1
