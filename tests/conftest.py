@@ -305,6 +305,26 @@ def mux(tmp_path):
         m.close()
 
 
+@pytest.fixture
+def headless(tmp_path):
+    """The environment for sessions without a terminal (``hexe new-session -d``)
+    of this test's own: its runtime, state and config dirs, panes in the ``none``
+    profile running ``/bin/sh``. Every session started in it is ended after the test."""
+    from support import clean_env, hexe
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    env = clean_env(
+        XDG_RUNTIME_DIR=str(run),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        HEXE_VOIDBOX_PROFILE="none",
+        SHELL="/bin/sh",
+    )
+    yield env
+    hexe("kill-server", env=env)
+
+
 @pytest.fixture(scope="session")
 def nobody():
     """Run ``hexe ARGS`` as the unprivileged user 65534: ``nobody("run", "--", "id")``.

@@ -11,27 +11,17 @@ are ended after it.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from support import clean_env, hexe, wait_for
+from support import hexe, wait_for
 
 from hexe.cli.chain import chains as _chains
 from hexe.cli.chain import parts as _chain_parts
 
 
 @pytest.fixture
-def env(tmp_path: Path):
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700)
-    env = clean_env(
-        XDG_RUNTIME_DIR=str(run),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        HEXE_VOIDBOX_PROFILE="none",
-    )
-    yield env
-    hexe("kill-server", env=env)
+def env(headless):
+    return headless
 
 
 def _panes(env: dict[str, str], session: str) -> list[dict]:

@@ -7,25 +7,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-from pathlib import Path
 
 import pytest
-from support import clean_env, hexe, wait_for
+from support import hexe, wait_for
 
 
 @pytest.fixture
-def env(tmp_path: Path):
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700)
-    env = clean_env(
-        XDG_RUNTIME_DIR=str(run),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        HEXE_VOIDBOX_PROFILE="none",
-        SHELL="/bin/sh",
-    )
-    yield env
-    hexe("kill-server", env=env)
+def env(headless):
+    return headless
 
 
 def _panes(env: dict[str, str]) -> dict[int, dict]:
