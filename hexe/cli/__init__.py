@@ -495,15 +495,22 @@ _VALUED = ("--log-level", "--log-file", "--config", "--disable-plugin")
 
 def _command_word(words: Sequence[str]) -> str | None:
     """The subcommand's word: the first that is neither an option nor an option's value."""
+    at = _command_index(words)
+    return words[at] if at < len(words) else None
+
+
+def _command_index(words: Sequence[str]) -> int:
+    """Where :func:`_command_word` is among ``words`` (the words before it are
+    hexe's own options); ``len(words)`` when there is none."""
     skip = False
-    for word in words:
+    for i, word in enumerate(words):
         if skip:
             skip = False
         elif word in _VALUED:
             skip = True
         elif not word.startswith("-"):
-            return word
-    return None
+            return i
+    return len(words)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import sys
 from hexe import log as hexe_log
 from hexe.cli import (
     SESSION_COMMANDS,
+    _command_index,
     _command_word,
     _plugin_manager,
     _session_command,
@@ -50,8 +51,7 @@ def parts(words: list[str]) -> list[list[str]]:
         else:
             split[-1].append(CHAIN if word == LITERAL_CHAIN else word)
     first = split[0]
-    command = _command_word(first)
-    shared = first[: first.index(command)] if command is not None else []
+    shared = first[: _command_index(first)]
     return [first] + [shared + part for part in split[1:] if part]
 
 
@@ -101,7 +101,7 @@ def run(commands: list[list[str]]) -> int:
                 log_file=args.log_file, started=started.append,
             )  # fmt: skip
         else:
-            if started and hasattr(args, "session") and args.session is None:
+            if started and _goes_to_started(args):
                 args.session = started[0]
             sys.stdout.flush()  # in order with what the next command prints
             code = _session_command(args)
@@ -127,3 +127,19 @@ def _new_session_from_inside(name: str | None, started: list[str]) -> int:
     print(made, flush=True)
     started.append(str(made))
     return 0
+
+
+#: Commands about the terminal the user types in, not about a session's panes:
+#: after ``new-session -d`` they still go to the session that terminal shows.
+ABOUT_THE_CLIENT = ("switch-client", "switchc", "detach")
+
+
+def _goes_to_started(args: argparse.Namespace) -> bool:
+    """Whether a command of a chain headed by ``new-session -d`` goes to that
+    session: it is about a session, and names none (``-s``, or ``kill``'s NAME)."""
+    return (
+        hasattr(args, "session")
+        and args.session is None
+        and getattr(args, "session_opt", None) is None
+        and args.cmd not in ABOUT_THE_CLIENT
+    )

@@ -100,19 +100,47 @@ def build(target: Path) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{NAME}-", dir=target.parent)
         os.close(fd)
         argv = [compiler, "-Os", "-Wall", *flags, "-o", tmp, str(SOURCE)]
-        result = subprocess.run(argv, capture_output=True, text=True)
-        problem = result.stderr.strip()[-400:]
-        if result.returncode == 0:
-            os.chmod(tmp, 0o755)
-            # it runs: without its three descriptors it must exit 125 at once
-            ran = subprocess.run([tmp], capture_output=True, timeout=10)
-            if ran.returncode == EXIT_WITHOUT_ARGUMENTS:
-                os.rename(tmp, target)
-                return target
-            problem = f"the program built exits {ran.returncode} instead of 125"
-        os.unlink(tmp)
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True)
+            problem = result.stderr.strip()[-400:]
+            if result.returncode == 0:
+                os.chmod(tmp, 0o755)
+                problem = _runs(Path(tmp).read_bytes())
+                if problem is None:
+                    os.rename(tmp, target)
+                    return target
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         errors.append(f"{' '.join(argv)}: {problem}")
     raise InitUnavailable("hexe-init could not be built:\n" + "\n".join(errors))
+
+
+def _runs(program: bytes) -> str | None:
+    """Why ``program`` is not a working hexe-init, or None: called without its
+    three descriptors it must exit 125 at once. Run from memory, as sandboxes
+    run it, so a build directory mounted ``noexec`` does not matter."""
+    import subprocess
+
+    try:
+        fd = os.memfd_create("hexe-init-check", MFD_EXEC)
+    except OSError:  # before Linux 6.3 the flag is unknown, and not needed
+        fd = os.memfd_create("hexe-init-check", 0)
+    try:
+        view = memoryview(program)
+        while view:
+            view = view[os.write(fd, view) :]
+        try:
+            ran = subprocess.run(
+                [f"/proc/self/fd/{fd}"], pass_fds=(fd,), capture_output=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"the program built does not run: {exc}"
+    finally:
+        os.close(fd)
+    if ran.returncode != EXIT_WITHOUT_ARGUMENTS:
+        return f"the program built exits {ran.returncode} instead of {EXIT_WITHOUT_ARGUMENTS}"
+    return None
 
 
 def ensure() -> Path:

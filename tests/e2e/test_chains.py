@@ -125,3 +125,33 @@ def test_which_commands_chain():
     assert _chains("new-session") and _chains("new") and _chains("kill-server")
     for command in ("run", "mux", "attach", "config", "doctor", "plugins", None):
         assert not _chains(command)
+
+
+def test_an_option_value_that_looks_like_the_command_is_not_taken_for_it():
+    # --log-file's value is "ls": the command is the second "ls"
+    words = ["--log-file", "ls", "ls", ";", "list-panes"]
+    assert _chain_parts(words)[1] == ["--log-file", "ls", "list-panes"]
+
+
+def test_after_new_session_a_command_that_names_a_session_keeps_it(env):
+    assert hexe("new-session", "-d", "-s", "other", env=env).returncode == 0
+    done = hexe("new-session", "-d", "-s", "w", ";", "kill", "-s", "other", env=env)
+    assert done.returncode == 0, done.stderr
+    assert [s["name"] for s in json.loads(hexe("ls", "--json", env=env).stdout)] == ["w"]
+
+
+def test_after_new_session_switch_client_is_still_about_this_terminal():
+    from hexe.cli import build_parser
+    from hexe.cli.chain import _goes_to_started
+
+    def parsed(*words: str):
+        return build_parser(lean=True, only=words[0]).parse_args(list(words))
+
+    assert _goes_to_started(parsed("split-right"))
+    assert not _goes_to_started(parsed("split-right", "-s", "x"))
+    assert not _goes_to_started(parsed("kill", "-s", "x"))
+    assert not _goes_to_started(parsed("kill", "x"))
+    assert _goes_to_started(parsed("kill"))
+    assert not _goes_to_started(parsed("switch-client", "-t", "w"))
+    assert not _goes_to_started(parsed("detach"))
+    assert not _goes_to_started(parsed("ls"))
