@@ -13,8 +13,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import hexe, wait_for
 
+from hexe.cli import _command_index
 from hexe.cli.chain import chains as _chains
 from hexe.cli.chain import parts as _chain_parts
 
@@ -155,3 +158,18 @@ def test_after_new_session_switch_client_is_still_about_this_terminal():
     assert not _goes_to_started(parsed("switch-client", "-t", "w"))
     assert not _goes_to_started(parsed("detach"))
     assert not _goes_to_started(parsed("ls"))
+
+
+_WORDS = st.sampled_from(
+    [";", "\\;", "ls", "split-right", "-s", "--log-level", "debug", "-t", "--"]
+)
+
+
+@given(st.lists(st.one_of(_WORDS, st.text(max_size=5)), max_size=30))
+def test_splitting_any_words_keeps_every_other_word_in_order(words):
+    split = _chain_parts(words)
+    assert split and all(split[1:])  # no empty command after the first
+    shared = len(split[0][: _command_index(split[0])])
+    # every word but the separators comes back, in order, with \; as ;
+    back = split[0] + [w for part in split[1:] for w in part[shared:]]
+    assert back == [";" if w == "\\;" else w for w in words if w != ";"]
