@@ -98,26 +98,9 @@ _OSC52_END = re.compile(r"\x07|\x9c|\x1b")
 PARAMETER_LIMIT = 65535
 
 
-_ARITIES: dict[Any, int] = {}
-
-
 def _arity(handler: Callable[..., Any]) -> int:
-    """How many positional parameters ``handler`` takes (a large number for ``*args``).
-
-    Worked out once per function (``inspect.signature`` is slow, and every new
-    pane's parser asks for each of its handlers): a bound method by its
-    function, a lambda by its code.
-    """
-    key = getattr(handler, "__func__", None) or getattr(handler, "__code__", None)
-    if key is None:
-        return _signature_arity(handler)
-    arity = _ARITIES.get(key)
-    if arity is None:
-        arity = _ARITIES[key] = _signature_arity(handler)
-    return arity
-
-
-def _signature_arity(handler: Callable[..., Any]) -> int:
+    """How many positional parameters ``handler`` takes (a large number for
+    ``*args``); asked once per screen class (:func:`_tables`)."""
     count = 0
     for parameter in inspect.signature(handler).parameters.values():
         if parameter.kind == parameter.VAR_POSITIONAL:
@@ -137,6 +120,100 @@ def _last_printed(data: str, position: int, tail: int) -> str:
     if tail == position or _ENDS_WITH_SGR.search(data, position, tail):
         return ""
     return data[tail - 1]
+
+
+_TABLES: dict[type, tuple[dict, dict, dict, dict]] = {}
+
+
+def _carriage_return_linefeed(screen: Any) -> None:
+    screen.carriage_return()
+    screen.linefeed()
+
+
+def _tables(S: type) -> tuple[dict, dict, dict, dict]:
+    """The controls, two-character escapes, CSI handlers and their arities of
+    screens of class ``S``, made once: each handler is called with the screen first."""
+    found = _TABLES.get(S)
+    if found is not None:
+        return found
+    controls: dict[str, Callable[..., Any]] = {
+        "\x07": S.bell,
+        "\x08": S.backspace,
+        "\x09": S.tab,
+        "\x0a": S.linefeed,
+        "\x0b": S.linefeed,
+        "\x0c": S.linefeed,
+        "\x0d": S.carriage_return,
+        "\x0e": S.shift_out,
+        "\x0f": S.shift_in,
+        "\r\n": _carriage_return_linefeed,
+    }
+    escapes: dict[str, Callable[..., Any]] = {
+        "7": S.save_cursor,
+        "8": S.restore_cursor,
+        "D": S.index,
+        "E": S.next_line,
+        "M": S.reverse_index,
+        "H": S.set_tab_stop,
+        "c": S.reset,
+        "Z": S.report_device_attributes,
+        "=": lambda s: setattr(s, "application_keypad", True),
+        ">": lambda s: setattr(s, "application_keypad", False),
+    }
+    csi: dict[str, Callable[..., Any]] = {
+        "@": S.insert_characters,
+        "A": S.cursor_up,
+        "B": S.cursor_down,
+        "C": S.cursor_forward,
+        "D": S.cursor_back,
+        "E": S.cursor_down1,
+        "F": S.cursor_up1,
+        "G": S.cursor_to_column,
+        "H": S.cursor_position,
+        "I": S.tab_forward,
+        "J": S.erase_in_display,
+        "K": S.erase_in_line,
+        "L": S.insert_lines,
+        "M": S.delete_lines,
+        "P": S.delete_characters,
+        "S": S.scroll_up,
+        "T": lambda s, *a: s.scroll_down(*a) if len(a) <= 1 else None,  # 5 params: mouse
+        "X": S.erase_characters,
+        "Z": S.tab_backward,
+        "`": S.cursor_to_column,
+        "a": S.cursor_forward,
+        "b": S.repeat,
+        "c": S.report_device_attributes,
+        "d": S.cursor_to_line,
+        "e": S.cursor_down,
+        "f": S.cursor_position,
+        "g": S.clear_tab_stop,
+        "h": S.set_mode,
+        "l": S.reset_mode,
+        "n": S.report_device_status,
+        "r": S.set_margins,
+        "s": lambda s, *a: None if a else s.save_cursor(),  # with params: DECSLRM
+        "u": lambda s, *a: None if a else s.restore_cursor(),
+        "t": S.window_operation,
+        "?h": lambda s, *a: s.set_mode(*a, private=True),
+        "?l": lambda s, *a: s.reset_mode(*a, private=True),
+        "?J": S.erase_in_display,
+        "?K": S.erase_in_line,
+        "?n": lambda s, *a: s.report_device_status(*a[:1], private=True),
+        "?$p": lambda s, *a: s.request_mode(*a[:1], private=True),
+        "$p": lambda s, *a: s.request_mode(*a[:1]),
+        ">c": S.report_secondary_attributes,
+        ">q": S.report_version,
+        "*y": S.request_checksum,
+        " q": S.set_cursor_style,
+        "!p": S.soft_reset,
+    }
+
+    # Extra parameters are dropped (xterm ignores them; pyte would raise);
+    # the arity counts the screen, which every handler takes first.
+    arity = {key: _arity(handler) - 1 for key, handler in csi.items()}
+    found = _TABLES[S] = (controls, escapes, csi, arity)
+    return found
 
 
 class Parser:
@@ -163,86 +240,10 @@ class Parser:
         #: the pieces of a long OSC 52 gathered so far (``skipping == "osc52"``)
         self.osc52: list[str] = []
         self.osc52_size = 0
-        s = screen
-        self.controls: dict[str, Callable[[], Any]] = {
-            "\x07": s.bell,
-            "\x08": s.backspace,
-            "\x09": s.tab,
-            "\x0a": s.linefeed,
-            "\x0b": s.linefeed,
-            "\x0c": s.linefeed,
-            "\x0d": s.carriage_return,
-            "\x0e": s.shift_out,
-            "\x0f": s.shift_in,
-            "\r\n": self._carriage_return_linefeed,
-        }
-        self.escapes: dict[str, Callable[[], Any]] = {
-            "7": s.save_cursor,
-            "8": s.restore_cursor,
-            "D": s.index,
-            "E": s.next_line,
-            "M": s.reverse_index,
-            "H": s.set_tab_stop,
-            "c": s.reset,
-            "Z": s.report_device_attributes,
-            "=": lambda: setattr(s, "application_keypad", True),
-            ">": lambda: setattr(s, "application_keypad", False),
-        }
-        self.csi: dict[str, Callable[..., Any]] = {
-            "@": s.insert_characters,
-            "A": s.cursor_up,
-            "B": s.cursor_down,
-            "C": s.cursor_forward,
-            "D": s.cursor_back,
-            "E": s.cursor_down1,
-            "F": s.cursor_up1,
-            "G": s.cursor_to_column,
-            "H": s.cursor_position,
-            "I": s.tab_forward,
-            "J": s.erase_in_display,
-            "K": s.erase_in_line,
-            "L": s.insert_lines,
-            "M": s.delete_lines,
-            "P": s.delete_characters,
-            "S": s.scroll_up,
-            "T": lambda *a: s.scroll_down(*a) if len(a) <= 1 else None,  # 5 params: mouse
-            "X": s.erase_characters,
-            "Z": s.tab_backward,
-            "`": s.cursor_to_column,
-            "a": s.cursor_forward,
-            "b": s.repeat,
-            "c": s.report_device_attributes,
-            "d": s.cursor_to_line,
-            "e": s.cursor_down,
-            "f": s.cursor_position,
-            "g": s.clear_tab_stop,
-            "h": s.set_mode,
-            "l": s.reset_mode,
-            "n": s.report_device_status,
-            "r": s.set_margins,
-            "s": lambda *a: None if a else s.save_cursor(),  # with params: DECSLRM
-            "u": lambda *a: None if a else s.restore_cursor(),
-            "t": s.window_operation,
-            "?h": lambda *a: s.set_mode(*a, private=True),
-            "?l": lambda *a: s.reset_mode(*a, private=True),
-            "?J": s.erase_in_display,
-            "?K": s.erase_in_line,
-            "?n": lambda *a: s.report_device_status(*a[:1], private=True),
-            "?$p": lambda *a: s.request_mode(*a[:1], private=True),
-            "$p": lambda *a: s.request_mode(*a[:1]),
-            ">c": s.report_secondary_attributes,
-            ">q": s.report_version,
-            "*y": s.request_checksum,
-            " q": s.set_cursor_style,
-            "!p": s.soft_reset,
-        }
-
-        # Extra parameters are dropped (xterm ignores them; pyte would raise).
-        self.csi_arity = {key: _arity(handler) for key, handler in self.csi.items()}
-
-    def _carriage_return_linefeed(self) -> None:
-        self.screen.carriage_return()
-        self.screen.linefeed()
+        # the dispatch tables of this screen's class, made once for every pane:
+        # each handler takes the screen first (a pane's own bound methods were
+        # ~9 KiB of every pane's memory)
+        self.controls, self.escapes, self.csi, self.csi_arity = _tables(type(screen))
 
     def feed(self, data: str) -> None:
         if self.skipping is not None and self.skipping.startswith("osc52"):
@@ -337,7 +338,7 @@ class Parser:
                 screen.last_char = ""
                 control = controls.get(token[0])
                 if control is not None:
-                    control()
+                    control(screen)
                     lines = fast and token.end() >= slow_until and screen.can_draw_lines()
             elif kind == "csi_f":
                 if token["csi_f"] != "b":
@@ -395,7 +396,7 @@ class Parser:
                 if char < " ":
                     control = self.controls.get(char)
                     if control is not None:
-                        control()
+                        control(self.screen)
             params = "".join(char for char in params if char >= " ")
         prefix = ""
         if params and params[0] in "<=>?":
@@ -413,9 +414,9 @@ class Parser:
                 args = [min(int(p), PARAMETER_LIMIT) if p else 0 for p in params.split(";")]
             except ValueError:  # sub-parameters or a stray marker: not for us
                 return
-            handler(*args[: self.csi_arity[key]])
+            handler(self.screen, *args[: self.csi_arity[key]])
         else:
-            handler()
+            handler(self.screen)
 
     def _gather_osc52(self, data: str) -> str:
         """Add a read to a long OSC 52; at its end, hand it over and return
@@ -484,7 +485,7 @@ class Parser:
         if not intermediates:
             handler = self.escapes.get(final)
             if handler is not None:
-                handler()
+                handler(self.screen)
         elif intermediates == "#" and final == "8":
             self.screen.alignment_display()
         elif intermediates in ("(", ")"):
