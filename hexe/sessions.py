@@ -16,7 +16,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from hexe.client import Connection, connect, open_session
@@ -230,6 +231,32 @@ def kill_command(name: str | None, all_sessions: bool, environ: Mapping[str, str
     return status
 
 
+class _Kept:
+    """A chain's connections, one a session, and the sessions its commands
+    named or defaulted to (finding the default looks at every socket)."""
+
+    def __init__(self) -> None:
+        self.connections: dict[str, Connection] = {}
+        self.names: dict[str | None, str] = {}
+
+
+_kept: _Kept | None = None
+
+
+@contextmanager
+def kept_connections() -> Iterator[None]:
+    """While in it, :func:`action_command` keeps one connection a session and
+    sends every request over it (a chain of commands: ~1.5 ms a command less)."""
+    global _kept
+    _kept = _Kept()
+    try:
+        yield
+    finally:
+        kept, _kept = _kept, None
+        for conn in kept.connections.values():
+            conn.close()
+
+
 def action_command(
     action: str,
     args: list[Any],
@@ -239,9 +266,16 @@ def action_command(
     environ: Mapping[str, str],
 ) -> Any:
     """Run ``action`` in a session (the command line's face of the vocabulary)."""
-    name = resolve(session, environ)
-    with open_session(name, environ) as conn:
-        return conn.request(action, args, default_pane(name, pane, environ))
+    if _kept is None:
+        name = resolve(session, environ)
+        with open_session(name, environ) as conn:
+            return conn.request(action, args, default_pane(name, pane, environ))
+    name = _kept.names.get(session) or resolve(session, environ)
+    _kept.names[session] = name
+    conn = _kept.connections.get(name)
+    if conn is None:
+        conn = _kept.connections[name] = open_session(name, environ)
+    return conn.request(action, args, default_pane(name, pane, environ))
 
 
 def format_panes(panes: list[dict[str, Any]]) -> str:

@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import sys
+from typing import Any
 
 from hexe import log as hexe_log
 from hexe.cli import (
@@ -64,10 +65,13 @@ def run(commands: list[list[str]]) -> int:
     terminal or runs a sandbox (``mux``, ``attach``, ``run``, ``new-session``
     without ``-d``) cannot be in a chain."""
     parsed: list[argparse.Namespace] = []
+    parsers: dict[tuple[str | None, bool], Any] = {}  # one a command: ~1 ms each to build
     for i, words in enumerate(commands):
         command = _command_word(words)
         helps = "-h" in words or "--help" in words
-        parser = build_parser(lean=True, only=command, helps=helps)
+        parser = parsers.get((command, helps))
+        if parser is None:
+            parser = parsers[command, helps] = build_parser(lean=True, only=command, helps=helps)
         args, unknown = parser.parse_known_args(words)  # an unknown command ends here
         if args.cmd is None:
             parser.error(f"no command in part {i + 1} of a chain of commands (';')")
@@ -85,6 +89,14 @@ def run(commands: list[list[str]]) -> int:
             )
         parsed.append(args)
     gc.disable()  # short-lived, as a single request
+    from hexe.sessions import kept_connections
+
+    with kept_connections():
+        return _run_parsed(parsed)
+
+
+def _run_parsed(parsed: list[argparse.Namespace]) -> int:
+    """The commands of a chain, parsed, run in order until one fails."""
     started: list[str] = []
     for args in parsed:
         if args.cmd in ("new-session", "new") and os.environ.get("HEXE_SESSION"):

@@ -11,6 +11,7 @@ are ended after it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -173,3 +174,20 @@ def test_splitting_any_words_keeps_every_other_word_in_order(words):
     # every word but the separators comes back, in order, with \; as ;
     back = split[0] + [w for part in split[1:] for w in part[shared:]]
     assert back == [";" if w == "\\;" else w for w in words if w != ";"]
+
+
+def test_a_chain_sends_its_requests_to_a_session_over_one_connection(env):
+    assert hexe("new-session", "-d", "-s", "w", env=env).returncode == 0
+    log = Path(env["XDG_STATE_HOME"]) / "hexe" / "hexe.log"
+
+    def connections() -> int:
+        return log.read_text().count('"client_connected"')
+
+    before = connections()
+    words = ["list-panes", "-s", "w"]  # named: no look at the sockets for the default
+    for _ in range(5):
+        words += [";", "send-keys", "-s", "w", "x"]
+    done = hexe(*words, env=env)
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: connections() > before, what="the chain's connection in the log")
+    assert connections() == before + 1
