@@ -279,6 +279,24 @@ def test_a_sandboxed_pane_cannot_rename_switch_start_or_look_at_sessions(session
         assert action in refused, refused
 
 
+def test_a_chain_from_a_sandboxed_pane_is_refused_command_by_command(sessions):
+    """One connection for a whole chain: the server still judges each request
+    by where its connection came from, the sandbox."""
+    m = sessions(SANDBOX_CONFIG)
+    prompt_ready(m)
+    ok(m.hexe("new-session", "-d", "-s", "other"))
+    ok(m.hexe("send-keys", "-s", "other", "echo secret-$((7*6))", "Enter"))
+    # an allowed request first (it opens the connection), then ones that are not
+    m.type(
+        f"clear; {HEXE} zoom \\; capture-pane -s other -t 1 \\; "
+        f"rename-session evil; echo chain-rc=$?"
+    )
+    screen = m.wait_for("chain-rc=1", what="the chain to fail")
+    assert "is refused from inside" in screen, screen
+    assert "secret-42" not in screen
+    assert names(m) == ["other", "t"]  # the rename after it never ran
+
+
 def test_a_pane_with_limits_cannot_have_the_server_start_a_session(sessions):
     """The new session's panes would start outside the caller's cgroup."""
     m = sessions('hexe.defaults { profile = "none", memory = "256M" }\n')
