@@ -239,6 +239,17 @@ class _Kept:
         self.connections: dict[str, Connection] = {}
         self.names: dict[str | None, str] = {}
 
+    def request(
+        self, action: str, args: list[Any], session: str | None, pane: int | None,
+        environ: Mapping[str, str],
+    ) -> Any:  # fmt: skip
+        name = self.names.get(session) or resolve(session, environ)
+        self.names[session] = name
+        conn = self.connections.get(name)
+        if conn is None:
+            conn = self.connections[name] = open_session(name, environ)
+        return conn.request(action, args, default_pane(name, pane, environ))
+
 
 _kept: _Kept | None = None
 
@@ -266,16 +277,11 @@ def action_command(
     environ: Mapping[str, str],
 ) -> Any:
     """Run ``action`` in a session (the command line's face of the vocabulary)."""
-    if _kept is None:
-        name = resolve(session, environ)
-        with open_session(name, environ) as conn:
-            return conn.request(action, args, default_pane(name, pane, environ))
-    name = _kept.names.get(session) or resolve(session, environ)
-    _kept.names[session] = name
-    conn = _kept.connections.get(name)
-    if conn is None:
-        conn = _kept.connections[name] = open_session(name, environ)
-    return conn.request(action, args, default_pane(name, pane, environ))
+    if _kept is not None:  # a chain of commands: its connections are kept
+        return _kept.request(action, args, session, pane, environ)
+    name = resolve(session, environ)
+    with open_session(name, environ) as conn:
+        return conn.request(action, args, default_pane(name, pane, environ))
 
 
 def format_panes(panes: list[dict[str, Any]]) -> str:

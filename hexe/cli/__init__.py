@@ -488,6 +488,10 @@ SESSION_COMMANDS = (
 )  # fmt: skip
 
 
+#: The word that ends one command of a chain (``hexe a \; b``), and how a
+#: command says it as text (hexe/cli/chain.py).
+CHAIN, LITERAL_CHAIN = ";", "\\;"
+
 #: hexe's own options that take a value (``--config PATH``): the word after
 #: one is its value, not the command.
 _VALUED = ("--log-level", "--log-file", "--config", "--disable-plugin")
@@ -520,7 +524,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     words = list(sys.argv[1:] if argv is None else argv)
     command = _command_word(words)
-    if ";" in words or "\\;" in words:
+    if CHAIN in words or LITERAL_CHAIN in words:
         from hexe.cli import chain
 
         if chain.chains(command):

@@ -14,6 +14,8 @@ from typing import Any
 
 from hexe import log as hexe_log
 from hexe.cli import (
+    CHAIN,
+    LITERAL_CHAIN,
     SESSION_COMMANDS,
     _command_index,
     _command_word,
@@ -24,9 +26,6 @@ from hexe.cli import (
 )
 from hexe.commands.registry import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED
-
-#: The word that ends one command of a chain, and how a command says it as text.
-CHAIN, LITERAL_CHAIN = ";", "\\;"
 
 
 def chains(command: str | None) -> bool:

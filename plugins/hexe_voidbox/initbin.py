@@ -122,14 +122,8 @@ def _runs(program: bytes) -> str | None:
     run it, so a build directory mounted ``noexec`` does not matter."""
     import subprocess
 
+    fd = _memory_file("hexe-init-check", program, 0)
     try:
-        fd = os.memfd_create("hexe-init-check", MFD_EXEC)
-    except OSError:  # before Linux 6.3 the flag is unknown, and not needed
-        fd = os.memfd_create("hexe-init-check", 0)
-    try:
-        view = memoryview(program)
-        while view:
-            view = view[os.write(fd, view) :]
         try:
             ran = subprocess.run(
                 [f"/proc/self/fd/{fd}"], pass_fds=(fd,), capture_output=True, timeout=10
@@ -160,6 +154,18 @@ def ensure() -> Path:
 MFD_EXEC = 0x10  # Linux 6.3+: executable even where vm.memfd_noexec asks otherwise
 
 
+def _memory_file(name: str, data: bytes, flags: int) -> int:
+    """A memory file (``memfd_create`` with ``flags``) holding ``data``, executable."""
+    try:
+        fd = os.memfd_create(name, flags | MFD_EXEC)
+    except OSError:  # before Linux 6.3 the flag is unknown, and not needed
+        fd = os.memfd_create(name, flags)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
+
+
 def open_init() -> int:
     """A sealed in-memory copy of the built program, made once per process
     (close-on-exec), to execute with ``fexecve``.
@@ -173,15 +179,7 @@ def open_init() -> int:
     """
     global _fd
     if _fd is None:
-        data = ensure().read_bytes()
-        flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
-        try:
-            fd = os.memfd_create("hexe-init", flags | MFD_EXEC)
-        except OSError:  # before Linux 6.3 the flag is unknown, and not needed
-            fd = os.memfd_create("hexe-init", flags)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        fd = _memory_file("hexe-init", ensure().read_bytes(), os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
         _fd = fd

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import hexe_voidbox.initbin as initbin
 import pytest
-from support import clean_env, wait_for
+from support import clean_env, sandbox_init, wait_for
 
 from hexe.errors import SetupError
 
@@ -29,16 +29,6 @@ needs_cc = pytest.mark.skipif(
     not (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")),
     reason="no C compiler: hexe-init cannot be built here",
 )
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            out += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            pass
-    return out
 
 
 def _anonymous_kib(pid: int) -> int:
@@ -71,33 +61,23 @@ def test_an_idle_sandbox_init_keeps_little_memory_of_its_own(tmp_path):
     try:
         wait_for(lambda: ready.exists() or run.poll() is not None, what="the command to start")
         assert run.poll() is None, run.communicate()
-        inits = wait_for(
-            lambda: [p for p in _children(run.pid) if _comm(p) == "hexe-init"],
-            what="the sandbox's hexe-init",
-        )
+        init = sandbox_init(run.pid)
         # measured 12 KiB (a page of data, two of stack) once the init gave back
         # the command's message, just after it started the command; the C
         # library's build held 60-70 KiB
         seen: list[int] = []
 
         def small() -> bool:
-            seen.append(_anonymous_kib(inits[0]))
+            seen.append(_anonymous_kib(init))
             return seen[-1] <= 24
 
         try:
             wait_for(small, timeout=10, what="the idle init's memory")
         except AssertionError:
-            raise AssertionError(f"hexe-init {inits[0]} holds {seen[-1]} KiB of its own") from None
+            raise AssertionError(f"hexe-init {init} holds {seen[-1]} KiB of its own") from None
     finally:
         run.send_signal(signal.SIGTERM)
         run.communicate(timeout=30)
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def _wrapper(tmp_path: Path, body: str) -> str:
