@@ -244,6 +244,44 @@ def bytecode_cached() -> bool:
     )
 
 
+#: Modules ``hexe run`` imports whose cost the reference shares when the
+#: interpreter's own start (``site`` and its ``.pth`` files) loads them already.
+SHARED_START_MODULES = (
+    "typing", "re", "enum", "collections", "contextlib", "pathlib", "inspect",
+    "dataclasses", "importlib.util", "shutil", "tempfile", "zipfile",
+)
+
+
+def site_preloads() -> dict[str, Any]:
+    """What this interpreter's ``site`` loads before ``-c pass`` runs, and what it costs.
+
+    A ``.pth`` file that imports (an editable install's finder, a tool's
+    hook) loads modules that ``hexe run`` needs too; the reference
+    ``python3 -c pass`` then pays for them, and hexe run's ratio is lower
+    than in a clean virtual environment."""
+    code = "import sys; print(' '.join(sorted(sys.modules)))"
+    loaded: list[set[str]] = []
+    for flags in ([], ["-S"]):
+        out = subprocess.run(
+            [sys.executable, *flags, "-c", code], capture_output=True, text=True, check=False
+        ).stdout
+        loaded.append(set(out.split()))
+    extra = loaded[0] - loaded[1]
+    times: dict[str, list[float]] = {"site": [], "no site": []}
+    for _ in range(7):
+        for name, flags in (("site", []), ("no site", ["-S"])):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *flags, "-c", "pass"], check=False)
+            times[name].append(time.perf_counter() - start)
+    return {
+        "modules": len(extra),
+        "shared": [m for m in SHARED_START_MODULES if m in extra],
+        "site_ms": round(
+            (statistics.median(times["site"]) - statistics.median(times["no site"])) * 1000, 1
+        ),
+    }
+
+
 def cli_flags(flags: Mapping[str, str]) -> list[str]:
     out = []
     for name, value in flags.items():
@@ -527,6 +565,14 @@ def print_report(report: dict[str, Any], variants: list[Variant]) -> None:
             f"hexe run --profile {RUN_TARGET_ROW} / (python3 start + bwrap) = "
             f"{run_target['ratio_vs_python_bwrap']:.2f}x (target <= {RUN_TARGET_RATIO:.1f}x): "
             f"{verdict}"
+        )
+    site = meta.get("site")
+    if site and site["shared"]:
+        print(
+            f"note: this python3's start (site, its .pth files) loads {site['modules']} modules "
+            f"in {site['site_ms']:.0f} ms, hexe run's {', '.join(site['shared'])} among them: "
+            "the reference pays for them too, so the ratio is lower here than in a clean "
+            "virtual environment (bench/README.md)"
         )
     if not meta.get("bytecode_cached", True):
         print(
@@ -815,6 +861,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unshare": tool_version(unshare_path),
         "bwrap_install": None if bwrap_path else BWRAP_INSTALL,
         "bytecode_cached": bytecode_cached(),
+        "site": site_preloads(),
     }
     report = build_report(rows, variants, meta, bwrap, unshare)
     report["network"] = {

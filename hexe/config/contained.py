@@ -22,7 +22,7 @@ import os
 import select
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -207,20 +207,28 @@ def load_contained(
     pm: Any = None,
     explicit: bool | None = None,
     deadline: float = LOAD_DEADLINE,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Config:
     """:func:`hexe.config.load`, but a config that hangs is stopped at ``deadline``.
 
     The config runs in a child first; only if that went well is it loaded
     here. Raises :class:`ConfigError` as ``load`` does (a timeout is one).
+    ``meanwhile`` is called while the child runs the config (``hexe mux``
+    imports the server's modules then, on the other core), or before the
+    load when there is no file to run.
     """
     environ = os.environ if environ is None else environ
     found = find_config(environ, str(path) if path is not None else None)[0]
     if found is None or not found.exists():
         # no file to run (the built-in defaults, or "no such file"): nothing
         # can hang, so no child to run it in first
+        if meanwhile is not None:
+            meanwhile()
         return load(found, environ=environ, pm=pm, explicit=explicit)
     preflight = Preflight(path, environ=environ, pm=pm, explicit=explicit, deadline=deadline)
     try:
+        if meanwhile is not None:
+            meanwhile()
         errors = _wait(preflight)
     finally:
         preflight.close()

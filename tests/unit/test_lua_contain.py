@@ -282,6 +282,47 @@ def test_a_config_that_hangs_in_c_is_killed_at_the_deadline(tmp_path):
     assert error.startswith(f"{config} took longer than 1s")
 
 
+def test_meanwhile_runs_while_the_child_runs_the_config_and_changes_no_outcome(tmp_path):
+    # hexe mux imports the server's modules then: the child's run and the
+    # import share the two cores instead of following each other
+    config = tmp_path / "init.lua"
+    config.write_text("hexe.block()\n")
+    pm = make_plugin_manager(extra=[("blocker", BlockingPlugin())])
+    started = time.monotonic()
+    calls: list[tuple[float, int | None]] = []
+
+    def meanwhile() -> None:
+        children = [
+            int(pid)
+            for pid in os.listdir("/proc")
+            if pid.isdigit() and _parent_of(int(pid)) == os.getpid()
+        ]
+        calls.append((time.monotonic() - started, len(children)))
+
+    with pytest.raises(ConfigError) as info:
+        load_contained(config, environ=ENV, pm=pm, explicit=True, deadline=1.0, meanwhile=meanwhile)
+    assert "took longer than 1s" in info.value.errors[0]  # the outcome is the child's, as before
+    ((when, children),) = calls
+    assert when < 0.9 and children >= 1  # before the deadline, with the child alive
+    config.write_text('hexe.layout { hexe.tab { hexe.pane { name = "p" } } }\n')
+    calls.clear()
+    loaded = load_contained(config, environ=ENV, explicit=True, meanwhile=meanwhile)
+    assert loaded.find_pane("p") is not None and len(calls) == 1
+    calls.clear()
+    empty = {**ENV, "XDG_CONFIG_HOME": str(tmp_path / "empty"), "HOME": str(tmp_path)}
+    empty.pop("HEXE_CONFIG", None)
+    assert load_contained(None, environ=empty, meanwhile=meanwhile) is not None
+    assert len(calls) == 1  # no file, no child: still called, once
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def test_the_preflight_child_is_gone_after_its_deadline(tmp_path):
     config = tmp_path / "init.lua"
     config.write_text("hexe.block()\n")
