@@ -19,8 +19,11 @@ import os
 import stat
 import sys
 import time
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -42,6 +45,8 @@ _LEVEL_NUMBERS = {"debug": DEBUG, "info": INFO, "warning": WARNING, "error": ERR
 
 def state_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
+    from pathlib import Path  # not at import: a request to a session writes no log
+
     base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "hexe"
 
@@ -176,6 +181,8 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
         handler = _Handler()
         path = None
     else:
+        from pathlib import Path
+
         path = Path(log_file) if log_file else default_log_file()
         try:
             if not log_file:  # our own state directory; a path given is taken as it is

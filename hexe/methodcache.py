@@ -30,7 +30,10 @@ import builtins
 import marshal
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 # the header: a file written by another interpreter (or another layout of
 # this one) is not read
@@ -126,3 +129,46 @@ def install(path: str | None = None) -> None:
     _path = path if path is not None else _cache_path()
     _table = _load(_path)
     dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before builtins'
+
+
+def install_on_import() -> None:
+    """:func:`install` at the moment ``dataclasses`` is imported, not before
+    (a process that never imports it does not pay for it)."""
+    if not any(isinstance(finder, _OnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _OnImport())
+
+
+class _OnImport:
+    """A finder for ``dataclasses`` alone, used once: the module is found and
+    loaded as it would be, then :func:`install` runs before the import returns."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "dataclasses":
+            return None
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Installing(spec.loader)
+        return spec
+
+
+class _Installing:
+    """``dataclasses``' own loader, then :func:`install`."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        install()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)

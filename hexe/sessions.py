@@ -18,22 +18,25 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from hexe.client import Connection, connect, open_session
 from hexe.errors import HexeError
 from hexe.procwait import running
-from hexe.server.paths import check_session_name, socket_dir
+from hexe.server.paths import check_session_name, socket_directory
+
+TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 KILL_TIMEOUT = 15.0
 
 
 def session_names(environ: Mapping[str, str]) -> list[str]:
     """Sessions with a socket in the socket directory, stale ones (no server) removed."""
-    base = socket_dir(environ)
+    base = socket_directory(environ)
     names = []
-    for path in sorted(base.glob("*.sock")):
-        name = path.name[: -len(".sock")]
+    for path in _files(base, ".sock"):
+        name = os.path.basename(path)[: -len(".sock")]
         sock = connect(path)
         if sock is not None:
             sock.close()
@@ -43,10 +46,23 @@ def session_names(environ: Mapping[str, str]) -> list[str]:
     return names
 
 
-def _remove_stale(path: Any) -> None:
-    """A socket nobody listens on: remove it, unless a server is just starting there."""
+def _files(directory: str, suffix: str) -> list[str]:
+    """The directory's files named ``*SUFFIX`` (as ``Path.glob`` finds them: not
+    hidden ones), sorted."""
     try:
-        lock = open(path.with_suffix(".lock"), "w")
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(
+        os.path.join(directory, n) for n in names if n.endswith(suffix) and not n.startswith(".")
+    )
+
+
+def _remove_stale(path: str) -> None:
+    """A socket nobody listens on: remove it, unless a server is just starting there."""
+    stem = path[: -len(".sock")]
+    try:
+        lock = open(stem + ".lock", "w")
     except OSError:
         return
     with lock:
@@ -58,9 +74,9 @@ def _remove_stale(path: Any) -> None:
         if sock is not None:
             sock.close()
             return
-        for stale in (path, path.with_suffix(".pid")):
+        for stale in (path, stem + ".pid"):
             try:
-                stale.unlink()
+                os.unlink(stale)
             except FileNotFoundError:
                 pass
 
@@ -86,13 +102,14 @@ def inside_session(environ: Mapping[str, str]) -> str | None:
     if not inside:
         return None
     name = check_session_name(inside)
-    base = socket_dir(environ)
-    if (base / f"{name}.sock").exists():
+    base = socket_directory(environ)
+    if os.path.exists(os.path.join(base, f"{name}.sock")):
         return name
     servers = {}
-    for pid_file in base.glob("*.pid"):
+    for pid_file in _files(base, ".pid"):
         try:
-            servers[int(pid_file.read_text())] = pid_file.name[: -len(".pid")]
+            with open(pid_file) as f:
+                servers[int(f.read())] = os.path.basename(pid_file)[: -len(".pid")]
         except (OSError, ValueError):
             continue
     pid: int | None = os.getpid()

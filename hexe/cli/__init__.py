@@ -15,12 +15,15 @@ import shlex
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hexe import __version__
 from hexe import log as hexe_log
 from hexe.commands.registry import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED, HexeError, did_you_mean
+
+TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 class Parser(argparse.ArgumentParser):
@@ -30,6 +33,11 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self.error_exit = error_exit
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse's own asks shutil for the terminal's width, and shutil's
+        # import (bz2, lzma, zlib) cost every call ~2 ms: the same width without it
+        return self.formatter_class(prog=self.prog, width=help_width())
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         bad = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
@@ -38,6 +46,21 @@ class Parser(argparse.ArgumentParser):
             hint = did_you_mean(bad.group(1), choices)
             message = f"{bad.group(1)!r} is not a command; {hint}see hexe --help"
         self.exit(self.error_exit, f"hexe: {message}\n")
+
+
+def help_width() -> int:
+    """The width argparse's help is wrapped at: ``shutil.get_terminal_size()``'s
+    columns (``COLUMNS``, else the terminal of stdout, else 80), less 2."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
 
 
 class _Skipped:

@@ -10,25 +10,27 @@ in one server.
 
 from __future__ import annotations
 
+import _socket  # socket's enums cost ~2 ms to build: the C module does the same here
 import errno
 import fcntl
 import os
 import select
-import selectors
 import signal
-import socket
 import sys
 import termios
 import time
 import tty
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
 
 from hexe import log as hexe_log
 from hexe.errors import HexeError
-from hexe.server.paths import socket_path
+from hexe.server.paths import socket_file
 from hexe.wire import protocol
+
+TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 RESTORE = (
     "\x1b[?2026l\x1b[0m\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l"
@@ -37,8 +39,8 @@ RESTORE = (
 START_TIMEOUT = 10.0
 
 
-def connect(path: Path) -> socket.socket | None:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def connect(path: str | Path) -> _socket.socket | None:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(str(path))
     except (FileNotFoundError, ConnectionRefusedError):
@@ -49,7 +51,7 @@ def connect(path: Path) -> socket.socket | None:
 
 def ensure_server(
     session: str, environ: Mapping[str, str], start: Callable[[Path, int, int], None] | None
-) -> socket.socket:
+) -> _socket.socket:
     """Connect to the session's server, starting it (``start``) when there is none.
 
     A stale socket (no server behind it) is replaced. The check and the start
@@ -58,21 +60,23 @@ def ensure_server(
     writes to it once it listens (:meth:`hexe.server.server.Server.listen`):
     the client connects then, not at its next poll.
     """
-    path = socket_path(session, environ)
+    path = socket_file(session, environ)
     sock = connect(path)
     if sock is not None:
         return sock
     if start is None:
         raise HexeError(f"no session {session}", hint="hexe mux --session NAME starts one")
-    with open(path.with_suffix(".lock"), "w") as lock:
+    with open(path[: -len(".sock")] + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sock = connect(path)
         if sock is not None:
             return sock
         ready_r, ready_w = os.pipe()
         try:
+            from pathlib import Path  # the server's start only
+
             try:
-                start(path, lock.fileno(), ready_w)
+                start(Path(path), lock.fileno(), ready_w)
             finally:
                 os.close(ready_w)  # the server holds it now: EOF when it dies first
             # the server's word that it listens, or EOF: it ended before that
@@ -150,7 +154,7 @@ def write_all(fd: int, data: bytes) -> None:
         try:
             n = os.write(fd, view)
         except BlockingIOError:
-            selectors.DefaultSelector().select(0.05)
+            select.select([], [fd], [], 0.05)
             continue
         except InterruptedError:
             continue
@@ -160,7 +164,7 @@ def write_all(fd: int, data: bytes) -> None:
 class Connection:
     """A command connection to a session server: requests and their replies, no terminal."""
 
-    def __init__(self, sock: socket.socket, session: str, timeout: float = 10.0) -> None:
+    def __init__(self, sock: _socket.socket, session: str, timeout: float = 10.0) -> None:
         self.sock = sock
         self.session = session
         self.decoder = protocol.Decoder()
@@ -223,7 +227,7 @@ class Connection:
 def open_session(session: str, environ: Mapping[str, str], timeout: float = 10.0) -> Connection:
     """A command connection to ``session``; HexeError when it is not running."""
     try:
-        sock = connect(socket_path(session, environ))
+        sock = connect(socket_file(session, environ))
     except PermissionError as exc:
         raise HexeError(f"cannot connect to session {session}: {exc.strerror}") from exc
     if sock is None:
@@ -232,7 +236,7 @@ def open_session(session: str, environ: Mapping[str, str], timeout: float = 10.0
 
 
 def attach(
-    sock: socket.socket,
+    sock: _socket.socket,
     term: str,
     detach_others: bool = False,
     *,
@@ -261,9 +265,9 @@ def attach(
                 return "lost", f"could not switch to session {message}: {exc.message}"
 
 
-def _switch_to(session: str, environ: Mapping[str, str]) -> socket.socket:
+def _switch_to(session: str, environ: Mapping[str, str]) -> _socket.socket:
     try:
-        sock = connect(socket_path(session, environ))
+        sock = connect(socket_file(session, environ))
     except OSError as exc:
         raise HexeError(exc.strerror or str(exc)) from exc
     if sock is None:
@@ -272,7 +276,7 @@ def _switch_to(session: str, environ: Mapping[str, str]) -> socket.socket:
 
 
 def _relay(
-    sock: socket.socket,
+    sock: _socket.socket,
     terminal: Terminal,
     term: str,
     detach_others: bool,
@@ -301,6 +305,8 @@ def _relay(
         sig: signal.signal(sig, lambda *_: None)
         for sig in (signal.SIGWINCH, signal.SIGTERM, signal.SIGHUP)
     }
+    import selectors
+
     sel = selectors.DefaultSelector()
     sel.register(0, selectors.EVENT_READ, "stdin")
     sel.register(sock, selectors.EVENT_READ, "server")
@@ -345,13 +351,13 @@ def _relay(
         os.close(wake_w)
 
 
-def _lost(sock: socket.socket) -> str:
+def _lost(sock: _socket.socket) -> str:
     """Why the server's end closed: it is gone, or it dropped this client."""
     try:
         path = sock.getpeername()
     except OSError:
         path = ""
-    alive = connect(Path(path)) if path else None
+    alive = connect(path) if path else None
     if alive is None:
         return "lost the server (it died?)"
     alive.close()
@@ -374,9 +380,11 @@ def run_client(
         if exc.errno == errno.EACCES:
             raise HexeError(f"cannot connect to session {session}: {exc.strerror}") from exc
         raise
-    with sock:
+    try:
         reason, message = attach(
             sock, environ.get("TERM", "xterm"), detach_others, environ=environ, choose=choose
         )
+    finally:
+        sock.close()
     print(f"[{message or reason}]", file=sys.stderr)
     return 0 if reason in ("detached", "exited") else 1

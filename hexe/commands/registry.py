@@ -25,42 +25,103 @@ Key names (:func:`parse_key`) are parsed here too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from hexe.errors import did_you_mean
 
+TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
+
+#: Action's fields, in order (its constructor's positional arguments).
+_FIELDS = (
+    "name", "description", "args", "targets_pane", "keys", "kind", "opens_pane", "sandbox",
+    "cli", "flags", "runs",
+)  # fmt: skip
+
+
 class Action:
-    """One action of the vocabulary: a command, a key binding and a Lua call alike."""
+    """One action of the vocabulary: a command, a key binding and a Lua call alike.
 
+    Immutable, compared and hashed by its fields, as a frozen dataclass would
+    be; written out because every command line call imports this module, and
+    ``dataclasses`` brings ``inspect``, ``ast``, ``dis`` and ``tokenize`` (~7 ms)
+    to a request to a session that needs none of them.
+
+    - ``name``, ``description``
+    - ``args``: (name, type) of each argument; optional ones end with "?", and
+      a last one ending with "*" takes any number (one or more)
+    - ``targets_pane``: it acts on a pane (``-t PANE`` on the command line;
+      default the focused one)
+    - ``keys``: default key bindings: (keys as init.lua writes them, arguments)
+    - ``kind``: "action" changes the session; "query" only answers (the
+      command line only)
+    - ``opens_pane``: it starts a pane (``-P`` prints its id; refused from a
+      pane with limits)
+    - ``sandbox``: from a sandboxed pane: "self" (on that pane only), "any",
+      "never"; "" means "self" for pane targets, else "never"
+    - ``cli``: a subcommand of its own (``hexe split-right``); False when the
+      command line has a richer one (``hexe detach``, ``hexe kill``,
+      ``hexe list-panes``)
+    - ``flags``: tmux's option letters the command line takes for the first
+      argument (``hexe swap-pane -U`` runs ``swap-pane "-U"``)
+    - ``runs``: the handler it runs and the arguments put before the user's,
+      when several entries share one (``resize-left`` runs
+      ``do_resize("left", ...)``); empty: ``do_<name>`` with the user's arguments
+    """
+
+    __slots__ = _FIELDS
     name: str
     description: str
-    #: (name, type) of each argument; optional ones end with "?", and a
-    #: last one ending with "*" takes any number (one or more)
-    args: tuple[tuple[str, type], ...] = ()
-    #: it acts on a pane (``-t PANE`` on the command line; default the focused one)
-    targets_pane: bool = False
-    #: default key bindings: (keys as init.lua writes them, arguments)
-    keys: tuple[tuple[str, tuple[object, ...]], ...] = ()
-    #: "action" changes the session; "query" only answers (the command line only)
-    kind: str = "action"
-    #: it starts a pane (``-P`` prints its id; refused from a pane with limits)
-    opens_pane: bool = False
-    #: from a sandboxed pane: "self" (on that pane only), "any", "never";
-    #: "" means "self" for pane targets, else "never"
-    sandbox: str = ""
-    #: a subcommand of its own (``hexe split-right``); False when the command
-    #: line has a richer one (``hexe detach``, ``hexe kill``, ``hexe list-panes``)
-    cli: bool = True
-    #: tmux's option letters the command line takes for the first argument
-    #: (``hexe swap-pane -U`` runs ``swap-pane "-U"``)
-    flags: tuple[str, ...] = ()
-    #: the handler it runs and the arguments put before the user's, when
-    #: several entries share one (``resize-left`` runs ``do_resize("left", ...)``);
-    #: empty: ``do_<name>`` with the user's arguments
-    runs: tuple[str, tuple[object, ...]] | tuple[()] = ()
+    args: tuple[tuple[str, type], ...]
+    targets_pane: bool
+    keys: tuple[tuple[str, tuple[object, ...]], ...]
+    kind: str
+    opens_pane: bool
+    sandbox: str
+    cli: bool
+    flags: tuple[str, ...]
+    runs: tuple[str, tuple[object, ...]] | tuple[()]
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        args: tuple[tuple[str, type], ...] = (),
+        targets_pane: bool = False,
+        keys: tuple[tuple[str, tuple[object, ...]], ...] = (),
+        kind: str = "action",
+        opens_pane: bool = False,
+        sandbox: str = "",
+        cli: bool = True,
+        flags: tuple[str, ...] = (),
+        runs: tuple[str, tuple[object, ...]] | tuple[()] = (),
+    ) -> None:
+        values = (name, description, args, targets_pane, keys, kind, opens_pane, sandbox, cli,
+                  flags, runs)  # fmt: skip
+        for field, value in zip(_FIELDS, values, strict=True):
+            object.__setattr__(self, field, value)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, field) for field in _FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in _FIELDS)
+        return f"Action({fields})"
 
     @property
     def handler(self) -> str:

@@ -11,24 +11,29 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from pathlib import Path
 
 from hexe.errors import HexeError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SESSION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SESSION_FORMS = "use 1-64 letters, digits, '.', '-' and '_'"
 
 
-def socket_dir(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> Path:
-    """The checked socket directory; ``tmp`` holds the fallback (tests pass their own)."""
+def socket_directory(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> str:
+    """The checked socket directory, as a string: a request to a session (``hexe
+    send-keys``) does not import pathlib, with its ``urllib.parse`` and
+    ``ipaddress`` (~3 ms); ``tmp`` holds the fallback (tests pass their own)."""
     environ = os.environ if environ is None else environ
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
-        base = Path(runtime) / "hexe"
+        base = os.path.join(runtime, "hexe")
     else:
-        base = Path(tmp) / f"hexe-{os.getuid()}"
+        base = os.path.join(tmp, f"hexe-{os.getuid()}")
     try:
-        base.mkdir(mode=0o700)
+        os.mkdir(base, 0o700)
     except FileExistsError:
         pass
     except OSError as exc:
@@ -48,11 +53,26 @@ def socket_dir(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> P
     return base
 
 
+def socket_dir(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> Path:
+    """:func:`socket_directory` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(socket_directory(environ, tmp))
+
+
 def check_session_name(name: str) -> str:
     if not SESSION_RE.match(name):
         raise HexeError(f"session name {name!r} is not accepted; {SESSION_FORMS}")
     return name
 
 
+def socket_file(session: str, environ: Mapping[str, str] | None = None) -> str:
+    """The session's socket, as a string (see :func:`socket_directory`)."""
+    return os.path.join(socket_directory(environ), f"{check_session_name(session)}.sock")
+
+
 def socket_path(session: str, environ: Mapping[str, str] | None = None) -> Path:
-    return socket_dir(environ) / f"{check_session_name(session)}.sock"
+    """:func:`socket_file` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(socket_file(session, environ))
