@@ -43,12 +43,16 @@ _level = ERROR
 _LEVEL_NUMBERS = {"debug": DEBUG, "info": INFO, "warning": WARNING, "error": ERROR}
 
 
-def state_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+def _state_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> str:
     environ = os.environ if environ is None else environ
-    from pathlib import Path  # not at import: a request to a session writes no log
-
     base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "hexe"
+    return os.path.join(base, "hexe")
+
+
+def state_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    from pathlib import Path  # not at import: pathlib (urllib.parse, ipaddress) is ~3 ms
+
+    return Path(_state_dir(environ))
 
 
 def default_log_file() -> Path:
@@ -161,11 +165,11 @@ class _RotatingFile(_Stream):
                 pass
 
 
-def _rotating_file(path: Path) -> _Handler:
+def _rotating_file(path: str) -> _Handler:
     return _RotatingFile(path, LOG_MAX_BYTES, LOG_BACKUPS)
 
 
-def configure(level: str = "info", log_file: str | os.PathLike[str] | None = None) -> Path | None:
+def configure(level: str = "info", log_file: str | os.PathLike[str] | None = None) -> str | None:
     """Send events at ``level`` and above to ``log_file`` (default: the state dir).
 
     ``log_file="-"`` logs to stderr. Returns the file used, or None when the
@@ -173,7 +177,7 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
     """
     global _handler
     handler: _Handler
-    path: Path | None
+    path: str | None
     if log_file == "-":
         handler = _Stream(sys.stderr)
         path = None
@@ -181,12 +185,10 @@ def configure(level: str = "info", log_file: str | os.PathLike[str] | None = Non
         handler = _Handler()
         path = None
     else:
-        from pathlib import Path
-
-        path = Path(log_file) if log_file else default_log_file()
+        path = os.fspath(log_file) if log_file else os.path.join(_state_dir(), "hexe.log")
         try:
             if not log_file:  # our own state directory; a path given is taken as it is
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             handler = _rotating_file(path)
         except OSError as exc:
             print(f"hexe: warning: cannot open log {path}: {exc.strerror}", file=sys.stderr)

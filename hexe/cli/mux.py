@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from hexe import log as hexe_log
 from hexe.errors import HexeError, report
+
+TYPE_CHECKING = False  # typing and pathlib take ~5 ms to import: for annotations only
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
 def mux_command(

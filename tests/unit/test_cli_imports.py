@@ -90,7 +90,7 @@ def test_a_request_to_a_running_session_imports_only_what_it_uses(headless):
     env = {**headless, "PYTHONPATH": root}
     for args in (["ls"], ["list-panes", "-s", "lean"], ["capture-pane", "-s", "lean"],
                  ["send-keys", "-s", "lean", "echo", "Enter"], ["rename-tab", "-s", "lean", "x"], ["split-right", "-s", "lean"],
-                 ["list-panes", "-s", "nope"]):  # fmt: skip
+                 ["list-panes", "-s", "nope"], ["attach", "nope"]):  # fmt: skip
         done = subprocess.run(
             [sys.executable, "-S", "-c", LEAN_PROBE, *args], capture_output=True, text=True,
             env=env, cwd="/", timeout=60,
