@@ -6,8 +6,10 @@ subprocess, pyseccomp with its ``ldconfig`` runs, difflib, lupa without an
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from support import clean_env
@@ -109,3 +111,26 @@ def test_leaving_without_teardown_still_runs_atexit_and_flushes_and_keeps_the_st
         capture_output=True, text=True, env=clean_env(XDG_RUNTIME_DIR=str(tmp_path)), timeout=60,
     )  # fmt: skip
     assert "torn down" in called.stderr  # main() called with arguments returns: a caller's
+
+
+def test_hexe_run_skips_what_site_might_have_loaded_for_it(tmp_path):
+    """The probe again with ``-S``: no ``.pth`` file of this machine has loaded
+    shutil (bz2, lzma: ~2 ms) before hexe, as in a clean virtual environment;
+    site-packages are on the path without running their ``.pth`` files."""
+    import site
+
+    root = Path(__file__).resolve().parents[2]
+    path = [str(root), str(root / "plugins"), *site.getsitepackages()]
+    environ = clean_env(
+        XDG_RUNTIME_DIR=str(tmp_path), XDG_STATE_HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
+        PYTHONPATH=os.pathsep.join(path),
+    )  # fmt: skip
+    probe = PROBE.replace('"lupa"]', '"lupa", "shutil", "bz2", "lzma", "selectors"]')
+    assert probe != PROBE
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe, "run", "--profile", "full", "--", "true"],
+        capture_output=True, text=True, env=environ, cwd="/", timeout=60,
+    )  # fmt: skip
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0, done.stderr
+    assert seen["loaded"] == [], seen
