@@ -33,6 +33,21 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def _script_variant() -> dict[str, list[str]]:
+    """``hexe list-panes`` through the ``hexe`` script pip installed beside this
+    Python, when there is one that runs this Python: what a user types (``-m
+    hexe`` adds runpy and importlib.util, ~2 ms; a pyenv shim would add a shell)."""
+    script = Path(sys.executable).with_name("hexe")
+    try:
+        first = script.read_text(errors="replace").split("\n", 1)[0]
+    except OSError:
+        return {}
+    interpreter = first[2:].strip().split(" ")[0] if first.startswith("#!") else ""
+    if not interpreter or os.path.realpath(interpreter) != os.path.realpath(sys.executable):
+        return {}
+    return {"hexe list-panes (bin/hexe)": [str(script), "list-panes", "-s", "b"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -60,6 +75,7 @@ def main() -> int:
         variants = {
             "python3 -c pass": [sys.executable, "-c", "pass"],
             "hexe list-panes": [*hexe, "list-panes", "-s", "b"],
+            **_script_variant(),
             "hexe send-keys": [*hexe, "send-keys", "-s", "b", ""],
             "hexe capture-pane": [*hexe, "capture-pane", "-s", "b"],
             "tmux list-panes": [*inner, "list-panes"],
@@ -79,11 +95,12 @@ def main() -> int:
     floor = medians["python3 -c pass"]
     python = sys.version.split()[0]
     print(f"CLI calls to a running session, median of {args.rounds} (ms), Python {python}")
-    print(f"{'command':<20} {'ms':>8} {'/python -c pass':>16} {'/tmux':>8}")
+    print(f"{'command':<26} {'ms':>8} {'/python -c pass':>16} {'/tmux':>8}")
     for name, ms in medians.items():
-        tmux = medians.get("tmux " + name.split(" ", 1)[-1]) if name.startswith("hexe") else None
+        verb = name.split(" ")[1] if name.startswith("hexe") else ""
+        tmux = medians.get(f"tmux {verb}") if verb else None
         ratio_tmux = f"{ms / tmux:.1f}x" if tmux else ""
-        print(f"{name:<20} {ms:8.1f} {ms / floor:15.2f}x {ratio_tmux:>8}")
+        print(f"{name:<26} {ms:8.1f} {ms / floor:15.2f}x {ratio_tmux:>8}")
     return 0
 
 

@@ -17,9 +17,7 @@ import os
 import select
 import signal
 import sys
-import termios
 import time
-import tty
 from collections.abc import Callable, Mapping
 
 from hexe import log as hexe_log
@@ -131,16 +129,22 @@ class Terminal:
     """The user's terminal in raw mode, restored on exit."""
 
     def __init__(self, fd: int = 0) -> None:
+        import termios  # an attach only
+
         self.fd = fd
         self.saved = termios.tcgetattr(fd)
 
     def __enter__(self) -> Terminal:
+        import tty
+
         tty.setraw(self.fd)
         os.write(1, b"\x1b[?1049h")
         return self
 
     def __exit__(self, *exc: object) -> None:
         os.write(1, RESTORE.encode())
+        import termios
+
         termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
 
     def size(self) -> tuple[int, int]:
