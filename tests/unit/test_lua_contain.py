@@ -26,6 +26,7 @@ from hexe.config import lua as config_lua
 from hexe.config.contained import Preflight, load_contained
 from hexe.config.lua import LuaConfigRuntime, LuaFailure
 from hexe.plugin.manager import make_plugin_manager
+from hexe.sessions import _parent as parent_of
 
 ENV = {"SHELL": "/bin/sh", "HOME": "/root"}
 OLD_BINDING = 'hexe.key("prefix g", "send-keys", "echo old-$((2*3))", "Enter")\n'
@@ -295,7 +296,7 @@ def test_meanwhile_runs_while_the_child_runs_the_config_and_changes_no_outcome(t
         children = [
             int(pid)
             for pid in os.listdir("/proc")
-            if pid.isdigit() and _parent_of(int(pid)) == os.getpid()
+            if pid.isdigit() and parent_of(int(pid)) == os.getpid()
         ]
         calls.append((time.monotonic() - started, len(children)))
 
@@ -313,14 +314,6 @@ def test_meanwhile_runs_while_the_child_runs_the_config_and_changes_no_outcome(t
     empty.pop("HEXE_CONFIG", None)
     assert load_contained(None, environ=empty, meanwhile=meanwhile) is not None
     assert len(calls) == 1  # no file, no child: still called, once
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def test_the_preflight_child_is_gone_after_its_deadline(tmp_path):
