@@ -145,15 +145,18 @@ class _OnImport:
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name != "dataclasses":
             return None
-        try:
-            sys.meta_path.remove(self)
-        except ValueError:
-            pass
         from importlib.machinery import PathFinder
 
         spec = PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _Installing(spec.loader)
+        if spec is None or spec.loader is None:
+            return None  # not ours to find: the other finders go on (and so do we)
+        spec.loader = _Installing(spec.loader)
+        try:
+            # done: out of the list (the import system stops at the spec we return,
+            # so removing this entry skips no other finder)
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
         return spec
 
 
