@@ -23,7 +23,7 @@ It never reads the outer clipboard and never writes to a pane what it took.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import fcntl
 import os
 import time
@@ -295,7 +295,7 @@ class ClipboardRoom:
 
     def send_clipboard(self, data: bytes) -> None:
         """OSC 52 to every attached terminal: sets their clipboard to ``data``."""
-        osc = b"\x1b]52;c;" + base64.b64encode(data) + b"\x07"
+        osc = b"\x1b]52;c;" + binascii.b2a_base64(data, newline=False) + b"\x07"
         for client in self.clients:
             if not client.attached:
                 continue

@@ -380,13 +380,32 @@ _BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
 #: A lone true colour exactly as _one_colour would write it back (no leading
 #: zeros): such an SGR sets its colour to ``";" + params``.
 TRUE_COLOUR = rf"[34]8;2;{_BYTE};{_BYTE};{_BYTE}"
-_CANONICAL_TRUE_COLOUR = re.compile(TRUE_COLOUR + r"\Z")
+
+
+class _Lazy:
+    """A regular expression compiled at its first match, not at import: these
+    two take ~2.5 ms to compile, on a new server's path to its first prompt,
+    and a pane that prints no colour never needs them."""
+
+    __slots__ = ("pattern", "compiled")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.compiled: re.Pattern[str] | None = None
+
+    def match(self, text: str) -> re.Match[str] | None:
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern)
+        return self.compiled.match(text)
+
+
+_CANONICAL_TRUE_COLOUR = _Lazy(TRUE_COLOUR + r"\Z")
 # The parameters of an sgr_escape (a reset, flags in FLAG_PREFIX's order, a
 # valid colour for fg and bg as kept): the whole state, set from scratch. The
 # line path writes an unfinished row's runs back as these.
 _FG_KEPT = rf"3[0-7]|9[0-7]|38;5;{_BYTE}|38;2;{_BYTE};{_BYTE};{_BYTE}"
 _BG_KEPT = rf"4[0-7]|10[0-7]|48;5;{_BYTE}|48;2;{_BYTE};{_BYTE};{_BYTE}"
-_ESCAPE_PARAMS = re.compile(
+_ESCAPE_PARAMS = _Lazy(
     "0(" + "".join(f"(?:;{code})?" for code in _FLAG_CODES) + ")"
     rf"(;(?:{_FG_KEPT}))?(;(?:{_BG_KEPT}))?\Z"
 )

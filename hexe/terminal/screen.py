@@ -18,7 +18,6 @@ Nothing here reads or writes file descriptors.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import bisect
 import codecs
@@ -160,7 +159,8 @@ class PaneScreen:
             request = ("read", b"")
         else:
             try:
-                decoded = base64.b64decode(data.encode("ascii"), validate=True)
+                # base64.b64decode(..., validate=True), without importing base64
+                decoded = binascii.a2b_base64(data.encode("ascii"), strict_mode=True)
             except (binascii.Error, UnicodeEncodeError, ValueError):
                 return  # not base64: ignored, as xterm does
             if len(decoded) > CLIPBOARD_LIMIT:

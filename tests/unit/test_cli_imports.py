@@ -4,6 +4,7 @@ nor the log (structlog, pyte): most of such a call's time was imports."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,28 @@ def test_hexe_compiles_the_dataclass_methods_once_dataclasses_is_imported():
         env={**clean_env(), "PYTHONPATH": root}, cwd="/", timeout=60,
     )  # fmt: skip
     assert done.stdout.split() == ["False", "True", "False"], done.stderr  # and the finder left
+
+
+def test_a_server_starts_without_modules_it_seldom_needs():
+    """subprocess (with threading: only to start another session from inside
+    one), base64 (OSC 52 goes through binascii) and the colour regular
+    expressions (compiled at the first colour) are not on a new session's path
+    to its first prompt."""
+    import site
+
+    root = Path(__file__).resolve().parents[2]
+    path = [str(root), str(root / "plugins"), *site.getsitepackages()]
+    probe = (
+        "import sys\n"
+        "import hexe.server.server\n"
+        "from hexe.terminal import cells\n"
+        "seldom = ['subprocess', 'threading', 'base64']\n"
+        "print([m for m in seldom if m in sys.modules], cells._ESCAPE_PARAMS.compiled)\n"
+        "assert cells.sgr_effect('0;1;31') and cells._ESCAPE_PARAMS.compiled is not None\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, cwd="/", timeout=60,
+        env={**clean_env(), "PYTHONPATH": os.pathsep.join(path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[] None", done.stdout
