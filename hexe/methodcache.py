@@ -139,32 +139,39 @@ def install_on_import() -> None:
 
 
 class _OnImport:
-    """A finder for ``dataclasses`` alone, used once: the module is found and
-    loaded as it would be, then :func:`install` runs before the import returns."""
+    """A finder for ``dataclasses`` alone: the module is found and loaded as it
+    would be, then :func:`install` runs before the import returns, and the
+    finder leaves ``sys.meta_path``. It leaves by rebinding the list, never by
+    changing it in place: an import walking the list at that moment (another
+    thread, or a finder that imports) would otherwise skip a finder."""
+
+    def __init__(self) -> None:
+        self.done = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "dataclasses":
+        if name != "dataclasses" or self.done or "dataclasses" in sys.modules:
             return None
         from importlib.machinery import PathFinder
 
         spec = PathFinder.find_spec(name, path)
         if spec is None or spec.loader is None:
-            return None  # not ours to find: the other finders go on (and so do we)
-        spec.loader = _Installing(spec.loader)
-        try:
-            # done: out of the list (the import system stops at the spec we return,
-            # so removing this entry skips no other finder)
-            sys.meta_path.remove(self)
-        except ValueError:
-            pass
+            return None  # not ours to find: the other finders go on
+        # found, maybe not loaded (importlib.util.find_spec): this finder stays
+        # until the module is executed through it
+        spec.loader = _Installing(spec.loader, self)
         return spec
+
+    def leave(self) -> None:
+        self.done = True
+        sys.meta_path = [finder for finder in sys.meta_path if finder is not self]
 
 
 class _Installing:
     """``dataclasses``' own loader, then :func:`install`."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, finder: _OnImport) -> None:
         self._loader = loader
+        self._finder = finder
 
     def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
@@ -172,6 +179,7 @@ class _Installing:
     def exec_module(self, module: Any) -> None:
         self._loader.exec_module(module)
         install()
+        self._finder.leave()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)

@@ -46,15 +46,13 @@ def session_names(environ: Mapping[str, str]) -> list[str]:
 
 
 def _files(directory: str, suffix: str) -> list[str]:
-    """The directory's files named ``*SUFFIX`` (as ``Path.glob`` finds them: not
-    hidden ones), sorted."""
+    """The directory's entries named ``*SUFFIX``, sorted: what ``Path.glob``
+    found (whose ``*`` matches a leading dot too: a session may be ``.x``)."""
     try:
         names = os.listdir(directory)
     except OSError:
         return []
-    return sorted(
-        os.path.join(directory, n) for n in names if n.endswith(suffix) and not n.startswith(".")
-    )
+    return sorted(os.path.join(directory, n) for n in names if n.endswith(suffix))
 
 
 def _remove_stale(path: str) -> None:

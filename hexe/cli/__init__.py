@@ -26,17 +26,29 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the width it would ask shutil for:
+    shutil's import (bz2, lzma, zlib) cost every call ~2 ms, and argparse
+    makes a formatter for each argument it is given."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = help_width() if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors exit with ``error_exit`` (125 for ``run``)."""
 
     def __init__(self, *args: Any, error_exit: int = 2, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
         super().__init__(*args, **kwargs)
         self.error_exit = error_exit
-
-    def _get_formatter(self) -> argparse.HelpFormatter:
-        # argparse's own asks shutil for the terminal's width, and shutil's
-        # import (bz2, lzma, zlib) cost every call ~2 ms: the same width without it
-        return self.formatter_class(prog=self.prog, width=help_width())
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

@@ -82,8 +82,13 @@ def _import_server() -> None:
     """The server's modules, imported while the config's first run (a child)
     takes the other core: the server, forked from this process once the config
     is loaded, starts with them in place (a new session's first prompt ~10 %
-    sooner; the client that started it holds them too, shared with the server)."""
-    import hexe.server.server  # noqa: F401
+    sooner; the client that started it holds them too, shared with the server).
+    A failure is left to the server, which imports them again: it logs why it
+    cannot start, and this terminal says that it did not, as before."""
+    try:
+        import hexe.server.server  # noqa: F401
+    except Exception:  # the server imports them again, and reports it
+        pass
 
 
 def _terminal_size() -> tuple[int, int]:

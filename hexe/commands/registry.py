@@ -123,6 +123,11 @@ class Action:
         fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in _FIELDS)
         return f"Action({fields})"
 
+    def __reduce__(self) -> tuple[type[Action], tuple[object, ...]]:
+        # copy, deepcopy and pickle go through the constructor (the slots
+        # cannot be set back one by one: assignment is refused)
+        return (Action, self._values())
+
     @property
     def handler(self) -> str:
         """The server method this entry runs (``do_resize``)."""

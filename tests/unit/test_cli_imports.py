@@ -4,7 +4,6 @@ nor the log (structlog, pyte): most of such a call's time was imports."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,41 +63,32 @@ def test_attach_loads_no_plugins(tmp_path):
     assert "hexe.plugin.manager" not in seen["loaded"], seen
 
 
-LEAN_PROBE = """
-import json, sys
+MAIN = """
 from hexe.cli import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-sys.stdout.flush()
-avoided = ["typing", "dataclasses", "inspect", "pathlib", "socket", "selectors", "shutil",
-           "urllib.parse", "ipaddress"]
-print(json.dumps({"code": code, "loaded": [m for m in avoided if m in sys.modules]}))
 """
 
 
 def test_a_request_to_a_running_session_imports_only_what_it_uses(headless):
     """typing, dataclasses (inspect, ast, dis), pathlib (urllib.parse, ipaddress),
     socket's enums, shutil: ~18 ms of each call in a clean virtual environment.
-    Run with ``-S`` and the checkout on the path, so that no ``.pth`` file of
-    this machine's site-packages has loaded them already (and no third-party
-    package is needed)."""
+    No third-party package is on the path: a request needs none."""
     from support import hexe
+    from support.imports import imported_by_hexe
 
     assert hexe("new-session", "-d", "-s", "lean", env=headless).returncode == 0
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**headless, "PYTHONPATH": root}
+    avoided = ["typing", "dataclasses", "inspect", "pathlib", "socket", "selectors", "shutil",
+               "contextlib", "termios", "tty", "subprocess", "base64"]  # fmt: skip
     for args in (["ls"], ["list-panes", "-s", "lean"], ["capture-pane", "-s", "lean"],
-                 ["send-keys", "-s", "lean", "echo", "Enter"], ["rename-tab", "-s", "lean", "x"], ["split-right", "-s", "lean"],
-                 ["list-panes", "-s", "nope"], ["attach", "nope"]):  # fmt: skip
-        done = subprocess.run(
-            [sys.executable, "-S", "-c", LEAN_PROBE, *args], capture_output=True, text=True,
-            env=env, cwd="/", timeout=60,
-        )  # fmt: skip
-        seen = json.loads(done.stdout.strip().splitlines()[-1])
-        assert seen["code"] == (1 if "nope" in args else 0), (args, seen, done.stderr)
-        assert seen["loaded"] == [], (args, seen)
+                 ["send-keys", "-s", "lean", "echo", "Enter"], ["rename-tab", "-s", "lean", "x"],
+                 ["split-right", "-s", "lean"], ["list-panes", "-s", "nope"],
+                 ["attach", "nope"]):  # fmt: skip
+        by_hexe, code, done = imported_by_hexe(MAIN, avoided, args, env=headless)
+        assert code == (1 if "nope" in args else 0), (args, code, done.stderr)
+        assert by_hexe == [], (args, by_hexe)
 
 
 def test_hexe_compiles_the_dataclass_methods_once_dataclasses_is_imported():
@@ -126,21 +116,15 @@ def test_a_server_starts_without_modules_it_seldom_needs():
     one), base64 (OSC 52 goes through binascii) and the colour regular
     expressions (compiled at the first colour) are not on a new session's path
     to its first prompt."""
-    import site
+    from support.imports import imported_by_hexe
 
-    root = Path(__file__).resolve().parents[2]
-    path = [str(root), str(root / "plugins"), *site.getsitepackages()]
     probe = (
-        "import sys\n"
         "import hexe.server.server\n"
         "from hexe.terminal import cells\n"
-        "seldom = ['subprocess', 'threading', 'base64']\n"
-        "print([m for m in seldom if m in sys.modules], cells._ESCAPE_PARAMS.compiled)\n"
-        "assert cells.sgr_effect('0;1;31') and cells._ESCAPE_PARAMS.compiled is not None\n"
+        "code = cells._ESCAPE_PARAMS.compiled is None and bool(cells.sgr_effect('0;1;31'))\n"
+        "code = code and cells._ESCAPE_PARAMS.compiled is not None\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, cwd="/", timeout=60,
-        env={**clean_env(), "PYTHONPATH": os.pathsep.join(path)},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[] None", done.stdout
+    seldom = ["subprocess", "threading", "base64", "shutil"]
+    by_hexe, compiled_late, done = imported_by_hexe(probe, seldom, site_packages=True)
+    assert by_hexe == [], by_hexe
+    assert compiled_late is True, done.stderr

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +166,50 @@ def test_a_fork_writes_the_table_only_when_it_compiled_something(tmp_path):
     result = run_python(CLASS + FORKS % OTHER, str(tmp_path / "table"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "True"], result.stdout + result.stderr
+
+
+FINDER_PROBE = """
+import importlib.util, sys
+import hexe
+from hexe import methodcache
+
+# found but not loaded: the finder stays for the import that loads it
+assert importlib.util.find_spec("dataclasses") is not None
+assert any(isinstance(f, methodcache._OnImport) for f in sys.meta_path)
+
+class Importing:
+    # a finder behind hexe's that imports dataclasses while an import walks the list
+    def find_spec(self, name, path=None, target=None):
+        if name == "wanted_module":
+            import dataclasses
+        return None
+
+class Victim:
+    # the finder after it must still be asked
+    def find_spec(self, name, path=None, target=None):
+        if name == "wanted_module":
+            import importlib.machinery
+            return importlib.machinery.ModuleSpec(name, Loader())
+        return None
+
+class Loader:
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        module.ok = True
+
+sys.meta_path[1:1] = [Importing(), Victim()]
+import wanted_module
+import dataclasses
+print(wanted_module.ok, dataclasses.__dict__.get("exec") is methodcache._exec,
+      any(isinstance(f, methodcache._OnImport) for f in sys.meta_path))
+"""
+
+
+def test_the_one_shot_finder_skips_no_other_finder_and_survives_find_spec():
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", FINDER_PROBE], capture_output=True, text=True, cwd="/",
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": root}, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.split() == ["True", "True", "False"], done.stdout + done.stderr

@@ -56,3 +56,37 @@ def test_session_names_are_checked(name, tmp_path):
         check_session_name(name)
     with pytest.raises(HexeError):
         socket_path(name, {"XDG_RUNTIME_DIR": str(tmp_path)})
+
+
+def test_the_string_forms_name_the_same_places(tmp_path):
+    environ = {"XDG_RUNTIME_DIR": str(tmp_path)}
+    from hexe.server.paths import socket_directory, socket_file
+
+    assert socket_directory(environ) == str(socket_dir(environ))
+    assert socket_file("w.1", environ) == str(socket_path("w.1", environ))
+
+
+def test_sessions_are_listed_hidden_ones_too_and_stale_sockets_removed(tmp_path):
+    """A session may be named ``.x``: listed as ``Path.glob("*.sock")`` listed it."""
+    import socket
+
+    from hexe.server.paths import socket_directory
+    from hexe.sessions import session_names
+
+    environ = {"XDG_RUNTIME_DIR": str(tmp_path)}
+    base = socket_directory(environ)
+    listening = []
+    for name in (".x", "a", "b"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(os.path.join(base, f"{name}.sock"))
+        sock.listen()
+        listening.append(sock)
+    listening.pop().close()  # b: a socket file nobody listens on any more
+    with open(os.path.join(base, "b.pid"), "w") as f:
+        f.write("1")
+    try:
+        assert session_names(environ) == [".x", "a"]
+        assert sorted(os.listdir(base)) == [".x.sock", "a.sock", "b.lock"]  # b's removed
+    finally:
+        for sock in listening:
+            sock.close()
