@@ -183,3 +183,14 @@ class _Installing:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
+
+
+def write_now() -> str:
+    """Write the table now, whatever ``PYTHONDONTWRITEBYTECODE`` says (it was
+    asked for: :mod:`hexe.precompile`); its path."""
+    global _dirty, _owner
+    install()
+    _dirty, _owner = True, os.getpid()
+    sys.dont_write_bytecode = False
+    save()
+    return _path

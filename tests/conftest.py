@@ -150,24 +150,9 @@ def _compile_hexe() -> None:
         compileall.compile_dir(root / part, quiet=2, workers=1)
     # and the methods dataclasses generates (hexe.methodcache): one process
     # that imports every module writes their table, which the others read
-    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-c", _IMPORT_ALL], env=environ, check=False, timeout=120)
-
-
-_IMPORT_ALL = """
-import importlib, pkgutil
-for top in ("hexe", "hexe_voidbox", "hexe_cgroups", "hexe_render", "hexe_landlock"):
-    try:
-        package = importlib.import_module(top)
-    except ImportError:
-        continue
-    for info in pkgutil.walk_packages(package.__path__, top + "."):
-        if not info.name.endswith("__main__"):
-            try:
-                importlib.import_module(info.name)
-            except Exception:
-                pass
-"""
+    subprocess.run(
+        [sys.executable, "-m", "hexe.precompile"], capture_output=True, check=False, timeout=120
+    )
 
 
 def pytest_configure(config):

@@ -213,3 +213,48 @@ def test_the_one_shot_finder_skips_no_other_finder_and_survives_find_spec():
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": root}, timeout=60,
     )  # fmt: skip
     assert done.stdout.split() == ["True", "True", "False"], done.stdout + done.stderr
+
+
+def test_precompile_writes_the_table_where_no_run_would(tmp_path):
+    """``python3 -m hexe.precompile``, for an install its users cannot write:
+    every module of hexe and its plugins imported, the table written even
+    with ``PYTHONDONTWRITEBYTECODE``; a later process then compiles none of
+    the methods (here a copy of the checkout stands for the install)."""
+    import shutil
+    import site
+
+    root = Path(__file__).resolve().parents[2]
+    ignore = shutil.ignore_patterns("__pycache__", "_bin", "*.egg-info")
+    shutil.copytree(root / "hexe", tmp_path / "hexe", ignore=ignore)
+    for plugin in ("hexe_voidbox", "hexe_cgroups", "hexe_render"):
+        shutil.copytree(root / "plugins" / plugin, tmp_path / plugin, ignore=ignore)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), *site.getsitepackages()]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    table = tmp_path / "hexe" / "__pycache__" / Path(methodcache._cache_path()).name
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "hexe.precompile"], capture_output=True, text=True,
+        env=env, cwd="/", timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(table) and table.exists(), done.stdout
+    probe = (
+        "import builtins\n"
+        "from hexe import methodcache\n"
+        "compiles = []\n"
+        "def counting(*args, **kw):\n"
+        "    compiles.append(args[0])\n"
+        "    return builtins.compile(*args, **kw)\n"
+        "methodcache.compile = counting\n"
+        "import hexe.run, hexe.server.server\n"
+        "from hexe.plugin.manager import make_plugin_manager\n"
+        "make_plugin_manager()\n"
+        "print(len(compiles), len(methodcache._table) > 100)\n"
+    )
+    later = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, env=env, cwd="/",
+        timeout=60,
+    )  # fmt: skip
+    assert later.stdout.split() == ["0", "True"], later.stdout + later.stderr
