@@ -6,7 +6,7 @@ methods ``dataclasses`` generates: :mod:`hexe.methodcache` keeps those in a
 table next to the bytecode, written by the first ``hexe`` that may write
 there. In an install its users cannot write (pip as root, a distribution's
 package) none of their runs ever writes it, and each compiles the methods
-again (~20 ms of a ``hexe run``). Run this once, as the user who installed
+again (~15 ms of a ``hexe run``). Run this once, as the user who installed
 hexe: it imports every module of hexe and of its plugins and writes the table
 (the path printed). An editable or per-user install needs nothing: its first
 runs write the table.
