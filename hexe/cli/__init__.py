@@ -6,13 +6,13 @@ over to the module that does the work. No logic of its own beyond that.
 
 from __future__ import annotations
 
+import _signal  # the C module: signal's enums cost a command ~1 ms to build
 import argparse
 import gc
 import json
 import os
 import re
 import shlex
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -556,7 +556,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     global _leave_at_once
     # An ignored SIGCHLD (inherited from a careless parent) makes the kernel
     # reap children itself: hexe could no longer wait for its sandboxes.
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
     words = list(sys.argv[1:] if argv is None else argv)
     command = _command_word(words)
     if CHAIN in words or LITERAL_CHAIN in words:

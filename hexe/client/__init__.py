@@ -15,7 +15,6 @@ import errno
 import fcntl
 import os
 import select
-import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -302,6 +301,8 @@ def _relay(
         "choose": choose,
     }
     sock.sendall(protocol.encode_json(protocol.HELLO, hello))
+    import signal  # an attach only
+
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     old_wakeup = signal.set_wakeup_fd(wake_w)
