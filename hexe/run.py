@@ -60,7 +60,7 @@ def run_command(
     environ = os.environ if environ is None else environ
     flag_layer = Layer.from_flags(flags, flag_labels(pm))
     try:
-        config = load_config(config_path, environ=environ, pm=pm)
+        config = load_config(config_path, environ=environ, pm=pm, meanwhile=_import_lua)
     except ConfigError as exc:
         report(exc)
         return EXIT_SETUP_FAILED
@@ -98,6 +98,17 @@ def run_command(
     for failure in run_exit_callbacks(config, pane, code, kind=kind):
         print(f"hexe: warning: {failure}", file=sys.stderr)
     return code
+
+
+def _import_lua() -> None:
+    """lupa, imported while init.lua's first run (a child) takes the other core:
+    the second run, in this process, needs it (~2 ms). Without an init.lua
+    there is no first run, and this is not called: no Lua state is made then."""
+    if "lupa.lua54" not in sys.modules:
+        try:
+            import lupa.lua54  # noqa: F401
+        except ImportError:  # the config's load says what is missing
+            pass
 
 
 def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:

@@ -214,16 +214,14 @@ def load_contained(
     The config runs in a child first; only if that went well is it loaded
     here. Raises :class:`ConfigError` as ``load`` does (a timeout is one).
     ``meanwhile`` is called while the child runs the config (``hexe mux``
-    imports the server's modules then, on the other core), or before the
-    load when there is no file to run.
+    imports the server's modules then, on the other core); not at all when
+    there is no file to run (nothing runs beside it then).
     """
     environ = os.environ if environ is None else environ
     found = find_config(environ, str(path) if path is not None else None)[0]
     if found is None or not found.exists():
         # no file to run (the built-in defaults, or "no such file"): nothing
         # can hang, so no child to run it in first
-        if meanwhile is not None:
-            meanwhile()
         return load(found, environ=environ, pm=pm, explicit=explicit)
     preflight = Preflight(path, environ=environ, pm=pm, explicit=explicit, deadline=deadline)
     try:
