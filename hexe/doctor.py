@@ -26,8 +26,6 @@ from hexe.plugin.check import Check
 __all__ = ["Check", "run_checks", "render", "to_json", "try_spawn"]
 
 
-
-
 def _true_argv() -> tuple[str, ...]:
     found = shutil.which("true")
     return (found,) if found else (sys.executable, "-c", "")
@@ -66,11 +64,33 @@ def profile_checks(pm: pluggy.PluginManager) -> list[Check]:
     return checks
 
 
+def methods_check() -> Check:
+    """Whether the methods ``dataclasses`` writes for hexe's classes are
+    compiled already (``hexe.methodcache``), or each ``hexe`` compiles them."""
+    from hexe import methodcache
+
+    path, entries, writable = methodcache.status()
+    if entries:
+        return Check("install", "compiled methods", True, f"{entries} in {path}")
+    if writable:
+        detail = (
+            f"none yet in {path}: the next hexe run that may write bytecode writes them, "
+            "or python3 -m hexe.precompile now"
+        )
+    else:
+        detail = (
+            f"none in {path}, which this user cannot write: each hexe run compiles them "
+            "again (~15 ms); run python3 -m hexe.precompile once as the user who installed hexe"
+        )
+    return Check("install", "compiled methods", None, detail)
+
+
 def run_checks(pm: pluggy.PluginManager) -> list[Check]:
     checks: list[Check] = []
     for result in pm.hook.hexe_doctor_checks(pm=pm):
         checks.extend(result or ())
     checks.extend(profile_checks(pm))
+    checks.append(methods_check())
     return checks
 
 

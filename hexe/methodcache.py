@@ -194,3 +194,13 @@ def write_now() -> str:
     sys.dont_write_bytecode = False
     save()
     return _path
+
+
+def status() -> tuple[str, int, bool]:
+    """The table's path, its entries (0: none, or not readable) and whether
+    this user may write it (its directory, or the package's to make it)."""
+    path = _cache_path()
+    entries = len(_load(path))
+    directory = os.path.dirname(path)
+    where = directory if os.path.isdir(directory) else os.path.dirname(directory)
+    return path, entries, os.access(where, os.W_OK)

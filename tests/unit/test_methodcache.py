@@ -258,3 +258,27 @@ def test_precompile_writes_the_table_where_no_run_would(tmp_path):
         timeout=60,
     )  # fmt: skip
     assert later.stdout.split() == ["0", "True"], later.stdout + later.stderr
+
+
+def test_doctor_says_whether_the_methods_are_compiled(tmp_path, monkeypatch):
+    from hexe.doctor import methods_check
+
+    table = tmp_path / "__pycache__" / "dataclass-methods.marshal"
+    monkeypatch.setattr(methodcache, "_cache_path", lambda: str(table))
+    missing = methods_check()
+    assert missing.ok is None and "none yet" in missing.detail, missing
+    assert "python3 -m hexe.precompile" in missing.detail
+    # a directory this user cannot write (root writes anywhere: the answer of
+    # access(2) is what the check asks, so it stands in for a read-only install)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: False if m == os.W_OK else real_access(p, m))
+    readonly = methods_check()
+    assert readonly.ok is None and "cannot write" in readonly.detail, readonly
+    assert "as the user who installed hexe" in readonly.detail
+    monkeypatch.setattr(os, "access", real_access)
+    table.parent.mkdir()
+    import marshal
+
+    table.write_bytes(methodcache._MAGIC + marshal.dumps({"x": compile("1", "", "eval")}))
+    present = methods_check()
+    assert present.ok is True and present.detail.startswith("1 in "), present
