@@ -8,10 +8,7 @@ plugins, which implement the hooks in :mod:`hexe.plugin.hookspecs` and mark them
 
 from __future__ import annotations
 
-import sys
-
-from hexe.methodcache import install as _install_method_cache
-from hexe.methodcache import install_on_import as _install_method_cache_on_import
+from hexe.methodcache import install_on_import as _install_method_cache
 
 __version__ = "0.1.0"
 
@@ -19,10 +16,7 @@ __version__ = "0.1.0"
 # (hexe.methodcache), from the moment dataclasses is imported: a command that
 # makes no dataclass (a request to a running session) does not import it, nor
 # the inspect, ast, dis and tokenize it loads (~7 ms).
-if "dataclasses" in sys.modules:
-    _install_method_cache()
-else:
-    _install_method_cache_on_import()
+_install_method_cache()
 
 
 def __getattr__(name: str) -> object:

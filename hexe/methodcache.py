@@ -133,8 +133,11 @@ def install(path: str | None = None) -> None:
 
 def install_on_import() -> None:
     """:func:`install` at the moment ``dataclasses`` is imported, not before
-    (a process that never imports it does not pay for it)."""
-    if not any(isinstance(finder, _OnImport) for finder in sys.meta_path):
+    (a process that never imports it does not pay for it); at once when it
+    is imported already."""
+    if "dataclasses" in sys.modules:
+        install()
+    elif not any(isinstance(finder, _OnImport) for finder in sys.meta_path):
         sys.meta_path.insert(0, _OnImport())
 
 
@@ -149,7 +152,7 @@ class _OnImport:
         self.done = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "dataclasses" or self.done or "dataclasses" in sys.modules:
+        if name != "dataclasses" or self.done:
             return None
         from importlib.machinery import PathFinder
 

@@ -104,11 +104,10 @@ def _import_lua() -> None:
     """lupa, imported while init.lua's first run (a child) takes the other core:
     the second run, in this process, needs it (~2 ms). Without an init.lua
     there is no first run, and this is not called: no Lua state is made then."""
-    if "lupa.lua54" not in sys.modules:
-        try:
-            import lupa.lua54  # noqa: F401
-        except ImportError:  # the config's load says what is missing
-            pass
+    try:
+        import lupa.lua54  # noqa: F401
+    except ImportError:  # the config's load says what is missing
+        pass
 
 
 def _run_plan(plan: spawn_mod.SpawnPlan, pm: pluggy.PluginManager) -> int:
