@@ -9,8 +9,9 @@ A malformed or oversized frame ends that one connection only.
 
 from __future__ import annotations
 
-import json
 import struct
+
+from hexe.wire import codec  # json's C functions without json's import (~8 ms)
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def encode(kind: int, payload: bytes) -> bytes:
 
 
 def encode_json(kind: int, data: dict[str, Any]) -> bytes:
-    return encode(kind, json.dumps(data).encode())
+    return encode(kind, codec.dumps(data).encode())
 
 
 class Frame:
@@ -78,7 +79,7 @@ class Frame:
 
     def json(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.payload)
+            data = codec.loads(self.payload)
         except ValueError as exc:
             raise ProtocolError(f"{NAMES.get(self.kind, self.kind)} frame is not JSON") from exc
         if not isinstance(data, dict):

@@ -1,0 +1,98 @@
+"""hexe.wire.codec writes and reads what json does (it uses json's C functions
+without importing json, which costs a command-line request ~8 ms)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hexe.wire import codec, protocol
+
+scalars = (
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=True, allow_infinity=True)
+)  # fmt: skip
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=5)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.text() | st.integers() | st.booleans() | st.none(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+def same(a: object, b: object) -> bool:
+    """Equal, NaN equal to NaN (json.loads' NaN is not equal to itself)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def test_the_c_functions_are_used_here():
+    """This Python has _json: the codec is not json in disguise."""
+    assert codec._scan is not None and codec._encoder is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(values)
+def test_dumps_writes_what_json_dumps_writes(value):
+    assert codec.dumps(value) == json.dumps(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values, st.sampled_from(["", " ", "\n", " \t\r\n "]))
+def test_loads_reads_what_json_loads_reads(value, space):
+    text = space + json.dumps(value) + space
+    assert same(codec.loads(text.encode()), json.loads(text.encode()))
+    assert same(codec.loads(text), json.loads(text))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(max_size=40) | st.binary(max_size=40))
+def test_loads_refuses_what_json_loads_refuses(text):
+    try:
+        expected = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        with pytest.raises(ValueError):
+            codec.loads(text)
+    else:
+        if isinstance(text, bytes):
+            try:
+                text.decode()
+            except UnicodeDecodeError:
+                return  # json guessed UTF-16/32 from zero bytes: not the wire's encoding
+        assert same(codec.loads(text), expected)
+
+
+@pytest.mark.parametrize(
+    "bad", [b"", b" ", b"{", b'{"a": 1} x', b"[1,]", b"nan", b'"\x01"', b"\xff", b"1 2"]
+)
+def test_a_frame_that_is_not_json_is_a_protocol_error(bad):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.Frame(protocol.COMMAND, bad).json()
+
+
+def test_what_json_cannot_write_is_refused_as_json_refuses_it():
+    loop: list[object] = []
+    loop.append(loop)
+    for bad, error in ((object(), TypeError), ({(1, 2): 3}, TypeError), (loop, ValueError)):
+        with pytest.raises(error):
+            json.dumps(bad)
+        with pytest.raises(error):
+            codec.dumps(bad)
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises((RecursionError, ValueError)):
+        json.loads(deep)
+    with pytest.raises((RecursionError, ValueError)):
+        codec.loads(deep)
