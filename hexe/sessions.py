@@ -12,11 +12,9 @@ pane.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sys
 import time
-from collections.abc import Mapping
 
 from hexe.client import Connection, connect, open_session
 from hexe.errors import HexeError
@@ -24,7 +22,8 @@ from hexe.procwait import running
 from hexe.server.paths import check_session_name, socket_directory
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # and collections.abc, which imports collections (~2 ms a request)
+    from collections.abc import Mapping
     from typing import Any
 
 KILL_TIMEOUT = 15.0
@@ -185,6 +184,8 @@ def _age(seconds: float) -> str:
 def ls_command(environ: Mapping[str, str], as_json: bool) -> int:
     infos, silent = sessions(environ)
     if as_json:
+        import json  # --json only: json imports re (~8 ms a request)
+
         print(json.dumps(infos, indent=2))
     elif infos:
         now = time.time()

@@ -24,8 +24,6 @@ Key names (:func:`parse_key`) are parsed here too.
 
 from __future__ import annotations
 
-import re
-
 from hexe.errors import did_you_mean
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
@@ -498,7 +496,6 @@ NAMED_KEYS = (
     "Up Down Left Right Enter Tab BTab Escape Space BSpace Home End PageUp PageDown "
     "Insert Delete " + " ".join(f"F{n}" for n in range(1, 13))
 ).split()
-_MODIFIERS = re.compile(r"^((?:[CMS]-)*)(.+)$")
 
 KEY_FORMS = (
     'a key is a character (%, ", a) or a name (Up, Enter, F5, Space), '
@@ -509,10 +506,11 @@ KEY_FORMS = (
 
 def parse_key(text: str) -> str:
     """Normalise one key (``C-b``, ``M-Left``, ``%``); raises ``ValueError`` with a reason."""
-    m = _MODIFIERS.match(text)
-    if not m:
+    mods, name = "", text  # C-, M-, S- in front, as long as a key is left after them
+    while len(name) > 2 and name[0] in "CMS" and name[1] == "-":
+        mods, name = mods + name[:2], name[2:]
+    if not name:
         raise ValueError(f"{_quoted(text)} is not a key")
-    mods, name = m.group(1), m.group(2)
     if len(name) == 1:
         if not name.isprintable() or name == " ":
             raise ValueError(f"{_quoted(text)} is not a key")

@@ -8,17 +8,17 @@ mode are checked, so another user cannot plant a socket or read ours.
 from __future__ import annotations
 
 import os
-import re
 import stat
-from collections.abc import Mapping
 
 from hexe.errors import HexeError
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # collections.abc imports collections (~2 ms a request)
+    from collections.abc import Mapping
     from pathlib import Path
 
-SESSION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+#: what a session name may hold (1-64 of them; no re: it costs a request ~4 ms)
+SESSION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 SESSION_FORMS = "use 1-64 letters, digits, '.', '-' and '_'"
 
 
@@ -61,7 +61,7 @@ def socket_dir(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> P
 
 
 def check_session_name(name: str) -> str:
-    if not SESSION_RE.match(name):
+    if not 0 < len(name) <= 64 or not SESSION_CHARS.issuperset(name):
         raise HexeError(f"session name {name!r} is not accepted; {SESSION_FORMS}")
     return name
 

@@ -10,8 +10,10 @@ import argparse
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hexe.cli import build_parser
+from hexe.cli.parser import build_parser
 from hexe.commands.registry import (
     ACTIONS,
     ALIASES,
@@ -123,3 +125,38 @@ def test_help_overlay_shows_each_bindings_help_text():
     for name, _ in DEFAULT_BINDINGS.values():
         assert ACTIONS[name].description in text, name
     assert "split-right      split the pane, the new one to the right" in text
+
+
+def _parse_key_by_regex(text: str) -> str:
+    """parse_key as it was written with a regular expression (the reference)."""
+    import re
+
+    from hexe.commands.registry import NAMED_KEYS
+
+    m = re.fullmatch(r"((?:[CMS]-)*)(.+)", text, re.DOTALL)
+    if not m:
+        raise ValueError(text)
+    mods, name = m.group(1), m.group(2)
+    if len(name) == 1:
+        if not name.isprintable() or name == " ":
+            raise ValueError(text)
+        if mods and "C-" in mods and name.isalpha():
+            name = name.lower()
+    elif name not in NAMED_KEYS:
+        raise ValueError(text)
+    return "".join(f"{m}-" for m in "CMS" if f"{m}-" in mods) + name
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["C-", "M-", "S-", "-", "C", "a", "Up", "F5", "%", " ", "\n", "é"]),
+                max_size=6).map("".join))  # fmt: skip
+def test_parse_key_reads_modifiers_as_the_regular_expression_did(text):
+    from hexe.commands.registry import parse_key
+
+    try:
+        expected = _parse_key_by_regex(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_key(text)
+    else:
+        assert parse_key(text) == expected

@@ -50,12 +50,17 @@ def test_another_users_directory_is_refused(tmp_path):
         socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
 
 
-@pytest.mark.parametrize("name", ["", "a/b", "..x/", "a b", "x" * 65, "é"])
+@pytest.mark.parametrize("name", ["", "a/b", "..x/", "a b", "x" * 65, "é", "main\n", "\u0661"])
 def test_session_names_are_checked(name, tmp_path):
     with pytest.raises(HexeError, match="session name"):
         check_session_name(name)
     with pytest.raises(HexeError):
         socket_path(name, {"XDG_RUNTIME_DIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize("name", ["main", "a.b-c_d", "0", "x" * 64, "..", "-x"])
+def test_session_names_of_the_accepted_characters_pass(name):
+    assert check_session_name(name) == name
 
 
 def test_the_string_forms_name_the_same_places(tmp_path):
