@@ -6,7 +6,6 @@ in order in this one process, the first failure ending the chain (docs/cli.md).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
@@ -20,15 +19,16 @@ from hexe.cli import (
     _command_word,
     _plugin_manager,
     _session_command,
-    _unknown_arguments,
-    build_parser,
 )
 from hexe.commands.registry import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
 if TYPE_CHECKING:
+    from argparse import Namespace
     from typing import Any
+
+    from hexe.cli.quick import Args
 
 
 def chains(command: str | None) -> bool:
@@ -66,9 +66,17 @@ def run(commands: list[list[str]]) -> int:
     after it that name no session go to the one it started. What takes the
     terminal or runs a sandbox (``mux``, ``attach``, ``run``, ``new-session``
     without ``-d``) cannot be in a chain."""
-    parsed: list[argparse.Namespace] = []
+    from hexe.cli import quick
+
+    parsed: list[Namespace | Args] = []
     parsers: dict[tuple[str | None, bool], Any] = {}  # one a command: ~1 ms each to build
     for i, words in enumerate(commands):
+        args: Any = quick.parse(words)  # a plain request; None: argparse reads it
+        if args is not None:
+            parsed.append(args)
+            continue
+        from hexe.cli.parser import build_parser, unknown_arguments
+
         command = _command_word(words)
         helps = "-h" in words or "--help" in words
         parser = parsers.get((command, helps))
@@ -83,7 +91,7 @@ def run(commands: list[list[str]]) -> int:
                 "requests to a running session can, and new-session -d as the first"
             )
         if unknown:
-            _unknown_arguments(parser, args.cmd, unknown)
+            unknown_arguments(parser, args.cmd, unknown)
         if args.cmd in ("new-session", "new") and not (args.detached and i == 0):
             parser.error(
                 "new-session in a chain of commands (';') must be the first and have -d; "
@@ -97,7 +105,7 @@ def run(commands: list[list[str]]) -> int:
         return _run_parsed(parsed)
 
 
-def _run_parsed(parsed: list[argparse.Namespace]) -> int:
+def _run_parsed(parsed: list[Namespace | Args]) -> int:
     """The commands of a chain, parsed, run in order until one fails."""
     started: list[str] = []
     for args in parsed:
@@ -148,7 +156,7 @@ def _new_session_from_inside(name: str | None, started: list[str]) -> int:
 ABOUT_THE_CLIENT = ("switch-client", "switchc", "detach")
 
 
-def _goes_to_started(args: argparse.Namespace) -> bool:
+def _goes_to_started(args: Namespace | Args) -> bool:
     """Whether a command of a chain headed by ``new-session -d`` goes to that
     session: it is about a session, and names none (``-s``, or ``kill``'s NAME)."""
     return (

@@ -10,7 +10,7 @@ watched modules for itself is not hexe's choice (and changes with versions).
 
 from __future__ import annotations
 
-import json
+import ast
 import os
 import site
 import subprocess
@@ -20,9 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The probe itself imports nothing beyond builtins and sys (not json: it
+# imports re, enum, functools and collections, which hexe's requests avoid).
 _WATCH = """
-import builtins, json, sys
-_watched = set(json.loads(sys.argv.pop(1)))
+import builtins, sys
+_watched = set(sys.argv.pop(1).split(","))
 _by_hexe = []
 _import = builtins.__import__
 def _recording(name, globals=None, locals=None, fromlist=(), level=0):
@@ -36,7 +38,7 @@ builtins.__import__ = _recording
 
 _REPORT = """
 sys.stdout.flush()
-print("\\n" + json.dumps({"by_hexe": _by_hexe, "code": globals().get("code")}))
+print("\\n" + repr({"by_hexe": _by_hexe, "code": globals().get("code")}))
 """
 
 
@@ -57,10 +59,10 @@ def imported_by_hexe(
     report = "import atexit\natexit.register(lambda: exec(" + repr(_REPORT) + "))\n"
     program = _WATCH + report + code
     done = subprocess.run(
-        [sys.executable, "-S", "-c", program, json.dumps(list(watched)), *args],
+        [sys.executable, "-S", "-c", program, ",".join(watched), *args],
         capture_output=True, text=True, env=environ, cwd="/", timeout=60,
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     assert lines and lines[-1].startswith("{"), f"no report: {done.stdout[-500:]}{done.stderr}"
-    report = json.loads(lines[-1])
+    report = ast.literal_eval(lines[-1])
     return report["by_hexe"], report["code"], done

@@ -46,7 +46,7 @@ def test_a_command_that_needs_plugins_still_loads_them(tmp_path):
 
 
 def test_a_parser_built_for_one_command_parses_it_as_the_whole_one():
-    from hexe.cli import build_parser
+    from hexe.cli.parser import build_parser
 
     for argv in (["list-panes", "-s", "w", "--json"], ["capture-pane", "-t", "3", "-e", "-S", "-"],
                  ["swap-pane", "-U"], ["join-pane", "-t", "2", "1", "right"],
@@ -85,7 +85,7 @@ def test_a_request_to_a_running_session_imports_only_what_it_uses(headless):
     for args in (["ls"], ["list-panes", "-s", "lean"], ["capture-pane", "-s", "lean"],
                  ["send-keys", "-s", "lean", "echo", "Enter"], ["rename-tab", "-s", "lean", "x"],
                  ["split-right", "-s", "lean"], ["list-panes", "-s", "nope"],
-                 ["attach", "nope"]):  # fmt: skip
+                 ["list-panes", "--session=lean"], ["attach", "nope"]):  # fmt: skip
         by_hexe, code, done = imported_by_hexe(MAIN, avoided, args, env=headless)
         assert code == (1 if "nope" in args else 0), (args, code, done.stderr)
         assert by_hexe == [], (args, by_hexe)
@@ -128,3 +128,55 @@ def test_a_server_starts_without_modules_it_seldom_needs():
     by_hexe, compiled_late, done = imported_by_hexe(probe, seldom, site_packages=True)
     assert by_hexe == [], by_hexe
     assert compiled_late is True, done.stderr
+
+
+def test_a_plain_request_imports_neither_argparse_nor_json_nor_re(headless):
+    """argparse (with gettext and locale), json and re (with enum, functools and
+    collections) were ~13 ms of a request in a clean virtual environment, a
+    third of it: the plain forms are read by hexe.cli.quick, the wire's JSON
+    by _json's C functions. A form argparse reads still works."""
+    from support import hexe
+    from support.imports import imported_by_hexe
+
+    assert hexe("new-session", "-d", "-s", "plain", env=headless).returncode == 0
+    avoided = ["argparse", "json", "re", "enum", "functools", "collections", "gettext",
+               "locale", "shlex", "difflib", "heapq"]  # fmt: skip
+    for args in (["ls"], ["list-panes", "-s", "plain"], ["capture-pane", "-s", "plain", "-S", "-5"],
+                 ["send-keys", "-s", "plain", "-t", "1", "echo", "Enter"],
+                 ["rename-tab", "-s", "plain", "x"], ["split-right", "-s", "plain", "-P"],
+                 ["list-panes", "-s", "nope"]):  # fmt: skip
+        by_hexe, code, done = imported_by_hexe(MAIN, avoided, args, env=headless)
+        assert code == (1 if "nope" in args else 0), (args, code, done.stderr)
+        assert by_hexe == [], (args, by_hexe)
+    # argparse's forms: the same request through it, and its errors
+    by_hexe, code, done = imported_by_hexe(MAIN, ["argparse"], ["list-panes", "--session=plain"],
+                                           env=headless)  # fmt: skip
+    assert code == 0 and by_hexe == ["argparse (imported by hexe.cli.parser)"], (by_hexe, done)
+    by_hexe, code, done = imported_by_hexe(MAIN, [], ["list-panes", "-s", "plain", "--jsn"],
+                                           env=headless)  # fmt: skip
+    assert code == 2 and "did you mean --json?" in done.stderr, done.stderr
+
+
+def test_the_hexe_script_with_a_request_imports_no_re_at_all(headless):
+    """bin/hexe, the script pip installs as ``hexe`` (pip's wrapper for an entry
+    point imports re itself), run with a request: nothing at all imports re,
+    json or argparse (-S: no .pth file of this machine preloads them)."""
+    from support import hexe
+
+    assert hexe("new-session", "-d", "-s", "script", env=headless).returncode == 0
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", str(root / "bin" / "hexe"),
+         "list-panes", "-s", "script"],
+        capture_output=True, text=True, cwd="/", timeout=60,
+        env={**headless, "PYTHONPATH": f"{root}:{root / 'plugins'}"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("PANE") and "running" in done.stdout, done.stdout
+    imported = {
+        line.split("|")[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "hexe.cli.quick" in imported
+    assert not imported & {"re", "json", "argparse", "enum", "gettext"}, sorted(imported)

@@ -76,7 +76,7 @@ def test_every_command_has_help():
 
 
 def _commands() -> list[str]:
-    from hexe.cli import build_parser
+    from hexe.cli.parser import build_parser
 
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]

@@ -156,7 +156,7 @@ def test_the_log_rotates_as_logging_handlers_rotates(tmp_path):
 
 
 def test_the_run_parser_built_alone_parses_as_the_whole_one():
-    from hexe.cli import build_parser
+    from hexe.cli.parser import build_parser
 
     for argv in (
         ["run", "--profile", "full", "--memory", "256M", "--", "true", "-x"],

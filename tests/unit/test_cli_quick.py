@@ -1,0 +1,91 @@
+"""hexe.cli.quick reads a request's plain command line as argparse does, and
+leaves every other form to argparse."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hexe.cli import SESSION_COMMANDS, quick
+from hexe.cli.parser import build_parser
+from hexe.commands.registry import ACTIONS, ALIASES
+
+COMMANDS = sorted(
+    {*SESSION_COMMANDS, *(n for n, a in ACTIONS.items() if a.cli), *ALIASES} - {"new-float"}
+)
+OPTIONS = ["-s", "--session", "-t", "--pane", "-P", "--print", "--json", "--all", "-p", "-e",
+           "-J", "-S", "-E", "-U", "-D", "-n", "-h", "--help", "--", "--log-level"]  # fmt: skip
+VALUES = ["3", "0", "-1", "-10", "-", "x", "w", "Enter", "right", "", "a b", "-x", "--sess",
+          "-s3", "--session=x", "3x", "\u0663", " 4", "-1.5", "--pa", "C-c", "tiled"]  # fmt: skip
+
+_parsers: dict[str, object] = {}
+
+
+def by_argparse(words: list[str]) -> dict | None:
+    """vars() of what argparse reads (as hexe's main builds it), or None when it
+    refuses the line or leaves words over (hexe then refuses it too)."""
+    parser = _parsers.get(words[0])
+    if parser is None:
+        parser = _parsers[words[0]] = build_parser(lean=True, only=words[0], helps=False)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            args, unknown = parser.parse_known_args(words)  # type: ignore[attr-defined]
+    except SystemExit:
+        return None
+    return None if unknown else vars(args)
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(COMMANDS), st.lists(st.sampled_from(OPTIONS + VALUES), max_size=6))
+def test_what_quick_reads_argparse_reads_the_same(command, rest):
+    words = [command, *rest]
+    mine = quick.parse(words)
+    if mine is not None:
+        assert vars(mine) == by_argparse(words), words
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["list-panes"], ["list-panes", "-s", "w", "--json"], ["ls"], ["ls", "--json"],
+        ["capture-pane", "-p", "-t", "3", "-S", "-10", "-E", "-", "-e", "-J"],
+        ["send-keys", "-t", "4", "ls -l", "Enter"], ["send-keys", "-s", "w", "C-c"],
+        ["split-right", "-P"], ["split-down", "-s", "w", "--print"], ["swap-pane", "-U"],
+        ["join-pane", "-t", "2", "1", "right"], ["join-pane", "1", "right", "-t", "2"],
+        ["select-layout", "tiled"], ["rename-tab", "x"], ["kill-pane", "-t", "3"],
+        ["kill", "w"], ["kill-session", "-s", "w"], ["kill", "--all"], ["kill-server"],
+        ["switchc", "-t", "other"], ["detach", "--all"], ["save-buffer", "-"],
+        ["show-buffer", "--session", "w"], ["resize-left", "5"],
+    ],
+)  # fmt: skip
+def test_the_plain_forms_of_requests_are_read_quickly_and_as_argparse_reads_them(words):
+    mine = quick.parse(words)
+    assert mine is not None, words
+    assert vars(mine) == by_argparse(words)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["list-panes", "-h"], ["list-panes", "--sess", "w"], ["list-panes", "--session=w"],
+        ["capture-pane", "-t3"], ["send-keys", "--", "-x"], ["join-pane", "1", "-t", "2", "right"],
+        ["send-keys"], ["switchc"], ["capture-pane", "-t", "x"], ["list-panes", "extra"],
+        ["--log-level", "debug", "list-panes"], ["new-float", "--", "top"], ["mux"], ["run"],
+        ["no-such-command"], [],
+    ],
+)  # fmt: skip
+def test_other_forms_are_left_to_argparse(words):
+    assert quick.parse(words) is None
+
+
+def test_hexe_log_level_from_the_environment_is_the_default_as_argparse_has_it(monkeypatch):
+    for level in ("debug", "LOUD", "WARNING"):
+        monkeypatch.setenv("HEXE_LOG_LEVEL", level)
+        _parsers.clear()
+        words = ["list-panes"]
+        assert vars(quick.parse(words)) == by_argparse(words)  # type: ignore[arg-type]
+    _parsers.clear()
