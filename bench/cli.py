@@ -7,7 +7,9 @@ A hexe session and a tmux session are started in private directories (a
 private tmux socket), each with one shell; then ``hexe list-panes``,
 ``send-keys`` and ``capture-pane`` are timed against
 ``tmux list-panes``, ``send-keys`` and ``capture-pane -p``, from spawn to
-exit. The goal (docs/performance.md): every hexe call within 2x of
+exit. hexe is the ``hexe`` script installed beside this Python when there is
+one (what a user types; ``python3 -m hexe`` is timed once more next to it),
+else ``python3 -m hexe``. The goal (docs/performance.md): every hexe call within 2x of
 ``python3 -c pass``.
 """
 
@@ -23,6 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mux import hexe_command  # noqa: E402
+
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
     t0 = time.perf_counter()
@@ -31,21 +37,6 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode()[-300:]}")
     return elapsed
-
-
-def _script_variant() -> dict[str, list[str]]:
-    """``hexe list-panes`` through the ``hexe`` script pip installed beside this
-    Python, when there is one that runs this Python: what a user types (``-m
-    hexe`` adds runpy and importlib.util, ~2 ms; a pyenv shim would add a shell)."""
-    script = Path(sys.executable).with_name("hexe")
-    try:
-        first = script.read_text(errors="replace").split("\n", 1)[0]
-    except OSError:
-        return {}
-    interpreter = first[2:].strip().split(" ")[0] if first.startswith("#!") else ""
-    if not interpreter or os.path.realpath(interpreter) != os.path.realpath(sys.executable):
-        return {}
-    return {"hexe list-panes (bin/hexe)": [str(script), "list-panes", "-s", "b"]}
 
 
 def main() -> int:
@@ -61,7 +52,8 @@ def main() -> int:
         env.update(XDG_RUNTIME_DIR=str(scratch), XDG_STATE_HOME=str(scratch), HOME=str(scratch))
         outer = ["tmux", "-S", str(scratch / "outer.sock"), "-f", "/dev/null"]
         inner = ["tmux", "-S", str(scratch / "inner.sock"), "-f", "/dev/null"]
-        hexe = [sys.executable, "-m", "hexe"]
+        module = [sys.executable, "-m", "hexe"]
+        hexe = hexe_command()
         mux = " ".join([*hexe, "mux", "-s", "b"])
         subprocess.run([*outer, "new-session", "-d", "-x", "100", "-y", "30", mux],
                        env=env, check=True, cwd="/")  # fmt: skip
@@ -75,7 +67,8 @@ def main() -> int:
         variants = {
             "python3 -c pass": [sys.executable, "-c", "pass"],
             "hexe list-panes": [*hexe, "list-panes", "-s", "b"],
-            **_script_variant(),
+            **({"hexe list-panes (-m hexe)": [*module, "list-panes", "-s", "b"]}
+               if hexe != module else {}),  # fmt: skip
             "hexe send-keys": [*hexe, "send-keys", "-s", "b", ""],
             "hexe capture-pane": [*hexe, "capture-pane", "-s", "b"],
             "tmux list-panes": [*inner, "list-panes"],
@@ -95,6 +88,7 @@ def main() -> int:
     floor = medians["python3 -c pass"]
     python = sys.version.split()[0]
     print(f"CLI calls to a running session, median of {args.rounds} (ms), Python {python}")
+    print(f"hexe is {'the script ' + hexe[0] if hexe != module else 'python3 -m hexe'}")
     print(f"{'command':<26} {'ms':>8} {'/python -c pass':>16} {'/tmux':>8}")
     for name, ms in medians.items():
         verb = name.split(" ")[1] if name.startswith("hexe") else ""

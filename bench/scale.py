@@ -106,7 +106,7 @@ class Cli:
         if isinstance(self.mux, bench.Tmux):
             argv = ["tmux", "-L", self.mux.socket, *args]
         else:
-            argv = [sys.executable, "-m", "hexe", *args]
+            argv = [*bench.hexe_command(), *args]
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True, cwd="/")
         if done.returncode:
             raise bench.BenchError(f"{' '.join(argv)}: {done.stderr.strip()[-300:]}")
@@ -253,7 +253,7 @@ def many_clients(kind: str, scratch: Path, args: argparse.Namespace, log) -> flo
         attach = (
             ["tmux", "-L", mux.socket, "attach", "-t", "bench"]
             if isinstance(mux, bench.Tmux)
-            else [sys.executable, "-m", "hexe", "attach", "bench"]
+            else [*bench.hexe_command(), "attach", "bench"]
         )
         env = mux.env_ if isinstance(mux, bench.Tmux) else mux.env()
         if kind == "hexe":

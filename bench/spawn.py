@@ -224,12 +224,12 @@ def _describe_status(status: int) -> str:
 
 
 def hexe_cli() -> list[str]:
-    """``python -m hexe`` with this Python: surely the hexe this script imported.
+    """The ``hexe`` script beside this Python when it runs this Python (what a
+    user types), else ``python3 -m hexe``: bench/mux.py's ``hexe_command``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from mux import hexe_command
 
-    (The ``hexe`` console script may belong to another install, or be a pyenv
-    shim that adds a shell and a second interpreter start to every run.)
-    """
-    return [sys.executable, "-m", "hexe"]
+    return hexe_command()
 
 
 def bytecode_cached() -> bool:
@@ -237,10 +237,12 @@ def bytecode_cached() -> bool:
     import importlib.util
 
     import hexe.cli
+    import hexe.cli.parser
     import hexe.run
 
     return all(
-        Path(importlib.util.cache_from_source(m.__file__)).exists() for m in (hexe.cli, hexe.run)
+        Path(importlib.util.cache_from_source(m.__file__)).exists()
+        for m in (hexe.cli, hexe.cli.parser, hexe.run)
     )
 
 
