@@ -71,7 +71,8 @@ def run(commands: list[list[str]]) -> int:
     parsed: list[Namespace | Args] = []
     parsers: dict[tuple[str | None, bool], Any] = {}  # one a command: ~1 ms each to build
     for i, words in enumerate(commands):
-        args: Any = quick.parse(words)  # a plain request; None: argparse reads it
+        # a plain request; None: argparse reads it (and refuses what cannot chain)
+        args: Any = quick.parse(words) if words and chains(words[0]) else None
         if args is not None:
             parsed.append(args)
             continue

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 
 from hexe import log as hexe_log
 from hexe.errors import HexeError, report
 
 TYPE_CHECKING = False  # typing and pathlib take ~5 ms to import: for annotations only
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # and collections.abc, which imports collections (~2 ms an attach)
+    from collections.abc import Callable
     from pathlib import Path
     from typing import Any
 

@@ -1,4 +1,4 @@
-"""A request's command line read without argparse.
+"""A request's command line (and ``hexe attach``'s) read without argparse.
 
 ``argparse`` imports ``re``, ``gettext`` and ``locale`` and builds a parser:
 ~10 ms of a call like ``hexe send-keys -t 3 make Enter`` or ``hexe
@@ -73,6 +73,8 @@ _COMMANDS: dict[str, tuple[dict[str, Option], tuple[Argument, ...], tuple[str, .
         (),
     ),  # fmt: skip
     "switch-client": ({**_SESSION, "-t": ("target", _text, None)}, (), ("target",)),
+    # not a request, but as short-lived to read: hexe attach [NAME] [-d]
+    "attach": ({"-d": ("detach_others", None, True)}, (("session", "?", _text),), ()),
 }
 _COMMANDS["kill-session"] = _COMMANDS["kill"]
 _COMMANDS["switchc"] = _COMMANDS["switch-client"]

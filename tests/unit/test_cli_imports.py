@@ -144,7 +144,7 @@ def test_a_plain_request_imports_neither_argparse_nor_json_nor_re(headless):
     for args in (["ls"], ["list-panes", "-s", "plain"], ["capture-pane", "-s", "plain", "-S", "-5"],
                  ["send-keys", "-s", "plain", "-t", "1", "echo", "Enter"],
                  ["rename-tab", "-s", "plain", "x"], ["split-right", "-s", "plain", "-P"],
-                 ["list-panes", "-s", "nope"]):  # fmt: skip
+                 ["list-panes", "-s", "nope"], ["attach", "nope"]):  # fmt: skip
         by_hexe, code, done = imported_by_hexe(MAIN, avoided, args, env=headless)
         assert code == (1 if "nope" in args else 0), (args, code, done.stderr)
         assert by_hexe == [], (args, by_hexe)

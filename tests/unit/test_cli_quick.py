@@ -15,9 +15,10 @@ from hexe.cli.parser import build_parser
 from hexe.commands.registry import ACTIONS, ALIASES
 
 COMMANDS = sorted(
-    {*SESSION_COMMANDS, *(n for n, a in ACTIONS.items() if a.cli), *ALIASES} - {"new-float"}
+    {*SESSION_COMMANDS, *(n for n, a in ACTIONS.items() if a.cli), *ALIASES, "attach"}
+    - {"new-float"}
 )
-OPTIONS = ["-s", "--session", "-t", "--pane", "-P", "--print", "--json", "--all", "-p", "-e",
+OPTIONS = ["-s", "--session", "-t", "--pane", "-P", "--print", "--json", "--all", "-p", "-e", "-d",
            "-J", "-S", "-E", "-U", "-D", "-n", "-h", "--help", "--", "--log-level"]  # fmt: skip
 VALUES = ["3", "0", "-1", "-10", "-", "x", "w", "Enter", "right", "", "a b", "-x", "--sess",
           "-s3", "--session=x", "3x", "\u0663", " 4", "-1.5", "--pa", "C-c", "tiled"]  # fmt: skip
@@ -59,7 +60,8 @@ def test_what_quick_reads_argparse_reads_the_same(command, rest):
         ["select-layout", "tiled"], ["rename-tab", "x"], ["kill-pane", "-t", "3"],
         ["kill", "w"], ["kill-session", "-s", "w"], ["kill", "--all"], ["kill-server"],
         ["switchc", "-t", "other"], ["detach", "--all"], ["save-buffer", "-"],
-        ["show-buffer", "--session", "w"], ["resize-left", "5"],
+        ["show-buffer", "--session", "w"], ["resize-left", "5"], ["attach"], ["attach", "w"],
+        ["attach", "-d"], ["attach", "-d", "w"],
     ],
 )  # fmt: skip
 def test_the_plain_forms_of_requests_are_read_quickly_and_as_argparse_reads_them(words):
