@@ -145,7 +145,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # the cyclic collector would walk the import-time objects ~20 times (1-2 ms)
         gc.disable()
     args: Any = None
-    if (lean or command == "attach") and words and words[0] == command:
+    if lean or command == "attach":
         from hexe.cli import quick
 
         args = quick.parse(words)  # None: a form argparse reads, below

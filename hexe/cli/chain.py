@@ -72,7 +72,7 @@ def run(commands: list[list[str]]) -> int:
     parsers: dict[tuple[str | None, bool], Any] = {}  # one a command: ~1 ms each to build
     for i, words in enumerate(commands):
         # a plain request; None: argparse reads it (and refuses what cannot chain)
-        args: Any = quick.parse(words) if words and chains(words[0]) else None
+        args: Any = quick.parse(words) if chains(_command_word(words)) else None
         if args is not None:
             parsed.append(args)
             continue

@@ -3,15 +3,16 @@
 ``argparse`` imports ``re``, ``gettext`` and ``locale`` and builds a parser:
 ~10 ms of a call like ``hexe send-keys -t 3 make Enter`` or ``hexe
 list-panes``, which scripts and status lines make in loops. Those calls are
-read here instead, for the plain forms they come in: the command first, then
-its options exactly as ``--help`` spells them (``-t 3``, ``--json``), each
-value a word of its own, then its arguments. Anything else (``-h``, hexe's
-own options, ``--pane=3``, ``-t3``, an abbreviation, ``--``, an option
-between two arguments, a value argparse would refuse, a missing argument)
-is :func:`parse`'s None, and argparse reads the whole line as before, with
-its messages. What :func:`parse` returns has the attributes argparse's
-namespace would have, with the same values: tests/unit/test_cli_quick.py
-compares the two on generated command lines.
+read here instead, for the plain forms they come in: hexe's own options,
+then the command, then its options, exactly as ``--help`` spells them
+(``--log-level warning``, ``-t 3``, ``--json``), each value a word of its
+own, then its arguments. Anything else (``-h``, ``--pane=3``, ``-t3``, an
+abbreviation, ``--``, an option between two arguments, a value argparse
+would refuse, a missing argument) is :func:`parse`'s None, and argparse
+reads the whole line as before, with its messages. What :func:`parse`
+returns has the attributes argparse's namespace would have, with the same
+values: tests/unit/test_cli_quick.py compares the two on generated command
+lines.
 """
 
 from __future__ import annotations
@@ -139,28 +140,56 @@ def _fit(nargs: Sequence[str | None], count: int) -> list[int] | None:
     return None
 
 
+def _level(word: str) -> str:
+    if word not in LEVELS:  # argparse's choices: it says which
+        raise ValueError(word)
+    return word
+
+
+#: hexe's own options, before the command (hexe/cli/parser.py)
+_GLOBAL: dict[str, Option] = {
+    "--log-level": ("log_level", _level, None),
+    "--log-file": ("log_file", _text, None),
+    "--config": ("config", _text, None),
+    "--disable-plugin": ("disable_plugin", _text, None),  # repeatable: a list
+}
+
+
 def parse(words: Sequence[str]) -> Args | None:
-    """``words`` (the command first) read as argparse would; None for a
-    form left to argparse."""
-    if not words:
-        return None
-    command = words[0]
-    grammar = _grammar(command)
-    if grammar is None:
-        return None
-    options, arguments, required, defaults = grammar
+    """``words`` read as argparse would; None for a form left to argparse."""
     level = os.environ.get("HEXE_LOG_LEVEL", "info").lower()
     values: dict[str, Any] = {
         "log_level": level if level in LEVELS else "info",
         "log_file": None,
         "config": None,
         "disable_plugin": [],
-        "cmd": command,
-        **defaults,
     }
+    i = 0
+    while i + 1 < len(words) and words[i] in _GLOBAL:
+        dest, read, _constant = _GLOBAL[words[i]]
+        if not _plain(words[i + 1]):
+            return None
+        try:
+            value = read(words[i + 1])  # type: ignore[misc]
+        except ValueError:
+            return None
+        if dest == "disable_plugin":
+            values[dest] = [*values[dest], value]
+        else:
+            values[dest] = value
+        i += 2
+    if i >= len(words):
+        return None
+    command = words[i]
+    grammar = _grammar(command)
+    if grammar is None:
+        return None
+    options, arguments, required, defaults = grammar
+    values["cmd"] = command
+    values.update(defaults)
     plain: list[str] = []
     given: set[str] = set()
-    i, ended = 1, False  # ended: an option came after arguments
+    i, ended = i + 1, False  # ended: an option came after arguments
     while i < len(words):
         word = words[i]
         if word in options:

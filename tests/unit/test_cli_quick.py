@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hexe.cli import SESSION_COMMANDS, quick
+from hexe.cli import SESSION_COMMANDS, _command_word, quick
 from hexe.cli.parser import build_parser
 from hexe.commands.registry import ACTIONS, ALIASES
 
@@ -29,9 +29,10 @@ _parsers: dict[str, object] = {}
 def by_argparse(words: list[str]) -> dict | None:
     """vars() of what argparse reads (as hexe's main builds it), or None when it
     refuses the line or leaves words over (hexe then refuses it too)."""
-    parser = _parsers.get(words[0])
+    command = _command_word(words)
+    parser = _parsers.get(command)
     if parser is None:
-        parser = _parsers[words[0]] = build_parser(lean=True, only=words[0], helps=False)
+        parser = _parsers[command] = build_parser(lean=True, only=command, helps=False)
     try:
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
             args, unknown = parser.parse_known_args(words)  # type: ignore[attr-defined]
@@ -40,10 +41,18 @@ def by_argparse(words: list[str]) -> dict | None:
     return None if unknown else vars(args)
 
 
+GLOBAL = ["--log-level", "--log-file", "--config", "--disable-plugin", "debug", "warning", "x",
+          "-", "--log", "-v"]  # fmt: skip
+
+
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(COMMANDS), st.lists(st.sampled_from(OPTIONS + VALUES), max_size=6))
-def test_what_quick_reads_argparse_reads_the_same(command, rest):
-    words = [command, *rest]
+@given(
+    st.lists(st.sampled_from(GLOBAL), max_size=4),
+    st.sampled_from(COMMANDS),
+    st.lists(st.sampled_from(OPTIONS + VALUES), max_size=6),
+)
+def test_what_quick_reads_argparse_reads_the_same(before, command, rest):
+    words = [*before, command, *rest]
     mine = quick.parse(words)
     if mine is not None:
         assert vars(mine) == by_argparse(words), words
@@ -62,6 +71,8 @@ def test_what_quick_reads_argparse_reads_the_same(command, rest):
         ["switchc", "-t", "other"], ["detach", "--all"], ["save-buffer", "-"],
         ["show-buffer", "--session", "w"], ["resize-left", "5"], ["attach"], ["attach", "w"],
         ["attach", "-d"], ["attach", "-d", "w"],
+        ["--log-level", "warning", "attach", "w"], ["--log-file", "-", "list-panes"],
+        ["--config", "x.lua", "--disable-plugin", "a", "--disable-plugin", "b", "ls"],
     ],
 )  # fmt: skip
 def test_the_plain_forms_of_requests_are_read_quickly_and_as_argparse_reads_them(words):
@@ -76,7 +87,8 @@ def test_the_plain_forms_of_requests_are_read_quickly_and_as_argparse_reads_them
         ["list-panes", "-h"], ["list-panes", "--sess", "w"], ["list-panes", "--session=w"],
         ["capture-pane", "-t3"], ["send-keys", "--", "-x"], ["join-pane", "1", "-t", "2", "right"],
         ["send-keys"], ["switchc"], ["capture-pane", "-t", "x"], ["list-panes", "extra"],
-        ["--log-level", "debug", "list-panes"], ["new-float", "--", "top"], ["mux"], ["run"],
+        ["--log-level", "loud", "list-panes"], ["--log-level=debug", "ls"], ["--log", "info", "ls"],
+        ["new-float", "--", "top"], ["mux"], ["run"], ["--log-level", "info"],
         ["no-such-command"], [],
     ],
 )  # fmt: skip
