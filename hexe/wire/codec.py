@@ -5,8 +5,10 @@
 of them. The work is done by the same C functions ``json`` uses (``_json``'s
 scanner and string encoder); what ``json`` adds around them is a few lines,
 here. :func:`dumps` writes what ``json.dumps(obj)`` writes, :func:`loads`
-reads what ``json.loads`` reads (tests/unit/test_wire_codec.py compares them
-on generated values); where ``_json`` is not there (another Python), both are
+reads what ``json.loads`` reads, and leaves to ``json`` whatever its scanner
+refuses, so that an error is json's own (tests/unit/test_wire_codec.py
+compares them on generated values, and in an interpreter that has not
+imported json); where ``_json`` is not there (another Python), both are
 ``json``'s own.
 """
 
@@ -62,20 +64,24 @@ except (ImportError, AttributeError, TypeError):  # not CPython's _json: json's 
 
 
 def loads(data: bytes | str) -> Any:
-    """``json.loads(data)``; a ValueError when ``data`` is not one JSON value."""
-    if _scan is None:
-        import json
+    """``json.loads(data)``: the same value, or json's own error. The C scanner
+    reads the common case; whatever it refuses (malformed JSON, a byte-order
+    mark, UTF-16, a lone surrogate) is read again by ``json.loads``, which says
+    what is wrong (or reads it: json accepts a byte-order mark). Python 3.11's
+    scanner cannot even raise its errors unless ``json.decoder`` was imported
+    (a SystemError "returned NULL without setting an exception")."""
+    if _scan is not None and isinstance(data, (bytes, bytearray, str)):
+        try:
+            text = data.decode() if isinstance(data, (bytes, bytearray)) else data
+            start = len(text) - len(text.lstrip(_SPACE))
+            value, end = _scan(text, start)
+            if not text[end:].strip(_SPACE):
+                return value
+        except (ValueError, StopIteration, SystemError):
+            pass  # json.loads below says what is wrong
+    import json
 
-        return json.loads(data)
-    text = data.decode() if isinstance(data, (bytes, bytearray)) else data
-    start = len(text) - len(text.lstrip(_SPACE))
-    try:
-        value, end = _scan(text, start)
-    except StopIteration as exc:  # no value where one starts
-        raise ValueError(f"no JSON value at {exc.value}") from None
-    if text[end:].strip(_SPACE):
-        raise ValueError(f"extra data after the JSON value at {end}")
-    return value
+    return json.loads(data)
 
 
 def dumps(value: Any) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -57,19 +60,52 @@ def test_loads_reads_what_json_loads_reads(value, space):
 
 @settings(max_examples=600, deadline=None)
 @given(st.text(max_size=40) | st.binary(max_size=40))
-def test_loads_refuses_what_json_loads_refuses(text):
+def test_loads_reads_and_refuses_what_json_loads_does(data):
     try:
-        expected = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        with pytest.raises(ValueError):
-            codec.loads(text)
+        expected = json.loads(data)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        with pytest.raises(type(exc)):
+            codec.loads(data)
     else:
-        if isinstance(text, bytes):
-            try:
-                text.decode()
-            except UnicodeDecodeError:
-                return  # json guessed UTF-16/32 from zero bytes: not the wire's encoding
-        assert same(codec.loads(text), expected)
+        assert same(codec.loads(data), expected)
+
+
+@pytest.mark.parametrize(
+    "data", [b"\xef\xbb\xbf{}", '{"a": 1}'.encode("utf-16"), b'"\xed\xa0\x80"', b"{} x"]
+)
+def test_what_the_scanner_refuses_is_json_loads_answer(data):
+    """A byte-order mark, UTF-16, a lone surrogate: json reads them, or says why not."""
+    try:
+        expected = json.loads(data)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as mine:
+            codec.loads(data)
+        assert str(mine.value) == str(exc)
+    else:
+        assert codec.loads(data) == expected
+
+
+def test_a_malformed_frame_is_a_protocol_error_where_json_was_never_imported():
+    """Python 3.11's scanner raises its errors only once json.decoder is
+    imported (else a SystemError): a request imports no json, and a server
+    that sends it a malformed frame must still give a clear error."""
+    root = Path(__file__).resolve().parents[2]
+    probe = (
+        "import sys\n"
+        "from hexe.wire import protocol\n"
+        "assert 'json' not in sys.modules\n"
+        "for bad in (b'{\"a\" 1}', b'\"abc', b'\"\\\\x\"', b'[1,]', b'{\"a\": 1} x'):\n"
+        "    try:\n"
+        "        protocol.Frame(protocol.BYE, bad).json()\n"
+        "    except protocol.ProtocolError as exc:\n"
+        "        print('refused', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60,
+        env={"PYTHONPATH": str(root)}, cwd="/",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("refused bye frame is not JSON") == 5, done.stdout
 
 
 @pytest.mark.parametrize(
