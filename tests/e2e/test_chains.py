@@ -183,6 +183,9 @@ def test_a_chain_sends_its_requests_to_a_session_over_one_connection(env):
     def connections() -> int:
         return log.read_text().count('"client_connected"')
 
+    # new-session's own check of the server's socket is logged when the server
+    # gets to it, which may be after new-session returned: counted first
+    wait_for(lambda: connections() >= 1, what="new-session's connection in the log")
     before = connections()
     words = ["list-panes", "-s", "w"]  # named: no look at the sockets for the default
     for _ in range(5):
