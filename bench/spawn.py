@@ -51,6 +51,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mux import hexe_command  # noqa: E402
+
 #: The issue's target: ``full`` with every limit, compared with bwrap.
 TARGET_FLAGS: Mapping[str, str] = {
     "profile": "full",
@@ -223,13 +227,9 @@ def _describe_status(status: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def hexe_cli() -> list[str]:
-    """The ``hexe`` script beside this Python when it runs this Python (what a
-    user types), else ``python3 -m hexe``: bench/mux.py's ``hexe_command``."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from mux import hexe_command
-
-    return hexe_command()
+#: the ``hexe`` script beside this Python when it runs this Python (what a
+#: user types), else ``python3 -m hexe``
+hexe_cli = hexe_command
 
 
 def bytecode_cached() -> bool:

@@ -44,12 +44,8 @@ class Args:
         return f"Args({self.__dict__!r})"
 
 
-def _text(word: str) -> str:
-    return word
-
-
 _SESSION: dict[str, Option] = {
-    "-s": ("session", _text, None), "--session": ("session", _text, None),
+    "-s": ("session", str, None), "--session": ("session", str, None),
 }  # fmt: skip
 _PANE: dict[str, Option] = {"-t": ("pane", int, None), "--pane": ("pane", int, None)}
 _JSON: dict[str, Option] = {"--json": ("json", None, True)}
@@ -59,23 +55,23 @@ _ALL: dict[str, Option] = {"--all": ("all", None, True)}
 #: builds their parsers): options, arguments, required options
 _COMMANDS: dict[str, tuple[dict[str, Option], tuple[Argument, ...], tuple[str, ...]]] = {
     "ls": (_JSON, (), ()),
-    "kill": ({"-s": ("session_opt", _text, None), **_ALL}, (("session", "?", _text),), ()),
+    "kill": ({"-s": ("session_opt", str, None), **_ALL}, (("session", "?", str),), ()),
     "kill-server": ({}, (), ()),
     "detach": ({**_SESSION, **_ALL}, (), ()),
     "list-panes": ({**_SESSION, **_JSON}, (), ()),
     "show-buffer": (_SESSION, (), ()),
-    "save-buffer": (_SESSION, (("path", None, _text),), ()),
+    "save-buffer": (_SESSION, (("path", None, str),), ()),
     "capture-pane": (
         {
             **_SESSION, **_PANE, "-p": ("p", None, True), "-e": ("e", None, True),
-            "-J": ("J", None, True), "-S": ("S", _text, None), "-E": ("E", _text, None),
+            "-J": ("J", None, True), "-S": ("S", str, None), "-E": ("E", str, None),
         },
         (),
         (),
     ),  # fmt: skip
-    "switch-client": ({**_SESSION, "-t": ("target", _text, None)}, (), ("target",)),
+    "switch-client": ({**_SESSION, "-t": ("target", str, None)}, (), ("target",)),
     # not a request, but as short-lived to read: hexe attach [NAME] [-d]
-    "attach": ({"-d": ("detach_others", None, True)}, (("session", "?", _text),), ()),
+    "attach": ({"-d": ("detach_others", None, True)}, (("session", "?", str),), ()),
 }
 _COMMANDS["kill-session"] = _COMMANDS["kill"]
 _COMMANDS["switchc"] = _COMMANDS["switch-client"]
@@ -149,9 +145,9 @@ def _level(word: str) -> str:
 #: hexe's own options, before the command (hexe/cli/parser.py)
 _GLOBAL: dict[str, Option] = {
     "--log-level": ("log_level", _level, None),
-    "--log-file": ("log_file", _text, None),
-    "--config": ("config", _text, None),
-    "--disable-plugin": ("disable_plugin", _text, None),  # repeatable: a list
+    "--log-file": ("log_file", str, None),
+    "--config": ("config", str, None),
+    "--disable-plugin": ("disable_plugin", str, None),  # repeatable: a list
 }
 
 
