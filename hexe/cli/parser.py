@@ -14,6 +14,7 @@ import sys
 
 from hexe import __version__
 from hexe import log as hexe_log
+from hexe.cli.quick import FLAG_DEST
 from hexe.commands.registry import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED, did_you_mean
 
@@ -93,10 +94,6 @@ class _OnlyOne:
         return _Skipped()
 
 
-#: where ``hexe run`` keeps a setting's flag value (``setting:memory``)
-FLAG_DEST = "setting:"
-
-
 def _add_flag(run: Any, setting: Any, flag: Any) -> None:
     """One ``hexe run`` option from a setting's :class:`hexe.plugin.settings.Flag`."""
     text = flag.help.replace("{forms}", setting.forms or "-")
@@ -108,15 +105,6 @@ def _add_flag(run: Any, setting: Any, flag: Any) -> None:
         run.add_argument(flag.name, dest=dest, metavar=flag.metavar, action="append", help=text)
     else:
         run.add_argument(flag.name, dest=dest, metavar=flag.metavar, help=text)
-
-
-def flag_values(args: argparse.Namespace) -> dict[str, object]:
-    """The settings ``hexe run``'s options gave: {setting: value}."""
-    return {
-        key[len(FLAG_DEST) :]: value
-        for key, value in vars(args).items()
-        if key.startswith(FLAG_DEST)
-    }
 
 
 def build_parser(lean: bool = False, only: str | None = None, helps: bool = True) -> Parser:

@@ -151,15 +151,16 @@ _GLOBAL: dict[str, Option] = {
 }
 
 
-def parse(words: Sequence[str]) -> Args | None:
-    """``words`` read as argparse would; None for a form left to argparse."""
+def _globals(words: Sequence[str], values: dict[str, Any]) -> int | None:
+    """hexe's own options at the start of ``words`` read into ``values``:
+    where the command's word is; None for a form left to argparse."""
     level = os.environ.get("HEXE_LOG_LEVEL", "info").lower()
-    values: dict[str, Any] = {
-        "log_level": level if level in LEVELS else "info",
-        "log_file": None,
-        "config": None,
-        "disable_plugin": [],
-    }
+    values.update(
+        log_level=level if level in LEVELS else "info",
+        log_file=None,
+        config=None,
+        disable_plugin=[],
+    )
     i = 0
     while i + 1 < len(words) and words[i] in _GLOBAL:
         dest, read, _constant = _GLOBAL[words[i]]
@@ -174,7 +175,14 @@ def parse(words: Sequence[str]) -> Args | None:
         else:
             values[dest] = value
         i += 2
-    if i >= len(words):
+    return i if i < len(words) else None
+
+
+def parse(words: Sequence[str]) -> Args | None:
+    """``words`` read as argparse would; None for a form left to argparse."""
+    values: dict[str, Any] = {}
+    i = _globals(words, values)
+    if i is None:
         return None
     command = words[i]
     grammar = _grammar(command)
@@ -223,4 +231,65 @@ def parse(words: Sequence[str]) -> Args | None:
                 values[dest] = kind(taken[0])
         except Exception:  # argparse says what is wrong with it
             return None
+    return Args(values)
+
+
+#: where ``hexe run`` keeps a setting's flag value (``setting:memory``), in
+#: argparse's namespace (hexe/cli/parser.py) and in :func:`parse_run`'s
+FLAG_DEST = "setting:"
+
+
+def flag_values(args: Any) -> dict[str, object]:
+    """The settings ``hexe run``'s options gave: {setting: value}."""
+    return {
+        key[len(FLAG_DEST) :]: value
+        for key, value in vars(args).items()
+        if key.startswith(FLAG_DEST)
+    }
+
+
+def parse_run(words: Sequence[str], registry: Any) -> Args | None:
+    """``hexe run``'s command line read as argparse would, its options those
+    of ``registry`` (a :class:`hexe.plugin.settings.Settings`): hexe's own
+    options, ``run``, its options as ``--help`` spells them (each value a word
+    of its own), then the command (``--`` first, or not), all of whose words
+    are the command's. None for anything else (``--profile=full``, an
+    abbreviation, ``-h``, an option whose value looks like one), which
+    argparse reads with its messages."""
+    values: dict[str, Any] = {}
+    i = _globals(words, values)
+    if i is None or words[i] != "run":
+        return None
+    options: dict[str, Option] = {
+        "--profile": ("profile", str, None),
+        "--pane": ("pane", str, None),
+    }
+    for name in registry:
+        flag = registry[name].flag
+        if flag is not None:
+            dest = FLAG_DEST + name
+            if flag.switch:
+                options[flag.name] = (dest, None, True)
+            else:  # repeat: read as a list below
+                options[flag.name] = (dest, str, "repeat" if flag.repeat else None)
+    values["cmd"] = "run"
+    for dest, _read, _constant in options.values():
+        values[dest] = None
+    i += 1
+    while i < len(words) and words[i] in options:
+        dest, read, constant = options[words[i]]
+        if read is None:
+            values[dest] = constant
+        else:
+            if i + 1 >= len(words) or not _plain(words[i + 1]):
+                return None
+            if constant == "repeat":
+                values[dest] = [*(values[dest] or ()), words[i + 1]]
+            else:
+                values[dest] = words[i + 1]
+            i += 1
+        i += 1
+    if i < len(words) and not (_plain(words[i]) or words[i] == "--"):
+        return None  # an option argparse knows (-h) or refuses
+    values["command"] = list(words[i:])  # argparse.REMAINDER: "--" kept
     return Args(values)

@@ -103,3 +103,78 @@ def test_hexe_log_level_from_the_environment_is_the_default_as_argparse_has_it(m
         words = ["list-panes"]
         assert vars(quick.parse(words)) == by_argparse(words)  # type: ignore[arg-type]
     _parsers.clear()
+
+
+def _run_registry():
+    from hexe.plugin.settings import default_settings
+
+    return default_settings()
+
+
+def _run_flags() -> list[str]:
+    registry = _run_registry()
+    return [registry[n].flag.name for n in registry if registry[n].flag is not None]
+
+
+_run_parser: list[object] = []
+
+
+def run_by_argparse(words: list[str]) -> dict | None:
+    """vars() of what hexe's own ``run`` parser reads, or None when it
+    refuses the line or leaves words over."""
+    if not _run_parser:
+        _run_parser.append(build_parser(only="run", helps=False))
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            args, unknown = _run_parser[0].parse_known_args(words)  # type: ignore[attr-defined]
+    except SystemExit:
+        return None
+    return None if unknown else vars(args)
+
+
+RUN_WORDS = ["--profile", "--pane", "--", "-h", "--help", "--prof", "--memory=1G", "-", "-1",
+             "-1.5", "full", "true", "sh", "-c", "", "a b", "-x y", "--log-level", "debug",
+             "--config", "run", "256M", "--network-all"]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(GLOBAL), max_size=3),
+    st.lists(st.sampled_from(RUN_WORDS + _run_flags()), max_size=8),
+)
+def test_what_quick_reads_of_run_argparse_reads_the_same(before, rest):
+    words = [*before, "run", *rest]
+    mine = quick.parse_run(words, _run_registry())
+    if mine is not None:
+        assert vars(mine) == run_by_argparse(words), words
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["run", "true"], ["run", "--", "true"], ["run", "--profile", "full", "--", "sh", "-c", "x"],
+        ["run", "--memory", "64M", "--pids", "32", "--cpu", "50000 100000", "--", "true"],
+        ["run", "--network-allow", "127.0.0.1:80", "--network-allow", "[::1]:22", "--", "true"],
+        ["run", "--network-lan", "--strict-limits", "--network", "none", "--", "true"],
+        ["run", "--profile", "full", "true", "--profile", "x"], ["run", "--pane", "editor"],
+        ["--config", "x.lua", "--log-level", "debug", "run", "--profile", "none", "true"],
+        ["run"], ["run", "-1"],
+    ],
+)  # fmt: skip
+def test_the_plain_forms_of_run_are_read_quickly_and_as_argparse_reads_them(words):
+    mine = quick.parse_run(words, _run_registry())
+    assert mine is not None, words
+    assert vars(mine) == run_by_argparse(words)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["run", "-h"], ["run", "--help", "true"], ["run", "--profile=full", "true"],
+        ["run", "--prof", "full", "true"], ["run", "--profile"], ["run", "--profile", "--", "x"],
+        ["run", "--no-such", "true"], ["run", "--memory", "-x", "true"], ["list-panes"],
+        ["--log-level", "loud", "run", "true"], ["run", "-1.5"],
+    ],
+)  # fmt: skip
+def test_other_forms_of_run_are_left_to_argparse(words):
+    assert quick.parse_run(words, _run_registry()) is None
