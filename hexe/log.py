@@ -243,9 +243,9 @@ class BoundLogger:
             record = _render_exception(record)
         else:
             record.pop("exc_info", None)
-        import json  # here: json imports re, ~8 ms of a request that writes no log
+        from hexe import codec  # json's C encoder: json imports re, ~8 ms
 
-        handler.write(json.dumps(truncate_values(None, level, record), default=str))
+        handler.write(codec.dumps(truncate_values(None, level, record), default=str))
 
     def debug(self, event: str, *args: Any, **kw: Any) -> None:
         self._log(DEBUG, "debug", event, args, kw)

@@ -17,17 +17,16 @@ the child with :func:`load_contained`.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import select
 import signal
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
+from hexe import codec
 from hexe import log as hexe_log
-from hexe.config.loader import ConfigError, find_config, load
+from hexe.config.loader import ConfigError, exists, find_config, load
 from hexe.config.lua import display_path
 from hexe.config.model import Config
 
@@ -42,7 +41,7 @@ class Preflight:
 
     def __init__(
         self,
-        path: Path | str | None,
+        path: str | os.PathLike[str] | None,
         *,
         environ: Mapping[str, str],
         pm: Any = None,
@@ -55,7 +54,7 @@ class Preflight:
         self.deadline = time.monotonic() + deadline
         self.data = b""
         self.outcome: list[str] | None = None  # None: not finished; []: fine
-        found = Path(path) if path is not None else find_config(environ)[0]
+        found = os.fspath(path) if path is not None else find_config(environ)[0]
         self.shown = display_path(found) if found is not None else "init.lua"
         read_fd, write_fd = os.pipe()
         parent = os.getpid()
@@ -113,7 +112,7 @@ class Preflight:
 
     def _parse(self) -> list[str]:
         try:
-            reply = json.loads(self.data.decode())
+            reply = codec.loads(self.data.decode())
             errors = reply["errors"]
             if not isinstance(errors, list) or not all(isinstance(e, str) for e in errors):
                 raise ValueError(errors)
@@ -142,7 +141,7 @@ class Preflight:
 def _child(
     parent: int,
     write_fd: int,
-    path: Path | str | None,
+    path: str | os.PathLike[str] | None,
     environ: Mapping[str, str],
     pm: Any,
     explicit: bool | None,
@@ -176,7 +175,7 @@ def _child(
             errors = list(exc.errors)
         except Exception as exc:  # a plugin's bug: still an answer
             errors = [f"while loading the config: {type(exc).__name__}: {exc}"]
-        data = json.dumps({"errors": errors}).encode()
+        data = codec.dumps({"errors": errors}).encode()
         while data:
             data = data[os.write(write_fd, data) :]
     except BaseException:
@@ -201,7 +200,7 @@ def _wait(preflight: Preflight) -> list[str]:
 
 
 def load_contained(
-    path: Path | str | None = None,
+    path: str | os.PathLike[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     pm: Any = None,
@@ -218,8 +217,8 @@ def load_contained(
     there is no file to run (nothing runs beside it then).
     """
     environ = os.environ if environ is None else environ
-    found = find_config(environ, str(path) if path is not None else None)[0]
-    if found is None or not found.exists():
+    found = find_config(environ, os.fspath(path) if path is not None else None)[0]
+    if found is None or not exists(found):
         # no file to run (the built-in defaults, or "no such file"): nothing
         # can hang, so no child to run it in first
         return load(found, environ=environ, pm=pm, explicit=explicit)

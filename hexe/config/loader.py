@@ -10,10 +10,10 @@ whatever config it had.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -110,21 +110,35 @@ def plugin_api(pm: Any) -> ConfigAPI:
 # --------------------------------------------------------------------------
 
 
-def config_home(environ: Mapping[str, str]) -> Path:
+def exists(path: str) -> bool:
+    """``pathlib.Path(path).exists()`` without pathlib (~3 ms of a ``hexe run``,
+    with the ``urllib.parse`` it imports): missing is False, and so is a path
+    through a file or a symlink loop; any other error (a directory that
+    cannot be searched) is raised."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return False
+        raise
+    return True
+
+
+def config_home(environ: Mapping[str, str]) -> str:
     base = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "hexe"
+    return os.path.join(base, "hexe")
 
 
 def find_config(
     environ: Mapping[str, str], explicit: str | None = None
-) -> tuple[Path | None, bool]:
+) -> tuple[str | None, bool]:
     """(path, explicit?): ``--config``, else ``HEXE_CONFIG``, else the XDG location."""
     chosen = explicit or environ.get("HEXE_CONFIG") or None
     if chosen:
-        return Path(os.path.expanduser(chosen)), True
-    path = config_home(environ) / "init.lua"
+        return os.path.expanduser(chosen), True
+    path = os.path.join(config_home(environ), "init.lua")
     try:
-        present = path.exists()
+        present = exists(path)
     except OSError as exc:  # e.g. a directory on the way the caller cannot search
         setting = "XDG_CONFIG_HOME" if environ.get("XDG_CONFIG_HOME") else "HOME"
         value = environ.get(setting) or os.path.expanduser("~")
@@ -164,8 +178,8 @@ class Loader(Sections):
 
     # -- entry --------------------------------------------------------------
 
-    def load(self, path: Path | None, *, source: str | None = None) -> Config:
-        lua_dir = path.parent / "lua" if path is not None else None
+    def load(self, path: str | None, *, source: str | None = None) -> Config:
+        lua_dir = os.path.join(os.path.dirname(path), "lua") if path is not None else None
         shown = display_path(path) if path is not None else None
         if path is None and source is None:
             # no file: the built-in defaults, and no Lua runs now; the state
@@ -584,7 +598,7 @@ class LazyRuntime:
 
 
 def load(
-    path: Path | str | None = None,
+    path: str | os.PathLike[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     pm: Any = None,
@@ -600,11 +614,11 @@ def load(
     """
     environ = os.environ if environ is None else environ
     if source is not None:
-        return Loader(environ, pm).load(Path(path) if path else None, source=source)
-    found, was_explicit = find_config(environ, str(path) if path is not None else None)
+        return Loader(environ, pm).load(os.fspath(path) if path else None, source=source)
+    found, was_explicit = find_config(environ, os.fspath(path) if path is not None else None)
     if explicit is not None:
         was_explicit = explicit
-    if found is not None and not found.exists():
+    if found is not None and not exists(found):
         if was_explicit:
             raise ConfigError([f"{display_path(found)}: no such file"], display_path(found))
         found = None

@@ -26,7 +26,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from hexe.errors import HexeError, SettingError, did_you_mean
@@ -567,7 +566,7 @@ class LuaConfigRuntime:
     def __init__(
         self,
         *,
-        lua_dir: Path | None = None,
+        lua_dir: str | None = None,
         max_memory: int = DEFAULT_MAX_MEMORY,
         functions: Mapping[str, Callable[..., Any]] | None = None,
         version: str = "",
@@ -598,7 +597,7 @@ class LuaConfigRuntime:
         lua_globals["HEXE_INSTRUCTIONS_PER_SECOND"] = INSTRUCTIONS_PER_SECOND
         paths = []
         if lua_dir is not None:
-            paths = [str(lua_dir / "?.lua"), str(lua_dir / "?" / "init.lua")]
+            paths = [os.path.join(lua_dir, "?.lua"), os.path.join(lua_dir, "?", "init.lua")]
         package = self.lua.globals().package
         package.path = ";".join(paths)
         package.cpath = ""
@@ -625,10 +624,11 @@ class LuaConfigRuntime:
         """A table's identity (its address), without ``__tostring``."""
         return str(self._api.ident(table))
 
-    def run_file(self, path: Path, seconds: float = DEFAULT_LOAD_SECONDS) -> None:
+    def run_file(self, path: str, seconds: float = DEFAULT_LOAD_SECONDS) -> None:
         """Run ``path`` as the config chunk, within the budget."""
         try:
-            source = path.read_bytes()
+            with open(path, "rb") as f:
+                source = f.read()
         except OSError as exc:
             raise LuaFailure(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
         self.run_source(source, display_path(path), seconds)
@@ -748,9 +748,9 @@ def _lua_message(exc: Exception) -> str:
     return first.replace("error loading code: ", "")
 
 
-def display_path(path: Path) -> str:
+def display_path(path: str | os.PathLike[str]) -> str:
     """``~/.config/hexe/init.lua`` rather than ``/home/ann/.config/hexe/init.lua``."""
-    text = str(path)
+    text = os.fspath(path)
     home = os.path.expanduser("~")
     if home not in ("", "/") and text.startswith(home + os.sep):
         return "~" + text[len(home) :]

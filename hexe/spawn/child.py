@@ -12,7 +12,6 @@ import ctypes
 import errno
 import fcntl
 import gc
-import json
 import os
 import signal
 import termios
@@ -20,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from hexe import codec
 from hexe.errors import (
     EXIT_NOT_EXECUTABLE,
     EXIT_NOT_FOUND,
@@ -52,7 +52,7 @@ CHILD_PHASES_AFTER_PID1 = (
 
 def send(fd: int, message: dict[str, Any]) -> None:
     """Write one status message (a JSON line) to the parent; best effort."""
-    data = json.dumps(message).encode() + b"\n"
+    data = codec.dumps(message).encode() + b"\n"
     try:
         os.write(fd, data)
     except OSError:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import select
 import signal
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from hexe import codec
 from hexe import log as hexe_log
 from hexe.errors import SetupError, SpawnRefused
 from hexe.procwait import STOPPED_CHECK, continue_if_stopped, waitpid_resuming
@@ -237,7 +237,7 @@ class Spawn:
 
     def _on_status(self, line: bytes) -> SetupError | None:
         try:
-            msg = json.loads(line)
+            msg = codec.loads(line)
         except ValueError:
             return SetupError("setup", 0, f"child sent a malformed status message: {line[:80]!r}")
         if "pid" in msg:

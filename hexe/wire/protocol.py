@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from hexe.wire import codec  # json's C functions without json's import (~8 ms)
+from hexe import codec  # json's C functions without json's import (~8 ms)
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
 if TYPE_CHECKING:

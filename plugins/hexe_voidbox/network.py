@@ -33,7 +33,6 @@ a SIGKILLed server included (its panes' PID 1 go with it).
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import select
 import signal
@@ -43,6 +42,8 @@ from _socket import AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_RAW
 from _socket import socket as _socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from hexe import codec
 
 MODES = ("host", "loopback", "user")
 ADDRESS = "198.51.100.2"
@@ -176,7 +177,7 @@ class Helper:
                     raise RuntimeError("the network helper ended without a word")
                 data += chunk
         os.close(self.status)
-        answer = json.loads(data.split(b"\n", 1)[0])
+        answer = codec.loads(data.split(b"\n", 1)[0])
         if not answer.get("ok"):
             raise RuntimeError(str(answer.get("error")))
 
@@ -205,7 +206,7 @@ def start_helper(pasta: str, allowed: tuple[Allowed, ...], euid: int) -> Helper:
 
 def _say(fd: int, answer: dict[str, object]) -> None:
     try:
-        os.write(fd, json.dumps(answer).encode() + b"\n")
+        os.write(fd, codec.dumps(answer).encode() + b"\n")
     except OSError:
         pass
 

@@ -145,8 +145,8 @@ def test_after_new_session_a_command_that_names_a_session_keeps_it(env):
 
 
 def test_after_new_session_switch_client_is_still_about_this_terminal():
-    from hexe.cli.parser import build_parser
     from hexe.cli.chain import _goes_to_started
+    from hexe.cli.parser import build_parser
 
     def parsed(*words: str):
         return build_parser(lean=True, only=words[0]).parse_args(list(words))

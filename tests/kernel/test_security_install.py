@@ -48,7 +48,7 @@ def _targets() -> list[Path]:
         targets.append(table)
     built = initbin.find()
     if built is not None:
-        targets.append(built)
+        targets.append(Path(built))
     return targets
 
 

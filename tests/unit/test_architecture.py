@@ -16,7 +16,7 @@ HEXE = ROOT / "hexe"
 
 #: Lowest first. A module may import modules of its own layer or lower ones.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("hexe", "hexe.errors", "hexe.log", "hexe.procwait", "hexe.values")),
+    ("base", ("hexe", "hexe.codec", "hexe.errors", "hexe.log", "hexe.procwait", "hexe.values")),
     ("plugin", ("hexe.plugin",)),
     ("vocabulary", ("hexe.isolation", "hexe.commands")),
     ("config", ("hexe.config",)),

@@ -1,4 +1,4 @@
-"""hexe.wire.codec writes and reads what json does (it uses json's C functions
+"""hexe.codec writes and reads what json does (it uses json's C functions
 without importing json, which costs a command-line request ~8 ms)."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hexe.wire import codec, protocol
+from hexe import codec
+from hexe.wire import protocol
 
 scalars = (
     st.none() | st.booleans() | st.integers() | st.text()
@@ -48,6 +49,20 @@ def test_the_c_functions_are_used_here():
 @given(values)
 def test_dumps_writes_what_json_dumps_writes(value):
     assert codec.dumps(value) == json.dumps(value)
+
+
+class Odd:
+    def __str__(self) -> str:
+        return "odd \u00e9"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(values | st.builds(Odd) | st.sets(st.integers(), max_size=3),
+                    lambda inner: st.lists(inner, max_size=4), max_leaves=20))  # fmt: skip
+def test_dumps_with_a_default_writes_what_json_writes_with_it(value):
+    """The log writes its records with default=str, as it did through json."""
+    assert codec.dumps(value, default=str) == json.dumps(value, default=str)
+    assert codec.dumps({"a": 1}) == json.dumps({"a": 1})  # the default is not kept
 
 
 @settings(max_examples=400, deadline=None)
