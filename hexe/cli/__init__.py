@@ -94,6 +94,10 @@ SESSION_COMMANDS = (
 #: command says it as text (hexe/cli/chain.py).
 CHAIN, LITERAL_CHAIN = ";", "\\;"
 
+#: commands beyond the requests that hexe.cli.quick reads: short-lived
+#: (attach) or the start of a server, which keeps what this process imported
+_QUICK = ("attach", "mux", "new-session", "new")
+
 #: hexe's own options that take a value (``--config PATH``): the word after
 #: one is its value, not the command.
 _VALUED = ("--log-level", "--log-file", "--config", "--disable-plugin")
@@ -145,7 +149,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # the cyclic collector would walk the import-time objects ~20 times (1-2 ms)
         gc.disable()
     args: Any = None
-    if lean or command == "attach":
+    if lean or command in _QUICK:
         from hexe.cli import quick
 
         args = quick.parse(words)  # None: a form argparse reads, below

@@ -72,29 +72,25 @@ def run(commands: list[list[str]]) -> int:
     parsers: dict[tuple[str | None, bool], Any] = {}  # one a command: ~1 ms each to build
     for i, words in enumerate(commands):
         # a plain request; None: argparse reads it (and refuses what cannot chain)
-        args: Any = quick.parse(words) if chains(_command_word(words)) else None
-        if args is not None:
-            parsed.append(args)
-            continue
-        from hexe.cli.parser import build_parser, unknown_arguments
-
         command = _command_word(words)
+        args: Any = quick.parse(words) if chains(command) else None
         helps = "-h" in words or "--help" in words
-        parser = parsers.get((command, helps))
-        if parser is None:
-            parser = parsers[command, helps] = build_parser(lean=True, only=command, helps=helps)
-        args, unknown = parser.parse_known_args(words)  # an unknown command ends here
-        if args.cmd is None:
-            parser.error(f"no command in part {i + 1} of a chain of commands (';')")
-        if not chains(args.cmd):
-            parser.error(
-                f"{args.cmd} cannot be in a chain of commands (';'): only "
-                "requests to a running session can, and new-session -d as the first"
-            )
-        if unknown:
-            unknown_arguments(parser, args.cmd, unknown)
+        if args is None:
+            parser = _parser(parsers, command, helps)
+            args, unknown = parser.parse_known_args(words)  # an unknown command ends here
+            if args.cmd is None:
+                parser.error(f"no command in part {i + 1} of a chain of commands (';')")
+            if not chains(args.cmd):
+                parser.error(
+                    f"{args.cmd} cannot be in a chain of commands (';'): only "
+                    "requests to a running session can, and new-session -d as the first"
+                )
+            if unknown:
+                from hexe.cli.parser import unknown_arguments
+
+                unknown_arguments(parser, args.cmd, unknown)
         if args.cmd in ("new-session", "new") and not (args.detached and i == 0):
-            parser.error(
+            _parser(parsers, command, helps).error(
                 "new-session in a chain of commands (';') must be the first and have -d; "
                 "attach after it with hexe attach NAME"
             )
@@ -104,6 +100,16 @@ def run(commands: list[list[str]]) -> int:
 
     with kept_connections():
         return _run_parsed(parsed)
+
+
+def _parser(parsers: dict[tuple[str | None, bool], Any], command: str | None, helps: bool) -> Any:
+    """argparse's parser of ``command``, built once for a chain (~1 ms each)."""
+    parser = parsers.get((command, helps))
+    if parser is None:
+        from hexe.cli.parser import build_parser
+
+        parser = parsers[command, helps] = build_parser(lean=True, only=command, helps=helps)
+    return parser
 
 
 def _run_parsed(parsed: list[Namespace | Args]) -> int:

@@ -1,4 +1,5 @@
-"""A request's command line (and ``hexe attach``'s) read without argparse.
+"""A request's command line (and ``hexe attach``'s, ``hexe mux``'s and
+``hexe new-session``'s) read without argparse.
 
 ``argparse`` imports ``re``, ``gettext`` and ``locale`` and builds a parser:
 ~10 ms of a call like ``hexe send-keys -t 3 make Enter`` or ``hexe
@@ -72,9 +73,16 @@ _COMMANDS: dict[str, tuple[dict[str, Option], tuple[Argument, ...], tuple[str, .
     "switch-client": ({**_SESSION, "-t": ("target", str, None)}, (), ("target",)),
     # not a request, but as short-lived to read: hexe attach [NAME] [-d]
     "attach": ({"-d": ("detach_others", None, True)}, (("session", "?", str),), ()),
+    # a session's start: the process that becomes its server keeps what it
+    # imported (argparse with gettext and locale: ~0.5 MiB of every server)
+    "mux": ({**_SESSION, "-d": ("detach_others", None, True)}, (), ()),
+    "new-session": ({"-s": ("new_name", str, None), "-d": ("detached", None, True)}, (), ()),
 }
 _COMMANDS["kill-session"] = _COMMANDS["kill"]
 _COMMANDS["switchc"] = _COMMANDS["switch-client"]
+_COMMANDS["new"] = _COMMANDS["new-session"]
+#: argparse's defaults that are not None
+_DEFAULTS: dict[str, dict[str, Any]] = {"mux": {"session": "main"}}
 
 
 def _grammar(
@@ -84,7 +92,7 @@ def _grammar(
     argparse sets for it before reading any word; None for none of ours."""
     if command in _COMMANDS:
         options, arguments, required = _COMMANDS[command]
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = dict(_DEFAULTS.get(command, {}))
     else:
         action = ACTIONS.get(ALIASES.get(command, command))
         if action is None or not action.cli:

@@ -15,7 +15,7 @@ from hexe.cli.parser import build_parser
 from hexe.commands.registry import ACTIONS, ALIASES
 
 COMMANDS = sorted(
-    {*SESSION_COMMANDS, *(n for n, a in ACTIONS.items() if a.cli), *ALIASES, "attach"}
+    {*SESSION_COMMANDS, *(n for n, a in ACTIONS.items() if a.cli), *ALIASES, "attach", "mux", "new-session", "new"}
     - {"new-float"}
 )
 OPTIONS = ["-s", "--session", "-t", "--pane", "-P", "--print", "--json", "--all", "-p", "-e", "-d",
@@ -73,6 +73,8 @@ def test_what_quick_reads_argparse_reads_the_same(before, command, rest):
         ["attach", "-d"], ["attach", "-d", "w"],
         ["--log-level", "warning", "attach", "w"], ["--log-file", "-", "list-panes"],
         ["--config", "x.lua", "--disable-plugin", "a", "--disable-plugin", "b", "ls"],
+        ["mux"], ["mux", "-s", "w"], ["mux", "--session", "w", "-d"], ["new-session", "-d"],
+        ["new-session", "-d", "-s", "w"], ["new", "-s", "w"], ["--log-level", "debug", "mux"],
     ],
 )  # fmt: skip
 def test_the_plain_forms_of_requests_are_read_quickly_and_as_argparse_reads_them(words):
@@ -88,7 +90,8 @@ def test_the_plain_forms_of_requests_are_read_quickly_and_as_argparse_reads_them
         ["capture-pane", "-t3"], ["send-keys", "--", "-x"], ["join-pane", "1", "-t", "2", "right"],
         ["send-keys"], ["switchc"], ["capture-pane", "-t", "x"], ["list-panes", "extra"],
         ["--log-level", "loud", "list-panes"], ["--log-level=debug", "ls"], ["--log", "info", "ls"],
-        ["new-float", "--", "top"], ["mux"], ["run"], ["--log-level", "info"],
+        ["new-float", "--", "top"], ["mux", "w"], ["run"], ["--log-level", "info"],
+        ["new-session", "-sw"], ["mux", "-h"],
         ["no-such-command"], [],
     ],
 )  # fmt: skip
