@@ -196,13 +196,18 @@ def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
         mux.term.drain(1.0)
         pids = tree(server)
         out["pss_kib"] = pss_kib(pids)
+        out["server_pss_kib"] = pss_kib([server])
+        out["shells_pss_kib"] = pss_kib([p for p in pids if _comm(p) == "sh"])
         out["processes"] = len(pids)
         before = cpu_ticks(pids)
         t0 = time.perf_counter()
         mux.term.drain(args.idle)
         ticks = cpu_ticks(tree(server)) - before
         out["idle_cpu_pct"] = 100.0 * ticks / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - t0)
-        log(f"{kind}: PSS {out['pss_kib'] / 1024:.0f} MiB, idle CPU {out['idle_cpu_pct']:.2f}%")
+        rest = out["pss_kib"] - out["server_pss_kib"] - out["shells_pss_kib"]
+        log(f"{kind}: PSS {out['pss_kib'] / 1024:.1f} MiB (server "
+            f"{out['server_pss_kib'] / 1024:.1f}, shells {out['shells_pss_kib'] / 1024:.1f}, "
+            f"the rest {rest / 1024:.1f}), idle CPU {out['idle_cpu_pct']:.2f}%")  # fmt: skip
         rnd = random.Random(7)
         out["echo_idle"] = statistics.median(bench._echo_samples(mux, args.keys, rnd))
         flood = scratch / "flood.sh"

@@ -8,10 +8,9 @@ import sys
 from hexe import log as hexe_log
 from hexe.errors import HexeError, report
 
-TYPE_CHECKING = False  # typing and pathlib take ~5 ms to import: for annotations only
+TYPE_CHECKING = False  # typing takes ~5 ms to import: for annotations only
 if TYPE_CHECKING:  # and collections.abc, which imports collections (~2 ms an attach)
     from collections.abc import Callable
-    from pathlib import Path
     from typing import Any
 
 
@@ -43,7 +42,7 @@ def mux_command(
         report(exc)
         return 1
 
-    def start(path: Path, lock_fd: int, ready_fd: int) -> None:
+    def start(path: str, lock_fd: int, ready_fd: int) -> None:
         # only a new session reads the config (an attach imports none of it)
         from hexe.config.contained import load_contained as load_config
 
@@ -121,7 +120,7 @@ def new_session_command(
     from hexe.client import connect, daemonize, ensure_server
     from hexe.config import ConfigError
     from hexe.config.contained import load_contained as load_config
-    from hexe.server.paths import check_session_name, socket_path
+    from hexe.server.paths import check_session_name, socket_file
     from hexe.sessions import session_names
 
     environ = dict(os.environ)
@@ -130,12 +129,12 @@ def new_session_command(
             taken = set(session_names(environ))
             session = next(str(n) for n in range(len(taken) + 1) if str(n) not in taken)
         session = check_session_name(session)
-        existing = connect(socket_path(session, environ))
+        existing = connect(socket_file(session, environ))
         if existing is not None:
             existing.close()
             raise HexeError(f"there is already a session {session}", hint=f"hexe attach {session}")
 
-        def start(path: Path, lock_fd: int, ready_fd: int) -> None:
+        def start(path: str, lock_fd: int, ready_fd: int) -> None:
             # errors reach stderr
             config = load_config(config_path, environ=environ, pm=pm, meanwhile=_import_server)
 

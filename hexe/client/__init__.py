@@ -47,7 +47,7 @@ def connect(path: str | Path) -> _socket.socket | None:
 
 
 def ensure_server(
-    session: str, environ: Mapping[str, str], start: Callable[[Path, int, int], None] | None
+    session: str, environ: Mapping[str, str], start: Callable[[str, int, int], None] | None
 ) -> _socket.socket:
     """Connect to the session's server, starting it (``start``) when there is none.
 
@@ -70,10 +70,8 @@ def ensure_server(
             return sock
         ready_r, ready_w = os.pipe()
         try:
-            from pathlib import Path  # the server's start only
-
             try:
-                start(Path(path), lock.fileno(), ready_w)
+                start(path, lock.fileno(), ready_w)
             finally:
                 os.close(ready_w)  # the server holds it now: EOF when it dies first
             # the server's word that it listens, or EOF: it ended before that

@@ -15,7 +15,6 @@ from hexe.errors import HexeError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc imports collections (~2 ms a request)
     from collections.abc import Mapping
-    from pathlib import Path
 
 #: what a session name may hold (1-64 of them; no re: it costs a request ~4 ms)
 SESSION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -53,13 +52,6 @@ def socket_directory(environ: Mapping[str, str] | None = None, tmp: str = "/tmp"
     return base
 
 
-def socket_dir(environ: Mapping[str, str] | None = None, tmp: str = "/tmp") -> Path:
-    """:func:`socket_directory` as a ``Path``."""
-    from pathlib import Path
-
-    return Path(socket_directory(environ, tmp))
-
-
 def check_session_name(name: str) -> str:
     if not 0 < len(name) <= 64 or not SESSION_CHARS.issuperset(name):
         raise HexeError(f"session name {name!r} is not accepted; {SESSION_FORMS}")
@@ -70,9 +62,3 @@ def socket_file(session: str, environ: Mapping[str, str] | None = None) -> str:
     """The session's socket, as a string (see :func:`socket_directory`)."""
     return os.path.join(socket_directory(environ), f"{check_session_name(session)}.sock")
 
-
-def socket_path(session: str, environ: Mapping[str, str] | None = None) -> Path:
-    """:func:`socket_file` as a ``Path``."""
-    from pathlib import Path
-
-    return Path(socket_file(session, environ))

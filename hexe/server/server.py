@@ -23,7 +23,6 @@ import selectors
 import signal
 import socket
 import time
-from pathlib import Path
 from typing import Any
 
 from hexe import log as hexe_log
@@ -101,13 +100,14 @@ class Server(
         session: str,
         config: Config,
         pm: Any,
-        sock_path: Path,
+        sock_path: str | os.PathLike[str],
         environ: dict[str, str],
     ) -> None:
         self.session = session
         self.config = config
         self.pm = pm
-        self.sock_path = sock_path
+        #: a string: pathlib (with urllib.parse) is ~0.7 MiB of a server that needs none of it
+        self.sock_path = os.fspath(sock_path)
         self.environ = environ
         self.sel = selectors.DefaultSelector()
         self.panes: dict[int, Pane] = {}
@@ -157,8 +157,8 @@ class Server(
     # -- geometry -------------------------------------------------------------
 
     @property
-    def pid_path(self) -> Path:
-        return self.sock_path.with_suffix(".pid")
+    def pid_path(self) -> str:
+        return os.path.splitext(self.sock_path)[0] + ".pid"
 
     @property
     def area(self) -> tuple[int, int]:
@@ -185,19 +185,20 @@ class Server(
 
     def listen(self) -> None:
         try:
-            self.sock_path.unlink()
+            os.unlink(self.sock_path)
         except FileNotFoundError:
             pass
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:
-            listener.bind(str(self.sock_path))
+            listener.bind(self.sock_path)
         finally:
             os.umask(old)
         listener.listen(16)
         listener.setblocking(False)
         self.listener = listener
-        self.pid_path.write_text(f"{os.getpid()}\n")
+        with open(self.pid_path, "w") as f:
+            f.write(f"{os.getpid()}\n")
         self.sel.register(listener, selectors.EVENT_READ, ("listen", None))
         if self.ready_fd is not None:  # the client that started us waits for this
             try:
@@ -232,7 +233,7 @@ class Server(
             self.listen()
         self.build_layout()
         self.log.info(
-            "server_started", socket=str(self.sock_path), pid=os.getpid(), gc=gc.isenabled()
+            "server_started", socket=self.sock_path, pid=os.getpid(), gc=gc.isenabled()
         )
         try:
             while self.running:
@@ -380,7 +381,7 @@ class Server(
                     time.sleep(0.01)
         for path in (self.sock_path, self.pid_path):
             try:
-                path.unlink()
+                os.unlink(path)
             except FileNotFoundError:
                 pass
         self.log.info("server_stopped")

@@ -26,7 +26,7 @@ from hexe.commands.registry import check_action
 from hexe.errors import HexeError
 from hexe.mux.chooser import Chooser, Row
 from hexe.mux.input import Key, Mouse, Paste
-from hexe.server.paths import check_session_name, socket_dir, socket_path
+from hexe.server.paths import check_session_name, socket_directory, socket_file
 from hexe.server.state import ActionError, Client
 from hexe.wire import protocol
 
@@ -112,10 +112,10 @@ class SwitchingRoom:
             raise ActionError(f"rename-session: {exc.message}") from None
         if name == self.session:
             return
-        new_sock = self.sock_path.with_name(f"{name}.sock")
+        new_sock = os.path.join(os.path.dirname(self.sock_path), f"{name}.sock")
         # under the new name's start lock: a `hexe mux -s NAME` starting now
         # either finds us there, or we find it and refuse
-        with open(new_sock.with_suffix(".lock"), "w") as lock:
+        with open(os.path.splitext(new_sock)[0] + ".lock", "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -127,7 +127,7 @@ class SwitchingRoom:
             self.sock_path = new_sock
             os.replace(old_pid, self.pid_path)
         try:
-            old_sock.with_suffix(".lock").unlink()
+            os.unlink(os.path.splitext(old_sock)[0] + ".lock")
         except FileNotFoundError:
             pass
         old = self.session
@@ -211,7 +211,7 @@ class SwitchingRoom:
         proc.stderr.close()
         del self.starters[proc]
         text = bytes(held).decode(errors="replace").strip()
-        started = _listening(self.sock_path.with_name(f"{name}.sock"))
+        started = _listening(os.path.join(os.path.dirname(self.sock_path), f"{name}.sock"))
         if not started:
             text = text or f"session {name} did not start (see the log)"
             self.show_message(f"new-session: {text.splitlines()[0]}", 8)
@@ -224,9 +224,11 @@ class SwitchingRoom:
     def session_names(self) -> list[str]:
         """The sessions with a server listening, this one included."""
         names = []
-        for path in sorted(socket_dir(self.environ).glob("*.sock")):
-            if path == self.sock_path or _listening(path):
-                names.append(path.name[: -len(".sock")])
+        directory = socket_directory(self.environ)
+        for entry in sorted(os.listdir(directory)):
+            path = os.path.join(directory, entry)
+            if entry.endswith(".sock") and (path == self.sock_path or _listening(path)):
+                names.append(entry[: -len(".sock")])
         return names
 
     def attached_client(self, client: Client | None) -> Client:
@@ -245,7 +247,7 @@ class SwitchingRoom:
 
     def switch(self, client: Client, name: str) -> None:
         try:
-            path = socket_path(name, self.environ)
+            path = socket_file(name, self.environ)
         except HexeError as exc:
             raise ActionError(f"switch-client: {exc.message}") from None
         if name == self.session:
@@ -298,7 +300,7 @@ class SwitchingRoom:
                 sessions.append({"name": name, "panes": self.list_panes()})
                 continue
             try:
-                panes = peer_request(socket_path(name, self.environ), "list-panes")
+                panes = peer_request(socket_file(name, self.environ), "list-panes")
             except HexeError as exc:
                 sessions.append({"name": name, "panes": None, "error": exc.message})
                 continue
@@ -324,7 +326,7 @@ class SwitchingRoom:
                 text = capture(pane.screen, [{}])
         else:
             try:
-                path = socket_path(row.session, self.environ)
+                path = socket_file(row.session, self.environ)
                 text = str(peer_request(path, "capture-pane", [{}], row.preview))
             except HexeError as exc:
                 text = f"(no preview: {exc.message})"
@@ -390,7 +392,7 @@ class SwitchingRoom:
             elif row.tab is not None:
                 self.run_action(client, "select-tab", [row.tab])
             return
-        path = socket_path(row.session, self.environ)
+        path = socket_file(row.session, self.environ)
         try:
             if row.pane is not None:
                 peer_request(path, "select-pane", [row.pane])

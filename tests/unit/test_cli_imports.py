@@ -210,16 +210,16 @@ def test_hexe_run_imports_neither_argparse_nor_json_nor_pathlib(tmp_path):
     assert code == 125 and "did you mean --memory?" in done.stderr, done.stderr
 
 
-def test_a_new_session_s_server_keeps_no_argparse_and_no_ipaddress(headless):
+def test_a_new_session_s_server_keeps_no_argparse_ipaddress_or_pathlib(headless):
     """The process that starts a session becomes its server and keeps every
     module it imported: argparse (with gettext and locale) read its command
-    line, the network helper's ipaddress came with the plugins (~0.7 MiB of
-    every server, ~1 MiB of the whole tree at 250 panes). A form argparse
-    reads still starts a session."""
+    line, the network helper's ipaddress came with the plugins, pathlib (with
+    urllib.parse) named the socket (~1.4 MiB of every server). A form
+    argparse reads still starts a session."""
     from support import hexe
     from support.imports import imported_by_hexe
 
-    avoided = ["argparse", "gettext", "locale", "ipaddress"]
+    avoided = ["argparse", "gettext", "locale", "ipaddress", "pathlib", "urllib"]
     for args in (["new-session", "-d", "-s", "kept"], ["new", "-d"]):
         by_hexe, code, done = imported_by_hexe(MAIN, avoided, args, env=headless,
                                                site_packages=True)  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 
 from hexe.client import ensure_server
 from hexe.errors import HexeError
-from hexe.server.paths import socket_path
+from hexe.server.paths import socket_file
 
 
 def _in_a_child(work) -> None:
@@ -27,10 +27,9 @@ def _in_a_child(work) -> None:
 
 def test_the_client_connects_once_the_server_says_it_listens(tmp_path: Path):
     environ = {"XDG_RUNTIME_DIR": str(tmp_path)}
-    path = socket_path("s", environ)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    socket_file("s", environ)  # the socket directory, made
 
-    def start(where: Path, lock_fd: int, ready_fd: int) -> None:
+    def start(where: str, lock_fd: int, ready_fd: int) -> None:
         def serve() -> None:
             os.close(lock_fd)
             time.sleep(0.3)  # a slow start: the client must wait, not give up
@@ -55,9 +54,9 @@ def test_the_client_connects_once_the_server_says_it_listens(tmp_path: Path):
 
 def test_a_server_that_ends_before_listening_is_told_at_once(tmp_path: Path):
     environ = {"XDG_RUNTIME_DIR": str(tmp_path)}
-    socket_path("s", environ).parent.mkdir(parents=True, exist_ok=True)
+    socket_file("s", environ)  # the socket directory, made
 
-    def start(where: Path, lock_fd: int, ready_fd: int) -> None:
+    def start(where: str, lock_fd: int, ready_fd: int) -> None:
         _in_a_child(lambda: None)  # ends at once: its copy of ready_fd closes with it
 
     began = time.monotonic()

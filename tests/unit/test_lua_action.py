@@ -20,7 +20,7 @@ class Recorder(Server):
     """The server's key dispatch, with actions and messages recorded."""
 
     def __init__(self, config):
-        super().__init__("k", config, make_plugin_manager(), None, {})
+        super().__init__("k", config, make_plugin_manager(), "never-listened.sock", {})
         self.actions: list[tuple[str, list]] = []
         self.messages: list[str] = []
 

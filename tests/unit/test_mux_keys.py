@@ -11,7 +11,7 @@ from hexe.server.server import Client, Server
 
 class Recorder(Server):
     def __init__(self, config):
-        super().__init__("k", config, make_plugin_manager(), None, {})
+        super().__init__("k", config, make_plugin_manager(), "never-listened.sock", {})
         self.actions: list[tuple[str, list]] = []
         self.typed = bytearray()
 

@@ -8,28 +8,28 @@ import os
 import pytest
 
 from hexe.errors import HexeError
-from hexe.server.paths import check_session_name, socket_dir, socket_path
+from hexe.server.paths import check_session_name, socket_directory, socket_file
 
 
 def test_created_private_under_xdg_runtime_dir(tmp_path):
-    path = socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
-    assert path == tmp_path / "hexe"
+    path = socket_directory({"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert path == str(tmp_path / "hexe")
     assert os.stat(path).st_mode & 0o777 == 0o700
 
 
 def test_without_a_runtime_dir_it_is_tmp_hexe_uid(tmp_path):
     # the fallback is made in the test's own directory, not in the real /tmp
-    path = socket_dir({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}, tmp=str(tmp_path))
-    assert path == tmp_path / f"hexe-{os.getuid()}"
+    path = socket_directory({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}, tmp=str(tmp_path))
+    assert path == str(tmp_path / f"hexe-{os.getuid()}")
     assert os.stat(path).st_mode & 0o777 == 0o700
-    assert inspect.signature(socket_dir).parameters["tmp"].default == "/tmp"
+    assert inspect.signature(socket_directory).parameters["tmp"].default == "/tmp"
 
 
 def test_a_loose_mode_is_refused_with_the_fix(tmp_path):
     (tmp_path / "hexe").mkdir(mode=0o755)
     os.chmod(tmp_path / "hexe", 0o755)
     with pytest.raises(HexeError) as err:
-        socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+        socket_directory({"XDG_RUNTIME_DIR": str(tmp_path)})
     assert "has mode 755; it must be 700" in err.value.message
     assert err.value.hint == f"chmod 700 {tmp_path / 'hexe'}"
 
@@ -38,7 +38,7 @@ def test_a_symlink_is_refused(tmp_path):
     (tmp_path / "elsewhere").mkdir(mode=0o700)
     (tmp_path / "hexe").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(HexeError, match="not a directory"):
-        socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+        socket_directory({"XDG_RUNTIME_DIR": str(tmp_path)})
 
 
 def test_another_users_directory_is_refused(tmp_path):
@@ -47,7 +47,7 @@ def test_another_users_directory_is_refused(tmp_path):
     (tmp_path / "hexe").mkdir(mode=0o700)
     os.chown(tmp_path / "hexe", 65534, 65534)
     with pytest.raises(HexeError, match="belongs to uid 65534"):
-        socket_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+        socket_directory({"XDG_RUNTIME_DIR": str(tmp_path)})
 
 
 @pytest.mark.parametrize("name", ["", "a/b", "..x/", "a b", "x" * 65, "é", "main\n", "\u0661"])
@@ -55,7 +55,7 @@ def test_session_names_are_checked(name, tmp_path):
     with pytest.raises(HexeError, match="session name"):
         check_session_name(name)
     with pytest.raises(HexeError):
-        socket_path(name, {"XDG_RUNTIME_DIR": str(tmp_path)})
+        socket_file(name, {"XDG_RUNTIME_DIR": str(tmp_path)})
 
 
 @pytest.mark.parametrize("name", ["main", "a.b-c_d", "0", "x" * 64, "..", "-x"])
@@ -63,12 +63,9 @@ def test_session_names_of_the_accepted_characters_pass(name):
     assert check_session_name(name) == name
 
 
-def test_the_string_forms_name_the_same_places(tmp_path):
+def test_a_sessions_socket_is_in_the_socket_directory(tmp_path):
     environ = {"XDG_RUNTIME_DIR": str(tmp_path)}
-    from hexe.server.paths import socket_directory, socket_file
-
-    assert socket_directory(environ) == str(socket_dir(environ))
-    assert socket_file("w.1", environ) == str(socket_path("w.1", environ))
+    assert socket_file("w.1", environ) == os.path.join(socket_directory(environ), "w.1.sock")
 
 
 def test_sessions_are_listed_hidden_ones_too_and_stale_sockets_removed(tmp_path):
