@@ -264,15 +264,48 @@ def resolve(
         finish = settings[name].finish
         if finish is not None and name in values:
             values[name] = finish(values[name], resolving)
-    return Isolation(
-        profile=profile.name,
-        values=MappingProxyType(values),
-        sources=MappingProxyType(dict(sources)),
-        chosen=frozenset(n for n in chosen if n in values),
-        owners=MappingProxyType({name: settings[name].plugin for name in values}),
-        defaults=MappingProxyType({name: settings[name].default for name in values}),
-        notes=tuple(notes),
+    return _interned(
+        Isolation(
+            profile=profile.name,
+            values=MappingProxyType(values),
+            sources=MappingProxyType(dict(sources)),
+            chosen=frozenset(n for n in chosen if n in values),
+            owners=MappingProxyType({name: settings[name].plugin for name in values}),
+            defaults=MappingProxyType({name: settings[name].default for name in values}),
+            notes=tuple(notes),
+        )
     )
+
+
+#: resolved isolations by their whole content: the panes of one profile (same
+#: config, same environment) hold one instance, not four mappings and parsed
+#: values of their own (~3 KiB a pane). An Isolation is immutable.
+_INTERNED: dict[tuple[Any, ...], Isolation] = {}
+_INTERNED_LIMIT = 256
+
+
+def _interned(isolation: Isolation) -> Isolation:
+    """The instance already made with the same content (each value of the same
+    type too), else ``isolation``, kept; one holding an unhashable value is
+    not kept."""
+    try:
+        key = (
+            isolation.profile,
+            tuple((k, type(v), v) for k, v in isolation.values.items()),
+            tuple(isolation.sources.items()),
+            isolation.chosen,
+            tuple(isolation.owners.items()),
+            tuple((k, type(v), v) for k, v in isolation.defaults.items()),
+            isolation.notes,
+        )
+        found = _INTERNED.get(key)
+    except TypeError:  # a plugin's value that cannot be hashed
+        return isolation
+    if found is None:
+        if len(_INTERNED) >= _INTERNED_LIMIT:  # per-pane settings: a bound
+            _INTERNED.clear()
+        found = _INTERNED[key] = isolation
+    return found
 
 
 def parse_setting(

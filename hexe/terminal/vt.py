@@ -116,6 +116,21 @@ _SGR_IN_LINE = SGR_IN_LINE
 CACHE_LINES = True
 
 
+#: the default tab stops (every 8th column) of a width, shared by every screen
+#: of that width until one sets or clears a stop (then it has a set of its own):
+#: a set of them is ~2 KiB a pane at 200 columns
+_DEFAULT_TABSTOPS: dict[int, frozenset[int]] = {}
+
+
+def _default_tabstops(columns: int) -> frozenset[int]:
+    stops = _DEFAULT_TABSTOPS.get(columns)
+    if stops is None:
+        if len(_DEFAULT_TABSTOPS) >= 64:  # widths come from clients: a bound
+            _DEFAULT_TABSTOPS.clear()
+        stops = _DEFAULT_TABSTOPS[columns] = frozenset(range(8, columns, 8))
+    return stops
+
+
 def _private(mode: int) -> int:
     """pyte keeps private modes shifted left by 5 in ``Screen.mode``."""
     return mode << 5
@@ -502,6 +517,7 @@ class VTScreen(pyte.Screen):
         self.put_aside = None
         self.alternate_savepoints = []
         super().reset()
+        self.tabstops = _default_tabstops(self.columns)
         self.cursor.attrs = self.default_char
         self.savepoints = []
         self.title_stack = []
@@ -1206,6 +1222,20 @@ class VTScreen(pyte.Screen):
         super().tab()
         self.cursor.x = min(self.cursor.x, self.columns - 1)
 
+    def set_tab_stop(self) -> None:
+        """HTS: a stop at the cursor's column (the screen's own set from now on)."""
+        self._own_tabstops()
+        super().set_tab_stop()
+
+    def clear_tab_stop(self, how: int = 0) -> None:
+        """TBC: the stop at the cursor's column (0), or every stop (3)."""
+        self._own_tabstops()
+        super().clear_tab_stop(how)
+
+    def _own_tabstops(self) -> None:
+        if type(self.tabstops) is frozenset:
+            self.tabstops = set(self.tabstops)
+
     def tab_forward(self, count: int | None = None) -> None:
         """CHT (``CSI n I``)."""
         for _ in range(min(count or 1, self.columns)):
@@ -1455,7 +1485,10 @@ class VTScreen(pyte.Screen):
             self._resize_rows(self.buffer, self.cursor, old_lines, lines, columns, history=True)
         self.lines, self.columns = lines, columns
         self.margins = None
-        if columns > old_columns:
+        if self.tabstops == _default_tabstops(old_columns):
+            self.tabstops = _default_tabstops(columns)  # shared again if it was not
+        elif columns > old_columns:
+            self._own_tabstops()
             self.tabstops.update(t for t in range(8, columns, 8) if t >= old_columns)
         cursors = [self.cursor] + [s.cursor for s in self.savepoints]
         if main is not None:

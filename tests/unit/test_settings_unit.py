@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hexe_cgroups.limits import (
     CpuQuota,
@@ -17,6 +19,7 @@ from hexe_voidbox.policy import NAMESPACES
 from hexe.errors import SettingError
 from hexe.isolation import (
     InvalidSettings,
+    Isolation,
     Layer,
     resolve,
 )
@@ -285,3 +288,25 @@ def test_every_size_setting_reads_every_spelling_the_same(text):
     assert iso.get("memory") == want and iso.get("tmp_size") == want
     flags = Layer.from_flags({"memory": text}, {"memory": "--memory"})
     assert pane_isolation(config, pane, {}, flags).get("memory") == want
+
+
+def test_the_same_isolation_resolved_twice_is_one_instance():
+    """The panes of a profile share their resolved isolation (~3 KiB a pane at
+    250 panes); any difference, a value's type included, makes another."""
+    import hexe.isolation as isolation
+
+    def of(values: dict) -> Isolation:
+        return resolve([Layer("test", {k: (v, k) for k, v in values.items()})])
+
+    a, b = of({"profile": "full"}), of({"profile": "full"})
+    assert a is b
+    assert of({"profile": "full", "memory": "64M"}) is not a
+    assert of({"profile": "full", "hostname": "x"}).get("hostname") == "x"
+    assert of({"profile": "full"}).get("hostname") != "x"
+    assert isolation._interned(replace(a)) is a  # equal content
+    for _ in range(isolation._INTERNED_LIMIT + 5):  # bounded
+        isolation._interned(replace(a, notes=(str(object()),)))
+    assert len(isolation._INTERNED) <= isolation._INTERNED_LIMIT
+    unhashable = replace(a, values={**a.values, "x": []})
+    assert isolation._interned(unhashable) is unhashable
+    assert isolation._interned(replace(a, values={**a.values, "strict": 1})) is not a

@@ -549,3 +549,27 @@ def test_a_soft_wrap_is_told_in_reverse_screen_mode_too():
         assert [s.row_wrapped(y) for y in range(3)] == [True, False, False], repr(reverse)
         with pytest.raises(IndexError):
             s.row_wrapped(5)
+
+
+def test_screens_share_the_default_tab_stops_until_one_changes_its_own():
+    """The default stops of a width are one frozenset for every pane (a set of
+    them was ~2 KiB a pane); HTS, TBC and a resize give a screen its own."""
+    a, b = screen(cols=40), screen(cols=40)
+    assert a._vt.tabstops is b._vt.tabstops and a._vt.tabstops == set(range(8, 40, 8))
+    a.feed(b"\x1b[1;4H\x1bH\r\tx")  # HTS at column 4 (0-based 3), then HT from column 0
+    assert a.row_text(0).startswith("   x") and 3 in a._vt.tabstops
+    assert 3 not in b._vt.tabstops and b._vt.tabstops == set(range(8, 40, 8))
+    b.feed(b"\r\tx")
+    assert b.row_text(0).startswith("        x")
+    c = screen(cols=40)
+    c.feed(b"\x1b[1;9H\x1b[g\r\ty")  # TBC 0 at column 8: the next stop is 16
+    assert c.row_text(0).startswith(" " * 16 + "y") and b._vt.tabstops is screen(cols=40)._vt.tabstops
+    c.feed(b"\x1b[3g\r\tz")  # TBC 3: no stops, HT goes to the last column
+    assert c.row_text(0).endswith("z") and not c._vt.tabstops
+    b.resize(60, 5)  # widened with its default stops: the default of the new width
+    assert b._vt.tabstops is screen(cols=60)._vt.tabstops
+    a.resize(60, 5)  # its own stops keep the one it set, and get the new default ones
+    assert a._vt.tabstops == {3, *range(8, 60, 8)}
+    a.resize(30, 5)
+    a.feed(b"\x1b[2;1H\x1b[Zq\x1b[2;30H\x1b[Zw")  # CBT: from column 29 to 24
+    assert a.row_text(1)[24] == "w"
