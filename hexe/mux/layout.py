@@ -65,7 +65,6 @@ Zoom
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -326,7 +325,6 @@ def _check_side(side: str) -> None:
         raise ValueError(f"{side!r} is not a side; use one of {', '.join(SIDES)}")
 
 
-@functools.lru_cache(maxsize=256)
 def _geometry(root: Tree | None, width: int, height: int) -> Geometry:
     panes: dict[int, Rect] = {}
     borders: list[Border] = []
@@ -459,9 +457,16 @@ class Layout:
     def geometry(self, width: int, height: int) -> Geometry:
         """Every pane's rectangle and every border in a ``width`` x ``height`` area.
 
-        Worked out once per layout and size (the server asks on every frame):
-        the result is a value, its ``panes`` read-only."""
-        return _geometry(self.root, max(width, 0), max(height, 0))
+        Worked out once per layout and size (the server asks on every frame)
+        and kept by this layout, the last size only: a table of every layout's
+        geometry kept the trees of layouts long replaced (~10 KiB a pane at
+        250 panes). The result is a value, its ``panes`` read-only."""
+        width, height = max(width, 0), max(height, 0)
+        memo = self.__dict__.get("_memo")
+        if memo is None or memo.width != width or memo.height != height:
+            memo = _geometry(self.root, width, height)
+            object.__setattr__(self, "_memo", memo)  # a cache, not a field: frozen
+        return memo
 
     def neighbor(
         self,

@@ -382,6 +382,10 @@ def expand(line: Line, columns: int, row: dict[int, Cell]) -> None:
     row.wrapped = line.wrapped  # type: ignore[attr-defined]
 
 
+#: the ring of every scrollback that has no line yet (holds none: maxlen 0)
+_NO_LINES: deque[str | Line] = deque(maxlen=0)
+
+
 class Scrollback:
     """Lines scrolled off the top of a screen, oldest first, at most ``limit``.
 
@@ -400,8 +404,16 @@ class Scrollback:
 
     def __init__(self, limit: int) -> None:
         self.limit = max(0, limit)
-        self._ring: deque[str | Line] = deque(maxlen=self.limit)
+        #: made at the first line: an empty ring still holds a block of 64
+        #: slots (~0.7 KiB a pane that never scrolls)
+        self._ring: deque[str | Line] = _NO_LINES
         self.base = 0
+
+    def _made(self) -> deque[str | Line]:
+        ring = self._ring
+        if ring is _NO_LINES and self.limit:
+            ring = self._ring = deque(maxlen=self.limit)
+        return ring
 
     @property
     def lines(self) -> list[Line]:
@@ -422,7 +434,7 @@ class Scrollback:
         return item if "\x1b" not in item else raw_text(item)  # type: ignore[operator,arg-type]
 
     def push(self, line: Line | str) -> None:
-        ring = self._ring
+        ring = self._made()
         if len(ring) == self.limit:
             self.base += 1
         ring.append(pack_line(line))
@@ -435,6 +447,7 @@ class Scrollback:
         ``lines`` alone fill the ring, or nothing is skipped."""
         if not packed:
             lines = list(map(pack_line, lines))
+        self._made()
         if skipped:
             assert len(lines) >= self.limit
             self.base += len(self._ring) + skipped + len(lines) - self.limit

@@ -57,3 +57,22 @@ def test_plain_lines_are_kept_as_their_text():
     assert all(screen.history[i].runs is not None for i in range(30, len(ring)))
     assert screen.history_text(0) == "line 0"
     assert screen.history[0] == Line("line 0", None, False)
+
+
+def test_a_scrollback_without_lines_has_no_ring_of_its_own():
+    """An empty ring still holds a block of 64 slots: a pane that never
+    scrolled (most of 250 idle shells) shares one that holds nothing."""
+
+    a, b = Scrollback(100), Scrollback(100)
+    assert a._ring is b._ring and len(a) == 0 and a.lines == []
+    a.push("x")
+    assert a._ring is not b._ring and len(a) == 1 and len(b) == 0 and a.text(0) == "x"
+    b.extend(["y", "z"])
+    assert [b.text(0), b.text(1)] == ["y", "z"] and len(a) == 1
+    none = Scrollback(0)  # no scrollback: lines are dropped and counted, as before
+    none.push("x")
+    none.extend(["y"])
+    assert len(none) == 0 and none.base == 2 and Scrollback(0)._ring is none._ring
+    a.clear()
+    b.clear()
+    assert len(a) == len(b) == 0 and a.base == 1 and b.base == 2
