@@ -289,10 +289,26 @@ def _clip(text: str, room: int) -> tuple[str, int]:
     return "".join(out), used
 
 
+#: a blank row rendered, by width: one string for every blank row of every pane
+#: of that width (the renderer keeps each pane's rows: ~3.5 KiB an idle pane)
+_BLANKS: dict[int, str] = {}
+
+
+def _blank(width: int) -> str:
+    blank = _BLANKS.get(width)
+    if blank is None:
+        if len(_BLANKS) >= 256:  # widths come from clients: a bound
+            _BLANKS.clear()
+        blank = _BLANKS[width] = RESET + " " * max(width, 0) + RESET
+    return blank
+
+
 def render(line: Line, width: int, links: Links | None = None) -> str:
     """The line as SGR-escaped text exactly ``width`` cells wide: it starts with
     a reset and ends with one, and is padded with plain spaces. Runs in a
     hyperlink open it (OSC 8, as ``links`` has it) and the line closes it."""
+    if line.runs is None and not line.text.strip(" "):
+        return _blank(width)
     out = [RESET]
     used = 0
     current = ""

@@ -76,3 +76,21 @@ def test_a_scrollback_without_lines_has_no_ring_of_its_own():
     a.clear()
     b.clear()
     assert len(a) == len(b) == 0 and a.base == 1 and b.base == 2
+
+
+def test_a_blank_row_is_rendered_as_one_string_for_its_width():
+    """The renderer keeps every pane's rendered rows: the blank ones of an
+    idle pane are one string a width (~3.5 KiB a pane), the same text as the
+    general path makes (a run of default spaces goes through it)."""
+    from hexe.terminal.lines import render
+
+    for width in (0, 1, 7, 80):
+        for text in ("", " ", " " * 100):
+            fast = render(Line(text, None, False), width)
+            slow = render(Line(" " * width, ("", width), False), width) if width else fast
+            assert fast == slow and fast is render(Line("", None, False), width)
+    assert render(Line(" x", None, False), 4) == "\x1b[0m x  \x1b[0m"
+    screen = PaneScreen(20, 3)
+    screen.feed(b"hi")
+    rows = [screen.render_row(y) for y in range(3)]
+    assert rows[1] is rows[2] and rows[0].startswith("\x1b[0mhi")
