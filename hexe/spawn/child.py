@@ -275,12 +275,12 @@ class Command:
     @classmethod
     def prepare(cls, spawn: Spawn) -> Command:
         plan = spawn.plan
-        _enter_directory(spawn)
+        env = with_pwd(plan.env, _enter_directory(spawn))
         try:
-            path = _find_executable(plan.argv[0], plan.env)
+            path = _find_executable(plan.argv[0], env)
         except FileNotFoundError as exc:
             raise _exec_error(plan.argv[0], exc) from exc
-        return cls(path, tuple(plan.argv), plan.env)
+        return cls(path, tuple(plan.argv), env)
 
     def exec(self) -> NoReturn:
         reset_signals()
@@ -321,13 +321,32 @@ def _exec_error(name: str, exc: OSError) -> SetupError:
     )
 
 
-def _enter_directory(spawn: Spawn) -> None:
+def with_pwd(env: Mapping[str, str], directory: str) -> Mapping[str, str]:
+    """``env`` with ``PWD`` naming ``directory``, the command's working
+    directory, as tmux sets it and the shells read it (without it, dash and
+    bash ask ``getcwd`` into a buffer of their heap: a page of every idle
+    shell); kept when it names that directory already (a path through a
+    symlink, as the caller's shell spelt it). hexe-init does the same in C."""
+    if not directory.startswith("/"):
+        return env
+    pwd = env.get("PWD")
+    if pwd and pwd.startswith("/"):
+        try:
+            if os.path.samestat(os.stat(pwd), os.stat(".")):
+                return env
+        except OSError:
+            pass
+    return {**env, "PWD": directory}
+
+
+def _enter_directory(spawn: Spawn) -> str:
     """chdir by path after setup: a directory inherited from before the mounts
-    would still point into the host's /tmp."""
+    would still point into the host's /tmp. The directory entered."""
     plan = spawn.plan
     target = plan.cwd or spawn._caller_cwd
     try:
         os.chdir(target)
+        return target
     except OSError as exc:
         if plan.cwd is not None:
             raise SetupError.from_oserror(f"chdir {target}", exc) from exc
@@ -337,3 +356,4 @@ def _enter_directory(spawn: Spawn) -> None:
             fallback = home
         os.chdir(fallback)
         spawn.warn(f"{target} does not exist inside the sandbox; starting in {fallback}")
+        return fallback

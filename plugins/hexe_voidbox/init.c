@@ -19,7 +19,8 @@
  * the "KEY=value" entries. Nothing read: the sandbox is discarded (exit 0).
  *
  * It then enters the directory (falling back to $HOME, then /, with a
- * warning, unless the directory was explicit), starts the command as PID 2
+ * warning, unless the directory was explicit), sets PWD to it (unless PWD
+ * names it already), starts the command as PID 2
  * (searching $PATH of the command's own environment), and reports on
  * STATUS_FD as JSON lines that hexe.spawn reads: {"warning": ...},
  * {"spawned": PID} or {"error": {...}} (exit 127 not found, 126 not
@@ -410,7 +411,7 @@ static int watch_lifeline(int lifeline, int fd) {
 /* Memory for starting the command (its message, lists, paths), each block a
  * mapping of its own (zeroed): given back whole once the command runs, so an
  * idle init keeps none of it. */
-#define BLOCKS 8
+#define BLOCKS 12
 static struct {
     void *at;
     size_t size;
@@ -518,6 +519,35 @@ static const char *env_value(char **envp, const char *key) {
     return NULL;
 }
 
+/* PWD names the directory the command starts in, as tmux sets it and the
+ * shells read it (without it, dash and bash ask getcwd into a buffer of
+ * their heap: a page of every idle shell): kept when it names that
+ * directory already (a path through a symlink, as the caller's shell spelt
+ * it), else the path entered. */
+static void set_pwd(struct command *cmd, const char *dir) {
+    const char *pwd = env_value(cmd->envp, "PWD");
+    struct stat here, named;
+    size_t n = 0, len = strlen(dir);
+    char *entry, **list;
+    if (dir[0] != '/')
+        return;
+    if (pwd && pwd[0] == '/' && stat(".", &here) == 0 && stat(pwd, &named) == 0 &&
+        here.st_dev == named.st_dev && here.st_ino == named.st_ino)
+        return;
+    entry = allocate(len + 5);
+    memcpy(entry, "PWD=", 4);
+    memcpy(entry + 4, dir, len + 1);
+    for (char **e = cmd->envp; *e; e++, n++)
+        if (strncmp(*e, "PWD=", 4) == 0) {
+            *e = entry;
+            return;
+        }
+    list = allocate((n + 2) * sizeof *list); /* zeroed: list[n + 1] ends it */
+    memcpy(list, cmd->envp, n * sizeof *list);
+    list[n] = entry;
+    cmd->envp = list;
+}
+
 /* chdir by path, after setup: a directory from before the mounts would
  * still point into the host's /tmp. */
 static void enter_directory(struct command *cmd) {
@@ -528,8 +558,10 @@ static void enter_directory(struct command *cmd) {
     struct stat st;
     int err;
     size_t at;
-    if (chdir(cmd->cwd) == 0)
+    if (chdir(cmd->cwd) == 0) {
+        set_pwd(cmd, cmd->cwd);
         return;
+    }
     err = errno;
     if (cmd->explicit_cwd) {
         append_str(step, size, append_str(step, size, 0, "chdir "), cmd->cwd);
@@ -540,6 +572,7 @@ static void enter_directory(struct command *cmd) {
         fallback = home;
     else if (chdir("/") != 0)
         fail("chdir /", errno, NULL, EXIT_SETUP_FAILED);
+    set_pwd(cmd, fallback);
     at = append_str(step, size, 0, cmd->cwd);
     at = append_str(step, size, at, " does not exist inside the sandbox; starting in ");
     append_str(step, size, at, fallback);

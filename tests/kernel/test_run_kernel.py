@@ -574,3 +574,35 @@ def test_a_memory_limit_too_small_to_start_anything_is_refused_with_why(profile)
     env = clean_env(HEXE_CGROUP_MEM_MAX="512K")
     result = hexe("run", "--profile", profile, "--", "true", env=env)
     assert result.returncode == 125 and "HEXE_CGROUP_MEM_MAX=512K is below 1M" in result.stderr
+
+
+# -- the working directory's name ------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["none", "default"])  # Python's start, hexe-init's
+def test_pwd_names_the_commands_directory_as_the_callers_shell_spelt_it(tmp_path, profile):
+    """PWD is the directory the command starts in (tmux sets it too; without
+    it the shells ask getcwd, a heap page of every idle shell): kept when it
+    names that directory through a symlink, replaced when it is stale or
+    missing. printenv reads it as the command got it (a shell mends it)."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    link = str(tmp_path / "link")
+    for pwd, seen in ((link, link), (str(tmp_path), str(real)), (None, str(real))):
+        env = clean_env()
+        env.pop("PWD", None)
+        if pwd is not None:
+            env["PWD"] = pwd
+        done = hexe("run", "--profile", profile, "--", "printenv", "PWD", env=env, cwd=link)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"{seen}\n", (pwd, done.stdout)
+
+
+def test_pwd_names_the_directory_started_in_when_the_callers_is_not_in_the_sandbox(tmp_path):
+    """A fresh /tmp hides the caller's directory: the command starts in $HOME
+    (here /), and PWD says so."""
+    env = clean_env(HOME="/", PWD=str(tmp_path))
+    done = hexe("run", "--profile", "full", "--", "printenv", "PWD", env=env, cwd=str(tmp_path))
+    assert done.returncode == 0 and done.stdout == "/\n", (done.stdout, done.stderr)
+    assert "does not exist inside the sandbox; starting in /" in done.stderr
