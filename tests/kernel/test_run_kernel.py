@@ -601,7 +601,8 @@ def test_pwd_names_the_commands_directory_as_the_callers_shell_spelt_it(tmp_path
 
 def test_pwd_names_the_directory_started_in_when_the_callers_is_not_in_the_sandbox(tmp_path):
     """A fresh /tmp hides the caller's directory: the command starts in $HOME
-    (here /), and PWD says so."""
+    (here /), and PWD says so; the hidden directory's name does not reach
+    the sandbox through PWD."""
     env = clean_env(HOME="/", PWD=str(tmp_path))
     done = hexe("run", "--profile", "full", "--", "printenv", "PWD", env=env, cwd=str(tmp_path))
     assert done.returncode == 0 and done.stdout == "/\n", (done.stdout, done.stderr)
