@@ -284,6 +284,19 @@ _INTERNED: dict[tuple[Any, ...], Isolation] = {}
 _INTERNED_LIMIT = 256
 
 
+def _typed(value: Any) -> Any:
+    """``value`` with the type of it and of what it holds (a tuple's, a set's,
+    a dict's items): ``(True,)`` and ``(1,)`` are equal, and must not be one."""
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return (kind, tuple(map(_typed, value)))
+    if kind is frozenset or kind is set:
+        return (kind, frozenset(map(_typed, value)))
+    if kind is dict or isinstance(value, MappingProxyType):
+        return (kind, tuple((k, _typed(v)) for k, v in value.items()))
+    return (kind, value)
+
+
 def _interned(isolation: Isolation) -> Isolation:
     """The instance already made with the same content (each value of the same
     type too), else ``isolation``, kept; one holding an unhashable value is
@@ -291,11 +304,11 @@ def _interned(isolation: Isolation) -> Isolation:
     try:
         key = (
             isolation.profile,
-            tuple((k, type(v), v) for k, v in isolation.values.items()),
+            tuple((k, _typed(v)) for k, v in isolation.values.items()),
             tuple(isolation.sources.items()),
             isolation.chosen,
             tuple(isolation.owners.items()),
-            tuple((k, type(v), v) for k, v in isolation.defaults.items()),
+            tuple((k, _typed(v)) for k, v in isolation.defaults.items()),
             isolation.notes,
         )
         found = _INTERNED.get(key)

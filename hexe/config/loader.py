@@ -121,6 +121,8 @@ def exists(path: str) -> bool:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
             return False
         raise
+    except ValueError:  # a NUL byte in it, as pathlib has it
+        return False
     return True
 
 

@@ -52,6 +52,13 @@ def socket_directory(environ: Mapping[str, str] | None = None, tmp: str = "/tmp"
     return base
 
 
+def beside(sock: str, suffix: str) -> str:
+    """The session's other file (``.pid``, ``.lock``) beside its socket: the
+    name with ``.sock`` taken off, as the client and ``hexe ls`` have it (a
+    session may be named ``.`` or ``a.b``: not ``os.path.splitext``)."""
+    return (sock[: -len(".sock")] if sock.endswith(".sock") else sock) + suffix
+
+
 def check_session_name(name: str) -> str:
     if not 0 < len(name) <= 64 or not SESSION_CHARS.issuperset(name):
         raise HexeError(f"session name {name!r} is not accepted; {SESSION_FORMS}")

@@ -43,6 +43,7 @@ from hexe.server.floats import FloatsRoom
 from hexe.server.frames import FramesRoom
 from hexe.server.keys import KeysRoom
 from hexe.server.panes import PanesRoom
+from hexe.server.paths import beside
 from hexe.server.state import (
     ACCEPT_PAUSE,
     AHEAD_DELAY,
@@ -158,7 +159,7 @@ class Server(
 
     @property
     def pid_path(self) -> str:
-        return os.path.splitext(self.sock_path)[0] + ".pid"
+        return beside(self.sock_path, ".pid")
 
     @property
     def area(self) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from hexe.commands.registry import check_action
 from hexe.errors import HexeError
 from hexe.mux.chooser import Chooser, Row
 from hexe.mux.input import Key, Mouse, Paste
-from hexe.server.paths import check_session_name, socket_directory, socket_file
+from hexe.server.paths import beside, check_session_name, socket_directory, socket_file
 from hexe.server.state import ActionError, Client
 from hexe.wire import protocol
 
@@ -115,7 +115,7 @@ class SwitchingRoom:
         new_sock = os.path.join(os.path.dirname(self.sock_path), f"{name}.sock")
         # under the new name's start lock: a `hexe mux -s NAME` starting now
         # either finds us there, or we find it and refuse
-        with open(os.path.splitext(new_sock)[0] + ".lock", "w") as lock:
+        with open(beside(new_sock, ".lock"), "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -127,7 +127,7 @@ class SwitchingRoom:
             self.sock_path = new_sock
             os.replace(old_pid, self.pid_path)
         try:
-            os.unlink(os.path.splitext(old_sock)[0] + ".lock")
+            os.unlink(beside(old_sock, ".lock"))
         except FileNotFoundError:
             pass
         old = self.session

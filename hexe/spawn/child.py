@@ -326,9 +326,10 @@ def with_pwd(env: Mapping[str, str], directory: str) -> Mapping[str, str]:
     directory, as tmux sets it and the shells read it (without it, dash and
     bash ask ``getcwd`` into a buffer of their heap: a page of every idle
     shell); kept when it names that directory already (a path through a
-    symlink, as the caller's shell spelt it). hexe-init does the same in C."""
+    symlink, as the caller's shell spelt it); taken out when ``directory`` is
+    relative (it names nothing). hexe-init does the same in C."""
     if not directory.startswith("/"):
-        return env
+        return {key: value for key, value in env.items() if key != "PWD"}
     pwd = env.get("PWD")
     if pwd and pwd.startswith("/"):
         try:

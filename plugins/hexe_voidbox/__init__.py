@@ -266,9 +266,8 @@ def hexe_spawn_prepare(spawn: Spawn) -> None:
         if allowed:
             spawn.facts["network_allow"] = [str(a) for a in allowed]
         if not iso.get("network_lan"):
-            _state(spawn)["unreachable"] = (
-                *usernet.PRIVATE_RANGES,
-                *(f"{a}/32" for a in usernet.host_addresses()),
+            _state(spawn)["unreachable"] = usernet.routes(
+                (*usernet.PRIVATE_RANGES, *(f"{a}/32" for a in usernet.host_addresses()))
             )
     policy = spawn.plan.isolation.get("seccomp")
     if policy:

@@ -523,14 +523,21 @@ static const char *env_value(char **envp, const char *key) {
  * shells read it (without it, dash and bash ask getcwd into a buffer of
  * their heap: a page of every idle shell): kept when it names that
  * directory already (a path through a symlink, as the caller's shell spelt
- * it), else the path entered. */
+ * it), else the path entered; a relative one names nothing: PWD is taken
+ * out (the command's shell asks getcwd). */
 static void set_pwd(struct command *cmd, const char *dir) {
     const char *pwd = env_value(cmd->envp, "PWD");
     struct stat here, named;
     size_t n = 0, len = strlen(dir);
-    char *entry, **list;
-    if (dir[0] != '/')
+    char *entry, **list, **out;
+    if (dir[0] != '/') {
+        out = cmd->envp;
+        for (char **e = cmd->envp; *e; e++)
+            if (strncmp(*e, "PWD=", 4) != 0)
+                *out++ = *e;
+        *out = NULL;
         return;
+    }
     if (pwd && pwd[0] == '/' && stat(".", &here) == 0 && stat(pwd, &named) == 0 &&
         here.st_dev == named.st_dev && here.st_ino == named.st_ino)
         return;

@@ -319,19 +319,30 @@ RTA_DST = 1
 NLMSG_ERROR = 2
 
 
-def add_unreachable(networks: Iterable[str]) -> None:
-    """``ip route add unreachable NET`` for each, in this network namespace (netlink)."""
-    # the C module's socket: socket.py costs every hexe run ~2 ms to load
+def routes(networks: Iterable[str]) -> tuple[tuple[bytes, int], ...]:
+    """Each ``NET`` as (its packed address, its prefix length), worked out in
+    hexe's process, before the fork: the child that adds the routes runs after
+    the mounts, where another root or a mask may hide the standard library
+    (ipaddress is imported here, not at load: ~1 ms of every hexe run)."""
     import ipaddress
 
+    out = []
+    for text in networks:
+        net = ipaddress.ip_network(text, strict=False)
+        out.append((net.network_address.packed, net.prefixlen))
+    return tuple(out)
+
+
+def add_unreachable(destinations: Iterable[tuple[bytes, int]]) -> None:
+    """``ip route add unreachable NET`` for each (:func:`routes`' pairs), in
+    this network namespace (netlink)."""
+    # the C module's socket: socket.py costs every hexe run ~2 ms to load
     nl = _socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)
     try:
         nl.bind((0, 0))
-        for seq, text in enumerate(networks, 1):
-            net = ipaddress.ip_network(text, strict=False)
-            dst = net.network_address.packed
+        for seq, (dst, prefixlen) in enumerate(destinations, 1):
             rtmsg = struct.pack(
-                "=BBBBBBBBI", AF_INET, net.prefixlen, 0, 0, RT_TABLE_MAIN,
+                "=BBBBBBBBI", AF_INET, prefixlen, 0, 0, RT_TABLE_MAIN,
                 RTPROT_STATIC, 0, RTN_UNREACHABLE, 0,
             )  # fmt: skip
             attr = struct.pack("=HH", 4 + len(dst), RTA_DST) + dst
@@ -343,7 +354,8 @@ def add_unreachable(networks: Iterable[str]) -> None:
             if kind == NLMSG_ERROR:
                 (error,) = struct.unpack_from("=i", reply, 16)
                 if error not in (0, -17):  # EEXIST: a /32 already covered
-                    raise OSError(-error, f"{os.strerror(-error)}: unreachable route to {net}")
+                    to = ".".join(map(str, dst)) + f"/{prefixlen}"
+                    raise OSError(-error, f"{os.strerror(-error)}: unreachable route to {to}")
     finally:
         nl.close()
 

@@ -276,3 +276,32 @@ def test_dns_inside_goes_through_pasta_to_the_hosts_resolver(tmp_path):
         assert "hexe-dns-test.example" in resolver.asked
     finally:
         resolver.close()
+
+
+@needs_tun()
+def test_the_lan_routes_are_made_where_a_mask_hides_pythons_library(tmp_path):
+    """The unreachable routes are added in the child after the mounts, where a
+    mask (or another root) may hide the standard library: what they need is
+    worked out before the fork (ipaddress, imported late since it is ~1 ms of
+    a run, was looked for in the child and not found). Run with -S: no .pth
+    file has imported it beforehand."""
+    import site
+
+    library = os.path.dirname(os.__file__)
+    (tmp_path / "hexe").mkdir()
+    (tmp_path / "hexe" / "init.lua").write_text(
+        'hexe.layout { hexe.pane { name = "boxed", isolation = { profile = "default", '
+        f'network = "user", mounts = {{ {{ mask = "{library}" }} }} }} }} }}\n'
+    )
+    root = Path(__file__).resolve().parents[2]
+    path = [str(root), str(root / "plugins"), *site.getsitepackages()]
+    env = clean_env(XDG_CONFIG_HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
+                    PYTHONPATH=os.pathsep.join(path))  # fmt: skip
+    script = f"ls {library} | wc -l; grep -c '^\\*' /proc/net/route"
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "hexe", "run", "--pane", "boxed", "--", "sh", "-c", script],
+        env=env, capture_output=True, text=True, timeout=60, cwd="/",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    hidden, unreachable = done.stdout.split()
+    assert hidden == "0" and int(unreachable) >= 4, done.stdout  # the private ranges' routes

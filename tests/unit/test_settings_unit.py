@@ -310,3 +310,6 @@ def test_the_same_isolation_resolved_twice_is_one_instance():
     unhashable = replace(a, values={**a.values, "x": []})
     assert isolation._interned(unhashable) is unhashable
     assert isolation._interned(replace(a, values={**a.values, "strict": 1})) is not a
+    one, true = (replace(a, values={**a.values, "x": v}) for v in ((1,), (True,)))
+    assert isolation._interned(one) is one and isolation._interned(true) is true
+    assert isolation._interned(replace(one)) is one

@@ -56,3 +56,23 @@ def test_a_limit_whose_plugin_is_not_loaded_refuses_the_plan_strict_or_not():
     problems, _ = check(plan(profile="none", memory="1G", strict=True), pm)
     assert text in problems
     assert check(plan(profile="none", memory="1G"), make_plugin_manager()) == ([], [])
+
+
+def test_pwd_is_kept_when_it_names_the_directory_else_set_or_taken_out(tmp_path, monkeypatch):
+    """hexe.spawn.child.with_pwd, in the directory entered: a PWD naming it
+    through a symlink is kept, a stale or missing one is set, and a relative
+    directory (it names nothing) takes PWD out; the mapping given is not
+    changed."""
+    from hexe.spawn.child import with_pwd
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    monkeypatch.chdir(real)
+    given = {"PWD": str(tmp_path / "link"), "A": "1"}
+    assert with_pwd(given, str(real)) is given
+    assert with_pwd({"PWD": str(tmp_path), "A": "1"}, str(real)) == {"PWD": str(real), "A": "1"}
+    assert with_pwd({"PWD": "/no/such", "A": "1"}, str(real))["PWD"] == str(real)
+    assert with_pwd({"A": "1"}, str(real)) == {"A": "1", "PWD": str(real)}
+    stale = {"PWD": str(tmp_path), "A": "1"}
+    assert with_pwd(stale, "real") == {"A": "1"} and stale["PWD"] == str(tmp_path)
