@@ -194,22 +194,3 @@ def test_a_chain_sends_its_requests_to_a_session_over_one_connection(env):
     assert done.returncode == 0, done.stderr
     wait_for(lambda: connections() > before, what="the chain's connection in the log")
     assert connections() == before + 1
-
-
-def test_a_session_named_with_dots_keeps_its_files_beside_its_socket(headless):
-    """``.``, ``..`` and ``a.b`` are session names: the server's pid file and
-    the start lock are the socket's name less ``.sock`` (``..pid``), as the
-    client and ``hexe ls`` read them, also after a rename; a kill leaves
-    nothing behind."""
-    run = Path(headless["XDG_RUNTIME_DIR"]) / "hexe"
-    assert hexe("new-session", "-d", "-s", ".", env=headless).returncode == 0
-    listed = json.loads(hexe("ls", "--json", env=headless).stdout)
-    assert [s["name"] for s in listed] == ["."] and listed[0]["pid"], listed
-    assert {p.name for p in run.iterdir()} >= {"..sock", "..pid"}
-    assert int((run / "..pid").read_text()) == listed[0]["pid"]
-    done = hexe("rename-session", "-s", ".", "a.b", env=headless)
-    assert done.returncode == 0, done.stderr
-    files = {p.name for p in run.iterdir()}
-    assert {"a.b.sock", "a.b.pid"} <= files and not files & {"..sock", "..pid", "..lock"}, files
-    assert hexe("kill", "a.b", env=headless).returncode == 0
-    assert not {p.name for p in run.iterdir()} & {"a.b.sock", "a.b.pid"}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from support import NOBODY, needs_cgroup_limits, wait_for
+from support import hexe as support_hexe
 from support.mux import Mux, _alive, ok, panes, prompt_ready
 
 from hexe.wire import protocol
@@ -777,3 +778,22 @@ def test_a_sandboxed_pane_can_neither_read_nor_plant_the_paste_buffer(mux):
     m.wait_for("set-rc-1")
     assert "copied-secret" not in m.screen()
     assert ok(m.hexe("show-buffer", "-s", "t")) == "copied-secret"
+
+
+def test_a_session_named_with_dots_keeps_its_files_beside_its_socket(headless):
+    """``.``, ``..`` and ``a.b`` are session names: the server's pid file and
+    the start lock are the socket's name less ``.sock`` (``..pid``), as the
+    client and ``hexe ls`` read them, also after a rename; a kill leaves
+    nothing behind."""
+    run = Path(headless["XDG_RUNTIME_DIR"]) / "hexe"
+    assert support_hexe("new-session", "-d", "-s", ".", env=headless).returncode == 0
+    listed = json.loads(support_hexe("ls", "--json", env=headless).stdout)
+    assert [s["name"] for s in listed] == ["."] and listed[0]["pid"], listed
+    assert {p.name for p in run.iterdir()} >= {"..sock", "..pid"}
+    assert int((run / "..pid").read_text()) == listed[0]["pid"]
+    done = support_hexe("rename-session", "-s", ".", "a.b", env=headless)
+    assert done.returncode == 0, done.stderr
+    files = {p.name for p in run.iterdir()}
+    assert {"a.b.sock", "a.b.pid"} <= files and not files & {"..sock", "..pid", "..lock"}, files
+    assert support_hexe("kill", "a.b", env=headless).returncode == 0
+    assert not {p.name for p in run.iterdir()} & {"a.b.sock", "a.b.pid"}
