@@ -19,6 +19,8 @@ import stat
 import sys
 import time
 
+from hexe import codec  # json's C encoder: json itself imports re (~8 ms of a request)
+
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
 if TYPE_CHECKING:
     from pathlib import Path
@@ -243,8 +245,6 @@ class BoundLogger:
             record = _render_exception(record)
         else:
             record.pop("exc_info", None)
-        from hexe import codec  # json's C encoder: json imports re, ~8 ms
-
         handler.write(codec.dumps(truncate_values(None, level, record), default=str))
 
     def debug(self, event: str, *args: Any, **kw: Any) -> None:

@@ -19,7 +19,7 @@ import time
 from hexe.client import Connection, connect, open_session
 from hexe.errors import HexeError
 from hexe.procwait import running
-from hexe.server.paths import check_session_name, socket_directory
+from hexe.server.paths import beside, check_session_name, socket_directory
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
 if TYPE_CHECKING:  # and collections.abc, which imports collections (~2 ms a request)
@@ -56,9 +56,8 @@ def _files(directory: str, suffix: str) -> list[str]:
 
 def _remove_stale(path: str) -> None:
     """A socket nobody listens on: remove it, unless a server is just starting there."""
-    stem = path[: -len(".sock")]
     try:
-        lock = open(stem + ".lock", "w")
+        lock = open(beside(path, ".lock"), "w")
     except OSError:
         return
     with lock:
@@ -70,7 +69,7 @@ def _remove_stale(path: str) -> None:
         if sock is not None:
             sock.close()
             return
-        for stale in (path, stem + ".pid"):
+        for stale in (path, beside(path, ".pid")):
             try:
                 os.unlink(stale)
             except FileNotFoundError:

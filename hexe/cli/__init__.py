@@ -14,6 +14,7 @@ import gc
 import os
 import sys
 
+import hexe.cli.quick as quick
 from hexe import log as hexe_log
 from hexe.commands.registry import ACTIONS, ALIASES
 from hexe.errors import EXIT_SETUP_FAILED, HexeError
@@ -100,7 +101,7 @@ _QUICK = ("attach", "mux", "new-session", "new")
 
 #: hexe's own options that take a value (``--config PATH``): the word after
 #: one is its value, not the command.
-_VALUED = ("--log-level", "--log-file", "--config", "--disable-plugin")
+_VALUED = tuple(quick.GLOBAL_OPTIONS)
 
 
 def _command_word(words: Sequence[str]) -> str | None:
@@ -150,8 +151,6 @@ def _main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     args: Any = None
     if lean or command in _QUICK:
-        from hexe.cli import quick
-
         args = quick.parse(words)  # None: a form argparse reads, below
     elif command == "run" and not helps:
         args = _quick_run(words)
@@ -202,9 +201,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         command = list(args.command)
         if command[:1] == ["--"]:
             command = command[1:]
-        from hexe.cli.quick import flag_values
-
-        flags = {"profile": args.profile, **flag_values(args)}
+        flags = {"profile": args.profile, **quick.flag_values(args)}
         _leave_at_once = True
         return run_command(command, flags, pm, config_path=args.config, pane_name=args.pane)
     if args.cmd == "doctor":
@@ -266,7 +263,6 @@ def _quick_run(words: list[str]) -> Args | None:
     import and the parser), with the options the plugins declare; None for
     the forms argparse reads, and when a plugin cannot be loaded (argparse's
     path reports it as before)."""
-    from hexe.cli import quick
     from hexe.plugin.settings import default_settings
 
     try:

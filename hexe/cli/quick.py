@@ -151,7 +151,7 @@ def _level(word: str) -> str:
 
 
 #: hexe's own options, before the command (hexe/cli/parser.py)
-_GLOBAL: dict[str, Option] = {
+GLOBAL_OPTIONS: dict[str, Option] = {
     "--log-level": ("log_level", _level, None),
     "--log-file": ("log_file", str, None),
     "--config": ("config", str, None),
@@ -170,8 +170,8 @@ def _globals(words: Sequence[str], values: dict[str, Any]) -> int | None:
         disable_plugin=[],
     )
     i = 0
-    while i + 1 < len(words) and words[i] in _GLOBAL:
-        dest, read, _constant = _GLOBAL[words[i]]
+    while i + 1 < len(words) and words[i] in GLOBAL_OPTIONS:
+        dest, read, _constant = GLOBAL_OPTIONS[words[i]]
         if not _plain(words[i + 1]):
             return None
         try:

@@ -20,7 +20,7 @@ import time
 
 from hexe import log as hexe_log
 from hexe.errors import HexeError
-from hexe.server.paths import socket_file
+from hexe.server.paths import beside, socket_file
 from hexe.wire import protocol
 
 TYPE_CHECKING = False  # typing itself takes ~5 ms to import: for annotations only
@@ -63,7 +63,7 @@ def ensure_server(
         return sock
     if start is None:
         raise HexeError(f"no session {session}", hint="hexe mux --session NAME starts one")
-    with open(path[: -len(".sock")] + ".lock", "w") as lock:
+    with open(beside(path, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sock = connect(path)
         if sock is not None:

@@ -307,8 +307,9 @@ def render(line: Line, width: int, links: Links | None = None) -> str:
     """The line as SGR-escaped text exactly ``width`` cells wide: it starts with
     a reset and ends with one, and is padded with plain spaces. Runs in a
     hyperlink open it (OSC 8, as ``links`` has it) and the line closes it."""
-    if line.runs is None and not line.text.strip(" "):
-        return _blank(width)
+    row = line.text
+    if line.runs is None and (not row or (row[0] == " " and row.count(" ") == len(row))):
+        return _blank(width)  # no copy of the row (strip's) on the way to finding out
     out = [RESET]
     used = 0
     current = ""
@@ -450,7 +451,9 @@ class Scrollback:
         return item if "\x1b" not in item else raw_text(item)  # type: ignore[operator,arg-type]
 
     def push(self, line: Line | str) -> None:
-        ring = self._made()
+        ring = self._ring
+        if ring is _NO_LINES:  # a line at a time on the PTY's path: no call unless needed
+            ring = self._made()
         if len(ring) == self.limit:
             self.base += 1
         ring.append(pack_line(line))
@@ -463,7 +466,8 @@ class Scrollback:
         ``lines`` alone fill the ring, or nothing is skipped."""
         if not packed:
             lines = list(map(pack_line, lines))
-        self._made()
+        if self._ring is _NO_LINES:
+            self._made()
         if skipped:
             assert len(lines) >= self.limit
             self.base += len(self._ring) + skipped + len(lines) - self.limit
