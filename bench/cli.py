@@ -4,39 +4,105 @@
     python3 bench/cli.py [--rounds N]
 
 A hexe session and a tmux session are started in private directories (a
-private tmux socket), each with one shell; then ``hexe list-panes``,
-``send-keys`` and ``capture-pane`` are timed against
-``tmux list-panes``, ``send-keys`` and ``capture-pane -p``, from spawn to
-exit. hexe is the ``hexe`` script installed beside this Python when there is
-one (what a user types; ``python3 -m hexe`` is timed once more next to it),
-else ``python3 -m hexe``. The goal (docs/performance.md): every hexe call within 2x of
-``python3 -c pass``.
+private tmux socket), each with two shells; then ``hexe ls``, ``list-panes``,
+``send-keys ""``, ``capture-pane`` and an action, ``focus-next``, are timed
+against ``tmux ls``, ``list-panes``, ``send-keys ""``, ``capture-pane -p`` and
+``select-pane -t :.+``, from spawn to exit. hexe is the ``hexe`` script
+installed beside this Python when there is one (what a user types; ``python3
+-m hexe`` is timed once more next to it), else ``python3 -m hexe``. The goal
+(docs/performance.md): every hexe call within 2x of ``python3 -c pass``.
+``bench/run.py``'s ``cli`` rows are ``measure``'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mux import hexe_command  # noqa: E402
+from mux import PYTHON_PASS, BenchError, hexe_command, scratch_env, timed  # noqa: E402
+
+#: hexe's commands (after ``hexe``), each with tmux's same one (after ``tmux -S SOCKET``)
+COMMANDS = (
+    (["ls"], ["ls"]),
+    (["list-panes", "-s", "b"], ["list-panes"]),
+    (["send-keys", "-s", "b", ""], ["send-keys", ""]),
+    (["capture-pane", "-s", "b"], ["capture-pane", "-p"]),
+    (["focus-next", "-s", "b"], ["select-pane", "-t", ":.+"]),
+)
+#: each hexe command's name, with the name of tmux's same command
+PAIRS = {f"hexe {h[0]}": f"tmux {t[0]}" for h, t in COMMANDS}
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode()[-300:]}")
-    return elapsed
+def variants(hexe: list[str], tmux: list[str]) -> dict[str, list[str]]:
+    """What is timed, by name: the floor, hexe's commands (and ``python3 -m hexe
+    list-panes`` when hexe is a script), tmux's."""
+    module = [sys.executable, "-m", "hexe"]
+    out = {"python3 -c pass": PYTHON_PASS}
+    for h, _ in COMMANDS:
+        out[f"hexe {h[0]}"] = [*hexe, *h]
+        if h[0] == "list-panes" and hexe != module:
+            out["hexe list-panes (-m hexe)"] = [*module, *h]
+    for _, t in COMMANDS:
+        out[f"tmux {t[0]}"] = [*tmux, *t]
+    return out
+
+
+def _wait_for(path: Path, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what} did not start")
+        time.sleep(0.05)
+
+
+def measure(scratch: Path, rounds: int, log: Callable[[str], None] = lambda _: None) -> dict:
+    """Seconds of each call from spawn to exit: every variant once a round, one
+    further along each round, the first round (a warm-up) dropped."""
+    env = scratch_env(scratch)
+    outer = ["tmux", "-S", str(scratch / "outer.sock"), "-f", "/dev/null"]
+    inner = ["tmux", "-S", str(scratch / "inner.sock"), "-f", "/dev/null"]
+    hexe = hexe_command()
+    timing = variants(hexe, inner)
+    samples: dict[str, list[float]] = {name: [] for name in timing}
+    try:
+        # hexe's session has a client: `hexe mux` in a detached tmux's pane
+        mux = shlex.join([*hexe, "mux", "-s", "b"])
+        subprocess.run([*outer, "new-session", "-d", "-x", "100", "-y", "30", mux],
+                       env=env, check=True, cwd="/")  # fmt: skip
+        subprocess.run([*inner, "new-session", "-d", "-x", "100", "-y", "30"],
+                       env=env, check=True, cwd="/")  # fmt: skip
+        _wait_for(scratch / "hexe" / "b.sock", "the hexe session")
+        timed([*hexe, "split-down", "-s", "b"], env)  # two panes: focus-next moves
+        timed([*inner, "split-window", "-d"], env)
+        names = list(timing)
+        for round_ in range(rounds + 1):
+            turn = round_ % len(names)
+            for name in names[turn:] + names[:turn]:
+                took = timed(timing[name], env)
+                if round_:
+                    samples[name].append(took)
+    finally:
+        subprocess.run([*hexe, "kill", "b"], env=env, cwd="/", capture_output=True)
+        subprocess.run([*outer, "kill-server"], env=env, capture_output=True)
+        subprocess.run([*inner, "kill-server"], env=env, capture_output=True)
+    for name, values in samples.items():
+        log(f"cli {name}: {statistics.median(values) * 1000:.1f} ms")
+    return {
+        "rounds": rounds,
+        "hexe": shlex.join(hexe),
+        "commands": {name: shlex.join(argv) for name, argv in timing.items()},
+        "samples": samples,
+    }
 
 
 def main() -> int:
@@ -47,52 +113,19 @@ def main() -> int:
         print("bench/cli.py: tmux is not installed", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="hexe-bench-cli-") as scratch_dir:
-        scratch = Path(scratch_dir)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEXE_", "TMUX"))}
-        env.update(XDG_RUNTIME_DIR=str(scratch), XDG_STATE_HOME=str(scratch), HOME=str(scratch))
-        outer = ["tmux", "-S", str(scratch / "outer.sock"), "-f", "/dev/null"]
-        inner = ["tmux", "-S", str(scratch / "inner.sock"), "-f", "/dev/null"]
-        module = [sys.executable, "-m", "hexe"]
-        hexe = hexe_command()
-        mux = " ".join([*hexe, "mux", "-s", "b"])
-        subprocess.run([*outer, "new-session", "-d", "-x", "100", "-y", "30", mux],
-                       env=env, check=True, cwd="/")  # fmt: skip
-        subprocess.run([*inner, "new-session", "-d", "-x", "100", "-y", "30"],
-                       env=env, check=True, cwd="/")  # fmt: skip
-        deadline = time.monotonic() + 30
-        while not (scratch / "hexe" / "b.sock").exists():
-            if time.monotonic() > deadline:
-                raise SystemExit("the hexe session did not start")
-            time.sleep(0.05)
-        variants = {
-            "python3 -c pass": [sys.executable, "-c", "pass"],
-            "hexe list-panes": [*hexe, "list-panes", "-s", "b"],
-            **({"hexe list-panes (-m hexe)": [*module, "list-panes", "-s", "b"]}
-               if hexe != module else {}),  # fmt: skip
-            "hexe send-keys": [*hexe, "send-keys", "-s", "b", ""],
-            "hexe capture-pane": [*hexe, "capture-pane", "-s", "b"],
-            "tmux list-panes": [*inner, "list-panes"],
-            "tmux send-keys": [*inner, "send-keys", ""],
-            "tmux capture-pane": [*inner, "capture-pane", "-p"],
-        }
-        samples: dict[str, list[float]] = {k: [] for k in variants}
         try:
-            for _ in range(args.rounds + 1):  # the first round warms up
-                for name, argv in variants.items():
-                    samples[name].append(timed(argv, env))
-        finally:
-            subprocess.run([*hexe, "kill", "b"], env=env, cwd="/", capture_output=True)
-            subprocess.run([*outer, "kill-server"], env=env, capture_output=True)
-            subprocess.run([*inner, "kill-server"], env=env, capture_output=True)
-    medians = {k: statistics.median(v[1:]) * 1000 for k, v in samples.items()}
+            result = measure(Path(scratch_dir), args.rounds)
+        except BenchError as exc:
+            raise SystemExit(str(exc)) from None
+    medians = {k: statistics.median(v) * 1000 for k, v in result["samples"].items()}
     floor = medians["python3 -c pass"]
     python = sys.version.split()[0]
     print(f"CLI calls to a running session, median of {args.rounds} (ms), Python {python}")
-    print(f"hexe is {'the script ' + hexe[0] if hexe != module else 'python3 -m hexe'}")
+    hexe = hexe_command()
+    print(f"hexe is {'the script ' + hexe[0] if len(hexe) == 1 else 'python3 -m hexe'}")
     print(f"{'command':<26} {'ms':>8} {'/python -c pass':>16} {'/tmux':>8}")
     for name, ms in medians.items():
-        verb = name.split(" ")[1] if name.startswith("hexe") else ""
-        tmux = medians.get(f"tmux {verb}") if verb else None
+        tmux = medians.get(PAIRS.get(name.removesuffix(" (-m hexe)"), ""))
         ratio_tmux = f"{ms / tmux:.1f}x" if tmux else ""
         print(f"{name:<26} {ms:8.1f} {ms / floor:15.2f}x {ratio_tmux:>8}")
     return 0

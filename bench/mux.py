@@ -26,8 +26,10 @@ Rows (see ``bench/README.md`` for what each one times):
 - ``memory``: server RSS with 10 panes (tabs/windows) of 10,000 lines of 200
   columns in scrollback;
 - ``spawn``: ``prefix %`` until the new pane's prompt: hexe with ``full``
-  isolation and limits, tmux without isolation, and tmux running the shell
-  under bwrap.
+  isolation and limits (its sandbox prepared ahead, and set up from
+  scratch), tmux without isolation, and tmux running the shell under bwrap;
+- ``start``: a session's client started until its prompt is drawn, and an
+  attach until the screen is drawn, beside ``python3 -c pass``.
 
 This module only measures; everything it starts is killed and its scratch
 directory removed at the end. ``bench/run.py`` is the command to use.
@@ -62,6 +64,8 @@ KILL_LINE = b"\x15"
 PREFIX = b"\x02"
 LIMITS = {"memory": "256M", "pids": "128", "cpu": "100000 100000"}
 BWRAP_ARGS = "--unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --"
+#: the interpreter's floor: what any command-line call of a Python program pays
+PYTHON_PASS = [sys.executable, "-c", "pass"]
 
 
 def hexe_command() -> list[str]:
@@ -84,6 +88,26 @@ def hexe_command() -> list[str]:
 
 class BenchError(Exception):
     """A multiplexer did not do what the benchmark waited for; the message says what."""
+
+
+def scratch_env(scratch: Path) -> dict[str, str]:
+    """The caller's environment without hexe's and tmux's settings (``HEXE_*``,
+    ``TMUX*``), ``HOME`` and hexe's XDG directories in ``scratch``: a command
+    line as a user types it, to the bench's own sessions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEXE_", "TMUX"))}
+    for name in ("HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(scratch)
+    return env
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from spawning ``argv`` to its exit (its output dropped)."""
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/")
+    elapsed = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise BenchError(f"{shlex.join(argv)} failed: {done.stderr.decode()[-300:]}")
+    return elapsed
 
 
 # --------------------------------------------------------------------------
@@ -653,11 +677,17 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
     """Seconds from starting a session's client to its first prompt drawn, and
     from attaching a new client to a detached session to its screen (the
     prompt) drawn: hexe (``none`` profile: tmux has no sandbox to set up)
-    against tmux, alternating, each round on a fresh session."""
+    against tmux, alternating, each round on a fresh session; and in each
+    round ``python3 -c pass`` from spawn to exit (``python``: the floor any
+    Python client pays)."""
     samples: dict[str, dict[str, list[float]]] = {
         kind: {"start": [], "attach": []} for kind in ("hexe", "tmux")
     }
+    floor: list[float] = []
     for round_ in range(rounds + 1):  # the first round warms up and is dropped
+        took = timed(PYTHON_PASS, Mux("python", scratch).env())
+        if round_:
+            floor.append(took)
         for kind in ("hexe", "tmux") if round_ % 2 else ("tmux", "hexe"):
             where = scratch / f"start-{kind}-{uuid.uuid4().hex[:6]}"
             where.mkdir()
@@ -719,7 +749,8 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
     for kind, rows in samples.items():
         for what, values in rows.items():
             log(f"{what} {kind}: {statistics.median(values) * 1000:.1f} ms")
-    return {"samples": samples}
+    log(f"python3 -c pass: {statistics.median(floor) * 1000:.1f} ms")
+    return {"samples": samples, "python": floor}
 
 
 def scratch_dir() -> Path:

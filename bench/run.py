@@ -1,15 +1,31 @@
 #!/usr/bin/env python3
-"""The performance suite: hexe mux against tmux, in one run, as a table of ratios.
+"""The performance suite: hexe against its references, in one run, as a table of ratios.
 
-    python3 bench/run.py            # the full suite (20 MB corpora, 3 rounds): ~5 minutes
+    python3 bench/run.py            # the full suite, every row at full size: ~3 minutes
     python3 bench/run.py --quick    # tiny sizes: checks that every row runs
     python3 bench/run.py --only throughput,memory --json
 
-Each row runs hexe and tmux on the same work, side by side, and reports the
-ratio hexe / tmux of the medians (for throughput, tmux's time over hexe's, so
-above 1.00x hexe is faster) with the issue's target. How each row is timed is
-in ``bench/mux.py`` and ``bench/README.md``. Exit status: 0 when every row
-ran (whether or not its target is met), 1 when one could not run (it says
+Each row runs hexe and its reference on the same work, side by side, and
+reports the ratio hexe / reference of the medians (for throughput, the
+reference's time over hexe's, so above 1.00x hexe is faster; for echo, the
+difference in ms) with round 2's target. The reference is tmux (a private
+server, no isolation) in every row but these:
+
+- ``spawn``, from scratch: tmux splitting into a shell under bwrap;
+- ``run``: ``hexe run --profile full -- true`` against this Python exec'ing
+  bwrap (``python3 -c 'import os, sys; os.execv(...)' bwrap --unshare-all
+  ... -- true``, bench/spawn.py's reference);
+- ``cli``: each call to a running session against ``python3 -c pass`` (this
+  Python: the floor of any call), tmux's same call beside it;
+- ``scale``'s idle CPU: an absolute target (< 0.5% of a core), tmux's shown.
+
+Indented lines are informative (no target): ``python3 -c pass`` (and
+``import pluggy``) measured in the same loop, the interpreter's floor that
+any Python client pays, and tmux's calls beside hexe's in ``cli``. How each
+row is timed is in ``bench/mux.py``, ``cli.py``, ``scale.py``, ``spawn.py``
+and ``bench/README.md``. Exit status: 0 when every row ran (whether or not
+its target is met; ``run`` and the split from scratch without bwrap say
+"bwrap not installed" and are not met), 1 when one could not run (it says
 why), 2 on bad arguments or a missing tmux.
 
 Only measures: everything it starts is killed and its scratch directory
@@ -22,27 +38,45 @@ import argparse
 import json
 import math
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cli  # noqa: E402
 import mux as bench  # noqa: E402
+import scale  # noqa: E402
+import spawn as spawn_bench  # noqa: E402
 
-ROWS = ("throughput", "latency", "memory", "spawn", "start")
-FULL = {"size": 20 << 20, "repeats": 3, "keys": 300, "panes": 10, "lines": 10_000, "rounds": 10}
-QUICK = {"size": 256 << 10, "repeats": 1, "keys": 10, "panes": 2, "lines": 200, "rounds": 1}
+ROWS = ("throughput", "latency", "memory", "spawn", "start", "run", "cli", "scale")
+FULL = {
+    "size": 20 << 20, "repeats": 3, "keys": 300, "panes": 10, "lines": 10_000, "rounds": 10,
+    "run_rounds": 20, "cli_rounds": 20, **{f"scale_{k}": v for k, v in scale.FULL.items()},
+}  # fmt: skip
+QUICK = {
+    "size": 256 << 10, "repeats": 1, "keys": 10, "panes": 2, "lines": 200, "rounds": 1,
+    "run_rounds": 3, "cli_rounds": 2, **{f"scale_{k}": v for k, v in scale.QUICK.items()},
+}  # fmt: skip
+#: ``python3 -c pass`` runs timed beside the scale row's
+SCALE_FLOOR_RUNS = 20
 
 
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def ms(values: list[float]) -> float:
+    """The median of samples in seconds, in milliseconds."""
+    return statistics.median(values) * 1000
 
 
 def versions() -> dict[str, str]:
@@ -76,86 +110,174 @@ def versions() -> dict[str, str]:
     }
 
 
+# --------------------------------------------------------------------------
+# Measuring: each row in its own scratch directory
+# --------------------------------------------------------------------------
+
+
+def scale_row(scratch: Path, sizes: dict[str, Any], log: Callable[[str], None]) -> dict:
+    """``bench/scale.py``'s rows, then ``python3 -c pass`` timed next to them."""
+    size = {k.removeprefix("scale_"): v for k, v in sizes.items() if k.startswith("scale_")}
+    result = scale.measure(scratch, log=log, **size)
+    env = bench.scratch_env(scratch)
+    result["python"] = [bench.timed(bench.PYTHON_PASS, env) for _ in range(SCALE_FLOOR_RUNS)]
+    log(f"scale python3 -c pass: {ms(result['python']):.1f} ms")
+    return result
+
+
+MEASURE: dict[str, Callable[[Path, dict[str, Any], Callable[[str], None]], dict]] = {
+    "throughput": lambda d, s, log: bench.throughput(d, s["size"], s["repeats"], log),
+    "latency": lambda d, s, log: bench.latency(d, s["keys"], log),
+    "memory": lambda d, s, log: bench.memory(d, s["panes"], s["lines"], log),
+    "spawn": lambda d, s, log: bench.spawn(d, s["rounds"], log),
+    "start": lambda d, s, log: bench.start_attach(d, s["rounds"], log),
+    "run": lambda d, s, log: spawn_bench.run_row(d, s["run_rounds"], log),
+    "cli": lambda d, s, log: cli.measure(d, s["cli_rounds"], log),
+    "scale": scale_row,
+}
+
+
+# --------------------------------------------------------------------------
+# The table: [what, hexe, reference, ratio, target, met] a line
+# --------------------------------------------------------------------------
+
+
+def line(
+    what: str, hexe: str, ref: str, ratio: str = "", target: str = "", met: bool | None = None
+) -> list[str]:
+    """A line of the table; ``met`` None: informative, no target."""
+    return [what, hexe, ref, ratio, target, "" if met is None else "yes" if met else "NO"]
+
+
+def times(what: str, h: float, ref: float, goal: float | None, digits: int = 1) -> list[str]:
+    """hexe's value against the reference's: their ratio, at most ``goal`` (None: no target)."""
+    ratio = h / ref
+    return line(
+        what, f"{h:.{digits}f}", f"{ref:.{digits}f}", f"{ratio:.2f}x",
+        f"<= {goal:.1f}x" if goal else "", ratio <= goal if goal else None,
+    )  # fmt: skip
+
+
+def margin(what: str, h: float, ref: float, slack: float) -> list[str]:
+    """hexe's milliseconds against the reference's: their difference, at most ``slack``."""
+    return line(what, f"{h:.2f}", f"{ref:.2f}", f"{h - ref:+.2f} ms", f"<= +{slack:g} ms",
+                h - ref <= slack)  # fmt: skip
+
+
+def no_bwrap(what: str, h: float, goal: float) -> list[str]:
+    """A row whose reference needs bwrap, when it is not installed: not met."""
+    return line(what, f"{h:.1f}", "bwrap not installed", "", f"<= {goal:.1f}x", False)
+
+
+def throughput_lines(r: dict) -> list[list[str]]:
+    out = []
+    for corpus, goal in (("plain", 1.5), ("colour", 1.2)):
+        mb = r["sizes"][corpus] / 1e6
+        h = statistics.median(r["samples"][corpus]["hexe"])
+        t = statistics.median(r["samples"][corpus]["tmux"])
+        out.append(line(f"throughput {corpus} (MB/s)", f"{mb / h:.1f}", f"{mb / t:.1f}",
+                        f"{t / h:.2f}x", f">= {goal:.1f}x", t / h >= goal))  # fmt: skip
+    return out
+
+
+def latency_lines(r: dict) -> list[list[str]]:
+    out = []
+    for state in ("idle", "load"):
+        h, t = r["samples"][state]["hexe"], r["samples"][state]["tmux"]
+        for name, f, slack in (("p50", statistics.median, 0.3), ("p99", p99, 1.0)):
+            out.append(margin(f"echo {name} {state} (ms)", f(h) * 1000, f(t) * 1000, slack))
+    return out
+
+
+def memory_lines(r: dict) -> list[list[str]]:
+    h, t = (r["rss_kib"][kind]["full"] / 1024 for kind in ("hexe", "tmux"))
+    return [times(f"memory {r['panes']}x{r['lines']} lines (MiB)", h, t, 0.5)]
+
+
+def spawn_lines(r: dict) -> list[list[str]]:
+    s = r["samples"]
+    prepared = times("spawn full+limits, prepared (ms)", ms(s["hexe"]), ms(s["tmux"]), 1.0)
+    what = "spawn full+limits, from scratch vs tmux+bwrap (ms)"
+    if "tmux+bwrap" not in s:
+        return [prepared, no_bwrap(what, ms(s["hexe-cold"]), 1.5)]
+    return [prepared, times(what, ms(s["hexe-cold"]), ms(s["tmux+bwrap"]), 1.5)]
+
+
+def start_lines(r: dict) -> list[list[str]]:
+    s, floor = r["samples"], ms(r["python"])
+    out = []
+    labels = {"start": "session start to its prompt", "attach": "attach to a drawn screen"}
+    for what, label in labels.items():
+        t = ms(s["tmux"][what])
+        out.append(times(f"{label} (ms)", ms(s["hexe"][what]), t, 1.5))
+        out.append(times(f"  python3 -c pass vs tmux {what} (ms)", floor, t, None))
+    return out
+
+
+def run_lines(r: dict) -> list[list[str]]:
+    s = r["samples"]
+    what = "hexe run --profile full vs python3+bwrap (ms)"
+    floors = ("python3 -c pass", "python3 -c 'import pluggy'")
+    if "python3+bwrap" not in s:
+        return [no_bwrap(what, ms(s["hexe run"]), 1.5)] + [
+            line(f"  {name} (ms)", f"{ms(s[name]):.1f}", "bwrap not installed") for name in floors
+        ]
+    ref = ms(s["python3+bwrap"])
+    return [times(what, ms(s["hexe run"]), ref, 1.5)] + [
+        times(f"  {name} vs python3+bwrap (ms)", ms(s[name]), ref, None) for name in floors
+    ]
+
+
+def cli_lines(r: dict) -> list[list[str]]:
+    s, floor = r["samples"], ms(r["samples"]["python3 -c pass"])
+    out = []
+    for hexe_args, tmux_args in cli.COMMANDS:
+        h, t = ms(s[f"hexe {hexe_args[0]}"]), ms(s[f"tmux {tmux_args[0]}"])
+        out.append(times(f"cli hexe {hexe_args[0]} vs python3 -c pass (ms)", h, floor, 2.0))
+        tmux = shlex.join(["tmux", *tmux_args])
+        out.append(line(f"  {tmux} (ms)", "", f"{t:.1f}", f"{h / t:.2f}x"))
+    return out
+
+
+def scale_lines(r: dict) -> list[list[str]]:
+    h, t = r["panes"]["hexe"], r["panes"]["tmux"]
+    n = h["panes"]
+    per_pane = t["create"] / (n - 1) * 1000  # the first pane is the session's
+    h_cpu, t_cpu = h["idle_cpu_pct"], t["idle_cpu_pct"]
+    hc, tc = r["clients"]["hexe"], r["clients"]["tmux"]
+    return [
+        times(f"scale create {n} panes, one call a pane (s)", h["create"], t["create"], 1.5, 2),
+        times("  python3 -c pass vs tmux per pane (ms)", ms(r["python"]), per_pane, None),
+        line(f"scale idle CPU, {n} panes (% of a core)", f"{h_cpu:.2f}", f"{t_cpu:.2f}",
+             f"{h_cpu - t_cpu:+.2f}", "< 0.5%", h_cpu < 0.5),
+        times("scale PSS per pane, whole tree (MiB)", h["pss_kib"] / n / 1024,
+              t["pss_kib"] / n / 1024, 1.5, 2),
+        margin("scale echo p50, others idle (ms)", ms(h["echo_idle"]), ms(t["echo_idle"]), 0.5),
+        margin(f"scale echo p50, {h['flooders']} flooding (ms)", ms(h["echo_flood"]),
+               ms(t["echo_flood"]), 1.0),
+        margin(f"scale echo p50, {r['size']['clients']} clients (ms)", ms(hc), ms(tc), 1.0),
+    ]  # fmt: skip
+
+
+LINES: dict[str, Callable[[dict], list[list[str]]]] = {
+    "throughput": throughput_lines,
+    "latency": latency_lines,
+    "memory": memory_lines,
+    "spawn": spawn_lines,
+    "start": start_lines,
+    "run": run_lines,
+    "cli": cli_lines,
+    "scale": scale_lines,
+}
+
+
 def table(results: dict[str, Any]) -> list[list[str]]:
-    """Rows of [what, hexe, tmux, ratio, target, met]."""
-    rows: list[list[str]] = []
-
-    def add(what, hexe, tmux, ratio, target, met):
-        rows.append([what, hexe, tmux, ratio, target, "yes" if met else "NO"])
-
-    if "throughput" in results:
-        r = results["throughput"]
-        for corpus, goal in (("plain", 1.0), ("colour", 0.5)):
-            mb = r["sizes"][corpus] / 1e6
-            h = statistics.median(r["samples"][corpus]["hexe"])
-            t = statistics.median(r["samples"][corpus]["tmux"])
-            ratio = t / h
-            add(
-                f"throughput {corpus} (MB/s)",
-                f"{mb / h:.1f}",
-                f"{mb / t:.1f}",
-                f"{ratio:.2f}x",
-                f">= {goal:.1f}x",
-                ratio >= goal,
-            )
-    if "latency" in results:
-        r = results["latency"]["samples"]
-        for state in ("idle", "load"):
-            h, t = r[state]["hexe"], r[state]["tmux"]
-            for name, f, slack in (("p50", statistics.median, 1.0), ("p99", p99, 5.0)):
-                hv, tv = f(h) * 1000, f(t) * 1000
-                add(
-                    f"echo {name} {state} (ms)",
-                    f"{hv:.2f}",
-                    f"{tv:.2f}",
-                    f"{hv - tv:+.2f} ms",
-                    f"<= +{slack:.0f} ms",
-                    hv - tv <= slack,
-                )
-    if "memory" in results:
-        r = results["memory"]
-        h = r["rss_kib"]["hexe"]["full"]
-        t = r["rss_kib"]["tmux"]["full"]
-        add(
-            f"memory {r['panes']}x{r['lines']} lines (MiB)",
-            f"{h / 1024:.1f}",
-            f"{t / 1024:.1f}",
-            f"{h / t:.2f}x",
-            "<= 1.0x",
-            h <= t,
-        )
-    if "spawn" in results:
-        r = results["spawn"]["samples"]
-        h = statistics.median(r["hexe"]) * 1000
-        t = statistics.median(r["tmux"]) * 1000
-        add(
-            "spawn full+limits (ms)",
-            f"{h:.1f}",
-            f"{t:.1f}",
-            f"{h / t:.2f}x",
-            "<= 1.5x",
-            h <= 1.5 * t,
-        )
-        if "hexe-cold" in r:
-            c = statistics.median(r["hexe-cold"]) * 1000
-            rows.append(["  hexe, spawn_ahead off (ms)", f"{c:.1f}", "", f"{c / t:.2f}x", "", ""])
-        if "tmux+bwrap" in r:
-            b = statistics.median(r["tmux+bwrap"]) * 1000
-            rows.append(["  tmux + bwrap shell (ms)", "", f"{b:.1f}", f"{h / b:.2f}x", "", ""])
-        else:
-            rows.append(["  tmux + bwrap shell", "", "bwrap not installed", "", "", ""])
-    if "start" in results:
-        r = results["start"]["samples"]
-        labels = {"start": "session start to its prompt", "attach": "attach to a drawn screen"}
-        for what, label in labels.items():
-            h = statistics.median(r["hexe"][what]) * 1000
-            t = statistics.median(r["tmux"][what]) * 1000
-            add(f"{label} (ms)", f"{h:.1f}", f"{t:.1f}", f"{h / t:.2f}x", "<= 1.5x", h <= 1.5 * t)
-    return rows
+    """Lines of [what, hexe, reference, ratio, target, met], in the rows' order."""
+    return [out for row in ROWS if row in results for out in LINES[row](results[row])]
 
 
 def print_table(rows: list[list[str]]) -> None:
-    header = ["row", "hexe", "tmux", "hexe/tmux", "target", "met"]
+    header = ["row", "hexe", "reference", "ratio", "target", "met"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         print(
@@ -176,12 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, help="keys per latency sample set")
     parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     args = parser.parse_args(argv)
-    only = [r.strip() for r in args.only.split(",") if r.strip()]
+    only = list(dict.fromkeys(r.strip() for r in args.only.split(",") if r.strip()))
     unknown = [r for r in only if r not in ROWS]
     if unknown:
         parser.error(f"unknown row {unknown[0]!r}; rows are {', '.join(ROWS)}")
     if not shutil.which("tmux"):
-        print("bench: tmux is not installed; every row compares with it", file=sys.stderr)
+        print("bench: tmux is not installed; the rows compare with it", file=sys.stderr)
         return 2
     sizes = dict(QUICK if args.quick else FULL)
     if args.size_mb:
@@ -200,17 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     failed: dict[str, str] = {}
     try:
         for row in only:
+            where = scratch / row
+            where.mkdir(mode=0o700)
             try:
-                if row == "throughput":
-                    results[row] = bench.throughput(scratch, sizes["size"], sizes["repeats"], log)
-                elif row == "latency":
-                    results[row] = bench.latency(scratch, sizes["keys"], log)
-                elif row == "memory":
-                    results[row] = bench.memory(scratch, sizes["panes"], sizes["lines"], log)
-                elif row == "spawn":
-                    results[row] = bench.spawn(scratch, sizes["rounds"], log)
-                elif row == "start":
-                    results[row] = bench.start_attach(scratch, sizes["rounds"], log)
+                results[row] = MEASURE[row](where, sizes, log)
             except Exception as exc:  # noqa: BLE001 - one row failing must not hide the others
                 failed[row] = f"{type(exc).__name__}: {exc}"
                 log(traceback.format_exc())

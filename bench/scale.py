@@ -40,6 +40,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,6 +49,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mux as bench  # noqa: E402
 
 FLOODERS = 10
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a run is: TABS x PANES panes, CLIENTS clients, IDLE seconds, KEYS echoes."""
+
+    tabs: int
+    panes: int  # per tab
+    clients: int
+    idle: float
+    keys: int
+    profile: str = "default"  # hexe's, for every pane
+    chain: bool = False  # each tab's panes opened by one call
 
 
 def tree(pid: int) -> list[int]:
@@ -156,9 +171,10 @@ def open_mux(kind: str, scratch: Path, profile: str) -> bench.Mux:
     return bench._open("tmux", scratch)
 
 
-def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
+def many_panes(kind: str, scratch: Path, args: Size, log: Callable[[str], None]) -> dict:
+    """The create, idle CPU, PSS and echo (idle, flood: every sample) rows of ``kind``."""
     mux = open_mux(kind, scratch, args.profile)
-    out: dict[str, float] = {}
+    out: dict[str, float | list[float]] = {}
     try:
         cli = Cli(mux)
         first = "%0" if kind == "tmux" else "1"
@@ -209,7 +225,7 @@ def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
             f"{out['server_pss_kib'] / 1024:.1f}, shells {out['shells_pss_kib'] / 1024:.1f}, "
             f"the rest {rest / 1024:.1f}), idle CPU {out['idle_cpu_pct']:.2f}%")  # fmt: skip
         rnd = random.Random(7)
-        out["echo_idle"] = statistics.median(bench._echo_samples(mux, args.keys, rnd))
+        out["echo_idle"] = bench._echo_samples(mux, args.keys, rnd)
         flood = scratch / "flood.sh"
         chunk = scratch / "flood.txt"
         stop = scratch / f"flood-{kind}.stop"
@@ -220,12 +236,12 @@ def many_panes(kind: str, scratch: Path, args: argparse.Namespace, log) -> dict:
             cli.type(pane, f"sh {flood} {stop}")
         mux.term.drain(1.0)
         try:
-            out["echo_flood"] = statistics.median(bench._echo_samples(mux, args.keys, rnd))
+            out["echo_flood"] = bench._echo_samples(mux, args.keys, rnd)
         finally:
             stop.touch()
         out["flooders"] = len(flooders)
-        log(f"{kind}: echo p50 idle {out['echo_idle'] * 1e3:.2f} ms, "
-            f"{len(flooders)} flooding {out['echo_flood'] * 1e3:.2f} ms")  # fmt: skip
+        idle_ms, flood_ms = (statistics.median(out[k]) * 1e3 for k in ("echo_idle", "echo_flood"))
+        log(f"{kind}: echo p50 idle {idle_ms:.2f} ms, {len(flooders)} flooding {flood_ms:.2f} ms")
         out["panes"] = len(panes)
     finally:
         mux.close()
@@ -240,7 +256,8 @@ def _comm(pid: int) -> str:
         return ""
 
 
-def many_clients(kind: str, scratch: Path, args: argparse.Namespace, log) -> float:
+def many_clients(kind: str, scratch: Path, args: Size, log: Callable[[str], None]) -> list[float]:
+    """Key-to-echo seconds (every sample) in the first of CLIENTS clients of ``kind``."""
     mux = open_mux(kind, scratch, args.profile)
     extra: list[bench.Terminal] = []
     stop = threading.Event()
@@ -279,9 +296,9 @@ def many_clients(kind: str, scratch: Path, args: argparse.Namespace, log) -> flo
         thread.start()
         assert mux.term is not None
         mux.term.drain(1.5)
-        p50 = statistics.median(bench._echo_samples(mux, args.keys, random.Random(9)))
-        log(f"{kind}: {args.clients} clients, echo p50 {p50 * 1e3:.2f} ms")
-        return p50
+        samples = bench._echo_samples(mux, args.keys, random.Random(9))
+        log(f"{kind}: {args.clients} clients, echo p50 {statistics.median(samples) * 1e3:.2f} ms")
+        return samples
     finally:
         stop.set()
         for term in extra:
@@ -289,13 +306,41 @@ def many_clients(kind: str, scratch: Path, args: argparse.Namespace, log) -> flo
         mux.close()
 
 
+#: the full run's size (the command line's defaults) and ``--quick``'s
+FULL = {"tabs": 25, "panes": 10, "clients": 20, "idle": 30.0, "keys": 100}
+QUICK = {"tabs": 3, "panes": 3, "clients": 3, "idle": 3.0, "keys": 10}
+
+
+def measure(
+    scratch: Path,
+    tabs: int,
+    panes: int,
+    clients: int,
+    idle: float,
+    keys: int,
+    log: Callable[[str], None],
+    profile: str = "default",
+    chain: bool = False,
+) -> dict:
+    """Every row, hexe then tmux: ``panes`` (create, idle CPU, PSS, the echo
+    samples with the others idle and flooding) and ``clients`` (the echo samples
+    with CLIENTS clients attached)."""
+    size = Size(tabs, panes, clients, idle, keys, profile, chain)
+    kinds = ("hexe", "tmux")
+    many = {kind: many_panes(kind, scratch, size, log) for kind in kinds}
+    attached = {kind: many_clients(kind, scratch, size, log) for kind in kinds}
+    return {"size": asdict(size), "panes": many, "clients": attached}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tabs", type=int, default=25)
-    parser.add_argument("--panes", type=int, default=10, help="panes per tab")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measured")
-    parser.add_argument("--keys", type=int, default=100, help="echo samples per row")
+    parser.add_argument("--tabs", type=int, default=FULL["tabs"])
+    parser.add_argument("--panes", type=int, default=FULL["panes"], help="panes per tab")
+    parser.add_argument("--clients", type=int, default=FULL["clients"])
+    parser.add_argument(
+        "--idle", type=float, default=FULL["idle"], help="seconds of idle CPU measured"
+    )
+    parser.add_argument("--keys", type=int, default=FULL["keys"], help="echo samples per row")
     parser.add_argument("--profile", default="default", help="hexe's profile for every pane")
     parser.add_argument(
         "--chain",
@@ -305,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
-        args.tabs, args.panes, args.idle, args.keys = 3, 3, 3.0, 10
-        args.clients = min(args.clients, 3)
+        args.tabs, args.panes, args.idle, args.keys = (
+            QUICK[k] for k in ("tabs", "panes", "idle", "keys")
+        )
+        args.clients = min(args.clients, QUICK["clients"])
     if shutil.which("tmux") is None:
         print("bench/scale.py: tmux is not installed", file=sys.stderr)
         return 2
@@ -316,13 +363,14 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = bench.scratch_dir()
     try:
-        rows: dict[str, dict] = {}
-        for kind in ("hexe", "tmux"):
-            rows[kind] = many_panes(kind, scratch, args, log)
-        clients = {kind: many_clients(kind, scratch, args, log) for kind in ("hexe", "tmux")}
+        result = measure(
+            scratch, args.tabs, args.panes, args.clients, args.idle, args.keys, log,
+            args.profile, args.chain,
+        )  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    h, t = rows["hexe"], rows["tmux"]
+    h, t = result["panes"]["hexe"], result["panes"]["tmux"]
+    clients = result["clients"]
     n = h["panes"]
     print(f"scale: {args.tabs} tabs x {args.panes} panes = {n} panes, hexe profile "
           f"{args.profile}; {args.clients} clients; python {sys.version.split()[0]}")  # fmt: skip
@@ -332,15 +380,19 @@ def main(argv: list[str] | None = None) -> int:
         rel = f"{(hv - tv):+.2f} {unit}" if diff else f"{hv / tv:.2f}x" if tv else "-"
         print(f"{name:34} {hv:>10.2f} {tv:>10.2f} {rel:>10}")
 
+    def p50_ms(samples: list[float]) -> float:
+        return statistics.median(samples) * 1e3
+
     how = "one call a tab" if args.chain else "one call a pane"
     row(f"create {n} panes, {how} (s)", h["create"], t["create"], "s")
     row("idle CPU (% of a core)", h["idle_cpu_pct"], t["idle_cpu_pct"], "%", diff=True)
     row("PSS per pane, whole tree (MiB)", h["pss_kib"] / n / 1024, t["pss_kib"] / n / 1024, "MiB")
-    row("echo p50, others idle (ms)", h["echo_idle"] * 1e3, t["echo_idle"] * 1e3, "ms", diff=True)
-    row(f"echo p50, {h['flooders']} flooding (ms)", h["echo_flood"] * 1e3,
-        t["echo_flood"] * 1e3, "ms", diff=True)  # fmt: skip
-    row(f"echo p50, {args.clients} clients (ms)", clients["hexe"] * 1e3, clients["tmux"] * 1e3,
-        "ms", diff=True)  # fmt: skip
+    row("echo p50, others idle (ms)", p50_ms(h["echo_idle"]), p50_ms(t["echo_idle"]), "ms",
+        diff=True)  # fmt: skip
+    row(f"echo p50, {h['flooders']} flooding (ms)", p50_ms(h["echo_flood"]),
+        p50_ms(t["echo_flood"]), "ms", diff=True)  # fmt: skip
+    row(f"echo p50, {args.clients} clients (ms)", p50_ms(clients["hexe"]),
+        p50_ms(clients["tmux"]), "ms", diff=True)  # fmt: skip
     if h["shells"] < n:
         print(f"note: only {h['shells']} of hexe's {n} shells were running when measured")
     return 0

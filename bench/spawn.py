@@ -23,6 +23,9 @@ says why), 2 when the benchmark itself cannot start. Limits that cannot be
 applied (no cgroup delegation, not root, the cgroups plugin missing) are
 warnings, printed once at the end, not failures.
 
+``run_row`` is ``bench/run.py``'s ``run`` row: ``hexe run --profile full``
+against this Python exec'ing bwrap, with the interpreter's floors beside them.
+
 This script only measures: it changes nothing in hexe, and its log and scratch
 files live in a temporary directory that is removed at the end.
 """
@@ -53,7 +56,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mux import hexe_command  # noqa: E402
+from mux import PYTHON_PASS, BenchError, hexe_command, scratch_env  # noqa: E402
 
 #: The issue's target: ``full`` with every limit, compared with bwrap.
 TARGET_FLAGS: Mapping[str, str] = {
@@ -251,7 +254,7 @@ def bytecode_cached() -> bool:
 SHARED_START_MODULES = (
     "typing", "re", "enum", "collections", "contextlib", "pathlib", "inspect",
     "dataclasses", "importlib.util", "shutil", "tempfile", "zipfile",
-)
+)  # fmt: skip
 
 
 def site_preloads() -> dict[str, Any]:
@@ -801,6 +804,43 @@ def print_network(variants: list[Variant]) -> None:
         f"bwrap + pasta {fmt_ms(ref)} ms: {fmt_ratio(r)}"
         + (f" (failed: {hexe_v.error or ref.error})" if hexe_v.error or ref.error else "")
     )
+
+
+def run_row(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
+    """``bench/run.py``'s ``run`` row, in seconds: ``hexe run --profile full --
+    true`` and its reference, this Python exec'ing bwrap (``python3+bwrap``,
+    when bwrap is installed), beside two floors of any ``hexe run``: ``python3
+    -c pass`` and ``python3 -c "import pluggy"`` (hexe's plugins are pluggy
+    plugins). Round-robin in a rotating order, a warm-up round dropped; HOME
+    and the XDG directories in ``scratch``, no ``HEXE_*`` settings."""
+    found = shutil.which("true")
+    true = os.path.realpath(found) if found else "/bin/true"
+    env = scratch_env(scratch)
+    commands = {
+        "hexe run": [*hexe_cli(), "run", "--profile", "full", "--", true],
+        "python3 -c pass": PYTHON_PASS,
+        "python3 -c 'import pluggy'": [sys.executable, "-c", "import pluggy"],
+    }
+    bwrap = shutil.which("bwrap")
+    if bwrap:
+        commands["python3+bwrap"] = [sys.executable, "-c", EXEC_ARGV, bwrap, *BWRAP_ARGS, true]
+    warnings: set[str] = set()
+    variants = [
+        Variant(name, "run", name, shlex.join(argv),
+                subprocess_runner(argv, env, scratch / f"run-{i}.stderr", warnings.add))
+        for i, (name, argv) in enumerate(commands.items())
+    ]  # fmt: skip
+    measure(variants, rounds, 1, progress=False)
+    for v in variants:
+        if v.error:
+            raise BenchError(f"{v.command}: {v.error}")
+        log(f"run {v.key}: {v.median_ms():.1f} ms")
+    return {
+        "samples": {v.key: v.samples for v in variants},
+        "commands": {v.key: v.command for v in variants},
+        "bwrap": bwrap,
+        "warnings": sorted(warnings),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
