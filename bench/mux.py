@@ -476,14 +476,45 @@ def _open(kind: str, scratch: Path, **kwargs) -> Mux:
     return mux
 
 
+def pty_reader(path: Path) -> float:
+    """Seconds for ``cat path`` on a PTY whose master this Python reads and drops
+    as fast as it can (``reader``): what reading the PTY alone allows a
+    multiplexer written in Python (each read returns at most 4 KiB, the line
+    discipline's buffer), nothing parsed or drawn."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.close(master)
+            os.login_tty(slave)
+            os.execvp("cat", ["cat", str(path)])
+        finally:
+            os._exit(127)
+    os.close(slave)
+    try:
+        while os.read(master, 1 << 16):
+            pass
+    except OSError:  # EIO: cat is gone and the slave closed
+        pass
+    finally:
+        os.close(master)
+        os.waitpid(pid, 0)
+    return time.perf_counter() - start
+
+
 def throughput(scratch: Path, size: int, repeats: int, log: Callable[[str], None]) -> dict:
-    """Seconds to ``cat`` each corpus, per multiplexer: every sample, rotating the order."""
+    """Seconds to ``cat`` each corpus, per multiplexer: every sample, rotating the
+    order; and each round the same ``cat`` read by :func:`pty_reader` alone."""
     corpora = {"plain": plain_corpus(size), "colour": colour_corpus(size)}
     script = scratch / "cat.sh"
     for name, data in corpora.items():
         (scratch / f"{name}.txt").write_bytes(data)
     script.write_text('cat "$1.txt"; echo "@@$(basename "$1")-done@@"\n')
-    samples: dict[str, dict[str, list[float]]] = {c: {"hexe": [], "tmux": []} for c in corpora}
+    samples: dict[str, dict[str, list[float]]] = {
+        c: {"hexe": [], "tmux": [], "reader": []} for c in corpora
+    }
     muxes: dict[str, Mux] = {}
     try:
         for kind in ("hexe", "tmux"):
@@ -502,6 +533,9 @@ def throughput(scratch: Path, size: int, repeats: int, log: Callable[[str], None
                     samples[corpus][kind].append(end - start)
                     log(f"throughput {corpus} {kind}: {end - start:.2f}s")
                     mux.term.drain(0.2)
+                took = pty_reader(scratch / f"{corpus}.txt")
+                samples[corpus]["reader"].append(took)
+                log(f"throughput {corpus} reader: {took:.2f}s")
     finally:
         for mux in muxes.values():
             mux.close()

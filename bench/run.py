@@ -21,7 +21,9 @@ server, no isolation) in every row but these:
 
 Indented lines are informative (no target): ``python3 -c pass`` (and
 ``import pluggy``) measured in the same loop, the interpreter's floor that
-any Python client pays, and tmux's calls beside hexe's in ``cli``. How each
+any Python client pays; the same ``cat`` read by a Python loop that does
+nothing else, what the PTY's 4 KiB reads allow before any parsing; and
+tmux's calls beside hexe's in ``cli``. How each
 row is timed is in ``bench/mux.py``, ``cli.py``, ``scale.py``, ``spawn.py``
 and ``bench/README.md``. Exit status: 0 when every row ran (whether or not
 its target is met; ``run`` and the split from scratch without bwrap say
@@ -177,6 +179,10 @@ def throughput_lines(r: dict) -> list[list[str]]:
         t = statistics.median(r["samples"][corpus]["tmux"])
         out.append(line(f"throughput {corpus} (MB/s)", f"{mb / h:.1f}", f"{mb / t:.1f}",
                         f"{t / h:.2f}x", f">= {goal:.1f}x", t / h >= goal))  # fmt: skip
+        if r["samples"][corpus].get("reader"):
+            p = statistics.median(r["samples"][corpus]["reader"])
+            what = f"  {corpus}: a Python loop only reading the PTY (MB/s)"
+            out.append(line(what, f"{mb / p:.1f}", f"{mb / t:.1f}", f"{t / p:.2f}x"))
     return out
 
 

@@ -60,6 +60,8 @@ ROW_KEYS = ["throughput", "latency", "memory", "spawn", "start", "run", "cli", "
 SUITE_ROWS = [
     "throughput plain (MB/s)",
     "throughput colour (MB/s)",
+    "  plain: a Python loop only reading the PTY (MB/s)",
+    "  colour: a Python loop only reading the PTY (MB/s)",
     "echo p50 idle (ms)",
     "echo p99 idle (ms)",
     "echo p50 load (ms)",
