@@ -66,6 +66,9 @@ LIMITS = {"memory": "256M", "pids": "128", "cpu": "100000 100000"}
 BWRAP_ARGS = "--unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --"
 #: the interpreter's floor: what any command-line call of a Python program pays
 PYTHON_PASS = [sys.executable, "-c", "pass"]
+#: and with pluggy imported: the floor of a process that runs hexe's plugins
+#: (a session's server, ``hexe run``)
+PYTHON_PLUGGY = [sys.executable, "-c", "import pluggy"]
 
 
 def hexe_command() -> list[str]:
@@ -713,15 +716,17 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
     prompt) drawn: hexe (``none`` profile: tmux has no sandbox to set up)
     against tmux, alternating, each round on a fresh session; and in each
     round ``python3 -c pass`` from spawn to exit (``python``: the floor any
-    Python client pays)."""
+    Python client pays) and ``python3 -c "import pluggy"`` (``pluggy``: the
+    floor of a server, which runs hexe's plugins)."""
     samples: dict[str, dict[str, list[float]]] = {
         kind: {"start": [], "attach": []} for kind in ("hexe", "tmux")
     }
-    floor: list[float] = []
+    floors: dict[str, list[float]] = {"python": [], "pluggy": []}
     for round_ in range(rounds + 1):  # the first round warms up and is dropped
-        took = timed(PYTHON_PASS, Mux("python", scratch).env())
-        if round_:
-            floor.append(took)
+        for name, argv in (("python", PYTHON_PASS), ("pluggy", PYTHON_PLUGGY)):
+            took = timed(argv, Mux("python", scratch).env())
+            if round_:
+                floors[name].append(took)
         for kind in ("hexe", "tmux") if round_ % 2 else ("tmux", "hexe"):
             where = scratch / f"start-{kind}-{uuid.uuid4().hex[:6]}"
             where.mkdir()
@@ -783,8 +788,9 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
     for kind, rows in samples.items():
         for what, values in rows.items():
             log(f"{what} {kind}: {statistics.median(values) * 1000:.1f} ms")
-    log(f"python3 -c pass: {statistics.median(floor) * 1000:.1f} ms")
-    return {"samples": samples, "python": floor}
+    for name, values in floors.items():
+        log(f"{name} floor: {statistics.median(values) * 1000:.1f} ms")
+    return {"samples": samples, **floors}
 
 
 def scratch_dir() -> Path:

@@ -217,6 +217,9 @@ def start_lines(r: dict) -> list[list[str]]:
         t = ms(s["tmux"][what])
         out.append(times(f"{label} (ms)", ms(s["hexe"][what]), t, 1.5))
         out.append(times(f"  python3 -c pass vs tmux {what} (ms)", floor, t, None))
+        if what == "start" and r.get("pluggy"):  # a session's server runs the plugins
+            out.append(times("  python3 -c 'import pluggy' vs tmux start (ms)",
+                             ms(r["pluggy"]), t, None))  # fmt: skip
     return out
 
 

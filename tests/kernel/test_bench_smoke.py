@@ -69,6 +69,7 @@ SUITE_ROWS = [
     "spawn full+limits, prepared (ms)",
     "session start to its prompt (ms)",
     "  python3 -c pass vs tmux start (ms)",
+    "  python3 -c 'import pluggy' vs tmux start (ms)",
     "attach to a drawn screen (ms)",
     "  python3 -c pass vs tmux attach (ms)",
     *(
