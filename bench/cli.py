@@ -17,8 +17,10 @@ installed beside this Python when there is one (what a user types; ``python3
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -92,7 +94,13 @@ def measure(scratch: Path, rounds: int, log: Callable[[str], None] = lambda _: N
                 if round_:
                     samples[name].append(took)
     finally:
-        subprocess.run([*hexe, "kill", "b"], env=env, cwd="/", capture_output=True)
+        killed = subprocess.run([*hexe, "kill", "b"], env=env, cwd="/", capture_output=True)
+        pid_file = scratch / "hexe" / "b.pid"
+        if killed.returncode and pid_file.exists():  # the server does not answer: its pid
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
         subprocess.run([*outer, "kill-server"], env=env, capture_output=True)
         subprocess.run([*inner, "kill-server"], env=env, capture_output=True)
     for name, values in samples.items():

@@ -583,17 +583,14 @@ def latency(scratch: Path, keys: int, log: Callable[[str], None]) -> dict:
         f"  hexe.pane {{ command = {{ '/bin/sh', '{flood}' }} }} }} }} }}\n"
     )
     samples: dict[str, dict[str, list[float]]] = {"idle": {}, "load": {}}
-    rnd = random.Random(4)
     for kind in ("hexe", "tmux"):
+        rnd = random.Random(4)  # the same typist's pace for both
         for path in (go, stop):
             path.unlink(missing_ok=True)
-        if kind == "hexe":
-            mux = _open("hexe", scratch, config=hexe_layout)
-        else:
-            mux = _open("tmux", scratch)
-            assert isinstance(mux, Tmux)
-            mux.tmux("split-window", "-d", "-h", "-t", "bench", f"/bin/sh {flood}")
+        mux = _open(kind, scratch, config=hexe_layout) if kind == "hexe" else _open(kind, scratch)
         try:
+            if isinstance(mux, Tmux):
+                mux.tmux("split-window", "-d", "-h", "-t", "bench", f"/bin/sh {flood}")
             assert mux.term is not None
             mux.term.drain(0.3)
             samples["idle"][kind] = _echo_samples(mux, keys, rnd)
@@ -623,7 +620,8 @@ def memory(scratch: Path, panes: int, lines: int, log: Callable[[str], None]) ->
                     mux.new_tab()  # type: ignore[attr-defined]
                     mux.wait_prompt(mux.panes)
                     mux.panes += 1
-                mux.type(f"cat {text}; echo @@filled-{pane}@@\r")
+                # the marker is made by printf: the typed line's echo holds its format only
+                mux.type(f"cat {text}; printf '@@filled-%s@@\\n' {pane}\r")
                 mux.term.wait_for(f"@@filled-{pane}@@".encode(), timeout=300)
             mux.term.drain(1.0)
             result[kind] = {"empty": empty, "full": mux.rss_kib()}
@@ -707,7 +705,11 @@ def _drawn(argv: list[str], env: dict[str, str], where: Path, prompt: bytes) -> 
     """A client started on a PTY, and the seconds until ``prompt`` reached it."""
     began = time.perf_counter()
     term = Terminal(argv, env, str(where))
-    return term, term.wait_for(prompt, timeout=30) - began
+    try:
+        return term, term.wait_for(prompt, timeout=30) - began
+    except BaseException:
+        term.close()
+        raise
 
 
 def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
@@ -757,7 +759,7 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
                     start_argv += [";", *shlex.split(command)]
                 attach_argv = ["tmux", "-L", socket, "attach", "-t", "bench"]
                 prompt = b"P%0> "
-            server = None
+            server = term = None
             try:
                 term, took = _drawn(start_argv, env, where, prompt)
                 if round_:
@@ -777,12 +779,16 @@ def start_attach(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict
                             env=env, capture_output=True, text=True, check=True,
                         ).stdout
                     )  # fmt: skip
-                term.close()
             finally:
+                if term is not None and term.pid:
+                    term.close()
                 if kind == "tmux":
                     subprocess.run(
                         ["tmux", "-L", socket, "kill-server"], env=env, capture_output=True
                     )
+                pid_file = where / "run" / "hexe" / "bench.pid"
+                if server is None and kind == "hexe" and pid_file.exists():
+                    server = int(pid_file.read_text())  # a round that failed half-way
                 if server is not None:
                     _kill_and_wait(server)
     for kind, rows in samples.items():

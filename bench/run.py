@@ -20,7 +20,7 @@ server, no isolation) in every row but these:
 - ``scale``'s idle CPU: an absolute target (< 0.5% of a core), tmux's shown.
 
 Indented lines are informative (no target): ``python3 -c pass`` (and
-``import pluggy``) measured in the same loop, the interpreter's floor that
+``import pluggy``) measured in the same run, the interpreter's floor that
 any Python client pays; the same ``cat`` read by a Python loop that does
 nothing else, what the PTY's 4 KiB reads allow before any parsing; and
 tmux's calls beside hexe's in ``cli``. How each
@@ -69,6 +69,19 @@ QUICK = {
 }  # fmt: skip
 #: ``python3 -c pass`` runs timed beside the scale row's
 SCALE_FLOOR_RUNS = 20
+
+
+def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: ``kind`` of the text, above zero."""
+
+    def read(text: str) -> Any:
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not above zero")
+        return value
+
+    read.__name__ = kind.__name__  # argparse names the type in its message
+    return read
 
 
 def p99(values: list[float]) -> float:
@@ -121,7 +134,7 @@ def scale_row(scratch: Path, sizes: dict[str, Any], log: Callable[[str], None]) 
     """``bench/scale.py``'s rows, then ``python3 -c pass`` timed next to them."""
     size = {k.removeprefix("scale_"): v for k, v in sizes.items() if k.startswith("scale_")}
     result = scale.measure(scratch, log=log, **size)
-    env = bench.scratch_env(scratch)
+    env = bench.Mux("python", scratch).env()  # the environment of the rows' calls
     result["python"] = [bench.timed(bench.PYTHON_PASS, env) for _ in range(SCALE_FLOOR_RUNS)]
     log(f"scale python3 -c pass: {ms(result['python']):.1f} ms")
     return result
@@ -228,11 +241,11 @@ def run_lines(r: dict) -> list[list[str]]:
     what = "hexe run --profile full vs python3+bwrap (ms)"
     floors = ("python3 -c pass", "python3 -c 'import pluggy'")
     if "python3+bwrap" not in s:
-        return [no_bwrap(what, ms(s["hexe run"]), 1.5)] + [
+        return [no_bwrap(what, ms(s["hexe run"]), spawn_bench.RUN_TARGET_RATIO)] + [
             line(f"  {name} (ms)", f"{ms(s[name]):.1f}", "bwrap not installed") for name in floors
         ]
     ref = ms(s["python3+bwrap"])
-    return [times(what, ms(s["hexe run"]), ref, 1.5)] + [
+    return [times(what, ms(s["hexe run"]), ref, spawn_bench.RUN_TARGET_RATIO)] + [
         times(f"  {name} vs python3+bwrap (ms)", ms(s[name]), ref, None) for name in floors
     ]
 
@@ -258,13 +271,17 @@ def scale_lines(r: dict) -> list[list[str]]:
         times(f"scale create {n} panes, one call a pane (s)", h["create"], t["create"], 1.5, 2),
         times("  python3 -c pass vs tmux per pane (ms)", ms(r["python"]), per_pane, None),
         line(f"scale idle CPU, {n} panes (% of a core)", f"{h_cpu:.2f}", f"{t_cpu:.2f}",
-             f"{h_cpu - t_cpu:+.2f}", "< 0.5%", h_cpu < 0.5),
+             f"{h_cpu - t_cpu:+.2f} %", "< 0.5%", h_cpu < 0.5),
         times("scale PSS per pane, whole tree (MiB)", h["pss_kib"] / n / 1024,
               t["pss_kib"] / n / 1024, 1.5, 2),
         margin("scale echo p50, others idle (ms)", ms(h["echo_idle"]), ms(t["echo_idle"]), 0.5),
         margin(f"scale echo p50, {h['flooders']} flooding (ms)", ms(h["echo_flood"]),
                ms(t["echo_flood"]), 1.0),
         margin(f"scale echo p50, {r['size']['clients']} clients (ms)", ms(hc), ms(tc), 1.0),
+    ] + [
+        line(f"  only {shells} of {kind}'s {n} shells ran when measured", "", "")
+        for kind, shells in ((k, r["panes"][k]["shells"]) for k in ("hexe", "tmux"))
+        if shells < n
     ]  # fmt: skip
 
 
@@ -280,9 +297,19 @@ LINES: dict[str, Callable[[dict], list[list[str]]]] = {
 }
 
 
-def table(results: dict[str, Any]) -> list[list[str]]:
-    """Lines of [what, hexe, reference, ratio, target, met], in the rows' order."""
-    return [out for row in ROWS if row in results for out in LINES[row](results[row])]
+def table(results: dict[str, Any], failed: dict[str, str] | None = None) -> list[list[str]]:
+    """Lines of [what, hexe, reference, ratio, target, met], in the rows' order. A
+    row whose lines cannot be made of its samples is told in ``failed`` instead."""
+    out: list[list[str]] = []
+    for row in ROWS:
+        if row in results:
+            try:
+                out += LINES[row](results[row])
+            except (KeyError, ValueError, ZeroDivisionError, statistics.StatisticsError) as exc:
+                if failed is None:
+                    raise
+                failed[row] = f"its table: {type(exc).__name__}: {exc}"
+    return out
 
 
 def print_table(rows: list[list[str]]) -> None:
@@ -302,9 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--only", default=",".join(ROWS), help=f"comma-separated: {','.join(ROWS)}")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--size-mb", type=float, help="corpus size for the throughput row")
-    parser.add_argument("--repeats", type=int, help="throughput rounds")
-    parser.add_argument("--keys", type=int, help="keys per latency sample set")
+    parser.add_argument(
+        "--size-mb", type=positive(float), help="corpus size for the throughput row"
+    )
+    parser.add_argument("--repeats", type=positive(int), help="throughput rounds")
+    parser.add_argument("--keys", type=positive(int), help="keys per latency sample set")
     parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     args = parser.parse_args(argv)
     only = list(dict.fromkeys(r.strip() for r in args.only.split(",") if r.strip()))
@@ -315,11 +344,11 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: tmux is not installed; the rows compare with it", file=sys.stderr)
         return 2
     sizes = dict(QUICK if args.quick else FULL)
-    if args.size_mb:
+    if args.size_mb is not None:
         sizes["size"] = int(args.size_mb * (1 << 20))
-    if args.repeats:
+    if args.repeats is not None:
         sizes["repeats"] = args.repeats
-    if args.keys:
+    if args.keys is not None:
         sizes["keys"] = args.keys
 
     def log(text: str) -> None:
@@ -340,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(traceback.format_exc())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    rows = table(results)
+    rows = table(results, failed)
     if args.json:
         print(
             json.dumps(

@@ -9,8 +9,9 @@ Rows (each hexe / tmux, measured side by side in this run):
 
 - ``create``: seconds to open TABS x PANES panes through the command line
   (``hexe new-tab -P`` / ``split-down -t``, ``tmux new-window`` /
-  ``split-window`` + ``select-layout tiled``), one call after another, as a
-  script would; the command line's start is part of it, as it is for users
+  ``split-window ; select-layout tiled`` as one command sequence), one call
+  a pane after another, as a script would, each new tab shown on both
+  sides; the command line's start is part of it, as it is for users
   (``--chain``: one call a tab, its commands joined by ``;``, both multiplexers;
   hexe splits the focused pane, the tab's newest);
 - ``idle cpu``: CPU time (user + system) of the server and everything below it
@@ -128,16 +129,27 @@ class Cli:
         return done.stdout.strip()
 
     def new_tab(self) -> str:
+        """A new tab (window), shown: hexe's ``new-tab`` shows it, so tmux's
+        ``new-window`` does too (its ``-d`` would leave it undrawn)."""
         if isinstance(self.mux, bench.Tmux):
-            return self.run("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "bench")
+            return self.run("new-window", "-P", "-F", "#{pane_id}", "-t", "bench")
         return self.run("new-tab", "-s", "bench", "-P")
 
     def split(self, tab_pane: str) -> str:
+        """``tab_pane`` split, in one call: tmux's split and its ``tiled``
+        layout (else a tab of ten panes split from one runs out of room) are
+        one command sequence, as hexe's split arranges its tab itself."""
         if isinstance(self.mux, bench.Tmux):
-            pane = self.run("split-window", "-d", "-P", "-F", "#{pane_id}", "-t", tab_pane)
-            self.run("select-layout", "-t", tab_pane, "tiled")
-            return pane
+            return self.run("split-window", "-d", "-P", "-F", "#{pane_id}", "-t", tab_pane,
+                            ";", "select-layout", "-t", tab_pane, "tiled")  # fmt: skip
         return self.run("split-down", "-s", "bench", "-t", tab_pane, "-P")
+
+    def show_first(self, first: str) -> None:
+        """Back to the first tab, its first pane focused (the new tabs were shown)."""
+        if isinstance(self.mux, bench.Tmux):
+            self.run("select-window", "-t", "bench:0", ";", "select-pane", "-t", first)
+        else:
+            self.run("select-pane", "-s", "bench", first)
 
     def tab_chained(self, index: int, splits: int) -> list[str]:
         """Tab ``index`` (made unless 0) and ``splits`` splits of it in one call:
@@ -146,7 +158,7 @@ class Cli:
         if isinstance(self.mux, bench.Tmux):
             window = f"bench:{index}"
             if index:
-                words += ["new-window", "-d", "-P", "-F", "#{pane_id}", "-t", window, ";"]
+                words += ["new-window", "-P", "-F", "#{pane_id}", "-t", window, ";"]
             for _ in range(splits):
                 words += ["split-window", "-d", "-P", "-F", "#{pane_id}", "-t", window, ";"]
                 words += ["select-layout", "-t", window, "tiled", ";"]
@@ -196,8 +208,7 @@ def many_panes(kind: str, scratch: Path, args: Size, log: Callable[[str], None])
                 mux.term.drain()
             mux.term.drain()
         out["create"] = time.perf_counter() - start
-        if kind == "hexe":  # hexe's new-tab shows the new tab; tmux's -d does not
-            cli.run("select-pane", "-s", "bench", first)
+        cli.show_first(first)
         log(f"{kind}: {len(panes)} panes in {out['create']:.1f} s")
         assert mux.term is not None
         # every pane's shell is up before measuring memory and idle CPU

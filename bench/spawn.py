@@ -56,7 +56,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mux import PYTHON_PASS, BenchError, hexe_command, scratch_env  # noqa: E402
+from mux import PYTHON_PASS, PYTHON_PLUGGY, BenchError, hexe_command, scratch_env  # noqa: E402
 
 #: The issue's target: ``full`` with every limit, compared with bwrap.
 TARGET_FLAGS: Mapping[str, str] = {
@@ -819,7 +819,7 @@ def run_row(scratch: Path, rounds: int, log: Callable[[str], None]) -> dict:
     commands = {
         "hexe run": [*hexe_cli(), "run", "--profile", "full", "--", true],
         "python3 -c pass": PYTHON_PASS,
-        "python3 -c 'import pluggy'": [sys.executable, "-c", "import pluggy"],
+        "python3 -c 'import pluggy'": PYTHON_PLUGGY,
     }
     bwrap = shutil.which("bwrap")
     if bwrap:

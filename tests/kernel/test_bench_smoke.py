@@ -1,5 +1,6 @@
 """The benchmarks still run: ``bench/spawn.py --quick`` and ``bench/run.py --quick``
-exit 0 and print their tables, ``run.py``'s with every row of round 2's targets.
+exit 0 and give their tables (as JSON), ``run.py``'s with every row of round 2's
+targets; tests/unit/test_bench_table.py checks the table's arithmetic.
 
 A smoke test only. It never compares the numbers (only that there are some):
 wall-clock times depend on the machine and its load, and a test that asserts
