@@ -17,10 +17,8 @@ installed beside this Python when there is one (what a user types; ``python3
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,7 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mux import PYTHON_PASS, BenchError, hexe_command, scratch_env, timed  # noqa: E402
+from mux import (  # noqa: E402
+    PYTHON_PASS,
+    BenchError,
+    _kill_and_wait,
+    hexe_command,
+    scratch_env,
+    timed,
+)
 
 #: hexe's commands (after ``hexe``), each with tmux's same one (after ``tmux -S SOCKET``)
 COMMANDS = (
@@ -97,10 +102,7 @@ def measure(scratch: Path, rounds: int, log: Callable[[str], None] = lambda _: N
         killed = subprocess.run([*hexe, "kill", "b"], env=env, cwd="/", capture_output=True)
         pid_file = scratch / "hexe" / "b.pid"
         if killed.returncode and pid_file.exists():  # the server does not answer: its pid
-            try:
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
+            _kill_and_wait(int(pid_file.read_text()))
         subprocess.run([*outer, "kill-server"], env=env, capture_output=True)
         subprocess.run([*inner, "kill-server"], env=env, capture_output=True)
     for name, values in samples.items():

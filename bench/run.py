@@ -133,7 +133,7 @@ def versions() -> dict[str, str]:
 def scale_row(scratch: Path, sizes: dict[str, Any], log: Callable[[str], None]) -> dict:
     """``bench/scale.py``'s rows, then ``python3 -c pass`` timed next to them."""
     size = {k.removeprefix("scale_"): v for k, v in sizes.items() if k.startswith("scale_")}
-    result = scale.measure(scratch, log=log, **size)
+    result = scale.measure(scratch, scale.Size(**size), log)
     env = bench.Mux("python", scratch).env()  # the environment of the rows' calls
     result["python"] = [bench.timed(bench.PYTHON_PASS, env) for _ in range(SCALE_FLOOR_RUNS)]
     log(f"scale python3 -c pass: {ms(result['python']):.1f} ms")

@@ -322,21 +322,10 @@ FULL = {"tabs": 25, "panes": 10, "clients": 20, "idle": 30.0, "keys": 100}
 QUICK = {"tabs": 3, "panes": 3, "clients": 3, "idle": 3.0, "keys": 10}
 
 
-def measure(
-    scratch: Path,
-    tabs: int,
-    panes: int,
-    clients: int,
-    idle: float,
-    keys: int,
-    log: Callable[[str], None],
-    profile: str = "default",
-    chain: bool = False,
-) -> dict:
+def measure(scratch: Path, size: Size, log: Callable[[str], None]) -> dict:
     """Every row, hexe then tmux: ``panes`` (create, idle CPU, PSS, the echo
     samples with the others idle and flooding) and ``clients`` (the echo samples
     with CLIENTS clients attached)."""
-    size = Size(tabs, panes, clients, idle, keys, profile, chain)
     kinds = ("hexe", "tmux")
     many = {kind: many_panes(kind, scratch, size, log) for kind in kinds}
     attached = {kind: many_clients(kind, scratch, size, log) for kind in kinds}
@@ -374,10 +363,9 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = bench.scratch_dir()
     try:
-        result = measure(
-            scratch, args.tabs, args.panes, args.clients, args.idle, args.keys, log,
-            args.profile, args.chain,
-        )  # fmt: skip
+        size = Size(args.tabs, args.panes, args.clients, args.idle, args.keys, args.profile,
+                    args.chain)  # fmt: skip
+        result = measure(scratch, size, log)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     h, t = result["panes"]["hexe"], result["panes"]["tmux"]
