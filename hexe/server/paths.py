@@ -68,4 +68,3 @@ def check_session_name(name: str) -> str:
 def socket_file(session: str, environ: Mapping[str, str] | None = None) -> str:
     """The session's socket, as a string (see :func:`socket_directory`)."""
     return os.path.join(socket_directory(environ), f"{check_session_name(session)}.sock")
-

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterator
-from functools import partial
+from functools import lru_cache, partial
 from itertools import compress
 from operator import ne
 from typing import NamedTuple
@@ -289,18 +289,11 @@ def _clip(text: str, room: int) -> tuple[str, int]:
     return "".join(out), used
 
 
-#: a blank row rendered, by width: one string for every blank row of every pane
-#: of that width (the renderer keeps each pane's rows: ~3.5 KiB an idle pane)
-_BLANKS: dict[int, str] = {}
-
-
+@lru_cache(maxsize=256)  # widths come from clients: a bound
 def _blank(width: int) -> str:
-    blank = _BLANKS.get(width)
-    if blank is None:
-        if len(_BLANKS) >= 256:  # widths come from clients: a bound
-            _BLANKS.clear()
-        blank = _BLANKS[width] = RESET + " " * max(width, 0) + RESET
-    return blank
+    """A blank row rendered: one string for every blank row of every pane of
+    that width (the renderer keeps each pane's rows: ~3.5 KiB an idle pane)."""
+    return RESET + " " * max(width, 0) + RESET
 
 
 def render(line: Line, width: int, links: Links | None = None) -> str:

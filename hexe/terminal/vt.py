@@ -32,6 +32,7 @@ import copy
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import compress, count, repeat
 from operator import itemgetter
 from typing import Any
@@ -116,19 +117,12 @@ _SGR_IN_LINE = SGR_IN_LINE
 CACHE_LINES = True
 
 
-#: the default tab stops (every 8th column) of a width, shared by every screen
-#: of that width until one sets or clears a stop (then it has a set of its own):
-#: a set of them is ~2 KiB a pane at 200 columns
-_DEFAULT_TABSTOPS: dict[int, frozenset[int]] = {}
-
-
+@lru_cache(maxsize=64)  # widths come from clients: a bound
 def _default_tabstops(columns: int) -> frozenset[int]:
-    stops = _DEFAULT_TABSTOPS.get(columns)
-    if stops is None:
-        if len(_DEFAULT_TABSTOPS) >= 64:  # widths come from clients: a bound
-            _DEFAULT_TABSTOPS.clear()
-        stops = _DEFAULT_TABSTOPS[columns] = frozenset(range(8, columns, 8))
-    return stops
+    """The default tab stops (every 8th column) of a width, shared by every
+    screen of that width until one sets or clears a stop (then it has a set of
+    its own): a set of them is ~2 KiB a pane at 200 columns."""
+    return frozenset(range(8, columns, 8))
 
 
 def _private(mode: int) -> int:
