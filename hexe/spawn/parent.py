@@ -374,6 +374,12 @@ def start(
         spawn._call_failed(error)
         raise error from exc
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        # the parent's ends: held here, the release pipe would never reach its
+        # end of file if the parent died before releasing us, and this child
+        # would wait for ever holding every descriptor of the parent's (the
+        # other panes' lifelines among them: their sandboxes would outlive it)
+        os.close(release_w)
+        os.close(status_r)
         if go_child is not None:
             spawn.close_go()
             spawn.go_socket = go_child

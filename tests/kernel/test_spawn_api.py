@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 
 import pytest
-from support import iso, read_until_eof
+from support import iso, read_until_eof, wait_for
 
 from hexe import hookimpl
 from hexe.errors import SetupError, SpawnRefused
 from hexe.plugin.manager import make_plugin_manager
+from hexe.procwait import running
 from hexe.spawn import SpawnPlan, exit_code_of, run, start
 
 pytestmark = pytest.mark.kernel
@@ -97,3 +99,44 @@ def test_explicit_missing_cwd_is_an_error():
     with pytest.raises(SetupError) as info:
         run(SpawnPlan(argv=("true",), isolation=iso(profile="none"), cwd="/nonexistent-dir"), pm)
     assert str(info.value) == "chdir /nonexistent-dir: No such file or directory"
+
+
+def test_a_child_whose_parent_dies_before_releasing_it_ends_and_holds_nothing_of_the_parent():
+    """The parent dies between the fork and the release (SIGKILL of a server at
+    that moment): the held child must end, not wait for ever holding the
+    parent's descriptors — the other panes' lifelines among them, whose
+    sandboxes would then outlive their server."""
+    life_r, life_w = os.pipe()  # stands for another pane's lifeline, held by the parent
+    said_r, said_w = os.pipe()
+    owner = os.fork()
+    if owner == 0:  # pragma: no cover - the parent that dies
+        try:
+            os.close(life_r)
+            os.close(said_r)
+
+            class DieBeforeRelease:
+                @hookimpl
+                def hexe_spawn_parent(self, spawn):
+                    os.write(said_w, f"{spawn.pid}\n".encode())
+                    os._exit(0)
+
+            pm = make_plugin_manager(extra=[("die", DieBeforeRelease())])
+            start(SpawnPlan(argv=("sleep", "600"), isolation=iso(profile="none"), cwd="/"), pm)
+        finally:
+            os._exit(1)
+    os.close(life_w)
+    os.close(said_w)
+    assert os.waitpid(owner, 0)[1] == 0  # it said the child's pid, then died
+    held = int(os.read(said_r, 64).decode())
+    os.close(said_r)
+    try:
+        # end of file on the lifeline: nobody holds its write end any more
+        ready, _, _ = select.select([life_r], [], [], 10)
+        assert ready and os.read(life_r, 1) == b"", "the held child keeps the parent's descriptors"
+        wait_for(lambda: not running(held), what="the held child to end")
+    finally:
+        os.close(life_r)
+        try:  # a failure must not leave it waiting (it holds this test's output too)
+            os.kill(held, 9)
+        except ProcessLookupError:
+            pass
